@@ -1,0 +1,43 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { distance } from './parse.ts';
+import { mayRun, type CommandSpec, type Member } from './spec.ts';
+
+const COMMANDS_DIR = fileURLToPath(new URL('../../commands/', import.meta.url));
+
+/** The commands, by every name and alias. Adding a command is adding a file to commands/. */
+export class Registry {
+  private readonly byWord = new Map<string, CommandSpec>();
+
+  constructor(readonly specs: readonly CommandSpec[]) {
+    for (const spec of specs) {
+      for (const word of [spec.name, ...spec.aliases]) {
+        const key = word.toLowerCase();
+        const other = this.byWord.get(key);
+        if (other) throw new Error(`commands ${other.name} and ${spec.name} both answer to "${word}"`);
+        this.byWord.set(key, spec);
+      }
+    }
+  }
+
+  find(word: string): CommandSpec | undefined {
+    return this.byWord.get(word.toLowerCase());
+  }
+
+  /** The nearest command word the member may run, for a typo; a prefix counts as near. */
+  suggest(word: string, member: Member | null): string | undefined {
+    let best: { word: string; d: number } | undefined;
+    for (const [w, spec] of this.byWord) {
+      if (!mayRun(spec, member)) continue;
+      const d = w.startsWith(word) || word.startsWith(w) ? 0.5 : distance(word, w);
+      if (d <= Math.max(1, Math.floor(w.length / 3)) && (!best || d < best.d)) best = { word: spec.aliases[0] ?? spec.name, d };
+    }
+    return best?.word;
+  }
+
+  static async load(dir = COMMANDS_DIR): Promise<Registry> {
+    const files = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
+    const specs = await Promise.all(files.map(async (f) => (await import(`${dir}${f}`)).default as CommandSpec));
+    return new Registry(specs);
+  }
+}

@@ -1,0 +1,43 @@
+// npm run chat -- --as <userid> [--chat <chatid>] ["<text>"]
+// Talks to the bot through the same bus as WeCom messages, on the database directly (no running
+// service needed). Without text it opens a prompt. What the bot would send elsewhere goes to the outbox.
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { fixedClock, systemClock } from '../clock.ts';
+import { ConfigError, configFromEnvironment } from '../config.ts';
+import { openCore } from '../service.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { as: { type: 'string' }, chat: { type: 'string' }, at: { type: 'string' } },
+});
+if (!values.as) {
+  console.error('usage: npm run chat -- --as <userid> [--chat <chatid>] [--at <ISO time>] ["<text>"]');
+  process.exit(2);
+}
+const userId = values.as;
+
+try {
+  const config = configFromEnvironment();
+  const clock = values.at ? fixedClock(values.at) : systemClock;
+  const core = await openCore(config, clock, () => {});
+  const say = async (text: string) => {
+    const { reply } = await core.inbox.receive({ dedupeKey: `sandbox:${randomUUID()}`, channel: 'sandbox', userId, chatId: values.chat ?? null, text, replyVia: 'passive' });
+    console.log(reply);
+  };
+  const text = positionals.join(' ').trim();
+  if (text) await say(text);
+  else {
+    const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: `${userId}> ` });
+    rl.prompt();
+    for await (const line of rl) {
+      if (line.trim()) await say(line);
+      rl.prompt();
+    }
+  }
+  await core.db.$disconnect();
+} catch (e) {
+  console.error(e instanceof ConfigError ? `configuration: ${e.message}` : e);
+  process.exit(1);
+}

@@ -1,0 +1,41 @@
+// npm run seed [-- <campaign.json>] [--demo] [--members <file.csv>]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../clock.ts';
+import { ConfigError, configFromEnvironment } from '../config.ts';
+import { openDatabase } from '../db/client.ts';
+import { CampaignFileError, DEFAULT_CAMPAIGN_FILE, readCampaignFile } from '../domain/campaign-file.ts';
+import { seedDemo } from '../domain/demo.ts';
+import { loadMembersFile } from '../domain/members-file.ts';
+import { ensureAdmins, seedCampaign } from '../domain/seed.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { demo: { type: 'boolean', default: false }, members: { type: 'string' } },
+});
+
+try {
+  const config = configFromEnvironment();
+  const file = positionals[0] ?? DEFAULT_CAMPAIGN_FILE;
+  const campaign = readCampaignFile(file);
+  const db = openDatabase(config.databaseUrl);
+  const r = await seedCampaign(db, campaign, systemClock, config.timezone);
+  console.log(`campaign ${campaign.key} (${campaign.docNumber}): ${r.sectors} sectors, ${r.units} units, ${r.obligations} new obligations`);
+  await ensureAdmins(db, config.admins);
+  if (values.demo) {
+    const d = await seedDemo(db, r.campaignId, systemClock, config.timezone);
+    console.log(`demo data: ${d.enterprises} enterprises, ${d.policies} policies, ${d.members} members, ${d.chats} group chats (all marked as demo)`);
+  }
+  if (values.members) {
+    const m = await loadMembersFile(db, readFileSync(values.members, 'utf8'), campaign.county.code);
+    console.log(`${values.members}: ${m.members} members and ${m.chats} group chats loaded, ${m.rejected.length} rows rejected`);
+    for (const x of m.rejected) console.log(`  line ${x.line}: ${x.reason}`);
+    if (m.rejected.length) process.exitCode = 1;
+  }
+  await db.$disconnect();
+} catch (e) {
+  if (e instanceof CampaignFileError) console.error(`The campaign file is not valid:\n${e.message}`);
+  else if (e instanceof ConfigError) console.error(`configuration: ${e.message}`);
+  else console.error(e);
+  process.exit(1);
+}

@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Thrown when the environment cannot start the service; the message names the variable. */
+export class ConfigError extends Error {}
+
+const optional = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const aesKey = optional.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.test(v), {
+  message: 'must be the 43-character EncodingAESKey shown by WeCom',
+});
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/anze.db')
+    .refine((v) => v.startsWith('file:'), { message: 'must be a SQLite URL such as file:./data/anze.db' }),
+  BOT_TIMEZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai' }),
+  BOT_LOCALE: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  BOT_ADMINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[,，\s]+/).filter(Boolean)),
+  /** How far a callback's timestamp may be from now, in seconds; 0 turns the check off. */
+  CALLBACK_MAX_SKEW: z.coerce.number().int().min(0).default(300),
+  WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
+  WECOM_CORP_ID: optional,
+  WECOM_AGENT_ID: optional.refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number' }),
+  WECOM_APP_SECRET: optional,
+  WECOM_APP_TOKEN: optional,
+  WECOM_APP_AES_KEY: aesKey,
+  WECOM_BOT_TOKEN: optional,
+  WECOM_BOT_AES_KEY: aesKey,
+});
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface BotChannel { token: string; encodingAesKey: string }
+export interface AppChannel extends BotChannel { corpId: string; agentId: string; secret: string }
+
+export interface Config {
+  port: number;
+  databaseUrl: string;
+  timezone: string;
+  locale: 'zh-CN' | 'en';
+  admins: string[];
+  callbackMaxSkewSeconds: number;
+  wecomApiBase: string;
+  /** The AI bot (智能机器人) callback channel, when configured. */
+  bot?: BotChannel;
+  /** The self-built app (自建应用) channel, when configured. */
+  app?: AppChannel;
+  /** No WeCom channel at all: outbound messages are stored and printed, not sent. */
+  sandbox: boolean;
+}
+
+const BOT_VARS = { token: 'WECOM_BOT_TOKEN', encodingAesKey: 'WECOM_BOT_AES_KEY' } as const;
+const APP_VARS = {
+  corpId: 'WECOM_CORP_ID',
+  agentId: 'WECOM_AGENT_ID',
+  secret: 'WECOM_APP_SECRET',
+  token: 'WECOM_APP_TOKEN',
+  encodingAesKey: 'WECOM_APP_AES_KEY',
+} as const;
+
+/** A channel is on when all of its settings are present, off when none are; anything between is an error. */
+function channel<K extends string>(name: string, vars: Record<K, string>, env: Record<string, string | undefined>) {
+  const entries = Object.entries(vars) as [K, string][];
+  const missing = entries.filter(([, v]) => env[v] === undefined).map(([, v]) => v);
+  if (missing.length === entries.length) return undefined;
+  if (missing.length > 0) throw new ConfigError(`${name} is half-configured: set ${missing.join(', ')} (or unset the others)`);
+  return Object.fromEntries(entries.map(([k, v]) => [k, env[v]!])) as Record<K, string>;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const flat = e as unknown as Record<string, string | undefined>;
+  const bot = channel('The AI bot channel', BOT_VARS, flat);
+  const app = channel('The self-built app channel', APP_VARS, flat);
+  return {
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    timezone: e.BOT_TIMEZONE,
+    locale: e.BOT_LOCALE,
+    admins: e.BOT_ADMINS,
+    callbackMaxSkewSeconds: e.CALLBACK_MAX_SKEW,
+    wecomApiBase: e.WECOM_API_BASE.replace(/\/+$/, ''),
+    bot,
+    app,
+    sandbox: !bot && !app,
+  };
+}
+
+/** The configuration of this process: its environment, with a `.env` file in the working directory beneath it. */
+export function configFromEnvironment(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return loadConfig(process.env);
+}

@@ -1,0 +1,151 @@
+// Applies prisma/migrations at start-up, so the service needs no schema engine at run time. It keeps
+// the `_prisma_migrations` ledger exactly as Prisma does, so `prisma migrate status|deploy` accept
+// the database afterwards (and a database migrated by Prisma is accepted here).
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Database from 'better-sqlite3';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+
+export interface MigrationResult {
+  applied: string[];
+  alreadyApplied: number;
+}
+
+// Prisma's schema engine creates the table with this DDL on SQLite.
+const LEDGER_DDL = `CREATE TABLE "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+);
+`;
+
+interface LedgerRow {
+  migration_name: string;
+  checksum: string;
+  finished_at: string | null;
+  rolled_back_at: string | null;
+}
+
+interface Migration {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+/** The migration folders, in the order Prisma applies them (by name). */
+function readMigrations(dir: string): Migration[] {
+  if (!existsSync(dir)) throw new Error(`No migrations folder at ${dir}`);
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => {
+      const file = join(dir, name, 'migration.sql');
+      if (!existsSync(file)) throw new Error(`Migration ${name} has no migration.sql`);
+      const bytes = readFileSync(file);
+      return { name, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') };
+    });
+}
+
+// DateTime as Prisma writes it on SQLite through the driver adapter.
+const timestamp = (at: Date) => at.toISOString().replace('Z', '+00:00');
+
+export function applyMigrations(
+  db: Database.Database,
+  migrationsDir: string,
+  now: () => Date = () => new Date(),
+): MigrationResult {
+  const migrations = readMigrations(migrationsDir);
+  // Prisma runs SQLite migrations outside a transaction, where their `PRAGMA foreign_keys=OFF`
+  // lets a table be redefined (copied, dropped, renamed) without ON DELETE CASCADE emptying its
+  // children. Inside our transaction that pragma is ignored, so switch the checks off before it
+  // and verify the foreign keys ourselves before committing.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1;
+  if (foreignKeys) db.pragma('foreign_keys = OFF');
+  try {
+    // IMMEDIATE takes the write lock before reading the ledger: of two processes starting
+    // together, the second waits, then finds nothing left to apply.
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = applyPending(db, migrations, now);
+      if (foreignKeys && result.applied.length > 0) {
+        const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+        if (broken.length > 0) {
+          const { table, parent } = broken[0]!;
+          throw new Error(`Migrations ${result.applied.join(', ')} leave rows of ${table} without their ${parent}`);
+        }
+      }
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  } finally {
+    if (foreignKeys) db.pragma('foreign_keys = ON');
+  }
+}
+
+function applyPending(db: Database.Database, migrations: Migration[], now: () => Date): MigrationResult {
+  const hasLedger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
+  if (!hasLedger) {
+    const other = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).get();
+    if (other) {
+      throw new Error(
+        'The database has tables but no _prisma_migrations: it was not made by these migrations. ' +
+          'Baseline it with `prisma migrate resolve --applied <migration>` or use an empty database.',
+      );
+    }
+    db.exec(LEDGER_DDL);
+  }
+
+  const rows = db
+    .prepare('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at')
+    .all() as LedgerRow[];
+  const failed = rows.find((row) => row.finished_at === null && row.rolled_back_at === null);
+  if (failed) {
+    throw new Error(
+      `Migration ${failed.migration_name} failed earlier and was left half-applied. Repair the database, then run ` +
+        `\`prisma migrate resolve --rolled-back ${failed.migration_name}\` (or --applied).`,
+    );
+  }
+  // Rows without a folder (a newer release's migrations) are left alone; a rolled-back one is pending again.
+  const applied = new Map(rows.filter((row) => row.rolled_back_at === null).map((row) => [row.migration_name, row]));
+
+  const insert = db.prepare(
+    'INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name, applied_steps_count) VALUES (?, ?, ?, ?, 0)',
+  );
+  const finish = db.prepare('UPDATE _prisma_migrations SET finished_at = ?, applied_steps_count = 1 WHERE id = ?');
+  const result: MigrationResult = { applied: [], alreadyApplied: 0 };
+  for (const migration of migrations) {
+    const row = applied.get(migration.name);
+    if (row) {
+      if (row.checksum !== migration.checksum) {
+        throw new Error(
+          `Migration ${migration.name} was edited after it was applied (checksum differs). ` +
+            'Restore its migration.sql and put the change in a new migration.',
+        );
+      }
+      result.alreadyApplied++;
+      continue;
+    }
+    const id = randomUUID();
+    insert.run(id, migration.checksum, timestamp(now()), migration.name);
+    try {
+      db.exec(migration.sql);
+    } catch (error) {
+      throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+    }
+    finish.run(timestamp(now()), id);
+    result.applied.push(migration.name);
+  }
+  return result;
+}

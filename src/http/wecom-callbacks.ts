@@ -1,0 +1,114 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Clock } from '../clock.ts';
+import type { Inbox } from '../bot/inbox.ts';
+import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
+import { openAppEnvelope, openBotEnvelope, readAppMessage, readBotMessage, sealBotReply, stripMention } from '../wecom/envelope.ts';
+import { BodyTooLarge, readBody } from './body.ts';
+
+/** WeCom's callbacks are small; anything larger is refused before it is read. */
+const BODY_LIMIT = 64 * 1024;
+
+export interface CallbackOptions {
+  inbox: Inbox;
+  clock: Clock;
+  /** Seconds a callback's timestamp may differ from now; 0 turns the check off. */
+  maxSkewSeconds: number;
+  bot?: { token: string; encodingAesKey: string };
+  app?: { token: string; encodingAesKey: string; corpId: string };
+  log: (m: string) => void;
+}
+
+interface Signed { signature: string; timestamp: string; nonce: string }
+
+/** Query values as WeCom signs them: a '+' that a proxy left unencoded must not become a space. */
+function query(ctx: Context, name: string): string {
+  const v = ctx.query[name];
+  return ((Array.isArray(v) ? v[0] : v) ?? '').replace(/ /g, '+');
+}
+
+function signed(ctx: Context, o: CallbackOptions): Signed {
+  const s = { signature: query(ctx, 'msg_signature'), timestamp: query(ctx, 'timestamp'), nonce: query(ctx, 'nonce') };
+  if (!s.signature || !/^\d{1,12}$/.test(s.timestamp) || !s.nonce) throw new CallbackRejected('signature', 'missing or malformed signature parameters');
+  if (o.maxSkewSeconds > 0 && Math.abs(o.clock.now().getTime() / 1000 - Number(s.timestamp)) > o.maxSkewSeconds)
+    throw new CallbackRejected('timestamp', 'timestamp outside the accepted window');
+  return s;
+}
+
+/** The AI bot (智能机器人, JSON) and self-built app (自建应用, XML) callbacks. */
+export function wecomCallbacks(o: CallbackOptions): Router {
+  const router = new Router();
+  const guard = async (ctx: Context, channel: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        ctx.status = 413;
+        ctx.body = 'payload too large';
+      } else if (e instanceof CallbackRejected) {
+        ctx.status = e.reason === 'signature' || e.reason === 'timestamp' ? 403 : 400;
+        ctx.body = `rejected: ${e.reason}`;
+      } else throw e;
+      o.log(`${channel} callback refused (${ctx.status}): ${(e as Error).message}`);
+    }
+  };
+  const verifyUrl = (cipher: WeComCipher) => async (ctx: Context) => {
+    const s = signed(ctx, o);
+    const echostr = query(ctx, 'echostr');
+    cipher.verify(s.signature, s.timestamp, s.nonce, echostr);
+    ctx.type = 'text/plain';
+    ctx.body = cipher.decrypt(echostr);
+  };
+
+  if (o.bot) {
+    const cipher = new WeComCipher({ ...o.bot, receiveId: '' });
+    router.get('/wecom/bot', (ctx) => guard(ctx, 'bot', () => verifyUrl(cipher)(ctx)));
+    router.post('/wecom/bot', (ctx) => guard(ctx, 'bot', async () => {
+      const s = signed(ctx, o);
+      const { encrypt } = openBotEnvelope(await readBody(ctx.req, BODY_LIMIT));
+      cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
+      const msg = readBotMessage(cipher.decrypt(encrypt));
+      let content: string;
+      if (msg.msgType === 'event' && msg.event === 'enter_chat') {
+        ({ reply: content } = await o.inbox.receive({ dedupeKey: msg.dedupeKey, channel: 'bot', userId: msg.fromUser, chatId: msg.chatId ?? null, text: '/帮助', replyVia: 'passive' }));
+      } else if (msg.text !== undefined && msg.msgType !== 'event' && msg.msgType !== 'stream') {
+        const text = stripMention(msg.text);
+        ({ reply: content } = await o.inbox.receive({ dedupeKey: msg.dedupeKey, channel: 'bot', userId: msg.fromUser, chatId: msg.chatId ?? null, text, replyVia: 'passive' }));
+      } else {
+        // Stream refreshes, feedback and card events need no answer: every stream we send is finished.
+        ctx.body = '';
+        return;
+      }
+      const reply = JSON.stringify({ msgtype: 'stream', stream: { id: msg.streamId ?? randomUUID(), finish: true, content: fitBytes(content, 20480) } });
+      ctx.type = 'application/json';
+      ctx.body = sealBotReply(cipher, reply, String(Math.floor(o.clock.now().getTime() / 1000)), randomBytes(8).toString('hex'));
+    }));
+  }
+
+  if (o.app) {
+    const cipher = new WeComCipher({ token: o.app.token, encodingAesKey: o.app.encodingAesKey, receiveId: o.app.corpId });
+    router.get('/wecom/app', (ctx) => guard(ctx, 'app', () => verifyUrl(cipher)(ctx)));
+    router.post('/wecom/app', (ctx) => guard(ctx, 'app', async () => {
+      const s = signed(ctx, o);
+      const { encrypt } = openAppEnvelope(await readBody(ctx.req, BODY_LIMIT));
+      cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
+      const msg = readAppMessage(cipher.decrypt(encrypt));
+      // Acknowledge at once (WeCom retries after 5 s); the reply goes out through the outbox.
+      ctx.body = '';
+      if (msg.msgType !== 'text' || !msg.content) return;
+      const { row } = await o.inbox.accept({ dedupeKey: msg.dedupeKey, channel: 'app', userId: msg.fromUser, chatId: null, text: msg.content, replyVia: 'app' });
+      void o.inbox.process(row).catch((e) => o.log(`app message ${msg.dedupeKey}: ${(e as Error).message}`));
+    }));
+  }
+  return router;
+}
+
+/** Cuts text to at most `max` UTF-8 bytes without splitting a character. */
+export function fitBytes(text: string, max: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= max) return text;
+  let end = max - 3;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return `${bytes.subarray(0, end).toString('utf8')}…`;
+}

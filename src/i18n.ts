@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export type Params = Record<string, string | number>;
+export type Translate = (key: string, params?: Params) => string;
+
+const dir = fileURLToPath(new URL('../locales/', import.meta.url));
+const catalogs = new Map<Locale, Record<string, string>>();
+
+export function catalog(locale: Locale): Record<string, string> {
+  let c = catalogs.get(locale);
+  if (!c) {
+    c = JSON.parse(readFileSync(`${dir}${locale}.json`, 'utf8')) as Record<string, string>;
+    catalogs.set(locale, c);
+  }
+  return c;
+}
+
+export function isLocale(s: string | null | undefined): s is Locale {
+  return (LOCALES as readonly string[]).includes(s ?? '');
+}
+
+/** A translator for one locale; a missing key falls back to zh-CN, then shows the key itself. */
+export function translator(locale: Locale): Translate {
+  const own = catalog(locale);
+  const fallback = catalog('zh-CN');
+  return (key, params) => {
+    const template = own[key] ?? fallback[key] ?? key;
+    return params ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : template;
+  };
+}

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Bus, type Incoming } from '../../src/bot/bus.ts';
+import { parse } from '../../src/bot/parse.ts';
+import { Registry } from '../../src/bot/registry.ts';
+import { defineCommand, UserError } from '../../src/bot/spec.ts';
+import { testDb, TZ, type TestDb } from '../support/db.ts';
+
+let t: TestDb;
+let bus: Bus;
+const say = (userId: string, text: string) => bus.handle({ channel: 'sandbox', userId, chatId: null, text } satisfies Incoming);
+
+beforeAll(async () => {
+  t = await testDb({ demo: true });
+  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+});
+afterAll(() => t.close());
+
+describe('parsing what people type on a phone', () => {
+  it('takes full-width slashes, letters and spaces, Chinese separators and quotes', () => {
+    expect(parse('／ＨＥＬＰ　覆盖率')).toMatchObject({ word: 'help', slash: true, tokens: [{ text: '覆盖率' }] });
+    expect(parse('/上报 危化，12/13、东坪 “已 完成”')!.tokens.map((x) => x.text)).toEqual(['危化', '12/13', '东坪', '已 完成']);
+    expect(parse('/x 东坪（演示）')!.tokens[0]!.text).toBe('东坪（演示）');
+    expect(parse('   ')).toBeNull();
+  });
+});
+
+describe('the bus', () => {
+  it('runs a command by its Chinese name, its English name, full-width, and without the slash', async () => {
+    for (const text of ['/覆盖率', '/coverage', '／覆盖率', '覆盖率', '/COVERAGE']) {
+      const out = await say('demo-leader', text);
+      expect(out.outcome, text).toBe('ok');
+      expect(out.text).toContain('非煤矿山');
+    }
+  });
+
+  it('suggests the nearest command for a typo', async () => {
+    const out = await say('demo-leader', '/覆盖');
+    expect(out.outcome).toBe('unknown');
+    expect(out.text).toContain('/覆盖率');
+    expect((await say('demo-leader', '/coverag')).text).toContain('/覆盖率');
+  });
+
+  it('answers an unknown word and plain chat with a pointer to /帮助', async () => {
+    expect((await say('demo-leader', '/zzzz')).text).toContain('没有“zzzz”这个命令');
+    expect((await say('demo-leader', '大家好')).text).toContain('/帮助');
+  });
+
+  it('denies a role that may not run a command, and an unregistered user', async () => {
+    const insurer = await say('demo-insurer-pingan', '/覆盖率');
+    expect(insurer.outcome).toBe('denied');
+    expect(insurer.text).toContain('不能使用 /覆盖率');
+    const stranger = await say('someone-new', '/覆盖率');
+    expect(stranger.outcome).toBe('denied');
+    expect(stranger.text).toContain('someone-new');
+  });
+
+  it('generates /help from the specs, with only what the caller may run', async () => {
+    const leader = (await say('demo-leader', '/帮助')).text;
+    expect(leader).toContain('/覆盖率 (/coverage)');
+    expect(leader).toContain('/我是谁 (/whoami)');
+    const insurer = (await say('demo-insurer-pingan', '/help')).text;
+    expect(insurer).not.toContain('/覆盖率');
+    expect((await say('demo-leader', '/帮助 覆盖率')).text).toContain('示例');
+  });
+
+  it('refuses extra arguments with the usage line', async () => {
+    const out = await say('demo-leader', '/我是谁 多余');
+    expect(out.outcome).toBe('invalid');
+    expect(out.text).toContain('多了参数：多余');
+    expect(out.text).toContain('用法：/我是谁');
+  });
+
+  it('answers in the member’s own locale', async () => {
+    await t.db.member.update({ where: { userId: 'demo-liaison-jtj' }, data: { locale: 'en' } });
+    const out = await say('demo-liaison-jtj', '/whoami');
+    expect(out.text).toContain('Roles: liaison');
+    expect(out.text).toContain('Leads: 交通运输');
+  });
+
+  it('records an audit event for every command, with its outcome', async () => {
+    const before = await t.db.auditEvent.count();
+    await say('demo-leader', '/覆盖率');
+    await say('demo-insurer-pingan', '/覆盖率');
+    const events = await t.db.auditEvent.findMany({ orderBy: { id: 'desc' }, take: 2 });
+    expect(await t.db.auditEvent.count()).toBe(before + 2);
+    expect(events.map((e) => [e.actorUserId, e.command, e.outcome])).toEqual([
+      ['demo-insurer-pingan', 'coverage', 'denied'],
+      ['demo-leader', 'coverage', 'ok'],
+    ]);
+  });
+});
+
+describe('a failing command writes nothing', () => {
+  const writeThenFail = (error: Error) => defineCommand({
+    name: 'breaks', aliases: ['坏了'], summary: 'help.summary', examples: [], params: ['kind'],
+    args: z.object({ kind: z.enum(['user', 'bug'], { message: 'error.kind' }).optional() }),
+    roles: 'member', writes: true,
+    async run({ db, campaign }) {
+      await db.progressReport.create({ data: { campaignId: campaign.id, unitId: 1, sectorId: 1, insured: 1, total: 1, reportedBy: 'x', reportedAt: new Date() } });
+      throw error;
+    },
+  });
+
+  for (const [name, error, outcome] of [['a user error', new UserError('bus.no_campaign'), 'invalid'], ['a bug', new Error('boom'), 'error']] as const) {
+    it(`rolls back after ${name}, and says so`, async () => {
+      const registry = new Registry([writeThenFail(error)]);
+      const b = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry });
+      const before = await t.db.progressReport.count();
+      const out = await b.handle({ channel: 'sandbox', userId: 'demo-leader', chatId: null, text: '/坏了' });
+      expect(out.outcome).toBe(outcome);
+      expect(out.text).toMatch(outcome === 'error' ? /没有做任何修改.*编号 \d+/ : /还没有载入工作方案/);
+      expect(await t.db.progressReport.count()).toBe(before);
+      expect((await t.db.auditEvent.findFirst({ orderBy: { id: 'desc' } }))!.outcome).toBe(outcome);
+    });
+  }
+
+  it('refuses two commands answering to one word', () => {
+    expect(() => new Registry([writeThenFail(new Error()), writeThenFail(new Error())])).toThrow(/both answer to/);
+  });
+});

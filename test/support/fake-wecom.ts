@@ -1,0 +1,132 @@
+// A stand-in for WeCom on loopback that speaks the real protocol: it signs and encrypts
+// callbacks with the official @wecom/crypto package (an implementation independent of ours),
+// decrypts our passive replies, and serves the API endpoints the bot calls — gettoken,
+// message/send and webhook/send — with WeCom's errcodes and rate limits.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decrypt, encrypt, getSignature } from '@wecom/crypto';
+
+export interface Channel { token: string; encodingAesKey: string; receiveId: string }
+
+/** Builds callback requests as WeCom would send them to one of our endpoints. */
+export class WeComSender {
+  constructor(private readonly baseUrl: string, private readonly path: string, private readonly ch: Channel, private readonly now: () => number) {}
+
+  private query(encrypted: string, overrides: Record<string, string> = {}) {
+    const timestamp = overrides.timestamp ?? String(Math.floor(this.now() / 1000));
+    const nonce = overrides.nonce ?? randomBytes(6).toString('hex');
+    const msg_signature = overrides.msg_signature ?? getSignature(this.ch.token, timestamp, nonce, encrypted);
+    return new URLSearchParams({ msg_signature, timestamp, nonce, ...overrides });
+  }
+
+  seal(plaintext: string, receiveId = this.ch.receiveId): string {
+    return encrypt(this.ch.encodingAesKey, plaintext, receiveId);
+  }
+
+  async verifyUrl(echo: string, overrides: Record<string, string> = {}): Promise<Response> {
+    const echostr = this.seal(echo);
+    const q = this.query(echostr, overrides);
+    q.set('echostr', overrides.echostr ?? echostr);
+    return fetch(`${this.baseUrl}${this.path}?${q}`);
+  }
+
+  /** POSTs an envelope around an already-encrypted value; signs it unless told otherwise. */
+  async postEncrypted(encrypted: string, envelope: (enc: string) => string, overrides: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.baseUrl}${this.path}?${this.query(encrypted, overrides)}`, { method: 'POST', body: envelope(encrypted) });
+  }
+
+  /** The AI bot's JSON callback. */
+  postBot(message: unknown, overrides: Record<string, string> = {}): Promise<Response> {
+    return this.postEncrypted(this.seal(JSON.stringify(message)), (e) => JSON.stringify({ encrypt: e }), overrides);
+  }
+
+  /** The self-built app's XML callback. */
+  postApp(xml: string, overrides: Record<string, string> = {}): Promise<Response> {
+    return this.postEncrypted(this.seal(xml), (e) => `<xml><ToUserName><![CDATA[${this.ch.receiveId}]]></ToUserName><Encrypt><![CDATA[${e}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>`, overrides);
+  }
+
+  /** Opens our encrypted passive reply, checking its signature as WeCom does. */
+  openBotReply(reply: unknown): unknown {
+    const body = reply as { encrypt: string; msgsignature: string; timestamp: number | string; nonce: string };
+    if (getSignature(this.ch.token, body.timestamp, body.nonce, body.encrypt) !== body.msgsignature) throw new Error('bad reply signature');
+    const { message, id } = decrypt(this.ch.encodingAesKey, body.encrypt);
+    if (id !== this.ch.receiveId) throw new Error(`reply for receiveId ${id}`);
+    return JSON.parse(message);
+  }
+}
+
+export function botTextMessage(o: { msgid: string; userid: string; chatid?: string; text: string }) {
+  return {
+    msgid: o.msgid, aibotid: 'AIBOTID', chatid: o.chatid, chattype: o.chatid ? 'group' : 'single',
+    from: { userid: o.userid }, response_url: 'https://example.invalid/response', msgtype: 'text', text: { content: o.text },
+  };
+}
+
+export function appTextXml(o: { corpId: string; from: string; text: string; msgId: string; createTime: number }): string {
+  return `<xml><ToUserName><![CDATA[${o.corpId}]]></ToUserName><FromUserName><![CDATA[${o.from}]]></FromUserName><CreateTime>${o.createTime}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${o.text}]]></Content><MsgId>${o.msgId}</MsgId><AgentID>1000002</AgentID></xml>`;
+}
+
+export interface Delivered { kind: 'app' | 'webhook'; target: string; body: Record<string, unknown> }
+
+/** WeCom's API on loopback: tokens, app messages and webhook robots, with errcodes and limits. */
+export class FakeWeComApi {
+  readonly delivered: Delivered[] = [];
+  readonly tokensIssued: string[] = [];
+  /** Webhook keys that exist; others answer 93000. */
+  readonly webhooks = new Set<string>();
+  /** Errcodes to answer with, next calls first. */
+  readonly failNext: number[] = [];
+  private server: Server | null = null;
+  private validToken = '';
+  private readonly webhookCalls = new Map<string, number[]>();
+
+  constructor(private readonly corpId: string, private readonly secret: string, private readonly now: () => number = Date.now) {}
+
+  /** Makes the current token stale, as WeCom may do before it expires. */
+  expireToken(): void {
+    this.validToken = '';
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer(async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+      const answer = (json: Record<string, unknown>) => {
+        res.writeHead(200, { 'content-type': 'application/json' }); // WeCom says errors with HTTP 200
+        res.end(JSON.stringify({ errcode: 0, errmsg: 'ok', ...json }));
+      };
+      const injected = this.failNext.shift();
+      if (injected !== undefined) return answer({ errcode: injected, errmsg: 'injected' });
+      if (url.pathname === '/cgi-bin/gettoken') {
+        if (url.searchParams.get('corpid') !== this.corpId || url.searchParams.get('corpsecret') !== this.secret) return answer({ errcode: 40001, errmsg: 'invalid credential' });
+        this.validToken = randomBytes(8).toString('hex');
+        this.tokensIssued.push(this.validToken);
+        return answer({ access_token: this.validToken, expires_in: 7200 });
+      }
+      if (url.pathname === '/cgi-bin/message/send') {
+        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        this.delivered.push({ kind: 'app', target: String(body.touser), body });
+        return answer({ invaliduser: '', msgid: randomBytes(4).toString('hex') });
+      }
+      if (url.pathname === '/cgi-bin/webhook/send') {
+        const key = url.searchParams.get('key') ?? '';
+        if (!this.webhooks.has(key)) return answer({ errcode: 93000, errmsg: 'invalid webhook url' });
+        const recent = (this.webhookCalls.get(key) ?? []).filter((t) => t > this.now() - 60_000);
+        if (recent.length >= 20) return answer({ errcode: 45009, errmsg: 'api freq out of limit' });
+        this.webhookCalls.set(key, [...recent, this.now()]);
+        this.delivered.push({ kind: 'webhook', target: key, body });
+        return answer({});
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
