@@ -9,5 +9,5 @@ export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
   // A relative SQLite path resolves against the directory the CLI runs in: the project root.
-  datasource: { url: process.env.DATABASE_URL || 'file:./data/dev.db' },
+  datasource: { url: process.env.DATABASE_URL || 'file:./data/anze.db' },
 });

@@ -16,14 +16,19 @@ export default defineCommand({
     const { db, campaign, today, clock, t } = ctx;
     const now = clock.now();
     const rows = await coverageBySector(db, campaign.id, today, now);
-    const lines = [t('coverage.title', { county: campaign.countyName }), t('coverage.as_of', { time: minuteIn(now, ctx.timeZone) }), ''];
-    for (const row of rows) lines.push(...sectorLines(ctx, row));
     const highRisk = rows.filter((r) => r.sector.highRisk);
+    // The eight sectors share one target in most plans: say it once, and inline only where a row differs.
+    const common = highRisk[0]?.target ?? null;
+    const lines = [
+      t('coverage.title', { county: campaign.countyName }),
+      `${t('coverage.as_of', { time: minuteIn(now, ctx.timeZone) })} · ${targetText(t, common)}`,
+      '',
+    ];
+    for (const row of rows) lines.push(...sectorLines(ctx, row, common));
     const enterprises = highRisk.reduce((n, r) => n + r.enterprises, 0);
     const insured = highRisk.reduce((n, r) => n + r.insured, 0);
-    const target = highRisk[0]?.target ?? null;
     lines.push('', t('coverage.total_high_risk', {
-      insured, enterprises, rate: percent(enterprises ? insured / enterprises : null), gap: gapTo(target, enterprises, insured),
+      insured, enterprises, rate: percent(enterprises ? insured / enterprises : null), gap: gapTo(common, enterprises, insured),
     }));
     lines.push(t('coverage.legend'));
     if (rows.some((r) => r.demo)) lines.push(t('demo.data'));
@@ -31,7 +36,7 @@ export default defineCommand({
   },
 });
 
-function sectorLines({ t, timeZone }: CommandContext, row: SectorCoverage): string[] {
+function sectorLines({ t, timeZone }: CommandContext, row: SectorCoverage, common: TargetInForce | null): string[] {
   const name = row.sector.name;
   if (row.enterprises === 0 && row.sources.length === 0) return [`⚪ ${name}  ${t('coverage.no_data')}`];
   const source = t('coverage.source', {
@@ -39,18 +44,24 @@ function sectorLines({ t, timeZone }: CommandContext, row: SectorCoverage): stri
       .map((s) => (s === 'ledger' ? t('coverage.source_ledger') : t('coverage.source_report', { time: minuteIn(row.asOf!, timeZone).slice(5) })))
       .join(' + '),
   });
-  const lines = [
-    `${colour(row.rate, row.target)} ${name}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}`,
-    `   ${targetText(t, row.target)}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}`,
+  const details = [
+    ...(sameTarget(row.target, common) ? [] : [targetText(t, row.target)]),
+    ...(row.headcountRate === null ? [] : [t('coverage.headcount', { insured: row.insuredPersons, employees: row.employees, rate: percent(row.headcountRate) })]),
+    source,
   ];
-  const headcount = row.headcountRate === null ? '' : t('coverage.headcount', { insured: row.insuredPersons, employees: row.employees, rate: percent(row.headcountRate) });
-  lines.push(`   ${headcount}${headcount ? ' · ' : ''}${source}`);
-  return lines;
+  return [
+    `${colour(row.rate, row.target)} ${name}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}`,
+    `   ${details.join(' · ')}`,
+  ];
+}
+
+function sameTarget(a: TargetInForce | null, b: TargetInForce | null): boolean {
+  return a?.rateBp === b?.rateBp && a?.dueOn === b?.dueOn;
 }
 
 function targetText(t: CommandContext['t'], target: TargetInForce | null): string {
   if (!target) return t('coverage.no_target');
-  return t(target.passed ? 'coverage.target_passed' : 'coverage.target', { rate: percent(target.rateBp / 10000), due: target.dueOn });
+  return t(target.passed ? 'coverage.target_passed' : 'coverage.target', { rate: `${target.rateBp / 100}%`, due: target.dueOn });
 }
 
 /** Green when the target is met; red when its date has passed unmet; yellow while there is time. */

@@ -70,8 +70,10 @@ describe('/覆盖率', () => {
 
   it('shows a target that has passed its date as still in force, with the gap', async () => {
     const reply = await coverage();
-    expect(reply).toMatch(/目标 100\.0%（2021-12-31 已到期，继续执行），差 \d+ 家/);
-    expect(reply).toMatch(/其他规上工贸企业[^\n]*\n\s+目标 100\.0%（2022-12-31 已到期/);
+    expect(reply).toMatch(/^截至 2026-11-29 08:00 · 目标 100%（2021-12-31 已到期，继续执行）$/m);
+    expect(reply).toMatch(/非煤矿山  \d+\/\d+ 家 [\d.]+%，差 \d+ 家/);
+    // Other 规上 has a target of its own, so its row says it.
+    expect(reply).toMatch(/其他规上工贸企业[^\n]*\n\s+目标 100%（2022-12-31 已到期/);
   });
 
   it('follows the day asked about: a policy that ends is no longer counted, with no write', async () => {
