@@ -1,43 +1,71 @@
 import type { z } from 'zod';
 import { dayIn, type Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
+import { enqueue } from '../delivery/outbox.ts';
+import { WorkCalendar } from '../domain/calendar.ts';
 import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { parse, type Parsed } from './parse.ts';
 import type { Registry } from './registry.ts';
-import { mayRun, ROLES, UserError, type Campaign, type Channel, type CommandContext, type CommandSpec, type Member, type Role } from './spec.ts';
+import {
+  mayRun, ROLES, UserError,
+  type Campaign, type Channel, type CommandContext, type CommandSpec, type Member, type ParseEnv, type Role, type UndoOp,
+} from './spec.ts';
 
 export interface Incoming { channel: Channel; userId: string; chatId: string | null; text: string }
-export type Outcome = 'ok' | 'denied' | 'invalid' | 'unknown' | 'error';
+export type Outcome = 'ok' | 'pending' | 'denied' | 'invalid' | 'unknown' | 'error';
 export interface Outgoing { text: string; outcome: Outcome; command?: string }
 
-export interface BusOptions { db: Db; clock: Clock; timeZone: string; locale: Locale; registry: Registry; log?: (msg: string) => void }
+export interface BusOptions {
+  db: Db; clock: Clock; timeZone: string; locale: Locale; registry: Registry;
+  calendar?: WorkCalendar; log?: (msg: string) => void;
+}
+
+/** How long a preview waits for its member's /执行. */
+export const CONFIRM_MINUTES = 5;
+
+interface Run { finish?: (tx: Tx, out: Outgoing) => Promise<void>; pendingId?: number }
 
 /**
- * The command bus: parse → spec → permission → validation → handler → audit → reply.
- * Every message gets exactly one reply; any failure becomes a localized reply and leaves the
- * database as it was, but for the audit event that records the attempt.
+ * The command bus: parse → spec → permission → validation → (confirmation) → handler → audit →
+ * reply. Every message gets exactly one reply; any failure becomes a localized reply and leaves
+ * the database as it was, but for the audit event that records the attempt.
  */
 export class Bus {
-  constructor(private readonly o: BusOptions) {}
+  private readonly calendar: WorkCalendar;
+
+  constructor(private readonly o: BusOptions) {
+    this.calendar = o.calendar ?? new WorkCalendar();
+  }
 
   /**
    * Handles one message. `finish` runs in the same transaction as the command's writes and its
    * audit event, so whoever records that the message was handled does so atomically with it.
    */
-  async handle(msg: Incoming, finish?: (tx: Tx, out: Outgoing) => Promise<void>): Promise<Outgoing> {
+  handle(msg: Incoming, finish?: Run['finish']): Promise<Outgoing> {
+    return this.execute(msg, { finish });
+  }
+
+  private async execute(msg: Incoming, run: Run): Promise<Outgoing> {
     const { db, registry, clock } = this.o;
     const member = await loadMember(db, msg.userId, this.o.locale);
     const locale = member?.locale ?? this.o.locale;
     const t = translator(locale);
+    const undo: UndoOp[] = [];
     const done = async (out: Outgoing, detail?: unknown, tx: Tx = db): Promise<Outgoing> => {
       const event = await tx.auditEvent.create({
         data: {
           at: clock.now(), actorUserId: msg.userId, chatId: msg.chatId, channel: msg.channel, command: out.command ?? null,
-          action: 'command', outcome: out.outcome, detail: JSON.stringify(detail ?? { text: msg.text.slice(0, 500) }),
+          action: run.pendingId ? 'confirmed' : 'command', outcome: out.outcome,
+          detail: JSON.stringify(detail ?? { text: msg.text.slice(0, 500) }),
+          undo: out.outcome === 'ok' && undo.length ? JSON.stringify(undo) : null,
         },
       });
       if (out.outcome === 'error') out = { ...out, text: t('bus.failed', { ref: event.id }) };
-      await finish?.(tx, out);
+      if (out.outcome === 'ok' && run.pendingId) {
+        const taken = await tx.pendingAction.updateMany({ where: { id: run.pendingId, state: 'pending' }, data: { state: 'done' } });
+        if (taken.count === 0) throw new UserError('confirm.nothing');
+      }
+      await run.finish?.(tx, out);
       return out;
     };
 
@@ -56,37 +84,56 @@ export class Bus {
       const text = member ? t('bus.denied', { command: `/${spec.aliases[0] ?? spec.name}` }) : t('bus.not_registered', { userId: msg.userId });
       return done({ text, outcome: 'denied', command });
     }
+    const today = dayIn(clock.now(), this.o.timeZone);
     let args: Record<string, unknown>;
     try {
-      args = bindArgs(spec, parsed, t);
+      args = bindArgs(spec, parsed, t, { today });
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      return done({ text: `${t(e.key, e.params)}\n${usageLine(spec, t)}`, outcome: 'invalid', command });
+      return done({ text: [t(e.key, e.params), usageLine(spec, t), exampleLine(spec, t)].filter(Boolean).join('\n'), outcome: 'invalid', command });
     }
     const campaign = await campaignFor(db, member);
     if (!campaign) return done({ text: t('bus.no_campaign'), outcome: 'error', command });
 
-    const ctx = {
-      clock, timeZone: this.o.timeZone, today: dayIn(clock.now(), this.o.timeZone),
+    const context = (tx: Tx): CommandContext => ({
+      db: tx, clock, timeZone: this.o.timeZone, today, calendar: this.calendar,
       member, userId: msg.userId, chatId: msg.chatId, channel: msg.channel, campaign, locale, t,
       commands: registry.specs.filter((s) => mayRun(s, member)),
-    };
-    const run = async (tx: Tx) => {
-      const reply = await spec.run({ ...ctx, db: tx } satisfies CommandContext, args);
+      confirmed: run.pendingId !== undefined,
+      undoable: (op) => void undo.push(op),
+      send: async (message) => void (await enqueue(tx, message, clock)),
+      runConfirmed: async (text, pendingId) => ({ text: (await this.execute({ ...msg, text }, { pendingId })).text }),
+    });
+    const attempt = async (tx: Tx) => {
+      const ctx = context(tx);
+      const preview = spec.confirm && !ctx.confirmed ? await spec.confirm(ctx, args) : null;
+      if (preview !== null) return done({ text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command }, { args }, tx);
+      const reply = await spec.run(ctx, args);
       return done({ text: reply.text, outcome: 'ok', command }, { args }, tx);
     };
     try {
-      return spec.writes ? await db.$transaction(run) : await run(db);
+      return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
     } catch (e) {
+      undo.length = 0;
       if (e instanceof UserError) return done({ text: t(e.key, e.params), outcome: 'invalid', command }, { args, error: e.key });
       this.o.log?.(`command ${command} failed: ${(e as Error).stack ?? e}`);
       return done({ text: '', outcome: 'error', command }, { args, error: String((e as Error).message ?? e).slice(0, 500) });
     }
   }
+
+  /** Stores the command line to run on /执行; a newer preview replaces the member's older one. */
+  private async askConfirmation(tx: Tx, msg: Incoming, preview: string, t: Translate): Promise<string> {
+    const now = this.o.clock.now();
+    await tx.pendingAction.updateMany({ where: { userId: msg.userId, state: 'pending' }, data: { state: 'cancelled' } });
+    await tx.pendingAction.create({
+      data: { userId: msg.userId, chatId: msg.chatId, text: msg.text, preview, createdAt: now, expiresAt: new Date(now.getTime() + CONFIRM_MINUTES * 60_000) },
+    });
+    return `${preview}\n${t('confirm.ask', { minutes: CONFIRM_MINUTES })}`;
+  }
 }
 
 /** Maps the words after the command to its params, then validates them with its schema. */
-export function bindArgs(spec: CommandSpec, parsed: Parsed, t: Translate): Record<string, unknown> {
+export function bindArgs(spec: CommandSpec, parsed: Parsed, t: Translate, env: ParseEnv): Record<string, unknown> {
   const raw: Record<string, string> = {};
   const { tokens } = parsed;
   spec.params.forEach((p, i) => {
@@ -97,12 +144,14 @@ export function bindArgs(spec: CommandSpec, parsed: Parsed, t: Translate): Recor
   });
   const rest = spec.params.at(-1)?.startsWith('...');
   if (!rest && tokens.length > spec.params.length) throw new UserError('bus.too_many_args', { extra: tokens.slice(spec.params.length).map((x) => x.text).join(' ') });
-  const result = (spec.args as z.ZodType<Record<string, unknown>>).safeParse(raw);
+  const schema = (typeof spec.args === 'function' ? spec.args(env) : spec.args) as z.ZodType<Record<string, unknown>>;
+  const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = String(issue.path[0] ?? '');
+  if (raw[param] === undefined) throw new UserError('bus.missing_arg', { param: t(`param.${param}`) });
   // Schemas carry locale keys as messages; zod's own messages fall back to a generic line.
-  const key = issue.message.includes('.') && !issue.message.includes(' ') ? issue.message : 'bus.bad_arg';
+  const key = /^[a-z_]+\.[a-z_.]+$/.test(issue.message) ? issue.message : 'bus.bad_arg';
   throw new UserError(key, { param: t(`param.${param}`), value: raw[param] ?? '' });
 }
 
@@ -110,7 +159,11 @@ export function usageLine(spec: CommandSpec, t: Translate): string {
   return t('bus.usage', { usage: `/${spec.aliases[0] ?? spec.name}${spec.usage ? ` ${t(spec.usage)}` : ''}` });
 }
 
-export async function loadMember(db: Db, userId: string, fallback: Locale): Promise<Member | null> {
+export function exampleLine(spec: CommandSpec, t: Translate): string {
+  return spec.examples.length ? t('help.examples', { examples: spec.examples.join('  ') }) : '';
+}
+
+export async function loadMember(db: Tx, userId: string, fallback: Locale): Promise<Member | null> {
   const m = await db.member.findUnique({ where: { userId }, include: { unit: true } });
   if (!m || !m.active) return null;
   return {
@@ -122,7 +175,7 @@ export async function loadMember(db: Db, userId: string, fallback: Locale): Prom
 }
 
 /** The campaign of the member's county (the latest, if several); without a unit, the first one. */
-export async function campaignFor(db: Db, member: Member | null): Promise<Campaign | null> {
+export async function campaignFor(db: Tx, member: Member | null): Promise<Campaign | null> {
   const where = member?.unit ? { countyCode: member.unit.countyCode } : {};
   const c = await db.campaign.findFirst({ where, orderBy: [{ effectiveOn: 'desc' }, { id: 'asc' }] });
   return c && { id: c.id, key: c.key, name: c.name, docNumber: c.docNumber, countyCode: c.countyCode, countyName: c.countyName };

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import type { WorkCalendar } from '../domain/calendar.ts';
+import type { Outbound } from '../delivery/outbox.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Locale, Params, Translate } from '../i18n.ts';
 
@@ -39,7 +41,26 @@ export interface CommandContext {
   t: Translate;
   /** The commands this caller may run, for /help. */
   commands: readonly CommandSpec[];
+  calendar: WorkCalendar;
+  /** True when the member confirmed this run with /执行. */
+  confirmed: boolean;
+  /** Records how to revert a write, so the member can /撤销 it within 10 minutes. */
+  undoable(op: UndoOp): void;
+  /** Queues a message to another chat or member, in this command's transaction. */
+  send(message: Outbound): Promise<void>;
+  /** Runs a command line again as confirmed by its member (for /执行). */
+  runConfirmed(text: string, pendingId: number): Promise<Reply>;
 }
+
+/** Models a command may revert through /撤销. */
+export const UNDO_MODELS = ['progressReport', 'policy', 'obligation', 'obligationEvent', 'preventionVisit', 'servicePlan', 'member', 'groupChat'] as const;
+export type UndoOp =
+  | { model: (typeof UNDO_MODELS)[number]; action: 'delete'; where: { id: number } }
+  | { model: (typeof UNDO_MODELS)[number]; action: 'update'; where: { id: number }; data: Record<string, unknown> }
+  | { model: (typeof UNDO_MODELS)[number]; action: 'create'; data: Record<string, unknown> };
+
+/** What the arguments are checked against; relative dates need today. */
+export interface ParseEnv { today: string }
 
 export interface Reply { text: string }
 
@@ -57,11 +78,16 @@ export interface CommandSpec<A extends z.ZodType<Record<string, unknown>> = z.Zo
   usage?: string;
   examples: string[];
   params: string[];
-  args: A;
+  args: A | ((env: ParseEnv) => A);
   /** Who may run it: listed roles (admins always may), any registered `member`, or the `public`. */
   roles: Role[] | 'member' | 'public';
   /** Writing commands run in a transaction with their audit event; a failure leaves nothing. */
   writes: boolean;
+  /**
+   * For bulk writes and removals: a preview to show, after which the command runs only when the
+   * same member answers /执行 within 5 minutes; null when this call needs no confirmation.
+   */
+  confirm?(ctx: CommandContext, args: z.output<A>): Promise<string | null>;
   run(ctx: CommandContext, args: z.output<A>): Promise<Reply>;
 }
 

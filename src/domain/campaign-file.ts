@@ -31,6 +31,7 @@ export const campaignFileSchema = z
           code,
           name: z.string().min(1),
           kind: z.enum(UNIT_KINDS),
+          aliases: z.array(z.string().min(1)).default([]),
           statCode: z.string().regex(/^\d{9}$/, { message: 'must be a 9-digit township code' }).optional(),
         }),
       )

@@ -31,7 +31,7 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
 
     const units = new Map<string, { id: number; kind: string }>();
     for (const [sortOrder, u] of file.units.entries()) {
-      const data = { name: u.name, kind: u.kind, statCode: u.statCode ?? null, sortOrder };
+      const data = { name: u.name, kind: u.kind, aliases: u.aliases.join('|'), statCode: u.statCode ?? null, sortOrder };
       const row = await tx.unit.upsert({
         where: { countyCode_code: { countyCode: county.code, code: u.code } },
         create: { countyCode: county.code, code: u.code, ...data },
