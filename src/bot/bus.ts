@@ -80,9 +80,13 @@ export class Bus {
       return done({ text, outcome: 'unknown' });
     }
     const command = spec.name;
+    // A command with secret arguments never has its raw line in the audit trail.
+    const line = { text: spec.secret?.length ? `/${parsed.word}` : msg.text.slice(0, 500) };
+    const redact = (a: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(a).map(([k, v]) => [k, spec.secret?.includes(k) && v !== undefined ? '***' : v]));
     if (!mayRun(spec, member)) {
       const text = member ? t('bus.denied', { command: `/${spec.aliases[0] ?? spec.name}` }) : t('bus.not_registered', { userId: msg.userId });
-      return done({ text, outcome: 'denied', command });
+      return done({ text, outcome: 'denied', command }, line);
     }
     const today = dayIn(clock.now(), this.o.timeZone);
     let args: Record<string, unknown>;
@@ -90,10 +94,11 @@ export class Bus {
       args = bindArgs(spec, parsed, t, { today });
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      return done({ text: [t(e.key, e.params), usageLine(spec, t), exampleLine(spec, t)].filter(Boolean).join('\n'), outcome: 'invalid', command });
+      return done({ text: [t(e.key, e.params), usageLine(spec, t), exampleLine(spec, t)].filter(Boolean).join('\n'), outcome: 'invalid', command }, line);
     }
     const campaign = await campaignFor(db, member);
-    if (!campaign) return done({ text: t('bus.no_campaign'), outcome: 'error', command });
+    if (!campaign) return done({ text: t('bus.no_campaign'), outcome: 'error', command }, line);
+    const audited = { args: redact(args) };
 
     const context = (tx: Tx): CommandContext => ({
       db: tx, clock, timeZone: this.o.timeZone, today, calendar: this.calendar,
@@ -107,17 +112,17 @@ export class Bus {
     const attempt = async (tx: Tx) => {
       const ctx = context(tx);
       const preview = spec.confirm && !ctx.confirmed ? await spec.confirm(ctx, args) : null;
-      if (preview !== null) return done({ text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command }, { args }, tx);
+      if (preview !== null) return done({ text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command }, audited, tx);
       const reply = await spec.run(ctx, args);
-      return done({ text: reply.text, outcome: 'ok', command }, { args }, tx);
+      return done({ text: reply.text, outcome: 'ok', command }, audited, tx);
     };
     try {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
     } catch (e) {
       undo.length = 0;
-      if (e instanceof UserError) return done({ text: t(e.key, e.params), outcome: 'invalid', command }, { args, error: e.key });
+      if (e instanceof UserError) return done({ text: t(e.key, e.params), outcome: 'invalid', command }, { ...audited, error: e.key });
       this.o.log?.(`command ${command} failed: ${(e as Error).stack ?? e}`);
-      return done({ text: '', outcome: 'error', command }, { args, error: String((e as Error).message ?? e).slice(0, 500) });
+      return done({ text: '', outcome: 'error', command }, { ...audited, error: String((e as Error).message ?? e).slice(0, 500) });
     }
   }
 

@@ -83,6 +83,8 @@ export interface CommandSpec<A extends z.ZodType<Record<string, unknown>> = z.Zo
   roles: Role[] | 'member' | 'public';
   /** Writing commands run in a transaction with their audit event; a failure leaves nothing. */
   writes: boolean;
+  /** Arguments never written to the audit trail or logs (e.g. a webhook key). */
+  secret?: string[];
   /**
    * For bulk writes and removals: a preview to show, after which the command runs only when the
    * same member answers /执行 within 5 minutes; null when this call needs no confirmation.

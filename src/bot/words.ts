@@ -10,6 +10,8 @@ export function parseCount(text: string): number | null {
   if (/^\d+$/.test(s)) return Number(s);
   if (/^\d+万$/.test(s)) return Number(s.slice(0, -1)) * 10000;
   if (!s || ![...s].every((c) => c in DIGITS || c in UNITS)) return null;
+  // 三八 or 一〇五: digits read one by one.
+  if (![...s].some((c) => c in UNITS)) return Number([...s].map((c) => DIGITS[c]).join(''));
   let total = 0;
   let section = 0;
   let digit = 0;

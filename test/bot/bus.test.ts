@@ -119,3 +119,53 @@ describe('a failing command writes nothing', () => {
     expect(() => new Registry([writeThenFail(new Error()), writeThenFail(new Error())])).toThrow(/both answer to/);
   });
 });
+
+describe('confirmation of bulk writes', async () => {
+  const yes = (await import('../../commands/yes.ts')).default;
+  const cancel = (await import('../../commands/cancel.ts')).default;
+  const bulk = defineCommand({
+    name: 'bulk', aliases: ['批量'], summary: 'help.summary', examples: [], params: ['key'], args: z.object({ key: z.string().optional() }),
+    roles: 'member', writes: true, secret: ['key'],
+    async confirm() {
+      return '将写入 1 条上报';
+    },
+    async run({ db, campaign }) {
+      await db.progressReport.create({ data: { campaignId: campaign.id, unitId: 1, sectorId: 1, insured: 1, total: 2, reportedBy: 'bulk', reportedAt: new Date(0) } });
+      return { text: '写好了' };
+    },
+  });
+  const b = () => new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: new Registry([bulk, yes, cancel]) });
+  const run = (userId: string, text: string) => b().handle({ channel: 'sandbox', userId, chatId: null, text });
+  const written = () => t.db.progressReport.count({ where: { reportedBy: 'bulk' } });
+
+  it('runs only after the same member’s /执行, once', async () => {
+    const preview = await run('demo-admin', '/批量 secret-webhook-key');
+    expect(preview.outcome).toBe('pending');
+    expect(preview.text).toContain('将写入 1 条上报');
+    expect(preview.text).toContain('/执行');
+    expect(await written()).toBe(0);
+    expect((await run('demo-leader', '/执行')).text).toContain('没有等待确认的操作');
+    expect(await written()).toBe(0);
+    expect((await run('demo-admin', '/执行')).text).toBe('写好了');
+    expect(await written()).toBe(1);
+    expect((await run('demo-admin', '/执行')).outcome).toBe('invalid');
+    expect(await written()).toBe(1);
+  });
+
+  it('expires after five minutes, and /取消 drops it', async () => {
+    await run('demo-admin', '/批量');
+    t.clock.advance(6 * 60_000);
+    expect((await run('demo-admin', '/执行')).text).toContain('已作废');
+    await run('demo-admin', '/批量');
+    expect((await run('demo-admin', '/取消')).text).toContain('已取消：将写入 1 条上报');
+    expect((await run('demo-admin', '/执行')).text).toContain('没有等待确认的操作');
+    expect(await written()).toBe(1);
+    t.clock.set('2026-11-29T08:00:00+08:00');
+  });
+
+  it('keeps secret arguments out of the audit trail', async () => {
+    const events = await t.db.auditEvent.findMany({ where: { command: 'bulk' } });
+    expect(events.length).toBeGreaterThan(2);
+    for (const e of events) expect(e.detail).not.toContain('secret-webhook-key');
+  });
+});

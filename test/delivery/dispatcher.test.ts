@@ -37,30 +37,30 @@ const state = async (id: number) => t.db.outboxMessage.findUniqueOrThrow({ where
 
 describe('the dispatcher', () => {
   it('sends what is pending, once', async () => {
-    const m = await enqueue(t.db, webhookMarkdown('good-key', '**逾期提醒**'), t.clock);
+    const [m] = await enqueue(t.db, webhookMarkdown('good-key', '**逾期提醒**'), t.clock);
     expect(await dispatcher.drain()).toBe(1);
-    expect((await state(m.id)).state).toBe('sent');
+    expect((await state(m!.id)).state).toBe('sent');
     expect(api.delivered).toEqual([{ kind: 'webhook', target: 'good-key', body: { msgtype: 'markdown', markdown: { content: '**逾期提醒**' } } }]);
     expect(await dispatcher.drain()).toBe(0);
   });
 
   it('keeps a permanent failure with its reason and stops retrying', async () => {
-    const m = await enqueue(t.db, webhookMarkdown('removed-robot', 'x'), t.clock);
+    const [m] = await enqueue(t.db, webhookMarkdown('removed-robot', 'x'), t.clock);
     await dispatcher.drain();
-    expect(await state(m.id)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('93000') });
+    expect(await state(m!.id)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('93000') });
   });
 
   it('retries a rate-limited message later, with backoff', async () => {
     api.failNext.push(45009);
-    const m = await enqueue(t.db, webhookMarkdown('good-key', 'x'), t.clock);
+    const [m] = await enqueue(t.db, webhookMarkdown('good-key', 'x'), t.clock);
     await dispatcher.drain();
-    const after = await state(m.id);
+    const after = await state(m!.id);
     expect(after).toMatchObject({ state: 'pending', attempts: 1 });
     expect(after.nextAttemptAt.getTime()).toBeGreaterThan(t.clock.now().getTime());
     expect(await dispatcher.drain()).toBe(0);
     t.clock.advance(60_000);
     await dispatcher.drain();
-    expect((await state(m.id)).state).toBe('sent');
+    expect((await state(m!.id)).state).toBe('sent');
     t.clock.set('2026-11-29T08:00:00+08:00');
   });
 
@@ -75,12 +75,12 @@ describe('the dispatcher', () => {
   });
 
   it('resends after a restart what a crash left mid-send', async () => {
-    const m = await enqueue(t.db, webhookMarkdown('good-key', 'in flight'), t.clock);
-    await t.db.outboxMessage.update({ where: { id: m.id }, data: { state: 'sending', attempts: 1 } });
+    const [m] = await enqueue(t.db, webhookMarkdown('good-key', 'in flight'), t.clock);
+    await t.db.outboxMessage.update({ where: { id: m!.id }, data: { state: 'sending', attempts: 1 } });
     expect(await dispatcher.drain()).toBe(0);
     expect(await dispatcher.recover()).toBe(1);
     await dispatcher.drain();
-    expect((await state(m.id)).state).toBe('sent');
+    expect((await state(m!.id)).state).toBe('sent');
     expect(api.delivered).toHaveLength(1);
   });
 });

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bus } from '../../src/bot/bus.ts';
+import { Registry } from '../../src/bot/registry.ts';
+import { testDb, TZ, type TestDb } from '../support/db.ts';
+
+let t: TestDb;
+let bus: Bus;
+const say = async (userId: string, text: string) => bus.handle({ channel: 'sandbox', userId, chatId: 'demo-chat-dongping', text });
+const reports = () => t.db.progressReport.count();
+
+beforeAll(async () => {
+  t = await testDb({ demo: true });
+  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+});
+afterAll(() => t.close());
+
+describe('/上报', () => {
+  it('records a township liaison’s report for their township, with the gap and the ledger’s count', async () => {
+    const out = await say('demo-liaison-dongping', '/上报 危化 3/4 已督促剩余一家');
+    expect(out.outcome).toBe('ok');
+    const row = await t.db.progressReport.findFirstOrThrow({ orderBy: { id: 'desc' }, include: { township: true, sector: true, unit: true } });
+    expect(row).toMatchObject({ insured: 3, total: 4, note: '已督促剩余一家', reportedBy: 'demo-liaison-dongping', chatId: 'demo-chat-dongping' });
+    expect([row.township?.name, row.sector.code, row.unit.code]).toEqual(['东坪镇', 'hazardous_chemicals', '430923121']);
+    expect(out.text).toContain('已投保 3/4 家，75.0%');
+    expect(out.text).toContain('这是该范围的第一次上报');
+    expect(out.text).toContain('还差 1 家');
+    // 东坪镇 has 危化 enterprises in the demo ledger: the reply says the ledger wins.
+    expect(out.text).toMatch(/台账记录为 \d+\/\d+ 家/);
+  });
+
+  it('gives the change since the last report', async () => {
+    t.clock.advance(3600_000);
+    const out = await say('demo-liaison-dongping', '/上报 危化 四/四');
+    expect(out.text).toContain('较上次（11-29 08:00，3/4）+1 家');
+    expect(out.text).toContain('已达到目标 100%');
+  });
+
+  it('takes a department liaison’s county-wide report for a sector it leads, and Chinese numerals', async () => {
+    const out = await say('demo-liaison-jtj', '／上报　交通　四十五/五十');
+    expect(out.outcome).toBe('ok');
+    expect(out.text).toContain('交通运输（全县）已投保 45/50 家');
+  });
+
+  it('refuses a scope outside the member’s responsibility, naming who is responsible, and writes nothing', async () => {
+    const before = await reports();
+    const cases: [string, string, RegExp][] = [
+      ['demo-liaison-jtj', '/上报 危化 1/2', /危险化学品由县应急管理局牵头负责/],
+      ['demo-liaison-dongping', '/上报 危化 1/2 梅城', /东坪镇的联络员，只能上报本镇的数字；梅城镇由其联络员上报/],
+      ['demo-liaison-dongping', '/上报 危化 5/2', /已投保不能多于应投保/],
+      ['demo-liaison-dongping', '/上报 矿泉水 1/2', /没有“矿泉水”这个行业/],
+      ['demo-liaison-dongping', '/上报 危化', /缺少参数：参保数/],
+      ['demo-leader', '/上报 危化 1/2', /不能使用 \/上报/],
+      ['demo-insurer-pingan', '/上报 危化 1/2', /不能使用 \/上报/],
+    ];
+    for (const [who, text, answer] of cases) expect((await say(who, text)).text, text).toMatch(answer);
+    expect(await reports()).toBe(before);
+  });
+
+  it('shows up in /覆盖率 where the ledger has nothing, and /撤销 takes it back', async () => {
+    const civil = async () => (await say('demo-leader', '/覆盖率')).text.split('\n').find((l) => l.includes('民用爆炸物品'))!;
+    expect(await civil()).toContain('3/4 家');
+    // 公安局 leads 民爆; a liaison of it is bound on the fly.
+    await t.db.member.create({ data: { userId: 'liaison-gaj', name: '公安局联络员', roles: 'liaison', unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'gaj' } })).id } });
+    await say('liaison-gaj', '/上报 民爆 4/4');
+    expect(await civil()).toContain('4/4 家');
+    const before = await reports();
+    expect((await say('liaison-gaj', '/撤销')).text).toContain('已撤销');
+    expect(await reports()).toBe(before - 1);
+    expect(await civil()).toContain('3/4 家');
+    expect((await say('liaison-gaj', '/撤销')).outcome).toBe('invalid');
+  });
+});
