@@ -1,58 +1,104 @@
 import { z } from 'zod';
-import { minuteIn } from '../src/clock.ts';
-import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
-import { coverageBySector, gapTo, type SectorCoverage, type TargetInForce } from '../src/domain/coverage.ts';
+import { addDays, minuteIn } from '../src/clock.ts';
+import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
+import { findSector, findTownship } from '../src/domain/directory.ts';
+import { changeText, colour, coverageView, percent, totalOf, weakest, type CoverageRow, type CoverageViewKind, type TargetInForce } from '../src/domain/coverage.ts';
+
+/** Words that ask for the per-township and per-department views (and the default, by name). */
+const BY_TOWNSHIP = ['乡镇', '按乡镇', '分乡镇', 'township', 'townships'];
+const BY_DEPARTMENT = ['部门', '牵头部门', '按部门', 'department', 'departments'];
+const BY_SECTOR = ['行业', '按行业', 'sector', 'sectors'];
 
 export default defineCommand({
   name: 'coverage',
   aliases: ['覆盖率', '参保率'],
   summary: 'coverage.summary',
-  examples: ['/覆盖率'],
-  params: [],
-  args: z.object({}),
+  usage: 'coverage.usage',
+  examples: ['/覆盖率', '/覆盖率 乡镇', '/覆盖率 危化', '/覆盖率 东坪'],
+  params: ['scope'],
+  args: z.object({ scope: z.string().optional() }),
   roles: ['leader', 'liaison', 'viewer'],
   writes: false,
-  async run(ctx) {
-    const { db, campaign, today, clock, t } = ctx;
+  async run(ctx, { scope }) {
+    const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
-    const rows = await coverageBySector(db, campaign.id, today, now);
-    const highRisk = rows.filter((r) => r.sector.highRisk);
-    // The eight sectors share one target in most plans: say it once, and inline only where a row differs.
-    const common = highRisk[0]?.target ?? null;
+    const view = await viewFor(ctx, scope);
+    const { rows, target: common, countyWideOnly } = await coverageView(db, campaign.id, view, today, now);
+    const named = rows.map((r) => (r.key === null ? { ...r, name: t('coverage.county_wide') } : r));
+    // The header states the target most rows share; a row states its own only where it differs.
     const lines = [
-      t('coverage.title', { county: campaign.countyName }),
-      `${t('coverage.as_of', { time: minuteIn(now, ctx.timeZone) })} · ${targetText(t, common)}`,
+      title(ctx, view),
+      `${t('coverage.as_of', { time: minuteIn(now, timeZone) })} · ${targetText(t, common)}`,
       '',
     ];
-    for (const row of rows) lines.push(...sectorLines(ctx, row, common));
-    const enterprises = highRisk.reduce((n, r) => n + r.enterprises, 0);
-    const insured = highRisk.reduce((n, r) => n + r.insured, 0);
-    lines.push('', t('coverage.total_high_risk', {
-      insured, enterprises, rate: percent(enterprises ? insured / enterprises : null), gap: gapTo(common, enterprises, insured),
-    }));
-    lines.push(t('coverage.legend'));
-    if (rows.some((r) => r.demo)) lines.push(t('demo.data'));
+    for (const row of named) lines.push(...rowLines(ctx, row, common));
+    lines.push('');
+    if (view.by === 'sector') {
+      const highRisk = totalOf(named.filter((r) => r.sectors[0]!.highRisk), '', common);
+      lines.push(t('coverage.total_high_risk', { insured: highRisk.insured, enterprises: highRisk.enterprises, rate: percent(highRisk.rate), gap: highRisk.gap }) + change(t, highRisk));
+    } else {
+      const name = view.by === 'sector_townships' ? view.sector.name : view.by === 'township_sectors' ? view.township.name
+        : view.by === 'township' ? t('coverage.total_townships') : t('coverage.total_departments');
+      const total = totalOf(named, name, common);
+      lines.push(t('coverage.total', { name, insured: total.insured, enterprises: total.enterprises, rate: percent(total.rate), gap: total.gap }) + change(t, total));
+    }
+    if (countyWideOnly.length) lines.push(t('coverage.county_wide_left_out', { sectors: countyWideOnly.join('、') }));
+    const weak = weakest(named);
+    if (weak.length) {
+      const list = weak.map((r) => `${r.name} ${percent(r.rate)}`).join('、');
+      lines.push(weak.length === 5 ? t('coverage.weakest', { list }) : t('coverage.weakest_few', { count: weak.length, list }));
+    }
+    lines.push(t('coverage.legend'), t('coverage.change_legend', { day: addDays(today, -7).slice(5) }));
+    if (named.some((r) => r.demo)) lines.push(t('demo.data'));
     return { text: lines.join('\n') };
   },
 });
 
-function sectorLines({ t, timeZone }: CommandContext, row: SectorCoverage, common: TargetInForce | null): string[] {
-  const name = row.sector.name;
-  if (row.enterprises === 0 && row.sources.length === 0) return [`⚪ ${name}  ${t('coverage.no_data')}`];
+/** No word: by sector; 乡镇 / 部门: by township or lead department; else a sector's or a township's name. */
+async function viewFor({ db, campaign }: CommandContext, scope: string | undefined): Promise<CoverageViewKind> {
+  const word = scope?.trim().toLowerCase();
+  if (!word || BY_SECTOR.includes(word)) return { by: 'sector' };
+  if (BY_TOWNSHIP.includes(word)) return { by: 'township' };
+  if (BY_DEPARTMENT.includes(word)) return { by: 'department' };
+  const sector = await findSector(db, campaign.id, scope!);
+  if (sector) return { by: 'sector_townships', sector };
+  const township = await findTownship(db, campaign.countyCode, scope!);
+  if (township) return { by: 'township_sectors', township };
+  throw new UserError('coverage.unknown_scope', { word: scope! });
+}
+
+function title({ t, campaign }: CommandContext, view: CoverageViewKind): string {
+  const county = campaign.countyName;
+  switch (view.by) {
+    case 'sector': return t('coverage.title', { county });
+    case 'township': return t('coverage.title_townships', { county });
+    case 'department': return t('coverage.title_departments', { county });
+    case 'sector_townships': return t('coverage.title_one_sector', { county, sector: view.sector.name });
+    case 'township_sectors': return t('coverage.title_one_township', { township: view.township.name });
+  }
+}
+
+function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: TargetInForce | null): string[] {
+  if (row.sources.length === 0) return [`⚪ ${row.name}  ${t('coverage.no_data')}`];
   const source = t('coverage.source', {
     sources: row.sources
       .map((s) => (s === 'ledger' ? t('coverage.source_ledger') : t('coverage.source_report', { time: minuteIn(row.asOf!, timeZone).slice(5) })))
       .join(' + '),
   });
+  if (row.enterprises === 0) return [`⚪ ${row.name}  ${t('coverage.none_in_scope')} · ${source}`];
   const details = [
     ...(sameTarget(row.target, common) ? [] : [targetText(t, row.target)]),
     ...(row.headcountRate === null ? [] : [t('coverage.headcount', { insured: row.insuredPersons, employees: row.employees, rate: percent(row.headcountRate) })]),
     source,
   ];
   return [
-    `${colour(row.rate, row.target)} ${name}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}`,
+    `${colour(row.rate, row.target)} ${row.name}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}${change(t, row)}`,
     `   ${details.join(' · ')}`,
   ];
+}
+
+function change(t: CommandContext['t'], row: Pick<CoverageRow, 'insured' | 'lastWeek'>): string {
+  return `  ${changeText(row, t('coverage.change_new'))}`;
 }
 
 function sameTarget(a: TargetInForce | null, b: TargetInForce | null): boolean {
@@ -62,15 +108,4 @@ function sameTarget(a: TargetInForce | null, b: TargetInForce | null): boolean {
 function targetText(t: CommandContext['t'], target: TargetInForce | null): string {
   if (!target) return t('coverage.no_target');
   return t(target.passed ? 'coverage.target_passed' : 'coverage.target', { rate: `${target.rateBp / 100}%`, due: target.dueOn });
-}
-
-/** Green when the target is met; red when its date has passed unmet; yellow while there is time. */
-function colour(rate: number | null, target: TargetInForce | null): string {
-  if (rate === null || !target) return '⚪';
-  if (rate * 10000 >= target.rateBp) return '🟢';
-  return target.passed ? '🔴' : '🟡';
-}
-
-function percent(rate: number | null): string {
-  return rate === null ? '—' : `${(Math.floor(rate * 1000) / 10).toFixed(1)}%`;
 }

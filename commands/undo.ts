@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, UNDO_MODELS, UserError, type UndoOp } from '../src/bot/spec.ts';
+import { defineCommand, UNDO_MINUTES, UNDO_MODELS, UserError, type UndoOp } from '../src/bot/spec.ts';
 import type { Tx } from '../src/db/client.ts';
-
-/** How long a write can be undone by its author. */
-const UNDO_MINUTES = 10;
 
 /** /撤销: reverts the caller's own last write, within 10 minutes; the undo is audited too. */
 export default defineCommand({

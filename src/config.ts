@@ -29,6 +29,8 @@ const schema = z.object({
     .string()
     .default('')
     .transform((v) => v.split(/[,，\s]+/).filter(Boolean)),
+  /** The deployment's corrections to China's holiday calendar: { "2027-02-06": "workday", … }. */
+  BOT_CALENDAR_FILE: z.string().default('prisma/calendar.json'),
   /** How far a callback's timestamp may be from now, in seconds; 0 turns the check off. */
   CALLBACK_MAX_SKEW: z.coerce.number().int().min(0).default(300),
   WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
@@ -59,6 +61,7 @@ export interface Config {
   timezone: string;
   locale: 'zh-CN' | 'en';
   admins: string[];
+  calendarFile: string;
   callbackMaxSkewSeconds: number;
   wecomApiBase: string;
   /** The AI bot (智能机器人) callback channel, when configured. */
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timezone: e.BOT_TIMEZONE,
     locale: e.BOT_LOCALE,
     admins: e.BOT_ADMINS,
+    calendarFile: e.BOT_CALENDAR_FILE,
     callbackMaxSkewSeconds: e.CALLBACK_MAX_SKEW,
     wecomApiBase: e.WECOM_API_BASE.replace(/\/+$/, ''),
     bot,

@@ -10,16 +10,18 @@ import { openDatabase, type Db } from './db/client.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
+import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
 import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { wecomCallbacks } from './http/wecom-callbacks.ts';
-import { AppApi, sendWebhook } from './wecom/api.ts';
+import { Scheduler } from './schedule/scheduler.ts';
+import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export interface Service { db: Db; bus: Bus; inbox: Inbox; dispatcher: Dispatcher; server: Server; url: string; close(): Promise<void> }
+export interface Service extends Core { dispatcher: Dispatcher; scheduler: Scheduler; server: Server; url: string; close(): Promise<void> }
 
-export interface Core { db: Db; bus: Bus; inbox: Inbox; registry: Registry }
+export interface Core { db: Db; bus: Bus; inbox: Inbox; registry: Registry; calendar: WorkCalendar }
 
 /** Database, campaign, admins, commands: what the service and the sandbox chat share. */
 export async function openCore(config: Config, clock: Clock, log: (m: string) => void): Promise<Core> {
@@ -30,8 +32,9 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
   }
   await ensureAdmins(db, config.admins);
   const registry = await Registry.load();
-  const bus = new Bus({ db, clock, timeZone: config.timezone, locale: config.locale, registry, log });
-  return { db, bus, registry, inbox: new Inbox({ db, bus, clock, log }) };
+  const calendar = new WorkCalendar(readCalendarFile(config.calendarFile));
+  const bus = new Bus({ db, clock, timeZone: config.timezone, locale: config.locale, registry, calendar, log });
+  return { db, bus, registry, calendar, inbox: new Inbox({ db, bus, clock, log }) };
 }
 
 /** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
@@ -46,6 +49,7 @@ export function senders(config: Config, print: (m: string) => void): Partial<Rec
   const base = config.wecomApiBase;
   const out: Partial<Record<OutboxChannel, Sender>> = {
     webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent'),
+    response_url: async (row) => (await sendResponseUrl(row.target, JSON.parse(row.payload)), 'sent'),
   };
   if (config.app) {
     const api = new AppApi({ apiBase: base, corpId: config.app.corpId, secret: config.app.secret, agentId: config.app.agentId });
@@ -56,8 +60,9 @@ export function senders(config: Config, print: (m: string) => void): Partial<Rec
 
 export async function startService(config: Config, clock: Clock, log: (m: string) => void = console.log): Promise<Service> {
   const core = await openCore(config, clock, log);
-  const { db, inbox } = core;
-  const dispatcher = new Dispatcher({ db, clock, senders: senders(config, log), log });
+  const { db, inbox, calendar } = core;
+  const scheduler = new Scheduler({ db, clock, timeZone: config.timezone, locale: config.locale, calendar, log });
+  const dispatcher = new Dispatcher({ db, clock, senders: senders(config, log), locale: config.locale, log });
   const app = createHttpApp({
     db, version: VERSION, mode: config.sandbox ? 'sandbox' : 'wecom', channels: { bot: !!config.bot, app: !!config.app }, log,
     routers: [wecomCallbacks({ inbox, clock, maxSkewSeconds: config.callbackMaxSkewSeconds, bot: config.bot, app: config.app, log })],
@@ -71,9 +76,12 @@ export async function startService(config: Config, clock: Clock, log: (m: string
   const resumed = await inbox.resume();
   if (recovered || resumed) log(`resumed ${resumed} inbound and ${recovered} outbound messages left from the last run`);
   dispatcher.start();
+  for (const r of await scheduler.catchUp()) if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
+  scheduler.start();
   return {
-    ...core, dispatcher, server, url,
+    ...core, dispatcher, scheduler, server, url,
     async close() {
+      scheduler.stop();
       dispatcher.stop();
       await new Promise<void>((r) => server.close(() => r()));
       await db.$disconnect();

@@ -7,13 +7,19 @@ import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { parse, type Parsed } from './parse.ts';
 import type { Registry } from './registry.ts';
 import {
-  mayRun, ROLES, UserError,
+  mayRun, ROLES, UNDO_MINUTES, UserError,
   type Campaign, type Channel, type CommandContext, type CommandSpec, type Member, type ParseEnv, type Role, type UndoOp,
 } from './spec.ts';
 
 export interface Incoming { channel: Channel; userId: string; chatId: string | null; text: string }
 export type Outcome = 'ok' | 'pending' | 'denied' | 'invalid' | 'unknown' | 'error';
-export interface Outgoing { text: string; outcome: Outcome; command?: string }
+export interface Outgoing {
+  text: string;
+  outcome: Outcome;
+  command?: string;
+  /** The message as it may be stored, when it carried secret arguments. */
+  redacted?: string;
+}
 
 export interface BusOptions {
   db: Db; clock: Clock; timeZone: string; locale: Locale; registry: Registry;
@@ -51,7 +57,9 @@ export class Bus {
     const locale = member?.locale ?? this.o.locale;
     const t = translator(locale);
     const undo: UndoOp[] = [];
+    let redactedLine: string | undefined;
     const done = async (out: Outgoing, detail?: unknown, tx: Tx = db): Promise<Outgoing> => {
+      if (redactedLine) out = { ...out, redacted: redactedLine };
       const event = await tx.auditEvent.create({
         data: {
           at: clock.now(), actorUserId: msg.userId, chatId: msg.chatId, channel: msg.channel, command: out.command ?? null,
@@ -61,6 +69,11 @@ export class Bus {
         },
       });
       if (out.outcome === 'error') out = { ...out, text: t('bus.failed', { ref: event.id }) };
+      // Undo data past its window is dropped: it may hold a replaced secret, such as a webhook key.
+      if (undo.length) {
+        const expired = new Date(clock.now().getTime() - UNDO_MINUTES * 60_000);
+        await tx.auditEvent.updateMany({ where: { undo: { not: null }, at: { lt: expired } }, data: { undo: null } });
+      }
       if (out.outcome === 'ok' && run.pendingId) {
         const taken = await tx.pendingAction.updateMany({ where: { id: run.pendingId, state: 'pending' }, data: { state: 'done' } });
         if (taken.count === 0) throw new UserError('confirm.nothing');
@@ -82,6 +95,7 @@ export class Bus {
     const command = spec.name;
     // A command with secret arguments never has its raw line in the audit trail.
     const line = { text: spec.secret?.length ? `/${parsed.word}` : msg.text.slice(0, 500) };
+    if (spec.secret?.length) redactedLine = `/${parsed.word} ***`;
     const redact = (a: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(a).map(([k, v]) => [k, spec.secret?.includes(k) && v !== undefined ? '***' : v]));
     if (!mayRun(spec, member)) {
@@ -102,7 +116,7 @@ export class Bus {
 
     const context = (tx: Tx): CommandContext => ({
       db: tx, clock, timeZone: this.o.timeZone, today, calendar: this.calendar,
-      member, userId: msg.userId, chatId: msg.chatId, channel: msg.channel, campaign, locale, t,
+      member, userId: msg.userId, chatId: msg.chatId, channel: msg.channel, campaign, locale, t, groupT: translator(this.o.locale),
       commands: registry.specs.filter((s) => mayRun(s, member)),
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),

@@ -71,7 +71,10 @@ export class Inbox {
     const out = await this.o.bus.handle(m, async (tx, out) => {
       const claimed = await tx.inboundMessage.updateMany({
         where: { id: row.id, state: 'received' },
-        data: { state: 'handled', reply: out.text, handledAt: this.o.clock.now() },
+        data: {
+          state: 'handled', reply: out.text, handledAt: this.o.clock.now(),
+          ...(out.redacted ? { payload: JSON.stringify({ ...m, text: out.redacted }) } : {}),
+        },
       });
       // Another instance finished it first: roll back so the command's effects are not doubled.
       if (claimed.count === 0) throw new Error(`inbound ${row.dedupeKey} was handled elsewhere`);

@@ -39,6 +39,8 @@ export interface CommandContext {
   campaign: Campaign;
   locale: Locale;
   t: Translate;
+  /** The deployment's language (BOT_LOCALE), for messages to groups rather than to the caller. */
+  groupT: Translate;
   /** The commands this caller may run, for /help. */
   commands: readonly CommandSpec[];
   calendar: WorkCalendar;
@@ -51,6 +53,9 @@ export interface CommandContext {
   /** Runs a command line again as confirmed by its member (for /执行). */
   runConfirmed(text: string, pendingId: number): Promise<Reply>;
 }
+
+/** How long a member's last write can be undone with /撤销. */
+export const UNDO_MINUTES = 10;
 
 /** Models a command may revert through /撤销. */
 export const UNDO_MODELS = ['progressReport', 'policy', 'obligation', 'obligationEvent', 'preventionVisit', 'servicePlan', 'member', 'groupChat'] as const;

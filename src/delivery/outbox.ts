@@ -14,8 +14,9 @@ const LIMITS: Record<string, number> = { text: 2048, markdown: 4096 };
  * it; the dispatcher sends it later. So nothing is lost when the process dies in between.
  * Content over WeCom's limit becomes several messages, split between lines.
  */
-export async function enqueue(tx: Tx, msg: Outbound, clock: Clock): Promise<{ id: number }[]> {
+export async function enqueue(tx: Tx, msg: Outbound, clock: Clock, notBefore?: Date): Promise<{ id: number }[]> {
   const now = clock.now();
+  const due = notBefore && notBefore > now ? notBefore : now;
   const type = String(msg.payload.msgtype);
   const body = msg.payload[type] as { content?: string } | undefined;
   const limit = LIMITS[type];
@@ -24,7 +25,7 @@ export async function enqueue(tx: Tx, msg: Outbound, clock: Clock): Promise<{ id
   for (const content of parts) {
     const payload = content === undefined ? msg.payload : { ...msg.payload, [type]: { ...body, content } };
     rows.push(await tx.outboxMessage.create({
-      data: { channel: msg.channel, target: msg.target, payload: JSON.stringify(payload), nextAttemptAt: now, createdAt: now },
+      data: { channel: msg.channel, target: msg.target, payload: JSON.stringify(payload), nextAttemptAt: due, createdAt: now },
     }));
   }
   return rows;

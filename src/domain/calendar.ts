@@ -1,8 +1,19 @@
-import { isWorkday } from 'chinese-days';
+import { existsSync, readFileSync } from 'node:fs';
+import chineseDays from 'chinese-days';
+import { z } from 'zod';
 import { addDays } from '../clock.ts';
 
 /** Days a deployment adds or corrects: 'holiday' or 'workday' (调休 make-up day). */
-export type CalendarOverrides = Record<string, 'holiday' | 'workday'>;
+const overridesSchema = z.record(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'keys must be days YYYY-MM-DD' }), z.enum(['holiday', 'workday']));
+export type CalendarOverrides = z.output<typeof overridesSchema>;
+
+/** Reads the deployment's calendar file; a missing file means no corrections. */
+export function readCalendarFile(file: string): CalendarOverrides {
+  if (!existsSync(file)) return {};
+  const result = overridesSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!result.success) throw new Error(`${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return result.data;
+}
 
 // Statutory holidays on fixed dates are known even for a year the package has not caught up with.
 const FIXED_HOLIDAYS = ['01-01', '05-01', '10-01', '10-02', '10-03'];
@@ -18,7 +29,12 @@ export class WorkCalendar {
     const o = this.overrides[day];
     if (o) return o === 'workday';
     if (FIXED_HOLIDAYS.includes(day.slice(5))) return false;
-    return isWorkday(day);
+    return chineseDays.isWorkday(day);
+  }
+
+  /** Whether the year's holiday arrangement is known: from the package, or from the deployment's corrections. */
+  knowsYear(year: number): boolean {
+    return Object.keys(this.overrides).some((d) => d.startsWith(`${year}-`)) || chineseDays.getHolidaysInRange(`${year}-01-01`, `${year}-12-31`, false).length > 0;
   }
 
   /** The day n working days after `day` (n ≥ 0; 0 gives the next working day from `day` on). */

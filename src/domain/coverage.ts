@@ -1,5 +1,7 @@
 import type { Tx } from '../db/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
+import { addDays } from '../clock.ts';
+import type { SectorRef } from './directory.ts';
 
 // Coverage (参保率) of a campaign's scopes on a day. The source rule, used everywhere: a
 // sector × township cell that has enterprises in the ledger (台账) is counted from the ledger; a
@@ -23,24 +25,6 @@ export interface Cell {
 }
 
 export interface TargetInForce { rateBp: number; dueOn: string; passed: boolean }
-
-export interface SectorCoverage {
-  sector: { id: number; code: string; name: string; highRisk: boolean };
-  enterprises: number;
-  insured: number;
-  /** Insured ÷ in scope, or null when nothing is in scope. */
-  rate: number | null;
-  employees: number;
-  insuredPersons: number;
-  headcountRate: number | null;
-  target: TargetInForce | null;
-  /** Enterprises still to insure to meet the target. */
-  gap: number;
-  sources: Source[];
-  /** The oldest figure used: now for the ledger, the report's time for a report. */
-  asOf: Date | null;
-  demo: boolean;
-}
 
 interface LedgerRow {
   sectorId: number; townshipId: number; known: number; enterprises: number; insured: number;
@@ -126,29 +110,203 @@ export function gapTo(target: TargetInForce | null, enterprises: number, insured
   return target ? Math.max(0, Math.ceil((target.rateBp * enterprises) / 10000) - insured) : 0;
 }
 
-/** Coverage per sector (the eight high-risk ones and other 规上), in the campaign's order. */
-export async function coverageBySector(db: Tx, campaignId: number, day: string, now: Date): Promise<SectorCoverage[]> {
-  const [sectors, targets, cells] = await Promise.all([
+// ── Aggregation: every view (per sector, per township, per lead department, one sector across
+// townships, one township across sectors) is the same sum over cells grouped by a key.
+
+/** Summed figures of some cells, with where they come from. */
+export interface Figures {
+  enterprises: number;
+  insured: number;
+  /** Insured ÷ in scope, or null when nothing is in scope. */
+  rate: number | null;
+  employees: number;
+  insuredPersons: number;
+  /** Only ledger cells have headcounts; null when none of the cells has one. */
+  headcountRate: number | null;
+  sources: Source[];
+  /** The oldest figure used: now for the ledger, the report's time for a report. */
+  asOf: Date | null;
+  demo: boolean;
+}
+
+type Part = Omit<Figures, 'rate' | 'headcountRate'>;
+
+/** Adds up cells or already summed figures. */
+export function combine(parts: (Part | Cell)[]): Figures {
+  const sum = (f: (p: Part | Cell) => number) => parts.reduce((n, p) => n + f(p), 0);
+  const enterprises = sum((p) => p.enterprises);
+  const insured = sum((p) => p.insured);
+  const employees = sum((p) => p.employees);
+  const insuredPersons = sum((p) => p.insuredPersons);
+  const times = parts.flatMap((p) => (p.asOf ? [p.asOf.getTime()] : []));
+  return {
+    enterprises, insured, rate: enterprises ? insured / enterprises : null,
+    employees, insuredPersons, headcountRate: employees ? insuredPersons / employees : null,
+    sources: [...new Set(parts.flatMap((p) => ('source' in p ? [p.source] : p.sources)))].sort(),
+    asOf: times.length ? new Date(Math.min(...times)) : null,
+    demo: parts.some((p) => p.demo),
+  };
+}
+
+/** Cells grouped by a key and summed; cells whose key is undefined belong to no group. */
+export function aggregate<K>(cells: Cell[], keyOf: (c: Cell) => K | undefined): Map<K, Figures> {
+  const groups = new Map<K, Cell[]>();
+  for (const c of cells) {
+    const k = keyOf(c);
+    if (k === undefined) continue;
+    const list = groups.get(k);
+    if (list) list.push(c);
+    else groups.set(k, [c]);
+  }
+  return new Map([...groups].map(([k, list]) => [k, combine(list)]));
+}
+
+export interface CoverageRow extends Figures {
+  /** A sector id, a unit id (township or department), or null for county-wide reports. */
+  key: number | null;
+  name: string;
+  /** The sectors the row stands for: one for a sector row, all for a township, the led ones for a department. */
+  sectors: SectorRef[];
+  /** One sector's own target; the high-risk target for a row mixing sectors. */
+  target: TargetInForce | null;
+  /** Enterprises still to insure to meet the target. */
+  gap: number;
+  /** Enterprises insured a week earlier, counted with only what was known then; null when there were no figures. */
+  lastWeek: number | null;
+}
+
+export interface SectorCoverage extends CoverageRow { sector: SectorRef }
+
+export type CoverageViewKind =
+  | { by: 'sector' }
+  | { by: 'township' }
+  | { by: 'department' }
+  /** One sector across townships (and its county-wide report, if that is all it has). */
+  | { by: 'sector_townships'; sector: SectorRef }
+  /** One township across sectors. */
+  | { by: 'township_sectors'; township: { id: number; name: string } };
+
+export interface CoverageView {
+  rows: CoverageRow[];
+  /** The target most rows share: one sector's own in a sector's breakdown, else the high-risk one. */
+  target: TargetInForce | null;
+  /** Sectors whose only figures are county-wide reports, which a township breakdown cannot place. */
+  countyWideOnly: string[];
+}
+
+/** A row to be: its key in the cells, its name (the command names the county-wide row), and the sectors it stands for. */
+interface Group { key: number | null; name: string; sectors: SectorRef[] }
+
+/** The week-earlier figures: the day a week back, and only reports made by the same instant a week back. */
+export const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * Coverage grouped for one view. Rows listing sectors keep the campaign's order; rows listing
+ * townships are sorted weakest first (rows with no figures last).
+ */
+export async function coverageView(db: Tx, campaignId: number, view: CoverageViewKind, day: string, now: Date): Promise<CoverageView> {
+  const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
+  const [sectorRows, townships, leads, targets, cells, before] = await Promise.all([
     db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } }),
+    db.unit.findMany({ where: { countyCode: campaign.countyCode, kind: 'township' }, orderBy: { sortOrder: 'asc' } }),
+    db.sectorResponsibility.findMany({ where: { role: 'lead', sector: { campaignId } }, include: { unit: true }, orderBy: { unit: { sortOrder: 'asc' } } }),
     db.target.findMany({ where: { campaignId } }),
     coverageCells(db, campaignId, day, now),
+    coverageCells(db, campaignId, addDays(day, -7), new Date(now.getTime() - WEEK_MS)),
   ]);
-  return sectors.map((s) => {
-    const mine = cells.filter((c) => c.sectorId === s.id);
-    const sum = (f: (c: Cell) => number) => mine.reduce((n, c) => n + f(c), 0);
-    const enterprises = sum((c) => c.enterprises);
-    const insured = sum((c) => c.insured);
-    const employees = sum((c) => c.employees);
-    const insuredPersons = sum((c) => c.insuredPersons);
-    const target = targetInForce(targets, scopesOf(s), day);
-    const asOf = mine.length ? new Date(Math.min(...mine.map((c) => c.asOf.getTime()))) : null;
-    return {
-      sector: { id: s.id, code: s.code, name: s.name, highRisk: s.highRisk },
-      enterprises, insured, rate: enterprises ? insured / enterprises : null,
-      employees, insuredPersons, headcountRate: employees ? insuredPersons / employees : null,
-      target, gap: gapTo(target, enterprises, insured),
-      sources: [...new Set(mine.map((c) => c.source))].sort(),
-      asOf, demo: mine.some((c) => c.demo),
-    };
+  const sectors: SectorRef[] = sectorRows.map((s) => ({ id: s.id, code: s.code, name: s.name, highRisk: s.highRisk }));
+  const highRisk = targetInForce(targets, ['high_risk'], day);
+  const targetOf = (g: Group) => (g.sectors.length === 1 ? targetInForce(targets, scopesOf(g.sectors[0]!), day) : highRisk);
+  const leadOf = new Map(leads.map((l) => [l.sectorId, l.unitId]));
+  const bySector = (s: SectorRef): Group => ({ key: s.id, name: s.name, sectors: [s] });
+  const byTownship = (u: { id: number; name: string }, own = sectors): Group => ({ key: u.id, name: u.name, sectors: own });
+
+  const plan: { groups: Group[]; keyOf: (c: Cell) => number | null | undefined; onlyWithData?: boolean; weakestFirst?: boolean } = (() => {
+    switch (view.by) {
+      case 'sector': return { groups: sectors.map(bySector), keyOf: (c) => c.sectorId };
+      case 'township': return { groups: townships.map((u) => byTownship(u)), keyOf: (c) => c.townshipId ?? undefined, weakestFirst: true };
+      case 'department': {
+        const units = [...new Map(leads.map((l) => [l.unitId, l.unit])).values()];
+        const groups = units.map((u) => ({ key: u.id, name: u.name, sectors: sectors.filter((s) => leadOf.get(s.id) === u.id) }));
+        return { groups, keyOf: (c) => leadOf.get(c.sectorId) };
+      }
+      case 'sector_townships': {
+        const own = [view.sector];
+        const groups = [...townships.map((u) => byTownship(u, own)), { key: null, name: '', sectors: own }];
+        return { groups, keyOf: (c) => (c.sectorId === view.sector.id ? c.townshipId : undefined), onlyWithData: true, weakestFirst: true };
+      }
+      case 'township_sectors':
+        return { groups: sectors.map(bySector), keyOf: (c) => (c.townshipId === view.township.id ? c.sectorId : undefined) };
+    }
+  })();
+
+  const current = aggregate(cells, plan.keyOf);
+  const previous = aggregate(before, plan.keyOf);
+  let rows: CoverageRow[] = plan.groups
+    .filter((g) => !plan.onlyWithData || current.has(g.key))
+    .map((g) => {
+      const figures = current.get(g.key) ?? combine([]);
+      const target = targetOf(g);
+      return { ...figures, key: g.key, name: g.name, sectors: g.sectors, target, gap: gapTo(target, figures.enterprises, figures.insured), lastWeek: previous.get(g.key)?.insured ?? null };
+    });
+  if (plan.weakestFirst) rows = sortWeakestFirst(rows);
+  const placed = new Set(cells.filter((c) => c.townshipId !== null).map((c) => c.sectorId));
+  const countyWideOnly = view.by === 'township'
+    ? sectors.filter((s) => !placed.has(s.id) && cells.some((c) => c.sectorId === s.id)).map((s) => s.name)
+    : [];
+  const target = view.by === 'sector_townships' ? targetOf({ key: null, name: '', sectors: [view.sector] }) : highRisk;
+  return { rows, target, countyWideOnly };
+}
+
+/** Lowest rate first; among equal rates the larger gap first; rows without figures last. Stable otherwise. */
+export function sortWeakestFirst<R extends Figures & { gap: number }>(rows: R[]): R[] {
+  return [...rows].sort((a, b) => {
+    if (a.rate === null || b.rate === null) return (a.rate === null ? 1 : 0) - (b.rate === null ? 1 : 0);
+    return a.rate - b.rate || b.gap - a.gap;
   });
+}
+
+/** The n weakest rows that have figures and have not met their target. */
+export function weakest<R extends Figures & { gap: number; target: TargetInForce | null }>(rows: R[], n = 5): R[] {
+  return sortWeakestFirst(rows.filter((r) => r.rate !== null && !met(r.rate, r.target))).slice(0, n);
+}
+
+/** Several rows summed into one, against a given target. */
+export function totalOf(rows: CoverageRow[], name: string, target: TargetInForce | null): CoverageRow {
+  const figures = combine(rows);
+  const last = rows.filter((r) => r.lastWeek !== null);
+  return {
+    ...figures, key: null, name, sectors: [...new Map(rows.flatMap((r) => r.sectors).map((s) => [s.id, s])).values()],
+    target, gap: gapTo(target, figures.enterprises, figures.insured),
+    lastWeek: last.length ? last.reduce((n, r) => n + r.lastWeek!, 0) : null,
+  };
+}
+
+/** Coverage per sector (the eight high-risk ones and other 规上), in the campaign's order. */
+export async function coverageBySector(db: Tx, campaignId: number, day: string, now: Date): Promise<SectorCoverage[]> {
+  const { rows } = await coverageView(db, campaignId, { by: 'sector' }, day, now);
+  return rows.map((r) => ({ ...r, sector: r.sectors[0]! }));
+}
+
+function met(rate: number, target: TargetInForce | null): boolean {
+  return target !== null && rate * 10000 >= target.rateBp;
+}
+
+/** Green when the target is met; red when its date has passed unmet; yellow while there is time. */
+export function colour(rate: number | null, target: TargetInForce | null): string {
+  if (rate === null || !target) return '⚪';
+  if (met(rate, target)) return '🟢';
+  return target.passed ? '🔴' : '🟡';
+}
+
+/** A rate as shown: rounded down, so 99.96% never shows as 100%. */
+export function percent(rate: number | null): string {
+  return rate === null ? '—' : `${(Math.floor(rate * 1000) / 10).toFixed(1)}%`;
+}
+
+/** Enterprises insured since the same figures a week earlier: ↑2, ↓1, — (none), or `fresh` when there were no figures then. */
+export function changeText(row: { insured: number; lastWeek: number | null }, fresh: string): string {
+  if (row.lastWeek === null) return fresh;
+  const d = row.insured - row.lastWeek;
+  return d > 0 ? `↑${d}` : d < 0 ? `↓${-d}` : '—';
 }

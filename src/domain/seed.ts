@@ -15,6 +15,7 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
     const campaignData = {
       name: file.name, docNumber: file.docNumber, issuer: file.issuer,
       issuedOn: file.issuedOn, effectiveOn: file.effectiveOn, countyCode: county.code, countyName: county.name,
+      reminders: JSON.stringify(file.reminders),
     };
     const campaign = await tx.campaign.upsert({ where: { key: file.key }, create: { key: file.key, ...campaignData }, update: campaignData });
 

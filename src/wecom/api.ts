@@ -30,6 +30,11 @@ export function sendWebhook(apiBase: string, key: string, payload: unknown): Pro
   return postJson(`${apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`, payload);
 }
 
+/** An AI bot message's response_url: usable once, within an hour, for an answer that took longer. */
+export function sendResponseUrl(url: string, payload: unknown): Promise<Record<string, unknown>> {
+  return postJson(url, payload);
+}
+
 export interface AppCredentials { apiBase: string; corpId: string; secret: string; agentId: string }
 
 /** A self-built app's API client, with its access token cached and refreshed one at a time. */

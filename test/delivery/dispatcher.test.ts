@@ -84,3 +84,39 @@ describe('the dispatcher', () => {
     expect(api.delivered).toHaveLength(1);
   });
 });
+
+describe('rate limits and failure reports', () => {
+  it('never sends more than 20 a minute to one webhook, and sends the rest as the window frees', async () => {
+    api.webhooks.add('burst-key');
+    for (let i = 0; i < 45; i++) await enqueue(t.db, webhookMarkdown('burst-key', `#${i}`), t.clock);
+    await enqueue(t.db, webhookMarkdown('other-key', 'elsewhere'), t.clock);
+    api.webhooks.add('other-key');
+    await dispatcher.drain();
+    expect(api.delivered.filter((d) => d.target === 'burst-key')).toHaveLength(20);
+    expect(api.delivered.filter((d) => d.target === 'other-key')).toHaveLength(1);
+    t.clock.advance(30_000);
+    await dispatcher.drain();
+    expect(api.delivered.filter((d) => d.target === 'burst-key')).toHaveLength(20);
+    t.clock.advance(31_000);
+    await dispatcher.drain();
+    expect(api.delivered.filter((d) => d.target === 'burst-key')).toHaveLength(40);
+    t.clock.advance(61_000);
+    await dispatcher.drain();
+    // In order, none lost, none twice, and the fake WeCom never had to say 45009.
+    expect(api.delivered.filter((d) => d.target === 'burst-key').map((d) => (d.body.markdown as { content: string }).content)).toEqual(Array.from({ length: 45 }, (_, i) => `#${i}`));
+    expect(await t.db.outboxMessage.count({ where: { lastError: { not: null } } })).toBe(0);
+    t.clock.set('2026-11-29T08:00:00+08:00');
+  });
+
+  it('reports a permanent failure to the admins’ group', async () => {
+    api.webhooks.add('admins-key');
+    await t.db.groupChat.create({ data: { name: '管理员群', purpose: 'admins', webhookKey: 'admins-key', chatId: 'admins-chat' } });
+    await t.db.groupChat.create({ data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' } });
+    await enqueue(t.db, webhookMarkdown('gone-key', '提醒'), t.clock);
+    await dispatcher.drain();
+    await dispatcher.drain();
+    const report = api.delivered.find((d) => d.target === 'admins-key');
+    expect((report?.body.markdown as { content: string }).content).toMatch(/无法发送到 已解散的群.*93000/);
+    await t.db.groupChat.deleteMany();
+  });
+});

@@ -36,7 +36,7 @@ beforeAll(async () => {
   api = new FakeWeComApi(APP.corpId, 'app-secret');
   const apiBase = await api.start();
   const config: Config = {
-    port: 0, databaseUrl: t.url, timezone: 'Asia/Shanghai', locale: 'zh-CN', admins: [], callbackMaxSkewSeconds: 300,
+    port: 0, databaseUrl: t.url, timezone: 'Asia/Shanghai', locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
     wecomApiBase: apiBase, sandbox: false, bot: BOT, app: { ...APP, agentId: '1000002', secret: 'app-secret' },
   };
   service = await startService(config, clock, () => {});

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { obligationId, ownOpenObligation, transition, wasAcknowledged } from '../src/domain/obligations.ts';
+
+/** /签收: the responsible unit acknowledges an obligation assigned to it. */
+export default defineCommand({
+  name: 'ack',
+  aliases: ['签收'],
+  summary: 'ack.summary',
+  usage: 'ack.usage',
+  examples: ['/签收 12'],
+  params: ['id'],
+  args: z.object({ id: obligationId }),
+  roles: ['liaison', 'leader', 'insurer'],
+  writes: true,
+  async run(ctx, { id }) {
+    const o = await ownOpenObligation(ctx, id);
+    if (o.status !== 'assigned' && (o.status !== 'extended' || (await wasAcknowledged(ctx.db, o.id)))) throw new UserError('ack.already', { id });
+    await transition(ctx, o, { toStatus: 'acknowledged' }, { status: 'acknowledged' });
+    return { text: ctx.t('ack.done', { id, title: o.title, due: o.dueOn }) };
+  },
+});

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { findUnit } from '../src/domain/directory.ts';
+import { bindChat, chatPurpose, keyTail, parseWebhookKey } from '../src/domain/members.ts';
+
+/**
+ * /群: binds the chat it is said in to a unit, or as the leaders' or admins' group, and sets its
+ * webhook key. The key is secret: the bus keeps it out of the audit trail, and replies show only its tail.
+ */
+export default defineCommand({
+  name: 'group',
+  aliases: ['群'],
+  summary: 'group.summary',
+  usage: 'group.usage',
+  examples: ['/群 应急局', '/群 东坪 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…', '/群 领导'],
+  params: ['target', 'key'],
+  secret: ['key'],
+  args: z.object({
+    target: z.string(),
+    key: z.string().optional().transform((v, ctx) =>
+      v === undefined ? undefined : parseWebhookKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'group.bad_key' }), z.NEVER)),
+  }),
+  roles: ['admin'],
+  writes: true,
+  async run(ctx, { target, key }) {
+    const { db, campaign, chatId, t, member } = ctx;
+    if (!chatId) throw new UserError('group.no_chat');
+    const purpose = chatPurpose(target) ?? 'unit';
+    // Leaders' and admins' groups belong to the commission office (县安委办) where there is one.
+    const unit = purpose === 'unit'
+      ? await findUnit(db, campaign.countyCode, target)
+      : (await db.unit.findFirst({ where: { countyCode: campaign.countyCode, kind: 'commission_office' } })) ?? member?.unit ?? null;
+    if (purpose === 'unit' && !unit) throw new UserError('group.no_unit', { word: target });
+    const what = purpose === 'unit' ? t('group.unit_chat', { unit: unit!.name }) : t(`group.${purpose}_chat`);
+    const r = await bindChat(db, { chatId, purpose, unitId: unit?.id ?? null, name: what, webhookKey: key });
+    ctx.undoable(r.undo);
+    const lines = [t('group.bound', { what })];
+    if (r.before) {
+      const was = r.before.purpose === 'unit' ? t('group.unit_chat', { unit: r.before.unitName ?? '—' }) : t(`group.${r.before.purpose}_chat`);
+      if (was !== what) lines.push(t('group.was', { was }));
+    }
+    if (key) lines.push(t(r.before?.hadKey ? 'group.key_changed' : 'group.key_set', { tail: keyTail(key) }));
+    else lines.push(t(r.hasKey ? 'group.key_kept' : 'group.no_key', { target }));
+    return { text: lines.join('\n') };
+  },
+});

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { minuteIn } from '../src/clock.ts';
+import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
+import { changeText, colour, combine, percent, type CoverageRow } from '../src/domain/coverage.ts';
+import { rankCoverage, rankTimeliness, tiedAt, topAndBottom, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
+
+/** /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. */
+export default defineCommand({
+  name: 'rank',
+  aliases: ['排名'],
+  summary: 'rank.summary',
+  examples: ['/排名'],
+  params: [],
+  args: z.object({}),
+  roles: ['leader', 'viewer'],
+  writes: false,
+  async run(ctx) {
+    const { db, campaign, today, clock, t, timeZone } = ctx;
+    const now = clock.now();
+    const [coverage, timeliness] = await Promise.all([
+      rankCoverage(db, campaign.id, today, now),
+      rankTimeliness(db, campaign.id, today, timeZone),
+    ]);
+    const pooled = combine(coverage.townships.map((r) => r.item));
+    const overdue = timeliness.filter((r) => r.item.overdue > 0).map((r) => r.item);
+    const lines = [
+      t('rank.title', { county: campaign.countyName }),
+      t('rank.as_of', { time: minuteIn(now, timeZone) }),
+      t('rank.summary_line', {
+        rate: percent(pooled.rate),
+        best: names(ctx, tiedAt(coverage.townships, 'first')),
+        worst: names(ctx, tiedAt(coverage.townships, 'last')),
+        overdue: overdue.length
+          ? t('rank.overdue_units', { count: overdue.reduce((n, r) => n + r.overdue, 0), units: overdue.map((r) => r.unit.name).join('、') })
+          : t('rank.no_overdue'),
+      }),
+      '',
+      t('rank.townships', { count: coverage.townships.length }),
+      ...section(coverage.townships, (r) => coverageLine(ctx, r)),
+      ...(coverage.unranked.length ? [t('rank.unranked', { names: coverage.unranked.join('、') })] : []),
+      '',
+      t('rank.departments'),
+      ...section(coverage.departments, (r) => coverageLine(ctx, r)),
+      '',
+      t('rank.timeliness'),
+      ...(timeliness.length ? section(timeliness, (r) => timelinessLine(ctx, r)) : [t('rank.nothing_due')]),
+      '',
+      t('rank.legend'),
+    ];
+    if ([...coverage.townships, ...coverage.departments].some((r) => r.item.demo)) lines.push(t('demo.data'));
+    return { text: lines.join('\n') };
+  },
+});
+
+/** "仙溪镇 100.0%", or "仙溪镇等 4 个 100.0%" when several share the rank. */
+function names({ t }: CommandContext, tied: CoverageRow[]): string {
+  const first = tied[0];
+  if (!first) return '—';
+  return `${first.name}${tied.length > 1 ? t('rank.and_others', { count: tied.length }) : ''} ${percent(first.rate)}`;
+}
+
+/** The top and the bottom few, with an ellipsis between when the middle is left out. */
+function section<T>(ranked: Ranked<T>[], line: (r: Ranked<T>) => string): string[] {
+  const { top, bottom } = topAndBottom(ranked);
+  return [...top.map(line), ...(bottom.length ? ['……', ...bottom.map(line)] : [])];
+}
+
+function coverageLine({ t }: CommandContext, { rank, item: r }: Ranked<CoverageRow>): string {
+  const withReport = r.sources.includes('report') ? t('rank.with_report') : '';
+  return `${colour(r.rate, r.target)} ${rank}. ${r.name}  ${t('coverage.enterprises', { insured: r.insured, enterprises: r.enterprises, rate: percent(r.rate) })}  ${changeText(r, t('coverage.change_new'))}${withReport}`;
+}
+
+function timelinessLine({ t, timeZone }: CommandContext, { rank, item: r }: Ranked<Timeliness>): string {
+  const mark = r.overdue ? '🔴' : r.late ? '🟡' : '🟢';
+  // Insurers owe reports in writing, not progress reports: their line leaves that out.
+  const report = r.lastReportAt ? t('rank.last_report', { time: minuteIn(r.lastReportAt, timeZone).slice(5, 10) })
+    : r.unit.kind === 'insurer' ? null : t('rank.never_reported');
+  return `${mark} ${rank}. ${r.unit.name}  ${t('rank.counts', { onTime: r.onTime, late: r.late, overdue: r.overdue })}${report ? ` · ${report}` : ''}`;
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { findUnit } from '../src/domain/directory.ts';
+import { obligationLines, openObligations } from '../src/domain/obligations.ts';
+
+/** /任务: a unit's open obligations (督办事项), coloured by time left. */
+export default defineCommand({
+  name: 'tasks',
+  aliases: ['任务'],
+  summary: 'tasks.summary',
+  usage: 'tasks.usage',
+  examples: ['/任务', '/任务 交通局'],
+  params: ['unit'],
+  args: z.object({ unit: z.string().optional() }),
+  roles: ['liaison', 'leader', 'insurer'],
+  writes: false,
+  async run(ctx, { unit: word }) {
+    const { db, campaign, member, t } = ctx;
+    const overseer = member!.roles.some((r) => r === 'leader' || r === 'admin');
+    const named = word ? await findUnit(db, campaign.countyCode, word) : null;
+    if (word && !named) throw new UserError('tasks.unknown_unit', { word });
+    if (named && !overseer && named.id !== member!.unit?.id) throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });
+    const unit = named ?? member!.unit;
+    if (!unit) throw new UserError('tasks.no_unit');
+    const open = await openObligations(db, campaign.id, [unit.id]);
+    const lines = [t('tasks.title', { unit: unit.name, count: open.length })];
+    for (const o of open) lines.push(...obligationLines(ctx, o));
+    if (open.length) lines.push(t('tasks.legend'), t('tasks.hint'));
+    else lines.push(t('tasks.none'));
+    // Leaders see what waits for their decision.
+    if (overseer) {
+      const asked = await db.obligation.findMany({
+        where: { campaignId: campaign.id, status: { not: 'done' }, requestedDueOn: { not: null } }, include: { unit: true }, orderBy: { id: 'asc' },
+      });
+      if (asked.length) {
+        lines.push('', t('tasks.requests', { count: asked.length }));
+        for (const o of asked) lines.push(t('tasks.request_line', { id: o.id, unit: o.unit.name, due: o.dueOn, requested: o.requestedDueOn!, reason: o.requestReason ?? '' }));
+        lines.push(t('tasks.requests_hint'));
+      }
+    }
+    if (open.some((o) => o.isDemo)) lines.push(t('demo.data'));
+    return { text: lines.join('\n') };
+  },
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { findEnterprise } from '../src/domain/directory.ts';
+import { isArchived, parseMonth, visibleVisits, visitLabel } from '../src/domain/visits.ts';
+
+/** How many visits one reply lists, newest first. */
+const SHOWN = 20;
+
+/** /走访记录: prevention visits the caller may see, by enterprise or month, with their state. */
+export default defineCommand({
+  name: 'visits',
+  aliases: ['走访记录'],
+  summary: 'visits.summary',
+  usage: 'visits.usage',
+  examples: ['/走访记录', '/走访记录 2026-11', '/走访记录 鑫达化工'],
+  params: ['filter'],
+  args: z.object({ filter: z.string().optional() }),
+  roles: ['insurer', 'leader', 'liaison', 'viewer', 'enterprise'],
+  writes: false,
+  async run({ db, t, member, campaign, today }, { filter }) {
+    const scope = await visibleVisits(db, campaign.countyCode, member!);
+    let narrow: object = {};
+    if (filter) {
+      const month = parseMonth(filter, today);
+      if (month) narrow = { visitedOn: { startsWith: month } };
+      else {
+        // One enterprise when the words name one; otherwise every enterprise whose name has them.
+        const found = await findEnterprise(db, campaign.countyCode, filter);
+        if (found.match) narrow = { enterpriseId: found.match.id };
+        else if (found.candidates.length) narrow = { enterprise: { name: { contains: filter } } };
+        else throw new UserError('visits.no_match', { word: filter });
+      }
+    }
+    const where = { AND: [scope, narrow] };
+    const [total, archived, visits] = await Promise.all([
+      db.preventionVisit.count({ where }),
+      db.preventionVisit.count({ where: { AND: [scope, narrow, { insurerConfirmedAt: { not: null }, enterpriseConfirmedAt: { not: null } }] } }),
+      db.preventionVisit.findMany({ where, include: { enterprise: true, insurer: true }, orderBy: [{ visitedOn: 'desc' }, { id: 'desc' }], take: SHOWN }),
+    ]);
+    const title = t('visits.title', { filter: filter ? `（${filter}）` : '' });
+    if (!total) return { text: `${title}\n${t('visits.none')}` };
+    const showInsurer = !member!.roles.includes('insurer');
+    const lines = [title, t('visits.count', { total, archived, pending: total - archived })];
+    for (const v of visits) {
+      const state = isArchived(v) ? t('visits.archived') : t('visits.pending');
+      const insurer = showInsurer ? ` · ${v.insurer.aliases.split('|')[0] || v.insurer.name}` : '';
+      lines.push(`${visitLabel(t, v)}${insurer} ${state}`);
+    }
+    if (total > SHOWN) lines.push(t('visits.more', { shown: SHOWN }));
+    return { text: lines.join('\n') };
+  },
+});

@@ -1,0 +1,214 @@
+import { addDays, type Clock } from '../clock.ts';
+import type { Tx } from '../db/client.ts';
+import { appText, webhookMarkdown, type Outbound } from '../delivery/outbox.ts';
+import type { WorkCalendar } from '../domain/calendar.ts';
+import { coverageBySector } from '../domain/coverage.ts';
+import { daysBetween, obligationLines, openObligations, urgency } from '../domain/obligations.ts';
+import type { Translate } from '../i18n.ts';
+import type { ReminderSettings } from './settings.ts';
+
+// What is due to be said on a day, rule by rule. Each reminder has a (rule, target, slot) key:
+// the ledger's unique key on it makes sure it is queued at most once, whatever restarts happen.
+
+export interface Reminder { rule: string; target: string; slot: string; messages: Outbound[]; summary: string }
+
+export interface RuleEnv {
+  db: Tx;
+  campaign: { id: number; countyCode: string; countyName: string };
+  day: string;
+  calendar: WorkCalendar;
+  settings: ReminderSettings;
+  t: Translate;
+  clock: Clock;
+}
+
+/** Where a unit is told things: its groups' robots, else its liaisons (or insurer staff) through the app. */
+async function unitDestinations(db: Tx, unitId: number): Promise<{ outbound: (text: string) => Outbound[]; mentions: string }> {
+  const [chats, members] = await Promise.all([
+    db.groupChat.findMany({ where: { unitId, purpose: 'unit', webhookKey: { not: null } }, orderBy: { id: 'asc' } }),
+    db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } }),
+  ]);
+  const people = members.filter((m) => /(^|\|)(liaison|insurer)(\||$)/.test(m.roles)).map((m) => m.userId);
+  return {
+    mentions: people.map((u) => `<@${u}>`).join(' '),
+    outbound: (text) => (chats.length ? chats.map((c) => webhookMarkdown(c.webhookKey!, text)) : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim()))),
+  };
+}
+
+/**
+ * The smallest threshold (days left) an item has reached and not yet been told about, if any:
+ * items cross thresholds once each, even when a run was missed or the day was a holiday.
+ */
+async function crossedThreshold(db: Tx, rule: string, target: string, left: number, thresholds: number[]): Promise<number | null> {
+  const reached = thresholds.filter((x) => left <= x).sort((a, b) => a - b)[0];
+  if (reached === undefined) return null;
+  const told = await db.reminderLedger.findUnique({ where: { rule_target_slot: { rule, target, slot: String(reached) } } });
+  return told ? null : reached;
+}
+
+async function leadersGroups(db: Tx, countyCode: string, purposes = ['leaders']): Promise<string[]> {
+  const chats = await db.groupChat.findMany({
+    where: { purpose: { in: purposes }, webhookKey: { not: null }, OR: [{ unitId: null }, { unit: { countyCode } }] },
+    orderBy: { id: 'asc' },
+  });
+  return chats.map((c) => c.webhookKey!);
+}
+
+/** 1 and 3: each unit's overdue, due-soon and countdown items, to its group, mentioning its liaisons; escalations to the leaders. */
+export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
+  const { db, campaign, day, calendar, settings, t } = env;
+  const open = await openObligations(db, campaign.id);
+  const byUnit = new Map<number, typeof open>();
+  const escalate: string[] = [];
+  const countdowns: Reminder[] = [];
+  for (const o of open) {
+    const u = urgency(calendar, day, o.dueOn);
+    const threshold = u === 'open' ? await crossedThreshold(db, 'countdown', `obligation:${o.id}`, calendar.workingDaysBetween(day, o.dueOn), settings.countdownWorkingDays) : null;
+    if (threshold !== null) countdowns.push({ rule: 'countdown', target: `obligation:${o.id}`, slot: String(threshold), messages: [], summary: '' });
+    const snoozed = o.snoozedUntil !== null && o.snoozedUntil >= day;
+    if ((u !== 'open' || threshold !== null) && !(snoozed && u !== 'overdue')) byUnit.set(o.unitId, [...(byUnit.get(o.unitId) ?? []), o]);
+    if (u !== 'overdue') continue;
+    // Red items escalate when long overdue or reminded K times without a reaction (any event since).
+    const lastEvent = await db.obligationEvent.findFirst({ where: { obligationId: o.id }, orderBy: { at: 'desc' } });
+    const ignored = await db.reminderLedger.count({ where: { rule: 'tasks-item', target: `obligation:${o.id}`, createdAt: { gt: lastEvent?.at ?? new Date(0) } } });
+    if (calendar.workingDaysBetween(o.dueOn, day) > settings.escalateAfterWorkingDays || ignored >= settings.escalateAfterReminders)
+      escalate.push(t('remind.escalated_item', { unit: o.unit.name, id: o.id, title: o.title, days: daysBetween(o.dueOn, day) }) + (ignored ? t('remind.ignored', { times: ignored }) : ''));
+  }
+  const out: Reminder[] = [...countdowns];
+  for (const [unitId, items] of byUnit) {
+    const dest = await unitDestinations(db, unitId);
+    const text = [
+      t('remind.tasks_title', { unit: items[0]!.unit.name }),
+      ...items.flatMap((o) => obligationLines({ t, today: day, calendar }, o)),
+      t('remind.tasks_hint'),
+      dest.mentions,
+    ].filter(Boolean).join('\n');
+    const messages = dest.outbound(text);
+    if (!messages.length) continue;
+    out.push({ rule: 'tasks', target: `unit:${unitId}`, slot: day, messages, summary: `${items[0]!.unit.name}: ${items.length}` });
+    // One ledger row per item reminded, so "reminded K times" can be counted.
+    for (const o of items) out.push({ rule: 'tasks-item', target: `obligation:${o.id}`, slot: day, messages: [], summary: '' });
+  }
+  const leaders = await leadersGroups(db, campaign.countyCode);
+  if (escalate.length && leaders.length)
+    out.push({
+      rule: 'escalation', target: 'leaders', slot: day,
+      messages: leaders.map((k) => webhookMarkdown(k, [t('remind.escalated_title', { count: escalate.length }), ...escalate].join('\n'))),
+      summary: `${escalate.length} escalated`,
+    });
+  return out;
+}
+
+/** 3: countdowns to the campaign's target dates, to the leaders. */
+export async function targetCountdowns(env: RuleEnv): Promise<Reminder[]> {
+  const { db, campaign, day, calendar, settings, t } = env;
+  const leaders = await leadersGroups(db, campaign.countyCode);
+  const targets = await db.target.findMany({ where: { campaignId: campaign.id, dueOn: { gt: day } } });
+  return targets
+    .filter((x) => settings.countdownWorkingDays.includes(calendar.workingDaysBetween(day, x.dueOn)))
+    .map((x) => ({
+      rule: 'target-countdown', target: `target:${x.id}`, slot: day,
+      messages: leaders.map((k) => webhookMarkdown(k, t('remind.target_countdown', { rate: `${x.rateBp / 100}%`, due: x.dueOn, days: calendar.workingDaysBetween(day, x.dueOn) }))),
+      summary: `target ${x.scope} ${x.dueOn}`,
+    }))
+    .filter((r) => r.messages.length);
+}
+
+/**
+ * 4: policies within 30 and within 7 days of their end, to the insurer and the township: each
+ * policy once per threshold (a threshold crossed on a holiday is told on the next working day).
+ */
+export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
+  const { db, campaign, day, settings, t } = env;
+  const policies = await db.policy.findMany({
+    where: { status: 'valid', endOn: { gte: day, lte: addDays(day, Math.max(...settings.policyExpiryDays)) }, enterprise: { countyCode: campaign.countyCode, status: 'operating' } },
+    include: { enterprise: { include: { policies: { where: { status: 'valid' }, select: { startOn: true } } } }, insurer: true },
+    orderBy: { endOn: 'asc' },
+  });
+  const out: Reminder[] = [];
+  const byUnit = new Map<number, string[]>();
+  for (const p of policies) {
+    // Renewed already: a later policy starts after this one.
+    if (p.enterprise.policies.some((q) => q.startOn > p.startOn)) continue;
+    const threshold = await crossedThreshold(db, 'policy-expiry-item', `policy:${p.id}`, daysBetween(day, p.endOn), settings.policyExpiryDays);
+    if (threshold === null) continue;
+    out.push({ rule: 'policy-expiry-item', target: `policy:${p.id}`, slot: String(threshold), messages: [], summary: '' });
+    const line = t('remind.policy_line', { enterprise: p.enterprise.name, policy: p.policyNo, insurer: p.insurer.name, end: p.endOn, days: daysBetween(day, p.endOn) });
+    for (const unitId of [p.insurerId, p.enterprise.townshipId]) byUnit.set(unitId, [...(byUnit.get(unitId) ?? []), line]);
+  }
+  for (const [unitId, lines] of byUnit) {
+    const dest = await unitDestinations(db, unitId);
+    const messages = dest.outbound([t('remind.policy_title', { count: lines.length }), ...lines, t('remind.policy_hint'), dest.mentions].filter(Boolean).join('\n'));
+    if (messages.length) out.push({ rule: 'policy-expiry', target: `unit:${unitId}`, slot: day, messages, summary: `${lines.length} policies` });
+  }
+  return out;
+}
+
+/** 5: townships and lead departments that have not reported for a week (once per week of silence). */
+export async function silentUnits(env: RuleEnv): Promise<Reminder[]> {
+  const { db, campaign, day, settings, t, clock } = env;
+  const leads = await db.sectorResponsibility.findMany({ where: { role: 'lead', sector: { campaignId: campaign.id } }, select: { unitId: true } });
+  const units = await db.unit.findMany({ where: { countyCode: campaign.countyCode, OR: [{ kind: 'township' }, { id: { in: leads.map((l) => l.unitId) } }] } });
+  const out: Reminder[] = [];
+  for (const u of units) {
+    const last = await db.progressReport.findFirst({ where: { campaignId: campaign.id, unitId: u.id }, orderBy: { reportedAt: 'desc' } });
+    const since = last ? last.reportedAt : (await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).createdAt;
+    const days = Math.floor((clock.now().getTime() - since.getTime()) / 86_400_000);
+    if (days < settings.silentDays) continue;
+    const dest = await unitDestinations(db, u.id);
+    const text = [last ? t('remind.silent', { unit: u.name, days }) : t('remind.silent_never', { unit: u.name }), t('remind.silent_hint'), dest.mentions].filter(Boolean).join('\n');
+    const messages = dest.outbound(text);
+    // The slot is the week of silence, so a silent unit hears it once a week, not every day.
+    if (messages.length) out.push({ rule: 'silent', target: `unit:${u.id}`, slot: `${last?.id ?? 0}:${Math.floor(days / settings.silentDays)}`, messages, summary: `${u.name} ${days}d` });
+  }
+  return out;
+}
+
+/** 6: visits the enterprise side has not confirmed three working days on, to its township (or its own contact). */
+export async function unconfirmedVisits(env: RuleEnv): Promise<Reminder[]> {
+  const { db, campaign, day, calendar, settings, t } = env;
+  const visits = await db.preventionVisit.findMany({
+    where: { enterpriseConfirmedAt: null, insurerConfirmedAt: { not: null }, visitedOn: { not: null }, enterprise: { countyCode: campaign.countyCode } },
+    include: { enterprise: { include: { members: { where: { active: true } } } }, insurer: true },
+  });
+  const out: Reminder[] = [];
+  for (const v of visits) {
+    if (calendar.workingDaysBetween(v.visitedOn!, day) < settings.visitConfirmWorkingDays) continue;
+    const text = t('remind.visit', { id: v.id, enterprise: v.enterprise.name, insurer: v.insurer.name, date: v.visitedOn! });
+    const contacts = v.enterprise.members.map((m) => appText(m.userId, text));
+    const messages = contacts.length ? contacts : (await unitDestinations(db, v.enterprise.townshipId)).outbound(text);
+    if (messages.length) out.push({ rule: 'visit-unconfirmed', target: `visit:${v.id}`, slot: 'once', messages, summary: `visit ${v.id}` });
+  }
+  return out;
+}
+
+/** 2: the weekly coverage digest, on the first working day of the week, to the leaders. */
+export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
+  const { db, campaign, day, calendar, t, clock } = env;
+  const monday = addDays(day, 1 - (new Date(`${day}T00:00:00Z`).getUTCDay() || 7));
+  for (let d = monday; d < day; d = addDays(d, 1)) if (calendar.isWorkingDay(d)) return [];
+  const leaders = await leadersGroups(db, campaign.countyCode);
+  if (!leaders.length) return [];
+  const rows = await coverageBySector(db, campaign.id, day, clock.now());
+  const overdue = (await openObligations(db, campaign.id)).filter((o) => o.dueOn < day).length;
+  const lines = [
+    t('remind.digest_title', { county: campaign.countyName, day }),
+    ...rows.map((r) => t('remind.digest_line', { sector: r.sector.name, insured: r.insured, enterprises: r.enterprises, rate: r.rate === null ? '—' : `${(Math.floor(r.rate * 1000) / 10).toFixed(1)}%`, gap: r.gap })),
+    t('remind.digest_overdue', { count: overdue }),
+    t('remind.digest_hint'),
+  ];
+  return [{ rule: 'digest', target: 'leaders', slot: monday, messages: leaders.map((k) => webhookMarkdown(k, lines.join('\n'))), summary: 'weekly digest' }];
+}
+
+/** From December, the admins hear once when next year's holiday arrangement is missing. */
+export async function calendarCheck(env: RuleEnv): Promise<Reminder[]> {
+  const { db, campaign, day, calendar, t } = env;
+  const next = Number(day.slice(0, 4)) + 1;
+  if (day.slice(5, 7) !== '12' || calendar.knowsYear(next)) return [];
+  const admins = await leadersGroups(db, campaign.countyCode, ['admins', 'leaders']);
+  return admins.length
+    ? [{ rule: 'calendar-missing', target: 'admins', slot: String(next), messages: [webhookMarkdown(admins[0]!, t('remind.calendar_missing', { year: next }))], summary: `calendar ${next}` }]
+    : [];
+}
+
+export const RULES = [obligationReminders, targetCountdowns, policyExpiries, silentUnits, unconfirmedVisits, weeklyDigest, calendarCheck];

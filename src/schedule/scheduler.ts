@@ -1,0 +1,156 @@
+import schedule from 'node-schedule';
+import { dayIn, minuteIn, type Clock } from '../clock.ts';
+import type { Db } from '../db/client.ts';
+import { enqueue } from '../delivery/outbox.ts';
+import type { WorkCalendar } from '../domain/calendar.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { translator, type Locale } from '../i18n.ts';
+import { RULES, type Reminder } from './rules.ts';
+import { reminderSettings, type ReminderSettings } from './settings.ts';
+
+export interface Queued extends Reminder { state: 'queued' | 'late' | 'would' }
+export interface RunResult { campaign: string; day: string; state: 'ran' | 'late' | 'skipped' | 'already' | 'not-working-day'; reminders: Queued[] }
+
+export interface SchedulerOptions {
+  db: Db;
+  clock: Clock;
+  timeZone: string;
+  locale: Locale;
+  calendar: WorkCalendar;
+  log?: (m: string) => void;
+  random?: () => number;
+}
+
+/** 'HH:MM' on a day in the time zone, as an instant. */
+export function instantAt(day: string, hhmm: string, timeZone: string): Date {
+  // The zone's offset at noon that day (China has no DST, but the zone is configuration).
+  const probe = new Date(`${day}T12:00:00Z`);
+  const local = new Date(`${minuteIn(probe, timeZone).replace(' ', 'T')}:00Z`);
+  const offset = local.getTime() - probe.getTime();
+  return new Date(new Date(`${day}T${hhmm}:00Z`).getTime() - offset);
+}
+
+/**
+ * node-schedule only wakes the service; what is due is decided here, from the time it is given,
+ * so tests and `npm run remind` can move the clock. One run a working day at `dailyAt`: every
+ * rule, every campaign. A run is recorded in the ledger before anything is queued, so a run
+ * that happened never happens again, and one missed while the service was down is caught up
+ * (sent late when young enough, recorded as skipped otherwise).
+ */
+export class Scheduler {
+  private jobs: schedule.Job[] = [];
+  private readonly random: () => number;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.random = o.random ?? Math.random;
+  }
+
+  /** Evaluates and queues (or, dry, only lists) what is due at `at` for every campaign. */
+  async runAt(at: Date, opts: { dryRun?: boolean } = {}): Promise<RunResult[]> {
+    const campaigns = await this.o.db.campaign.findMany({ orderBy: { id: 'asc' } });
+    const results: RunResult[] = [];
+    for (const c of campaigns) results.push(await this.runCampaign(c, at, opts.dryRun ?? false));
+    return results;
+  }
+
+  /** On start: a working day's run whose time has passed today (or yesterday) and that did not happen. */
+  async catchUp(): Promise<RunResult[]> {
+    const now = this.o.clock.now();
+    const results: RunResult[] = [];
+    const campaigns = await this.o.db.campaign.findMany({ orderBy: { id: 'asc' } });
+    for (const c of campaigns) {
+      const settings = reminderSettings(c.reminders);
+      for (const back of [1, 0]) {
+        const day = dayIn(new Date(now.getTime() - back * 86_400_000), this.o.timeZone);
+        const due = instantAt(day, settings.dailyAt, this.o.timeZone);
+        if (due > now || !this.o.calendar.isWorkingDay(day)) continue;
+        results.push(await this.runCampaign(c, due, false, now));
+      }
+    }
+    return results;
+  }
+
+  /** Wakes at each campaign's daily time in the campaign's time zone. */
+  start(): void {
+    const times = new Set<string>();
+    void this.o.db.campaign.findMany().then((cs) => {
+      for (const c of cs) times.add(reminderSettings(c.reminders).dailyAt);
+      for (const hhmm of times) {
+        const [hour, minute] = hhmm.split(':').map(Number);
+        this.jobs.push(schedule.scheduleJob({ hour, minute, tz: this.o.timeZone }, () => {
+          void this.runAt(this.o.clock.now()).catch((e) => this.o.log?.(`reminders: ${e}`));
+        }));
+      }
+    });
+  }
+
+  stop(): void {
+    for (const j of this.jobs) j.cancel();
+    this.jobs = [];
+  }
+
+  private async runCampaign(
+    c: { id: number; key: string; countyCode: string; countyName: string; reminders: string }, due: Date, dryRun: boolean, now = due,
+  ): Promise<RunResult> {
+    const { db, calendar, timeZone } = this.o;
+    const settings = reminderSettings(c.reminders);
+    const day = dayIn(due, timeZone);
+    const result = (state: RunResult['state'], reminders: Queued[] = []): RunResult => ({ campaign: c.key, day, state, reminders });
+    if (!calendar.isWorkingDay(day)) return result('not-working-day');
+    const late = now.getTime() - due.getTime() > 60 * 60_000;
+    const tooOld = now.getTime() - due.getTime() > settings.catchUpHours * 3600_000;
+    const t = translator(this.o.locale);
+    const env = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due } };
+    if (dryRun) {
+      const planned = (await Promise.all(RULES.map((rule) => rule(env)))).flat();
+      const fresh = [];
+      for (const r of planned) if (!(await db.reminderLedger.findUnique({ where: { rule_target_slot: { rule: r.rule, target: r.target, slot: r.slot } } }))) fresh.push({ ...r, state: 'would' as const });
+      return result('ran', fresh);
+    }
+    return db.$transaction(async (tx) => {
+      // The run's own ledger row: the unique key makes a second run of the same day a no-op.
+      try {
+        await tx.reminderLedger.create({ data: { rule: 'run', target: `campaign:${c.id}`, slot: day, state: tooOld ? 'skipped' : late ? 'late' : 'queued', createdAt: now } });
+      } catch (e) {
+        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return result('already');
+        throw e;
+      }
+      if (tooOld) return result('skipped');
+      const queued: Queued[] = [];
+      for (const rule of RULES) {
+        for (const r of await rule({ ...env, db: tx })) {
+          const key = { rule: r.rule, target: r.target, slot: r.slot };
+          if (await tx.reminderLedger.findUnique({ where: { rule_target_slot: key } })) continue;
+          let outboxId: number | null = null;
+          for (const m of r.messages) {
+            const marked = late ? this.markLate(m, t('remind.late', { time: minuteIn(due, timeZone) })) : m;
+            const [row] = await enqueue(tx, marked, { now: () => now }, this.sendTime(now, settings));
+            outboxId ??= row?.id ?? null;
+          }
+          await tx.reminderLedger.create({ data: { ...key, state: late ? 'late' : 'queued', outboxId, createdAt: now } });
+          if (r.messages.length) queued.push({ ...r, state: late ? 'late' : 'queued' });
+        }
+      }
+      this.o.log?.(`reminders for ${c.key} on ${day}: ${queued.length} queued${late ? ' (late)' : ''}`);
+      return result(late ? 'late' : 'ran', queued);
+    }, { timeout: 60_000 });
+  }
+
+  /** Spreads a burst over the minutes after the run (never on the hour or half hour), and out of quiet hours. */
+  private sendTime(now: Date, settings: ReminderSettings): Date {
+    const at = new Date(now.getTime() + 20_000 + Math.floor(this.random() * 8 * 60_000));
+    const hhmm = minuteIn(at, this.o.timeZone).slice(11);
+    const { from, to } = settings.quietHours;
+    const quiet = from <= to ? hhmm >= from && hhmm < to : hhmm >= from || hhmm < to;
+    if (!quiet) return at;
+    const day = dayIn(at, this.o.timeZone);
+    const end = instantAt(hhmm >= from && from > to ? dayIn(new Date(at.getTime() + 86_400_000), this.o.timeZone) : day, to, this.o.timeZone);
+    return new Date(end.getTime() + 20_000 + Math.floor(this.random() * 8 * 60_000));
+  }
+
+  private markLate(m: Reminder['messages'][number], note: string): Reminder['messages'][number] {
+    const type = String(m.payload.msgtype);
+    const body = m.payload[type] as { content: string };
+    return { ...m, payload: { ...m.payload, [type]: { ...body, content: `${note}\n${body.content}` } } };
+  }
+}

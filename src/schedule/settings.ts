@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:MM' });
+
+/**
+ * When and how the bot reminds: data in the campaign file (`reminders`), every field defaulted, so
+ * a deployment changes only what it needs.
+ */
+export const reminderSettingsSchema = z.object({
+  /** Working days at this time: overdue and due-soon items, countdowns, expiring policies, silent units, unconfirmed visits. */
+  dailyAt: clockTime.default('09:00'),
+  /** The weekly coverage digest to the leaders' group: the first working day of the week, at this time. */
+  digestAt: clockTime.default('09:00'),
+  /** Open items due within this many working days are "due soon" (yellow). */
+  dueSoonWorkingDays: z.number().int().min(0).default(3),
+  /** Overdue items escalate to the leaders' group after this many working days overdue … */
+  escalateAfterWorkingDays: z.number().int().min(0).default(3),
+  /** … or after this many reminders without any reaction. */
+  escalateAfterReminders: z.number().int().min(1).default(3),
+  countdownWorkingDays: z.array(z.number().int().min(1)).default([7, 3, 1]),
+  policyExpiryDays: z.array(z.number().int().min(1)).default([30, 7]),
+  silentDays: z.number().int().min(1).default(7),
+  visitConfirmWorkingDays: z.number().int().min(1).default(3),
+  /** Routine messages are not sent between these times; they wait for the end. */
+  quietHours: z.object({ from: clockTime, to: clockTime }).default({ from: '20:00', to: '08:00' }),
+  /** A run missed while the service was down is sent late when younger than this, skipped otherwise. */
+  catchUpHours: z.number().min(0).default(12),
+});
+
+export type ReminderSettings = z.output<typeof reminderSettingsSchema>;
+
+export function reminderSettings(json: string | null | undefined): ReminderSettings {
+  return reminderSettingsSchema.parse(json ? JSON.parse(json) : {});
+}
