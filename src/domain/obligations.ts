@@ -5,6 +5,7 @@ import { webhookMarkdown } from '../delivery/outbox.ts';
 import { UserError, type CommandContext } from '../bot/spec.ts';
 import { parseCount, parseDay } from '../bot/words.ts';
 import type { WorkCalendar } from './calendar.ts';
+import { purposeWebhooks, unitWebhooks } from './chats.ts';
 import { findSector, findUnit, type UnitRef } from './directory.ts';
 import type { Obligation } from '../generated/prisma/client.ts';
 
@@ -96,19 +97,16 @@ export async function wasAcknowledged(db: Tx, obligationId: number): Promise<boo
 
 /** Sends markdown to every group robot of a unit. Returns how many groups were notified. */
 export async function notifyUnit(ctx: Ctx, unitId: number, text: string): Promise<number> {
-  const chats = await ctx.db.groupChat.findMany({ where: { unitId, webhookKey: { not: null } }, orderBy: { id: 'asc' } });
-  for (const c of chats) await ctx.send(webhookMarkdown(c.webhookKey!, text));
-  return chats.length;
+  const keys = await unitWebhooks(ctx.db, unitId);
+  for (const key of keys) await ctx.send(webhookMarkdown(key, text));
+  return keys.length;
 }
 
 /** Sends markdown to the county's leaders' group(s). */
 export async function notifyLeaders(ctx: Ctx, text: string): Promise<number> {
-  const chats = await ctx.db.groupChat.findMany({
-    where: { purpose: 'leaders', webhookKey: { not: null }, OR: [{ unitId: null }, { unit: { countyCode: ctx.campaign.countyCode } }] },
-    orderBy: { id: 'asc' },
-  });
-  for (const c of chats) await ctx.send(webhookMarkdown(c.webhookKey!, text));
-  return chats.length;
+  const keys = await purposeWebhooks(ctx.db, ctx.campaign.countyCode);
+  for (const key of keys) await ctx.send(webhookMarkdown(key, text));
+  return keys.length;
 }
 
 /** Open obligations (not done), soonest first; of some units, or of the whole campaign. */

@@ -2,6 +2,7 @@ import { addDays, type Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { appText, webhookMarkdown, type Outbound } from '../delivery/outbox.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
+import { purposeWebhooks, unitWebhooks } from '../domain/chats.ts';
 import { coverageBySector } from '../domain/coverage.ts';
 import { daysBetween, obligationLines, openObligations, urgency } from '../domain/obligations.ts';
 import type { Translate } from '../i18n.ts';
@@ -24,14 +25,11 @@ export interface RuleEnv {
 
 /** Where a unit is told things: its groups' robots, else its liaisons (or insurer staff) through the app. */
 async function unitDestinations(db: Tx, unitId: number): Promise<{ outbound: (text: string) => Outbound[]; mentions: string }> {
-  const [chats, members] = await Promise.all([
-    db.groupChat.findMany({ where: { unitId, purpose: 'unit', webhookKey: { not: null } }, orderBy: { id: 'asc' } }),
-    db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } }),
-  ]);
+  const [keys, members] = await Promise.all([unitWebhooks(db, unitId), db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } })]);
   const people = members.filter((m) => /(^|\|)(liaison|insurer)(\||$)/.test(m.roles)).map((m) => m.userId);
   return {
     mentions: people.map((u) => `<@${u}>`).join(' '),
-    outbound: (text) => (chats.length ? chats.map((c) => webhookMarkdown(c.webhookKey!, text)) : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim()))),
+    outbound: (text) => (keys.length ? keys.map((k) => webhookMarkdown(k, text)) : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim()))),
   };
 }
 
@@ -44,14 +42,6 @@ async function crossedThreshold(db: Tx, rule: string, target: string, left: numb
   if (reached === undefined) return null;
   const told = await db.reminderLedger.findUnique({ where: { rule_target_slot: { rule, target, slot: String(reached) } } });
   return told ? null : reached;
-}
-
-async function leadersGroups(db: Tx, countyCode: string, purposes = ['leaders']): Promise<string[]> {
-  const chats = await db.groupChat.findMany({
-    where: { purpose: { in: purposes }, webhookKey: { not: null }, OR: [{ unitId: null }, { unit: { countyCode } }] },
-    orderBy: { id: 'asc' },
-  });
-  return chats.map((c) => c.webhookKey!);
 }
 
 /** 1 and 3: each unit's overdue, due-soon and countdown items, to its group, mentioning its liaisons; escalations to the leaders. */
@@ -89,7 +79,7 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     // One ledger row per item reminded, so "reminded K times" can be counted.
     for (const o of items) out.push({ rule: 'tasks-item', target: `obligation:${o.id}`, slot: day, messages: [], summary: '' });
   }
-  const leaders = await leadersGroups(db, campaign.countyCode);
+  const leaders = await purposeWebhooks(db, campaign.countyCode);
   if (escalate.length && leaders.length)
     out.push({
       rule: 'escalation', target: 'leaders', slot: day,
@@ -102,7 +92,7 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
 /** 3: countdowns to the campaign's target dates, to the leaders. */
 export async function targetCountdowns(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, settings, t } = env;
-  const leaders = await leadersGroups(db, campaign.countyCode);
+  const leaders = await purposeWebhooks(db, campaign.countyCode);
   const targets = await db.target.findMany({ where: { campaignId: campaign.id, dueOn: { gt: day } } });
   return targets
     .filter((x) => settings.countdownWorkingDays.includes(calendar.workingDaysBetween(day, x.dueOn)))
@@ -187,7 +177,7 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, t, clock } = env;
   const monday = addDays(day, 1 - (new Date(`${day}T00:00:00Z`).getUTCDay() || 7));
   for (let d = monday; d < day; d = addDays(d, 1)) if (calendar.isWorkingDay(d)) return [];
-  const leaders = await leadersGroups(db, campaign.countyCode);
+  const leaders = await purposeWebhooks(db, campaign.countyCode);
   if (!leaders.length) return [];
   const rows = await coverageBySector(db, campaign.id, day, clock.now());
   const overdue = (await openObligations(db, campaign.id)).filter((o) => o.dueOn < day).length;
@@ -205,7 +195,7 @@ export async function calendarCheck(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, t } = env;
   const next = Number(day.slice(0, 4)) + 1;
   if (day.slice(5, 7) !== '12' || calendar.knowsYear(next)) return [];
-  const admins = await leadersGroups(db, campaign.countyCode, ['admins', 'leaders']);
+  const admins = await purposeWebhooks(db, campaign.countyCode, ['admins', 'leaders']);
   return admins.length
     ? [{ rule: 'calendar-missing', target: 'admins', slot: String(next), messages: [webhookMarkdown(admins[0]!, t('remind.calendar_missing', { year: next }))], summary: `calendar ${next}` }]
     : [];

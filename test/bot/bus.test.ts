@@ -4,16 +4,13 @@ import { Bus, type Incoming } from '../../src/bot/bus.ts';
 import { parse } from '../../src/bot/parse.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { defineCommand, UserError } from '../../src/bot/spec.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { testBot, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
 const say = (userId: string, text: string) => bus.handle({ channel: 'sandbox', userId, chatId: null, text } satisfies Incoming);
 
-beforeAll(async () => {
-  t = await testDb({ demo: true });
-  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-});
+beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('parsing what people type on a phone', () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bot/bus.ts';
-import { Registry } from '../../src/bot/registry.ts';
+import type { Bus } from '../../src/bot/bus.ts';
 import { byName, expectedCells, sumBy, type ExpectedCell } from '../support/coverage.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -22,10 +21,7 @@ async function expected(day: string, now = t.clock.now()): Promise<Map<string, [
   return new Map(sectors.map((s) => [s.name, sums.get(s.id) ?? [0, 0]]));
 }
 
-beforeAll(async () => {
-  t = await testDb({ demo: true });
-  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-});
+beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/覆盖率', () => {

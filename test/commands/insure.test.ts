@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../src/clock.ts';
-import { Bus } from '../../src/bot/bus.ts';
-import { Registry } from '../../src/bot/registry.ts';
+import type { Bus } from '../../src/bot/bus.ts';
 import { parseYuanToFen, ruleInForce } from '../../src/domain/policies.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -29,10 +28,7 @@ async function uninsured(lead?: string) {
   });
 }
 
-beforeAll(async () => {
-  t = await testDb({ demo: true });
-  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-});
+beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/投保', () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bot/bus.ts';
-import { Registry } from '../../src/bot/registry.ts';
+import type { Bus } from '../../src/bot/bus.ts';
 import { addDays } from '../../src/clock.ts';
-import { NOW, testDb, TZ, type TestDb } from '../support/db.ts';
+import { NOW, testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -24,10 +23,7 @@ const colours = (reply: string) => new Map([...reply.matchAll(/^(🔴|🟡|🔵)
 const webhooks = async (key: string) => (await t.db.outboxMessage.findMany({ where: { channel: 'webhook', target: key }, orderBy: { id: 'asc' } }))
   .map((m) => (JSON.parse(m.payload) as { markdown: { content: string } }).markdown.content);
 
-beforeAll(async () => {
-  t = await testDb({ demo: true });
-  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-});
+beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/逾期 on the demo data', () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bot/bus.ts';
-import { Registry } from '../../src/bot/registry.ts';
+import type { Bus } from '../../src/bot/bus.ts';
 import { expectedCells, sumBy } from '../support/coverage.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -54,10 +53,7 @@ async function expectedTimeliness(): Promise<Map<string, [number, number, number
   return out;
 }
 
-beforeAll(async () => {
-  t = await testDb({ demo: true });
-  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-});
+beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/排名', () => {

@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bot/bus.ts';
-import { Registry } from '../../src/bot/registry.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import type { Bus } from '../../src/bot/bus.ts';
+import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
 const say = async (userId: string, text: string) => bus.handle({ channel: 'sandbox', userId, chatId: 'demo-chat-dongping', text });
 const reports = () => t.db.progressReport.count();
 
-beforeAll(async () => {
-  t = await testDb({ demo: true });
-  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-});
+beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/上报', () => {

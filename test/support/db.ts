@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Bus } from '../../src/bot/bus.ts';
+import { Registry } from '../../src/bot/registry.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import { readCampaignFile } from '../../src/domain/campaign-file.ts';
@@ -28,4 +30,10 @@ export async function testDb(opts: { demo?: boolean } = {}): Promise<TestDb> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test database with the command bus over it, as the sandbox chat and the callbacks use it. */
+export async function testBot(opts: { demo?: boolean } = {}): Promise<{ t: TestDb; bus: Bus }> {
+  const t = await testDb(opts);
+  return { t, bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() }) };
 }

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bus } from '../../src/bot/bus.ts';
+import { Registry } from '../../src/bot/registry.ts';
+import { testDb, TZ, type TestDb } from '../support/db.ts';
+
+// Every command × every role: allowed or refused as the table below says (admins may run
+// everything), and a refusal changes nothing in the database.
+const MAY: Record<string, string[]> = {
+  leader: ['ack', 'approve', 'assign', 'coverage', 'done', 'extend', 'feedback', 'overdue', 'rank', 'reject', 'tasks', 'visits'],
+  liaison: ['ack', 'confirm', 'coverage', 'done', 'extend', 'feedback', 'insure', 'overdue', 'report', 'tasks', 'visits'],
+  insurer: ['ack', 'confirm', 'done', 'extend', 'feedback', 'insure', 'plan', 'tasks', 'visit', 'visits'],
+  viewer: ['coverage', 'overdue', 'rank', 'visits'],
+  enterprise: ['confirm', 'visits'],
+};
+const EVERY_MEMBER = ['cancel', 'undo', 'yes'];
+const PUBLIC = ['help', 'whoami'];
+const PERSONAS: Record<string, string> = {
+  admin: 'demo-admin', leader: 'demo-leader', liaison: 'demo-liaison-yjj', insurer: 'demo-insurer-pingan',
+  viewer: 'matrix-viewer', enterprise: 'matrix-enterprise', stranger: 'matrix-stranger',
+};
+
+let t: TestDb;
+let registry: Registry;
+let bus: Bus;
+
+/** A fingerprint of everything a command could change (the audit trail and inbox aside). */
+async function fingerprint(): Promise<string> {
+  const d = t.db;
+  const tables = await Promise.all([
+    d.enterprise.findMany(), d.policy.findMany(), d.progressReport.findMany(), d.obligation.findMany(), d.obligationEvent.findMany(),
+    d.preventionVisit.findMany(), d.servicePlan.findMany(), d.member.findMany(), d.groupChat.findMany(), d.pendingAction.findMany(),
+    d.outboxMessage.findMany(), d.unit.findMany(), d.sectorResponsibility.findMany(), d.target.findMany(),
+  ]);
+  return createHash('sha1').update(JSON.stringify(tables)).digest('hex');
+}
+
+beforeAll(async () => {
+  t = await testDb({ demo: true });
+  const enterprise = await t.db.enterprise.findFirstOrThrow();
+  await t.db.member.create({ data: { userId: 'matrix-viewer', name: '查看者', roles: 'viewer', unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'aqw' } })).id } });
+  await t.db.member.create({ data: { userId: 'matrix-enterprise', name: '企业联系人', roles: 'enterprise', enterpriseId: enterprise.id } });
+  registry = await Registry.load();
+  bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry });
+});
+afterAll(() => t.close());
+
+describe('the permission matrix', () => {
+  it('covers every command', () => {
+    const named = new Set([...Object.values(MAY).flat(), ...EVERY_MEMBER, ...PUBLIC]);
+    // Admin-only commands appear in no row above.
+    const adminOnly = registry.specs.filter((s) => !named.has(s.name)).map((s) => s.name).sort();
+    expect(adminOnly).toEqual(['audit', 'bind', 'group', 'unbind']);
+  });
+
+  for (const [persona, userId] of Object.entries(PERSONAS)) {
+    it(`${persona}: allowed exactly what the table says; refused commands change nothing`, async () => {
+      const wrong: string[] = [];
+      for (const spec of registry.specs) {
+        const allowed = PUBLIC.includes(spec.name) || (persona !== 'stranger' && (persona === 'admin' || EVERY_MEMBER.includes(spec.name) || (MAY[persona] ?? []).includes(spec.name)));
+        const line = spec.examples[0] ?? `/${spec.aliases[0] ?? spec.name}`;
+        const before = allowed ? '' : await fingerprint();
+        const out = await bus.handle({ channel: 'sandbox', userId, chatId: 'demo-chat-leaders', text: line });
+        if ((out.outcome === 'denied') === allowed) wrong.push(`${spec.name} (${line}): ${out.outcome}`);
+        if (!allowed) {
+          expect(await fingerprint(), `${persona} ${line}`).toBe(before);
+          expect(out.text.length).toBeGreaterThan(0);
+        }
+        // Leave nothing pending between commands.
+        await t.db.pendingAction.updateMany({ where: { state: 'pending' }, data: { state: 'cancelled' } });
+      }
+      expect(wrong).toEqual([]);
+    });
+  }
+
+  it('shows each role a different /help, with only what it may run', async () => {
+    const helps = new Map<string, string>();
+    for (const [persona, userId] of Object.entries(PERSONAS)) helps.set(persona, (await bus.handle({ channel: 'sandbox', userId, chatId: null, text: '/帮助' })).text);
+    expect(new Set(helps.values()).size).toBe(helps.size);
+    for (const [persona, text] of helps) {
+      for (const spec of registry.specs) {
+        const shown = text.includes(`/${spec.aliases[0] ?? spec.name} (/${spec.name})`);
+        const allowed = PUBLIC.includes(spec.name) || (persona !== 'stranger' && (persona === 'admin' || EVERY_MEMBER.includes(spec.name) || (MAY[persona] ?? []).includes(spec.name)));
+        expect(shown, `${persona} /help ${spec.name}`).toBe(allowed);
+      }
+    }
+  });
+});
