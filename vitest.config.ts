@@ -1,11 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
+// The integration suites that also run on PostgreSQL (project "postgres", TEST_DB_PROVIDER set):
+// test/support/db.ts then gives each file a fresh PostgreSQL database. Without TEST_POSTGRES_URL the
+// project runs only test/db/postgres.test.ts, which says why the rest is skipped (and fails under CI).
+const POSTGRES_SUITES = [
+  'test/db/postgres.test.ts',
+  'test/domain/counties.test.ts',
+  'test/commands/coverage.test.ts',
+  'test/commands/report.test.ts',
+  'test/commands/obligations.test.ts',
+  'test/http/callbacks.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Each file gets its own SQLite files; forks keep better-sqlite3 handles apart.
+    // Each file gets its own database; forks keep better-sqlite3 handles apart.
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/db/postgres.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: process.env.TEST_POSTGRES_URL ? POSTGRES_SUITES : ['test/db/postgres.test.ts'],
+          env: { TEST_DB_PROVIDER: 'postgresql' },
+          globalSetup: ['test/support/postgres-setup.ts'],
+        },
+      },
+    ],
   },
 });

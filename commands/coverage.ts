@@ -2,24 +2,28 @@ import { z } from 'zod';
 import { addDays, minuteIn } from '../src/clock.ts';
 import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
 import { findSector, findTownship } from '../src/domain/directory.ts';
+import { sendCoverageChart } from '../src/domain/chart.ts';
 import { changeText, colour, coverageView, percent, totalOf, weakest, type CoverageRow, type CoverageViewKind, type TargetInForce } from '../src/domain/coverage.ts';
 
 /** Words that ask for the per-township and per-department views (and the default, by name). */
 const BY_TOWNSHIP = ['乡镇', '按乡镇', '分乡镇', 'township', 'townships'];
 const BY_DEPARTMENT = ['部门', '牵头部门', '按部门', 'department', 'departments'];
 const BY_SECTOR = ['行业', '按行业', 'sector', 'sectors'];
+/** The chart as a PNG instead of the text (see src/domain/chart.ts). */
+const CHART = ['图', '图表', 'chart'];
 
 export default defineCommand({
   name: 'coverage',
   aliases: ['覆盖率', '参保率'],
   summary: 'coverage.summary',
   usage: 'coverage.usage',
-  examples: ['/覆盖率', '/覆盖率 乡镇', '/覆盖率 危化', '/覆盖率 东坪'],
+  examples: ['/覆盖率', '/覆盖率 乡镇', '/覆盖率 危化', '/覆盖率 东坪', '/覆盖率 图'],
   params: ['scope'],
   args: z.object({ scope: z.string().optional() }),
   roles: ['leader', 'liaison', 'viewer'],
   writes: false,
   async run(ctx, { scope }) {
+    if (scope && CHART.includes(scope.trim().toLowerCase())) return sendCoverageChart(ctx);
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const view = await viewFor(ctx, scope);

@@ -43,7 +43,7 @@ export default defineCommand({
     const full = await db.enterprise.findUniqueOrThrow({ where: { id: enterprise.id }, include: { sector: true, township: true } });
     const headcount = a.headcount ?? enterprise.employees;
     const { policy, renews, rule } = await recordPolicy(db, {
-      enterprise, insurer, policyNo: a.policy_no, startOn: a.start, endOn: a.end, headcount, premiumFen: a.premium ?? null, isDemo: full.isDemo,
+      enterprise, insurer, policyNo: a.policy_no, startOn: a.start, endOn: a.end, headcount, premiumFen: a.premium ?? null, isDemo: full.isDemo, today,
     });
     ctx.undoable({ model: 'policy', action: 'delete', where: { id: policy.id } });
 

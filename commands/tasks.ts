@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand, MAX_BUTTONS, UserError, type ReplyButton } from '../src/bot/spec.ts';
 import { findUnit } from '../src/domain/directory.ts';
 import { obligationLines, openObligations } from '../src/domain/obligations.ts';
 
@@ -24,6 +24,11 @@ export default defineCommand({
     if (!unit) throw new UserError('tasks.no_unit');
     const open = await openObligations(db, campaign.id, [unit.id]);
     const lines = [t('tasks.title', { unit: unit.name, count: open.length })];
+    // Where the channel has cards: 批准/驳回 for a leader's pending decisions, 签收 for the unit's own new items.
+    const decide: ReplyButton[][] = [];
+    const acks: ReplyButton[] = unit.id === member!.unit?.id
+      ? open.filter((o) => o.status === 'assigned').map((o) => ({ label: t('card.ack', { id: o.id }), command: `/签收 ${o.id}`, style: 'primary' as const }))
+      : [];
     for (const o of open) lines.push(...obligationLines(ctx, o));
     if (open.length) lines.push(t('tasks.legend'), t('tasks.hint'));
     else lines.push(t('tasks.none'));
@@ -34,11 +39,18 @@ export default defineCommand({
       });
       if (asked.length) {
         lines.push('', t('tasks.requests', { count: asked.length }));
-        for (const o of asked) lines.push(t('tasks.request_line', { id: o.id, unit: o.unit.name, due: o.dueOn, requested: o.requestedDueOn!, reason: o.requestReason ?? '' }));
+        for (const o of asked) {
+          lines.push(t('tasks.request_line', { id: o.id, unit: o.unit.name, due: o.dueOn, requested: o.requestedDueOn!, reason: o.requestReason ?? '' }));
+          decide.push([{ label: t('card.approve', { id: o.id }), command: `/批准 ${o.id}`, style: 'primary' }, { label: t('card.reject', { id: o.id }), command: `/驳回 ${o.id}`, style: 'danger' }]);
+        }
         lines.push(t('tasks.requests_hint'));
       }
     }
     if (open.some((o) => o.isDemo)) lines.push(t('demo.data'));
-    return { text: lines.join('\n') };
+    // Decisions go first and stay in pairs; the card holds six buttons.
+    const buttons: ReplyButton[] = [];
+    for (const pair of decide) if (buttons.length + pair.length <= MAX_BUTTONS) buttons.push(...pair);
+    buttons.push(...acks.slice(0, MAX_BUTTONS - buttons.length));
+    return { text: lines.join('\n'), buttons };
   },
 });

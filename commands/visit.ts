@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
 import { parseDay } from '../src/bot/words.ts';
-import { appText, webhookMarkdown } from '../src/delivery/outbox.ts';
+import { appCard, appText, webhookMarkdown } from '../src/delivery/outbox.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 import { enterpriseSide, parseServiceType, recordVisit, visitLabel } from '../src/domain/visits.ts';
 import { isLocale, translator } from '../src/i18n.ts';
@@ -44,7 +44,8 @@ export default defineCommand({
     if (visit.staff) lines.push(t('visit.staff', { staff: visit.staff }));
     if (visit.findings) lines.push(t('visit.findings', { findings: visit.findings }));
     lines.push(...(await notifyEnterpriseSide(ctx, visit, insurer.name)));
-    return { text: lines.join('\n') };
+    // In a group chat the enterprise side may be present: its 确认 runs as whoever presses it.
+    return { text: lines.join('\n'), buttons: ctx.chatId ? [{ label: t('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }] : [] };
   },
 });
 
@@ -64,7 +65,14 @@ async function notifyEnterpriseSide(
     tr('visit.notice_how', { id: visit.id }),
   ].join('\n');
   if (side.contacts.length) {
-    for (const c of side.contacts) await ctx.send(appText(c.userId, notice(isLocale(c.locale) ? translator(c.locale) : ctx.groupT)));
+    for (const c of side.contacts) {
+      const tr = isLocale(c.locale) ? translator(c.locale) : ctx.groupT;
+      const text = notice(tr);
+      await ctx.send(appText(c.userId, text));
+      // The contact confirms with one press of the app card's button (the same /确认 as typing it).
+      const card = appCard(c.userId, text, [{ label: tr('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }]);
+      if (card) await ctx.send(card);
+    }
     const names = side.contacts.map((c) => c.name).join('、');
     return [t('visit.confirm_by_contact', { names, id: visit.id }), t('visit.sent_contact', { names })];
   }

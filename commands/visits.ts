@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand, MAX_BUTTONS, UserError, type ReplyButton } from '../src/bot/spec.ts';
 import { findEnterprise } from '../src/domain/directory.ts';
-import { isArchived, parseMonth, visibleVisits, visitLabel } from '../src/domain/visits.ts';
+import { isArchived, mayConfirm, parseMonth, visibleVisits, visitLabel } from '../src/domain/visits.ts';
 
 /** How many visits one reply lists, newest first. */
 const SHOWN = 20;
@@ -47,6 +47,14 @@ export default defineCommand({
       lines.push(`${visitLabel(t, v)}${insurer} ${state}`);
     }
     if (total > SHOWN) lines.push(t('visits.more', { shown: SHOWN }));
-    return { text: lines.join('\n') };
+    // 确认 buttons, where the channel has cards, for the listed visits the caller may confirm.
+    const buttons: ReplyButton[] = [];
+    const may = new Map<number, boolean>();
+    for (const v of visits) {
+      if (v.enterpriseConfirmedAt || buttons.length === MAX_BUTTONS) continue;
+      if (!may.has(v.enterpriseId)) may.set(v.enterpriseId, (await mayConfirm(db, member!, v.enterpriseId)) === null);
+      if (may.get(v.enterpriseId)) buttons.push({ label: t('card.confirm', { id: v.id }), command: `/确认 ${v.id}`, style: 'primary' });
+    }
+    return { text: lines.join('\n'), buttons };
   },
 });

@@ -19,7 +19,9 @@ const schema = z.object({
   DATABASE_URL: z
     .string()
     .default('file:./data/anze.db')
-    .refine((v) => v.startsWith('file:'), { message: 'must be a SQLite URL such as file:./data/anze.db' }),
+    .refine((v) => v.startsWith('file:') || /^postgres(ql)?:\/\/./.test(v), {
+      message: 'must be a SQLite file such as file:./data/anze.db or a PostgreSQL URL such as postgres://anze:secret@db.example:5432/anze',
+    }),
   BOT_TIMEZONE: z
     .string()
     .default('Asia/Shanghai')
@@ -41,7 +43,27 @@ const schema = z.object({
   WECOM_APP_AES_KEY: aesKey,
   WECOM_BOT_TOKEN: optional,
   WECOM_BOT_AES_KEY: aesKey,
+  /** How the AI bot reaches us: WeCom calls our URL, or we keep a WebSocket to WeCom (no public URL needed). */
+  WECOM_BOT_MODE: z.enum(['callback', 'websocket']).default('callback'),
+  WECOM_BOT_ID: optional,
+  WECOM_BOT_SECRET: optional,
+  WECOM_BOT_WS_URL: z.url({ protocol: /^wss?$/ }).default('wss://openws.work.weixin.qq.com'),
+  /** The address members' browsers and WeCom reach the bot at: the dashboard's sign-in returns there, and the JS-SDK signs only its pages. */
+  PUBLIC_BASE_URL: optional.refine((v) => v === undefined || isBaseUrl(v), {
+    message: 'must be the http(s) address the bot is reached at, such as https://anze.example.gov.cn (no query or #)',
+  }),
+  /** Signs dashboard sessions; required with the self-built app (its WeCom sign-in). */
+  SESSION_SECRET: optional.refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters (e.g. openssl rand -hex 32)' }),
 });
+
+function isBaseUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -54,6 +76,7 @@ function isTimeZone(tz: string): boolean {
 
 export interface BotChannel { token: string; encodingAesKey: string }
 export interface AppChannel extends BotChannel { corpId: string; agentId: string; secret: string }
+export interface BotLongConnChannel { botId: string; secret: string; url: string }
 
 export interface Config {
   port: number;
@@ -66,13 +89,20 @@ export interface Config {
   wecomApiBase: string;
   /** The AI bot (智能机器人) callback channel, when configured. */
   bot?: BotChannel;
+  /** The AI bot over its WebSocket long connection (WECOM_BOT_MODE=websocket). */
+  botLongConn?: BotLongConnChannel;
   /** The self-built app (自建应用) channel, when configured. */
   app?: AppChannel;
   /** No WeCom channel at all: outbound messages are stored and printed, not sent. */
   sandbox: boolean;
+  /** PUBLIC_BASE_URL without a trailing slash. */
+  publicBaseUrl?: string;
+  /** SESSION_SECRET; without it (sandbox mode) each process signs with a random one. */
+  sessionSecret?: string;
 }
 
 const BOT_VARS = { token: 'WECOM_BOT_TOKEN', encodingAesKey: 'WECOM_BOT_AES_KEY' } as const;
+const BOT_WS_VARS = { botId: 'WECOM_BOT_ID', secret: 'WECOM_BOT_SECRET' } as const;
 const APP_VARS = {
   corpId: 'WECOM_CORP_ID',
   agentId: 'WECOM_AGENT_ID',
@@ -99,7 +129,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const flat = e as unknown as Record<string, string | undefined>;
   const bot = channel('The AI bot channel', BOT_VARS, flat);
+  const ws = channel('The AI bot long connection', BOT_WS_VARS, flat);
+  // A bot runs in one mode in the admin console: settings of the other mode are a mistake, not a fallback.
+  if (e.WECOM_BOT_MODE === 'websocket' && !ws) throw new ConfigError('WECOM_BOT_MODE=websocket needs WECOM_BOT_ID and WECOM_BOT_SECRET');
+  if (e.WECOM_BOT_MODE === 'websocket' && bot) throw new ConfigError('WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY are for WECOM_BOT_MODE=callback: unset them');
+  if (e.WECOM_BOT_MODE === 'callback' && ws) throw new ConfigError('WECOM_BOT_ID, WECOM_BOT_SECRET are for WECOM_BOT_MODE=websocket: set it, or unset them');
+  const botLongConn = ws && { ...ws, url: e.WECOM_BOT_WS_URL };
   const app = channel('The self-built app channel', APP_VARS, flat);
+  if (app && !e.SESSION_SECRET) throw new ConfigError('SESSION_SECRET: required with the self-built app channel (it signs dashboard sign-ins); at least 32 characters');
   return {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
@@ -110,8 +147,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callbackMaxSkewSeconds: e.CALLBACK_MAX_SKEW,
     wecomApiBase: e.WECOM_API_BASE.replace(/\/+$/, ''),
     bot,
+    ...(botLongConn ? { botLongConn } : {}),
     app,
-    sandbox: !bot && !app,
+    sandbox: !bot && !app && !botLongConn,
+    ...(e.PUBLIC_BASE_URL ? { publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, '') } : {}),
+    ...(e.SESSION_SECRET ? { sessionSecret: e.SESSION_SECRET } : {}),
   };
 }
 

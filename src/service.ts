@@ -6,26 +6,38 @@ import { Inbox } from './bot/inbox.ts';
 import { Registry } from './bot/registry.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { openDatabase, type Db } from './db/client.ts';
+import { connectDatabase, type Db } from './db/client.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
 import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
 import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
+import { dashboard } from './http/dashboard.ts';
 import { wecomCallbacks } from './http/wecom-callbacks.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
+import type { LongConnection } from './wecom/longconn.ts';
+import { botLongConnection, longconnSender } from './wecom/longconn-bot.ts';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export interface Service extends Core { dispatcher: Dispatcher; scheduler: Scheduler; server: Server; url: string; close(): Promise<void> }
+export interface Service extends Core { dispatcher: Dispatcher; scheduler: Scheduler; server: Server; url: string; longConn?: LongConnection; close(): Promise<void> }
+
+/**
+ * WeCom allows one long connection per bot and kicks the older one, so only one process may hold
+ * it. The lease says when: `hold` when this process may, `release` when it must let go; the
+ * returned function ends the watch. Hook for the scheduler leader lease (issue 8), which will
+ * replace `singleInstanceLease`; today one instance holds the connection from start to close.
+ */
+export interface LongConnLease { watch(hold: () => void, release: () => Promise<void>): () => Promise<void> }
+export const singleInstanceLease: LongConnLease = { watch: (hold) => (hold(), async () => {}) };
 
 export interface Core { db: Db; bus: Bus; inbox: Inbox; registry: Registry; calendar: WorkCalendar }
 
 /** Database, campaign, admins, commands: what the service and the sandbox chat share. */
 export async function openCore(config: Config, clock: Clock, log: (m: string) => void): Promise<Core> {
-  const db = openDatabase(config.databaseUrl);
+  const db = await connectDatabase(config.databaseUrl);
   if ((await db.campaign.count()) === 0) {
     const r = await seedCampaign(db, readCampaignFile(), clock, config.timezone);
     log(`loaded the default campaign (${r.sectors} sectors, ${r.units} units)`);
@@ -38,34 +50,51 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
 }
 
 /** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
-export function senders(config: Config, print: (m: string) => void): Partial<Record<OutboxChannel, Sender>> {
+export function senders(config: Config, print: (m: string) => void, api = appApi(config)): Partial<Record<OutboxChannel, Sender>> {
   if (config.sandbox) {
     const printer: Sender = async (row) => {
-      print(`[sandbox → ${row.channel} ${row.target}] ${row.payload}`);
+      // An image's base64 is shortened: the console is for people.
+      const payload = row.payload.replace(/("base64":")([^"]{40})[^"]*"/g, '$1$2…"');
+      print(`[sandbox → ${row.channel} ${row.target}] ${payload}`);
       return 'printed';
     };
-    return { webhook: printer, app: printer, response_url: printer };
+    return { webhook: printer, app: printer, response_url: printer, longconn: printer };
   }
   const base = config.wecomApiBase;
   const out: Partial<Record<OutboxChannel, Sender>> = {
     webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent'),
     response_url: async (row) => (await sendResponseUrl(row.target, JSON.parse(row.payload)), 'sent'),
   };
-  if (config.app) {
-    const api = new AppApi({ apiBase: base, corpId: config.app.corpId, secret: config.app.secret, agentId: config.app.agentId });
-    out.app = async (row) => (await api.sendMessage(JSON.parse(row.payload)), 'sent');
-  }
+  if (api) out.app = async (row) => (await api.sendMessage(JSON.parse(row.payload)), 'sent');
   return out;
+}
+
+/** The self-built app's API client, when configured: one per process, so its token and tickets are cached once. */
+export function appApi(config: Config, clock?: Clock): AppApi | undefined {
+  const now = clock ? () => clock.now().getTime() : Date.now;
+  return config.app && new AppApi({ apiBase: config.wecomApiBase, corpId: config.app.corpId, secret: config.app.secret, agentId: config.app.agentId }, now);
 }
 
 export async function startService(config: Config, clock: Clock, log: (m: string) => void = console.log): Promise<Service> {
   const core = await openCore(config, clock, log);
   const { db, inbox, calendar } = core;
+  const api = appApi(config, clock);
   const scheduler = new Scheduler({ db, clock, timeZone: config.timezone, locale: config.locale, calendar, log });
-  const dispatcher = new Dispatcher({ db, clock, senders: senders(config, log), locale: config.locale, log });
+  const longConn = config.botLongConn && botLongConnection({ channel: config.botLongConn, inbox, log });
+  const dispatcher = new Dispatcher({
+    db, clock, locale: config.locale, log,
+    senders: { ...senders(config, log, api), ...(longConn ? { longconn: longconnSender(longConn) } : {}) },
+    paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
+  });
   const app = createHttpApp({
-    db, version: VERSION, mode: config.sandbox ? 'sandbox' : 'wecom', channels: { bot: !!config.bot, app: !!config.app }, log,
-    routers: [wecomCallbacks({ inbox, clock, maxSkewSeconds: config.callbackMaxSkewSeconds, bot: config.bot, app: config.app, log })],
+    db, version: VERSION, mode: config.sandbox ? 'sandbox' : 'wecom', channels: { bot: !!(config.bot ?? config.botLongConn), app: !!config.app }, log,
+    routers: [
+      wecomCallbacks({ inbox, clock, maxSkewSeconds: config.callbackMaxSkewSeconds, bot: config.bot, app: config.app, log }),
+      ...dashboard({
+        db, clock, timeZone: config.timezone, locale: config.locale, calendar, sandbox: config.sandbox,
+        publicBaseUrl: config.publicBaseUrl, sessionSecret: config.sessionSecret, app: api, log,
+      }),
+    ],
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s)).once('error', reject);
@@ -76,13 +105,17 @@ export async function startService(config: Config, clock: Clock, log: (m: string
   const resumed = await inbox.resume();
   if (recovered || resumed) log(`resumed ${resumed} inbound and ${recovered} outbound messages left from the last run`);
   dispatcher.start();
+  const unwatch = longConn && singleInstanceLease.watch(() => longConn.start(), () => longConn.stop());
+  await scheduler.rollCover(false);
   for (const r of await scheduler.catchUp()) if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
   scheduler.start();
   return {
-    ...core, dispatcher, scheduler, server, url,
+    ...core, dispatcher, scheduler, server, url, ...(longConn ? { longConn } : {}),
     async close() {
       scheduler.stop();
       dispatcher.stop();
+      await unwatch?.();
+      await longConn?.stop();
       await new Promise<void>((r) => server.close(() => r()));
       await db.$disconnect();
     },

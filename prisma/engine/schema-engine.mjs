@@ -7,17 +7,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const WASM_PKG = '@prisma/schema-engine-wasm';
 
 // ---------------------------------------------------------------------------------------------
-// Drivers: the only place that knows which driver adapter serves which kind of URL. Adding
-// PostgreSQL means adding an entry here (adapter-pg factory, create/exists/wipe on a database).
+// Drivers: the only place that knows which driver adapter serves which kind of URL.
 
 const drivers = {
   file: sqliteDriver,
+  postgres: postgresDriver,
+  postgresql: postgresDriver,
 };
 
 function driverFor(datasource) {
@@ -73,6 +75,102 @@ function sqliteDriver({ url, shadowDatabaseUrl }) {
       else this.create();
     },
   };
+}
+
+// The native engine's DDL for its PostgreSQL migrations table.
+const PG_MIGRATIONS_TABLE = `CREATE TABLE _prisma_migrations (
+    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum                VARCHAR(64) NOT NULL,
+    finished_at             TIMESTAMPTZ,
+    migration_name          VARCHAR(255) NOT NULL,
+    logs                    TEXT,
+    rolled_back_at          TIMESTAMPTZ,
+    started_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
+    applied_steps_count     INTEGER NOT NULL DEFAULT 0
+);
+`;
+
+function postgresDriver({ url, shadowDatabaseUrl }) {
+  const pgRequire = createRequire(require.resolve('pg'));
+  const pg = pgRequire('pg');
+  // Fields, not a connection string: pg lets a connection string win over a `database` field,
+  // and the shadow databases below are the server's URL with another database name.
+  const fields = (u) => {
+    const { host, port, user, password, database, ssl } = pgRequire('pg-connection-string').parse(u);
+    return { host, port: port ? Number(port) : undefined, user, password, database: database || user, ssl };
+  };
+  const config = fields(url);
+  // Shadow databases are created on the shadow URL's server when one is configured, else on the main one.
+  const server = fields(shadowDatabaseUrl || url);
+  const quote = (name) => `"${name.replace(/"/g, '""')}"`;
+  /** One statement on the server's maintenance database (the target database may not exist yet). */
+  const onServer = async (sql, params, at = { ...server, database: 'postgres' }) => {
+    const client = new pg.Client(at);
+    await client.connect();
+    try {
+      return await client.query(sql, params);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    provider: 'postgresql',
+    databaseName: config.database,
+    location: `${config.host ?? 'localhost'}:${config.port ?? 5432}`,
+    factory() {
+      const { PrismaPg } = require('@prisma/adapter-pg');
+      const main = new PrismaPg(config);
+      return {
+        provider: main.provider,
+        adapterName: main.adapterName,
+        connect: async () => acceptCharColumns(await main.connect()),
+        // adapter-pg's own shadow database drops itself before closing its pool, which fails;
+        // close first, then drop (again while a connection the pool just closed lingers).
+        async connectToShadowDb() {
+          const name = `prisma_migrate_shadow_db_${randomUUID()}`;
+          await onServer(`CREATE DATABASE ${quote(name)}`, [], server);
+          const adapter = acceptCharColumns(await new PrismaPg({ ...server, database: name }).connect());
+          const dispose = adapter.dispose.bind(adapter);
+          adapter.dispose = async () => {
+            await dispose();
+            for (let attempt = 0; ; attempt++) {
+              try {
+                return void (await onServer(`DROP DATABASE IF EXISTS ${quote(name)}`, [], server));
+              } catch (e) {
+                if (e?.code !== '55006' || attempt >= 50) throw e;
+                await new Promise((r) => setTimeout(r, 100));
+              }
+            }
+          };
+          return adapter;
+        },
+      };
+    },
+    exists: async () => (await onServer('SELECT 1 FROM pg_database WHERE datname = $1', [config.database])).rowCount > 0,
+    create: () => onServer(`CREATE DATABASE ${quote(config.database)}`),
+    sql: { createMigrationsTable: PG_MIGRATIONS_TABLE, dropMigrationsTable: 'DROP TABLE _prisma_migrations' },
+    // What the native engine's reset does on PostgreSQL: an empty public schema.
+    wipe: () => onServer('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public', [], config),
+  };
+}
+
+// adapter-pg refuses PostgreSQL's one-byte "char" type (oid 18), which the engine reads from the
+// catalogue when it describes a schema (pg_class.relkind, pg_constraint.contype, …); pg already
+// parses it as a string, so let it pass as text. Patched on the queryable class that every
+// adapter-pg connection and transaction shares, in this process only.
+let charsAccepted = false;
+function acceptCharColumns(adapter) {
+  if (!charsAccepted) {
+    charsAccepted = true;
+    const queryable = Object.getPrototypeOf(Object.getPrototypeOf(adapter));
+    const io = queryable.performIO;
+    queryable.performIO = async function (query) {
+      const result = await io.call(this, query);
+      for (const field of result.fields ?? []) if (field.dataTypeID === 18) field.dataTypeID = 25;
+      return result;
+    };
+  }
+  return adapter;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,12 +330,12 @@ const quirks = {
     return engine.call('version', params ?? undefined);
   },
   async createDatabase(engine) {
-    if (!engine.driver.exists()) engine.driver.create();
+    if (!(await engine.driver.exists())) await engine.driver.create();
     return { databaseName: engine.driver.databaseName };
   },
   async reset(engine) {
     await engine.close();
-    engine.driver.wipe();
+    await engine.driver.wipe();
     return {};
   },
   async diff(engine, params) {
@@ -312,9 +410,9 @@ async function runCli(argv) {
   try {
     const driver = driverFor(argv.datasource);
     if (argv.cli === 'can-connect-to-database') {
-      if (!driver.exists()) throw userError('P1003', `Database \`${driver.databaseName}\` does not exist at \`${driver.location}\``);
+      if (!(await driver.exists())) throw userError('P1003', `Database \`${driver.databaseName}\` does not exist at \`${driver.location}\``);
     } else if (argv.cli === 'create-database') {
-      if (!driver.exists()) driver.create();
+      if (!(await driver.exists())) await driver.create();
       log('INFO', `Database '${driver.databaseName}' was successfully created.`);
     } else {
       throw new Error(`Unknown cli command: ${argv.cli}`);

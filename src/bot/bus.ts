@@ -8,7 +8,7 @@ import { parse, type Parsed } from './parse.ts';
 import type { Registry } from './registry.ts';
 import {
   mayRun, ROLES, UNDO_MINUTES, UserError,
-  type Campaign, type Channel, type CommandContext, type CommandSpec, type Member, type ParseEnv, type Role, type UndoOp,
+  type Campaign, type Channel, type CommandContext, type CommandSpec, type Member, type ParseEnv, type ReplyButton, type Role, type UndoOp,
 } from './spec.ts';
 
 export interface Incoming { channel: Channel; userId: string; chatId: string | null; text: string }
@@ -19,6 +19,8 @@ export interface Outgoing {
   command?: string;
   /** The message as it may be stored, when it carried secret arguments. */
   redacted?: string;
+  /** Buttons for channels with template cards; each runs its command as if the presser typed it. */
+  buttons?: ReplyButton[];
 }
 
 export interface BusOptions {
@@ -59,6 +61,9 @@ export class Bus {
     const undo: UndoOp[] = [];
     let redactedLine: string | undefined;
     const done = async (out: Outgoing, detail?: unknown, tx: Tx = db): Promise<Outgoing> => {
+      // The audit event and `finish` (the inbox marking the message handled) commit together, or a
+      // crash between them would have the message run, and audited, again at restart.
+      if (tx === db && run.finish) return db.$transaction((inner) => done(out, detail, inner));
       if (redactedLine) out = { ...out, redacted: redactedLine };
       const event = await tx.auditEvent.create({
         data: {
@@ -121,14 +126,20 @@ export class Bus {
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
       send: async (message) => void (await enqueue(tx, message, clock)),
-      runConfirmed: async (text, pendingId) => ({ text: (await this.execute({ ...msg, text }, { pendingId })).text }),
+      runConfirmed: async (text, pendingId) => {
+        const out = await this.execute({ ...msg, text }, { pendingId });
+        return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
+      },
     });
     const attempt = async (tx: Tx) => {
       const ctx = context(tx);
       const preview = spec.confirm && !ctx.confirmed ? await spec.confirm(ctx, args) : null;
-      if (preview !== null) return done({ text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command }, audited, tx);
+      if (preview !== null) {
+        const buttons: ReplyButton[] = [{ label: t('card.yes'), command: '/执行', style: 'primary' }, { label: t('card.cancel'), command: '/取消' }];
+        return done({ text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command, buttons }, audited, tx);
+      }
       const reply = await spec.run(ctx, args);
-      return done({ text: reply.text, outcome: 'ok', command }, audited, tx);
+      return done({ text: reply.text, outcome: 'ok', command, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) }, audited, tx);
     };
     try {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);

@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
-import { appText, enqueue } from '../delivery/outbox.ts';
+import { appCard, appText, enqueue, responseUrlMarkdown } from '../delivery/outbox.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Bus } from './bus.ts';
-import type { Channel } from './spec.ts';
+import type { Channel, Reply } from './spec.ts';
 
 /** A message accepted from WeCom (or the sandbox), as the bus needs it. */
 export interface Accepted {
@@ -12,9 +12,16 @@ export interface Accepted {
   userId: string;
   chatId: string | null;
   text: string;
-  /** 'passive': the reply goes back in the HTTP answer; 'app': to the member through the outbox. */
-  replyVia: 'passive' | 'app';
+  /**
+   * 'passive': the reply goes back in the HTTP answer; 'app': to the member through the outbox;
+   * 'response_url': through the outbox to the callback's response_url (AI bot card presses).
+   */
+  replyVia: 'passive' | 'app' | 'response_url';
+  responseUrl?: string;
 }
+
+/** The stored payload: the message, and once handled, the buttons its reply carried. */
+type Stored = Accepted & { replyButtons?: Reply['buttons'] };
 
 type Row = { id: number; dedupeKey: string; payload: string; state: string; reply: string | null };
 
@@ -24,7 +31,7 @@ type Row = { id: number; dedupeKey: string; payload: string; state: string; repl
  * mid-way finishes the stored messages when it starts (`resume`).
  */
 export class Inbox {
-  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly inFlight = new Map<string, Promise<Reply>>();
 
   constructor(private readonly o: { db: Db; bus: Bus; clock: Clock; log?: (m: string) => void }) {}
 
@@ -43,8 +50,11 @@ export class Inbox {
   }
 
   /** Runs a stored message through the bus once; concurrent callers share the one run. */
-  process(row: Row): Promise<string> {
-    if (row.state === 'handled') return Promise.resolve(row.reply ?? '');
+  process(row: Row): Promise<Reply> {
+    if (row.state === 'handled') {
+      const { replyButtons } = JSON.parse(row.payload) as Stored;
+      return Promise.resolve({ text: row.reply ?? '', ...(replyButtons ? { buttons: replyButtons } : {}) });
+    }
     let run = this.inFlight.get(row.dedupeKey);
     if (!run) {
       run = this.run(row).finally(() => this.inFlight.delete(row.dedupeKey));
@@ -53,10 +63,11 @@ export class Inbox {
     return run;
   }
 
-  /** Accepts and processes; the reply, whether this is the first delivery or a retry. */
-  async receive(m: Accepted): Promise<{ reply: string; duplicate: boolean }> {
+  /** Accepts and processes; the reply (and its buttons), whether this is the first delivery or a retry. */
+  async receive(m: Accepted): Promise<{ reply: string; buttons?: Reply['buttons']; duplicate: boolean }> {
     const { row, fresh } = await this.accept(m);
-    return { reply: await this.process(row), duplicate: !fresh };
+    const { text, buttons } = await this.process(row);
+    return { reply: text, ...(buttons ? { buttons } : {}), duplicate: !fresh };
   }
 
   /** Finishes what was accepted but not handled before the last stop. */
@@ -66,20 +77,26 @@ export class Inbox {
     return rows.length;
   }
 
-  private async run(row: Row): Promise<string> {
+  private async run(row: Row): Promise<Reply> {
     const m = JSON.parse(row.payload) as Accepted;
+    const { clock } = this.o;
     const out = await this.o.bus.handle(m, async (tx, out) => {
+      const stored: Stored | null = out.redacted || out.buttons
+        ? { ...m, ...(out.redacted ? { text: out.redacted } : {}), ...(out.buttons ? { replyButtons: out.buttons } : {}) } : null;
       const claimed = await tx.inboundMessage.updateMany({
         where: { id: row.id, state: 'received' },
-        data: {
-          state: 'handled', reply: out.text, handledAt: this.o.clock.now(),
-          ...(out.redacted ? { payload: JSON.stringify({ ...m, text: out.redacted }) } : {}),
-        },
+        data: { state: 'handled', reply: out.text, handledAt: clock.now(), ...(stored ? { payload: JSON.stringify(stored) } : {}) },
       });
       // Another instance finished it first: roll back so the command's effects are not doubled.
       if (claimed.count === 0) throw new Error(`inbound ${row.dedupeKey} was handled elsewhere`);
-      if (m.replyVia === 'app') await enqueue(tx, appText(m.userId, out.text), this.o.clock);
+      if (m.replyVia === 'app') {
+        await enqueue(tx, appText(m.userId, out.text), clock);
+        const card = out.buttons?.length ? appCard(m.userId, out.text, out.buttons) : null;
+        if (card) await enqueue(tx, card, clock);
+      }
+      // The answer to a card press: a card's passive reply may only update that card (doc 101031).
+      if (m.replyVia === 'response_url' && m.responseUrl) await enqueue(tx, responseUrlMarkdown(m.responseUrl, out.text), clock);
     });
-    return out.text;
+    return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
   }
 }

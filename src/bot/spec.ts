@@ -67,7 +67,17 @@ export type UndoOp =
 /** What the arguments are checked against; relative dates need today. */
 export interface ParseEnv { today: string }
 
-export interface Reply { text: string }
+/**
+ * A button under a reply, where the channel has template cards (AI bot replies, app messages).
+ * Pressing it runs `command` exactly as if the presser had typed it: same parsing, permissions
+ * and checks, under the presser's own identity.
+ */
+export interface ReplyButton { label: string; command: string; style?: 'primary' | 'danger' }
+
+/** WeCom's button_interaction cards hold at most six buttons. */
+export const MAX_BUTTONS = 6;
+
+export interface Reply { text: string; buttons?: ReplyButton[] }
 
 /**
  * One declarative spec per command: it drives parsing, validation, /help, the permission check

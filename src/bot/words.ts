@@ -4,8 +4,16 @@ import { addDays } from '../clock.ts';
 const DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
 const UNITS: Record<string, number> = { 十: 10, 百: 100, 千: 1000, 万: 10000 };
 
+/** The largest whole number the database stores (a 32-bit Int): a larger one is no count, id or headcount. */
+export const MAX_COUNT = 2_147_483_647;
+
 /** A whole number in digits or Chinese numerals (三十八, 一百零五, 两千, 1万); null if it is not one. */
 export function parseCount(text: string): number | null {
+  const n = readCount(text);
+  return n !== null && n <= MAX_COUNT ? n : null;
+}
+
+function readCount(text: string): number | null {
   const s = text.trim().replace(/[个家人名户]$/, '');
   if (/^\d+$/.test(s)) return Number(s);
   if (/^\d+万$/.test(s)) return Number(s.slice(0, -1)) * 10000;
@@ -72,7 +80,7 @@ export function parseDay(text: string, today: string): string | null {
   m = /^(\d{1,2})[月/-](\d{1,2})[日号]?$/.exec(s);
   if (m) return valid(year, Number(m[1]), Number(m[2]));
   const relative: Record<string, number> = { 今天: 0, 今日: 0, 明天: 1, 明日: 1, 后天: 2, 昨天: -1, 昨日: -1, 前天: -2 };
-  if (s in relative) return addDays(today, relative[s]!);
+  if (Object.hasOwn(relative, s)) return addDays(today, relative[s]!);
   if (s === '本月底' || s === '月底') return monthEnd(year, month);
   if (s === '下月底') return monthEnd(month === 12 ? year + 1 : year, (month % 12) + 1);
   if (s === '年底' || s === '本年底') return `${year}-12-31`;

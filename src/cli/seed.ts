@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.ts';
 import { ConfigError, configFromEnvironment } from '../config.ts';
-import { openDatabase } from '../db/client.ts';
+import { connectDatabase } from '../db/client.ts';
 import { CampaignFileError, DEFAULT_CAMPAIGN_FILE, readCampaignFile } from '../domain/campaign-file.ts';
 import { seedDemo } from '../domain/demo.ts';
 import { loadMembersFile } from '../domain/members-file.ts';
@@ -18,7 +18,7 @@ try {
   const config = configFromEnvironment();
   const file = positionals[0] ?? DEFAULT_CAMPAIGN_FILE;
   const campaign = readCampaignFile(file);
-  const db = openDatabase(config.databaseUrl);
+  const db = await connectDatabase(config.databaseUrl);
   const r = await seedCampaign(db, campaign, systemClock, config.timezone);
   console.log(`campaign ${campaign.key} (${campaign.docNumber}): ${r.sectors} sectors, ${r.units} units, ${r.obligations} new obligations`);
   await ensureAdmins(db, config.admins);

@@ -3,11 +3,21 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
+import { applyMigrations, applyPostgresMigrations, MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR } from './migrate.ts';
+import { TRANSACTION_OPTIONS } from './transactions.ts';
 
 export type Db = PrismaClient;
 /** The client, or the client inside an interactive transaction: what queries take. */
 export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+export type Provider = 'sqlite' | 'postgresql';
+
+/** Which database a DATABASE_URL names: a SQLite file (file:) or a PostgreSQL server (postgres://). */
+export function providerOf(databaseUrl: string): Provider {
+  if (databaseUrl.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return 'postgresql';
+  throw new Error('DATABASE_URL must be a SQLite file (file:./data/anze.db) or a PostgreSQL URL (postgres://user:password@host:5432/db)');
+}
 
 /** The file behind a `file:` URL, resolved against the working directory as Prisma does. */
 export function sqlitePath(databaseUrl: string): string {
@@ -15,8 +25,9 @@ export function sqlitePath(databaseUrl: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
-/** Applies pending migrations, then opens Prisma on the same file. */
+/** Applies pending migrations, then opens Prisma on the same SQLite file. Synchronous: for tools on SQLite only. */
 export function openDatabase(databaseUrl: string): Db {
+  if (providerOf(databaseUrl) !== 'sqlite') throw new Error('openDatabase is for SQLite files; use connectDatabase for PostgreSQL');
   const file = sqlitePath(databaseUrl);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const raw = new Database(file);
@@ -28,5 +39,31 @@ export function openDatabase(databaseUrl: string): Db {
   }
   // busy_timeout lets a CLI (npm run chat, seed) write while the service holds the file.
   const adapter = new PrismaBetterSqlite3({ url: file, timeout: 5000 });
-  return new PrismaClient({ adapter });
+  return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+}
+
+/**
+ * Applies pending migrations, then opens Prisma: on SQLite for a file: URL, on PostgreSQL for a
+ * postgres:// one (through the client generated from the derived schema; the rest of the code sees
+ * the same `Db`).
+ */
+export async function connectDatabase(databaseUrl: string): Promise<Db> {
+  if (providerOf(databaseUrl) === 'sqlite') return openDatabase(databaseUrl);
+  // Loaded only here, so a SQLite deployment never loads the PostgreSQL client.
+  const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([
+    import('pg'), import('@prisma/adapter-pg'), import('../generated/prisma-pg/client.ts'),
+  ]);
+  // Sessions in UTC: a TIMESTAMP column's DEFAULT CURRENT_TIMESTAMP then means the same instant
+  // Prisma writes and reads (it treats TIMESTAMP as UTC), whatever the server's timezone.
+  const config = { connectionString: databaseUrl, options: '-c TimeZone=UTC' };
+  const migrator = new pg.Client(config);
+  await migrator.connect();
+  try {
+    await applyPostgresMigrations(migrator, POSTGRES_MIGRATIONS_DIR);
+  } finally {
+    await migrator.end();
+  }
+  // Generated from the same source schema, the two clients have the same models and queries; the
+  // PostgreSQL one's types only add what SQLite lacks, which the code never uses.
+  return new PostgresClient({ adapter: new PrismaPg(config), transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
 }

@@ -1,13 +1,16 @@
-// Applies prisma/migrations at start-up, so the service needs no schema engine at run time. It keeps
-// the `_prisma_migrations` ledger exactly as Prisma does, so `prisma migrate status|deploy` accept
-// the database afterwards (and a database migrated by Prisma is accepted here).
+// Applies the committed migrations at start-up (prisma/migrations on SQLite, the derived
+// prisma/postgres/migrations on PostgreSQL), so the service needs no schema engine at run time. It
+// keeps the `_prisma_migrations` ledger exactly as Prisma does on each database, so `prisma migrate
+// status|deploy` accept the database afterwards (and a database migrated by Prisma is accepted here).
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
+import type pg from 'pg';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+export const POSTGRES_MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/postgres/migrations', import.meta.url));
 
 export interface MigrationResult {
   applied: string[];
@@ -27,11 +30,27 @@ const LEDGER_DDL = `CREATE TABLE "_prisma_migrations" (
 );
 `;
 
+// …and with this DDL on PostgreSQL.
+const POSTGRES_LEDGER_DDL = `CREATE TABLE _prisma_migrations (
+    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum                VARCHAR(64) NOT NULL,
+    finished_at             TIMESTAMPTZ,
+    migration_name          VARCHAR(255) NOT NULL,
+    logs                    TEXT,
+    rolled_back_at          TIMESTAMPTZ,
+    started_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
+    applied_steps_count     INTEGER NOT NULL DEFAULT 0
+);
+`;
+
+/** The advisory lock Prisma's own engine holds while it migrates PostgreSQL: we exclude it, and it us. */
+const POSTGRES_MIGRATE_LOCK = 72707369;
+
 interface LedgerRow {
   migration_name: string;
   checksum: string;
-  finished_at: string | null;
-  rolled_back_at: string | null;
+  finished_at: string | Date | null;
+  rolled_back_at: string | Date | null;
 }
 
 interface Migration {
@@ -94,22 +113,12 @@ export function applyMigrations(
   }
 }
 
-function applyPending(db: Database.Database, migrations: Migration[], now: () => Date): MigrationResult {
-  const hasLedger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
-  if (!hasLedger) {
-    const other = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).get();
-    if (other) {
-      throw new Error(
-        'The database has tables but no _prisma_migrations: it was not made by these migrations. ' +
-          'Baseline it with `prisma migrate resolve --applied <migration>` or use an empty database.',
-      );
-    }
-    db.exec(LEDGER_DDL);
-  }
+const NOT_OURS =
+  'The database has tables but no _prisma_migrations: it was not made by these migrations. ' +
+  'Baseline it with `prisma migrate resolve --applied <migration>` or use an empty database.';
 
-  const rows = db
-    .prepare('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at')
-    .all() as LedgerRow[];
+/** What is left to apply, given the ledger; refuses a half-applied or edited history. */
+function pendingOf(rows: LedgerRow[], migrations: Migration[]): { pending: Migration[]; alreadyApplied: number } {
   const failed = rows.find((row) => row.finished_at === null && row.rolled_back_at === null);
   if (failed) {
     throw new Error(
@@ -119,24 +128,39 @@ function applyPending(db: Database.Database, migrations: Migration[], now: () =>
   }
   // Rows without a folder (a newer release's migrations) are left alone; a rolled-back one is pending again.
   const applied = new Map(rows.filter((row) => row.rolled_back_at === null).map((row) => [row.migration_name, row]));
+  const pending: Migration[] = [];
+  let alreadyApplied = 0;
+  for (const migration of migrations) {
+    const row = applied.get(migration.name);
+    if (!row) pending.push(migration);
+    else if (row.checksum !== migration.checksum) {
+      throw new Error(
+        `Migration ${migration.name} was edited after it was applied (checksum differs). ` +
+          'Restore its migration.sql and put the change in a new migration.',
+      );
+    } else alreadyApplied++;
+  }
+  return { pending, alreadyApplied };
+}
 
+function applyPending(db: Database.Database, migrations: Migration[], now: () => Date): MigrationResult {
+  const hasLedger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
+  if (!hasLedger) {
+    const other = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).get();
+    if (other) throw new Error(NOT_OURS);
+    db.exec(LEDGER_DDL);
+  }
+
+  const rows = db
+    .prepare('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at')
+    .all() as LedgerRow[];
+  const { pending, alreadyApplied } = pendingOf(rows, migrations);
   const insert = db.prepare(
     'INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name, applied_steps_count) VALUES (?, ?, ?, ?, 0)',
   );
   const finish = db.prepare('UPDATE _prisma_migrations SET finished_at = ?, applied_steps_count = 1 WHERE id = ?');
-  const result: MigrationResult = { applied: [], alreadyApplied: 0 };
-  for (const migration of migrations) {
-    const row = applied.get(migration.name);
-    if (row) {
-      if (row.checksum !== migration.checksum) {
-        throw new Error(
-          `Migration ${migration.name} was edited after it was applied (checksum differs). ` +
-            'Restore its migration.sql and put the change in a new migration.',
-        );
-      }
-      result.alreadyApplied++;
-      continue;
-    }
+  const result: MigrationResult = { applied: [], alreadyApplied };
+  for (const migration of pending) {
     const id = randomUUID();
     insert.run(id, migration.checksum, timestamp(now()), migration.name);
     try {
@@ -148,4 +172,50 @@ function applyPending(db: Database.Database, migrations: Migration[], now: () =>
     result.applied.push(migration.name);
   }
   return result;
+}
+
+/**
+ * The same on PostgreSQL, on a connected client the caller owns. Everything pending is applied in
+ * one transaction (PostgreSQL's DDL is transactional: all or nothing), under the advisory lock
+ * Prisma's engine takes to migrate: of two instances starting together, the second waits for the
+ * first to commit, then finds nothing left to apply.
+ */
+export async function applyPostgresMigrations(
+  client: pg.ClientBase,
+  migrationsDir: string,
+  now: () => Date = () => new Date(),
+): Promise<MigrationResult> {
+  const migrations = readMigrations(migrationsDir);
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [POSTGRES_MIGRATE_LOCK]);
+    const { rows: [ledger] } = await client.query<{ exists: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`);
+    if (!ledger!.exists) {
+      const { rowCount } = await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`);
+      if (rowCount) throw new Error(NOT_OURS);
+      await client.query(POSTGRES_LEDGER_DDL);
+    }
+    const { rows } = await client.query<LedgerRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at');
+    const { pending, alreadyApplied } = pendingOf(rows, migrations);
+    const result: MigrationResult = { applied: [], alreadyApplied };
+    for (const migration of pending) {
+      const id = randomUUID();
+      await client.query('INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name, applied_steps_count) VALUES ($1, $2, $3, $4, 0)', [
+        id, migration.checksum, now(), migration.name,
+      ]);
+      try {
+        // No parameters: the simple protocol, which runs a script of several statements.
+        await client.query(migration.sql);
+      } catch (error) {
+        throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+      }
+      await client.query('UPDATE _prisma_migrations SET finished_at = $1, applied_steps_count = 1 WHERE id = $2', [now(), id]);
+      result.applied.push(migration.name);
+    }
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
 }

@@ -1,26 +1,36 @@
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { translator, type Locale } from '../i18n.ts';
-import { WeComError } from '../wecom/api.ts';
+import { PermanentError, WeComError } from '../wecom/api.ts';
+import { purposeWebhooks, recipientCounty } from '../domain/chats.ts';
 import { enqueue, webhookMarkdown, type OutboxChannel } from './outbox.ts';
 
-export interface OutboxRow { id: number; channel: string; target: string; payload: string; attempts: number }
+export interface OutboxRow { id: number; channel: string; target: string; payload: string; attempts: number; createdAt?: Date }
 
 /** Sends one message; resolves with 'printed' when nothing went over the wire (sandbox). */
 export type Sender = (row: OutboxRow) => Promise<'sent' | 'printed'>;
 
 /** Errors that no retry will fix: a removed robot, a member not in the group, no valid recipient… */
 const PERMANENT = new Set([93000, 93004, 93008, 81013, 60020, 40003, 40008, 40058, 44004, 301002]);
-const MAX_ATTEMPTS = 8;
+/**
+ * Failures a retry may fix (45009, 5xx, timeouts, a dropped connection) are retried for a day —
+ * a count of attempts would give up on a message during a WeCom outage of twenty minutes.
+ */
+const GIVE_UP_MS = 24 * 3600_000;
 const BATCH = 50;
 const WINDOW_MS = 60_000;
-/** WeCom's limits per destination and minute: 20 per webhook robot, 30 per member for app messages. */
-export const RATE_LIMITS: Partial<Record<OutboxChannel, number>> = { webhook: 20, app: 30 };
+/**
+ * WeCom's limits per destination and minute: 20 per webhook robot, 30 per member for app messages.
+ * The AI bot's proactive sends (long connection) have no documented limit: 20 per chat, as for robots.
+ */
+export const RATE_LIMITS: Partial<Record<OutboxChannel, number>> = { webhook: 20, app: 30, longconn: 20 };
 
 export interface DispatcherOptions {
   db: Db;
   clock: Clock;
   senders: Partial<Record<OutboxChannel, Sender>>;
+  /** Channels that cannot send now (the bot's long connection is down): their rows wait untouched, spending no attempt. */
+  paused?: (channel: OutboxChannel) => boolean;
   /** The language of failure reports to the admins' group. */
   locale?: Locale;
   log?: (m: string) => void;
@@ -37,14 +47,24 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<number> | null = null;
   private readonly random: () => number;
+  /** Sends a crashed process may have made unrecorded (see recover). */
+  private unrecorded: { channel: string; target: string; until: number }[] = [];
 
   constructor(private readonly o: DispatcherOptions) {
     this.random = o.random ?? Math.random;
   }
 
-  /** Puts back what a previous process left mid-send. */
+  /**
+   * Puts back what a previous process left mid-send. WeCom may have taken each of those just
+   * before the crash without the outbox knowing, so each holds a place in its destination's
+   * limit for one window from now: the resend cannot push WeCom's count over the limit (45009).
+   */
   async recover(): Promise<number> {
-    const { count } = await this.o.db.outboxMessage.updateMany({ where: { state: 'sending' }, data: { state: 'pending' } });
+    const { db, clock } = this.o;
+    const left = await db.outboxMessage.findMany({ where: { state: 'sending' }, select: { id: true, channel: true, target: true } });
+    const { count } = await db.outboxMessage.updateMany({ where: { id: { in: left.map((r) => r.id) }, state: 'sending' }, data: { state: 'pending' } });
+    const until = clock.now().getTime() + WINDOW_MS;
+    this.unrecorded = left.map((r) => ({ channel: r.channel, target: r.target, until }));
     return count;
   }
 
@@ -73,7 +93,7 @@ export class Dispatcher {
     const full: { channel: string; target: string }[] = [];
     for (;;) {
       const due = await db.outboxMessage.findMany({
-        where: { state: 'pending', nextAttemptAt: { lte: clock.now() }, channel: { in: Object.keys(this.o.senders) }, NOT: full },
+        where: { state: 'pending', nextAttemptAt: { lte: clock.now() }, channel: { in: (Object.keys(this.o.senders) as OutboxChannel[]).filter((c) => !this.o.paused?.(c)) }, NOT: full },
         orderBy: { id: 'asc' },
         take: BATCH,
       });
@@ -95,9 +115,10 @@ export class Dispatcher {
   private async withinLimit(row: OutboxRow): Promise<boolean> {
     const limit = RATE_LIMITS[row.channel as OutboxChannel];
     if (!limit) return true;
-    const since = new Date(this.o.clock.now().getTime() - WINDOW_MS);
-    const recent = await this.o.db.outboxMessage.count({ where: { channel: row.channel, target: row.target, sentAt: { gt: since } } });
-    return recent < limit;
+    const now = this.o.clock.now().getTime();
+    const recent = await this.o.db.outboxMessage.count({ where: { channel: row.channel, target: row.target, sentAt: { gt: new Date(now - WINDOW_MS) } } });
+    const unrecorded = this.unrecorded.filter((u) => u.channel === row.channel && u.target === row.target && u.until > now).length;
+    return recent + unrecorded < limit;
   }
 
   private async sendOne(row: OutboxRow): Promise<void> {
@@ -110,7 +131,8 @@ export class Dispatcher {
       await db.outboxMessage.update({ where: { id: row.id }, data: { state: how, sentAt: clock.now(), lastError: null } });
     } catch (e) {
       const attempts = row.attempts + 1;
-      const permanent = (e instanceof WeComError && PERMANENT.has(e.errcode)) || attempts >= MAX_ATTEMPTS;
+      const tooOld = clock.now().getTime() - (row.createdAt ?? clock.now()).getTime() >= GIVE_UP_MS;
+      const permanent = (e instanceof WeComError && PERMANENT.has(e.errcode)) || e instanceof PermanentError || tooOld;
       // Exponential backoff with jitter: 10 s, 20 s, 40 s … up to an hour.
       const delay = Math.min(3_600_000, 10_000 * 2 ** (attempts - 1)) * (0.75 + this.random() / 2);
       const reason = String((e as Error).message).slice(0, 500);
@@ -125,15 +147,22 @@ export class Dispatcher {
     }
   }
 
-  /** Tells the admins' group (else the leaders') that a message could not be delivered. */
+  /**
+   * Tells the admins' group (else the leaders') that a message could not be delivered: those of the
+   * recipient's county where it is known, so one county never hears of another's messages.
+   */
   private async reportFailure(tx: Tx, row: OutboxRow, reason: string): Promise<void> {
-    const chats = await tx.groupChat.findMany({ where: { purpose: { in: ['admins', 'leaders'] }, webhookKey: { not: null } } });
-    const to = chats.find((c) => c.purpose === 'admins') ?? chats[0];
-    if (!to?.webhookKey || (row.channel === 'webhook' && row.target === to.webhookKey)) return;
+    const county = await recipientCounty(tx, row.channel, row.target);
+    const chats = county
+      ? await purposeWebhooks(tx, county, ['admins', 'leaders'])
+      : (await tx.groupChat.findMany({ where: { purpose: { in: ['admins', 'leaders'] }, webhookKey: { not: null } } }))
+        .sort((a, b) => Number(b.purpose === 'admins') - Number(a.purpose === 'admins')).map((c) => c.webhookKey!);
+    const to = chats[0];
+    if (!to || (row.channel === 'webhook' && row.target === to)) return;
     const t = translator(this.o.locale ?? 'zh-CN');
     const where = row.channel === 'webhook'
       ? (await tx.groupChat.findFirst({ where: { webhookKey: row.target } }))?.name ?? t('delivery.unknown_group')
       : row.target;
-    await enqueue(tx, webhookMarkdown(to.webhookKey, t('delivery.failed', { id: row.id, to: where, reason })), this.o.clock);
+    await enqueue(tx, webhookMarkdown(to, t('delivery.failed', { id: row.id, to: where, reason })), this.o.clock);
   }
 }

@@ -1,5 +1,4 @@
 import type { Tx } from '../db/client.ts';
-import { Prisma } from '../generated/prisma/client.ts';
 import { addDays } from '../clock.ts';
 import type { SectorRef } from './directory.ts';
 
@@ -31,67 +30,116 @@ interface LedgerRow {
   employees: number; insuredPersons: number; demo: number;
 }
 
-const inScope = Prisma.sql`e.status = 'operating' AND (s."highRisk" = TRUE OR e."aboveScale" = TRUE)`;
+type Num = number | bigint | null;
+const num = (v: Num) => Number(v ?? 0);
+/** Persons counted insured: the policy's headcount, at most the enterprise's employees. */
+const capped = (headcount: number | null, employees: number) => (headcount === null ? 0 : Math.min(headcount, employees));
 
-/** One pass over the ledger: every sector × township cell that has enterprises, counted on `day`. */
-async function ledgerCells(db: Tx, campaignId: number, day: string): Promise<LedgerRow[]> {
-  const rows = await db.$queryRaw<Record<keyof LedgerRow, number | bigint | null>[]>`
-    SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId",
-      COUNT(*) AS "known",
-      SUM(CASE WHEN ${inScope} THEN 1 ELSE 0 END) AS "enterprises",
-      SUM(CASE WHEN ${inScope} AND p.headcount IS NOT NULL THEN 1 ELSE 0 END) AS "insured",
-      SUM(CASE WHEN ${inScope} THEN e.employees ELSE 0 END) AS "employees",
-      SUM(CASE WHEN ${inScope} AND p.headcount IS NOT NULL
-          THEN (CASE WHEN p.headcount < e.employees THEN p.headcount ELSE e.employees END) ELSE 0 END) AS "insuredPersons",
-      SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS "demo"
+/**
+ * Every sector × township cell that has enterprises in the ledger, counted on each of `days`.
+ * The counts come from each enterprise's kept cover (src/domain/cover.ts), read in one pass over
+ * an index that holds every column counted; then, for each day, the few enterprises whose kept
+ * stretch does not hold that day (a week back, or a refresh pending) are counted from their
+ * policies instead. Same figures as joining every enterprise to its policies valid on the day.
+ */
+async function ledgerCells(db: Tx, campaignId: number, days: string[]): Promise<LedgerRow[][]> {
+  const [{ countyCode }, sectors] = await Promise.all([
+    db.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { countyCode: true } }),
+    db.sector.findMany({ where: { campaignId }, select: { id: true, highRisk: true } }),
+  ]);
+  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
+  const inScope = (e: { sectorId: number; status: string; aboveScale: boolean | number }) =>
+    e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
+
+  // Grouped by the index's own columns, so no expression is evaluated per enterprise.
+  const groups = await db.$queryRaw<{ sectorId: number; townshipId: number; status: string; aboveScale: boolean | number; n: Num; employees: Num; demo: Num; insured: Num; persons: Num }[]>`
+    SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
+      COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
+      COUNT(e."coverHeadcount") AS insured,
+      SUM(CASE WHEN e."coverHeadcount" IS NULL THEN 0 WHEN e."coverHeadcount" < e.employees THEN e."coverHeadcount" ELSE e.employees END) AS persons
     FROM "Enterprise" e
-    JOIN "Sector" s ON s.id = e."sectorId"
-    JOIN "Campaign" c ON c.id = s."campaignId" AND c."countyCode" = e."countyCode"
-    LEFT JOIN (
-      SELECT "enterpriseId", MAX("insuredHeadcount") AS headcount FROM "Policy"
-      WHERE status = 'valid' AND "startOn" <= ${day} AND "endOn" >= ${day}
-      GROUP BY "enterpriseId"
-    ) p ON p."enterpriseId" = e.id
-    WHERE s."campaignId" = ${campaignId}
-    GROUP BY e."sectorId", e."townshipId"`;
-  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v ?? 0)])) as unknown as LedgerRow);
-}
+    WHERE e."countyCode" = ${countyCode}
+    GROUP BY e."sectorId", e."townshipId", e.status, e."aboveScale"`;
+  const kept = new Map<string, LedgerRow>();
+  for (const g of groups) {
+    if (!highRisk.has(g.sectorId)) continue;
+    const key = `${g.sectorId}:${g.townshipId}`;
+    let row = kept.get(key);
+    if (!row) kept.set(key, (row = { sectorId: g.sectorId, townshipId: g.townshipId, known: 0, enterprises: 0, insured: 0, employees: 0, insuredPersons: 0, demo: 0 }));
+    row.known += num(g.n);
+    row.demo += num(g.demo);
+    if (!inScope(g)) continue;
+    row.enterprises += num(g.n);
+    row.employees += num(g.employees);
+    row.insured += num(g.insured);
+    row.insuredPersons += num(g.persons);
+  }
 
+  return Promise.all(days.map(async (day) => {
+    const rows = new Map([...kept].map(([k, r]) => [k, { ...r }]));
+    // Each enterprise the kept counts got wrong for this day: replace what they said by its policies.
+    const odd = await db.$queryRaw<{ countyCode: string; sectorId: number; townshipId: number; status: string; aboveScale: boolean | number; employees: number; kept: number | null; actual: number | null }[]>`
+      SELECT e."countyCode" AS "countyCode", e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status,
+        e."aboveScale" AS "aboveScale", e.employees AS employees, e."coverHeadcount" AS kept,
+        (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
+         WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) AS actual
+      FROM "Enterprise" e
+      WHERE (e."coverFrom" IS NULL OR e."coverUntil" IS NULL OR e."coverFrom" > ${day} OR e."coverUntil" < ${day}) AND e.status = 'operating'`;
+    for (const e of odd) {
+      const row = rows.get(`${e.sectorId}:${e.townshipId}`);
+      if (e.countyCode !== countyCode || !row || !inScope(e)) continue;
+      const [was, is] = [e.kept === null ? null : Number(e.kept), e.actual === null ? null : Number(e.actual)];
+      row.insured += (is === null ? 0 : 1) - (was === null ? 0 : 1);
+      row.insuredPersons += capped(is, e.employees) - capped(was, e.employees);
+    }
+    return [...rows.values()];
+  }));
+}
 
 /** All cells of a campaign on a day, by the source rule. */
 export async function coverageCells(db: Tx, campaignId: number, day: string, now: Date): Promise<Cell[]> {
-  const ledger = await ledgerCells(db, campaignId, day);
-  const cells: Cell[] = ledger.map((r) => ({
-    sectorId: r.sectorId, townshipId: r.townshipId, source: 'ledger', enterprises: r.enterprises, insured: r.insured,
-    employees: r.employees, insuredPersons: r.insuredPersons, asOf: now, demo: r.demo > 0,
-  }));
-  const inLedger = new Set(ledger.map((r) => `${r.sectorId}:${r.townshipId}`));
-  const sectorsInLedger = new Set(ledger.map((r) => r.sectorId));
+  return (await cellsOn(db, campaignId, [{ day, now }]))[0]!;
+}
 
-  // Latest report per (sector, township), newest first; reports are few, so this stays in memory.
-  const reports = await db.progressReport.findMany({
-    where: { campaignId, reportedAt: { lte: now } },
-    orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }],
+/** All cells on several days (today and a week back), with one pass over the ledger. */
+async function cellsOn(db: Tx, campaignId: number, asked: { day: string; now: Date }[]): Promise<Cell[][]> {
+  const latestNow = new Date(Math.max(...asked.map((a) => a.now.getTime())));
+  const [ledgers, allReports] = await Promise.all([
+    ledgerCells(db, campaignId, asked.map((a) => a.day)),
+    // Reports are few, so they stay in memory: newest first.
+    db.progressReport.findMany({ where: { campaignId, reportedAt: { lte: latestNow } }, orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }] }),
+  ]);
+  return asked.map(({ now }, i) => {
+    const ledger = ledgers[i]!;
+    const cells: Cell[] = ledger.map((r) => ({
+      sectorId: r.sectorId, townshipId: r.townshipId, source: 'ledger', enterprises: r.enterprises, insured: r.insured,
+      employees: r.employees, insuredPersons: r.insuredPersons, asOf: now, demo: r.demo > 0,
+    }));
+    const inLedger = new Set(ledger.map((r) => `${r.sectorId}:${r.townshipId}`));
+    const sectorsInLedger = new Set(ledger.map((r) => r.sectorId));
+
+    // Latest report per (sector, township) made by `now`.
+    const latest = new Map<string, (typeof allReports)[number]>();
+    for (const r of allReports) {
+      if (r.reportedAt.getTime() > now.getTime()) continue;
+      const key = `${r.sectorId}:${r.townshipId ?? '*'}`;
+      if (!latest.has(key)) latest.set(key, r);
+    }
+    const fromReport = (r: (typeof allReports)[number]): Cell => ({
+      sectorId: r.sectorId, townshipId: r.townshipId, source: 'report', enterprises: r.total, insured: r.insured,
+      employees: 0, insuredPersons: 0, asOf: r.reportedAt, demo: r.isDemo,
+    });
+    const sectorsWithCells = new Set(sectorsInLedger);
+    for (const r of latest.values()) {
+      if (r.townshipId === null || inLedger.has(`${r.sectorId}:${r.townshipId}`)) continue;
+      cells.push(fromReport(r));
+      sectorsWithCells.add(r.sectorId);
+    }
+    for (const r of latest.values()) {
+      if (r.townshipId === null && !sectorsWithCells.has(r.sectorId)) cells.push(fromReport(r));
+    }
+    return cells;
   });
-  const latest = new Map<string, (typeof reports)[number]>();
-  for (const r of reports) {
-    const key = `${r.sectorId}:${r.townshipId ?? '*'}`;
-    if (!latest.has(key)) latest.set(key, r);
-  }
-  const fromReport = (r: (typeof reports)[number]): Cell => ({
-    sectorId: r.sectorId, townshipId: r.townshipId, source: 'report', enterprises: r.total, insured: r.insured,
-    employees: 0, insuredPersons: 0, asOf: r.reportedAt, demo: r.isDemo,
-  });
-  const sectorsWithCells = new Set(sectorsInLedger);
-  for (const r of latest.values()) {
-    if (r.townshipId === null || inLedger.has(`${r.sectorId}:${r.townshipId}`)) continue;
-    cells.push(fromReport(r));
-    sectorsWithCells.add(r.sectorId);
-  }
-  for (const r of latest.values()) {
-    if (r.townshipId === null && !sectorsWithCells.has(r.sectorId)) cells.push(fromReport(r));
-  }
-  return cells;
 }
 
 /** The target in force on a day: the next one still ahead, else the last one (past its date, still in force). */
@@ -206,13 +254,12 @@ export const WEEK_MS = 7 * 86_400_000;
  */
 export async function coverageView(db: Tx, campaignId: number, view: CoverageViewKind, day: string, now: Date): Promise<CoverageView> {
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
-  const [sectorRows, townships, leads, targets, cells, before] = await Promise.all([
+  const [sectorRows, townships, leads, targets, [cells = [], before = []]] = await Promise.all([
     db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } }),
     db.unit.findMany({ where: { countyCode: campaign.countyCode, kind: 'township' }, orderBy: { sortOrder: 'asc' } }),
     db.sectorResponsibility.findMany({ where: { role: 'lead', sector: { campaignId } }, include: { unit: true }, orderBy: { unit: { sortOrder: 'asc' } } }),
     db.target.findMany({ where: { campaignId } }),
-    coverageCells(db, campaignId, day, now),
-    coverageCells(db, campaignId, addDays(day, -7), new Date(now.getTime() - WEEK_MS)),
+    cellsOn(db, campaignId, [{ day, now }, { day: addDays(day, -7), now: new Date(now.getTime() - WEEK_MS) }]),
   ]);
   const sectors: SectorRef[] = sectorRows.map((s) => ({ id: s.id, code: s.code, name: s.name, highRisk: s.highRisk }));
   const highRisk = targetInForce(targets, ['high_risk'], day);

@@ -1,5 +1,8 @@
-/** Parses CSV text (RFC 4180: quoted fields, doubled quotes, CRLF) into rows of strings. */
-export function parseCsv(text: string): string[][] {
+/**
+ * Parses CSV text (RFC 4180: quoted fields, doubled quotes, CRLF) into rows of strings. Blank rows
+ * are dropped unless `keepBlank`, which keeps row numbers as a spreadsheet program shows them.
+ */
+export function parseCsv(text: string, keepBlank = false): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -20,5 +23,5 @@ export function parseCsv(text: string): string[][] {
     } else field += c;
   }
   if (field !== '' || row.length) { row.push(field); rows.push(row); }
-  return rows.filter((r) => r.some((f) => f.trim() !== ''));
+  return keepBlank ? rows : rows.filter((r) => r.some((f) => f.trim() !== ''));
 }

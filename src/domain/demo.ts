@@ -1,5 +1,7 @@
 import type { Db } from '../db/client.ts';
+import { BULK_TRANSACTION } from '../db/transactions.ts';
 import { addDays, dayIn, type Clock } from '../clock.ts';
+import { refreshCover } from './cover.ts';
 import { creditCodeCheck } from './credit-code.ts';
 import { ensureObligation } from './seed.ts';
 
@@ -70,6 +72,7 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
     let enterprises = 0;
     let policies = 0;
     let serial = 0;
+    const seeded: number[] = [];
     for (const [code, spec] of Object.entries(ROSTER)) {
       const sectorId = sector(code).id;
       for (let i = 0; i < spec.count; i++) {
@@ -86,6 +89,7 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
         const data = { countyCode: campaign.countyCode, name, sectorId, townshipId: township.id, aboveScale: random() < spec.aboveScale, employees, status, isDemo: true };
         const enterprise = await tx.enterprise.upsert({ where: { creditCode }, create: { creditCode, ...data }, update: data });
         enterprises++;
+        seeded.push(enterprise.id);
 
         // ~10 % uninsured, ~10 % lapsed, ~8 % ending within 30 days, the rest valid.
         const p = random();
@@ -106,6 +110,8 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
         policies++;
       }
     }
+
+    await refreshCover(tx, seeded, today);
 
     // Reports stand in where the ledger has nothing: 民爆 county-wide, and one township cell.
     await tx.progressReport.deleteMany({ where: { campaignId, isDemo: true } });
@@ -156,5 +162,5 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
       }
     }
     return { enterprises, policies, members: DEMO_MEMBERS.length, chats: DEMO_CHATS.length };
-  });
+  }, BULK_TRANSACTION);
 }

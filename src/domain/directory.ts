@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.ts';
+import { textContains } from '../db/dialect.ts';
 import { isCreditCode, normaliseCreditCode } from './credit-code.ts';
 
 // Finding sectors, units and enterprises by the words people type: names, short names (危化,
@@ -51,7 +52,7 @@ export async function findEnterprise(db: Tx, countyCode: string, word: string, l
   }
   const exact = await db.enterprise.findFirst({ where: { countyCode, name: word }, select });
   if (exact) return { match: exact, candidates: [] };
-  const candidates = await db.enterprise.findMany({ where: { countyCode, name: { contains: word } }, select, take: limit + 1, orderBy: { name: 'asc' } });
+  const candidates = await db.enterprise.findMany({ where: { countyCode, name: textContains(db, word) }, select, take: limit + 1, orderBy: { name: 'asc' } });
   return candidates.length === 1 ? { match: candidates[0]!, candidates: [] } : { candidates };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
+import { BULK_TRANSACTION } from '../db/transactions.ts';
 import { ROLES } from '../bot/spec.ts';
 import { LOCALES } from '../i18n.ts';
 import { parseCsv } from './csv.ts';
@@ -72,6 +73,6 @@ export async function loadMembersFile(db: Db, text: string, countyCode: string):
         report.chats++;
       }
     }
-  });
+  }, BULK_TRANSACTION);
   return report;
 }

@@ -69,7 +69,7 @@ export function pendingRequest(o: Obligation): string {
   return o.requestedDueOn;
 }
 
-type Fields = Partial<Pick<Obligation, 'status' | 'dueOn' | 'requestedDueOn' | 'requestReason' | 'doneAt'>>;
+type Fields = Partial<Pick<Obligation, 'status' | 'dueOn' | 'requestedDueOn' | 'requestReason' | 'doneAt' | 'snoozedUntil' | 'snoozeReason'>>;
 
 /**
  * Records one step: the obligation's new fields and an event. Undo restores the fields it
@@ -131,6 +131,7 @@ export function obligationLines({ t, today, calendar }: Pick<CommandContext, 't'
     t(`tasks.status_${o.status}`),
     ...(o.events.length && o.status !== 'extended' ? [t('tasks.status_extended')] : []),
     ...(o.requestedDueOn ? [t('tasks.requested', { date: o.requestedDueOn })] : []),
+    ...(o.snoozedUntil && o.snoozedUntil > today ? [t('snooze.state', { date: o.snoozedUntil })] : []),
   ];
   return [`${URGENCY_MARK[u]} #${o.id} ${o.title}`, `   ${due} · ${state.join(' · ')}`];
 }

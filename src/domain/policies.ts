@@ -1,7 +1,8 @@
 import { addDays } from '../clock.ts';
 import { UserError, type Member } from '../bot/spec.ts';
-import { parseCount } from '../bot/words.ts';
+import { MAX_COUNT, parseCount } from '../bot/words.ts';
 import type { Tx } from '../db/client.ts';
+import { refreshCover } from './cover.ts';
 import { findEnterprise, type EnterpriseRef, type UnitRef } from './directory.ts';
 
 // The policy ledger (台账): recording a 安责险 policy, who may record it, renewals, and the rules
@@ -49,6 +50,10 @@ export async function assertMayRecordPolicy(db: Tx, member: Member, enterprise: 
 export interface NewPolicy {
   enterprise: EnterpriseRef; insurer: UnitRef; policyNo: string; startOn: string; endOn: string;
   headcount: number; premiumFen: number | null; isDemo: boolean;
+  /** As the policy states it (yuan); else the minimum in force on its start day. */
+  liabilityPerPerson?: number | null;
+  /** Today in the campaign's time zone: the enterprise's kept cover is refreshed around it. */
+  today: string;
 }
 
 /** Records a policy: refuses a number the insurer already used; links the policy it renews; applies the liability rule of its start day. */
@@ -64,10 +69,11 @@ export async function recordPolicy(db: Tx, p: NewPolicy) {
   const policy = await db.policy.create({
     data: {
       policyNo: p.policyNo, insurerId: p.insurer.id, enterpriseId: p.enterprise.id, startOn: p.startOn, endOn: p.endOn,
-      insuredHeadcount: p.headcount, premiumFen: p.premiumFen, liabilityPerPerson: rule?.value ?? null,
+      insuredHeadcount: p.headcount, premiumFen: p.premiumFen, liabilityPerPerson: p.liabilityPerPerson ?? rule?.value ?? null,
       renewsPolicyId: renews?.id ?? null, isDemo: p.isDemo,
     },
   });
+  await refreshCover(db, [p.enterprise.id], p.today);
   return { policy, renews, rule };
 }
 
@@ -88,16 +94,19 @@ export async function insuredUntil(db: Tx, enterpriseId: number, day: string): P
   return until;
 }
 
-/** Yuan as typed (12000, 1.2万, 一万二千, 12000.50, ¥12000元) → fen; null when it is not an amount. */
+/** Yuan as typed (12000, 1.2万, 一万二千, 12000.50, ¥12000元) → fen; null when it is not an amount (or too large to store). */
 export function parseYuanToFen(text: string): number | null {
   const s = text.trim().replace(/^[¥￥]/, '').replace(/元$/, '');
   const decimal = /^(\d+)(?:\.(\d{1,2}))?(万)?$/.exec(s);
+  let fen: number | null;
   if (decimal) {
-    const fen = Number(decimal[1]) * 100 + Number((decimal[2] ?? '').padEnd(2, '0'));
-    return decimal[3] ? fen * 10000 : fen;
+    fen = Number(decimal[1]) * 100 + Number((decimal[2] ?? '').padEnd(2, '0'));
+    if (decimal[3]) fen *= 10000;
+  } else {
+    const n = parseCount(s);
+    fen = n === null ? null : n * 100;
   }
-  const n = parseCount(s);
-  return n === null ? null : n * 100;
+  return fen !== null && fen <= MAX_COUNT ? fen : null;
 }
 
 /** ¥400,000 */

@@ -1,4 +1,5 @@
 import type { Db, Tx } from '../db/client.ts';
+import { BULK_TRANSACTION } from '../db/transactions.ts';
 import type { CampaignFile } from './campaign-file.ts';
 import { dayIn, type Clock } from '../clock.ts';
 
@@ -102,7 +103,7 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
     }
 
     return { campaignId: campaign.id, sectors: sectorIds.size, units: units.size, obligations };
-  });
+  }, BULK_TRANSACTION);
 }
 
 export interface ObligationSeed { campaignId: number; dutyId: number; unitId: number; title: string; period: string; dueOn: string; isDemo?: boolean }

@@ -4,7 +4,8 @@ import type { Context } from 'koa';
 import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
-import { openAppEnvelope, openBotEnvelope, readAppMessage, readBotMessage, sealBotReply, stripMention } from '../wecom/envelope.ts';
+import { fitBytes } from '../delivery/outbox.ts';
+import { botReply, commandOfKey, openAppEnvelope, openBotEnvelope, readAppMessage, readBotMessage, sealBotReply, stripMention } from '../wecom/envelope.ts';
 import { BodyTooLarge, readBody } from './body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
@@ -46,6 +47,10 @@ export function wecomCallbacks(o: CallbackOptions): Router {
       if (e instanceof BodyTooLarge) {
         ctx.status = 413;
         ctx.body = 'payload too large';
+        // Not another byte of it: Node would read (and drop) the rest of a declared body, or leave
+        // a chunked one hanging. Close the connection once the answer is out.
+        ctx.set('Connection', 'close');
+        ctx.res.once('finish', () => ctx.req.destroy());
       } else if (e instanceof CallbackRejected) {
         ctx.status = e.reason === 'signature' || e.reason === 'timestamp' ? 403 : 400;
         ctx.body = `rejected: ${e.reason}`;
@@ -69,18 +74,26 @@ export function wecomCallbacks(o: CallbackOptions): Router {
       const { encrypt } = openBotEnvelope(await readBody(ctx.req, BODY_LIMIT));
       cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
       const msg = readBotMessage(cipher.decrypt(encrypt));
-      let content: string;
+      const from = { dedupeKey: msg.dedupeKey, channel: 'bot' as const, userId: msg.fromUser, chatId: msg.chatId ?? null };
+      let answer: Awaited<ReturnType<Inbox['receive']>>;
       if (msg.msgType === 'event' && msg.event === 'enter_chat') {
-        ({ reply: content } = await o.inbox.receive({ dedupeKey: msg.dedupeKey, channel: 'bot', userId: msg.fromUser, chatId: msg.chatId ?? null, text: '/帮助', replyVia: 'passive' }));
+        answer = await o.inbox.receive({ ...from, text: '/帮助', replyVia: 'passive' });
       } else if (msg.text !== undefined && msg.msgType !== 'event' && msg.msgType !== 'stream') {
-        const text = stripMention(msg.text);
-        ({ reply: content } = await o.inbox.receive({ dedupeKey: msg.dedupeKey, channel: 'bot', userId: msg.fromUser, chatId: msg.chatId ?? null, text, replyVia: 'passive' }));
+        answer = await o.inbox.receive({ ...from, text: stripMention(msg.text), replyVia: 'passive' });
       } else {
-        // Stream refreshes, feedback and card events need no answer: every stream we send is finished.
+        // A button press runs its command as if the presser had typed it. Its passive reply could
+        // only update the card (doc 101031), so the answer goes to the event's response_url.
+        const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
+        if (command && msg.responseUrl) {
+          const { row } = await o.inbox.accept({ ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl });
+          // WeCom waits 5 s for this answer and does not retry: run the command after answering.
+          void o.inbox.process(row).catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
+        } else if (msg.event === 'template_card_event') o.log(`bot card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`);
+        // Stream refreshes and feedback need no answer: every stream we send is finished.
         ctx.body = '';
         return;
       }
-      const reply = JSON.stringify({ msgtype: 'stream', stream: { id: msg.streamId ?? randomUUID(), finish: true, content: fitBytes(content, 20480) } });
+      const reply = JSON.stringify(botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons));
       ctx.type = 'application/json';
       ctx.body = sealBotReply(cipher, reply, String(Math.floor(o.clock.now().getTime() / 1000)), randomBytes(8).toString('hex'));
     }));
@@ -96,19 +109,12 @@ export function wecomCallbacks(o: CallbackOptions): Router {
       const msg = readAppMessage(cipher.decrypt(encrypt));
       // Acknowledge at once (WeCom retries after 5 s); the reply goes out through the outbox.
       ctx.body = '';
-      if (msg.msgType !== 'text' || !msg.content) return;
-      const { row } = await o.inbox.accept({ dedupeKey: msg.dedupeKey, channel: 'app', userId: msg.fromUser, chatId: null, text: msg.content, replyVia: 'app' });
+      // A button press (template_card_event) runs its command as if the member had typed it.
+      const text = msg.msgType === 'text' ? msg.content : msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
+      if (!text) return;
+      const { row } = await o.inbox.accept({ dedupeKey: msg.dedupeKey, channel: 'app', userId: msg.fromUser, chatId: null, text, replyVia: 'app' });
       void o.inbox.process(row).catch((e) => o.log(`app message ${msg.dedupeKey}: ${(e as Error).message}`));
     }));
   }
   return router;
-}
-
-/** Cuts text to at most `max` UTF-8 bytes without splitting a character. */
-export function fitBytes(text: string, max: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= max) return text;
-  let end = max - 3;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return `${bytes.subarray(0, end).toString('utf8')}…`;
 }

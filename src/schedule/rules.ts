@@ -4,7 +4,7 @@ import { appText, webhookMarkdown, type Outbound } from '../delivery/outbox.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
 import { purposeWebhooks, unitWebhooks } from '../domain/chats.ts';
 import { coverageBySector } from '../domain/coverage.ts';
-import { daysBetween, obligationLines, openObligations, urgency } from '../domain/obligations.ts';
+import { daysBetween, obligationLines, openObligations, urgency, type OpenObligation } from '../domain/obligations.ts';
 import type { Translate } from '../i18n.ts';
 import type { ReminderSettings } from './settings.ts';
 
@@ -44,6 +44,13 @@ async function crossedThreshold(db: Tx, rule: string, target: string, left: numb
   return told ? null : reached;
 }
 
+/** An item's two lines; a countdown also says how many working days are left (a blue line shows only the date). */
+function countdownLines({ t, day, calendar }: RuleEnv, o: OpenObligation, countdown: boolean): string[] {
+  const [title, due] = obligationLines({ t, today: day, calendar }, o);
+  const left = t('tasks.soon', { due: o.dueOn, days: calendar.workingDaysBetween(day, o.dueOn) });
+  return [title!, countdown ? due!.replace(t('tasks.due', { due: o.dueOn }), left) : due!];
+}
+
 /** 1 and 3: each unit's overdue, due-soon and countdown items, to its group, mentioning its liaisons; escalations to the leaders. */
 export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, settings, t } = env;
@@ -51,16 +58,25 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   const byUnit = new Map<number, typeof open>();
   const escalate: string[] = [];
   const countdowns: Reminder[] = [];
+  // The red items' last reactions (any event) and their reminders, read at once rather than per item.
+  const red = open.filter((o) => o.dueOn < day);
+  const lastEvent = new Map((await db.obligationEvent.groupBy({ by: ['obligationId'], where: { obligationId: { in: red.map((o) => o.id) } }, _max: { at: true } }))
+    .map((g) => [g.obligationId, g._max.at ?? new Date(0)]));
+  const reminded = new Map<string, Date[]>();
+  for (const r of await db.reminderLedger.findMany({ where: { rule: 'tasks-item', target: { in: red.map((o) => `obligation:${o.id}`) } }, select: { target: true, createdAt: true } }))
+    reminded.set(r.target, [...(reminded.get(r.target) ?? []), r.createdAt]);
   for (const o of open) {
     const u = urgency(calendar, day, o.dueOn);
-    const threshold = u === 'open' ? await crossedThreshold(db, 'countdown', `obligation:${o.id}`, calendar.workingDaysBetween(day, o.dueOn), settings.countdownWorkingDays) : null;
+    // A snooze silences the unit's routine reminders until the day it ends (a countdown crossed
+    // meanwhile is told then); red items still escalate below.
+    const snoozed = o.snoozedUntil !== null && day < o.snoozedUntil;
+    const threshold = u === 'open' && !snoozed ? await crossedThreshold(db, 'countdown', `obligation:${o.id}`, calendar.workingDaysBetween(day, o.dueOn), settings.countdownWorkingDays) : null;
     if (threshold !== null) countdowns.push({ rule: 'countdown', target: `obligation:${o.id}`, slot: String(threshold), messages: [], summary: '' });
-    const snoozed = o.snoozedUntil !== null && o.snoozedUntil >= day;
-    if ((u !== 'open' || threshold !== null) && !(snoozed && u !== 'overdue')) byUnit.set(o.unitId, [...(byUnit.get(o.unitId) ?? []), o]);
+    if ((u !== 'open' || threshold !== null) && !snoozed) byUnit.set(o.unitId, [...(byUnit.get(o.unitId) ?? []), o]);
     if (u !== 'overdue') continue;
     // Red items escalate when long overdue or reminded K times without a reaction (any event since).
-    const lastEvent = await db.obligationEvent.findFirst({ where: { obligationId: o.id }, orderBy: { at: 'desc' } });
-    const ignored = await db.reminderLedger.count({ where: { rule: 'tasks-item', target: `obligation:${o.id}`, createdAt: { gt: lastEvent?.at ?? new Date(0) } } });
+    const since = lastEvent.get(o.id) ?? new Date(0);
+    const ignored = (reminded.get(`obligation:${o.id}`) ?? []).filter((at) => at > since).length;
     if (calendar.workingDaysBetween(o.dueOn, day) > settings.escalateAfterWorkingDays || ignored >= settings.escalateAfterReminders)
       escalate.push(t('remind.escalated_item', { unit: o.unit.name, id: o.id, title: o.title, days: daysBetween(o.dueOn, day) }) + (ignored ? t('remind.ignored', { times: ignored }) : ''));
   }
@@ -69,7 +85,7 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     const dest = await unitDestinations(db, unitId);
     const text = [
       t('remind.tasks_title', { unit: items[0]!.unit.name }),
-      ...items.flatMap((o) => obligationLines({ t, today: day, calendar }, o)),
+      ...items.flatMap((o) => countdownLines(env, o, countdowns.some((c) => c.target === `obligation:${o.id}`))),
       t('remind.tasks_hint'),
       dest.mentions,
     ].filter(Boolean).join('\n');

@@ -1,8 +1,9 @@
 import schedule from 'node-schedule';
 import { dayIn, minuteIn, type Clock } from '../clock.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
+import { rebuildCover, refreshStaleCover } from '../domain/cover.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { translator, type Locale } from '../i18n.ts';
 import { RULES, type Reminder } from './rules.ts';
@@ -19,6 +20,15 @@ export interface SchedulerOptions {
   calendar: WorkCalendar;
   log?: (m: string) => void;
   random?: () => number;
+}
+
+const ledgerKey = (r: { rule: string; target: string; slot: string }) => `${r.rule}\n${r.target}\n${r.slot}`;
+
+/** Which of these reminders the ledger already holds, in one query. */
+async function ledgered(db: Tx, rs: Reminder[]): Promise<Set<string>> {
+  const set = <K extends 'rule' | 'target' | 'slot'>(k: K) => [...new Set(rs.map((r) => r[k]))];
+  const rows = rs.length ? await db.reminderLedger.findMany({ where: { rule: { in: set('rule') }, target: { in: set('target') }, slot: { in: set('slot') } }, select: { rule: true, target: true, slot: true } }) : [];
+  return new Set(rows.map(ledgerKey));
 }
 
 /** 'HH:MM' on a day in the time zone, as an instant. */
@@ -71,7 +81,23 @@ export class Scheduler {
   }
 
   /** Wakes at each campaign's daily time in the campaign's time zone. */
+  /**
+   * Cover changes with the date alone: each enterprise's kept stretch (src/domain/cover.ts) is
+   * moved to today — at start the ones that no longer hold today, each night all of them (which
+   * also repairs any a writer left wrong).
+   */
+  async rollCover(all: boolean): Promise<number> {
+    const today = dayIn(this.o.clock.now(), this.o.timeZone);
+    if (!all) return refreshStaleCover(this.o.db, today);
+    const { changed, repaired } = await rebuildCover(this.o.db, today);
+    if (repaired) this.o.log?.(`cover: ${repaired} enterprises had a kept cover that disagreed with their policies; repaired`);
+    return changed;
+  }
+
   start(): void {
+    this.jobs.push(schedule.scheduleJob({ hour: 0, minute: 5, tz: this.o.timeZone }, () => {
+      void this.rollCover(true).catch((e) => this.o.log?.(`cover: ${e}`));
+    }));
     const times = new Set<string>();
     void this.o.db.campaign.findMany().then((cs) => {
       for (const c of cs) times.add(reminderSettings(c.reminders).dailyAt);
@@ -98,14 +124,14 @@ export class Scheduler {
     const result = (state: RunResult['state'], reminders: Queued[] = []): RunResult => ({ campaign: c.key, day, state, reminders });
     if (!calendar.isWorkingDay(day)) return result('not-working-day');
     const late = now.getTime() - due.getTime() > 60 * 60_000;
-    const tooOld = now.getTime() - due.getTime() > settings.catchUpHours * 3600_000;
+    // Sent late only when less than catchUpHours old, as the issue says; at the limit it is skipped.
+    const tooOld = now.getTime() - due.getTime() >= settings.catchUpHours * 3600_000;
     const t = translator(this.o.locale);
     const env = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due } };
     if (dryRun) {
       const planned = (await Promise.all(RULES.map((rule) => rule(env)))).flat();
-      const fresh = [];
-      for (const r of planned) if (!(await db.reminderLedger.findUnique({ where: { rule_target_slot: { rule: r.rule, target: r.target, slot: r.slot } } }))) fresh.push({ ...r, state: 'would' as const });
-      return result('ran', fresh);
+      const told = await ledgered(db, planned);
+      return result('ran', planned.filter((r) => !told.has(ledgerKey(r))).map((r) => ({ ...r, state: 'would' as const })));
     }
     return db.$transaction(async (tx) => {
       // The run's own ledger row: the unique key makes a second run of the same day a no-op.
@@ -117,20 +143,29 @@ export class Scheduler {
       }
       if (tooOld) return result('skipped');
       const queued: Queued[] = [];
-      for (const rule of RULES) {
-        for (const r of await rule({ ...env, db: tx })) {
-          const key = { rule: r.rule, target: r.target, slot: r.slot };
-          if (await tx.reminderLedger.findUnique({ where: { rule_target_slot: key } })) continue;
-          let outboxId: number | null = null;
-          for (const m of r.messages) {
-            const marked = late ? this.markLate(m, t('remind.late', { time: minuteIn(due, timeZone) })) : m;
-            const [row] = await enqueue(tx, marked, { now: () => now }, this.sendTime(now, settings));
-            outboxId ??= row?.id ?? null;
-          }
-          await tx.reminderLedger.create({ data: { ...key, state: late ? 'late' : 'queued', outboxId, createdAt: now } });
-          if (r.messages.length) queued.push({ ...r, state: late ? 'late' : 'queued' });
+      const planned: Reminder[] = [];
+      for (const rule of RULES) planned.push(...(await rule({ ...env, db: tx })));
+      const told = await ledgered(tx, planned);
+      // Rows that only record what was said (one per item reminded) are written together.
+      const records: { rule: string; target: string; slot: string; state: string; createdAt: Date }[] = [];
+      for (const r of planned) {
+        const key = { rule: r.rule, target: r.target, slot: r.slot };
+        if (told.has(ledgerKey(r))) continue;
+        told.add(ledgerKey(r));
+        if (!r.messages.length) {
+          records.push({ ...key, state: late ? 'late' : 'queued', createdAt: now });
+          continue;
         }
+        let outboxId: number | null = null;
+        for (const m of r.messages) {
+          const marked = late ? this.markLate(m, t('remind.late', { time: minuteIn(due, timeZone) })) : m;
+          const [row] = await enqueue(tx, marked, { now: () => now }, this.sendTime(now, settings));
+          outboxId ??= row?.id ?? null;
+        }
+        await tx.reminderLedger.create({ data: { ...key, state: late ? 'late' : 'queued', outboxId, createdAt: now } });
+        queued.push({ ...r, state: late ? 'late' : 'queued' });
       }
+      await tx.reminderLedger.createMany({ data: records });
       this.o.log?.(`reminders for ${c.key} on ${day}: ${queued.length} queued${late ? ' (late)' : ''}`);
       return result(late ? 'late' : 'ran', queued);
     }, { timeout: 60_000 });

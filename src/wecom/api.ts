@@ -1,5 +1,8 @@
 // The WeCom server API: access tokens and JSON calls. WeCom answers HTTP 200 with the error
 // inside, so every response's errcode is read here and turned into a WeComError.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 
 export class WeComError extends Error {
   constructor(readonly errcode: number, readonly errmsg: string) {
@@ -7,12 +10,16 @@ export class WeComError extends Error {
   }
 }
 
+/** A message no retry can deliver, found before WeCom is asked: a missing or oversized file. */
+export class PermanentError extends Error {}
+
 const TOKEN_EXPIRED = new Set([40014, 42001]);
-const TIMEOUT_MS = 10_000;
+/** How long one WeCom call may take before it counts as failed (and is retried); tests shorten it. */
+export const apiTimeout = { ms: 10_000 };
 
 async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(TIMEOUT_MS),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(apiTimeout.ms),
   });
   return readReply(res);
 }
@@ -25,9 +32,31 @@ async function readReply(res: Response): Promise<Record<string, unknown>> {
   return json;
 }
 
-/** A group robot's webhook (群机器人): send only, keyed by the robot's key. */
-export function sendWebhook(apiBase: string, key: string, payload: unknown): Promise<Record<string, unknown>> {
+/**
+ * A group robot's webhook (群机器人): send only, keyed by the robot's key. A file message as the
+ * outbox stores it ({ path, name }) is uploaded first, at each attempt: a media_id lasts 3 days.
+ */
+export async function sendWebhook(apiBase: string, key: string, payload: unknown): Promise<Record<string, unknown>> {
+  const file = (payload as { msgtype?: string; file?: { path?: string; name?: string } }).file;
+  if ((payload as { msgtype?: string }).msgtype === 'file' && file?.path)
+    payload = { msgtype: 'file', file: { media_id: await uploadWebhookFile(apiBase, key, file.path, file.name) } };
   return postJson(`${apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`, payload);
+}
+
+/** webhook/upload_media: a file of 5 B to 20 MB, multipart as WeCom documents it; returns its media_id. */
+export async function uploadWebhookFile(apiBase: string, key: string, path: string, name = basename(path)): Promise<string> {
+  const data = await readFile(path).catch((e: Error) => {
+    throw new PermanentError(`file ${name}: ${e.message}`);
+  });
+  if (data.length < 5 || data.length > 20 * 1024 * 1024) throw new PermanentError(`file ${name}: ${data.length} bytes; a group robot takes 5 B to 20 MB`);
+  const boundary = `----anze${randomBytes(12).toString('hex')}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="${name.replace(/["\r\n]/g, '_')}"; filelength=${data.length}\r\n`
+    + 'Content-Type: application/octet-stream\r\n\r\n';
+  const res = await fetch(`${apiBase}/cgi-bin/webhook/upload_media?key=${encodeURIComponent(key)}&type=file`, {
+    method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: Buffer.concat([Buffer.from(head), data, Buffer.from(`\r\n--${boundary}--\r\n`)]), signal: AbortSignal.timeout(apiTimeout.ms),
+  });
+  return String((await readReply(res)).media_id);
 }
 
 /** An AI bot message's response_url: usable once, within an hour, for an answer that took longer. */
@@ -37,44 +66,86 @@ export function sendResponseUrl(url: string, payload: unknown): Promise<Record<s
 
 export interface AppCredentials { apiBase: string; corpId: string; secret: string; agentId: string }
 
-/** A self-built app's API client, with its access token cached and refreshed one at a time. */
-export class AppApi {
-  private token: { value: string; expiresAt: number } | null = null;
+/**
+ * A value WeCom hands out with a lifetime (access token, JS-SDK ticket), cached until five minutes
+ * before it ends (WeCom may invalidate it a little early); every caller that finds it stale shares
+ * one refresh, so there is never a stampede of fetches.
+ */
+export class Expiring {
+  private cached: { value: string; expiresAt: number } | null = null;
   private refreshing: Promise<string> | null = null;
+  private failed: { error: unknown; until: number } | null = null;
 
-  constructor(private readonly c: AppCredentials, private readonly now: () => number = Date.now) {}
+  /** `holdFailureMs`: after a failed fetch, callers get that failure for a while instead of a new fetch each. */
+  constructor(
+    private readonly fetchValue: () => Promise<{ value: string; expiresIn: number }>,
+    private readonly now: () => number = Date.now,
+    private readonly holdFailureMs = 0,
+  ) {}
 
-  get agentId(): string {
-    return this.c.agentId;
-  }
-
-  /** The cached token, or one refresh shared by every caller that needs it (no stampede). */
-  private accessToken(force = false): Promise<string> {
-    if (!force && this.token && this.token.expiresAt > this.now()) return Promise.resolve(this.token.value);
+  /** The value; `stale` is one WeCom refused, which is replaced unless a newer one already has been. */
+  get(stale?: string): Promise<string> {
+    if (this.cached && this.cached.expiresAt > this.now() && this.cached.value !== stale) return Promise.resolve(this.cached.value);
+    if (this.failed && this.failed.until > this.now()) return Promise.reject(this.failed.error);
     this.refreshing ??= (async () => {
       try {
-        const url = `${this.c.apiBase}/cgi-bin/gettoken?corpid=${encodeURIComponent(this.c.corpId)}&corpsecret=${encodeURIComponent(this.c.secret)}`;
-        const json = await readReply(await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) }));
-        // Renew five minutes early: WeCom may invalidate a token before it says.
-        this.token = { value: String(json.access_token), expiresAt: this.now() + (Number(json.expires_in ?? 7200) - 300) * 1000 };
-        return this.token.value;
+        const { value, expiresIn } = await this.fetchValue();
+        this.cached = { value, expiresAt: this.now() + Math.max(expiresIn / 2, expiresIn - 300) * 1000 };
+        this.failed = null;
+        return value;
+      } catch (e) {
+        if (this.holdFailureMs > 0) this.failed = { error: e, until: this.now() + this.holdFailureMs };
+        throw e;
       } finally {
         this.refreshing = null;
       }
     })();
     return this.refreshing;
   }
+}
 
-  /** POSTs to an API path with the token; refreshes the token and retries once when WeCom says it expired. */
-  async call(path: string, body: unknown): Promise<Record<string, unknown>> {
-    const attempt = async (force: boolean) => postJson(`${this.c.apiBase}${path}?access_token=${encodeURIComponent(await this.accessToken(force))}`, body);
+/** A self-built app's API client, with its access token cached and refreshed one at a time. */
+export class AppApi {
+  private readonly token: Expiring;
+
+  constructor(private readonly c: AppCredentials, readonly now: () => number = Date.now) {
+    this.token = new Expiring(async () => {
+      const url = `${c.apiBase}/cgi-bin/gettoken?corpid=${encodeURIComponent(c.corpId)}&corpsecret=${encodeURIComponent(c.secret)}`;
+      const json = await readReply(await fetch(url, { signal: AbortSignal.timeout(apiTimeout.ms) }));
+      return { value: String(json.access_token), expiresIn: Number(json.expires_in ?? 7200) };
+    }, now);
+  }
+
+  get agentId(): string {
+    return this.c.agentId;
+  }
+
+  get corpId(): string {
+    return this.c.corpId;
+  }
+
+  /** Runs a request with the token; refreshes the token and retries once when WeCom says it expired. */
+  private async withToken(request: (token: string) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    const token = await this.token.get();
     try {
-      return await attempt(false);
+      return await request(token);
     } catch (e) {
       if (!(e instanceof WeComError && TOKEN_EXPIRED.has(e.errcode))) throw e;
-      this.token = null;
-      return attempt(true);
+      return request(await this.token.get(token));
     }
+  }
+
+  /** POSTs to an API path with the token. */
+  call(path: string, body: unknown): Promise<Record<string, unknown>> {
+    return this.withToken((token) => postJson(`${this.c.apiBase}${path}?access_token=${encodeURIComponent(token)}`, body));
+  }
+
+  /** GETs an API path with the token and query parameters (tickets, OAuth user info). */
+  get(path: string, query: Record<string, string> = {}): Promise<Record<string, unknown>> {
+    return this.withToken(async (token) => {
+      const q = new URLSearchParams({ ...query, access_token: token });
+      return readReply(await fetch(`${this.c.apiBase}${path}?${q}`, { signal: AbortSignal.timeout(apiTimeout.ms) }));
+    });
   }
 
   /** message/send with WeCom's duplicate check on, so a resend after a crash does not repeat. */

@@ -7,9 +7,9 @@ import { testDb, TZ, type TestDb } from '../support/db.ts';
 // Every command × every role: allowed or refused as the table below says (admins may run
 // everything), and a refusal changes nothing in the database.
 const MAY: Record<string, string[]> = {
-  leader: ['ack', 'approve', 'assign', 'coverage', 'done', 'extend', 'feedback', 'overdue', 'rank', 'reject', 'tasks', 'visits'],
-  liaison: ['ack', 'confirm', 'coverage', 'done', 'extend', 'feedback', 'insure', 'overdue', 'report', 'tasks', 'visits'],
-  insurer: ['ack', 'confirm', 'done', 'extend', 'feedback', 'insure', 'plan', 'tasks', 'visit', 'visits'],
+  leader: ['snooze', 'ack', 'approve', 'assign', 'coverage', 'done', 'export', 'extend', 'feedback', 'overdue', 'rank', 'reject', 'tasks', 'visits'],
+  liaison: ['snooze', 'ack', 'confirm', 'coverage', 'done', 'extend', 'feedback', 'insure', 'overdue', 'report', 'tasks', 'visits'],
+  insurer: ['snooze', 'ack', 'confirm', 'done', 'extend', 'feedback', 'insure', 'plan', 'tasks', 'visit', 'visits'],
   viewer: ['coverage', 'overdue', 'rank', 'visits'],
   enterprise: ['confirm', 'visits'],
 };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
+import { refreshCover } from '../../src/domain/cover.ts';
 import { byName, expectedCells, sumBy, type ExpectedCell } from '../support/coverage.ts';
 import { testBot, type TestDb } from '../support/db.ts';
 
@@ -70,6 +71,8 @@ describe('/覆盖率', () => {
     const [before] = figures(await coverage()).get('交通运输')!;
     const e = await t.db.enterprise.findFirstOrThrow({ where: { sector: { code: 'transport' }, status: 'operating', policies: { some: { status: 'valid', startOn: { lte: '2026-11-29' }, endOn: { gte: '2026-11-29' } } } } });
     await t.db.policy.updateMany({ where: { enterpriseId: e.id }, data: { status: 'cancelled' } });
+    // As every writer of policies does: the enterprise's kept cover follows them.
+    await refreshCover(t.db, [e.id], '2026-11-29');
     const [afterCancel, totalAfterCancel] = figures(await coverage()).get('交通运输')!;
     expect(afterCancel).toBe(before - 1);
     await t.db.enterprise.update({ where: { id: e.id }, data: { status: 'closed' } });

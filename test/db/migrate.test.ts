@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyMigrations, MIGRATIONS_DIR } from '../../src/db/migrate.ts';
+import { derivePostgres } from '../../prisma/engine/derive-postgres.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AT = new Date('2026-11-29T00:00:00.000Z');
@@ -211,20 +212,43 @@ describe('applyMigrations', () => {
 });
 
 describe('the committed migrations', () => {
-  it('are in sync with prisma/schema.prisma (npm run db:check)', () => {
-    expect(() =>
-      execFileSync(process.execPath, [join(ROOT, 'prisma/engine/migrations.mjs'), 'check'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        stdio: 'pipe',
-        env: { ...process.env, CHECKPOINT_DISABLE: '1' },
-      }),
-    ).not.toThrow();
-  });
+  // Both histories: SQLite's, and with TEST_POSTGRES_URL (always in CI) the derived PostgreSQL one.
+  it('are in sync with prisma/schema.prisma and the PostgreSQL schema derived from it (npm run db:check)', () => {
+    const out = execFileSync(process.execPath, [join(ROOT, 'prisma/engine/migrations.mjs'), 'check'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: 'pipe',
+      env: { ...process.env, CHECKPOINT_DISABLE: '1' },
+    });
+    expect(out).toContain('prisma/migrations matches prisma/schema.prisma.');
+    if (process.env.TEST_POSTGRES_URL) expect(out).toContain('prisma/postgres/migrations matches prisma/postgres/schema.prisma.');
+  }, 120_000);
 
   it('apply to an empty database', () => {
     const result = applyMigrations(database(), MIGRATIONS_DIR);
     expect(result.applied.length).toBeGreaterThan(0);
     expect(readFileSync(join(MIGRATIONS_DIR, 'migration_lock.toml'), 'utf8')).toContain('provider = "sqlite"');
+  });
+});
+
+describe('the PostgreSQL schema', () => {
+  const source = readFileSync(join(ROOT, 'prisma/schema.prisma'), 'utf8');
+
+  it('is the source schema with only the provider and the client output changed', () => {
+    const derived = derivePostgres(source).split('\n');
+    const lines = source.split('\n');
+    const header = derived.findIndex((l) => l === lines[0]);
+    expect(derived.slice(0, header).join('\n')).toMatch(/^\/\/ GENERATED from prisma\/schema\.prisma .*do not edit\.\n\/\/[^\n]*\n$/);
+    const changed = derived.slice(header).flatMap((l, i) => (l === lines[i] ? [] : [[lines[i], l]]));
+    expect(changed).toEqual([
+      ['  output       = "../src/generated/prisma"', '  output       = "../../src/generated/prisma-pg"'],
+      ['  provider = "sqlite"', '  provider = "postgresql"'],
+    ]);
+    expect(readFileSync(join(ROOT, 'prisma/postgres/schema.prisma'), 'utf8')).toBe(derivePostgres(source));
+  });
+
+  it('refuses a source it cannot derive from mechanically', () => {
+    expect(() => derivePostgres(source.replace('provider = "sqlite"', 'provider = "postgresql"'))).toThrow(/expected one datasource/);
+    expect(() => derivePostgres(source.replace('"../src/generated/prisma"', '"../gen"'))).toThrow(/expected one generator output/);
   });
 });

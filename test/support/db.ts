@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Bus } from '../../src/bot/bus.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { fixedClock } from '../../src/clock.ts';
-import { openDatabase, type Db } from '../../src/db/client.ts';
+import { connectDatabase, type Db, type Provider } from '../../src/db/client.ts';
 import { readCampaignFile } from '../../src/domain/campaign-file.ts';
 import { seedDemo } from '../../src/domain/demo.ts';
 import { seedCampaign } from '../../src/domain/seed.ts';
@@ -13,27 +15,136 @@ export const TZ = 'Asia/Shanghai';
 /** A Sunday morning in Anhua, for tests that need "today". */
 export const NOW = '2026-11-29T08:00:00+08:00';
 
-export interface TestDb { db: Db; url: string; dir: string; campaignId: number; clock: ReturnType<typeof fixedClock>; close(): Promise<void> }
+export interface TestDb {
+  db: Db; url: string; dir: string; provider: Provider; campaignId: number; clock: ReturnType<typeof fixedClock>; close(): Promise<void>;
+}
 
-/** A real SQLite file in a temporary folder, migrated and loaded with the Anhua campaign (and the demo roster). */
-export async function testDb(opts: { demo?: boolean } = {}): Promise<TestDb> {
+export interface TestDbOptions {
+  demo?: boolean;
+  /** Defaults to TEST_DB_PROVIDER (the vitest project "postgres" sets it), else SQLite. */
+  provider?: Provider;
+}
+
+/** The provider a test file runs on when it does not say: the vitest project's. */
+export const TEST_PROVIDER: Provider = process.env.TEST_DB_PROVIDER === 'postgresql' ? 'postgresql' : 'sqlite';
+
+/** The PostgreSQL server for integration tests; without it they skip (and fail under CI=true). */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL || undefined;
+export const NO_POSTGRES = 'TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (`source .ci/postgres.sh` starts a server and sets it)';
+
+/** One statement on the test server's own database (CREATE/DROP DATABASE). */
+async function onServer(sql: string): Promise<void> {
+  if (!TEST_POSTGRES_URL) throw new Error(NO_POSTGRES);
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Drops a test database once its connections are gone. Not WITH (FORCE): that would also have to
+ * end an autovacuum worker, which only a superuser may; plain DROP cancels those itself, and a
+ * pool's connections may take a moment to leave after it closed.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await onServer(`DROP DATABASE IF EXISTS ${name}`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== '55006' || attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(TEST_POSTGRES_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * A fresh database: a SQLite file in a temporary folder, or a database created on
+ * TEST_POSTGRES_URL's server (C collation: text sorts by code point, as on SQLite), empty or a copy
+ * of `template`. `drop` removes it.
+ */
+export async function emptyDatabase(provider: Provider = TEST_PROVIDER, template?: string): Promise<{ url: string; dir: string; drop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'anze-test-'));
-  const url = `file:${join(dir, 'test.db')}`;
-  const clock = fixedClock(NOW);
-  const db = openDatabase(url);
-  const { campaignId } = await seedCampaign(db, readCampaignFile(), clock, TZ);
-  if (opts.demo) await seedDemo(db, campaignId, clock, TZ);
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  if (provider === 'sqlite') return { url: `file:${join(dir, 'test.db')}`, dir, drop: async () => removeDir() };
+  const name = `anze_test_${randomUUID().replaceAll('-', '')}`;
+  await onServer(`CREATE DATABASE ${name} TEMPLATE ${template ?? 'template0'} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
   return {
-    db, url, dir, campaignId, clock,
-    async close() {
-      await db.$disconnect();
-      rmSync(dir, { recursive: true, force: true });
+    url: databaseUrl(name), dir,
+    async drop() {
+      await dropDatabase(name);
+      removeDir();
     },
   };
 }
 
+/** The Anhua campaign loaded into a migrated database (and the demo roster), as of NOW. */
+async function load(db: Db, demo: boolean, clock = fixedClock(NOW)): Promise<number> {
+  const { campaignId } = await seedCampaign(db, readCampaignFile(), clock, TZ);
+  if (demo) await seedDemo(db, campaignId, clock, TZ);
+  return campaignId;
+}
+
+/** The PostgreSQL templates test/support/postgres-setup.ts built for this run, if any. */
+async function templates(): Promise<{ plain: string; demo: string } | null> {
+  try {
+    const { inject } = await import('vitest');
+    return inject('postgresTemplates') ?? null;
+  } catch {
+    return null; // outside a test worker
+  }
+}
+
+/** A real database (see emptyDatabase), migrated and loaded with the Anhua campaign (and the demo roster). */
+export async function testDb(opts: TestDbOptions = {}): Promise<TestDb> {
+  const provider = opts.provider ?? TEST_PROVIDER;
+  const template = provider === 'postgresql' ? (await templates())?.[opts.demo ? 'demo' : 'plain'] : undefined;
+  const { url, dir, drop } = await emptyDatabase(provider, template);
+  const clock = fixedClock(NOW);
+  // A copy of a template is migrated and loaded already; connecting still checks its migrations.
+  const db = await connectDatabase(url);
+  const campaignId = template
+    ? (await db.campaign.findUniqueOrThrow({ where: { key: readCampaignFile().key } })).id
+    : await load(db, !!opts.demo, clock);
+  return {
+    db, url, dir, provider, campaignId, clock,
+    async close() {
+      await db.$disconnect();
+      await drop();
+    },
+  };
+}
+
+/** Builds the two PostgreSQL templates: the campaign alone, and with the demo roster. */
+export async function buildTemplates(): Promise<{ plain: string; demo: string }> {
+  const run = randomUUID().replaceAll('-', '').slice(0, 12);
+  const names = { plain: `anze_template_${run}_plain`, demo: `anze_template_${run}_demo` };
+  await Promise.all(Object.entries(names).map(async ([kind, name]) => {
+    await onServer(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+    const db = await connectDatabase(databaseUrl(name));
+    try {
+      await load(db, kind === 'demo');
+    } finally {
+      await db.$disconnect();
+    }
+  }));
+  return names;
+}
+
+export async function dropTemplates(names: { plain: string; demo: string }): Promise<void> {
+  for (const name of Object.values(names)) await dropDatabase(name);
+}
+
 /** A test database with the command bus over it, as the sandbox chat and the callbacks use it. */
-export async function testBot(opts: { demo?: boolean } = {}): Promise<{ t: TestDb; bus: Bus }> {
+export async function testBot(opts: TestDbOptions = {}): Promise<{ t: TestDb; bus: Bus }> {
   const t = await testDb(opts);
   return { t, bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() }) };
 }

@@ -1,8 +1,9 @@
 // A stand-in for WeCom on loopback that speaks the real protocol: it signs and encrypts
 // callbacks with the official @wecom/crypto package (an implementation independent of ours),
 // decrypts our passive replies, and serves the API endpoints the bot calls — gettoken,
-// message/send and webhook/send — with WeCom's errcodes and rate limits.
-import { randomBytes } from 'node:crypto';
+// message/send, webhook/send and webhook/upload_media, the JS-SDK tickets and OAuth's
+// auth/getuserinfo — with WeCom's errcodes and rate limits.
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decrypt, encrypt, getSignature } from '@wecom/crypto';
@@ -68,6 +69,25 @@ export function appTextXml(o: { corpId: string; from: string; text: string; msgI
 }
 
 export interface Delivered { kind: 'app' | 'webhook'; target: string; body: Record<string, unknown> }
+/** Every API call answered, with its time and errcode: to check limits and count rejections. */
+export interface Call { path: string; target: string; at: number; errcode: number }
+/** A file a robot uploaded (webhook/upload_media), by its media_id. */
+export interface Upload { key: string; name: string; filelength: number; data: Buffer }
+
+/** The one part of a multipart/form-data body WeCom reads: `media`, with its filename and filelength. */
+function mediaPart(body: Buffer, contentType: string): Omit<Upload, 'key'> | null {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!boundary) return null;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = body.indexOf(delimiter);
+  const headEnd = body.indexOf('\r\n\r\n', start);
+  const end = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headEnd);
+  if (start < 0 || headEnd < 0 || end < 0) return null;
+  const head = body.subarray(start, headEnd).toString('utf8');
+  const name = /name="media"/.test(head) ? /filename="([^"]*)"/.exec(head)?.[1] : undefined;
+  if (!name) return null;
+  return { name, filelength: Number(/filelength=(\d+)/.exec(head)?.[1] ?? -1), data: body.subarray(headEnd + 4, end) };
+}
 
 /** WeCom's API on loopback: tokens, app messages and webhook robots, with errcodes and limits. */
 export class FakeWeComApi {
@@ -77,6 +97,15 @@ export class FakeWeComApi {
   readonly webhooks = new Set<string>();
   /** Errcodes to answer with, next calls first. */
   readonly failNext: number[] = [];
+  /** A fault to inject into each call, decided per call: an errcode, an HTTP status, no answer at all, or a dropped connection. */
+  fault?: (path: string) => number | { status: number } | 'hang' | 'reset' | undefined;
+  readonly calls: Call[] = [];
+  readonly uploads = new Map<string, Upload>();
+  /** JS-SDK tickets issued: the corp's (get_jsapi_ticket) and the app's (ticket/get?type=agent_config). */
+  readonly tickets = { corp: [] as string[], agent: [] as string[] };
+  /** How long a ticket takes to come, so that concurrent callers overlap. */
+  ticketDelayMs = 0;
+  private readonly oauthCodes = new Map<string, { userId: string; member: boolean }>();
   private server: Server | null = null;
   private validToken = '';
   private readonly webhookCalls = new Map<string, number[]>();
@@ -88,18 +117,34 @@ export class FakeWeComApi {
     this.validToken = '';
   }
 
+  /** A code as WeCom's authorize page hands it to our callback after sign-in; good for one getuserinfo. */
+  issueCode(userId: string, member = true): string {
+    const code = randomBytes(16).toString('hex');
+    this.oauthCodes.set(code, { userId, member });
+    return code;
+  }
+
   async start(): Promise<string> {
     this.server = createServer(async (req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+      const raw = Buffer.concat(chunks);
+      const multipart = url.pathname === '/cgi-bin/webhook/upload_media';
+      const body = chunks.length && !multipart ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
       const answer = (json: Record<string, unknown>) => {
+        const target = url.searchParams.get('key') ?? String(body.touser ?? '');
+        this.calls.push({ path: url.pathname, target, at: this.now(), errcode: Number(json.errcode ?? 0) });
         res.writeHead(200, { 'content-type': 'application/json' }); // WeCom says errors with HTTP 200
         res.end(JSON.stringify({ errcode: 0, errmsg: 'ok', ...json }));
       };
       const injected = this.failNext.shift();
       if (injected !== undefined) return answer({ errcode: injected, errmsg: 'injected' });
+      const fault = this.fault?.(url.pathname);
+      if (fault === 'hang') return; // the caller times out; nothing was delivered
+      if (fault === 'reset') return void req.socket.destroy();
+      if (typeof fault === 'object') return void res.writeHead(fault.status).end('injected');
+      if (fault !== undefined) return answer({ errcode: fault, errmsg: 'injected' });
       if (url.pathname === '/cgi-bin/gettoken') {
         if (url.searchParams.get('corpid') !== this.corpId || url.searchParams.get('corpsecret') !== this.secret) return answer({ errcode: 40001, errmsg: 'invalid credential' });
         this.validToken = randomBytes(8).toString('hex');
@@ -111,14 +156,47 @@ export class FakeWeComApi {
         this.delivered.push({ kind: 'app', target: String(body.touser), body });
         return answer({ invaliduser: '', msgid: randomBytes(4).toString('hex') });
       }
+      if (multipart) {
+        const key = url.searchParams.get('key') ?? '';
+        if (!this.webhooks.has(key)) return answer({ errcode: 93000, errmsg: 'invalid webhook url' });
+        const part = mediaPart(raw, req.headers['content-type'] ?? '');
+        if (url.searchParams.get('type') !== 'file' || !part) return answer({ errcode: 40004, errmsg: 'invalid media type or body' });
+        if (part.data.length < 5 || part.data.length > 20 * 1024 * 1024 || part.filelength !== part.data.length) return answer({ errcode: 40006, errmsg: 'invalid file size' });
+        const media_id = randomBytes(12).toString('hex');
+        this.uploads.set(media_id, { key, ...part });
+        return answer({ type: 'file', media_id, created_at: String(Math.floor(this.now() / 1000)) });
+      }
       if (url.pathname === '/cgi-bin/webhook/send') {
         const key = url.searchParams.get('key') ?? '';
         if (!this.webhooks.has(key)) return answer({ errcode: 93000, errmsg: 'invalid webhook url' });
+        const image = body.image as { base64?: string; md5?: string } | undefined;
+        if (body.msgtype === 'image') {
+          const bytes = Buffer.from(image?.base64 ?? '', 'base64');
+          if (!bytes.length || bytes.length > 2 * 1024 * 1024 || createHash('md5').update(bytes).digest('hex') !== image?.md5) return answer({ errcode: 40009, errmsg: 'invalid image' });
+        }
+        if (body.msgtype === 'file' && !this.uploads.has(String((body.file as { media_id?: string } | undefined)?.media_id))) return answer({ errcode: 40007, errmsg: 'invalid media_id' });
         const recent = (this.webhookCalls.get(key) ?? []).filter((t) => t > this.now() - 60_000);
         if (recent.length >= 20) return answer({ errcode: 45009, errmsg: 'api freq out of limit' });
         this.webhookCalls.set(key, [...recent, this.now()]);
         this.delivered.push({ kind: 'webhook', target: key, body });
         return answer({});
+      }
+      if (url.pathname === '/cgi-bin/get_jsapi_ticket' || url.pathname === '/cgi-bin/ticket/get') {
+        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        const kind = url.pathname === '/cgi-bin/ticket/get' ? 'agent' : 'corp';
+        if (kind === 'agent' && url.searchParams.get('type') !== 'agent_config') return answer({ errcode: 40004, errmsg: 'invalid type' });
+        await new Promise((r) => setTimeout(r, this.ticketDelayMs));
+        const ticket = `${kind}-${randomBytes(12).toString('hex')}`;
+        this.tickets[kind].push(ticket);
+        return answer({ ticket, expires_in: 7200 });
+      }
+      if (url.pathname === '/cgi-bin/auth/getuserinfo') {
+        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        const who = this.oauthCodes.get(url.searchParams.get('code') ?? '');
+        if (!who) return answer({ errcode: 40029, errmsg: 'invalid code' });
+        this.oauthCodes.delete(url.searchParams.get('code')!);
+        // Outside the corp WeCom names the person by openid only.
+        return answer(who.member ? { userid: who.userId, user_ticket: randomBytes(8).toString('hex'), expires_in: 1800 } : { openid: who.userId });
       }
       res.writeHead(404).end();
     });
@@ -127,6 +205,7 @@ export class FakeWeComApi {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections(); // hung calls included
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }

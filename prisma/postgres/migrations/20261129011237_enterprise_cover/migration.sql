@@ -1,0 +1,11 @@
+-- DropIndex
+DROP INDEX "Enterprise_countyCode_sectorId_townshipId_idx";
+
+-- CreateIndex
+CREATE INDEX "Enterprise_countyCode_sectorId_townshipId_status_aboveScale_idx" ON "Enterprise"("countyCode", "sectorId", "townshipId", "status", "aboveScale", "employees", "isDemo", "coverHeadcount");
+
+-- CreateIndex
+CREATE INDEX "Enterprise_coverFrom_idx" ON "Enterprise"("coverFrom");
+
+-- CreateIndex
+CREATE INDEX "Enterprise_coverUntil_idx" ON "Enterprise"("coverUntil");

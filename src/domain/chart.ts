@@ -1,0 +1,176 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { initWasm, Resvg } from '@resvg/resvg-wasm';
+import type * as ECharts from 'echarts';
+import type { EChartsOption } from 'echarts';
+import { minuteIn } from '../clock.ts';
+import { UserError, type CommandContext, type Reply } from '../bot/spec.ts';
+import type { Tx } from '../db/client.ts';
+import type { Translate } from '../i18n.ts';
+import { deliveryNote, outputDir, sendToAsker, stamped } from './attachments.ts';
+import { colour, percent } from './coverage.ts';
+import { coverageGrid, type CoverageGrid } from './ledger-export.ts';
+
+// The coverage chart: per sector against the target line, and a sector × township heat map, one
+// PNG. ECharts renders SVG on the server; resvg rasterises it with a CJK font file (resvg reads
+// TTF/OTF/TTC, not the woff2 most npm font packages ship), so Chinese never comes out as boxes.
+// resvg runs as WebAssembly with the font handed over as a buffer: the native build reads the
+// whole font file again for every run of text, which with a 20 MB CJK font costs seconds.
+
+/** CJK fonts resvg can read, where distributions install them, with the family to ask for. */
+const FONTS = [
+  { path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', family: 'Noto Sans CJK SC' }, // Debian, Ubuntu: fonts-noto-cjk
+  { path: '/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc', family: 'Noto Sans CJK SC' }, // Arch
+  { path: '/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc', family: 'Noto Sans CJK SC' }, // Fedora
+  { path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', family: 'WenQuanYi Micro Hei' },
+];
+
+export interface CjkFont { path: string; family?: string }
+
+/** BOT_CJK_FONT when set (a TTF/OTF/TTC file), else the first installed of the usual ones; null when none. */
+export function findCjkFont(env: NodeJS.ProcessEnv = process.env): CjkFont | null {
+  if (env.BOT_CJK_FONT) return existsSync(env.BOT_CJK_FONT) ? { path: env.BOT_CJK_FONT } : null;
+  return FONTS.find((f) => existsSync(f.path)) ?? null;
+}
+
+let started: Promise<void> | null = null;
+const fonts = new Map<string, Uint8Array>();
+
+export interface Raster { png: Buffer; width: number; height: number; /** RGBA, row by row. */ pixels: Uint8Array }
+
+/** Rasterises an SVG with only the given font (no system fonts: the same picture on every machine). */
+export async function rasterise(svg: string, font: CjkFont | null = findCjkFont()): Promise<Raster> {
+  if (!font) throw new UserError('chart.no_font');
+  started ??= initWasm(readFileSync(createRequire(import.meta.url).resolve('@resvg/resvg-wasm/index_bg.wasm')));
+  await started;
+  if (!fonts.has(font.path)) fonts.set(font.path, readFileSync(font.path));
+  const family = font.family ? { defaultFontFamily: font.family, sansSerifFamily: font.family } : {};
+  const resvg = new Resvg(svg, { background: '#ffffff', font: { fontBuffers: [fonts.get(font.path)!], ...family } });
+  // WebAssembly memory is freed by hand.
+  const image = resvg.render();
+  try {
+    return { png: Buffer.from(image.asPng()), width: image.width, height: image.height, pixels: image.pixels };
+  } finally {
+    image.free();
+    resvg.free();
+  }
+}
+
+export async function svgToPng(svg: string, font: CjkFont | null = findCjkFont()): Promise<Buffer> {
+  return (await rasterise(svg, font)).png;
+}
+
+function renderSvg(option: EChartsOption, width: number, height: number): string {
+  // Loaded on first use, as its one-file bundle (several times faster to load than its ES modules).
+  const echarts = createRequire(import.meta.url)('echarts') as typeof ECharts;
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption({ animation: false, backgroundColor: '#ffffff', textStyle: { fontFamily: 'sans-serif' }, ...option });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+const WIDTH = 1000;
+const BAR_HEIGHT = 600;
+const HEX: Record<string, string> = { '🟢': '#3ba272', '🟡': '#f2b53a', '🔴': '#e5534b', '⚪': '#c0c4cc' };
+/** Rounded down to 0.1, as /覆盖率 shows rates. */
+const pct = (rate: number | null) => (rate === null ? null : Math.floor(rate * 1000) / 10);
+/** Long sector names on two lines under their bar: 其他规上 / 工贸企业, 危险化 / 学品. */
+const wrap = (name: string) => (name.length > 4 ? `${name.slice(0, Math.ceil(name.length / 2))}\n${name.slice(Math.ceil(name.length / 2))}` : name);
+
+export interface ChartText { title: string; subtitle: string; targetLine: string; noData: string; heatTitle: string; countyWide: string }
+
+/** Coverage per sector: bars coloured as /覆盖率 colours them, the rate and count on each, the target as a line. */
+export function sectorBarSvg(grid: CoverageGrid, text: ChartText): string {
+  const rows = grid.sectors;
+  const target = grid.target ? grid.target.rateBp / 100 : null;
+  return renderSvg({
+    title: { text: text.title, subtext: text.subtitle, left: 'center', top: 12, textStyle: { fontSize: 22 }, subtextStyle: { fontSize: 14 } },
+    grid: { left: 70, right: 40, top: 130, bottom: 70 },
+    xAxis: { type: 'category', data: rows.map((r) => wrap(r.name)), axisLabel: { interval: 0, fontSize: 14, lineHeight: 18 } },
+    yAxis: { type: 'value', min: 0, max: 100, interval: 20, axisLabel: { formatter: '{value}%', fontSize: 13 } },
+    series: [{
+      type: 'bar', barWidth: '55%',
+      data: rows.map((r) => ({ value: pct(r.rate) ?? 0, itemStyle: { color: HEX[colour(r.rate, r.target)] } })),
+      label: {
+        show: true, position: 'top', fontSize: 13, lineHeight: 17,
+        formatter: (p: { dataIndex: number }) => {
+          const r = rows[p.dataIndex]!;
+          return r.rate === null ? text.noData : `${percent(r.rate)}\n${r.insured}/${r.enterprises}`;
+        },
+      },
+      markLine: target === null ? undefined : {
+        symbol: 'none', silent: true, lineStyle: { color: '#c0392b', type: 'dashed', width: 2 },
+        label: { formatter: text.targetLine, position: 'insideEndTop', color: '#c0392b', fontSize: 14 },
+        data: [{ yAxis: target }],
+      },
+    }],
+  }, WIDTH, BAR_HEIGHT);
+}
+
+/** Rates per township (rows) and sector (columns), red to green; empty where a cell has no figures. */
+export function heatMapSvg(grid: CoverageGrid, text: ChartText): { svg: string; height: number } {
+  const places = [...grid.townships, ...(grid.countyWide ? [{ id: null, name: text.countyWide }] : [])];
+  const data = places.flatMap((u, y) => grid.sectors.flatMap((s, x) => {
+    // Whole percents, rounded down: the colour carries the rest.
+    const rate = pct(grid.cell(s.sector.id, u.id)?.rate ?? null);
+    return rate === null ? [] : [[x, y, Math.floor(rate)]];
+  }));
+  const height = 120 + 30 * places.length + 70;
+  const svg = renderSvg({
+    title: { text: text.heatTitle, left: 'center', top: 8, textStyle: { fontSize: 20 } },
+    grid: { left: 150, right: 30, top: 110, bottom: 70 },
+    xAxis: { type: 'category', position: 'top', data: grid.sectors.map((s) => wrap(s.name)), axisLabel: { interval: 0, fontSize: 13, lineHeight: 17 } },
+    yAxis: { type: 'category', inverse: true, data: places.map((u) => u.name), axisLabel: { fontSize: 13 }, splitLine: { show: true, lineStyle: { color: '#eeeeee' } } },
+    visualMap: { type: 'continuous', min: 0, max: 100, orient: 'horizontal', left: 'center', bottom: 12, itemWidth: 14, itemHeight: 300, text: ['100%', '0%'], inRange: { color: ['#e5534b', '#f2b53a', '#3ba272'] } },
+    series: [{ type: 'heatmap', data, label: { show: true, fontSize: 12 }, itemStyle: { borderColor: '#ffffff', borderWidth: 1 } }],
+  }, WIDTH, height);
+  return { svg, height };
+}
+
+/** Both charts, one above the other, as one SVG. */
+export function coverageChartSvg(grid: CoverageGrid, text: ChartText): string {
+  const parts = [{ svg: sectorBarSvg(grid, text), height: BAR_HEIGHT }, heatMapSvg(grid, text)];
+  let y = 0;
+  const inner = parts.map((p) => {
+    const placed = p.svg.replace('<svg ', `<svg y="${y}" `);
+    y += p.height;
+    return placed;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}">${inner.join('')}</svg>`;
+}
+
+export function chartText(t: Translate, county: string, grid: CoverageGrid, now: Date, timeZone: string): ChartText {
+  const target = grid.target ? `${grid.target.rateBp / 100}%` : '';
+  return {
+    title: t('chart.title', { county }),
+    subtitle: [t('chart.as_of', { time: minuteIn(now, timeZone) }), ...(grid.sectors.some((r) => r.demo) ? [t('chart.demo')] : [])].join(' · '),
+    targetLine: t('chart.target_line', { rate: target }),
+    noData: t('chart.no_data'),
+    heatTitle: t('chart.heat_title'),
+    countyWide: t('coverage.county_wide'),
+  };
+}
+
+/** The coverage chart of a campaign on a day, as a PNG. */
+export async function coverageChartPng(db: Tx, campaign: { id: number; countyCode: string; countyName: string }, o: { day: string; now: Date; t: Translate; timeZone: string }): Promise<Buffer> {
+  const font = findCjkFont();
+  if (!font) throw new UserError('chart.no_font');
+  const grid = await coverageGrid(db, campaign, o.day, o.now);
+  return svgToPng(coverageChartSvg(grid, chartText(o.t, campaign.countyName, grid, o.now, o.timeZone)), font);
+}
+
+/** /覆盖率 图: the chart to the chat's robot as an image, else to the member through the app. */
+export async function sendCoverageChart(ctx: CommandContext): Promise<Reply> {
+  const { db, campaign, today, clock, t, timeZone } = ctx;
+  const now = clock.now();
+  const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone });
+  const name = `${stamped(t('chart.file_name'), minuteIn(now, timeZone))}.png`;
+  const path = join(await outputDir(db), name);
+  writeFileSync(path, png);
+  const to = await sendToAsker(ctx, { type: 'image', path, name, png });
+  return { text: [t('chart.done'), ...deliveryNote(ctx, to, path)].join('\n') };
+}

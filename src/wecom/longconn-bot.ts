@@ -1,0 +1,72 @@
+// The AI bot over its long connection: callbacks into the same inbox and bus as the callback
+// route (/wecom/bot), replies as respond frames, and the outbox's 'longconn' sender.
+import { randomUUID } from 'node:crypto';
+import type { Inbox } from '../bot/inbox.ts';
+import type { BotLongConnChannel } from '../config.ts';
+import type { Sender } from '../delivery/dispatcher.ts';
+import { fitBytes } from '../delivery/outbox.ts';
+import { CallbackRejected } from './crypto.ts';
+import { botReply, commandOfKey, readBotMessage, stripMention, type BotInbound } from './envelope.ts';
+import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from './longconn.ts';
+
+/** A stream reply holds 20480 bytes; a welcome text, like other text messages, 2048. */
+const STREAM_BYTES = 20480;
+const WELCOME_BYTES = 2048;
+
+export type LongConnTuning = Partial<Pick<LongConnOptions, 'heartbeatMs' | 'maxMissedHeartbeats' | 'ackTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'random'>>;
+
+/** The bot's long connection, answering what arrives on it through the inbox. Not yet started. */
+export function botLongConnection(o: { channel: BotLongConnChannel; inbox: Inbox; log: (m: string) => void; tuning?: LongConnTuning }): LongConnection {
+  const conn: LongConnection = new LongConnection({
+    ...o.tuning,
+    url: o.channel.url, botId: o.channel.botId, secret: o.channel.secret, log: o.log,
+    onCallback: (frame) => void answer(conn, o.inbox, frame, o.log),
+  });
+  return conn;
+}
+
+/**
+ * As the callback route: text (also mixed, voice, quote) goes to the bus without the leading
+ * @mention, and its reply (with its buttons) back as a finished stream under the callback's
+ * req_id; entering the single chat gets /帮助 as the welcome; a button press runs its command and
+ * answers through the event's response_url. Each message is stored under its msgid first, so a
+ * message WeCom pushes again (after a reconnect) gets the stored reply instead of running twice.
+ * Images and feedback need no answer.
+ */
+async function answer(conn: LongConnection, inbox: Inbox, frame: CallbackFrame, log: (m: string) => void): Promise<void> {
+  let msg: BotInbound;
+  try {
+    msg = readBotMessage(JSON.stringify(frame.body));
+  } catch (e) {
+    if (!(e instanceof CallbackRejected)) throw e;
+    log(`long connection: ${frame.cmd} refused: ${e.message}`);
+    return;
+  }
+  const from = { dedupeKey: msg.dedupeKey, channel: 'bot' as const, userId: msg.fromUser, chatId: msg.chatId ?? null };
+  const welcome = frame.cmd === CMD.event && msg.event === 'enter_chat';
+  const text = welcome ? '/帮助' : frame.cmd === CMD.message && msg.msgType !== 'stream' && msg.text !== undefined ? stripMention(msg.text) : undefined;
+  try {
+    if (text === undefined) {
+      const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
+      if (command && msg.responseUrl) await inbox.receive({ ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl });
+      else if (msg.event === 'template_card_event') log(`long connection: card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`);
+      return;
+    }
+    const { reply, buttons } = await inbox.receive({ ...from, text, replyVia: 'passive' });
+    if (welcome) await conn.respond(frame.reqId, { msgtype: 'text', text: { content: fitBytes(reply, WELCOME_BYTES) } }, CMD.respondWelcome);
+    else await conn.respond(frame.reqId, botReply(msg.streamId ?? randomUUID(), fitBytes(reply, STREAM_BYTES), buttons));
+  } catch (e) {
+    log(`long connection: ${msg.dedupeKey} not answered: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Proactive messages (aibot_send_msg) to a chatid or userid, acknowledged by WeCom; a non-zero
+ * errcode is thrown as a WeComError, so the dispatcher retries or gives up as for the API.
+ */
+export function longconnSender(conn: LongConnection): Sender {
+  return async (row) => {
+    await conn.request(CMD.send, JSON.parse(row.payload));
+    return 'sent';
+  };
+}

@@ -1,0 +1,182 @@
+// The service process (src/main.ts, as `npm start` runs it) is killed with SIGKILL at a random
+// moment while it answers a burst of callbacks (reports being written, coverage asked, unknown
+// words) and sends a burst of reminders, then started again on the same database. Every
+// acknowledged report exists; every message WeCom sent (and re-sent, for those never answered) is
+// handled exactly once, with one audit event; every reminder reaches WeCom at least once, and at
+// most once more for the one in flight per robot at the kill.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
+import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
+import { testDb, type TestDb } from '../support/db.ts';
+import { botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BOT = { token: 'crashToken', encodingAesKey: 'ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj' };
+const HOOKS = Array.from({ length: 12 }, (_, i) => `crash-hook-${i}`);
+const PER_HOOK = 15; // under WeCom's 20 a minute, even with one resend
+const MESSAGES = 96;
+
+let t: TestDb;
+let api: FakeWeComApi;
+let child: ChildProcess | null = null;
+
+/** A port nothing listens on (PORT must be set, and 0 is not accepted). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Starts `node --import tsx src/main.ts` on the test database; resolves with its URL once it listens. */
+async function startChild(apiBase: string): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url, PORT: String(await freePort()), WECOM_API_BASE: apiBase,
+      WECOM_BOT_TOKEN: BOT.token, WECOM_BOT_AES_KEY: BOT.encodingAesKey, BOT_CALENDAR_FILE: `${ROOT}prisma/calendar.json`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the service did not start:\n${out}`)), 45_000);
+    const read = (d: Buffer) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', read);
+    proc.stderr!.on('data', read);
+    proc.once('exit', (code) => reject(new Error(`the service exited (${code}):\n${out}`)));
+  });
+  return { url, proc };
+}
+
+const killed = (proc: ChildProcess) => new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r())));
+
+async function until(probe: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Message i: a report (written in a transaction), a coverage question (read only), or an unknown word. */
+function message(i: number) {
+  const kind = i % 3;
+  const text = kind === 0 ? `/上报 危化 ${i % 40}/40 东坪 crash-${i}` : kind === 1 ? '/覆盖率' : `/不是命令-${i}`;
+  const userid = kind === 0 ? 'demo-liaison-yjj' : 'demo-leader';
+  return { kind, msg: botTextMessage({ msgid: `crash-msg-${i}`, userid, chatid: 'demo-chat-yjj', text: `@安责险助手 ${text}` }) };
+}
+
+beforeAll(async () => {
+  t = await testDb({ demo: true });
+  api = new FakeWeComApi('wwcrash', 'secret');
+  for (const h of HOOKS) api.webhooks.add(h);
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await killed(child);
+  }
+  await api?.stop();
+  await t?.close();
+});
+
+describe('SIGKILL in the middle of a burst, then a restart', () => {
+  it('loses no acknowledged report, handles every message once, and repeats at most one reminder per robot', async () => {
+    const apiBase = await api.start();
+    const first = await startChild(apiBase);
+    const sender = (url: string) => new WeComSender(url, '/wecom/bot', { ...BOT, receiveId: '' }, Date.now);
+    const acknowledged = new Set<number>();
+    let sent = 0;
+    // The burst of reminders, for the dispatcher's next tick; the callbacks come in meanwhile.
+    await t.db.$transaction(async (tx) => {
+      for (let n = 0; n < PER_HOOK; n++) for (const h of HOOKS) await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock);
+    });
+
+    // The burst of callbacks: six at a time, until the process dies under them.
+    const burst = (async () => {
+      const s = sender(first.url);
+      let next = 0;
+      await Promise.all(Array.from({ length: 6 }, async () => {
+        while (next < MESSAGES) {
+          const i = next++;
+          sent = Math.max(sent, i + 1);
+          try {
+            const res = await s.postBot(message(i).msg);
+            if (res.status === 200 && s.openBotReply(await res.json())) acknowledged.add(i);
+          } catch {
+            return; // the connection died with the process
+          }
+        }
+      }));
+    })();
+    // A random moment in the middle of both: after some answers, once reminders have begun to go out.
+    const delivered = () => api.delivered.filter((d) => d.target.startsWith('crash-hook-')).length;
+    const killAt = 10 + Math.floor(Math.random() * 50);
+    await until(async () => acknowledged.size >= killAt && delivered() > 0, `${killAt} answers and a first reminder`, 60_000);
+    first.proc.kill('SIGKILL');
+    await killed(first.proc);
+    await burst;
+    const atKill = { delivered: delivered(), acknowledged: acknowledged.size, sent };
+    expect(atKill.delivered, 'killed in the middle of the reminders').toBeLessThan(HOOKS.length * PER_HOOK);
+    expect(atKill.acknowledged, 'killed in the middle of the callbacks').toBeLessThan(MESSAGES);
+
+    // Every acknowledged report is there, before anything restarts.
+    for (const i of acknowledged) if (message(i).kind === 0) expect(await t.db.progressReport.count({ where: { note: `crash-${i}` } }), `report ${i}`).toBe(1);
+
+    // Restart; WeCom re-sends what got no answer (and the rest of its queue).
+    const second = await startChild(apiBase);
+    const s = sender(second.url);
+    const unanswered = Array.from({ length: MESSAGES }, (_, i) => i).filter((i) => !acknowledged.has(i));
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      for (let i = unanswered.shift(); i !== undefined; i = unanswered.shift()) {
+        const res = await s.postBot(message(i).msg);
+        expect(res.status).toBe(200);
+        expect(s.openBotReply(await res.json())).toBeTruthy();
+      }
+    }));
+    await until(async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0, 'the reminders to be sent');
+
+    // Each message: one inbound row, handled; one audit event; each report once.
+    const inbound = await t.db.inboundMessage.findMany({ where: { dedupeKey: { startsWith: 'bot:crash-msg-' } } });
+    expect(inbound).toHaveLength(MESSAGES);
+    expect(inbound.filter((m) => m.state !== 'handled')).toEqual([]);
+    for (let i = 0; i < MESSAGES; i++) {
+      const { kind } = message(i);
+      if (kind === 0) {
+        expect(await t.db.progressReport.count({ where: { note: `crash-${i}` } }), `report ${i}`).toBe(1);
+        expect(await t.db.auditEvent.count({ where: { command: 'report', detail: { contains: `crash-${i}"` } } }), `audit of ${i}`).toBe(1);
+      }
+      if (kind === 2) expect(await t.db.auditEvent.count({ where: { detail: { contains: `不是命令-${i}"` } } }), `audit of ${i}`).toBe(1);
+    }
+    expect(await t.db.auditEvent.count({ where: { command: 'coverage', actorUserId: 'demo-leader' } })).toBe(MESSAGES / 3);
+
+    // Every reminder reached WeCom; a repeat only for the one in flight at the kill, per robot.
+    const times = new Map<string, number>();
+    for (const d of api.delivered) {
+      const content = (d.body.markdown as { content?: string } | undefined)?.content ?? '';
+      if (content.startsWith('burst ')) times.set(content, (times.get(content) ?? 0) + 1);
+    }
+    expect(times.size).toBe(HOOKS.length * PER_HOOK);
+    const repeats = [...times].filter(([, n]) => n > 1);
+    expect(repeats.every(([, n]) => n === 2)).toBe(true);
+    expect(repeats.length).toBeLessThanOrEqual(HOOKS.length);
+    expect(new Set(repeats.map(([c]) => c.split(' ')[1])).size).toBe(repeats.length);
+
+    second.proc.kill('SIGTERM');
+    await killed(second.proc);
+  }, 120_000);
+});
