@@ -43,20 +43,26 @@ export async function sendWebhook(apiBase: string, key: string, payload: unknown
   return postJson(`${apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`, payload);
 }
 
-/** webhook/upload_media: a file of 5 B to 20 MB, multipart as WeCom documents it; returns its media_id. */
-export async function uploadWebhookFile(apiBase: string, key: string, path: string, name = basename(path)): Promise<string> {
+/** A file as WeCom's upload endpoints take it: multipart, part "media", with its length. */
+async function multipartFile(path: string, name: string, maxBytes: number): Promise<{ body: Buffer; contentType: string }> {
   const data = await readFile(path).catch((e: Error) => {
     throw new PermanentError(`file ${name}: ${e.message}`);
   });
-  if (data.length < 5 || data.length > 20 * 1024 * 1024) throw new PermanentError(`file ${name}: ${data.length} bytes; a group robot takes 5 B to 20 MB`);
+  if (data.length < 5 || data.length > maxBytes) throw new PermanentError(`file ${name}: ${data.length} bytes; WeCom takes 5 B to ${maxBytes} B`);
   const boundary = `----anze${randomBytes(12).toString('hex')}`;
   const head = `--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="${name.replace(/["\r\n]/g, '_')}"; filelength=${data.length}\r\n`
     + 'Content-Type: application/octet-stream\r\n\r\n';
-  const res = await fetch(`${apiBase}/cgi-bin/webhook/upload_media?key=${encodeURIComponent(key)}&type=file`, {
-    method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-    body: Buffer.concat([Buffer.from(head), data, Buffer.from(`\r\n--${boundary}--\r\n`)]), signal: AbortSignal.timeout(apiTimeout.ms),
-  });
+  return { body: Buffer.concat([Buffer.from(head), data, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+async function upload(url: string, file: { body: Buffer; contentType: string }): Promise<string> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': file.contentType }, body: file.body, signal: AbortSignal.timeout(apiTimeout.ms) });
   return String((await readReply(res)).media_id);
+}
+
+/** webhook/upload_media: a file of 5 B to 20 MB; returns its media_id. */
+export async function uploadWebhookFile(apiBase: string, key: string, path: string, name = basename(path)): Promise<string> {
+  return upload(`${apiBase}/cgi-bin/webhook/upload_media?key=${encodeURIComponent(key)}&type=file`, await multipartFile(path, name, 20 * 1024 * 1024));
 }
 
 /** An AI bot message's response_url: usable once, within an hour, for an answer that took longer. */
@@ -148,8 +154,20 @@ export class AppApi {
     });
   }
 
-  /** message/send with WeCom's duplicate check on, so a resend after a crash does not repeat. */
-  sendMessage(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * message/send with WeCom's duplicate check on, so a resend after a crash does not repeat. An
+   * image or file as the outbox stores it ({ path, name }) is uploaded first (media/upload).
+   */
+  async sendMessage(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const type = String(payload.msgtype);
+    const media = payload[type] as { path?: string; name?: string } | undefined;
+    if ((type === 'image' || type === 'file') && media?.path) {
+      const file = await multipartFile(media.path, media.name ?? basename(media.path), (type === 'image' ? 10 : 20) * 1024 * 1024);
+      const uploaded = await this.withToken(async (token) => ({
+        media_id: await upload(`${this.c.apiBase}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=${type}`, file),
+      }));
+      payload = { ...payload, [type]: uploaded };
+    }
     return this.call('/cgi-bin/message/send', {
       ...payload, agentid: Number(this.c.agentId), enable_duplicate_check: 1, duplicate_check_interval: 1800,
     });

@@ -130,7 +130,7 @@ export class FakeWeComApi {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const raw = Buffer.concat(chunks);
-      const multipart = url.pathname === '/cgi-bin/webhook/upload_media';
+      const multipart = url.pathname === '/cgi-bin/webhook/upload_media' || url.pathname === '/cgi-bin/media/upload';
       const body = chunks.length && !multipart ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
       const answer = (json: Record<string, unknown>) => {
         const target = url.searchParams.get('key') ?? String(body.touser ?? '');
@@ -155,6 +155,17 @@ export class FakeWeComApi {
         if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
         this.delivered.push({ kind: 'app', target: String(body.touser), body });
         return answer({ invaliduser: '', msgid: randomBytes(4).toString('hex') });
+      }
+      if (url.pathname === '/cgi-bin/media/upload') {
+        // The app's temporary media: token-checked, images up to 10 MB, files up to 20 MB.
+        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        const type = url.searchParams.get('type') ?? '';
+        const part = mediaPart(raw, req.headers['content-type'] ?? '');
+        if (!['image', 'file'].includes(type) || !part) return answer({ errcode: 40004, errmsg: 'invalid media type or body' });
+        if (part.data.length < 5 || part.data.length > (type === 'image' ? 10 : 20) * 1024 * 1024) return answer({ errcode: 40006, errmsg: 'invalid file size' });
+        const media_id = randomBytes(12).toString('hex');
+        this.uploads.set(media_id, { key: 'app', ...part });
+        return answer({ type, media_id, created_at: String(Math.floor(this.now() / 1000)) });
       }
       if (multipart) {
         const key = url.searchParams.get('key') ?? '';
