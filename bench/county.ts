@@ -37,6 +37,17 @@ const SECTORS: Record<string, [share: number, aboveScale: number]> = {
 };
 const CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 
+/** The Anhua campaign and the demo roster, as `npm run seed -- --demo` loads them, in a new file. */
+export async function buildDemo(dir: string): Promise<string> {
+  const url = `file:${join(dir, 'demo.db')}`;
+  const clock = fixedClock(NOW);
+  const db = openDatabase(url);
+  const { campaignId } = await seedCampaign(db, readCampaignFile(), clock, TZ);
+  await seedDemo(db, campaignId, clock, TZ);
+  await db.$disconnect();
+  return sqlitePath(url);
+}
+
 export async function buildCounty(opts: { enterprises?: number; dir?: string } = {}): Promise<County> {
   const started = performance.now();
   const n = opts.enterprises ?? 100_000;

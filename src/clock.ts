@@ -15,16 +15,27 @@ export function fixedClock(at: Date | string): Clock & { set(at: Date | string):
   };
 }
 
+// Making an Intl.DateTimeFormat costs far more than using one: one per time zone, made once.
+const formats = new Map<string, Intl.DateTimeFormat>();
+function format(kind: 'day' | 'minute', timeZone: string): Intl.DateTimeFormat {
+  let f = formats.get(`${kind} ${timeZone}`);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', kind === 'day'
+      ? { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }
+      : { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formats.set(`${kind} ${timeZone}`, f);
+  }
+  return f;
+}
+
 /** The calendar day ('YYYY-MM-DD') of an instant in a time zone. */
 export function dayIn(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return format('day', timeZone).format(at);
 }
 
 /** 'YYYY-MM-DD HH:mm' of an instant in a time zone. */
 export function minuteIn(at: Date, timeZone: string): string {
-  const p = new Intl.DateTimeFormat('en-CA', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(at);
+  const p = format('minute', timeZone).formatToParts(at);
   const get = (type: string) => p.find((x) => x.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }

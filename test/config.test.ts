@@ -29,4 +29,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ BOT_LOCALE: 'fr' })).toThrow(/^BOT_LOCALE: /);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/^DATABASE_URL: /);
   });
+
+  it('takes a SQLite file or a PostgreSQL server as the database', () => {
+    for (const url of ['file:/var/lib/anze/anze.db', 'postgres://anze:secret@db.example:5432/anze', 'postgresql://db.example/anze']) {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://' })).toThrow(/^DATABASE_URL: .*postgres:\/\//);
+  });
 });

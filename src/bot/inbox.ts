@@ -73,7 +73,9 @@ export class Inbox {
   /** Finishes what was accepted but not handled before the last stop. */
   async resume(): Promise<number> {
     const rows = await this.o.db.inboundMessage.findMany({ where: { state: 'received' }, orderBy: { id: 'asc' } });
-    for (const row of rows) await this.process(row);
+    // One message that cannot be handled must not keep the service from starting: it stays
+    // 'received' and is logged, and the others are handled.
+    for (const row of rows) await this.process(row).catch((e) => this.o.log?.(`inbound ${row.dedupeKey} not handled: ${(e as Error).message}`));
     return rows.length;
   }
 

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { serialised } from './serial.ts';
 import { applyMigrations, applyPostgresMigrations, MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR } from './migrate.ts';
 import { TRANSACTION_OPTIONS } from './transactions.ts';
 
@@ -38,7 +39,7 @@ export function openDatabase(databaseUrl: string): Db {
     raw.close();
   }
   // busy_timeout lets a CLI (npm run chat, seed) write while the service holds the file.
-  const adapter = new PrismaBetterSqlite3({ url: file, timeout: 5000 });
+  const adapter = serialised(new PrismaBetterSqlite3({ url: file, timeout: 5000 }));
   return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
 }
 

@@ -44,6 +44,23 @@ async function crossedThreshold(db: Tx, rule: string, target: string, left: numb
   return told ? null : reached;
 }
 
+/** A query over many ids, a thousand at a time (bound parameters are limited). */
+async function inChunks<T>(ids: number[], query: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += 1000) out.push(...(await query(ids.slice(i, i + 1000))));
+  return out;
+}
+
+/** What the ledger holds of one rule for many targets, as `target slot` keys: one query per thousand targets, not one each. */
+async function toldOf(db: Tx, rule: string, targets: string[]): Promise<Set<string>> {
+  const told = new Set<string>();
+  for (let i = 0; i < targets.length; i += 1000) {
+    const rows = await db.reminderLedger.findMany({ where: { rule, target: { in: targets.slice(i, i + 1000) } }, select: { target: true, slot: true } });
+    for (const r of rows) told.add(`${r.target} ${r.slot}`);
+  }
+  return told;
+}
+
 /** An item's two lines; a countdown also says how many working days are left (a blue line shows only the date). */
 function countdownLines({ t, day, calendar }: RuleEnv, o: OpenObligation, countdown: boolean): string[] {
   const [title, due] = obligationLines({ t, today: day, calendar }, o);
@@ -126,21 +143,39 @@ export async function targetCountdowns(env: RuleEnv): Promise<Reminder[]> {
  */
 export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, settings, t } = env;
+  // A county has thousands of these on a morning: flat queries (Prisma's nested reads of thousands
+  // of rows are slow), only the fields used, and the ledger asked in bulk.
   const policies = await db.policy.findMany({
     where: { status: 'valid', endOn: { gte: day, lte: addDays(day, Math.max(...settings.policyExpiryDays)) }, enterprise: { countyCode: campaign.countyCode, status: 'operating' } },
-    include: { enterprise: { include: { policies: { where: { status: 'valid' }, select: { startOn: true } } } }, insurer: true },
+    select: { id: true, policyNo: true, startOn: true, endOn: true, insurerId: true, enterpriseId: true },
     orderBy: { endOn: 'asc' },
   });
+  const enterpriseIds = [...new Set(policies.map((p) => p.enterpriseId))];
+  const [enterprises, later, insurers, told] = await Promise.all([
+    inChunks(enterpriseIds, (ids) => db.enterprise.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, townshipId: true } })),
+    inChunks(enterpriseIds, (ids) => db.policy.findMany({ where: { status: 'valid', enterpriseId: { in: ids }, endOn: { gte: day } }, select: { enterpriseId: true, startOn: true } })),
+    db.unit.findMany({ where: { id: { in: [...new Set(policies.map((p) => p.insurerId))] } }, select: { id: true, name: true } }),
+    toldOf(db, 'policy-expiry-item', policies.map((p) => `policy:${p.id}`)),
+  ]);
+  const enterprise = new Map(enterprises.map((e) => [e.id, e]));
+  const insurer = new Map(insurers.map((u) => [u.id, u.name]));
+  const latestStart = new Map<number, string>();
+  for (const q of later) if ((latestStart.get(q.enterpriseId) ?? '') < q.startOn) latestStart.set(q.enterpriseId, q.startOn);
   const out: Reminder[] = [];
   const byUnit = new Map<number, string[]>();
   for (const p of policies) {
     // Renewed already: a later policy starts after this one.
-    if (p.enterprise.policies.some((q) => q.startOn > p.startOn)) continue;
-    const threshold = await crossedThreshold(db, 'policy-expiry-item', `policy:${p.id}`, daysBetween(day, p.endOn), settings.policyExpiryDays);
-    if (threshold === null) continue;
+    if ((latestStart.get(p.enterpriseId) ?? '') > p.startOn) continue;
+    const e = enterprise.get(p.enterpriseId)!;
+    const threshold = settings.policyExpiryDays.filter((x) => daysBetween(day, p.endOn) <= x).sort((a, b) => a - b)[0];
+    if (threshold === undefined || told.has(`policy:${p.id} ${threshold}`)) continue;
     out.push({ rule: 'policy-expiry-item', target: `policy:${p.id}`, slot: String(threshold), messages: [], summary: '' });
-    const line = t('remind.policy_line', { enterprise: p.enterprise.name, policy: p.policyNo, insurer: p.insurer.name, end: p.endOn, days: daysBetween(day, p.endOn) });
-    for (const unitId of [p.insurerId, p.enterprise.townshipId]) byUnit.set(unitId, [...(byUnit.get(unitId) ?? []), line]);
+    const line = t('remind.policy_line', { enterprise: e.name, policy: p.policyNo, insurer: insurer.get(p.insurerId) ?? '', end: p.endOn, days: daysBetween(day, p.endOn) });
+    for (const unitId of [p.insurerId, e.townshipId]) {
+      const lines = byUnit.get(unitId);
+      if (lines) lines.push(line);
+      else byUnit.set(unitId, [line]);
+    }
   }
   for (const [unitId, lines] of byUnit) {
     const dest = await unitDestinations(db, unitId);

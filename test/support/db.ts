@@ -109,11 +109,19 @@ export async function testDb(opts: TestDbOptions = {}): Promise<TestDb> {
   const template = provider === 'postgresql' ? (await templates())?.[opts.demo ? 'demo' : 'plain'] : undefined;
   const { url, dir, drop } = await emptyDatabase(provider, template);
   const clock = fixedClock(NOW);
-  // A copy of a template is migrated and loaded already; connecting still checks its migrations.
-  const db = await connectDatabase(url);
-  const campaignId = template
-    ? (await db.campaign.findUniqueOrThrow({ where: { key: readCampaignFile().key } })).id
-    : await load(db, !!opts.demo, clock);
+  let db: Db | undefined;
+  let campaignId: number;
+  try {
+    // A copy of a template is migrated and loaded already; connecting still checks its migrations.
+    db = await connectDatabase(url);
+    campaignId = template
+      ? (await db.campaign.findUniqueOrThrow({ where: { key: readCampaignFile().key } })).id
+      : await load(db, !!opts.demo, clock);
+  } catch (e) {
+    await db?.$disconnect();
+    await drop();
+    throw e;
+  }
   return {
     db, url, dir, provider, campaignId, clock,
     async close() {
@@ -127,15 +135,20 @@ export async function testDb(opts: TestDbOptions = {}): Promise<TestDb> {
 export async function buildTemplates(): Promise<{ plain: string; demo: string }> {
   const run = randomUUID().replaceAll('-', '').slice(0, 12);
   const names = { plain: `anze_template_${run}_plain`, demo: `anze_template_${run}_demo` };
-  await Promise.all(Object.entries(names).map(async ([kind, name]) => {
-    await onServer(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
-    const db = await connectDatabase(databaseUrl(name));
-    try {
-      await load(db, kind === 'demo');
-    } finally {
-      await db.$disconnect();
-    }
-  }));
+  try {
+    await Promise.all(Object.entries(names).map(async ([kind, name]) => {
+      await onServer(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+      const db = await connectDatabase(databaseUrl(name));
+      try {
+        await load(db, kind === 'demo');
+      } finally {
+        await db.$disconnect();
+      }
+    }));
+  } catch (e) {
+    await dropTemplates(names);
+    throw e;
+  }
   return names;
 }
 

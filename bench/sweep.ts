@@ -1,0 +1,40 @@
+// Benchmark 3: the daily reminder sweep (Scheduler.runAt, dry) on the county ten times Anhua's
+// size, in a process of its own so that its peak resident set is its own.
+//   node --import tsx bench/sweep.ts <database url>   prints RESULT {…}
+import { fixedClock } from '../src/clock.ts';
+import { openDatabase } from '../src/db/client.ts';
+import { WorkCalendar } from '../src/domain/calendar.ts';
+import { Scheduler } from '../src/schedule/scheduler.ts';
+import { TZ } from './county.ts';
+import { fmt, type Row, runTsx } from './lib.ts';
+
+/** Monday 09:00 in Anhua, the morning after the county's "today": every rule runs, the weekly digest too. */
+const AT = '2026-11-30T09:00:00+08:00';
+
+export interface SweepFigures { ms: number; reminders: number; messages: number; peakRssMb: number; restRssMb: number }
+
+async function sweep(url: string): Promise<SweepFigures> {
+  const db = openDatabase(url);
+  await db.campaign.count();
+  const restRssMb = process.memoryUsage().rss / 2 ** 20;
+  const scheduler = new Scheduler({ db, clock: fixedClock(AT), timeZone: TZ, locale: 'zh-CN', calendar: new WorkCalendar() });
+  const start = performance.now();
+  const results = await scheduler.runAt(new Date(AT), { dryRun: true });
+  const ms = performance.now() - start;
+  const reminders = results.flatMap((r) => r.reminders);
+  await db.$disconnect();
+  return { ms, reminders: reminders.length, messages: reminders.reduce((n, r) => n + r.messages.length, 0), peakRssMb: process.resourceUsage().maxRSS / 1024, restRssMb };
+}
+
+export async function sweepBench(url: string): Promise<{ rows: Row[]; figures: SweepFigures }> {
+  const f = await runTsx<SweepFigures>('bench/sweep.ts', [url]);
+  return {
+    figures: f,
+    rows: [
+      { bench: '3 sweep', measure: `daily reminder sweep, dry (${f.reminders} reminders, ${f.messages} messages)`, value: `${fmt(f.ms, 0)} ms`, target: '< 2000 ms', ok: f.ms < 2000 },
+      { bench: '3 sweep', measure: 'peak RSS of the sweep process (its RSS before the sweep)', value: `${fmt(f.peakRssMb, 0)} MB`, baseline: `${fmt(f.restRssMb, 0)} MB`, target: '< 256 MB', ok: f.peakRssMb < 256 },
+    ],
+  };
+}
+
+if (process.argv[1]?.endsWith('sweep.ts') && process.argv[2]) console.log(`RESULT ${JSON.stringify(await sweep(process.argv[2]))}`);
