@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
-import type { Config } from '../../src/config.ts';
-import { startService, type Service } from '../../src/service.ts';
+import type { Service } from '../../src/service.ts';
 import { testDb, type TestDb } from '../support/db.ts';
-import { appTextXml, botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
+import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
+import { APP, startWecomService, until } from '../support/service.ts';
 
 // The official sample (wecom.md): a self-built app's token, key and corpid.
-const APP = { token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo', encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', corpId: 'ww1436e0e65a779aee' };
-const BOT = { token: 'botToken123', encodingAesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
 const OFFICIAL_MESSAGE = 'Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qARR4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwocugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6aSDPOYuPDGOCI8jmnKiypE+';
 
 let t: TestDb;
@@ -22,26 +20,12 @@ async function counts() {
   return { inbound, audit, outbox };
 }
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 beforeAll(async () => {
   t = await testDb({ demo: true });
   api = new FakeWeComApi(APP.corpId, 'app-secret');
   const apiBase = await api.start();
-  const config: Config = {
-    port: 0, databaseUrl: t.url, timezone: 'Asia/Shanghai', locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
-    wecomApiBase: apiBase, sandbox: false, bot: BOT, app: { ...APP, agentId: '1000002', secret: 'app-secret' },
-  };
-  service = await startService(config, clock, () => {});
-  bot = new WeComSender(service.url, '/wecom/bot', { ...BOT, receiveId: '' }, () => clock.now().getTime());
-  app = new WeComSender(service.url, '/wecom/app', { ...APP, receiveId: APP.corpId }, () => clock.now().getTime());
+  ({ service, bot, app } = await startWecomService(t, apiBase, clock));
 });
 
 afterAll(async () => {

@@ -2,17 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
-import type { Config } from '../../src/config.ts';
-import { startService, type Service } from '../../src/service.ts';
+import type { Service } from '../../src/service.ts';
 import { buttonCard, cardTitle, commandOfKey, readAppMessage, readBotMessage } from '../../src/wecom/envelope.ts';
 import { testDb, type TestDb } from '../support/db.ts';
-import { appTextXml, botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
+import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
+import { APP, startWecomService, until } from '../support/service.ts';
 
 // Template cards: replies that carry buttons (签收, 确认, 执行/取消, 批准/驳回), and button presses
 // (template_card_event) that run the button's command exactly as if the presser had typed it.
 
-const APP = { token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo', encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', corpId: 'ww1436e0e65a779aee' };
-const BOT = { token: 'botToken123', encodingAesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
 const TASK_ID = /^[A-Za-z0-9_\-@]{1,128}$/;
 
 let t: TestDb;
@@ -49,14 +47,6 @@ async function say(userid: string, text: string, msgid: string, chatid?: string)
   return bot.openBotReply(await res.json()) as BotReply;
 }
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 const settle = () => new Promise((r) => setTimeout(r, 250));
 /** The answer sent to a response_url, sending what the outbox holds rather than waiting for the next tick. */
 const answerAt = (code: string) => until(async () => (await service.dispatcher.drain(), answered.find((a) => a.code === code)), `the answer at ${code}`);
@@ -84,13 +74,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => responses.listen(0, '127.0.0.1', r));
   responseBase = `http://127.0.0.1:${(responses.address() as AddressInfo).port}`;
-  const config: Config = {
-    port: 0, databaseUrl: t.url, timezone: 'Asia/Shanghai', locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
-    wecomApiBase: apiBase, sandbox: false, bot: BOT, app: { ...APP, agentId: '1000002', secret: 'app-secret' },
-  };
-  service = await startService(config, clock, () => {});
-  bot = new WeComSender(service.url, '/wecom/bot', { ...BOT, receiveId: '' }, () => clock.now().getTime());
-  app = new WeComSender(service.url, '/wecom/app', { ...APP, receiveId: APP.corpId }, () => clock.now().getTime());
+  ({ service, bot, app } = await startWecomService(t, apiBase, clock));
 });
 
 afterAll(async () => {
