@@ -3,8 +3,11 @@ import { defineConfig } from 'vitest/config';
 // The integration suites that also run on PostgreSQL (project "postgres", TEST_DB_PROVIDER set):
 // test/support/db.ts then gives each file a fresh PostgreSQL database. Without TEST_POSTGRES_URL the
 // project runs only test/db/postgres.test.ts, which says why the rest is skipped (and fails under CI).
+// postgres.test.ts and replicas.test.ts (replicas need PostgreSQL) are in that project only.
 const POSTGRES_SUITES = [
   'test/db/postgres.test.ts',
+  'test/db/replicas.test.ts',
+  'test/db/lease.test.ts',
   'test/domain/counties.test.ts',
   'test/commands/coverage.test.ts',
   'test/commands/report.test.ts',
@@ -19,7 +22,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/db/postgres.test.ts'] } },
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/db/postgres.test.ts', 'test/db/replicas.test.ts'] } },
       {
         extends: true,
         test: {

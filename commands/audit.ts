@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { defineCommand } from '../src/bot/spec.ts';
 import { parseCount } from '../src/bot/words.ts';
-import { latestAuditEvents } from '../src/domain/members.ts';
+import { adminCounty, latestAuditEvents } from '../src/domain/members.ts';
 
 const DEFAULT = 10;
 const MAX = 50;
@@ -25,8 +25,8 @@ export default defineCommand({
   }),
   roles: ['admin'],
   writes: false,
-  async run({ db, t, timeZone, commands }, { n }) {
-    const events = await latestAuditEvents(db, n);
+  async run({ db, t, timeZone, commands, member }, { n }) {
+    const events = await latestAuditEvents(db, n, adminCounty(member));
     if (!events.length) return { text: t('audit.none') };
     const label = (name: string | null) => {
       const spec = name ? commands.find((s) => s.name === name) : undefined;

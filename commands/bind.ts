@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, UserError } from '../src/bot/spec.ts';
 import { findUnit } from '../src/domain/directory.ts';
-import { bindMember, parseRole } from '../src/domain/members.ts';
+import { adminCounty, bindMember, parseRole } from '../src/domain/members.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 
 /** /绑定: an admin registers a member, or adds a role / moves them to another unit. */
@@ -26,7 +26,7 @@ export default defineCommand({
     const enterprise = role === 'enterprise' ? await resolveEnterprise(db, campaign.countyCode, word) : undefined;
     const unit = enterprise ? undefined : await findUnit(db, campaign.countyCode, word);
     if (!enterprise && !unit) throw new UserError('bind.no_unit', { word });
-    const r = await bindMember(db, { userId: userid, role, unit: unit ?? undefined, enterprise });
+    const r = await bindMember(db, { userId: userid, role, unit: unit ?? undefined, enterprise, county: adminCounty(ctx.member) });
     ctx.undoable(r.undo);
     const member = await db.member.findUniqueOrThrow({ where: { userId: userid }, include: { unit: true, enterprise: true } });
     const lines = [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
-import { memberToUnbind, splitRoles, unbindMember } from '../src/domain/members.ts';
+import { adminCounty, memberToUnbind, splitRoles, unbindMember } from '../src/domain/members.ts';
 
 /** /解绑: an admin ends a member's access after /执行; the row stays for the audit trail. */
 export default defineCommand({
@@ -17,13 +17,13 @@ export default defineCommand({
     return ctx.t('unbind.preview', await described(ctx, userid));
   },
   async run(ctx, { userid }) {
-    const m = await memberToUnbind(ctx.db, userid, ctx.userId);
+    const m = await memberToUnbind(ctx.db, userid, ctx.userId, adminCounty(ctx.member));
     ctx.undoable(await unbindMember(ctx.db, m.id));
     return { text: ctx.t('unbind.done', { name: m.name, userId: m.userId }) };
   },
 });
 
-async function described({ db, userId, t }: CommandContext, userid: string) {
-  const m = await memberToUnbind(db, userid, userId);
+async function described({ db, userId, member, t }: CommandContext, userid: string) {
+  const m = await memberToUnbind(db, userid, userId, adminCounty(member));
   return { name: m.name, userId: m.userId, roles: splitRoles(m.roles).map((r) => t(`role.${r}`)).join('、') || '—', unit: m.unit?.name ?? '—' };
 }

@@ -33,6 +33,8 @@ const schema = z.object({
     .transform((v) => v.split(/[,，\s]+/).filter(Boolean)),
   /** The deployment's corrections to China's holiday calendar: { "2027-02-06": "workday", … }. */
   BOT_CALENDAR_FILE: z.string().default('prisma/calendar.json'),
+  /** How long the replicas' leader lease lasts unrenewed, in seconds: a dead leader's successor takes over within 1¼ of it. */
+  BOT_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(20),
   /** How far a callback's timestamp may be from now, in seconds; 0 turns the check off. */
   CALLBACK_MAX_SKEW: z.coerce.number().int().min(0).default(300),
   WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
@@ -86,6 +88,8 @@ export interface Config {
   admins: string[];
   calendarFile: string;
   callbackMaxSkewSeconds: number;
+  /** The leader lease's time (BOT_LEASE_SECONDS); 20 s when not given. */
+  leaseSeconds?: number;
   wecomApiBase: string;
   /** The AI bot (智能机器人) callback channel, when configured. */
   bot?: BotChannel;
@@ -145,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admins: e.BOT_ADMINS,
     calendarFile: e.BOT_CALENDAR_FILE,
     callbackMaxSkewSeconds: e.CALLBACK_MAX_SKEW,
+    leaseSeconds: e.BOT_LEASE_SECONDS,
     wecomApiBase: e.WECOM_API_BASE.replace(/\/+$/, ''),
     bot,
     ...(botLongConn ? { botLongConn } : {}),

@@ -7,6 +7,7 @@ import { Registry } from './bot/registry.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Db } from './db/client.ts';
+import { Lease, type Duties } from './db/lease.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
@@ -22,16 +23,12 @@ import { botLongConnection, longconnSender } from './wecom/longconn-bot.ts';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export interface Service extends Core { dispatcher: Dispatcher; scheduler: Scheduler; server: Server; url: string; longConn?: LongConnection; close(): Promise<void> }
+export interface Service extends Core {
+  dispatcher: Dispatcher; scheduler: Scheduler; lease: Lease; server: Server; url: string; longConn?: LongConnection; close(): Promise<void>;
+}
 
-/**
- * WeCom allows one long connection per bot and kicks the older one, so only one process may hold
- * it. The lease says when: `hold` when this process may, `release` when it must let go; the
- * returned function ends the watch. Hook for the scheduler leader lease (issue 8), which will
- * replace `singleInstanceLease`; today one instance holds the connection from start to close.
- */
-export interface LongConnLease { watch(hold: () => void, release: () => Promise<void>): () => Promise<void> }
-export const singleInstanceLease: LongConnLease = { watch: (hold) => (hold(), async () => {}) };
+/** How often the leader finishes inbound messages another instance accepted and then died with, and how old they must be. */
+const ADOPT_EVERY_MS = 60_000;
 
 export interface Core { db: Db; bus: Bus; inbox: Inbox; registry: Registry; calendar: WorkCalendar }
 
@@ -81,8 +78,9 @@ export async function startService(config: Config, clock: Clock, log: (m: string
   const api = appApi(config, clock);
   const scheduler = new Scheduler({ db, clock, timeZone: config.timezone, locale: config.locale, calendar, log });
   const longConn = config.botLongConn && botLongConnection({ channel: config.botLongConn, inbox, log });
+  const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log });
   const dispatcher = new Dispatcher({
-    db, clock, locale: config.locale, log,
+    db, clock, locale: config.locale, log, lease,
     senders: { ...senders(config, log, api), ...(longConn ? { longconn: longconnSender(longConn) } : {}) },
     paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
   });
@@ -101,23 +99,51 @@ export async function startService(config: Config, clock: Clock, log: (m: string
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const recovered = await dispatcher.recover();
+  // Messages this instance accepted before it was killed; another replica's are adopted by the leader below.
   const resumed = await inbox.resume();
-  if (recovered || resumed) log(`resumed ${resumed} inbound and ${recovered} outbound messages left from the last run`);
-  dispatcher.start();
-  const unwatch = longConn && singleInstanceLease.watch(() => longConn.start(), () => longConn.stop());
-  await scheduler.rollCover(false);
-  for (const r of await scheduler.catchUp()) if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
-  scheduler.start();
+  if (resumed) log(`resumed ${resumed} inbound messages left from the last run`);
+  await lease.watch(leaderDuties({ dispatcher, scheduler, inbox, clock, log, ...(longConn ? { longConn } : {}) }));
   return {
-    ...core, dispatcher, scheduler, server, url, ...(longConn ? { longConn } : {}),
+    ...core, dispatcher, scheduler, lease, server, url, ...(longConn ? { longConn } : {}),
     async close() {
-      scheduler.stop();
-      dispatcher.stop();
-      await unwatch?.();
+      await lease.release();
       await longConn?.stop();
       await new Promise<void>((r) => server.close(() => r()));
       await db.$disconnect();
+    },
+  };
+}
+
+/**
+ * What only the leader among the replicas does (src/db/lease.ts): send the outbox, run the
+ * reminder schedule, hold the bot's long connection (WeCom keeps one per bot and kicks the older),
+ * and finish inbound messages an instance accepted and died with. A single instance leads from
+ * start to close.
+ */
+function leaderDuties(o: { dispatcher: Dispatcher; scheduler: Scheduler; inbox: Inbox; clock: Clock; log: (m: string) => void; longConn?: LongConnection }): Duties {
+  const { dispatcher, scheduler, inbox, clock, log, longConn } = o;
+  let adopting: NodeJS.Timeout | null = null;
+  const adopt = async () => {
+    const n = await inbox.resume(new Date(clock.now().getTime() - ADOPT_EVERY_MS));
+    if (n) log(`finished ${n} inbound messages an instance had accepted and not handled`);
+  };
+  return {
+    async gain() {
+      // What a previous leader left mid-send: sent again (the one-in-flight bound of the dispatcher).
+      const recovered = await dispatcher.recover();
+      if (recovered) log(`resumed ${recovered} outbound messages left mid-send`);
+      dispatcher.start();
+      longConn?.start();
+      await scheduler.rollCover(false);
+      for (const r of await scheduler.catchUp()) if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
+      scheduler.start();
+      adopting = setInterval(() => void adopt().catch((e) => log(`inbound: ${e}`)), ADOPT_EVERY_MS);
+    },
+    async lose() {
+      if (adopting) clearInterval(adopting);
+      scheduler.stop();
+      dispatcher.stop();
+      await longConn?.stop();
     },
   };
 }

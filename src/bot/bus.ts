@@ -38,6 +38,9 @@ interface Run { finish?: (tx: Tx, out: Outgoing) => Promise<void>; pendingId?: n
  * reply. Every message gets exactly one reply; any failure becomes a localized reply and leaves
  * the database as it was, but for the audit event that records the attempt.
  */
+/** Thrown by `finish` when the message was handled elsewhere meanwhile: everything rolls back, and there is no answer to give. */
+export class Superseded extends Error {}
+
 export class Bus {
   private readonly calendar: WorkCalendar;
 
@@ -145,6 +148,7 @@ export class Bus {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
     } catch (e) {
       undo.length = 0;
+      if (e instanceof Superseded) throw e;
       if (e instanceof UserError) return done({ text: t(e.key, e.params), outcome: 'invalid', command }, { ...audited, error: e.key });
       this.o.log?.(`command ${command} failed: ${(e as Error).stack ?? e}`);
       return done({ text: '', outcome: 'error', command }, { ...audited, error: String((e as Error).message ?? e).slice(0, 500) });

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { appCard, appText, enqueue, responseUrlMarkdown } from '../delivery/outbox.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import type { Bus } from './bus.ts';
+import { Superseded, type Bus } from './bus.ts';
 import type { Channel, Reply } from './spec.ts';
 
 /** A message accepted from WeCom (or the sandbox), as the bus needs it. */
@@ -70,9 +70,11 @@ export class Inbox {
     return { reply: text, ...(buttons ? { buttons } : {}), duplicate: !fresh };
   }
 
-  /** Finishes what was accepted but not handled before the last stop. */
-  async resume(): Promise<number> {
-    const rows = await this.o.db.inboundMessage.findMany({ where: { state: 'received' }, orderBy: { id: 'asc' } });
+  /** Finishes what was accepted but not handled before the last stop (or, with a time, before then: an instance that died). */
+  async resume(receivedBefore?: Date): Promise<number> {
+    const rows = await this.o.db.inboundMessage.findMany({
+      where: { state: 'received', ...(receivedBefore ? { receivedAt: { lt: receivedBefore } } : {}) }, orderBy: { id: 'asc' },
+    });
     // One message that cannot be handled must not keep the service from starting: it stays
     // 'received' and is logged, and the others are handled.
     for (const row of rows) await this.process(row).catch((e) => this.o.log?.(`inbound ${row.dedupeKey} not handled: ${(e as Error).message}`));
@@ -80,6 +82,16 @@ export class Inbox {
   }
 
   private async run(row: Row): Promise<Reply> {
+    try {
+      return await this.runOnce(row);
+    } catch (e) {
+      if (!(e instanceof Superseded)) throw e;
+      // Another instance (or an earlier run here) handled it first: its stored answer is the answer.
+      return this.process(await this.o.db.inboundMessage.findUniqueOrThrow({ where: { id: row.id } }));
+    }
+  }
+
+  private async runOnce(row: Row): Promise<Reply> {
     const m = JSON.parse(row.payload) as Accepted;
     const { clock } = this.o;
     const out = await this.o.bus.handle(m, async (tx, out) => {
@@ -90,7 +102,7 @@ export class Inbox {
         data: { state: 'handled', reply: out.text, handledAt: clock.now(), ...(stored ? { payload: JSON.stringify(stored) } : {}) },
       });
       // Another instance finished it first: roll back so the command's effects are not doubled.
-      if (claimed.count === 0) throw new Error(`inbound ${row.dedupeKey} was handled elsewhere`);
+      if (claimed.count === 0) throw new Superseded(`inbound ${row.dedupeKey} was handled elsewhere`);
       if (m.replyVia === 'app') {
         await enqueue(tx, appText(m.userId, out.text), clock);
         const card = out.buttons?.length ? appCard(m.userId, out.text, out.buttons) : null;

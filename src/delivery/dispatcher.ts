@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
+import type { Lease } from '../db/lease.ts';
 import { translator, type Locale } from '../i18n.ts';
 import { PermanentError, WeComError } from '../wecom/api.ts';
 import { purposeWebhooks, recipientCounty } from '../domain/chats.ts';
@@ -35,6 +36,12 @@ export interface DispatcherOptions {
   locale?: Locale;
   log?: (m: string) => void;
   random?: () => number;
+  /**
+   * Among replicas, the leader lease: rows are claimed only under its fencing token, so an
+   * instance that lost the lease (or slept through losing it) claims nothing. Without it, this
+   * process is the only sender.
+   */
+  lease?: Pick<Lease, 'token' | 'fenced'>;
 }
 
 /**
@@ -104,7 +111,10 @@ export class Dispatcher {
           full.push({ channel: row.channel, target: row.target });
           continue;
         }
-        await this.sendOne(row);
+        const claimed = await this.claim(row);
+        if (claimed === 'lost') return total;
+        if (!claimed) continue;
+        await this.send(row);
         total++;
         progressed = true;
       }
@@ -121,10 +131,19 @@ export class Dispatcher {
     return recent + unrecorded < limit;
   }
 
-  private async sendOne(row: OutboxRow): Promise<void> {
+  /** Marks the row 'sending', unless another pass took it; 'lost' when this instance no longer leads. */
+  private async claim(row: OutboxRow): Promise<boolean | 'lost'> {
+    const take = async (tx: Tx, fence: number | null) =>
+      (await tx.outboxMessage.updateMany({ where: { id: row.id, state: 'pending' }, data: { state: 'sending', attempts: { increment: 1 }, fence } })).count === 1;
+    const { lease } = this.o;
+    if (!lease) return take(this.o.db, null);
+    const token = lease.token();
+    const claimed = token === null ? null : await lease.fenced(token, (tx) => take(tx, token));
+    return claimed ?? 'lost';
+  }
+
+  private async send(row: OutboxRow): Promise<void> {
     const { db, clock } = this.o;
-    const claimed = await db.outboxMessage.updateMany({ where: { id: row.id, state: 'pending' }, data: { state: 'sending', attempts: { increment: 1 } } });
-    if (claimed.count === 0) return;
     const send = this.o.senders[row.channel as OutboxChannel]!;
     try {
       const how = await send(row);

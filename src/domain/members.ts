@@ -22,7 +22,23 @@ const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {
   liaison: ['department', 'township', 'commission_office'],
 };
 
-export interface BindTarget { userId: string; role: Role; unit?: { id: number; name: string; kind: string }; enterprise?: { id: number; name: string } }
+export interface BindTarget {
+  userId: string; role: Role; unit?: { id: number; name: string; kind: string }; enterprise?: { id: number; name: string };
+  /** The county of the admin binding: a member of another county is not theirs to change. */
+  county?: string;
+}
+
+/**
+ * An admin of one county (their unit's) manages that county's members only; an admin with no unit
+ * is the deployment's and manages everyone. A member with no unit belongs to no county.
+ */
+export function adminCounty(admin: { unit: { countyCode: string } | null } | null): string | undefined {
+  return admin?.unit?.countyCode;
+}
+
+function sameCounty(member: { userId: string; unit: { countyCode: string } | null }, county: string | undefined): void {
+  if (county && member.unit && member.unit.countyCode !== county) throw new UserError('members.other_county', { userId: member.userId });
+}
 
 /**
  * Creates the member or adds the role (reactivating an unbound one). For role 'enterprise' the
@@ -31,6 +47,7 @@ export interface BindTarget { userId: string; role: Role; unit?: { id: number; n
  */
 export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: boolean; roles: Role[]; undo: UndoOp }> {
   const before = await db.member.findUnique({ where: { userId: b.userId }, include: { unit: true } });
+  if (before?.active) sameCounty(before, b.county);
   const kept = before?.active ? splitRoles(before.roles) : [];
   const roles = ROLES.filter((r) => r === b.role || kept.includes(r));
   const unit = b.unit ?? (before?.unit && before.active ? before.unit : null);
@@ -54,10 +71,11 @@ export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: bool
 }
 
 /** An active member to unbind, or a refusal saying why. */
-export async function memberToUnbind(db: Tx, userId: string, by: string) {
+export async function memberToUnbind(db: Tx, userId: string, by: string, county?: string) {
   if (userId === by) throw new UserError('unbind.self');
   const m = await db.member.findUnique({ where: { userId }, include: { unit: true } });
   if (!m || !m.active) throw new UserError('unbind.unknown', { userId });
+  sameCounty(m, county);
   return m;
 }
 
@@ -120,8 +138,10 @@ export async function bindChat(db: Tx, c: ChatBinding): Promise<{ before: { purp
 }
 
 /** The latest audit events, newest first, with the actor's name where the bot knows them. */
-export async function latestAuditEvents(db: Tx, n: number) {
-  const events = await db.auditEvent.findMany({ orderBy: { id: 'desc' }, take: n });
+/** The latest audit events: of a county's members when a county is given, else all. */
+export async function latestAuditEvents(db: Tx, n: number, county?: string) {
+  const actors = county ? (await db.member.findMany({ where: { unit: { countyCode: county } }, select: { userId: true } })).map((m) => m.userId) : undefined;
+  const events = await db.auditEvent.findMany({ where: actors ? { actorUserId: { in: actors } } : {}, orderBy: { id: 'desc' }, take: n });
   const ids = [...new Set(events.map((e) => e.actorUserId).filter((u): u is string => Boolean(u)))];
   const names = new Map((await db.member.findMany({ where: { userId: { in: ids } }, select: { userId: true, name: true } })).map((m) => [m.userId, m.name]));
   return events.map((e) => ({ ...e, actorName: e.actorUserId ? names.get(e.actorUserId) ?? e.actorUserId : null }));

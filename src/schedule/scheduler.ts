@@ -133,14 +133,13 @@ export class Scheduler {
       const told = await ledgered(db, planned);
       return result('ran', planned.filter((r) => !told.has(ledgerKey(r))).map((r) => ({ ...r, state: 'would' as const })));
     }
+    // The run's own ledger row: the unique key makes a second run of the same day (here, or on
+    // another replica at the same moment) a no-op. The duplicate is caught outside the transaction:
+    // on PostgreSQL a failed statement aborts the transaction it is in.
+    const run = { rule: 'run', target: `campaign:${c.id}`, slot: day };
+    if (await db.reminderLedger.findUnique({ where: { rule_target_slot: run } })) return result('already');
     return db.$transaction(async (tx) => {
-      // The run's own ledger row: the unique key makes a second run of the same day a no-op.
-      try {
-        await tx.reminderLedger.create({ data: { rule: 'run', target: `campaign:${c.id}`, slot: day, state: tooOld ? 'skipped' : late ? 'late' : 'queued', createdAt: now } });
-      } catch (e) {
-        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return result('already');
-        throw e;
-      }
+      await tx.reminderLedger.create({ data: { ...run, state: tooOld ? 'skipped' : late ? 'late' : 'queued', createdAt: now } });
       if (tooOld) return result('skipped');
       const queued: Queued[] = [];
       const planned: Reminder[] = [];
@@ -168,7 +167,11 @@ export class Scheduler {
       await tx.reminderLedger.createMany({ data: records });
       this.o.log?.(`reminders for ${c.key} on ${day}: ${queued.length} queued${late ? ' (late)' : ''}`);
       return result(late ? 'late' : 'ran', queued);
-    }, { timeout: 60_000 });
+    }, { timeout: 60_000 }).catch(async (e: unknown) => {
+      const duplicate = e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002';
+      if (duplicate && (await db.reminderLedger.findUnique({ where: { rule_target_slot: run } }))) return result('already');
+      throw e;
+    });
   }
 
   /** Spreads a burst over the minutes after the run (never on the hour or half hour), and out of quiet hours. */

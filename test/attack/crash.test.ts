@@ -4,72 +4,22 @@
 // acknowledged report exists; every message WeCom sent (and re-sent, for those never answered) is
 // handled exactly once, with one audit event; every reminder reaches WeCom at least once, and at
 // most once more for the one in flight per robot at the kill.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
+import { BOT, kill, startServiceProcess, until, type ServiceProcess } from '../support/service.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BOT = { token: 'crashToken', encodingAesKey: 'ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj' };
 const HOOKS = Array.from({ length: 12 }, (_, i) => `crash-hook-${i}`);
 const PER_HOOK = 15; // under WeCom's 20 a minute, even with one resend
 const MESSAGES = 96;
 
 let t: TestDb;
 let api: FakeWeComApi;
-let child: ChildProcess | null = null;
+let child: ServiceProcess | null = null;
 
-/** A port nothing listens on (PORT must be set, and 0 is not accepted). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** Starts `node --import tsx src/main.ts` on the test database; resolves with its URL once it listens. */
-async function startChild(apiBase: string): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url, PORT: String(await freePort()), WECOM_API_BASE: apiBase,
-      WECOM_BOT_TOKEN: BOT.token, WECOM_BOT_AES_KEY: BOT.encodingAesKey, BOT_CALENDAR_FILE: `${ROOT}prisma/calendar.json`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start:\n${out}`)), 45_000);
-    const read = (d: Buffer) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.stdout!.on('data', read);
-    proc.stderr!.on('data', read);
-    proc.once('exit', (code) => reject(new Error(`the service exited (${code}):\n${out}`)));
-  });
-  return { url, proc };
-}
-
-const killed = (proc: ChildProcess) => new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r())));
-
-async function until(probe: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const startChild = async (apiBase: string) => (child = await startServiceProcess(t, apiBase));
 
 /** Message i: a report (written in a transaction), a coverage question (read only), or an unknown word. */
 function message(i: number) {
@@ -86,10 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await killed(child);
-  }
+  if (child) await kill(child);
   await api?.stop();
   await t?.close();
 });
@@ -127,8 +74,7 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
     const delivered = () => api.delivered.filter((d) => d.target.startsWith('crash-hook-')).length;
     const killAt = 10 + Math.floor(Math.random() * 50);
     await until(async () => acknowledged.size >= killAt && delivered() > 0, `${killAt} answers and a first reminder`, 60_000);
-    first.proc.kill('SIGKILL');
-    await killed(first.proc);
+    await kill(first);
     await burst;
     const atKill = { delivered: delivered(), acknowledged: acknowledged.size, sent };
     expect(atKill.delivered, 'killed in the middle of the reminders').toBeLessThan(HOOKS.length * PER_HOOK);
@@ -148,7 +94,7 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
         expect(s.openBotReply(await res.json())).toBeTruthy();
       }
     }));
-    await until(async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0, 'the reminders to be sent');
+    await until(async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0, 'the reminders to be sent', 30_000);
 
     // Each message: one inbound row, handled; one audit event; each report once.
     const inbound = await t.db.inboundMessage.findMany({ where: { dedupeKey: { startsWith: 'bot:crash-msg-' } } });
@@ -176,7 +122,6 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
     expect(repeats.length).toBeLessThanOrEqual(HOOKS.length);
     expect(new Set(repeats.map(([c]) => c.split(' ')[1])).size).toBe(repeats.length);
 
-    second.proc.kill('SIGTERM');
-    await killed(second.proc);
+    await kill(second, 'SIGTERM');
   }, 120_000);
 });

@@ -62,6 +62,7 @@ beforeAll(async () => {
       { userId: 'xh-leader', name: '新化·县领导', roles: 'leader', unitId: await unit('aqw') },
       { userId: 'xh-insurer', name: '新化·平安财险', roles: 'insurer', unitId: ids.pingan },
       { userId: 'xh-liaison-gaj', name: '新化·公安局联络员', roles: 'liaison', unitId: await unit('gaj') },
+      { userId: 'xh-admin', name: '新化·管理员', roles: 'admin', unitId: await unit('aqw') },
     ],
   });
 });
@@ -142,6 +143,27 @@ describe('two counties in one database', () => {
     const report = await t.db.outboxMessage.findFirstOrThrow({ where: { target: 'xh-webhook-leaders' } });
     expect(report.payload).toContain('新化·公安局工作群');
     expect(await t.db.outboxMessage.count({ where: { target: { startsWith: 'demo-' } } })).toBe(0);
+  });
+
+  it('lets a county’s admin manage and read the log of that county’s members only', async () => {
+    const anhuaMember = () => t.db.member.findUniqueOrThrow({ where: { userId: 'demo-liaison-yjj' } });
+    const before = await anhuaMember();
+    expect(await say('xh-admin', '/绑定 demo-liaison-yjj 联络员 公安局')).toContain('另一个县的成员');
+    expect(await say('xh-admin', '/解绑 demo-liaison-yjj')).toContain('另一个县的成员');
+    expect(await say('xh-admin', '/执行')).not.toContain('已解除');
+    expect(await anhuaMember()).toEqual(before);
+
+    expect(await say('xh-admin', '/绑定 xh-new-liaison 联络员 公安局')).toContain('已登记 xh-new-liaison');
+    const unit = (await t.db.member.findUniqueOrThrow({ where: { userId: 'xh-new-liaison' }, include: { unit: true } })).unit;
+    expect(unit).toMatchObject({ countyCode: XINHUA, code: 'gaj' });
+
+    const xinhuaLog = await say('xh-admin', '/日志 50');
+    expect(xinhuaLog).toContain('新化·管理员');
+    expect(xinhuaLog).toContain('新化·平安财险');
+    expect(xinhuaLog).not.toMatch(/演示|demo-/);
+    const anhuaLog = await say('demo-admin', '/日志 50');
+    expect(anhuaLog).toContain('/覆盖率');
+    expect(anhuaLog).not.toContain('新化');
   });
 
   it('leaves every Anhua figure exactly as it was before Xinhua was loaded', async () => {

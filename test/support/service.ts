@@ -1,3 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import { startService, type Service } from '../../src/service.ts';
@@ -29,12 +32,64 @@ export async function startWecomService(t: TestDb, apiBase: string, clock: Clock
   };
 }
 
-/** Polls until `probe` gives a value (bounded: 10 s), for what the service does after it answered. */
-export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+/** Polls until `probe` gives a value other than undefined, null or false (bounded: 10 s unless told), for what the service does after it answered. */
+export async function until<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 10_000): Promise<T> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
     const v = await probe();
-    if (v !== undefined) return v;
+    if (v !== undefined && v !== null && v !== false) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A port nothing listens on (PORT must be set, and 0 is not accepted). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export interface ServiceProcess { proc: ChildProcess; url: string; output(): string; exited: Promise<void> }
+
+/**
+ * The service as `npm start` runs it (`node --import tsx src/main.ts`), in its own process, on the
+ * test database, with the AI bot's callback channel (BOT) against a WeCom API at `apiBase`; resolves
+ * once it listens.
+ */
+export async function startServiceProcess(t: TestDb, apiBase: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url, PORT: String(await freePort()), WECOM_API_BASE: apiBase,
+      WECOM_BOT_TOKEN: BOT.token, WECOM_BOT_AES_KEY: BOT.encodingAesKey, BOT_CALENDAR_FILE: `${ROOT}prisma/calendar.json`, ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the service did not start:\n${out}`)), 45_000);
+    const read = (d: Buffer) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', read);
+    proc.stderr!.on('data', read);
+    void exited.then(() => reject(new Error(`the service exited (${proc.exitCode ?? proc.signalCode}):\n${out}`)));
+  });
+  return { proc, url, output: () => out, exited };
+}
+
+/** Kills a service process (SIGKILL unless told) and waits for it to be gone. */
+export async function kill(s: ServiceProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill(signal);
+  await s.exited;
 }
