@@ -11,8 +11,6 @@ export const reminderSettingsSchema = z.object({
   dailyAt: clockTime.default('09:00'),
   /** The weekly coverage digest to the leaders' group: the first working day of the week, at this time. */
   digestAt: clockTime.default('09:00'),
-  /** Open items due within this many working days are "due soon" (yellow). */
-  dueSoonWorkingDays: z.number().int().min(0).default(3),
   /** Overdue items escalate to the leaders' group after this many working days overdue … */
   escalateAfterWorkingDays: z.number().int().min(0).default(3),
   /** … or after this many reminders without any reaction. */

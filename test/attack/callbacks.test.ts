@@ -6,14 +6,12 @@ import net from 'node:net';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
-import type { Config } from '../../src/config.ts';
-import { startService, type Service } from '../../src/service.ts';
+import type { Service } from '../../src/service.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
+import { APP, BOT, startWecomService } from '../support/service.ts';
 
-const APP = { token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo', encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', corpId: 'ww1436e0e65a779aee' };
-const BOT = { token: 'botToken123', encodingAesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
-const MAX_SKEW = 300;
+const MAX_SKEW = 300; // wecomConfig's callbackMaxSkewSeconds
 
 let t: TestDb;
 let service: Service;
@@ -47,14 +45,8 @@ const appEnvelope = (e: string) => `<xml><ToUserName><![CDATA[${APP.corpId}]]></
 beforeAll(async () => {
   t = await testDb({ demo: true });
   api = new FakeWeComApi(APP.corpId, 'app-secret');
-  const config: Config = {
-    port: 0, databaseUrl: t.url, timezone: 'Asia/Shanghai', locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: MAX_SKEW,
-    wecomApiBase: await api.start(), sandbox: false, bot: BOT, app: { ...APP, agentId: '1000002', secret: 'app-secret' },
-  };
-  service = await startService(config, clock, () => {});
+  ({ service, bot, app } = await startWecomService(t, await api.start(), clock));
   service.server.on('connection', (s: Socket) => void sockets.push(s));
-  bot = new WeComSender(service.url, '/wecom/bot', { ...BOT, receiveId: '' }, () => clock.now().getTime());
-  app = new WeComSender(service.url, '/wecom/app', { ...APP, receiveId: APP.corpId }, () => clock.now().getTime());
 });
 
 afterAll(async () => {

@@ -111,11 +111,7 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
     expect(await t.db.auditEvent.count({ where: { command: 'coverage', actorUserId: 'demo-leader' } })).toBe(MESSAGES / 3);
 
     // Every reminder reached WeCom; a repeat only for the one in flight at the kill, per robot.
-    const times = new Map<string, number>();
-    for (const d of api.delivered) {
-      const content = (d.body.markdown as { content?: string } | undefined)?.content ?? '';
-      if (content.startsWith('burst ')) times.set(content, (times.get(content) ?? 0) + 1);
-    }
+    const times = api.timesDelivered('burst ');
     expect(times.size).toBe(HOOKS.length * PER_HOOK);
     const repeats = [...times].filter(([, n]) => n > 1);
     expect(repeats.every(([, n]) => n === 2)).toBe(true);

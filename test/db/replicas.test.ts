@@ -136,11 +136,7 @@ describe('failover', () => {
       await until(async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0, 'the burst to be sent', 90_000);
 
       // Every reminder reached WeCom; a repeat only for one in flight at a failover, per robot.
-      const times = new Map<string, number>();
-      for (const d of api.delivered) {
-        const content = (d.body.markdown as { content?: string } | undefined)?.content ?? '';
-        if (content.startsWith('burst ')) times.set(content, (times.get(content) ?? 0) + 1);
-      }
+      const times = api.timesDelivered('burst ');
       expect(times.size).toBe(HOOKS.length * PER_HOOK);
       const repeats = [...times].filter(([, n]) => n > 1);
       expect(repeats.every(([, n]) => n === 2)).toBe(true);

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { appText, enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
-import { AppApi, sendWebhook } from '../../src/wecom/api.ts';
+import { senders } from '../../src/service.ts';
+import { AppApi } from '../../src/wecom/api.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { FakeWeComApi } from '../support/fake-wecom.ts';
+import { wecomConfig } from '../support/service.ts';
 
 let t: TestDb;
 let api: FakeWeComApi;
@@ -16,13 +18,7 @@ beforeAll(async () => {
   base = await api.start();
   api.webhooks.add('good-key');
   const app = new AppApi({ apiBase: base, corpId: 'ww-corp', secret: 'secret', agentId: '1000002' }, () => t.clock.now().getTime());
-  dispatcher = new Dispatcher({
-    db: t.db, clock: t.clock,
-    senders: {
-      webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent'),
-      app: async (row) => (await app.sendMessage(JSON.parse(row.payload)), 'sent'),
-    },
-  });
+  dispatcher = new Dispatcher({ db: t.db, clock: t.clock, senders: senders(wecomConfig(t, base), () => {}, app) });
 });
 afterAll(async () => {
   await api.stop();

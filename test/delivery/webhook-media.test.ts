@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { appMedia, enqueue, webhookFile, webhookImage, webhookText } from '../../src/delivery/outbox.ts';
-import { AppApi, sendWebhook } from '../../src/wecom/api.ts';
+import { senders } from '../../src/service.ts';
+import { AppApi } from '../../src/wecom/api.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { FakeWeComApi } from '../support/fake-wecom.ts';
+import { wecomConfig } from '../support/service.ts';
 
 // Group robot messages beyond markdown: text with @-mentions, images inline, files uploaded first.
 
@@ -20,7 +22,7 @@ beforeAll(async () => {
   api = new FakeWeComApi('ww-corp', 'secret', () => t.clock.now().getTime());
   base = await api.start();
   api.webhooks.add('group-key');
-  dispatcher = new Dispatcher({ db: t.db, clock: t.clock, senders: { webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent') } });
+  dispatcher = new Dispatcher({ db: t.db, clock: t.clock, senders: senders(wecomConfig(t, base), () => {}) });
 });
 afterAll(async () => {
   await api.stop();

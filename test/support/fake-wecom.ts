@@ -112,6 +112,16 @@ export class FakeWeComApi {
 
   constructor(private readonly corpId: string, private readonly secret: string, private readonly now: () => number = Date.now) {}
 
+  /** How many times each markdown message starting with `prefix` was delivered: for counting losses and repeats. */
+  timesDelivered(prefix: string): Map<string, number> {
+    const times = new Map<string, number>();
+    for (const d of this.delivered) {
+      const content = (d.body.markdown as { content?: string } | undefined)?.content ?? '';
+      if (content.startsWith(prefix)) times.set(content, (times.get(content) ?? 0) + 1);
+    }
+    return times;
+  }
+
   /** Makes the current token stale, as WeCom may do before it expires. */
   expireToken(): void {
     this.validToken = '';
