@@ -43,4 +43,26 @@ describe('the inbox', () => {
     expect(await t.db.auditEvent.count()).toBe(audits + 1);
     expect(await t.db.outboxMessage.count({ where: { target: 'demo-leader' } })).toBe(2);
   });
+
+  it('adopts, as the leader does, only messages older than the cut-off (a dead instance’s), leaving the ones in hand', async () => {
+    await inbox().accept(message('dead-instance'));
+    t.clock.advance(90_000);
+    await inbox().accept(message('in-hand'));
+    const cutoff = new Date(t.clock.now().getTime() - 60_000);
+    expect(await inbox().resume(cutoff)).toBe(1);
+    const state = async (id: string) => (await t.db.inboundMessage.findUniqueOrThrow({ where: { dedupeKey: `app:${id}` } })).state;
+    expect(await state('dead-instance')).toBe('handled');
+    expect(await state('in-hand')).toBe('received');
+  });
+
+  it('answers with the stored reply when another instance handled the message while it ran', async () => {
+    const { row } = await inbox().accept(message('raced', '/上报 危化 3/40 东坪 raced'));
+    const audits = await t.db.auditEvent.count();
+    // Another instance finished it first (as after a retry to another replica).
+    await t.db.inboundMessage.update({ where: { id: row.id }, data: { state: 'handled', reply: 'the other instance’s answer' } });
+    const liaison = { ...row, payload: JSON.stringify({ ...message('raced', '/上报 危化 3/40 东坪 raced'), userId: 'demo-liaison-yjj' }) };
+    expect(await inbox().process({ ...liaison, state: 'received' })).toEqual({ text: 'the other instance’s answer' });
+    expect(await t.db.progressReport.count({ where: { note: 'raced' } })).toBe(0);
+    expect(await t.db.auditEvent.count()).toBe(audits);
+  });
 });
