@@ -86,6 +86,7 @@ export async function startService(config: Config, clock: Clock, log: (m: string
   });
   const app = createHttpApp({
     db, version: VERSION, mode: config.sandbox ? 'sandbox' : 'wecom', channels: { bot: !!(config.bot ?? config.botLongConn), app: !!config.app }, log,
+    role: () => (lease.token() === null ? 'follower' : 'leader'),
     routers: [
       wecomCallbacks({ inbox, clock, maxSkewSeconds: config.callbackMaxSkewSeconds, bot: config.bot, app: config.app, log }),
       ...dashboard({

@@ -7,6 +7,8 @@ export interface HttpOptions {
   version: string;
   mode: 'sandbox' | 'wecom';
   channels: { bot: boolean; app: boolean };
+  /** Among replicas: whether this instance holds the leader lease now (src/db/lease.ts). */
+  role: () => 'leader' | 'follower';
   routers: Router[];
   log: (m: string) => void;
 }
@@ -33,7 +35,7 @@ export function createHttpApp(o: HttpOptions): Koa {
       database = `error: ${(e as Error).message}`;
       ctx.status = 503;
     }
-    ctx.body = { ok: database === 'ok', version: o.version, mode: o.mode, channels: o.channels, database };
+    ctx.body = { ok: database === 'ok', version: o.version, mode: o.mode, channels: o.channels, role: o.role(), database };
   });
   for (const r of [health, ...o.routers]) app.use(r.routes()).use(r.allowedMethods());
   return app;

@@ -81,6 +81,8 @@ describe('failover', () => {
       const first = await lease();
       const [leader, follower] = pidOf(first.holder) === a.proc.pid ? [a, b] : [b, a];
       expect([a.proc.pid, b.proc.pid]).toContain(pidOf(first.holder));
+      const role = async (s: ServiceProcess) => ((await (await fetch(`${s.url}/healthz`)).json()) as { role: string }).role;
+      expect([await role(leader), await role(follower)]).toEqual(['leader', 'follower']);
       const takeOver = async (by: ServiceProcess, since: number, token: number) => {
         const l = await until(async () => {
           const l = await lease();
@@ -132,6 +134,7 @@ describe('failover', () => {
       expect(delivered(), 'killed in the middle of the burst').toBeLessThan(HOOKS.length * PER_HOOK);
       for (let i = 30; i < MESSAGES; i++) await post(leader, i);
       await takeOver(leader, killedAt, second);
+      expect(await role(leader)).toBe('leader');
 
       await until(async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0, 'the burst to be sent', 90_000);
 

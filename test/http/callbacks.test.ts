@@ -132,9 +132,9 @@ describe('forged and malformed callbacks are refused and change nothing', () => 
 });
 
 describe('health', () => {
-  it('reports the database, version and mode', async () => {
+  it('reports the database, version, mode and role', async () => {
     const res = await fetch(`${service.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, mode: 'wecom', channels: { bot: true, app: true }, database: 'ok' });
+    expect(await res.json()).toMatchObject({ ok: true, mode: 'wecom', channels: { bot: true, app: true }, role: 'leader', database: 'ok' });
   });
 });

@@ -394,7 +394,7 @@ describe('sandbox mode', () => {
   let url: string;
   beforeAll(async () => {
     const app = createHttpApp({
-      db: t.db, version: 'test', mode: 'sandbox', channels: { bot: false, app: false }, log: () => {},
+      db: t.db, version: 'test', mode: 'sandbox', channels: { bot: false, app: false }, role: () => 'leader', log: () => {},
       routers: dashboard({ db: t.db, clock, timeZone: TZ, locale: 'zh-CN', calendar: service.calendar, sandbox: true, log: () => {} }),
     });
     server = app.listen(0, '127.0.0.1');
