@@ -27,7 +27,7 @@ export default defineCommand({
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const view = await viewFor(ctx, scope);
-    const { rows, target: common, countyWideOnly } = await coverageView(db, campaign.id, view, today, now);
+    const { rows, target: common, countyWideOnly } = await coverageView(db, campaign, view, today, now);
     const named = rows.map((r) => (r.key === null ? { ...r, name: t('coverage.county_wide') } : r));
     // The header states the target most rows share; a row states its own only where it differs.
     const lines = [

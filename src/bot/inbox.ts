@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
+import { providerOfClient } from '../db/dialect.ts';
 import { appCard, appText, enqueue, responseUrlMarkdown } from '../delivery/outbox.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { Superseded, type Bus } from './bus.ts';
@@ -32,8 +33,19 @@ type Row = { id: number; dedupeKey: string; payload: string; state: string; repl
  */
 export class Inbox {
   private readonly inFlight = new Map<string, Promise<Reply>>();
+  /**
+   * Stored messages run through the bus in the order they came, each starting on a new turn of the
+   * event loop. SQLite's queries are synchronous, so a run never lets the event loop turn: runs
+   * started together would hold it for all of them, and Node reads requests, and accepts new
+   * connections (one a turn), only between turns — under a burst some callers waited seconds while
+   * others were answered many times. One at a time on SQLite (there is nothing to overlap); a few
+   * on PostgreSQL, whose queries wait on the network.
+   */
+  private readonly turn: <T>(job: () => Promise<T>) => Promise<T>;
 
-  constructor(private readonly o: { db: Db; bus: Bus; clock: Clock; log?: (m: string) => void }) {}
+  constructor(private readonly o: { db: Db; bus: Bus; clock: Clock; log?: (m: string) => void }) {
+    this.turn = inTurn(providerOfClient(o.db) === 'sqlite' ? 1 : 8);
+  }
 
   /** Stores the message; `fresh` is false for a message seen before. */
   async accept(m: Accepted): Promise<{ row: Row; fresh: boolean }> {
@@ -57,7 +69,7 @@ export class Inbox {
     }
     let run = this.inFlight.get(row.dedupeKey);
     if (!run) {
-      run = this.run(row).finally(() => this.inFlight.delete(row.dedupeKey));
+      run = this.turn(() => this.run(row)).finally(() => this.inFlight.delete(row.dedupeKey));
       this.inFlight.set(row.dedupeKey, run);
     }
     return run;
@@ -113,4 +125,22 @@ export class Inbox {
     });
     return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
   }
+}
+
+/** Runs at most `n` jobs at once, first come first served, each started on a later turn of the event loop. */
+function inTurn(n: number): <T>(job: () => Promise<T>) => Promise<T> {
+  const waiting: (() => void)[] = [];
+  let running = 0;
+  const next = () => {
+    if (running >= n || !waiting.length) return;
+    running++;
+    setImmediate(waiting.shift()!);
+  };
+  return (job) => new Promise((resolve, reject) => {
+    waiting.push(() => void job().then(resolve, reject).finally(() => {
+      running--;
+      next();
+    }));
+    next();
+  });
 }

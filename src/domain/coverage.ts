@@ -1,5 +1,6 @@
 import type { Tx } from '../db/client.ts';
 import { addDays } from '../clock.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { SectorRef } from './directory.ts';
 
 // Coverage (参保率) of a campaign's scopes on a day. The source rule, used everywhere: a
@@ -32,21 +33,30 @@ interface LedgerRow {
 
 type Num = number | bigint | null;
 const num = (v: Num) => Number(v ?? 0);
+const orNull = (v: Num | undefined) => (v === null || v === undefined ? null : Number(v));
 /** Persons counted insured: the policy's headcount, at most the enterprise's employees. */
 const capped = (headcount: number | null, employees: number) => (headcount === null ? 0 : Math.min(headcount, employees));
 
-/**
- * Every sector × township cell that has enterprises in the ledger, counted on each of `days`.
- * The counts come from each enterprise's kept cover (src/domain/cover.ts), read in one pass over
- * an index that holds every column counted; then, for each day, the few enterprises whose kept
- * stretch does not hold that day (a week back, or a refresh pending) are counted from their
- * policies instead. Same figures as joining every enterprise to its policies valid on the day.
- */
-async function ledgerCells(db: Tx, campaignId: number, days: string[]): Promise<LedgerRow[][]> {
+/** What counting a campaign's ledger needs to know of it; read once by whoever has it at hand. */
+interface LedgerScope { id: number; countyCode: string; sectors: { id: number; highRisk: boolean }[] }
+
+async function ledgerScope(db: Tx, campaignId: number): Promise<LedgerScope> {
   const [{ countyCode }, sectors] = await Promise.all([
     db.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { countyCode: true } }),
     db.sector.findMany({ where: { campaignId }, select: { id: true, highRisk: true } }),
   ]);
+  return { id: campaignId, countyCode, sectors };
+}
+
+/**
+ * Every sector × township cell that has enterprises in the ledger, counted on each of `days`.
+ * The counts come from each enterprise's kept cover (src/domain/cover.ts), read in one pass over
+ * an index that holds every column counted; then the few enterprises whose kept stretch does not
+ * hold one of the days (a week back, or a refresh pending) are counted from their policies
+ * instead, for those days: one query for all days. Same figures as joining every enterprise to
+ * its policies valid on the day.
+ */
+async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: string[]): Promise<LedgerRow[][]> {
   const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
   const inScope = (e: { sectorId: number; status: string; aboveScale: boolean | number }) =>
     e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
@@ -75,39 +85,53 @@ async function ledgerCells(db: Tx, campaignId: number, days: string[]): Promise<
     row.insuredPersons += num(g.persons);
   }
 
-  return Promise.all(days.map(async (day) => {
+  // Each enterprise the kept counts got wrong for one of the days — its kept stretch misses the
+  // day — with the largest headcount its valid policies insure on each day it misses ("a<i>").
+  // A stretch misses one of the days from `first` to `last` when it starts after the first or ends
+  // before the last: one range on each of two indexes, one query for all the days.
+  const misses = (first: string, last = first) =>
+    Prisma.sql`(e."coverFrom" IS NULL OR e."coverUntil" IS NULL OR e."coverFrom" > ${first} OR e."coverUntil" < ${last})`;
+  const actual = days.map((day, i) => Prisma.sql`CASE WHEN ${misses(day)} THEN (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
+      WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) END AS ${Prisma.raw(`"a${i}"`)}`);
+  const sorted = [...days].sort();
+  const [first, last] = [sorted[0]!, sorted.at(-1)!];
+  const odd = await db.$queryRaw<({
+    countyCode: string; sectorId: number; townshipId: number; status: string; aboveScale: boolean | number; employees: number;
+    kept: Num; from: string | null; until: string | null;
+  } & Record<`a${number}`, Num>)[]>`
+    SELECT e."countyCode" AS "countyCode", e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status,
+      e."aboveScale" AS "aboveScale", e.employees AS employees, e."coverHeadcount" AS kept, e."coverFrom" AS "from", e."coverUntil" AS "until",
+      ${Prisma.join(actual)}
+    FROM "Enterprise" e
+    WHERE ${misses(first, last)} AND e.status = 'operating'`;
+  return days.map((day, i) => {
     const rows = new Map([...kept].map(([k, r]) => [k, { ...r }]));
-    // Each enterprise the kept counts got wrong for this day: replace what they said by its policies.
-    const odd = await db.$queryRaw<{ countyCode: string; sectorId: number; townshipId: number; status: string; aboveScale: boolean | number; employees: number; kept: number | null; actual: number | null }[]>`
-      SELECT e."countyCode" AS "countyCode", e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status,
-        e."aboveScale" AS "aboveScale", e.employees AS employees, e."coverHeadcount" AS kept,
-        (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
-         WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) AS actual
-      FROM "Enterprise" e
-      WHERE (e."coverFrom" IS NULL OR e."coverUntil" IS NULL OR e."coverFrom" > ${day} OR e."coverUntil" < ${day}) AND e.status = 'operating'`;
     for (const e of odd) {
       const row = rows.get(`${e.sectorId}:${e.townshipId}`);
-      if (e.countyCode !== countyCode || !row || !inScope(e)) continue;
-      const [was, is] = [e.kept === null ? null : Number(e.kept), e.actual === null ? null : Number(e.actual)];
+      const missed = e.from === null || e.until === null || e.from > day || e.until < day;
+      if (!missed || e.countyCode !== countyCode || !row || !inScope(e)) continue;
+      const [was, is] = [orNull(e.kept), orNull(e[`a${i}`])];
       row.insured += (is === null ? 0 : 1) - (was === null ? 0 : 1);
       row.insuredPersons += capped(is, e.employees) - capped(was, e.employees);
     }
     return [...rows.values()];
-  }));
+  });
 }
 
 /** All cells of a campaign on a day, by the source rule. */
 export async function coverageCells(db: Tx, campaignId: number, day: string, now: Date): Promise<Cell[]> {
-  return (await cellsOn(db, campaignId, [{ day, now }]))[0]!;
+  return (await cellsOn(db, await ledgerScope(db, campaignId), [{ day, now }]))[0]!;
 }
 
 /** All cells on several days (today and a week back), with one pass over the ledger. */
-async function cellsOn(db: Tx, campaignId: number, asked: { day: string; now: Date }[]): Promise<Cell[][]> {
+async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Date }[]): Promise<Cell[][]> {
   const latestNow = new Date(Math.max(...asked.map((a) => a.now.getTime())));
   const [ledgers, allReports] = await Promise.all([
-    ledgerCells(db, campaignId, asked.map((a) => a.day)),
-    // Reports are few, so they stay in memory: newest first.
-    db.progressReport.findMany({ where: { campaignId, reportedAt: { lte: latestNow } }, orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }] }),
+    ledgerCells(db, scope, asked.map((a) => a.day)),
+    // Reports are few, so they stay in memory: newest first (the columns used, in a plain statement).
+    db.$queryRaw<{ sectorId: number; townshipId: number | null; total: number; insured: number; reportedAt: Date; isDemo: boolean }[]>`
+      SELECT "sectorId" AS "sectorId", "townshipId" AS "townshipId", total, insured, "reportedAt" AS "reportedAt", "isDemo" AS "isDemo"
+      FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
   ]);
   return asked.map(({ now }, i) => {
     const ledger = ledgers[i]!;
@@ -181,18 +205,25 @@ type Part = Omit<Figures, 'rate' | 'headcountRate'>;
 
 /** Adds up cells or already summed figures. */
 export function combine(parts: (Part | Cell)[]): Figures {
-  const sum = (f: (p: Part | Cell) => number) => parts.reduce((n, p) => n + f(p), 0);
-  const enterprises = sum((p) => p.enterprises);
-  const insured = sum((p) => p.insured);
-  const employees = sum((p) => p.employees);
-  const insuredPersons = sum((p) => p.insuredPersons);
-  const times = parts.flatMap((p) => (p.asOf ? [p.asOf.getTime()] : []));
+  // One pass: every reply sums a few hundred cells, twice (today and a week back).
+  let enterprises = 0, insured = 0, employees = 0, insuredPersons = 0, oldest = Infinity, demo = false;
+  const sources = new Set<Source>();
+  for (const p of parts) {
+    enterprises += p.enterprises;
+    insured += p.insured;
+    employees += p.employees;
+    insuredPersons += p.insuredPersons;
+    if (p.asOf && p.asOf.getTime() < oldest) oldest = p.asOf.getTime();
+    if ('source' in p) sources.add(p.source);
+    else for (const s of p.sources) sources.add(s);
+    demo ||= p.demo;
+  }
   return {
     enterprises, insured, rate: enterprises ? insured / enterprises : null,
     employees, insuredPersons, headcountRate: employees ? insuredPersons / employees : null,
-    sources: [...new Set(parts.flatMap((p) => ('source' in p ? [p.source] : p.sources)))].sort(),
-    asOf: times.length ? new Date(Math.min(...times)) : null,
-    demo: parts.some((p) => p.demo),
+    sources: [...sources].sort(),
+    asOf: oldest === Infinity ? null : new Date(oldest),
+    demo,
   };
 }
 
@@ -252,16 +283,26 @@ export const WEEK_MS = 7 * 86_400_000;
  * Coverage grouped for one view. Rows listing sectors keep the campaign's order; rows listing
  * townships are sorted weakest first (rows with no figures last).
  */
-export async function coverageView(db: Tx, campaignId: number, view: CoverageViewKind, day: string, now: Date): Promise<CoverageView> {
-  const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
-  const [sectorRows, townships, leads, targets, [cells = [], before = []]] = await Promise.all([
-    db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } }),
-    db.unit.findMany({ where: { countyCode: campaign.countyCode, kind: 'township' }, orderBy: { sortOrder: 'asc' } }),
-    db.sectorResponsibility.findMany({ where: { role: 'lead', sector: { campaignId } }, include: { unit: true }, orderBy: { unit: { sortOrder: 'asc' } } }),
-    db.target.findMany({ where: { campaignId } }),
-    cellsOn(db, campaignId, [{ day, now }, { day: addDays(day, -7), now: new Date(now.getTime() - WEEK_MS) }]),
+export async function coverageView(db: Tx, campaign: number | { id: number; countyCode: string }, view: CoverageViewKind, day: string, now: Date): Promise<CoverageView> {
+  // The caller's campaign (a command has it at hand) spares reading it again.
+  const { id: campaignId, countyCode } = typeof campaign === 'number'
+    ? await db.campaign.findUniqueOrThrow({ where: { id: campaign }, select: { id: true, countyCode: true } }) : campaign;
+  // The few columns the view needs, in plain statements: each of Prisma's model reads costs
+  // several times as much as the statement itself, and the lead units would take a second one.
+  const sectorsRead = db.$queryRaw<SectorRef[]>`
+    SELECT id, code, name, "highRisk" AS "highRisk" FROM "Sector" WHERE "campaignId" = ${campaignId} ORDER BY "sortOrder", id`;
+  const [sectors, townships, leads, targets, [cells = [], before = []]] = await Promise.all([
+    sectorsRead,
+    db.$queryRaw<{ id: number; name: string }[]>`
+      SELECT id, name FROM "Unit" WHERE "countyCode" = ${countyCode} AND kind = 'township' ORDER BY "sortOrder", id`,
+    db.$queryRaw<{ sectorId: number; unitId: number; unitName: string }[]>`
+      SELECT r."sectorId" AS "sectorId", u.id AS "unitId", u.name AS "unitName"
+      FROM "SectorResponsibility" r JOIN "Sector" s ON s.id = r."sectorId" JOIN "Unit" u ON u.id = r."unitId"
+      WHERE r.role = 'lead' AND s."campaignId" = ${campaignId} ORDER BY u."sortOrder", r.id`,
+    db.$queryRaw<{ scope: string; rateBp: number; dueOn: string }[]>`
+      SELECT scope, "rateBp" AS "rateBp", "dueOn" AS "dueOn" FROM "Target" WHERE "campaignId" = ${campaignId}`,
+    sectorsRead.then((sectors) => cellsOn(db, { id: campaignId, countyCode, sectors }, [{ day, now }, { day: addDays(day, -7), now: new Date(now.getTime() - WEEK_MS) }])),
   ]);
-  const sectors: SectorRef[] = sectorRows.map((s) => ({ id: s.id, code: s.code, name: s.name, highRisk: s.highRisk }));
   const highRisk = targetInForce(targets, ['high_risk'], day);
   const targetOf = (g: Group) => (g.sectors.length === 1 ? targetInForce(targets, scopesOf(g.sectors[0]!), day) : highRisk);
   const leadOf = new Map(leads.map((l) => [l.sectorId, l.unitId]));
@@ -273,7 +314,7 @@ export async function coverageView(db: Tx, campaignId: number, view: CoverageVie
       case 'sector': return { groups: sectors.map(bySector), keyOf: (c) => c.sectorId };
       case 'township': return { groups: townships.map((u) => byTownship(u)), keyOf: (c) => c.townshipId ?? undefined, weakestFirst: true };
       case 'department': {
-        const units = [...new Map(leads.map((l) => [l.unitId, l.unit])).values()];
+        const units = [...new Map(leads.map((l) => [l.unitId, { id: l.unitId, name: l.unitName }])).values()];
         const groups = units.map((u) => ({ key: u.id, name: u.name, sectors: sectors.filter((s) => leadOf.get(s.id) === u.id) }));
         return { groups, keyOf: (c) => leadOf.get(c.sectorId) };
       }

@@ -4,7 +4,8 @@
 // `aibot_msg_callback` / `aibot_event_callback` frames whose req_id our reply must carry.
 // This module is the wire only: connect, subscribe, heartbeats, reconnects, acks.
 import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocket from 'ws';
 import { WeComError } from './api.ts';
 
 export const CMD = {
@@ -80,7 +81,7 @@ export class LongConnection {
     this.drop('stopped', 'stopped');
     const ws = this.ws;
     this.ws = null;
-    if (ws && ws.readyState !== WebSocket.CLOSED) {
+    if (ws && ws.readyState !== ws.CLOSED) {
       await new Promise<void>((resolve) => {
         ws.once('close', () => resolve());
         ws.close(1000, 'stopped');
@@ -128,7 +129,9 @@ export class LongConnection {
 
   private connect(): void {
     this.stateNow = 'connecting';
-    const ws = new WebSocket(this.o.url, { handshakeTimeout: this.o.ackTimeoutMs });
+    // ws is loaded on the first connection, not with the service: most deployments use callbacks.
+    const Socket = createRequire(import.meta.url)('ws') as typeof WebSocket;
+    const ws = new Socket(this.o.url, { handshakeTimeout: this.o.ackTimeoutMs });
     this.ws = ws;
     ws.on('open', () => {
       this.exchange(ws, { cmd: CMD.subscribe, headers: { req_id: `${CMD.subscribe}_${randomUUID()}` }, body: { bot_id: this.o.botId, secret: this.o.secret } })
