@@ -19,7 +19,13 @@ export interface Row {
 
 /** Runs `node --import tsx <script> …args` from the repository; resolves once it prints a line matching `ready`. */
 export function spawnTsx(script: string, args: string[], env: Record<string, string> = {}, ready = /^READY (.*)$/m): Promise<{ proc: ChildProcess; match: RegExpExecArray; output: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  return spawnNode(['--import', 'tsx', script, ...args], env, ready);
+}
+
+/** Runs `node …args` from the repository (JavaScript, or TypeScript with `--import tsx`); resolves once it prints a line matching `ready`. */
+export function spawnNode(args: string[], env: Record<string, string> = {}, ready = /^READY (.*)$/m): Promise<{ proc: ChildProcess; match: RegExpExecArray; output: () => string }> {
+  const script = args.find((a) => /\.(ts|m?js)$/.test(a)) ?? args.join(' ');
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -5,12 +5,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { besideSources } from '../paths.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
-export const POSTGRES_MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/postgres/migrations', import.meta.url));
+export const MIGRATIONS_DIR = besideSources(new URL('../../prisma/migrations', import.meta.url));
+export const POSTGRES_MIGRATIONS_DIR = besideSources(new URL('../../prisma/postgres/migrations', import.meta.url));
 
 export interface MigrationResult {
   applied: string[];

@@ -10,6 +10,7 @@ import type { WorkCalendar } from '../domain/calendar.ts';
 import { colour, percent, type CoverageRow, type Figures } from '../domain/coverage.ts';
 import { overdueBoard, sectorBoard, townshipMatrix, unconfirmedVisits } from '../domain/dashboard.ts';
 import { catalog, translator, type Locale } from '../i18n.ts';
+import { besideSources } from '../paths.ts';
 import { WeComError } from '../wecom/api.ts';
 import { JsapiTickets } from '../wecom/jssdk.ts';
 import { access, authRoutes, signInPath, type AuthOptions } from './auth.ts';
@@ -24,8 +25,8 @@ export interface DashboardOptions extends AuthOptions {
   calendar: WorkCalendar;
 }
 
-const pageFile = new URL('./dashboard/index.html', import.meta.url);
-const iconFile = new URL('./dashboard/icon.png', import.meta.url);
+const pageFile = besideSources(new URL('./dashboard/index.html', import.meta.url));
+const iconFile = besideSources(new URL('./dashboard/icon.png', import.meta.url));
 /** The JS-SDK's browser build, served from our own origin: the page works on networks with no CDN. */
 const jssdkFile = createRequire(import.meta.url).resolve('@wecom/jssdk/dist/wecom.global.prod.js');
 

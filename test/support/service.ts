@@ -56,12 +56,12 @@ async function freePort(): Promise<number> {
 export interface ServiceProcess { proc: ChildProcess; url: string; output(): string; exited: Promise<void> }
 
 /**
- * The service as `npm start` runs it (`node --import tsx src/main.ts`), in its own process, on the
- * test database, with the AI bot's callback channel (BOT) against a WeCom API at `apiBase`; resolves
+ * The service as `npm start` runs it (`node --import tsx src/main.ts`; or `entry`, such as the
+ * compiled dist/src/main.js), in its own process, on the test database, with the AI bot's callback channel (BOT) against a WeCom API at `apiBase`; resolves
  * once it listens.
  */
-export async function startServiceProcess(t: TestDb, apiBase: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startServiceProcess(t: TestDb, apiBase: string, env: Record<string, string> = {}, entry = ['--import', 'tsx', 'src/main.ts']): Promise<ServiceProcess> {
+  const proc = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url, PORT: String(await freePort()), WECOM_API_BASE: apiBase,

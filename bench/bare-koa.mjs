@@ -1,4 +1,5 @@
-// The baseline of benchmark 5: a bare Koa server, started the way the service is (tsx).
+// The baseline of benchmark 5: a bare Koa server, started the way the service is (under tsx, or by
+// Node alone as the compiled service is). Plain JavaScript, so that both can run it.
 import Koa from 'koa';
 
 const app = new Koa();
