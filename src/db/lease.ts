@@ -40,7 +40,8 @@ export class Lease {
   private held: { token: number; expiresAt: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private watching = false;
-  private leading = false;
+  /** The token this instance's duties were started under; null while they are stopped. */
+  private leadingUnder: number | null = null;
   private duties: Duties | null = null;
   private ticking: Promise<void> = Promise.resolve();
   private changes: Promise<void> = Promise.resolve();
@@ -132,7 +133,7 @@ export class Lease {
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
     live.delete(this.holder);
-    if (this.leading) this.change(false);
+    if (this.leadingUnder !== null) this.change(null);
     await this.changes;
     if (!this.held) return;
     const now = this.o.clock.now();
@@ -146,18 +147,21 @@ export class Lease {
     } catch (e) {
       this.o.log?.(`lease ${this.name}: ${(e as Error).message}`);
     }
-    const leading = this.token() !== null;
-    if (leading !== this.leading) this.change(leading);
+    const token = this.token();
+    if (token === this.leadingUnder) return;
+    // A new token while leading means the lease lapsed and was taken again, perhaps after another
+    // leader came and went: the duties start over, so what that one left (mid-send) is recovered.
+    if (this.leadingUnder !== null) this.change(null);
+    if (token !== null) this.change(token);
   }
 
-  private change(leading: boolean): void {
-    this.leading = leading;
-    const token = this.held?.token;
-    this.o.log?.(leading ? `lease ${this.name}: leading as ${this.holder} (token ${token})` : `lease ${this.name}: no longer leading`);
+  private change(token: number | null): void {
+    this.leadingUnder = token;
+    this.o.log?.(token !== null ? `lease ${this.name}: leading as ${this.holder} (token ${token})` : `lease ${this.name}: no longer leading`);
     const duties = this.duties!;
     this.changes = this.changes
-      .then(() => (leading ? duties.gain(token!) : duties.lose()))
-      .catch((e) => this.o.log?.(`lease ${this.name}: ${leading ? 'starting' : 'stopping'} the leader's work failed: ${(e as Error).message}`));
+      .then(() => (token !== null ? duties.gain(token) : duties.lose()))
+      .catch((e) => this.o.log?.(`lease ${this.name}: ${token !== null ? 'starting' : 'stopping'} the leader's work failed: ${(e as Error).message}`));
   }
 
   /** Whether `holder` was an earlier process with this host and pid (so now dead), not one alive in this process. */

@@ -123,6 +123,17 @@ describe('the leader lease', () => {
     await a.release();
     expect(events).toEqual(['gain 1', 'lose']);
   });
+  it('starts the duties over when it takes the lease again after another leader came and went', async () => {
+    const clock = at(0);
+    const events: string[] = [];
+    const a = new Lease({ db: t.db, clock, ttlMs: 400 });
+    await a.watch({ gain: (token) => void events.push(`gain ${token}`), lose: () => void events.push('lose') });
+    // Between two of A's renewals another instance took the lease (token 2) and let it expire.
+    await other.lease.update({ where: { name: 'leader' }, data: { holder: 'elsewhere', token: 2, expiresAt: clock.now() } });
+    for (let i = 0; i < 50 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(['gain 1', 'lose', 'gain 3']);
+    await a.release();
+  });
 });
 
 describe('the dispatcher under the lease', () => {
