@@ -4,7 +4,7 @@ import type { Lease } from '../db/lease.ts';
 import { translator, type Locale } from '../i18n.ts';
 import { PermanentError, WeComError } from '../wecom/api.ts';
 import { purposeWebhooks, recipientCounty } from '../domain/chats.ts';
-import { enqueue, webhookMarkdown, type OutboxChannel } from './outbox.ts';
+import { enqueue, OUTBOX_CHANNELS, webhookMarkdown, type OutboxChannel } from './outbox.ts';
 
 export interface OutboxRow { id: number; channel: string; target: string; payload: string; attempts: number; createdAt?: Date }
 
@@ -95,7 +95,7 @@ export class Dispatcher {
 
   private async drainAll(): Promise<number> {
     const { db, clock } = this.o;
-    let total = 0;
+    let total = await this.failUnsendable();
     // Destinations at their limit in this pass: their rows wait, untouched, for the next one.
     const full: { channel: string; target: string }[] = [];
     for (;;) {
@@ -129,6 +129,30 @@ export class Dispatcher {
     const recent = await this.o.db.outboxMessage.count({ where: { channel: row.channel, target: row.target, sentAt: { gt: new Date(now - WINDOW_MS) } } });
     const unrecorded = this.unrecorded.filter((u) => u.channel === row.channel && u.target === row.target && u.until > now).length;
     return recent + unrecorded < limit;
+  }
+
+  /**
+   * Messages for a channel this deployment has no sender for (an app message where the self-built
+   * app is not configured) would wait for ever: they fail at once, each reported like any
+   * permanent failure, so that the admins learn who is not reached and why.
+   */
+  private async failUnsendable(): Promise<number> {
+    const missing = OUTBOX_CHANNELS.filter((c) => !this.o.senders[c]);
+    if (!missing.length) return 0;
+    const t = translator(this.o.locale ?? 'zh-CN');
+    const rows = await this.o.db.outboxMessage.findMany({ where: { state: 'pending', channel: { in: missing } }, orderBy: { id: 'asc' }, take: BATCH });
+    for (const row of rows) {
+      const token = this.o.lease?.token() ?? null;
+      if (this.o.lease && token === null) return 0;
+      const reason = t('delivery.no_channel', { channel: t(`delivery.channel_${row.channel}`) });
+      const fail = async (tx: Tx) => {
+        const taken = await tx.outboxMessage.updateMany({ where: { id: row.id, state: 'pending' }, data: { state: 'failed', lastError: reason, fence: token } });
+        if (taken.count) await this.reportFailure(tx, row, reason);
+      };
+      await (this.o.lease ? this.o.lease.fenced(token!, fail) : this.o.db.$transaction(fail));
+      this.o.log?.(`outbox #${row.id} (${row.channel}) failed: no ${row.channel} sender configured`);
+    }
+    return rows.length;
   }
 
   /** Marks the row 'sending', unless another pass took it; 'lost' when this instance no longer leads. */

@@ -3,7 +3,8 @@ import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { buttonCard, cardTitle, type CardButton } from '../wecom/envelope.ts';
 
-export type OutboxChannel = 'webhook' | 'app' | 'response_url' | 'longconn';
+export const OUTBOX_CHANNELS = ['webhook', 'app', 'response_url', 'longconn'] as const;
+export type OutboxChannel = (typeof OUTBOX_CHANNELS)[number];
 
 /** A message on its way out: the channel, its target (webhook key, userid, URL) and the WeCom body. */
 export interface Outbound { channel: OutboxChannel; target: string; payload: Record<string, unknown> }

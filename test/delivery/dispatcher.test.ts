@@ -115,4 +115,19 @@ describe('rate limits and failure reports', () => {
     expect((report?.body.markdown as { content: string }).content).toMatch(/无法发送到 已解散的群.*93000/);
     await t.db.groupChat.deleteMany();
   });
+
+  it('fails and reports at once a message for a channel this deployment does not have, instead of keeping it for ever', async () => {
+    api.webhooks.add('admins-key');
+    await t.db.groupChat.create({ data: { name: '管理员群', purpose: 'admins', webhookKey: 'admins-key', chatId: 'admins-chat' } });
+    const withoutApp = new Dispatcher({ db: t.db, clock: t.clock, senders: { webhook: senders(wecomConfig(t, base), () => {}).webhook! } });
+    const [m] = await enqueue(t.db, appText('demo-liaison-jtj', '请签收 #4'), t.clock);
+    await withoutApp.drain();
+    expect(await state(m!.id)).toMatchObject({ state: 'failed', attempts: 0, lastError: '未配置企业微信自建应用，无法发送' });
+    await withoutApp.drain();
+    const report = api.delivered.filter((d) => d.target === 'admins-key');
+    expect(report).toHaveLength(1);
+    expect((report[0]!.body.markdown as { content: string }).content).toContain('无法发送到 demo-liaison-jtj');
+    expect(api.delivered.filter((d) => d.kind === 'app')).toEqual([]);
+    await t.db.groupChat.deleteMany();
+  });
 });
