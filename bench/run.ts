@@ -91,7 +91,7 @@ ${result}
    rule, the weekly digest too), in a fresh process; its peak RSS is that process's.
 4. **Outbox.** 3,000 webhook reminders queued at once for 30 robots, drained by the dispatcher
    against the fake WeCom server (which answers 45009 past 20 a minute per robot), the clock moved
-   one second per tick.
+   one second per tick; as in the service, each claim is fenced by the leader lease.
 5. **Start-up.** On the migrated demo database, until \`/healthz\` answers; RSS 3 s later. Twice: as
    \`npm start\` runs it (\`node --import tsx src/main.ts\`), and compiled (\`tsc -p tsconfig.build.json\`,
    then \`node dist/src/main.js\`). Baselines: a bare Koa server (bench/bare-koa.mjs) started the same
@@ -158,7 +158,7 @@ ${result}
 
 ## What is left, and why
 
-- **Inbound, 0.5× the crypto-only server: not reached (about 0.03×).** The crypto-only handler
+- **Inbound, 0.5× the crypto-only server: not reached (0.03–0.05×).** The crypto-only handler
   costs about 0.25 ms of one core; \`/覆盖率\` through the service 6–7 ms: 14 statements (the inbox
   row, the member, the campaign, the view's reference rows, the ledger pass and its corrections,
   the audit event and the handled mark in one transaction) — SQLite's own work about 1.6 ms (the
@@ -168,7 +168,7 @@ ${result}
   there, which the issue excludes (and which would need invalidation across processes: \`npm run
   chat\` and imports write the same file).
 - **p99 at 50 connections** is about 50 ÷ the throughput now that callers are served in turn: under
-  a second on a quiet machine (0.45–0.8 s), near a second when other work shares the two cores. A
+  a second on a quiet machine (0.4–0.8 s), near a second when other work shares the two cores. A
   county's callbacks arrive far below this rate; WeCom retries after 5 s.
 - **Start-up under tsx:** \`npm start\` runs tsx; it is ready in 1.4–1.7 s on a quiet machine, near
   2 s on a busy one: tsx's own start (about 0.3 s) and its loader handling each of several hundred
