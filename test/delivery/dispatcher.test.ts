@@ -2,10 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { appText, enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
 import { senders } from '../../src/service.ts';
-import { AppApi } from '../../src/wecom/api.ts';
 import { testDb, type TestDb } from '../support/db.ts';
-import { FakeWeComApi } from '../support/fake-wecom.ts';
-import { wecomConfig } from '../support/service.ts';
+import type { FakeWeComApi } from '../support/fake-wecom.ts';
+import { fakeWeComDispatcher, wecomConfig } from '../support/service.ts';
 
 let t: TestDb;
 let api: FakeWeComApi;
@@ -14,11 +13,7 @@ let dispatcher: Dispatcher;
 
 beforeAll(async () => {
   t = await testDb();
-  api = new FakeWeComApi('ww-corp', 'secret', () => t.clock.now().getTime());
-  base = await api.start();
-  api.webhooks.add('good-key');
-  const app = new AppApi({ apiBase: base, corpId: 'ww-corp', secret: 'secret', agentId: '1000002' }, () => t.clock.now().getTime());
-  dispatcher = new Dispatcher({ db: t.db, clock: t.clock, senders: senders(wecomConfig(t, base), () => {}, app) });
+  ({ api, base, dispatcher } = await fakeWeComDispatcher(t, ['good-key']));
 });
 afterAll(async () => {
   await api.stop();

@@ -2,27 +2,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../../src/delivery/dispatcher.ts';
+import type { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { appMedia, enqueue, webhookFile, webhookImage, webhookText } from '../../src/delivery/outbox.ts';
-import { senders } from '../../src/service.ts';
-import { AppApi } from '../../src/wecom/api.ts';
 import { testDb, type TestDb } from '../support/db.ts';
-import { FakeWeComApi } from '../support/fake-wecom.ts';
-import { wecomConfig } from '../support/service.ts';
+import type { FakeWeComApi } from '../support/fake-wecom.ts';
+import { fakeWeComDispatcher } from '../support/service.ts';
 
 // Group robot messages beyond markdown: text with @-mentions, images inline, files uploaded first.
 
 let t: TestDb;
 let api: FakeWeComApi;
 let dispatcher: Dispatcher;
-let base: string;
 
 beforeAll(async () => {
   t = await testDb();
-  api = new FakeWeComApi('ww-corp', 'secret', () => t.clock.now().getTime());
-  base = await api.start();
-  api.webhooks.add('group-key');
-  dispatcher = new Dispatcher({ db: t.db, clock: t.clock, senders: senders(wecomConfig(t, base), () => {}) });
+  ({ api, dispatcher } = await fakeWeComDispatcher(t, ['group-key']));
 });
 afterAll(async () => {
   await api.stop();
@@ -96,20 +90,18 @@ describe('webhook text, image and file messages', () => {
 
 describe('app images and files', () => {
   it('are uploaded through media/upload with the app token, then sent by media_id', async () => {
-    const app = new AppApi({ apiBase: base, corpId: 'ww-corp', secret: 'secret', agentId: '1000002' }, () => t.clock.now().getTime());
-    const d = new Dispatcher({ db: t.db, clock: t.clock, senders: { app: async (r) => (await app.sendMessage(JSON.parse(r.payload)), 'sent') } });
     const path = join(t.dir, '覆盖率.png');
     const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(3000)]);
     writeFileSync(path, png);
     const [m] = await enqueue(t.db, appMedia('demo-leader', 'image', path, '覆盖率.png'), t.clock);
-    await d.drain();
+    await dispatcher.drain();
     expect((await row(m!.id)).state).toBe('sent');
     const sent = api.delivered.find((x) => x.kind === 'app')!.body as { msgtype: string; image: { media_id: string } };
     expect(sent.msgtype).toBe('image');
     expect(api.uploads.get(sent.image.media_id)?.data.equals(png)).toBe(true);
 
     const [missing] = await enqueue(t.db, appMedia('demo-leader', 'file', join(t.dir, 'gone.xlsx'), 'gone.xlsx'), t.clock);
-    await d.drain();
+    await dispatcher.drain();
     expect(await row(missing!.id)).toMatchObject({ state: 'failed', attempts: 1 });
   });
 });

@@ -3,9 +3,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
-import { startService, type Service } from '../../src/service.ts';
+import { Dispatcher } from '../../src/delivery/dispatcher.ts';
+import { appApi, senders, startService, type Service } from '../../src/service.ts';
 import type { TestDb } from './db.ts';
-import { WeComSender } from './fake-wecom.ts';
+import { FakeWeComApi, WeComSender } from './fake-wecom.ts';
 
 // The service as WeCom sees it, for the tests that go through real HTTP callbacks.
 
@@ -30,6 +31,15 @@ export async function startWecomService(t: TestDb, apiBase: string, clock: Clock
     bot: new WeComSender(service.url, '/wecom/bot', { ...BOT, receiveId: '' }, now),
     app: new WeComSender(service.url, '/wecom/app', { ...APP, receiveId: APP.corpId }, now),
   };
+}
+
+/** A dispatcher as the service makes it (its real senders, the app's token on the test clock), against a fake WeCom on loopback. */
+export async function fakeWeComDispatcher(t: TestDb, webhooks: string[]): Promise<{ api: FakeWeComApi; base: string; dispatcher: Dispatcher }> {
+  const api = new FakeWeComApi(APP.corpId, 'app-secret', () => t.clock.now().getTime());
+  const base = await api.start();
+  for (const key of webhooks) api.webhooks.add(key);
+  const config = wecomConfig(t, base);
+  return { api, base, dispatcher: new Dispatcher({ db: t.db, clock: t.clock, senders: senders(config, () => {}, appApi(config, t.clock)) }) };
 }
 
 /** Polls until `probe` gives a value other than undefined, null or false (bounded: 10 s unless told), for what the service does after it answered. */
