@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decrypt, encrypt, getSignature } from '@wecom/crypto';
+import { CallbackRejected, type RejectReason } from '../../src/wecom/crypto.ts';
 
 export interface Channel { token: string; encodingAesKey: string; receiveId: string }
 
@@ -229,4 +230,15 @@ export class FakeWeComApi {
     this.server?.closeAllConnections(); // hung calls included
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
+}
+
+/** Why our side refused a callback (CallbackRejected's reason), or undefined when it did not. */
+export function reasonOf(fn: () => unknown): RejectReason | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CallbackRejected) return e.reason;
+    throw e;
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
 import { createCipheriv } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
 import * as official from '@wecom/crypto';
-import { CallbackRejected, WeComCipher, type RejectReason } from '../../src/wecom/crypto.ts';
+import { CallbackRejected, WeComCipher } from '../../src/wecom/crypto.ts';
+import { reasonOf } from '../support/fake-wecom.ts';
 
 // Official sample vector (WeCom callback/Sample.py), see /work/shared/reference/wecom.md
 const TOKEN = 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo';
@@ -42,16 +43,6 @@ function frame(msg: Buffer, id: string, declaredLen = msg.length): Buffer {
 function padded(body: Buffer): Buffer {
   const pad = 32 - (body.length % 32);
   return Buffer.concat([body, Buffer.alloc(pad, pad)]);
-}
-
-function reasonOf(fn: () => unknown): RejectReason | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CallbackRejected) return e.reason;
-    throw e;
-  }
-  return undefined;
 }
 
 describe('official sample vector', () => {

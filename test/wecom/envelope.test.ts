@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { CallbackRejected, WeComCipher, type RejectReason } from '../../src/wecom/crypto.ts';
+import { WeComCipher } from '../../src/wecom/crypto.ts';
+import { reasonOf } from '../support/fake-wecom.ts';
 import {
   openAppEnvelope,
   openBotEnvelope,
@@ -18,16 +19,6 @@ const SAMPLE_PLAIN =
   '<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>ChenJiaShun</FromUserName><CreateTime>1476422779</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>1456453720</MsgId><AgentID>1000002</AgentID></xml>';
 const app = new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY, receiveId: CORP_ID });
 const bot = new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY, receiveId: '' });
-
-function reasonOf(fn: () => unknown): RejectReason | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CallbackRejected) return e.reason;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('parseXml', () => {
   it('reads plain text children of the official sample', () => {
