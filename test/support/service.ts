@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
+import type { Db } from '../../src/db/client.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { appApi, senders, startService, type Service } from '../../src/service.ts';
 import type { TestDb } from './db.ts';
@@ -40,6 +42,23 @@ export async function fakeWeComDispatcher(t: TestDb, webhooks: string[]): Promis
   for (const key of webhooks) api.webhooks.add(key);
   const config = wecomConfig(t, base);
   return { api, base, dispatcher: new Dispatcher({ db: t.db, clock: t.clock, senders: senders(config, () => {}, appApi(config, t.clock)) }) };
+}
+
+/** The rows every accepted message writes: what a refused callback must leave as it was. */
+export async function callbackTrail(db: Db): Promise<{ inbound: number; audit: number; outbox: number }> {
+  const [inbound, audit, outbox] = await Promise.all([db.inboundMessage.count(), db.auditEvent.count(), db.outboxMessage.count()]);
+  return { inbound, audit, outbox };
+}
+
+/** One test per case: the callback is answered with its HTTP status, and nothing is written. */
+export function itRefuses(cases: [name: string, send: () => Promise<Response>, status: number][], db: () => Db): void {
+  for (const [name, send, status] of cases) {
+    it(`refuses ${name}`, async () => {
+      const before = await callbackTrail(db());
+      expect((await send()).status).toBe(status);
+      expect(await callbackTrail(db())).toEqual(before);
+    });
+  }
 }
 
 /** Polls until `probe` gives a value other than undefined, null or false (bounded: 10 s unless told), for what the service does after it answered. */
