@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { recordId } from '../src/bot/args.ts';
 import { parseCount } from '../src/bot/words.ts';
 import { appText } from '../src/delivery/outbox.ts';
 import { isArchived, mayConfirm, visitLabel } from '../src/domain/visits.ts';
@@ -27,7 +28,7 @@ export default defineCommand({
   examples: ['/确认 12 5 讲解清楚，隐患已整改', '/确认 12'],
   params: ['visit', '...feedback'],
   args: z.object({
-    visit: z.string().regex(/^#?\d+$/, 'confirm.bad_visit').transform((s) => Number(s.replace('#', ''))),
+    visit: recordId('confirm.bad_visit'),
     feedback,
   }),
   // Insurers may call it, to be told why they cannot: their side is confirmed by /走访 itself.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, UserError } from '../src/bot/spec.ts';
-import { dayArg, notifyLeaders, obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
+import { dayArg } from '../src/bot/args.ts';
+import { notifyLeaders, obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
 
 /** /延期: the responsible unit asks for a later due date; a leader grants it (/批准) or not (/驳回). */
 export default defineCommand({

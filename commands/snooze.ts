@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, UserError } from '../src/bot/spec.ts';
-import { dayArg, obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
+import { dayArg } from '../src/bot/args.ts';
+import { obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
 
 /**
  * /暂缓: the responsible unit pauses the routine reminders of one item until a day, with a reason;

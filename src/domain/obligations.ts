@@ -1,9 +1,8 @@
-import { z } from 'zod';
 import { addDays } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { webhookMarkdown } from '../delivery/outbox.ts';
 import { UserError, type CommandContext } from '../bot/spec.ts';
-import { parseCount, parseDay } from '../bot/words.ts';
+import { recordId } from '../bot/args.ts';
 import type { WorkCalendar } from './calendar.ts';
 import { purposeWebhooks, unitWebhooks } from './chats.ts';
 import { findSector, findUnit, type UnitRef } from './directory.ts';
@@ -31,14 +30,7 @@ export function daysBetween(from: string, to: string): number {
 }
 
 /** Obligation ids as people type them: 12, #12, 十二. */
-export const obligationId = z.string().transform((v, ctx) => {
-  const n = parseCount(v.replace(/^[#＃]/, ''));
-  return n && n > 0 ? n : (ctx.addIssue({ code: 'custom', message: 'tasks.bad_id' }), z.NEVER);
-});
-
-/** A day as people type it (2027-01-20, 1月20日, 下周一, 本月底), relative to today. */
-export const dayArg = (today: string, message: string) =>
-  z.string().transform((v, ctx) => parseDay(v, today) ?? (ctx.addIssue({ code: 'custom', message }), z.NEVER));
+export const obligationId = recordId('tasks.bad_id');
 
 export type ObligationWithUnit = Obligation & { unit: { id: number; code: string; name: string } };
 
