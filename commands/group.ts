@@ -5,7 +5,7 @@ import { bindChat, chatPurpose, keyTail, parseWebhookKey } from '../src/domain/m
 
 /**
  * /群: binds the chat it is said in to a unit, or as the leaders' or admins' group, and sets its
- * webhook key. The key is secret: the bus keeps it out of the audit trail, and replies show only its tail.
+ * webhook key (without one, a deployment holding the AI bot's long connection speaks in it by chatid). The key is secret: the bus keeps it out of the audit trail, and replies show only its tail.
  */
 export default defineCommand({
   name: 'group',
@@ -40,7 +40,7 @@ export default defineCommand({
       if (was !== what) lines.push(t('group.was', { was }));
     }
     if (key) lines.push(t(r.before?.hadKey ? 'group.key_changed' : 'group.key_set', { tail: keyTail(key) }));
-    else lines.push(t(r.hasKey ? 'group.key_kept' : 'group.no_key', { target }));
+    else lines.push(t(r.hasKey ? 'group.key_kept' : ctx.reach.longconn ? 'group.via_longconn' : 'group.no_key', { target }));
     return { text: lines.join('\n') };
   },
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
 import { parseDay } from '../src/bot/words.ts';
-import { appCard, appText, webhookMarkdown } from '../src/delivery/outbox.ts';
+import { appCard, appText } from '../src/delivery/outbox.ts';
+import { groupMarkdown, unitGroups } from '../src/domain/chats.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 import { enterpriseSide, parseServiceType, recordVisit, visitLabel } from '../src/domain/visits.ts';
 import { isLocale, translator } from '../src/i18n.ts';
@@ -77,8 +78,8 @@ async function notifyEnterpriseSide(
     return [t('visit.confirm_by_contact', { names, id: visit.id }), t('visit.sent_contact', { names })];
   }
   const units = [side.township.name, ...side.leadUnits.map((u) => u.name)].join('、');
-  const chat = await db.groupChat.findFirst({ where: { unitId: side.township.id, webhookKey: { not: null } }, orderBy: { id: 'asc' } });
-  if (chat) await ctx.send(webhookMarkdown(chat.webhookKey!, notice(ctx.groupT)));
+  const [chat] = await unitGroups(db, side.township.id, ctx.reach);
+  if (chat) await ctx.send(groupMarkdown(chat, notice(ctx.groupT)));
   return [
     t('visit.confirm_by_liaison', { units, id: visit.id }),
     chat ? t('visit.sent_chat', { chat: chat.name }) : t('visit.sent_none', { township: side.township.name }),

@@ -12,6 +12,7 @@ import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
 import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
+import type { GroupReach } from './domain/chats.ts';
 import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { dashboard } from './http/dashboard.ts';
@@ -42,9 +43,15 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
   await ensureAdmins(db, config.admins);
   const registry = await Registry.load();
   const calendar = new WorkCalendar(readCalendarFile(config.calendarFile));
-  const bus = new Bus({ db, clock, timeZone: config.timezone, locale: config.locale, registry, calendar, log });
+  const bus = new Bus({ db, clock, timeZone: config.timezone, locale: config.locale, registry, calendar, log, reach: groupReach(config) });
   return { db, bus, registry, calendar, inbox: new Inbox({ db, bus, clock, log }) };
 }
+
+/**
+ * Groups with no robot are spoken to by chatid through the AI bot's long connection when the
+ * deployment holds one (and in sandbox mode, which prints every channel).
+ */
+export const groupReach = (config: Config): GroupReach => ({ longconn: config.sandbox || !!config.botLongConn });
 
 /** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
 export function senders(config: Config, print: (m: string) => void, api = appApi(config)): Partial<Record<OutboxChannel, Sender>> {
@@ -76,7 +83,7 @@ export async function startService(config: Config, clock: Clock, log: (m: string
   const core = await openCore(config, clock, log);
   const { db, inbox, calendar } = core;
   const api = appApi(config, clock);
-  const scheduler = new Scheduler({ db, clock, timeZone: config.timezone, locale: config.locale, calendar, log });
+  const scheduler = new Scheduler({ db, clock, timeZone: config.timezone, locale: config.locale, calendar, log, reach: groupReach(config) });
   const longConn = config.botLongConn && botLongConnection({ channel: config.botLongConn, inbox, log });
   const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log });
   const dispatcher = new Dispatcher({

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { dayIn, type Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { enqueue } from '../delivery/outbox.ts';
+import type { GroupReach } from '../domain/chats.ts';
 import { WorkCalendar } from '../domain/calendar.ts';
 import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { parse, type Parsed } from './parse.ts';
@@ -26,6 +27,8 @@ export interface Outgoing {
 export interface BusOptions {
   db: Db; clock: Clock; timeZone: string; locale: Locale; registry: Registry;
   calendar?: WorkCalendar; log?: (msg: string) => void;
+  /** How group chats are reached; by their robots only unless given. */
+  reach?: GroupReach;
 }
 
 /** How long a preview waits for its member's /执行. */
@@ -128,6 +131,7 @@ export class Bus {
       commands: registry.specs.filter((s) => mayRun(s, member)),
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
+      reach: this.o.reach ?? { longconn: false },
       send: async (message) => void (await enqueue(tx, message, clock)),
       runConfirmed: async (text, pendingId) => {
         const out = await this.execute({ ...msg, text }, { pendingId });

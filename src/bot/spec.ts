@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
+import type { GroupReach } from '../domain/chats.ts';
 import type { Outbound } from '../delivery/outbox.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Locale, Params, Translate } from '../i18n.ts';
@@ -48,6 +49,8 @@ export interface CommandContext {
   confirmed: boolean;
   /** Records how to revert a write, so the member can /撤销 it within 10 minutes. */
   undoable(op: UndoOp): void;
+  /** How the deployment reaches group chats (by robot, or also by chatid through the long connection). */
+  reach: GroupReach;
   /** Queues a message to another chat or member, in this command's transaction. */
   send(message: Outbound): Promise<void>;
   /** Runs a command line again as confirmed by its member (for /执行). */

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { fixedClock, systemClock } from '../clock.ts';
 import { ConfigError, configFromEnvironment } from '../config.ts';
 import { instantAt, Scheduler } from '../schedule/scheduler.ts';
-import { openCore } from '../service.ts';
+import { groupReach, openCore } from '../service.ts';
 
 const { values } = parseArgs({ options: { now: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } } });
 
@@ -16,7 +16,7 @@ try {
   if (Number.isNaN(at.getTime())) throw new ConfigError(`--now: not a time: ${values.now}`);
   const clock = fixedClock(at);
   const core = await openCore(config, clock, () => {});
-  const scheduler = new Scheduler({ db: core.db, clock, timeZone: config.timezone, locale: config.locale, calendar: core.calendar });
+  const scheduler = new Scheduler({ db: core.db, clock, timeZone: config.timezone, locale: config.locale, calendar: core.calendar, reach: groupReach(config) });
   for (const r of await scheduler.runAt(at, { dryRun: values['dry-run'] })) {
     console.log(`${r.campaign} ${r.day}: ${r.state}${r.reminders.some((x) => x.messages.length) ? '' : ' — nothing to send'}`);
     for (const x of r.reminders.filter((x) => x.messages.length)) {

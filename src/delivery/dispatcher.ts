@@ -3,8 +3,8 @@ import type { Db, Tx } from '../db/client.ts';
 import type { Lease } from '../db/lease.ts';
 import { translator, type Locale } from '../i18n.ts';
 import { PermanentError, WeComError } from '../wecom/api.ts';
-import { purposeWebhooks, recipientCounty } from '../domain/chats.ts';
-import { enqueue, OUTBOX_CHANNELS, webhookMarkdown, type OutboxChannel } from './outbox.ts';
+import { groupMarkdown, groupName, purposeGroups, recipientCounty } from '../domain/chats.ts';
+import { enqueue, OUTBOX_CHANNELS, type OutboxChannel } from './outbox.ts';
 
 export interface OutboxRow { id: number; channel: string; target: string; payload: string; attempts: number; createdAt?: Date }
 
@@ -196,16 +196,11 @@ export class Dispatcher {
    */
   private async reportFailure(tx: Tx, row: OutboxRow, reason: string): Promise<void> {
     const county = await recipientCounty(tx, row.channel, row.target);
-    const chats = county
-      ? await purposeWebhooks(tx, county, ['admins', 'leaders'])
-      : (await tx.groupChat.findMany({ where: { purpose: { in: ['admins', 'leaders'] }, webhookKey: { not: null } } }))
-        .sort((a, b) => Number(b.purpose === 'admins') - Number(a.purpose === 'admins')).map((c) => c.webhookKey!);
-    const to = chats[0];
-    if (!to || (row.channel === 'webhook' && row.target === to)) return;
+    const [to] = await purposeGroups(tx, county, { longconn: !!this.o.senders.longconn }, ['admins', 'leaders']);
+    if (!to || (row.channel === to.channel && row.target === to.target)) return;
     const t = translator(this.o.locale ?? 'zh-CN');
-    const where = row.channel === 'webhook'
-      ? (await tx.groupChat.findFirst({ where: { webhookKey: row.target } }))?.name ?? t('delivery.unknown_group')
-      : row.target;
-    await enqueue(tx, webhookMarkdown(to, t('delivery.failed', { id: row.id, to: where, reason })), this.o.clock);
+    const where = row.channel === 'webhook' || row.channel === 'longconn' ? (await groupName(tx, row)) ?? (row.channel === 'webhook' ? t('delivery.unknown_group') : row.target) : row.target;
+    await enqueue(tx, groupMarkdown(to, t('delivery.failed', { id: row.id, to: where, reason })), this.o.clock);
   }
+
 }

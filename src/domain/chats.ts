@@ -1,21 +1,48 @@
 import type { Tx } from '../db/client.ts';
+import { longconnMarkdown, webhookMarkdown, type Outbound } from '../delivery/outbox.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 
-// Which group robots speak for whom. Keys are returned only to be put into the outbox.
+// Which group chats the bot can speak in, and how. Keys are returned only to be put into the outbox.
 
-/** The webhook keys of a unit's group chats. */
-export async function unitWebhooks(db: Tx, unitId: number): Promise<string[]> {
-  const chats = await db.groupChat.findMany({ where: { unitId, webhookKey: { not: null } }, orderBy: { id: 'asc' } });
-  return chats.map((c) => c.webhookKey!);
+/**
+ * How a deployment speaks in its groups: through a group's robot (webhook key) where it has one;
+ * else, when the deployment holds the AI bot's long connection, by the group's chatid
+ * (aibot_send_msg). A group with neither is not reachable and its unit is told through the app.
+ */
+export interface GroupReach { longconn: boolean }
+
+/** One group chat as the outbox addresses it. */
+export interface GroupRoute { channel: 'webhook' | 'longconn'; target: string }
+export type NamedGroup = GroupRoute & { name: string };
+
+/** A markdown message to a group by its route. */
+export const groupMarkdown = (route: GroupRoute, content: string): Outbound =>
+  route.channel === 'webhook' ? webhookMarkdown(route.target, content) : longconnMarkdown(route.target, content);
+
+const reachable = (reach: GroupReach): Prisma.GroupChatWhereInput =>
+  reach.longconn ? { OR: [{ webhookKey: { not: null } }, { chatId: { not: null } }] } : { webhookKey: { not: null } };
+
+const routeOf = (chat: { webhookKey: string | null; chatId: string | null; name: string }): NamedGroup =>
+  chat.webhookKey ? { channel: 'webhook', target: chat.webhookKey, name: chat.name } : { channel: 'longconn', target: chat.chatId!, name: chat.name };
+
+/** The routes to a unit's group chats. */
+export async function unitGroups(db: Tx, unitId: number, reach: GroupReach): Promise<NamedGroup[]> {
+  const chats = await db.groupChat.findMany({ where: { unitId, ...reachable(reach) }, orderBy: { id: 'asc' } });
+  return chats.map(routeOf);
 }
 
-/** The webhook keys of a county's leaders' (or admins') groups. */
-export async function purposeWebhooks(db: Tx, countyCode: string, purposes: string[] = ['leaders']): Promise<string[]> {
-  const chats = await db.groupChat.findMany({
-    where: { purpose: { in: purposes }, webhookKey: { not: null }, OR: [{ unitId: null }, { unit: { countyCode } }] },
-    orderBy: { id: 'asc' },
-  });
+/** The routes to a county's leaders' (or admins') groups; a group with no unit is the deployment's own. */
+export async function purposeGroups(db: Tx, countyCode: string | null, reach: GroupReach, purposes: string[] = ['leaders']): Promise<NamedGroup[]> {
+  const county: Prisma.GroupChatWhereInput = countyCode ? { OR: [{ unitId: null }, { unit: { countyCode } }] } : {};
+  const chats = await db.groupChat.findMany({ where: { purpose: { in: purposes }, AND: [reachable(reach), county] }, orderBy: { id: 'asc' } });
   // Admins' groups first when asked for both: they are the first to hear of trouble.
-  return chats.sort((a, b) => purposes.indexOf(a.purpose) - purposes.indexOf(b.purpose)).map((c) => c.webhookKey!);
+  return chats.sort((a, b) => purposes.indexOf(a.purpose) - purposes.indexOf(b.purpose)).map(routeOf);
+}
+
+/** A group's name, by its route. */
+export async function groupName(db: Tx, route: { channel: string; target: string }): Promise<string | null> {
+  const where = route.channel === 'webhook' ? { webhookKey: route.target } : route.channel === 'longconn' ? { chatId: route.target } : null;
+  return where && ((await db.groupChat.findFirst({ where }))?.name ?? null);
 }
 
 /** The webhook key of the group chat a message came from, when it has a robot. */

@@ -1,10 +1,9 @@
 import { addDays } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
-import { webhookMarkdown } from '../delivery/outbox.ts';
 import { UserError, type CommandContext } from '../bot/spec.ts';
 import { recordId } from '../bot/args.ts';
 import type { WorkCalendar } from './calendar.ts';
-import { purposeWebhooks, unitWebhooks } from './chats.ts';
+import { groupMarkdown, purposeGroups, unitGroups } from './chats.ts';
 import { findSector, findUnit, type UnitRef } from './directory.ts';
 import type { Obligation } from '../generated/prisma/client.ts';
 
@@ -36,6 +35,8 @@ export type ObligationWithUnit = Obligation & { unit: { id: number; code: string
 
 /** What the obligation commands need of their context. */
 type Ctx = Pick<CommandContext, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable' | 'send'>;
+/** What telling groups needs of a context. */
+type Notifier = Pick<CommandContext, 'db' | 'campaign' | 'send' | 'reach'>;
 
 export async function findObligation(ctx: Ctx, id: number): Promise<ObligationWithUnit> {
   const o = await ctx.db.obligation.findFirst({ where: { id, campaignId: ctx.campaign.id }, include: { unit: true } });
@@ -87,18 +88,18 @@ export async function wasAcknowledged(db: Tx, obligationId: number): Promise<boo
   return (await db.obligationEvent.count({ where: { obligationId, toStatus: 'acknowledged' } })) > 0;
 }
 
-/** Sends markdown to every group robot of a unit. Returns how many groups were notified. */
-export async function notifyUnit(ctx: Ctx, unitId: number, text: string): Promise<number> {
-  const keys = await unitWebhooks(ctx.db, unitId);
-  for (const key of keys) await ctx.send(webhookMarkdown(key, text));
-  return keys.length;
+/** Sends markdown to every group chat of a unit. Returns how many groups were notified. */
+export async function notifyUnit(ctx: Notifier, unitId: number, text: string): Promise<number> {
+  const groups = await unitGroups(ctx.db, unitId, ctx.reach);
+  for (const g of groups) await ctx.send(groupMarkdown(g, text));
+  return groups.length;
 }
 
 /** Sends markdown to the county's leaders' group(s). */
-export async function notifyLeaders(ctx: Ctx, text: string): Promise<number> {
-  const keys = await purposeWebhooks(ctx.db, ctx.campaign.countyCode);
-  for (const key of keys) await ctx.send(webhookMarkdown(key, text));
-  return keys.length;
+export async function notifyLeaders(ctx: Notifier, text: string): Promise<number> {
+  const groups = await purposeGroups(ctx.db, ctx.campaign.countyCode, ctx.reach);
+  for (const g of groups) await ctx.send(groupMarkdown(g, text));
+  return groups.length;
 }
 
 /** Open obligations (not done), soonest first; of some units, or of the whole campaign. */

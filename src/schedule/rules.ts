@@ -1,8 +1,8 @@
 import { addDays, type Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
-import { appText, webhookMarkdown, type Outbound } from '../delivery/outbox.ts';
+import { appText, type Outbound } from '../delivery/outbox.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
-import { purposeWebhooks, unitWebhooks } from '../domain/chats.ts';
+import { groupMarkdown, purposeGroups, unitGroups, type GroupReach } from '../domain/chats.ts';
 import { coverageBySector } from '../domain/coverage.ts';
 import { daysBetween, obligationLines, openObligations, urgency, type OpenObligation } from '../domain/obligations.ts';
 import type { Translate } from '../i18n.ts';
@@ -21,15 +21,16 @@ export interface RuleEnv {
   settings: ReminderSettings;
   t: Translate;
   clock: Clock;
+  reach: GroupReach;
 }
 
-/** Where a unit is told things: its groups' robots, else its liaisons (or insurer staff) through the app. */
-async function unitDestinations(db: Tx, unitId: number): Promise<{ outbound: (text: string) => Outbound[]; mentions: string }> {
-  const [keys, members] = await Promise.all([unitWebhooks(db, unitId), db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } })]);
+/** Where a unit is told things: its group chats, else its liaisons (or insurer staff) through the app. */
+async function unitDestinations(db: Tx, unitId: number, reach: GroupReach): Promise<{ outbound: (text: string) => Outbound[]; mentions: string }> {
+  const [groups, members] = await Promise.all([unitGroups(db, unitId, reach), db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } })]);
   const people = members.filter((m) => /(^|\|)(liaison|insurer)(\||$)/.test(m.roles)).map((m) => m.userId);
   return {
     mentions: people.map((u) => `<@${u}>`).join(' '),
-    outbound: (text) => (keys.length ? keys.map((k) => webhookMarkdown(k, text)) : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim()))),
+    outbound: (text) => (groups.length ? groups.map((g) => groupMarkdown(g, text)) : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim()))),
   };
 }
 
@@ -99,7 +100,7 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   }
   const out: Reminder[] = [...countdowns];
   for (const [unitId, items] of byUnit) {
-    const dest = await unitDestinations(db, unitId);
+    const dest = await unitDestinations(db, unitId, env.reach);
     const text = [
       t('remind.tasks_title', { unit: items[0]!.unit.name }),
       ...items.flatMap((o) => countdownLines(env, o, countdowns.some((c) => c.target === `obligation:${o.id}`))),
@@ -112,11 +113,11 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     // One ledger row per item reminded, so "reminded K times" can be counted.
     for (const o of items) out.push({ rule: 'tasks-item', target: `obligation:${o.id}`, slot: day, messages: [], summary: '' });
   }
-  const leaders = await purposeWebhooks(db, campaign.countyCode);
+  const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
   if (escalate.length && leaders.length)
     out.push({
       rule: 'escalation', target: 'leaders', slot: day,
-      messages: leaders.map((k) => webhookMarkdown(k, [t('remind.escalated_title', { count: escalate.length }), ...escalate].join('\n'))),
+      messages: leaders.map((g) => groupMarkdown(g, [t('remind.escalated_title', { count: escalate.length }), ...escalate].join('\n'))),
       summary: `${escalate.length} escalated`,
     });
   return out;
@@ -125,13 +126,13 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
 /** 3: countdowns to the campaign's target dates, to the leaders. */
 export async function targetCountdowns(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, settings, t } = env;
-  const leaders = await purposeWebhooks(db, campaign.countyCode);
+  const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
   const targets = await db.target.findMany({ where: { campaignId: campaign.id, dueOn: { gt: day } } });
   return targets
     .filter((x) => settings.countdownWorkingDays.includes(calendar.workingDaysBetween(day, x.dueOn)))
     .map((x) => ({
       rule: 'target-countdown', target: `target:${x.id}`, slot: day,
-      messages: leaders.map((k) => webhookMarkdown(k, t('remind.target_countdown', { rate: `${x.rateBp / 100}%`, due: x.dueOn, days: calendar.workingDaysBetween(day, x.dueOn) }))),
+      messages: leaders.map((g) => groupMarkdown(g, t('remind.target_countdown', { rate: `${x.rateBp / 100}%`, due: x.dueOn, days: calendar.workingDaysBetween(day, x.dueOn) }))),
       summary: `target ${x.scope} ${x.dueOn}`,
     }))
     .filter((r) => r.messages.length);
@@ -178,7 +179,7 @@ export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
     }
   }
   for (const [unitId, lines] of byUnit) {
-    const dest = await unitDestinations(db, unitId);
+    const dest = await unitDestinations(db, unitId, env.reach);
     const messages = dest.outbound([t('remind.policy_title', { count: lines.length }), ...lines, t('remind.policy_hint'), dest.mentions].filter(Boolean).join('\n'));
     if (messages.length) out.push({ rule: 'policy-expiry', target: `unit:${unitId}`, slot: day, messages, summary: `${lines.length} policies` });
   }
@@ -196,7 +197,7 @@ export async function silentUnits(env: RuleEnv): Promise<Reminder[]> {
     const since = last ? last.reportedAt : (await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).createdAt;
     const days = Math.floor((clock.now().getTime() - since.getTime()) / 86_400_000);
     if (days < settings.silentDays) continue;
-    const dest = await unitDestinations(db, u.id);
+    const dest = await unitDestinations(db, u.id, env.reach);
     const text = [last ? t('remind.silent', { unit: u.name, days }) : t('remind.silent_never', { unit: u.name }), t('remind.silent_hint'), dest.mentions].filter(Boolean).join('\n');
     const messages = dest.outbound(text);
     // The slot is the week of silence, so a silent unit hears it once a week, not every day.
@@ -217,7 +218,7 @@ export async function unconfirmedVisits(env: RuleEnv): Promise<Reminder[]> {
     if (calendar.workingDaysBetween(v.visitedOn!, day) < settings.visitConfirmWorkingDays) continue;
     const text = t('remind.visit', { id: v.id, enterprise: v.enterprise.name, insurer: v.insurer.name, date: v.visitedOn! });
     const contacts = v.enterprise.members.map((m) => appText(m.userId, text));
-    const messages = contacts.length ? contacts : (await unitDestinations(db, v.enterprise.townshipId)).outbound(text);
+    const messages = contacts.length ? contacts : (await unitDestinations(db, v.enterprise.townshipId, env.reach)).outbound(text);
     if (messages.length) out.push({ rule: 'visit-unconfirmed', target: `visit:${v.id}`, slot: 'once', messages, summary: `visit ${v.id}` });
   }
   return out;
@@ -228,7 +229,7 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, t, clock } = env;
   const monday = addDays(day, 1 - (new Date(`${day}T00:00:00Z`).getUTCDay() || 7));
   for (let d = monday; d < day; d = addDays(d, 1)) if (calendar.isWorkingDay(d)) return [];
-  const leaders = await purposeWebhooks(db, campaign.countyCode);
+  const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
   if (!leaders.length) return [];
   const rows = await coverageBySector(db, campaign.id, day, clock.now());
   const overdue = (await openObligations(db, campaign.id)).filter((o) => o.dueOn < day).length;
@@ -238,7 +239,7 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
     t('remind.digest_overdue', { count: overdue }),
     t('remind.digest_hint'),
   ];
-  return [{ rule: 'digest', target: 'leaders', slot: monday, messages: leaders.map((k) => webhookMarkdown(k, lines.join('\n'))), summary: 'weekly digest' }];
+  return [{ rule: 'digest', target: 'leaders', slot: monday, messages: leaders.map((g) => groupMarkdown(g, lines.join('\n'))), summary: 'weekly digest' }];
 }
 
 /** From December, the admins hear once when next year's holiday arrangement is missing. */
@@ -246,9 +247,9 @@ export async function calendarCheck(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, t } = env;
   const next = Number(day.slice(0, 4)) + 1;
   if (day.slice(5, 7) !== '12' || calendar.knowsYear(next)) return [];
-  const admins = await purposeWebhooks(db, campaign.countyCode, ['admins', 'leaders']);
+  const admins = await purposeGroups(db, campaign.countyCode, env.reach, ['admins', 'leaders']);
   return admins.length
-    ? [{ rule: 'calendar-missing', target: 'admins', slot: String(next), messages: [webhookMarkdown(admins[0]!, t('remind.calendar_missing', { year: next }))], summary: `calendar ${next}` }]
+    ? [{ rule: 'calendar-missing', target: 'admins', slot: String(next), messages: [groupMarkdown(admins[0]!, t('remind.calendar_missing', { year: next }))], summary: `calendar ${next}` }]
     : [];
 }
 

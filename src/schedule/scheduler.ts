@@ -2,6 +2,7 @@ import schedule from 'node-schedule';
 import { dayIn, minuteIn, type Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { enqueue } from '../delivery/outbox.ts';
+import type { GroupReach } from '../domain/chats.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
 import { rebuildCover, refreshStaleCover } from '../domain/cover.ts';
 import { Prisma } from '../generated/prisma/client.ts';
@@ -20,6 +21,8 @@ export interface SchedulerOptions {
   calendar: WorkCalendar;
   log?: (m: string) => void;
   random?: () => number;
+  /** How group chats are reached; by their robots only unless given. */
+  reach?: GroupReach;
 }
 
 const ledgerKey = (r: { rule: string; target: string; slot: string }) => `${r.rule}\n${r.target}\n${r.slot}`;
@@ -127,7 +130,7 @@ export class Scheduler {
     // Sent late only when less than catchUpHours old, as the issue says; at the limit it is skipped.
     const tooOld = now.getTime() - due.getTime() >= settings.catchUpHours * 3600_000;
     const t = translator(this.o.locale);
-    const env = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due } };
+    const env = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due }, reach: this.o.reach ?? { longconn: false } };
     if (dryRun) {
       const planned = (await Promise.all(RULES.map((rule) => rule(env)))).flat();
       const told = await ledgered(db, planned);

@@ -174,6 +174,11 @@ describe('/群', () => {
     const out = await say('demo-admin', '/群 应急局', 'chat-new-3');
     expect(out.text).toContain('本群还没有 webhook key');
     expect((await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-3' } })).webhookKey).toBeNull();
+    // A deployment holding the AI bot's long connection speaks in the group without one.
+    const connected = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load(), reach: { longconn: true } });
+    const via = await connected.handle({ channel: 'bot', userId: 'demo-admin', chatId: 'chat-new-3', text: '/群 应急局' });
+    expect(via.text).toContain('提醒将由本机器人通过长连接直接发进本群');
+    expect(via.text).not.toContain('本群还没有 webhook key');
   });
 });
 

@@ -125,4 +125,25 @@ describe('rate limits and failure reports', () => {
     expect(api.delivered.filter((d) => d.kind === 'app')).toEqual([]);
     await t.db.groupChat.deleteMany();
   });
+
+  it('reports to an admins’ group with no robot by its chatid, through the long connection where the deployment holds one', async () => {
+    await t.db.groupChat.create({ data: { name: '管理员群', purpose: 'admins', chatId: 'admins-chat' } });
+    await t.db.groupChat.create({ data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' } });
+    const webhook = senders(wecomConfig(t, base), () => {}).webhook!;
+    const report = () => t.db.outboxMessage.findMany({ where: { NOT: { target: 'gone-key' } } });
+    // Robots only: the admins' group cannot be reached, so the failure is only logged.
+    const [a] = await enqueue(t.db, webhookMarkdown('gone-key', '提醒'), t.clock);
+    await new Dispatcher({ db: t.db, clock: t.clock, senders: { webhook } }).drain();
+    expect(await state(a!.id)).toMatchObject({ state: 'failed' });
+    expect(await report()).toEqual([]);
+    // With the long connection (down for now, so the report waits in the outbox to be read here).
+    const [b] = await enqueue(t.db, webhookMarkdown('gone-key', '提醒'), t.clock);
+    await new Dispatcher({ db: t.db, clock: t.clock, senders: { webhook, longconn: webhook }, paused: (c) => c === 'longconn' }).drain();
+    expect(await state(b!.id)).toMatchObject({ state: 'failed' });
+    const [row, ...more] = await report();
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({ channel: 'longconn', target: 'admins-chat', state: 'pending' });
+    expect(JSON.parse(row!.payload).markdown.content).toMatch(/无法发送到 已解散的群.*93000/);
+    await t.db.groupChat.deleteMany();
+  });
 });

@@ -4,7 +4,9 @@ import { Inbox } from '../../src/bot/inbox.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { enqueue, longconnMarkdown } from '../../src/delivery/outbox.ts';
+import { enqueue, longconnMarkdown, type Outbound } from '../../src/delivery/outbox.ts';
+import { readCalendarFile, WorkCalendar } from '../../src/domain/calendar.ts';
+import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
 import { botLongConnection, longconnSender, type LongConnTuning } from '../../src/wecom/longconn-bot.ts';
@@ -150,6 +152,47 @@ describe('the service in websocket mode', () => {
     const sends = fake.frames('aibot_send_msg').filter((f) => (f.body.markdown as { content?: string } | undefined)?.content === content);
     expect(sends).toHaveLength(1);
     expect(sends[0]!.body).toEqual({ chatid: 'demo-chat-leaders', msgtype: 'markdown', markdown: { content } });
+  });
+
+});
+
+describe('reminders in websocket mode', () => {
+  let own: TestDb;
+  let service: Service;
+  let byApp: Outbound[];
+  const monday = instantAt('2026-11-30', '09:00', TZ);
+
+  beforeAll(async () => {
+    own = await testDb({ demo: true });
+    own.clock.set(monday);
+    // The transport bureau's group has no robot: only the long connection can speak in it.
+    await own.db.groupChat.update({ where: { chatId: 'demo-chat-jtj' }, data: { webhookKey: null } });
+    const jtj = (await own.db.unit.findFirstOrThrow({ where: { code: 'jtj' } })).id;
+    // What a deployment without the long connection would send the bureau that morning.
+    const robotsOnly = new Scheduler({ db: own.db, clock: own.clock, timeZone: TZ, locale: 'zh-CN', calendar: new WorkCalendar(readCalendarFile('prisma/calendar.json')) });
+    byApp = (await robotsOnly.runAt(monday, { dryRun: true })).flatMap((r) => r.reminders).filter((r) => r.target === `unit:${jtj}`).flatMap((r) => r.messages);
+    // Started at 09:00 on a working day, the service sends the morning's reminders itself.
+    service = await startService({
+      port: 0, databaseUrl: own.url, timezone: TZ, locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
+      wecomApiBase: 'http://127.0.0.1:9', sandbox: false, botLongConn: { ...BOT, url },
+      leaseSeconds: 3600, // the test moves the clock on by minutes
+    }, own.clock, () => {});
+  });
+  afterAll(async () => {
+    await service?.close();
+    await own?.close();
+  });
+
+  it('reminds a unit whose group has no robot in that group, by chatid through the connection; without the connection, its liaisons through the app', async () => {
+    expect(byApp.map((m) => `${m.channel} ${m.target}`)).toEqual(['app demo-liaison-jtj']);
+    own.clock.advance(10 * 60_000); // past the spread the scheduler gives the morning's sends
+    const frame = await fake.until(() => fake.frames('aibot_send_msg').find((f) => f.body.chatid === 'demo-chat-jtj'), 'the reminder in the group');
+    const content = (frame.body.markdown as { content: string }).content;
+    expect(content).toContain('<@demo-liaison-jtj>');
+    expect(content.replace(/\s*<@[^>]+>/g, '').trim()).toBe((byApp[0]!.payload.text as { content: string }).content);
+    await until(() => own.db.outboxMessage.findFirst({ where: { target: 'demo-chat-jtj', state: 'sent' } }), 'the reminder to be recorded as sent');
+    const rows = await own.db.outboxMessage.findMany({ where: { target: { in: ['demo-chat-jtj', 'demo-liaison-jtj'] } } });
+    expect(rows.map((r) => `${r.channel} ${r.target} ${r.state}`)).toEqual(['longconn demo-chat-jtj sent']);
   });
 });
 
