@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import type * as ECharts from 'echarts';
 import type { EChartsOption } from 'echarts';
 import { minuteIn } from '../clock.ts';
+import { besideSources } from '../paths.ts';
 import { UserError, type CommandContext, type Reply } from '../bot/spec.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -15,8 +16,9 @@ import { coverageGrid, type CoverageGrid } from './ledger-export.ts';
 // The coverage chart: per sector against the target line, and a sector × township heat map, one
 // PNG. ECharts renders SVG on the server; resvg rasterises it with a CJK font file (resvg reads
 // TTF/OTF/TTC, not the woff2 most npm font packages ship), so Chinese never comes out as boxes.
-// resvg runs as WebAssembly with the font handed over as a buffer: the native build reads the
-// whole font file again for every run of text, which with a 20 MB CJK font costs seconds.
+// resvg runs as WebAssembly with the font handed over as a buffer (the native build reads the
+// whole font file again for every run of text, which with a 20 MB CJK font costs seconds), in a
+// process of its own per picture, so the service does not keep the 150 MB that takes.
 
 /** CJK fonts resvg can read, where distributions install them, with the family to ask for. */
 const FONTS = [
@@ -34,27 +36,30 @@ export function findCjkFont(env: NodeJS.ProcessEnv = process.env): CjkFont | nul
   return FONTS.find((f) => existsSync(f.path)) ?? null;
 }
 
-let started: Promise<void> | null = null;
-const fonts = new Map<string, Uint8Array>();
+export interface Raster { png: Buffer; width: number; height: number; /** RGBA, row by row (when asked for). */ pixels: Uint8Array }
 
-export interface Raster { png: Buffer; width: number; height: number; /** RGBA, row by row. */ pixels: Uint8Array }
+const RASTERISER = besideSources(new URL('./raster-child.mjs', import.meta.url));
+/** Far more than a chart takes (about a second): a rasteriser that hangs is killed. */
+const RASTER_TIMEOUT_MS = 60_000;
 
-/** Rasterises an SVG with only the given font (no system fonts: the same picture on every machine). */
-export async function rasterise(svg: string, font: CjkFont | null = findCjkFont()): Promise<Raster> {
+/** Rasterises an SVG with only the given font, in a child process (src/domain/raster-child.mjs). */
+export async function rasterise(svg: string, font: CjkFont | null = findCjkFont(), o: { pixels?: boolean } = {}): Promise<Raster> {
   if (!font) throw new UserError('chart.no_font');
-  started ??= initWasm(readFileSync(createRequire(import.meta.url).resolve('@resvg/resvg-wasm/index_bg.wasm')));
-  await started;
-  if (!fonts.has(font.path)) fonts.set(font.path, readFileSync(font.path));
-  const family = font.family ? { defaultFontFamily: font.family, sansSerifFamily: font.family } : {};
-  const resvg = new Resvg(svg, { background: '#ffffff', font: { fontBuffers: [fonts.get(font.path)!], ...family } });
-  // WebAssembly memory is freed by hand.
-  const image = resvg.render();
-  try {
-    return { png: Buffer.from(image.asPng()), width: image.width, height: image.height, pixels: image.pixels };
-  } finally {
-    image.free();
-    resvg.free();
-  }
+  const child = spawn(process.execPath, [RASTERISER], { stdio: ['pipe', 'pipe', 'pipe'], timeout: RASTER_TIMEOUT_MS });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  const exit = new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`chart rasteriser ${signal ?? `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim().slice(-500)}`)));
+  });
+  child.stdin.end(JSON.stringify({ svg, font, pixels: !!o.pixels }));
+  await exit;
+  const data = Buffer.concat(out);
+  const [width, height, length] = [data.readUInt32BE(0), data.readUInt32BE(4), data.readUInt32BE(8)];
+  return { png: data.subarray(12, 12 + length), width, height, pixels: data.subarray(12 + length) };
 }
 
 export async function svgToPng(svg: string, font: CjkFont | null = findCjkFont()): Promise<Buffer> {

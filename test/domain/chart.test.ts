@@ -55,7 +55,7 @@ describe.skipIf(skip)('the coverage chart', () => {
     const grid = await coverageGrid(t.db, { id: t.campaignId, countyCode: '430923' }, '2026-11-29', t.clock.now());
     const svg = coverageChartSvg(grid, chartText(translator('zh-CN'), '安化县', grid, t.clock.now(), TZ));
     for (const word of ['安化县安责险参保率（按行业）', '非煤矿山', '目标 100%', '东坪镇', '古楼乡', '全县（未分乡镇）', '截至 2026-11-29 08:00']) expect(svg).toContain(word);
-    const { pixels, png: again } = await rasterise(svg);
+    const { pixels, png: again } = await rasterise(svg, font, { pixels: true });
     expect(again.equals(png)).toBe(true);
     let ink = 0;
     for (let i = 0; i < pixels.length; i += 4) if (pixels[i]! < 200 || pixels[i + 1]! < 200 || pixels[i + 2]! < 200) ink++;
