@@ -7,7 +7,7 @@ import type { WorkCalendar } from '../domain/calendar.ts';
 import { rebuildCover, refreshStaleCover } from '../domain/cover.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { translator, type Locale } from '../i18n.ts';
-import { RULES, type Reminder } from './rules.ts';
+import { RULES, type Reminder, type RuleEnv } from './rules.ts';
 import { reminderSettings, type ReminderSettings } from './settings.ts';
 
 export interface Queued extends Reminder { state: 'queued' | 'late' | 'would' }
@@ -130,9 +130,10 @@ export class Scheduler {
     // Sent late only when less than catchUpHours old, as the issue says; at the limit it is skipped.
     const tooOld = now.getTime() - due.getTime() >= settings.catchUpHours * 3600_000;
     const t = translator(this.o.locale);
-    const env = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due }, reach: this.o.reach ?? { longconn: false } };
+    const env: RuleEnv = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due }, timeZone, reach: this.o.reach ?? { longconn: false }, log: this.o.log };
+    const plan = async () => (await Promise.all(RULES.map((rule) => rule(env)))).flat();
     if (dryRun) {
-      const planned = (await Promise.all(RULES.map((rule) => rule(env)))).flat();
+      const planned = await plan();
       const told = await ledgered(db, planned);
       return result('ran', planned.filter((r) => !told.has(ledgerKey(r))).map((r) => ({ ...r, state: 'would' as const })));
     }
@@ -141,12 +142,14 @@ export class Scheduler {
     // on PostgreSQL a failed statement aborts the transaction it is in.
     const run = { rule: 'run', target: `campaign:${c.id}`, slot: day };
     if (await db.reminderLedger.findUnique({ where: { rule_target_slot: run } })) return result('already');
+    // Planned before the transaction, which then holds the database's write lock only for the
+    // writes: the sweep of a large county, or the digest's chart, takes a second. Only a run of
+    // this day writes to the ledger, and the run row below lets one of them through.
+    const planned = tooOld ? [] : await plan();
     return db.$transaction(async (tx) => {
       await tx.reminderLedger.create({ data: { ...run, state: tooOld ? 'skipped' : late ? 'late' : 'queued', createdAt: now } });
       if (tooOld) return result('skipped');
       const queued: Queued[] = [];
-      const planned: Reminder[] = [];
-      for (const rule of RULES) planned.push(...(await rule({ ...env, db: tx })));
       const told = await ledgered(tx, planned);
       // Rows that only record what was said (one per item reminded) are written together.
       const records: { rule: string; target: string; slot: string; state: string; createdAt: Date }[] = [];
@@ -191,7 +194,8 @@ export class Scheduler {
 
   private markLate(m: Reminder['messages'][number], note: string): Reminder['messages'][number] {
     const type = String(m.payload.msgtype);
-    const body = m.payload[type] as { content: string };
+    const body = m.payload[type] as { content?: string };
+    if (typeof body.content !== 'string') return m; // an image says nothing to mark
     return { ...m, payload: { ...m.payload, [type]: { ...body, content: `${note}\n${body.content}` } } };
   }
 }

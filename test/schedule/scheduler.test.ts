@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { addDays, dayIn } from '../../src/clock.ts';
+import { findCjkFont } from '../../src/domain/chart.ts';
 import { TZ } from '../support/db.ts';
 import { at, calendar, campaignId, content, drainFor, KEYS, obligation, queued, reminderWorlds, runDay, unitId, world } from '../support/reminders.ts';
 
@@ -40,6 +42,28 @@ describe('a week across 国庆 and 中秋 2025, with two 调休 weekend working 
     expect(await w.db.reminderLedger.findUnique({ where: { rule_target_slot: { rule: 'countdown', target: `obligation:${o.id}`, slot: '7' } } })).toMatchObject({ state: 'queued' });
     // The weekly digest: Monday 09-29; in the holiday week, its first working day, Thursday 10-09.
     expect((await queued(w.db, KEYS.leaders)).filter((m) => m.text.includes('周报')).map((m) => m.day)).toEqual(['2025-09-29', '2025-10-09']);
+  });
+});
+
+describe('the weekly digest', () => {
+  // Drawing needs a CJK font: skipped on a developer's machine without one, never in CI.
+  it.skipIf(!findCjkFont() && process.env.CI !== 'true')('brings the coverage chart to the leaders’ robot as an image, right after its text', async () => {
+    const w = await world();
+    expect((await runDay(w, '2026-11-30')).state).toBe('ran');
+    const rows = await w.db.outboxMessage.findMany({ where: { target: KEYS.leaders }, orderBy: { id: 'asc' } });
+    const digest = rows.findIndex((r) => content(r.payload).includes('周报'));
+    expect(digest).toBeGreaterThanOrEqual(0);
+    const image = JSON.parse(rows[digest + 1]!.payload) as { msgtype: string; image: { base64: string; md5: string } };
+    expect(image.msgtype).toBe('image');
+    const png = Buffer.from(image.image.base64, 'base64');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(createHash('md5').update(png).digest('hex')).toBe(image.image.md5);
+    // The fake WeCom checks base64 and md5 as WeCom does, and takes both, the text first.
+    await drainFor(w, 12);
+    const delivered = w.api.delivered.filter((d) => d.target === KEYS.leaders).map((d) => String(d.body.msgtype));
+    const at = delivered.indexOf('image');
+    expect(at).toBeGreaterThan(0);
+    expect(w.api.delivered.filter((d) => d.target === KEYS.leaders)[at - 1]!.body.markdown).toMatchObject({ content: expect.stringContaining('周报') });
   });
 });
 
