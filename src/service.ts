@@ -11,6 +11,7 @@ import { Lease, type Duties } from './db/lease.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
+import { drawCharts } from './domain/chart.ts';
 import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
 import type { GroupReach } from './domain/chats.ts';
 import { ensureAdmins, seedCampaign } from './domain/seed.ts';
@@ -90,6 +91,7 @@ export async function startService(config: Config, clock: Clock, log: (m: string
     db, clock, locale: config.locale, log, lease,
     senders: { ...senders(config, log, api), ...(longConn ? { longconn: longconnSender(longConn) } : {}) },
     paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
+    prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone }),
   });
   const app = createHttpApp({
     db, version: VERSION, mode: config.sandbox ? 'sandbox' : 'wecom', channels: { bot: !!(config.bot ?? config.botLongConn), app: !!config.app }, log,

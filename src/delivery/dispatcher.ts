@@ -42,6 +42,8 @@ export interface DispatcherOptions {
    * process is the only sender.
    */
   lease?: Pick<Lease, 'token' | 'fenced'>;
+  /** Makes what a row names to be made when sent (webhookChart) into its WeCom body; its failures are the send's. */
+  prepare?: (row: OutboxRow) => Promise<OutboxRow>;
 }
 
 /**
@@ -170,7 +172,7 @@ export class Dispatcher {
     const { db, clock } = this.o;
     const send = this.o.senders[row.channel as OutboxChannel]!;
     try {
-      const how = await send(row);
+      const how = await send(this.o.prepare ? await this.o.prepare(row) : row);
       await db.outboxMessage.update({ where: { id: row.id }, data: { state: how, sentAt: clock.now(), lastError: null } });
     } catch (e) {
       const attempts = row.attempts + 1;

@@ -4,11 +4,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as ECharts from 'echarts';
 import type { EChartsOption } from 'echarts';
-import { minuteIn } from '../clock.ts';
+import { minuteIn, type Clock } from '../clock.ts';
 import { besideSources } from '../paths.ts';
 import { UserError, type CommandContext, type Reply } from '../bot/spec.ts';
 import type { Tx } from '../db/client.ts';
-import type { Translate } from '../i18n.ts';
+import type { OutboxRow } from '../delivery/dispatcher.ts';
+import { webhookImage } from '../delivery/outbox.ts';
+import { translator, type Locale, type Translate } from '../i18n.ts';
 import { deliveryNote, outputDir, sendToAsker, stamped } from './attachments.ts';
 import { colour, percent } from './coverage.ts';
 import { coverageGrid, type CoverageGrid } from './ledger-export.ts';
@@ -166,6 +168,20 @@ export async function coverageChartPng(db: Tx, campaign: { id: number; countyCod
   if (!font) throw new UserError('chart.no_font');
   const grid = await coverageGrid(db, campaign, o.day, o.now);
   return svgToPng(coverageChartSvg(grid, chartText(o.t, campaign.countyName, grid, o.now, o.timeZone)), font);
+}
+
+/**
+ * The dispatcher's `prepare`: a webhookChart row becomes the image of its campaign's chart, with
+ * the figures of the moment it is sent; other rows pass as they are.
+ */
+export function drawCharts(o: { db: Tx; clock: Clock; locale: Locale; timeZone: string }): (row: OutboxRow) => Promise<OutboxRow> {
+  return async (row) => {
+    const { chart } = JSON.parse(row.payload) as { chart?: { campaignId: number; day: string } };
+    if (!chart) return row;
+    const campaign = await o.db.campaign.findUniqueOrThrow({ where: { id: chart.campaignId } });
+    const png = await coverageChartPng(o.db, campaign, { day: chart.day, now: o.clock.now(), t: translator(o.locale), timeZone: o.timeZone });
+    return { ...row, payload: JSON.stringify(webhookImage(row.target, png).payload) };
+  };
 }
 
 /** /覆盖率 图: the chart to the chat's robot as an image, else to the member through the app. */

@@ -1,8 +1,8 @@
 import { addDays, type Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
-import { appText, webhookImage, type Outbound } from '../delivery/outbox.ts';
+import { appText, webhookChart, type Outbound } from '../delivery/outbox.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
-import { coverageChartPng, findCjkFont } from '../domain/chart.ts';
+import { findCjkFont } from '../domain/chart.ts';
 import { groupMarkdown, purposeGroups, unitGroups, type GroupReach } from '../domain/chats.ts';
 import { coverageBySector } from '../domain/coverage.ts';
 import { daysBetween, obligationLines, openObligations, urgency, type OpenObligation } from '../domain/obligations.ts';
@@ -22,9 +22,7 @@ export interface RuleEnv {
   settings: ReminderSettings;
   t: Translate;
   clock: Clock;
-  timeZone: string;
   reach: GroupReach;
-  log?: (m: string) => void;
 }
 
 /** Where a unit is told things: its group chats, else its liaisons (or insurer staff) through the app. */
@@ -229,7 +227,7 @@ export async function unconfirmedVisits(env: RuleEnv): Promise<Reminder[]> {
 
 /** 2: the weekly coverage digest, on the first working day of the week, to the leaders; with the chart where a robot can post it. */
 export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
-  const { db, campaign, day, calendar, t, clock, timeZone } = env;
+  const { db, campaign, day, calendar, t, clock } = env;
   const monday = addDays(day, 1 - (new Date(`${day}T00:00:00Z`).getUTCDay() || 7));
   for (let d = monday; d < day; d = addDays(d, 1)) if (calendar.isWorkingDay(d)) return [];
   const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
@@ -242,12 +240,13 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
     t('remind.digest_overdue', { count: overdue }),
     t('remind.digest_hint'),
   ];
-  // A robot posts the PNG inline; the long connection would need it uploaded first, so those groups get the text.
-  // Without a CJK font, or should drawing fail, the digest goes without its chart.
-  const chart = leaders.some((g) => g.channel === 'webhook') && findCjkFont()
-    ? await coverageChartPng(db, campaign, { day, now: clock.now(), t, timeZone }).catch((e: unknown) => (env.log?.(`digest chart: ${e}`), null))
-    : null;
-  const messages = leaders.flatMap((g) => [groupMarkdown(g, lines.join('\n')), ...(chart && g.channel === 'webhook' ? [webhookImage(g.target, chart)] : [])]);
+  // The chart, where a robot can post it (the long connection would need it uploaded first) and a
+  // CJK font can draw it; drawn when sent.
+  const chart = !!findCjkFont();
+  const messages = leaders.flatMap((g) => [
+    groupMarkdown(g, lines.join('\n')),
+    ...(chart && g.channel === 'webhook' ? [webhookChart(g.target, { campaignId: campaign.id, day })] : []),
+  ]);
   return [{ rule: 'digest', target: 'leaders', slot: monday, messages, summary: 'weekly digest' }];
 }
 

@@ -130,7 +130,7 @@ export class Scheduler {
     // Sent late only when less than catchUpHours old, as the issue says; at the limit it is skipped.
     const tooOld = now.getTime() - due.getTime() >= settings.catchUpHours * 3600_000;
     const t = translator(this.o.locale);
-    const env: RuleEnv = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due }, timeZone, reach: this.o.reach ?? { longconn: false }, log: this.o.log };
+    const env: RuleEnv = { db, campaign: c, day, calendar, settings, t, clock: { now: () => due }, reach: this.o.reach ?? { longconn: false } };
     const plan = async () => (await Promise.all(RULES.map((rule) => rule(env)))).flat();
     if (dryRun) {
       const planned = await plan();
@@ -143,8 +143,8 @@ export class Scheduler {
     const run = { rule: 'run', target: `campaign:${c.id}`, slot: day };
     if (await db.reminderLedger.findUnique({ where: { rule_target_slot: run } })) return result('already');
     // Planned before the transaction, which then holds the database's write lock only for the
-    // writes: the sweep of a large county, or the digest's chart, takes a second. Only a run of
-    // this day writes to the ledger, and the run row below lets one of them through.
+    // writes: the sweep of a large county takes half a second. Only a run of this day writes to
+    // the ledger, and the run row below lets one of them through.
     const planned = tooOld ? [] : await plan();
     return db.$transaction(async (tx) => {
       await tx.reminderLedger.create({ data: { ...run, state: tooOld ? 'skipped' : late ? 'late' : 'queued', createdAt: now } });

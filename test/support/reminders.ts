@@ -6,6 +6,7 @@ import { addDays, dayIn, fixedClock } from '../../src/clock.ts';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import { Dispatcher, type Sender } from '../../src/delivery/dispatcher.ts';
 import { WorkCalendar } from '../../src/domain/calendar.ts';
+import { drawCharts } from '../../src/domain/chart.ts';
 import { Scheduler } from '../../src/schedule/scheduler.ts';
 import { AppApi, sendWebhook } from '../../src/wecom/api.ts';
 import { NOW, testDb, TZ, type TestDb } from './db.ts';
@@ -70,7 +71,7 @@ export async function world(): Promise<World> {
     return {
       db,
       scheduler: new Scheduler({ db, clock, timeZone: TZ, locale: 'zh-CN', calendar, random: seeded(7) }),
-      dispatcher: new Dispatcher({ db, clock, senders: senders(), random: seeded(11) }),
+      dispatcher: new Dispatcher({ db, clock, senders: senders(), random: seeded(11), prepare: drawCharts({ db, clock, locale: 'zh-CN', timeZone: TZ }) }),
     };
   };
   const first = open();
