@@ -5,7 +5,8 @@ import { bindChat, chatPurpose, keyTail, parseWebhookKey } from '../src/domain/m
 
 /**
  * /群: binds the chat it is said in to a unit, or as the leaders' or admins' group, and sets its
- * webhook key (without one, a deployment holding the AI bot's long connection speaks in it by chatid). The key is secret: the bus keeps it out of the audit trail, and replies show only its tail.
+ * webhook key (without one, a deployment holding the AI bot's long connection speaks in it by
+ * chatid). The key is secret: the bus keeps it out of the audit trail, and replies show only its tail.
  */
 export default defineCommand({
   name: 'group',

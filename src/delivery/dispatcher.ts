@@ -201,8 +201,7 @@ export class Dispatcher {
     const [to] = await purposeGroups(tx, county, { longconn: !!this.o.senders.longconn }, ['admins', 'leaders']);
     if (!to || (row.channel === to.channel && row.target === to.target)) return;
     const t = translator(this.o.locale ?? 'zh-CN');
-    const where = row.channel === 'webhook' || row.channel === 'longconn' ? (await groupName(tx, row)) ?? (row.channel === 'webhook' ? t('delivery.unknown_group') : row.target) : row.target;
+    const where = (await groupName(tx, row)) ?? (row.channel === 'webhook' ? t('delivery.unknown_group') : row.target);
     await enqueue(tx, groupMarkdown(to, t('delivery.failed', { id: row.id, to: where, reason })), this.o.clock);
   }
-
 }
