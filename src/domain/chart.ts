@@ -176,6 +176,7 @@ export async function coverageChartPng(db: Tx, campaign: { id: number; countyCod
  */
 export function drawCharts(o: { db: Tx; clock: Clock; locale: Locale; timeZone: string }): (row: OutboxRow) => Promise<OutboxRow> {
   return async (row) => {
+    if (!row.payload.includes('"chart"')) return row; // most rows: not parsed twice
     const { chart } = JSON.parse(row.payload) as { chart?: { campaignId: number; day: string } };
     if (!chart) return row;
     const campaign = await o.db.campaign.findUniqueOrThrow({ where: { id: chart.campaignId } });
