@@ -22,7 +22,14 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/db/postgres.test.ts', 'test/db/replicas.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/db/postgres.test.ts', 'test/db/replicas.test.ts'],
+        },
+      },
       {
         extends: true,
         test: {

@@ -6,4 +6,6 @@ const app = new Koa();
 app.use((ctx) => {
   ctx.body = { ok: true };
 });
-app.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${process.env.PORT}`));
+app.listen(Number(process.env.PORT), '127.0.0.1', () =>
+  console.log(`listening on http://127.0.0.1:${process.env.PORT}`),
+);

@@ -18,7 +18,14 @@ export const TZ = 'Asia/Shanghai';
 export const NOW = '2026-11-29T08:00:00+08:00';
 export const TODAY = '2026-11-29';
 
-export interface County { url: string; file: string; campaignId: number; enterprises: number; policies: number; seconds: number }
+export interface County {
+  url: string;
+  file: string;
+  campaignId: number;
+  enterprises: number;
+  policies: number;
+  seconds: number;
+}
 
 /** A deterministic generator (mulberry32). */
 export function prng(seed: number): () => number {
@@ -32,8 +39,15 @@ export function prng(seed: number): () => number {
 
 // Share of the county's enterprises per sector, and of each that is 规模以上.
 const SECTORS: Record<string, [share: number, aboveScale: number]> = {
-  non_coal_mine: [0.06, 0.3], hazardous_chemicals: [0.07, 0.4], fireworks: [0.04, 0.2], transport: [0.2, 0.2],
-  construction: [0.22, 0.3], civil_explosives: [0.01, 0.5], metal_smelting: [0.03, 0.6], agri_machinery_fishery: [0.1, 0.05], other: [0.27, 0.7],
+  non_coal_mine: [0.06, 0.3],
+  hazardous_chemicals: [0.07, 0.4],
+  fireworks: [0.04, 0.2],
+  transport: [0.2, 0.2],
+  construction: [0.22, 0.3],
+  civil_explosives: [0.01, 0.5],
+  metal_smelting: [0.03, 0.6],
+  agri_machinery_fishery: [0.1, 0.05],
+  other: [0.27, 0.7],
 };
 const CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 
@@ -61,19 +75,34 @@ export async function buildCounty(opts: { enterprises?: number; dir?: string } =
 
   const db = new Database(sqlitePath(url));
   db.pragma('journal_mode = WAL');
-  const county = db.prepare('SELECT "countyCode" FROM "Campaign" WHERE id = ?').get(campaignId) as { countyCode: string };
-  const sectors = db.prepare('SELECT id, code FROM "Sector" WHERE "campaignId" = ?').all(campaignId) as { id: number; code: string }[];
-  const townships = db.prepare(`SELECT id, name FROM "Unit" WHERE "countyCode" = ? AND kind = 'township'`).all(county.countyCode) as { id: number; name: string }[];
-  const insurers = db.prepare(`SELECT id FROM "Unit" WHERE "countyCode" = ? AND kind = 'insurer'`).all(county.countyCode) as { id: number }[];
+  const county = db.prepare('SELECT "countyCode" FROM "Campaign" WHERE id = ?').get(campaignId) as {
+    countyCode: string;
+  };
+  const sectors = db.prepare('SELECT id, code FROM "Sector" WHERE "campaignId" = ?').all(campaignId) as {
+    id: number;
+    code: string;
+  }[];
+  const townships = db
+    .prepare(`SELECT id, name FROM "Unit" WHERE "countyCode" = ? AND kind = 'township'`)
+    .all(county.countyCode) as { id: number; name: string }[];
+  const insurers = db
+    .prepare(`SELECT id FROM "Unit" WHERE "countyCode" = ? AND kind = 'insurer'`)
+    .all(county.countyCode) as { id: number }[];
   const random = prng(20261129);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const stamp = clock.now().toISOString().replace('Z', '+00:00');
-  const addEnterprise = db.prepare(`INSERT INTO "Enterprise" ("countyCode", "creditCode", name, "sectorId", "townshipId", "aboveScale", employees, status,
+  const addEnterprise =
+    db.prepare(`INSERT INTO "Enterprise" ("countyCode", "creditCode", name, "sectorId", "townshipId", "aboveScale", employees, status,
     "isDemo", "coverFrom", "coverUntil", "coverHeadcount", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
-  const addPolicy = db.prepare(`INSERT INTO "Policy" ("policyNo", "insurerId", "enterpriseId", "startOn", "endOn", "insuredHeadcount", "premiumFen", "liabilityPerPerson", status, "isDemo", "createdAt", "updatedAt")
+  const addPolicy =
+    db.prepare(`INSERT INTO "Policy" ("policyNo", "insurerId", "enterpriseId", "startOn", "endOn", "insuredHeadcount", "premiumFen", "liabilityPerPerson", status, "isDemo", "createdAt", "updatedAt")
     VALUES (?, ?, ?, ?, ?, ?, ?, 400000, ?, 0, ?, ?)`);
   let policies = 0;
-  const cumulative = Object.entries(SECTORS).map(([code, [share, above]]) => ({ id: sectors.find((s) => s.code === code)!.id, share, above }));
+  const cumulative = Object.entries(SECTORS).map(([code, [share, above]]) => ({
+    id: sectors.find((s) => s.code === code)!.id,
+    share,
+    above,
+  }));
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
       let r = random();
@@ -88,24 +117,74 @@ export async function buildCounty(opts: { enterprises?: number; dir?: string } =
       const held: (PolicySpan & { status: string })[] = [];
       const p = random();
       if (p >= 0.08) {
-        const endOn = p < 0.18 ? addDays(TODAY, -int(1, 180)) : p < 0.26 ? addDays(TODAY, int(0, 30)) : addDays(TODAY, int(31, 364));
+        const endOn =
+          p < 0.18
+            ? addDays(TODAY, -int(1, 180))
+            : p < 0.26
+              ? addDays(TODAY, int(0, 30))
+              : addDays(TODAY, int(31, 364));
         const startOn = addDays(endOn, -364);
         const headcount = Math.max(1, employees - int(-2, 5));
-        if (random() < 0.62) held.push({ startOn: addDays(startOn, -365), endOn: addDays(startOn, -1), insuredHeadcount: Math.max(1, headcount - int(0, 5)), status: 'valid' });
+        if (random() < 0.62)
+          held.push({
+            startOn: addDays(startOn, -365),
+            endOn: addDays(startOn, -1),
+            insuredHeadcount: Math.max(1, headcount - int(0, 5)),
+            status: 'valid',
+          });
         held.push({ startOn, endOn, insuredHeadcount: headcount, status: random() < 0.01 ? 'cancelled' : 'valid' });
-        if (p >= 0.18 && p < 0.26 && random() < 0.5) held.push({ startOn: addDays(endOn, 1), endOn: addDays(endOn, 365), insuredHeadcount: Math.max(1, headcount + int(-3, 3)), status: 'valid' });
+        if (p >= 0.18 && p < 0.26 && random() < 0.5)
+          held.push({
+            startOn: addDays(endOn, 1),
+            endOn: addDays(endOn, 365),
+            insuredHeadcount: Math.max(1, headcount + int(-3, 3)),
+            status: 'valid',
+          });
       }
       // The kept cover as the product computes it (src/domain/cover.ts), written with the row.
-      const cover = coverAround(held.filter((h) => h.status === 'valid'), TODAY);
-      const { lastInsertRowid } = addEnterprise.run(county.countyCode, first17 + creditCodeCheck(first17), `${township.name}合成企业${i + 1}`,
-        sector.id, township.id, random() < sector.above ? 1 : 0, employees, status, cover.from, cover.until, cover.headcount, stamp, stamp);
+      const cover = coverAround(
+        held.filter((h) => h.status === 'valid'),
+        TODAY,
+      );
+      const { lastInsertRowid } = addEnterprise.run(
+        county.countyCode,
+        first17 + creditCodeCheck(first17),
+        `${township.name}合成企业${i + 1}`,
+        sector.id,
+        township.id,
+        random() < sector.above ? 1 : 0,
+        employees,
+        status,
+        cover.from,
+        cover.until,
+        cover.headcount,
+        stamp,
+        stamp,
+      );
       for (const h of held) {
         policies++;
-        addPolicy.run(`B${String(policies).padStart(7, '0')}`, insurers[policies % insurers.length]!.id, Number(lastInsertRowid), h.startOn, h.endOn,
-          h.insuredHeadcount, h.insuredHeadcount * 15000, h.status, stamp, stamp);
+        addPolicy.run(
+          `B${String(policies).padStart(7, '0')}`,
+          insurers[policies % insurers.length]!.id,
+          Number(lastInsertRowid),
+          h.startOn,
+          h.endOn,
+          h.insuredHeadcount,
+          h.insuredHeadcount * 15000,
+          h.status,
+          stamp,
+          stamp,
+        );
       }
     }
   })();
   db.close();
-  return { url, file: sqlitePath(url), campaignId, enterprises: n, policies, seconds: (performance.now() - started) / 1000 };
+  return {
+    url,
+    file: sqlitePath(url),
+    campaignId,
+    enterprises: n,
+    policies,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -23,14 +23,30 @@ const OBVIOUS = `
   WHERE s."campaignId" = @campaign
   GROUP BY e."sectorId", e."townshipId"`;
 
-type Cell = { sectorId: number; townshipId: number; enterprises: number; insured: number; employees: number; persons: number };
+type Cell = {
+  sectorId: number;
+  townshipId: number;
+  enterprises: number;
+  insured: number;
+  employees: number;
+  persons: number;
+};
 const key = (c: Cell) => `${c.sectorId}:${c.townshipId}`;
 const same = (a: Cell[], b: Cell[]) => {
   const m = new Map(b.map((c) => [key(c), c]));
-  return a.length === b.length && a.every((c) => {
-    const o = m.get(key(c));
-    return o && o.enterprises === c.enterprises && o.insured === c.insured && o.employees === c.employees && o.persons === c.persons;
-  });
+  return (
+    a.length === b.length &&
+    a.every((c) => {
+      const o = m.get(key(c));
+      return (
+        o &&
+        o.enterprises === c.enterprises &&
+        o.insured === c.insured &&
+        o.employees === c.employees &&
+        o.persons === c.persons
+      );
+    })
+  );
 };
 
 export async function coverageBench(county: County, runs = 7): Promise<Row[]> {
@@ -41,12 +57,28 @@ export async function coverageBench(county: County, runs = 7): Promise<Row[]> {
   const bus = new Bus({ db, clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
   try {
     // Identical figures on several days: today, a week back (the reply's "change"), later, earlier.
-    const days = [TODAY, addDays(TODAY, -7), addDays(TODAY, 1), addDays(TODAY, 20), addDays(TODAY, 90), addDays(TODAY, -100), addDays(TODAY, 300)];
+    const days = [
+      TODAY,
+      addDays(TODAY, -7),
+      addDays(TODAY, 1),
+      addDays(TODAY, 20),
+      addDays(TODAY, 90),
+      addDays(TODAY, -100),
+      addDays(TODAY, 300),
+    ];
     let identical = 0;
     for (const day of days) {
       const expected = obvious.all({ day, campaign: county.campaignId }) as Cell[];
-      const ours = (await coverageCells(db, county.campaignId, day, new Date(NOW))).filter((c) => c.source === 'ledger')
-        .map((c) => ({ sectorId: c.sectorId, townshipId: c.townshipId!, enterprises: c.enterprises, insured: c.insured, employees: c.employees, persons: c.insuredPersons }));
+      const ours = (await coverageCells(db, county.campaignId, day, new Date(NOW)))
+        .filter((c) => c.source === 'ledger')
+        .map((c) => ({
+          sectorId: c.sectorId,
+          townshipId: c.townshipId!,
+          enterprises: c.enterprises,
+          insured: c.insured,
+          employees: c.employees,
+          persons: c.insuredPersons,
+        }));
       if (same(ours, expected)) identical++;
       else console.error(`coverage differs from the obvious query on ${day}`);
     }
@@ -62,8 +94,22 @@ export async function coverageBench(county: County, runs = 7): Promise<Row[]> {
     }
     const [q, c] = [median(query), median(command)];
     return [
-      { bench: '2 coverage', measure: `/覆盖率 (today and a week back) vs one obvious SQL query, ${county.enterprises.toLocaleString('en')} enterprises, ${county.policies.toLocaleString('en')} policies (median of ${runs})`, value: `${fmt(c, 0)} ms`, baseline: `${fmt(q, 0)} ms`, ratio: c / q, target: '≤ 0.25×', ok: c / q <= 0.25 },
-      { bench: '2 coverage', measure: 'figures identical to the obvious query (enterprises, insured, employees, persons per cell)', value: `${identical} of ${days.length} days`, target: 'all', ok: identical === days.length },
+      {
+        bench: '2 coverage',
+        measure: `/覆盖率 (today and a week back) vs one obvious SQL query, ${county.enterprises.toLocaleString('en')} enterprises, ${county.policies.toLocaleString('en')} policies (median of ${runs})`,
+        value: `${fmt(c, 0)} ms`,
+        baseline: `${fmt(q, 0)} ms`,
+        ratio: c / q,
+        target: '≤ 0.25×',
+        ok: c / q <= 0.25,
+      },
+      {
+        bench: '2 coverage',
+        measure: 'figures identical to the obvious query (enterprises, insured, employees, persons per cell)',
+        value: `${identical} of ${days.length} days`,
+        target: 'all',
+        ok: identical === days.length,
+      },
     ];
   } finally {
     raw.close();

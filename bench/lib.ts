@@ -18,15 +18,26 @@ export interface Row {
 }
 
 /** Runs `node --import tsx <script> …args` from the repository; resolves once it prints a line matching `ready`. */
-export function spawnTsx(script: string, args: string[], env: Record<string, string> = {}, ready = /^READY (.*)$/m): Promise<{ proc: ChildProcess; match: RegExpExecArray; output: () => string }> {
+export function spawnTsx(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  ready = /^READY (.*)$/m,
+): Promise<{ proc: ChildProcess; match: RegExpExecArray; output: () => string }> {
   return spawnNode(['--import', 'tsx', script, ...args], env, ready);
 }
 
 /** Runs `node …args` from the repository (JavaScript, or TypeScript with `--import tsx`); resolves once it prints a line matching `ready`. */
-export function spawnNode(args: string[], env: Record<string, string> = {}, ready = /^READY (.*)$/m): Promise<{ proc: ChildProcess; match: RegExpExecArray; output: () => string }> {
+export function spawnNode(
+  args: string[],
+  env: Record<string, string> = {},
+  ready = /^READY (.*)$/m,
+): Promise<{ proc: ChildProcess; match: RegExpExecArray; output: () => string }> {
   const script = args.find((a) => /\.(ts|m?js)$/.test(a)) ?? args.join(' ');
   const proc = spawn(process.execPath, args, {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   return new Promise((resolve, reject) => {
@@ -83,9 +94,13 @@ export async function timed<T>(work: () => Promise<T> | T): Promise<{ result: T;
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function machine(): { cpus: number; model: string; memoryGb: number; node: string; load: string } {
-  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? '?';
+  const model =
+    /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? '?';
   return {
-    cpus: cpus().length, model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version,
+    cpus: cpus().length,
+    model,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
     load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   };
 }
@@ -94,9 +109,14 @@ export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(di
 
 /** The table as Markdown, which reads as well in a terminal. */
 export function table(rows: Row[]): string {
-  const lines = ['| benchmark | measure | value | baseline | ratio | target | holds |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| benchmark | measure | value | baseline | ratio | target | holds |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
-    lines.push(`| ${r.bench} | ${r.measure} | ${r.value} | ${r.baseline ?? ''} | ${r.ratio === undefined ? '' : `${fmt(r.ratio, 2)}×`} | ${r.target ?? ''} | ${r.ok === undefined ? '' : r.ok ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${r.bench} | ${r.measure} | ${r.value} | ${r.baseline ?? ''} | ${r.ratio === undefined ? '' : `${fmt(r.ratio, 2)}×`} | ${r.target ?? ''} | ${r.ok === undefined ? '' : r.ok ? 'yes' : '**no**'} |`,
+    );
   }
   return lines.join('\n');
 }

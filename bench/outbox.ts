@@ -24,12 +24,21 @@ export async function outboxBench(demoDbFile: string, dir: string, robots = 30, 
   for (const k of keys) api.webhooks.add(k);
   const base = await api.start();
   try {
-    await db.$transaction(async (tx) => {
-      for (let n = 0; n < each; n++) for (const k of keys) await enqueue(tx, webhookMarkdown(k, `提醒 ${k} #${n}`), clock);
-    }, { timeout: 120_000 });
+    await db.$transaction(
+      async (tx) => {
+        for (let n = 0; n < each; n++)
+          for (const k of keys) await enqueue(tx, webhookMarkdown(k, `提醒 ${k} #${n}`), clock);
+      },
+      { timeout: 120_000 },
+    );
     // As in the service: every claim fenced by the leader lease, renewed as the clock moves.
     const lease = new Lease({ db, clock });
-    const dispatcher = new Dispatcher({ db, clock, lease, senders: { webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent') } });
+    const dispatcher = new Dispatcher({
+      db,
+      clock,
+      lease,
+      senders: { webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent') },
+    });
     const start = clock.now().getTime();
     let ticks = 0;
     const { wallMs } = await timed(async () => {
@@ -46,9 +55,29 @@ export async function outboxBench(demoDbFile: string, dir: string, robots = 30, 
     const rejected = sends.filter((c) => c.errcode === 45009).length;
     const delivered = new Set(api.delivered.map((d) => JSON.stringify(d.body))).size;
     return [
-      { bench: '4 outbox', measure: `${robots * each} reminders to ${robots} robots (${each} each): last one sent after (injected clock)`, value: `${fmt(done, 0)} s`, baseline: `${allowed} s allowed by ${limit}/min`, ratio: done / allowed, target: '≤ 1.05×', ok: done / allowed <= 1.05 },
-      { bench: '4 outbox', measure: 'answers 45009 (over the limit) / messages delivered once', value: `${rejected} / ${delivered}`, baseline: `0 / ${robots * each}`, target: 'no 45009, all once', ok: rejected === 0 && delivered === robots * each && api.delivered.length === robots * each },
-      { bench: '4 outbox', measure: 'real time to drain (dispatcher work, loopback HTTP)', value: `${fmt(wallMs / 1000, 1)} s for ${ticks} ticks`, baseline: `${fmt((robots * each) / (wallMs / 1000), 0)} messages/s` },
+      {
+        bench: '4 outbox',
+        measure: `${robots * each} reminders to ${robots} robots (${each} each): last one sent after (injected clock)`,
+        value: `${fmt(done, 0)} s`,
+        baseline: `${allowed} s allowed by ${limit}/min`,
+        ratio: done / allowed,
+        target: '≤ 1.05×',
+        ok: done / allowed <= 1.05,
+      },
+      {
+        bench: '4 outbox',
+        measure: 'answers 45009 (over the limit) / messages delivered once',
+        value: `${rejected} / ${delivered}`,
+        baseline: `0 / ${robots * each}`,
+        target: 'no 45009, all once',
+        ok: rejected === 0 && delivered === robots * each && api.delivered.length === robots * each,
+      },
+      {
+        bench: '4 outbox',
+        measure: 'real time to drain (dispatcher work, loopback HTTP)',
+        value: `${fmt(wallMs / 1000, 1)} s for ${ticks} ticks`,
+        baseline: `${fmt((robots * each) / (wallMs / 1000), 0)} messages/s`,
+      },
     ];
   } finally {
     await api.stop();

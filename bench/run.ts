@@ -31,7 +31,11 @@ try {
   if (wanted(2) || wanted(3)) {
     say('building the county ten times Anhua (one bulk insert)');
     const { result: county, wallMs } = await timed(() => buildCounty({ dir }));
-    rows.push({ bench: '2 coverage', measure: 'synthetic county built (seed, bulk insert, kept cover)', value: `${county.enterprises.toLocaleString('en')} enterprises, ${county.policies.toLocaleString('en')} policies in ${fmt(wallMs / 1000, 0)} s` });
+    rows.push({
+      bench: '2 coverage',
+      measure: 'synthetic county built (seed, bulk insert, kept cover)',
+      value: `${county.enterprises.toLocaleString('en')} enterprises, ${county.policies.toLocaleString('en')} policies in ${fmt(wallMs / 1000, 0)} s`,
+    });
     if (wanted(2)) {
       say('2 /覆盖率 against the obvious SQL query');
       rows.push(...(await coverageBench(county)));

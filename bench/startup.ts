@@ -14,7 +14,10 @@ async function once(args: string[], env: Record<string, string>): Promise<{ read
   try {
     // Ready: it answers.
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status < 500, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.status < 500,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -35,7 +38,10 @@ async function compare(service: string[], bare: string[], env: Record<string, st
     s.push(await once(service, env));
     b.push(await once(bare, {}));
   }
-  const m = (xs: { readyMs: number; restMb: number }[]) => ({ ready: median(xs.map((x) => x.readyMs)), rest: median(xs.map((x) => x.restMb)) });
+  const m = (xs: { readyMs: number; restMb: number }[]) => ({
+    ready: median(xs.map((x) => x.readyMs)),
+    rest: median(xs.map((x) => x.restMb)),
+  });
   return { service: m(s), bare: m(b) };
 }
 
@@ -43,12 +49,32 @@ export async function startupBench(demoDbFile: string, dir: string, runs = 3): P
   const file = join(dir, 'startup.db');
   copyFileSync(demoDbFile, file);
   const env = { DATABASE_URL: `file:${file}`, BOT_CALENDAR_FILE: 'prisma/calendar.json' };
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   const tsx = await compare(['--import', 'tsx', 'src/main.ts'], ['--import', 'tsx', 'bench/bare-koa.mjs'], env, runs);
   const built = await compare(['dist/src/main.js'], ['bench/bare-koa.mjs'], env, runs);
   const rows = (how: string, r: typeof tsx, bare: string): Row[] => [
-    { bench: '5 start-up', measure: `${how}: start to /healthz answering, migrations applied (median of ${runs})`, value: `${fmt(r.service.ready, 0)} ms`, baseline: `${fmt(r.bare.ready, 0)} ms ${bare}`, ratio: r.service.ready / r.bare.ready, target: '< 1500 ms', ok: r.service.ready < 1500 },
-    { bench: '5 start-up', measure: `${how}: RSS at rest, 3 s after ready`, value: `${fmt(r.service.rest, 0)} MB`, baseline: `${fmt(r.bare.rest, 0)} MB ${bare}`, ratio: r.service.rest / r.bare.rest },
+    {
+      bench: '5 start-up',
+      measure: `${how}: start to /healthz answering, migrations applied (median of ${runs})`,
+      value: `${fmt(r.service.ready, 0)} ms`,
+      baseline: `${fmt(r.bare.ready, 0)} ms ${bare}`,
+      ratio: r.service.ready / r.bare.ready,
+      target: '< 1500 ms',
+      ok: r.service.ready < 1500,
+    },
+    {
+      bench: '5 start-up',
+      measure: `${how}: RSS at rest, 3 s after ready`,
+      value: `${fmt(r.service.rest, 0)} MB`,
+      baseline: `${fmt(r.bare.rest, 0)} MB ${bare}`,
+      ratio: r.service.rest / r.bare.rest,
+    },
   ];
-  return [...rows('npm start (tsx src/main.ts)', tsx, 'bare Koa under tsx'), ...rows('compiled (node dist/src/main.js)', built, 'bare Koa, node')];
+  return [
+    ...rows('npm start (tsx src/main.ts)', tsx, 'bare Koa under tsx'),
+    ...rows('compiled (node dist/src/main.js)', built, 'bare Koa, node'),
+  ];
 }

@@ -15,7 +15,8 @@ export default defineCommand({
   writes: true,
   async run(ctx, { id }) {
     const o = await ownOpenObligation(ctx, id);
-    if (o.status !== 'assigned' && (o.status !== 'extended' || (await wasAcknowledged(ctx.db, o.id)))) throw new UserError('ack.already', { id });
+    if (o.status !== 'assigned' && (o.status !== 'extended' || (await wasAcknowledged(ctx.db, o.id))))
+      throw new UserError('ack.already', { id });
     await transition(ctx, o, { toStatus: 'acknowledged' }, { status: 'acknowledged' });
     return { text: ctx.t('ack.done', { id, title: o.title, due: o.dueOn }) };
   },

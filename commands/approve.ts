@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
-import { assertOpen, findObligation, notifyUnit, obligationId, pendingRequest, transition } from '../src/domain/obligations.ts';
+import {
+  assertOpen,
+  findObligation,
+  notifyUnit,
+  obligationId,
+  pendingRequest,
+  transition,
+} from '../src/domain/obligations.ts';
 
 /** /批准: a leader grants an extension request; the new due date replaces the old one. */
 export default defineCommand({
@@ -19,8 +26,22 @@ export default defineCommand({
     assertOpen(o);
     const date = pendingRequest(o);
     // The event keeps the old due date in its note, the new one in dueOn.
-    await transition(ctx, o, { toStatus: 'extended', note: o.dueOn, dueOn: date }, { status: 'extended', dueOn: date, requestedDueOn: null, requestReason: null });
-    const sent = await notifyUnit(ctx, o.unitId, ctx.groupT('approve.notice', { id, title: o.title, due: o.dueOn, date }));
-    return { text: [t('approve.done', { id, unit: o.unit.name, due: o.dueOn, date }), ...(sent ? [t('approve.sent')] : [])].join('\n') };
+    await transition(
+      ctx,
+      o,
+      { toStatus: 'extended', note: o.dueOn, dueOn: date },
+      { status: 'extended', dueOn: date, requestedDueOn: null, requestReason: null },
+    );
+    const sent = await notifyUnit(
+      ctx,
+      o.unitId,
+      ctx.groupT('approve.notice', { id, title: o.title, due: o.dueOn, date }),
+    );
+    return {
+      text: [
+        t('approve.done', { id, unit: o.unit.name, due: o.dueOn, date }),
+        ...(sent ? [t('approve.sent')] : []),
+      ].join('\n'),
+    };
   },
 });

@@ -15,25 +15,34 @@ export default defineCommand({
   aliases: ['交办'],
   summary: 'assign.summary',
   usage: 'assign.usage',
-  examples: ['/交办 应急局 报送危化企业参保台账 12月10日', '/交办 全部乡镇 摸排辖区未参保企业 本月底', '/交办 建筑 督促续保 下周五'],
+  examples: [
+    '/交办 应急局 报送危化企业参保台账 12月10日',
+    '/交办 全部乡镇 摸排辖区未参保企业 本月底',
+    '/交办 建筑 督促续保 下周五',
+  ],
   params: ['target', '...rest'],
-  args: ({ today }) => z.object({
-    target: z.string(),
-    rest: z.string().transform((v, ctx) => {
-      const m = /^(.*\S)[\s,，、;；]+(\S+)$/.exec(v.trim());
-      const dueOn = m ? parseDay(m[2]!, today) : null;
-      if (!m || !dueOn) return ctx.addIssue({ code: 'custom', message: 'assign.bad_date' }), z.NEVER;
-      if (dueOn < today) return ctx.addIssue({ code: 'custom', message: 'assign.past_date' }), z.NEVER;
-      if (m[1]!.length > 200) return ctx.addIssue({ code: 'custom', message: 'assign.too_long' }), z.NEVER;
-      return { content: m[1]!.replace(/^["“「](.*)["”」]$/, '$1'), dueOn };
+  args: ({ today }) =>
+    z.object({
+      target: z.string(),
+      rest: z.string().transform((v, ctx) => {
+        const m = /^(.*\S)[\s,，、;；]+(\S+)$/.exec(v.trim());
+        const dueOn = m ? parseDay(m[2]!, today) : null;
+        if (!m || !dueOn) return (ctx.addIssue({ code: 'custom', message: 'assign.bad_date' }), z.NEVER);
+        if (dueOn < today) return (ctx.addIssue({ code: 'custom', message: 'assign.past_date' }), z.NEVER);
+        if (m[1]!.length > 200) return (ctx.addIssue({ code: 'custom', message: 'assign.too_long' }), z.NEVER);
+        return { content: m[1]!.replace(/^["“「](.*)["”」]$/, '$1'), dueOn };
+      }),
     }),
-  }),
   roles: ['leader'],
   writes: true,
   async confirm(ctx, { target, rest }) {
     const { units } = await assignees(ctx.db, ctx.campaign, target);
     if (units.length < 2) return null;
-    const names = units.slice(0, PREVIEW_NAMES).map((u) => u.name).join('、') + (units.length > PREVIEW_NAMES ? '…' : '');
+    const names =
+      units
+        .slice(0, PREVIEW_NAMES)
+        .map((u) => u.name)
+        .join('、') + (units.length > PREVIEW_NAMES ? '…' : '');
     return ctx.t('assign.preview', { count: units.length, names, content: rest.content, due: rest.dueOn });
   },
   async run(ctx, { target, rest: { content, dueOn } }) {
@@ -44,7 +53,14 @@ export default defineCommand({
     for (const u of units) {
       const o = await db.obligation.create({
         data: {
-          campaignId: campaign.id, dutyId: null, unitId: u.id, sectorId, title: content, period: dueOn.slice(0, 4), dueOn, assignedBy: userId,
+          campaignId: campaign.id,
+          dutyId: null,
+          unitId: u.id,
+          sectorId,
+          title: content,
+          period: dueOn.slice(0, 4),
+          dueOn,
+          assignedBy: userId,
           events: { create: { toStatus: 'assigned', actorUserId: userId, at: clock.now() } },
         },
         include: { events: true },
@@ -52,11 +68,16 @@ export default defineCommand({
       ctx.undoable({ model: 'obligation', action: 'delete', where: { id: o.id } });
       ctx.undoable({ model: 'obligationEvent', action: 'delete', where: { id: o.events[0]!.id } });
       ids.push(o.id);
-      groups += await notifyUnit(ctx, u.id, ctx.groupT('assign.notice', { id: o.id, title: content, due: dueOn, by: ctx.member?.name ?? userId }));
+      groups += await notifyUnit(
+        ctx,
+        u.id,
+        ctx.groupT('assign.notice', { id: o.id, title: content, due: dueOn, by: ctx.member?.name ?? userId }),
+      );
     }
-    const text = units.length === 1
-      ? t('assign.done_one', { id: ids[0]!, unit: units[0]!.name, content, due: dueOn })
-      : t('assign.done_many', { count: units.length, content, due: dueOn, first: ids[0]!, last: ids.at(-1)! });
+    const text =
+      units.length === 1
+        ? t('assign.done_one', { id: ids[0]!, unit: units[0]!.name, content, due: dueOn })
+        : t('assign.done_many', { count: units.length, content, due: dueOn, first: ids[0]!, last: ids.at(-1)! });
     return { text: [text, t('assign.sent', { groups })].join('\n') };
   },
 });

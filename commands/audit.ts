@@ -6,7 +6,14 @@ import { adminCounty, latestAuditEvents } from '../src/domain/members.ts';
 
 const DEFAULT = 10;
 const MAX = 50;
-const MARK: Record<string, string> = { ok: '✅', pending: '⏳', denied: '🚫', invalid: '⚠️', unknown: '❓', error: '❌' };
+const MARK: Record<string, string> = {
+  ok: '✅',
+  pending: '⏳',
+  denied: '🚫',
+  invalid: '⚠️',
+  unknown: '❓',
+  error: '❌',
+};
 
 /** /日志: the latest audit events, one compact line each. */
 export default defineCommand({
@@ -17,11 +24,14 @@ export default defineCommand({
   examples: ['/日志', '/日志 30'],
   params: ['n'],
   args: z.object({
-    n: z.string().optional().transform((v, ctx) => {
-      if (v === undefined) return DEFAULT;
-      const n = parseCount(v);
-      return n && n > 0 ? Math.min(n, MAX) : (ctx.addIssue({ code: 'custom', message: 'audit.bad_n' }), z.NEVER);
-    }),
+    n: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return DEFAULT;
+        const n = parseCount(v);
+        return n && n > 0 ? Math.min(n, MAX) : (ctx.addIssue({ code: 'custom', message: 'audit.bad_n' }), z.NEVER);
+      }),
   }),
   roles: ['admin'],
   writes: false,
@@ -32,10 +42,14 @@ export default defineCommand({
       const spec = name ? commands.find((s) => s.name === name) : undefined;
       return name ? `/${spec?.aliases[0] ?? name}` : '—';
     };
-    const lines = events.map((e) => [
-      minuteIn(e.at, timeZone).slice(5), e.actorName ?? '—', label(e.command),
-      `${MARK[e.outcome] ?? e.outcome}${e.action === 'confirmed' ? t('audit.confirmed') : ''}${e.undoneAt ? ' ↩️' : ''}`,
-    ].join(' '));
+    const lines = events.map((e) =>
+      [
+        minuteIn(e.at, timeZone).slice(5),
+        e.actorName ?? '—',
+        label(e.command),
+        `${MARK[e.outcome] ?? e.outcome}${e.action === 'confirmed' ? t('audit.confirmed') : ''}${e.undoneAt ? ' ↩️' : ''}`,
+      ].join(' '),
+    );
     return { text: [t('audit.title', { n: events.length }), ...lines, t('audit.legend')].join('\n') };
   },
 });

@@ -15,7 +15,9 @@ export default defineCommand({
   args: z.object({
     // WeCom userids: letters, digits and _ - . @, at most 64.
     userid: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'bind.bad_userid'),
-    role: z.string().transform((v, ctx) => parseRole(v) ?? (ctx.addIssue({ code: 'custom', message: 'bind.bad_role' }), z.NEVER)),
+    role: z
+      .string()
+      .transform((v, ctx) => parseRole(v) ?? (ctx.addIssue({ code: 'custom', message: 'bind.bad_role' }), z.NEVER)),
     unit: z.string(),
   }),
   roles: ['admin'],
@@ -26,9 +28,18 @@ export default defineCommand({
     const enterprise = role === 'enterprise' ? await resolveEnterprise(db, campaign.countyCode, word) : undefined;
     const unit = enterprise ? undefined : await findUnit(db, campaign.countyCode, word);
     if (!enterprise && !unit) throw new UserError('bind.no_unit', { word });
-    const r = await bindMember(db, { userId: userid, role, unit: unit ?? undefined, enterprise, county: adminCounty(ctx.member) });
+    const r = await bindMember(db, {
+      userId: userid,
+      role,
+      unit: unit ?? undefined,
+      enterprise,
+      county: adminCounty(ctx.member),
+    });
     ctx.undoable(r.undo);
-    const member = await db.member.findUniqueOrThrow({ where: { userId: userid }, include: { unit: true, enterprise: true } });
+    const member = await db.member.findUniqueOrThrow({
+      where: { userId: userid },
+      include: { unit: true, enterprise: true },
+    });
     const lines = [
       t(r.created ? 'bind.created' : 'bind.updated', { userId: userid, name: member.name }),
       t('whoami.roles', { roles: r.roles.map((x) => t(`role.${x}`)).join('、') }),

@@ -3,7 +3,17 @@ import { addDays, minuteIn } from '../src/clock.ts';
 import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
 import { findSector, findTownship } from '../src/domain/directory.ts';
 import { sendCoverageChart } from '../src/domain/chart.ts';
-import { changeText, colour, coverageView, percent, totalOf, weakest, type CoverageRow, type CoverageViewKind, type TargetInForce } from '../src/domain/coverage.ts';
+import {
+  changeText,
+  colour,
+  coverageView,
+  percent,
+  totalOf,
+  weakest,
+  type CoverageRow,
+  type CoverageViewKind,
+  type TargetInForce,
+} from '../src/domain/coverage.ts';
 
 /** Words that ask for the per-township and per-department views (and the default, by name). */
 const BY_TOWNSHIP = ['乡镇', '按乡镇', '分乡镇', 'township', 'townships'];
@@ -38,19 +48,46 @@ export default defineCommand({
     for (const row of named) lines.push(...rowLines(ctx, row, common));
     lines.push('');
     if (view.by === 'sector') {
-      const highRisk = totalOf(named.filter((r) => r.sectors[0]!.highRisk), '', common);
-      lines.push(t('coverage.total_high_risk', { insured: highRisk.insured, enterprises: highRisk.enterprises, rate: percent(highRisk.rate), gap: highRisk.gap }) + change(t, highRisk));
+      const highRisk = totalOf(
+        named.filter((r) => r.sectors[0]!.highRisk),
+        '',
+        common,
+      );
+      lines.push(
+        t('coverage.total_high_risk', {
+          insured: highRisk.insured,
+          enterprises: highRisk.enterprises,
+          rate: percent(highRisk.rate),
+          gap: highRisk.gap,
+        }) + change(t, highRisk),
+      );
     } else {
-      const name = view.by === 'sector_townships' ? view.sector.name : view.by === 'township_sectors' ? view.township.name
-        : view.by === 'township' ? t('coverage.total_townships') : t('coverage.total_departments');
+      const name =
+        view.by === 'sector_townships'
+          ? view.sector.name
+          : view.by === 'township_sectors'
+            ? view.township.name
+            : view.by === 'township'
+              ? t('coverage.total_townships')
+              : t('coverage.total_departments');
       const total = totalOf(named, name, common);
-      lines.push(t('coverage.total', { name, insured: total.insured, enterprises: total.enterprises, rate: percent(total.rate), gap: total.gap }) + change(t, total));
+      lines.push(
+        t('coverage.total', {
+          name,
+          insured: total.insured,
+          enterprises: total.enterprises,
+          rate: percent(total.rate),
+          gap: total.gap,
+        }) + change(t, total),
+      );
     }
     if (countyWideOnly.length) lines.push(t('coverage.county_wide_left_out', { sectors: countyWideOnly.join('、') }));
     const weak = weakest(named);
     if (weak.length) {
       const list = weak.map((r) => `${r.name} ${percent(r.rate)}`).join('、');
-      lines.push(weak.length === 5 ? t('coverage.weakest', { list }) : t('coverage.weakest_few', { count: weak.length, list }));
+      lines.push(
+        weak.length === 5 ? t('coverage.weakest', { list }) : t('coverage.weakest_few', { count: weak.length, list }),
+      );
     }
     lines.push(t('coverage.legend'), t('coverage.change_legend', { day: addDays(today, -7).slice(5) }));
     if (named.some((r) => r.demo)) lines.push(t('demo.data'));
@@ -74,11 +111,16 @@ async function viewFor({ db, campaign }: CommandContext, scope: string | undefin
 function title({ t, campaign }: CommandContext, view: CoverageViewKind): string {
   const county = campaign.countyName;
   switch (view.by) {
-    case 'sector': return t('coverage.title', { county });
-    case 'township': return t('coverage.title_townships', { county });
-    case 'department': return t('coverage.title_departments', { county });
-    case 'sector_townships': return t('coverage.title_one_sector', { county, sector: view.sector.name });
-    case 'township_sectors': return t('coverage.title_one_township', { township: view.township.name });
+    case 'sector':
+      return t('coverage.title', { county });
+    case 'township':
+      return t('coverage.title_townships', { county });
+    case 'department':
+      return t('coverage.title_departments', { county });
+    case 'sector_townships':
+      return t('coverage.title_one_sector', { county, sector: view.sector.name });
+    case 'township_sectors':
+      return t('coverage.title_one_township', { township: view.township.name });
   }
 }
 
@@ -86,13 +128,25 @@ function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: Tar
   if (row.sources.length === 0) return [`⚪ ${row.name}  ${t('coverage.no_data')}`];
   const source = t('coverage.source', {
     sources: row.sources
-      .map((s) => (s === 'ledger' ? t('coverage.source_ledger') : t('coverage.source_report', { time: minuteIn(row.asOf!, timeZone).slice(5) })))
+      .map((s) =>
+        s === 'ledger'
+          ? t('coverage.source_ledger')
+          : t('coverage.source_report', { time: minuteIn(row.asOf!, timeZone).slice(5) }),
+      )
       .join(' + '),
   });
   if (row.enterprises === 0) return [`⚪ ${row.name}  ${t('coverage.none_in_scope')} · ${source}`];
   const details = [
     ...(sameTarget(row.target, common) ? [] : [targetText(t, row.target)]),
-    ...(row.headcountRate === null ? [] : [t('coverage.headcount', { insured: row.insuredPersons, employees: row.employees, rate: percent(row.headcountRate) })]),
+    ...(row.headcountRate === null
+      ? []
+      : [
+          t('coverage.headcount', {
+            insured: row.insuredPersons,
+            employees: row.employees,
+            rate: percent(row.headcountRate),
+          }),
+        ]),
     source,
   ];
   return [
@@ -111,5 +165,8 @@ function sameTarget(a: TargetInForce | null, b: TargetInForce | null): boolean {
 
 function targetText(t: CommandContext['t'], target: TargetInForce | null): string {
   if (!target) return t('coverage.no_target');
-  return t(target.passed ? 'coverage.target_passed' : 'coverage.target', { rate: `${target.rateBp / 100}%`, due: target.dueOn });
+  return t(target.passed ? 'coverage.target_passed' : 'coverage.target', {
+    rate: `${target.rateBp / 100}%`,
+    due: target.dueOn,
+  });
 }

@@ -16,7 +16,12 @@ export default defineCommand({
   async run(ctx, { id, evidence }) {
     const o = await ownOpenObligation(ctx, id);
     // A pending extension request has nothing left to decide once the obligation is done.
-    await transition(ctx, o, { toStatus: 'done', note: evidence || null }, { status: 'done', doneAt: ctx.clock.now(), requestedDueOn: null, requestReason: null });
+    await transition(
+      ctx,
+      o,
+      { toStatus: 'done', note: evidence || null },
+      { status: 'done', doneAt: ctx.clock.now(), requestedDueOn: null, requestReason: null },
+    );
     const late = o.dueOn < ctx.today;
     return { text: ctx.t(late ? 'done.done_late' : 'done.done', { id, title: o.title, due: o.dueOn }) };
   },

@@ -21,7 +21,12 @@ export default defineCommand({
     const path = join(await outputDir(db), name);
     const counts = await writeLedgerExport(db, campaign, { day: today, now, t, timeZone }, path);
     const to = await sendToAsker(ctx, { type: 'file', path, name });
-    const done = t('export.done', { county: campaign.countyName, time: minuteIn(now, timeZone), days: EXPIRING_WITHIN_DAYS, ...counts });
+    const done = t('export.done', {
+      county: campaign.countyName,
+      time: minuteIn(now, timeZone),
+      days: EXPIRING_WITHIN_DAYS,
+      ...counts,
+    });
     return { text: [done, ...deliveryNote(ctx, to, path)].join('\n') };
   },
 });

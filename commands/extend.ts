@@ -11,7 +11,8 @@ export default defineCommand({
   usage: 'extend.usage',
   examples: ['/延期 12 12月20日 等待企业补交材料'],
   params: ['id', 'date', '...reason'],
-  args: ({ today }) => z.object({ id: obligationId, date: dayArg(today, 'extend.bad_date'), reason: z.string().trim().min(1).max(300) }),
+  args: ({ today }) =>
+    z.object({ id: obligationId, date: dayArg(today, 'extend.bad_date'), reason: z.string().trim().min(1).max(300) }),
   roles: ['liaison', 'leader', 'insurer'],
   writes: true,
   async run(ctx, { id, date, reason }) {
@@ -19,8 +20,18 @@ export default defineCommand({
     const o = await ownOpenObligation(ctx, id);
     if (o.requestedDueOn) throw new UserError('extend.pending', { id, date: o.requestedDueOn });
     if (date <= o.dueOn) throw new UserError('extend.not_after', { date, due: o.dueOn });
-    await transition(ctx, o, { toStatus: 'extension_requested', note: reason, dueOn: date }, { requestedDueOn: date, requestReason: reason });
-    const sent = await notifyLeaders(ctx, ctx.groupT('extend.notice', { id, unit: o.unit.name, title: o.title, due: o.dueOn, date, reason }));
-    return { text: [t('extend.done', { id, due: o.dueOn, date }), t(sent ? 'extend.sent' : 'extend.no_leaders')].join('\n') };
+    await transition(
+      ctx,
+      o,
+      { toStatus: 'extension_requested', note: reason, dueOn: date },
+      { requestedDueOn: date, requestReason: reason },
+    );
+    const sent = await notifyLeaders(
+      ctx,
+      ctx.groupT('extend.notice', { id, unit: o.unit.name, title: o.title, due: o.dueOn, date, reason }),
+    );
+    return {
+      text: [t('extend.done', { id, due: o.dueOn, date }), t(sent ? 'extend.sent' : 'extend.no_leaders')].join('\n'),
+    };
   },
 });

@@ -18,8 +18,14 @@ export default defineCommand({
   secret: ['key'],
   args: z.object({
     target: z.string(),
-    key: z.string().optional().transform((v, ctx) =>
-      v === undefined ? undefined : parseWebhookKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'group.bad_key' }), z.NEVER)),
+    key: z
+      .string()
+      .optional()
+      .transform((v, ctx) =>
+        v === undefined
+          ? undefined
+          : (parseWebhookKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'group.bad_key' }), z.NEVER)),
+      ),
   }),
   roles: ['admin'],
   writes: true,
@@ -28,20 +34,29 @@ export default defineCommand({
     if (!chatId) throw new UserError('group.no_chat');
     const purpose = chatPurpose(target) ?? 'unit';
     // Leaders' and admins' groups belong to the commission office (县安委办) where there is one.
-    const unit = purpose === 'unit'
-      ? await findUnit(db, campaign.countyCode, target)
-      : (await db.unit.findFirst({ where: { countyCode: campaign.countyCode, kind: 'commission_office' } })) ?? member?.unit ?? null;
+    const unit =
+      purpose === 'unit'
+        ? await findUnit(db, campaign.countyCode, target)
+        : ((await db.unit.findFirst({ where: { countyCode: campaign.countyCode, kind: 'commission_office' } })) ??
+          member?.unit ??
+          null);
     if (purpose === 'unit' && !unit) throw new UserError('group.no_unit', { word: target });
     const what = purpose === 'unit' ? t('group.unit_chat', { unit: unit!.name }) : t(`group.${purpose}_chat`);
     const r = await bindChat(db, { chatId, purpose, unitId: unit?.id ?? null, name: what, webhookKey: key });
     ctx.undoable(r.undo);
     const lines = [t('group.bound', { what })];
     if (r.before) {
-      const was = r.before.purpose === 'unit' ? t('group.unit_chat', { unit: r.before.unitName ?? '—' }) : t(`group.${r.before.purpose}_chat`);
+      const was =
+        r.before.purpose === 'unit'
+          ? t('group.unit_chat', { unit: r.before.unitName ?? '—' })
+          : t(`group.${r.before.purpose}_chat`);
       if (was !== what) lines.push(t('group.was', { was }));
     }
     if (key) lines.push(t(r.before?.hadKey ? 'group.key_changed' : 'group.key_set', { tail: keyTail(key) }));
-    else lines.push(t(r.hasKey ? 'group.key_kept' : ctx.reach.longconn ? 'group.via_longconn' : 'group.no_key', { target }));
+    else
+      lines.push(
+        t(r.hasKey ? 'group.key_kept' : ctx.reach.longconn ? 'group.via_longconn' : 'group.no_key', { target }),
+      );
     return { text: lines.join('\n') };
   },
 });

@@ -17,9 +17,17 @@ export default defineCommand({
     if (word) {
       const spec = commands.find((s) => s.name === word || s.aliases.some((a) => a.toLowerCase() === word));
       if (!spec) return { text: t('help.no_such', { word }) };
-      return { text: [`/${spec.aliases[0] ?? spec.name} — ${t(spec.summary)}`, usageLine(spec, t), t('help.examples', { examples: spec.examples.join('  ') })].join('\n') };
+      return {
+        text: [
+          `/${spec.aliases[0] ?? spec.name} — ${t(spec.summary)}`,
+          usageLine(spec, t),
+          t('help.examples', { examples: spec.examples.join('  ') }),
+        ].join('\n'),
+      };
     }
-    const lines = commands.map((s) => `/${s.aliases[0] ?? s.name}${s.aliases[0] ? ` (/${s.name})` : ''} — ${t(s.summary)}`);
+    const lines = commands.map(
+      (s) => `/${s.aliases[0] ?? s.name}${s.aliases[0] ? ` (/${s.name})` : ''} — ${t(s.summary)}`,
+    );
     return { text: [t('help.title'), ...lines, '', t(member ? 'help.more' : 'help.unregistered')].join('\n') };
   },
 });

@@ -2,10 +2,21 @@ import { z } from 'zod';
 import { defineCommand, UserError, type ParseEnv } from '../src/bot/spec.ts';
 import { parseCount, parseDay } from '../src/bot/words.ts';
 import { findInsurer } from '../src/domain/directory.ts';
-import { assertMayRecordPolicy, insuredUntil, parseYuanToFen, recordPolicy, resolveEnterprise, yuan } from '../src/domain/policies.ts';
+import {
+  assertMayRecordPolicy,
+  insuredUntil,
+  parseYuanToFen,
+  recordPolicy,
+  resolveEnterprise,
+  yuan,
+} from '../src/domain/policies.ts';
 
 const day = (today: string) =>
-  z.string().transform((v, ctx) => parseDay(v, today) ?? (ctx.addIssue({ code: 'custom', message: 'insure.bad_day' }), z.NEVER));
+  z
+    .string()
+    .transform(
+      (v, ctx) => parseDay(v, today) ?? (ctx.addIssue({ code: 'custom', message: 'insure.bad_day' }), z.NEVER),
+    );
 
 /** /投保: records a 安责险 policy in the ledger. */
 export default defineCommand({
@@ -15,20 +26,30 @@ export default defineCommand({
   usage: 'insure.usage',
   examples: ['/投保 鑫达化工 平安 PA2026001 2026-12-01 2027-11-30 45 6750'],
   params: ['enterprise', 'insurer', 'policy_no', 'start', 'end', 'headcount', 'premium'],
-  args: ({ today }: ParseEnv) => z.object({
-    enterprise: z.string(),
-    insurer: z.string(),
-    policy_no: z.string().regex(/^[A-Za-z0-9_./-]{1,40}$/, 'insure.bad_policy_no'),
-    start: day(today),
-    end: day(today),
-    headcount: z.string().optional().transform((v, ctx) => {
-      if (v === undefined) return undefined;
-      const n = parseCount(v);
-      return n && n > 0 ? n : (ctx.addIssue({ code: 'custom', message: 'insure.bad_headcount' }), z.NEVER);
+  args: ({ today }: ParseEnv) =>
+    z.object({
+      enterprise: z.string(),
+      insurer: z.string(),
+      policy_no: z.string().regex(/^[A-Za-z0-9_./-]{1,40}$/, 'insure.bad_policy_no'),
+      start: day(today),
+      end: day(today),
+      headcount: z
+        .string()
+        .optional()
+        .transform((v, ctx) => {
+          if (v === undefined) return undefined;
+          const n = parseCount(v);
+          return n && n > 0 ? n : (ctx.addIssue({ code: 'custom', message: 'insure.bad_headcount' }), z.NEVER);
+        }),
+      premium: z
+        .string()
+        .optional()
+        .transform((v, ctx) =>
+          v === undefined
+            ? undefined
+            : (parseYuanToFen(v) ?? (ctx.addIssue({ code: 'custom', message: 'insure.bad_premium' }), z.NEVER)),
+        ),
     }),
-    premium: z.string().optional().transform((v, ctx) =>
-      v === undefined ? undefined : parseYuanToFen(v) ?? (ctx.addIssue({ code: 'custom', message: 'insure.bad_premium' }), z.NEVER)),
-  }),
   roles: ['insurer', 'liaison'],
   writes: true,
   async run(ctx, a) {
@@ -36,14 +57,31 @@ export default defineCommand({
     const enterprise = await resolveEnterprise(db, campaign.countyCode, a.enterprise);
     const insurer = await findInsurer(db, campaign.countyCode, a.insurer);
     if (!insurer) {
-      const known = await db.unit.findMany({ where: { countyCode: campaign.countyCode, kind: 'insurer' }, orderBy: { sortOrder: 'asc' } });
-      throw new UserError('insure.no_insurer', { word: a.insurer, insurers: known.map((u) => u.name).join('、') || '—' });
+      const known = await db.unit.findMany({
+        where: { countyCode: campaign.countyCode, kind: 'insurer' },
+        orderBy: { sortOrder: 'asc' },
+      });
+      throw new UserError('insure.no_insurer', {
+        word: a.insurer,
+        insurers: known.map((u) => u.name).join('、') || '—',
+      });
     }
     await assertMayRecordPolicy(db, ctx.member!, enterprise, insurer);
-    const full = await db.enterprise.findUniqueOrThrow({ where: { id: enterprise.id }, include: { sector: true, township: true } });
+    const full = await db.enterprise.findUniqueOrThrow({
+      where: { id: enterprise.id },
+      include: { sector: true, township: true },
+    });
     const headcount = a.headcount ?? enterprise.employees;
     const { policy, renews, rule } = await recordPolicy(db, {
-      enterprise, insurer, policyNo: a.policy_no, startOn: a.start, endOn: a.end, headcount, premiumFen: a.premium ?? null, isDemo: full.isDemo, today,
+      enterprise,
+      insurer,
+      policyNo: a.policy_no,
+      startOn: a.start,
+      endOn: a.end,
+      headcount,
+      premiumFen: a.premium ?? null,
+      isDemo: full.isDemo,
+      today,
     });
     ctx.undoable({ model: 'policy', action: 'delete', where: { id: policy.id } });
 
@@ -52,7 +90,9 @@ export default defineCommand({
       t('insure.enterprise', { enterprise: full.name, sector: full.sector.name, township: full.township.name }),
       t('insure.terms', { insurer: insurer.name, start: policy.startOn, end: policy.endOn, headcount }) +
         (policy.premiumFen === null ? '' : t('insure.premium', { premium: yuan(policy.premiumFen / 100) })),
-      rule ? t('insure.liability', { amount: yuan(rule.value), source: rule.source, since: rule.effectiveOn }) : t('insure.no_rule'),
+      rule
+        ? t('insure.liability', { amount: yuan(rule.value), source: rule.source, since: rule.effectiveOn })
+        : t('insure.no_rule'),
     ];
     if (renews) lines.push(t('insure.renews', { policyNo: renews.policyNo, end: renews.endOn }));
     // Warnings only: the ledger's headcount may be out of date, and the policy is recorded as issued.
@@ -62,7 +102,10 @@ export default defineCommand({
     // The enterprise's cover now: in force today, starting later, or already over.
     const until = await insuredUntil(db, enterprise.id, today);
     if (until) lines.push(t('insure.covered', { until }));
-    else if (policy.startOn > today) lines.push(t('insure.starts', { start: policy.startOn, until: (await insuredUntil(db, enterprise.id, policy.startOn))! }));
+    else if (policy.startOn > today)
+      lines.push(
+        t('insure.starts', { start: policy.startOn, until: (await insuredUntil(db, enterprise.id, policy.startOn))! }),
+      );
     else lines.push(t('insure.not_covered'));
     if (full.isDemo) lines.push(t('demo.data'));
     return { text: lines.join('\n') };

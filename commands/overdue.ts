@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
 import { findUnit } from '../src/domain/directory.ts';
 import {
-  EXPIRING_DAYS, gapScope, LAPSED_DAYS, obligationLines, openObligations, policyGaps, urgency, type SectorGaps,
+  EXPIRING_DAYS,
+  gapScope,
+  LAPSED_DAYS,
+  obligationLines,
+  openObligations,
+  policyGaps,
+  urgency,
+  type SectorGaps,
 } from '../src/domain/obligations.ts';
 
 /** Names shown per list: the counts carry the rest. */
@@ -27,11 +34,14 @@ export default defineCommand({
     const overseer = member!.roles.some((r) => r === 'leader' || r === 'admin' || r === 'viewer');
     const named = word ? await findUnit(db, campaign.countyCode, word) : null;
     if (word && !named) throw new UserError('tasks.unknown_unit', { word });
-    if (!overseer && (!member!.unit || (named && named.id !== member!.unit.id))) throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });
+    if (!overseer && (!member!.unit || (named && named.id !== member!.unit.id)))
+      throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });
     // Liaisons see their own unit; leaders the whole county unless they name a unit.
     const unit = named ?? (overseer ? null : member!.unit);
 
-    const late = (await openObligations(db, campaign.id, unit ? [unit.id] : undefined)).filter((o) => urgency(calendar, today, o.dueOn) !== 'open');
+    const late = (await openObligations(db, campaign.id, unit ? [unit.id] : undefined)).filter(
+      (o) => urgency(calendar, today, o.dueOn) !== 'open',
+    );
     const lines = [t('overdue.title', { scope: unit?.name ?? campaign.countyName, today })];
     if (!late.length) lines.push(t('overdue.none'));
     for (const unitId of [...new Set(late.map((o) => o.unitId))]) {
@@ -39,7 +49,9 @@ export default defineCommand({
       lines.push(`【${mine[0]!.unit.name}】`, ...mine.flatMap((o) => obligationLines(ctx, o)));
     }
 
-    const gaps = (await policyGaps(db, campaign.id, today, await gapScope(db, unit))).filter((g) => g.uninsured.length || g.lapsed.length || g.expiring.length);
+    const gaps = (await policyGaps(db, campaign.id, today, await gapScope(db, unit))).filter(
+      (g) => g.uninsured.length || g.lapsed.length || g.expiring.length,
+    );
     lines.push('', t('overdue.gaps_title'));
     if (!gaps.length) lines.push(t('overdue.no_gaps'));
     for (const g of gaps) lines.push(...gapLines(ctx, g));
@@ -53,15 +65,28 @@ function gapLines({ t }: CommandContext, g: SectorGaps): string[] {
   const days = { lapsed: LAPSED_DAYS, expiring: EXPIRING_DAYS };
   const counts = [
     ...(g.uninsured.length
-      ? [t('overdue.uninsured', { count: g.uninsured.length }) + (g.lapsed.length ? t('overdue.of_which_lapsed', { count: g.lapsed.length, days: days.lapsed }) : '')]
-      : g.lapsed.length ? [t('overdue.lapsed', { count: g.lapsed.length, days: days.lapsed })] : []),
+      ? [
+          t('overdue.uninsured', { count: g.uninsured.length }) +
+            (g.lapsed.length ? t('overdue.of_which_lapsed', { count: g.lapsed.length, days: days.lapsed }) : ''),
+        ]
+      : g.lapsed.length
+        ? [t('overdue.lapsed', { count: g.lapsed.length, days: days.lapsed })]
+        : []),
     ...(g.expiring.length ? [t('overdue.expiring', { count: g.expiring.length, days: days.expiring })] : []),
   ];
   const few = (names: string[]) => names.slice(0, NAMES).join('、') + (names.length > NAMES ? t('overdue.etc') : '');
   const uninsured = g.uninsured.length ? g.uninsured : g.lapsed;
   return [
-    t('overdue.sector_line', { mark: uninsured.length ? '🔴' : '🟡', sector: g.sector.name, counts: counts.join(' · ') }),
-    ...(uninsured.length ? [`   ${t(g.uninsured.length ? 'overdue.uninsured_names' : 'overdue.lapsed_names', { names: few(uninsured) })}`] : []),
-    ...(g.expiring.length ? [`   ${t('overdue.expiring_names', { names: few(g.expiring.map((e) => `${e.name} ${e.endOn.slice(5)}`)) })}`] : []),
+    t('overdue.sector_line', {
+      mark: uninsured.length ? '🔴' : '🟡',
+      sector: g.sector.name,
+      counts: counts.join(' · '),
+    }),
+    ...(uninsured.length
+      ? [`   ${t(g.uninsured.length ? 'overdue.uninsured_names' : 'overdue.lapsed_names', { names: few(uninsured) })}`]
+      : []),
+    ...(g.expiring.length
+      ? [`   ${t('overdue.expiring_names', { names: few(g.expiring.map((e) => `${e.name} ${e.endOn.slice(5)}`)) })}`]
+      : []),
   ];
 }

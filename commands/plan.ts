@@ -10,11 +10,15 @@ export default defineCommand({
   usage: 'plan.usage',
   examples: ['/服务计划 2027 培训4 排查6 演练1', '/服务计划 2027 每季度对全部投保企业开展一次隐患排查'],
   params: ['year', '...plan'],
-  args: ({ today }) => z.object({
-    year: z.string().regex(/^\d{4}年?$/, 'plan.bad_year').transform((s) => Number(s.slice(0, 4)))
-      .refine((y) => y >= 2000 && y <= Number(today.slice(0, 4)) + 1, 'plan.bad_year'),
-    plan: z.string(),
-  }),
+  args: ({ today }) =>
+    z.object({
+      year: z
+        .string()
+        .regex(/^\d{4}年?$/, 'plan.bad_year')
+        .transform((s) => Number(s.slice(0, 4)))
+        .refine((y) => y >= 2000 && y <= Number(today.slice(0, 4)) + 1, 'plan.bad_year'),
+      plan: z.string(),
+    }),
   roles: ['insurer'],
   writes: true,
   async run(ctx, { year, plan }) {
@@ -25,12 +29,20 @@ export default defineCommand({
     const out = await recordServicePlan(ctx, { insurerId: insurer.id, year, text: plan, counts });
     const content = counts
       ? t('plan.counts', {
-        items: Object.entries(counts).map(([code, n]) => t('plan.count', { service: serviceName(t, code), n })).join('、'),
-        total: Object.values(counts).reduce((a, b) => a + b, 0),
-      })
+          items: Object.entries(counts)
+            .map(([code, n]) => t('plan.count', { service: serviceName(t, code), n }))
+            .join('、'),
+          total: Object.values(counts).reduce((a, b) => a + b, 0),
+        })
       : plan;
     const lines = [t(out.updated ? 'plan.updated' : 'plan.recorded', { insurer: insurer.name, year }), content];
-    if (out.obligation) lines.push(t(out.fulfilled === 'now' ? 'plan.fulfilled' : 'plan.fulfilled_before', { title: out.obligation.title, due: out.obligation.dueOn }));
+    if (out.obligation)
+      lines.push(
+        t(out.fulfilled === 'now' ? 'plan.fulfilled' : 'plan.fulfilled_before', {
+          title: out.obligation.title,
+          due: out.obligation.dueOn,
+        }),
+      );
     else lines.push(t('plan.no_obligation', { year }));
     return { text: lines.join('\n') };
   },

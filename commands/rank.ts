@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { changeText, colour, combine, percent, type CoverageRow } from '../src/domain/coverage.ts';
-import { rankCoverage, rankTimeliness, tiedAt, topAndBottom, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
+import {
+  rankCoverage,
+  rankTimeliness,
+  tiedAt,
+  topAndBottom,
+  type Ranked,
+  type Timeliness,
+} from '../src/domain/ranking.ts';
 
 /** /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. */
 export default defineCommand({
@@ -31,7 +38,10 @@ export default defineCommand({
         best: names(ctx, tiedAt(coverage.townships, 'first')),
         worst: names(ctx, tiedAt(coverage.townships, 'last')),
         overdue: overdue.length
-          ? t('rank.overdue_units', { count: overdue.reduce((n, r) => n + r.overdue, 0), units: overdue.map((r) => r.unit.name).join('、') })
+          ? t('rank.overdue_units', {
+              count: overdue.reduce((n, r) => n + r.overdue, 0),
+              units: overdue.map((r) => r.unit.name).join('、'),
+            })
           : t('rank.no_overdue'),
       }),
       '',
@@ -73,7 +83,10 @@ function coverageLine({ t }: CommandContext, { rank, item: r }: Ranked<CoverageR
 function timelinessLine({ t, timeZone }: CommandContext, { rank, item: r }: Ranked<Timeliness>): string {
   const mark = r.overdue ? '🔴' : r.late ? '🟡' : '🟢';
   // Insurers owe reports in writing, not progress reports: their line leaves that out.
-  const report = r.lastReportAt ? t('rank.last_report', { time: minuteIn(r.lastReportAt, timeZone).slice(5, 10) })
-    : r.unit.kind === 'insurer' ? null : t('rank.never_reported');
+  const report = r.lastReportAt
+    ? t('rank.last_report', { time: minuteIn(r.lastReportAt, timeZone).slice(5, 10) })
+    : r.unit.kind === 'insurer'
+      ? null
+      : t('rank.never_reported');
   return `${mark} ${rank}. ${r.unit.name}  ${t('rank.counts', { onTime: r.onTime, late: r.late, overdue: r.overdue })}${report ? ` · ${report}` : ''}`;
 }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
-import { assertOpen, findObligation, notifyUnit, obligationId, pendingRequest, transition } from '../src/domain/obligations.ts';
+import {
+  assertOpen,
+  findObligation,
+  notifyUnit,
+  obligationId,
+  pendingRequest,
+  transition,
+} from '../src/domain/obligations.ts';
 
 /** /驳回: a leader refuses an extension request, with the reason; the due date stands. */
 export default defineCommand({
@@ -18,8 +25,19 @@ export default defineCommand({
     const o = await findObligation(ctx, id);
     assertOpen(o);
     const date = pendingRequest(o);
-    await transition(ctx, o, { toStatus: 'extension_rejected', note: reason, dueOn: date }, { requestedDueOn: null, requestReason: null });
-    const sent = await notifyUnit(ctx, o.unitId, ctx.groupT('reject.notice', { id, title: o.title, due: o.dueOn, date, reason }));
-    return { text: [t('reject.done', { id, unit: o.unit.name, due: o.dueOn }), ...(sent ? [t('reject.sent')] : [])].join('\n') };
+    await transition(
+      ctx,
+      o,
+      { toStatus: 'extension_rejected', note: reason, dueOn: date },
+      { requestedDueOn: null, requestReason: null },
+    );
+    const sent = await notifyUnit(
+      ctx,
+      o.unitId,
+      ctx.groupT('reject.notice', { id, title: o.title, due: o.dueOn, date, reason }),
+    );
+    return {
+      text: [t('reject.done', { id, unit: o.unit.name, due: o.dueOn }), ...(sent ? [t('reject.sent')] : [])].join('\n'),
+    };
   },
 });

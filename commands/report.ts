@@ -15,7 +15,9 @@ export default defineCommand({
   params: ['sector', 'ratio', '...rest'],
   args: z.object({
     sector: z.string(),
-    ratio: z.string().transform((v, ctx) => parseRatio(v) ?? (ctx.addIssue({ code: 'custom', message: 'report.bad_ratio' }), z.NEVER)),
+    ratio: z
+      .string()
+      .transform((v, ctx) => parseRatio(v) ?? (ctx.addIssue({ code: 'custom', message: 'report.bad_ratio' }), z.NEVER)),
     rest: z.string().optional(),
   }),
   roles: ['liaison'],
@@ -28,24 +30,48 @@ export default defineCommand({
     const [first, ...more] = (rest ?? '').split(/\s+/).filter(Boolean);
     const named = first ? await findTownship(db, campaign.countyCode, first) : null;
     const note = (named ? more : [first, ...more]).filter(Boolean).join(' ') || null;
-    const unit = member?.unit ? { id: member.unit.id, code: member.unit.code, name: member.unit.name, kind: member.unit.kind } : null;
+    const unit = member?.unit
+      ? { id: member.unit.id, code: member.unit.code, name: member.unit.name, kind: member.unit.kind }
+      : null;
     const scope = await reportScope(db, unit, sector, named);
     if ('reason' in scope) {
       if (scope.reason === 'no_unit') throw new UserError('report.no_unit');
-      if (scope.reason === 'other_township') throw new UserError('report.other_township', { own: scope.own, township: named!.name });
-      throw new UserError(scope.lead ? 'report.not_lead' : 'report.no_lead', { sector: sector.name, lead: scope.lead ?? '' });
+      if (scope.reason === 'other_township')
+        throw new UserError('report.other_township', { own: scope.own, township: named!.name });
+      throw new UserError(scope.lead ? 'report.not_lead' : 'report.no_lead', {
+        sector: sector.name,
+        lead: scope.lead ?? '',
+      });
     }
     const now = clock.now();
     const r = await recordReport(db, {
-      campaignId: campaign.id, unitId: unit!.id, sector, townshipId: scope.township?.id ?? null, ...ratio, note,
-      reportedBy: ctx.userId, chatId: ctx.chatId, at: now, day: today,
+      campaignId: campaign.id,
+      unitId: unit!.id,
+      sector,
+      townshipId: scope.township?.id ?? null,
+      ...ratio,
+      note,
+      reportedBy: ctx.userId,
+      chatId: ctx.chatId,
+      at: now,
+      day: today,
     });
     ctx.undoable({ model: 'progressReport', action: 'delete', where: { id: r.id } });
     const rate = (i: number, n: number) => `${(Math.floor((i / n) * 1000) / 10).toFixed(1)}%`;
     const lines = [
-      t('report.recorded', { sector: sector.name, township: scope.township?.name ?? t('report.county_wide'), insured: ratio.insured, total: ratio.total, rate: rate(ratio.insured, ratio.total) }),
+      t('report.recorded', {
+        sector: sector.name,
+        township: scope.township?.name ?? t('report.county_wide'),
+        insured: ratio.insured,
+        total: ratio.total,
+        rate: rate(ratio.insured, ratio.total),
+      }),
       r.previous
-        ? t('report.change', { delta: signed(ratio.insured - r.previous.insured), previous: `${r.previous.insured}/${r.previous.total}`, time: minuteIn(r.previous.reportedAt, timeZone).slice(5) })
+        ? t('report.change', {
+            delta: signed(ratio.insured - r.previous.insured),
+            previous: `${r.previous.insured}/${r.previous.total}`,
+            time: minuteIn(r.previous.reportedAt, timeZone).slice(5),
+          })
         : t('report.first'),
       r.target
         ? t(r.gap ? 'report.gap' : 'report.met', { gap: r.gap, rate: `${r.target.rateBp / 100}%`, due: r.target.dueOn })

@@ -14,14 +14,25 @@ export default defineCommand({
   usage: 'snooze.usage',
   examples: ['/暂缓 12 12月10日 等待企业补交材料'],
   params: ['id', 'date', '...reason'],
-  args: ({ today }) => z.object({ id: obligationId, date: dayArg(today, 'snooze.bad_date'), reason: z.string().trim().min(1).max(300) }),
+  args: ({ today }) =>
+    z.object({ id: obligationId, date: dayArg(today, 'snooze.bad_date'), reason: z.string().trim().min(1).max(300) }),
   roles: ['liaison', 'leader', 'insurer'],
   writes: true,
   async run(ctx, { id, date, reason }) {
     const { t, today } = ctx;
     const o = await ownOpenObligation(ctx, id);
     if (date <= today) throw new UserError('snooze.not_future', { date, today });
-    await transition(ctx, o, { toStatus: o.status, note: `snoozed until ${date}: ${reason}` }, { snoozedUntil: date, snoozeReason: reason });
-    return { text: [t('snooze.done', { id, title: o.title, date, reason }), ...(o.dueOn < today ? [t('snooze.still_escalates')] : [])].join('\n') };
+    await transition(
+      ctx,
+      o,
+      { toStatus: o.status, note: `snoozed until ${date}: ${reason}` },
+      { snoozedUntil: date, snoozeReason: reason },
+    );
+    return {
+      text: [
+        t('snooze.done', { id, title: o.title, date, reason }),
+        ...(o.dueOn < today ? [t('snooze.still_escalates')] : []),
+      ].join('\n'),
+    };
   },
 });

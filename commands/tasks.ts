@@ -19,29 +19,46 @@ export default defineCommand({
     const overseer = member!.roles.some((r) => r === 'leader' || r === 'admin');
     const named = word ? await findUnit(db, campaign.countyCode, word) : null;
     if (word && !named) throw new UserError('tasks.unknown_unit', { word });
-    if (named && !overseer && named.id !== member!.unit?.id) throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });
+    if (named && !overseer && named.id !== member!.unit?.id)
+      throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });
     const unit = named ?? member!.unit;
     if (!unit) throw new UserError('tasks.no_unit');
     const open = await openObligations(db, campaign.id, [unit.id]);
     const lines = [t('tasks.title', { unit: unit.name, count: open.length })];
     // Where the channel has cards: 批准/驳回 for a leader's pending decisions, 签收 for the unit's own new items.
     const decide: ReplyButton[][] = [];
-    const acks: ReplyButton[] = unit.id === member!.unit?.id
-      ? open.filter((o) => o.status === 'assigned').map((o) => ({ label: t('card.ack', { id: o.id }), command: `/签收 ${o.id}`, style: 'primary' as const }))
-      : [];
+    const acks: ReplyButton[] =
+      unit.id === member!.unit?.id
+        ? open
+            .filter((o) => o.status === 'assigned')
+            .map((o) => ({ label: t('card.ack', { id: o.id }), command: `/签收 ${o.id}`, style: 'primary' as const }))
+        : [];
     for (const o of open) lines.push(...obligationLines(ctx, o));
     if (open.length) lines.push(t('tasks.legend'), t('tasks.hint'));
     else lines.push(t('tasks.none'));
     // Leaders see what waits for their decision.
     if (overseer) {
       const asked = await db.obligation.findMany({
-        where: { campaignId: campaign.id, status: { not: 'done' }, requestedDueOn: { not: null } }, include: { unit: true }, orderBy: { id: 'asc' },
+        where: { campaignId: campaign.id, status: { not: 'done' }, requestedDueOn: { not: null } },
+        include: { unit: true },
+        orderBy: { id: 'asc' },
       });
       if (asked.length) {
         lines.push('', t('tasks.requests', { count: asked.length }));
         for (const o of asked) {
-          lines.push(t('tasks.request_line', { id: o.id, unit: o.unit.name, due: o.dueOn, requested: o.requestedDueOn!, reason: o.requestReason ?? '' }));
-          decide.push([{ label: t('card.approve', { id: o.id }), command: `/批准 ${o.id}`, style: 'primary' }, { label: t('card.reject', { id: o.id }), command: `/驳回 ${o.id}`, style: 'danger' }]);
+          lines.push(
+            t('tasks.request_line', {
+              id: o.id,
+              unit: o.unit.name,
+              due: o.dueOn,
+              requested: o.requestedDueOn!,
+              reason: o.requestReason ?? '',
+            }),
+          );
+          decide.push([
+            { label: t('card.approve', { id: o.id }), command: `/批准 ${o.id}`, style: 'primary' },
+            { label: t('card.reject', { id: o.id }), command: `/驳回 ${o.id}`, style: 'danger' },
+          ]);
         }
         lines.push(t('tasks.requests_hint'));
       }

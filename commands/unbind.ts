@@ -25,5 +25,13 @@ export default defineCommand({
 
 async function described({ db, userId, member, t }: CommandContext, userid: string) {
   const m = await memberToUnbind(db, userid, userId, adminCounty(member));
-  return { name: m.name, userId: m.userId, roles: splitRoles(m.roles).map((r) => t(`role.${r}`)).join('、') || '—', unit: m.unit?.name ?? '—' };
+  return {
+    name: m.name,
+    userId: m.userId,
+    roles:
+      splitRoles(m.roles)
+        .map((r) => t(`role.${r}`))
+        .join('、') || '—',
+    unit: m.unit?.name ?? '—',
+  };
 }

@@ -21,7 +21,9 @@ export default defineCommand({
     });
     if (!last) throw new UserError('undo.nothing', { minutes: UNDO_MINUTES });
     // Only the latest write is undoable: undoing an older one could clobber what came after it.
-    const newer = await db.auditEvent.count({ where: { actorUserId: userId, outcome: 'ok', undo: { not: null }, undoneAt: null, id: { gt: last.id } } });
+    const newer = await db.auditEvent.count({
+      where: { actorUserId: userId, outcome: 'ok', undo: { not: null }, undoneAt: null, id: { gt: last.id } },
+    });
     if (newer) throw new UserError('undo.nothing', { minutes: UNDO_MINUTES });
     const ops = JSON.parse(last.undo!) as UndoOp[];
     for (const op of ops.reverse()) await revert(db, op, today);
@@ -33,12 +35,29 @@ export default defineCommand({
 async function revert(db: Tx, op: UndoOp, today: string): Promise<void> {
   if (!(UNDO_MODELS as readonly string[]).includes(op.model)) throw new Error(`cannot undo ${op.model}`);
   // An enterprise's kept cover follows its policies (src/domain/cover.ts): the owners before and after.
-  const owner = async () => ('where' in op ? (await db.policy.findUnique({ where: op.where, select: { enterpriseId: true } }))?.enterpriseId : op.data.enterpriseId);
+  const owner = async () =>
+    'where' in op
+      ? (await db.policy.findUnique({ where: op.where, select: { enterpriseId: true } }))?.enterpriseId
+      : op.data.enterpriseId;
   const before = op.model === 'policy' ? await owner() : undefined;
   // One delegate shape for every model the spec allows: create, update and delete by id.
-  const delegate = (db as unknown as Record<string, { create(a: unknown): Promise<unknown>; update(a: unknown): Promise<unknown>; delete(a: unknown): Promise<unknown> }>)[op.model]!;
+  const delegate = (
+    db as unknown as Record<
+      string,
+      {
+        create(a: unknown): Promise<unknown>;
+        update(a: unknown): Promise<unknown>;
+        delete(a: unknown): Promise<unknown>;
+      }
+    >
+  )[op.model]!;
   if (op.action === 'delete') await delegate.delete({ where: op.where });
   else if (op.action === 'update') await delegate.update({ where: op.where, data: op.data });
   else await delegate.create({ data: op.data });
-  if (op.model === 'policy') await refreshCover(db, [before, await owner()].filter((id): id is number => typeof id === 'number'), today);
+  if (op.model === 'policy')
+    await refreshCover(
+      db,
+      [before, await owner()].filter((id): id is number => typeof id === 'number'),
+      today,
+    );
 }

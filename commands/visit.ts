@@ -15,13 +15,20 @@ export default defineCommand({
   usage: 'visit.usage',
   examples: ['/走访 东坪鑫达化工 排查 昨天 张工 发现2处隐患', '/走访 安泰运输 演练 11月20日'],
   params: ['enterprise', 'service', 'date', 'staff', '...findings'],
-  args: ({ today }) => z.object({
-    enterprise: z.string(),
-    service: z.string().refine((s) => parseServiceType(s) !== null, 'visit.bad_service').transform((s) => parseServiceType(s)!),
-    date: z.string().refine((s) => parseDay(s, today) !== null, 'visit.bad_date').transform((s) => parseDay(s, today)!),
-    staff: z.string().optional(),
-    findings: z.string().optional(),
-  }),
+  args: ({ today }) =>
+    z.object({
+      enterprise: z.string(),
+      service: z
+        .string()
+        .refine((s) => parseServiceType(s) !== null, 'visit.bad_service')
+        .transform((s) => parseServiceType(s)!),
+      date: z
+        .string()
+        .refine((s) => parseDay(s, today) !== null, 'visit.bad_date')
+        .transform((s) => parseDay(s, today)!),
+      staff: z.string().optional(),
+      findings: z.string().optional(),
+    }),
   roles: ['insurer'],
   writes: true,
   async run(ctx, args) {
@@ -30,13 +37,27 @@ export default defineCommand({
     if (insurer?.kind !== 'insurer') throw new UserError('visit.not_insurer', { unit: insurer?.name ?? '—' });
     const enterprise = await resolveEnterprise(db, campaign.countyCode, args.enterprise);
     const out = await recordVisit(db, {
-      insurerId: insurer.id, enterpriseId: enterprise.id, serviceType: args.service, visitedOn: args.date,
-      staff: args.staff ?? null, findings: args.findings ?? null, by: ctx.userId, at: clock.now(), today,
+      insurerId: insurer.id,
+      enterpriseId: enterprise.id,
+      serviceType: args.service,
+      visitedOn: args.date,
+      staff: args.staff ?? null,
+      findings: args.findings ?? null,
+      by: ctx.userId,
+      at: clock.now(),
+      today,
     });
     if (out.refusal?.reason === 'future') throw new UserError('visit.future', { date: args.date, today });
     if (out.refusal) {
-      const instead = out.refusal.insuredBy.length ? t('visit.insured_by', { insurers: out.refusal.insuredBy.join('、') }) : t('visit.uninsured');
-      throw new UserError('visit.not_insured', { enterprise: enterprise.name, date: args.date, insurer: insurer.name, instead });
+      const instead = out.refusal.insuredBy.length
+        ? t('visit.insured_by', { insurers: out.refusal.insuredBy.join('、') })
+        : t('visit.uninsured');
+      throw new UserError('visit.not_insured', {
+        enterprise: enterprise.name,
+        date: args.date,
+        insurer: insurer.name,
+        instead,
+      });
     }
     const visit = { ...out.visit!, enterprise };
     ctx.undoable({ model: 'preventionVisit', action: 'delete', where: { id: visit.id } });
@@ -46,7 +67,12 @@ export default defineCommand({
     if (visit.findings) lines.push(t('visit.findings', { findings: visit.findings }));
     lines.push(...(await notifyEnterpriseSide(ctx, visit, insurer.name)));
     // In a group chat the enterprise side may be present: its 确认 runs as whoever presses it.
-    return { text: lines.join('\n'), buttons: ctx.chatId ? [{ label: t('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }] : [] };
+    return {
+      text: lines.join('\n'),
+      buttons: ctx.chatId
+        ? [{ label: t('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }]
+        : [],
+    };
   },
 });
 
@@ -55,23 +81,28 @@ export default defineCommand({
  * else its township's group chat. Returns the reply lines saying who confirms and who was told.
  */
 async function notifyEnterpriseSide(
-  ctx: CommandContext, visit: Parameters<typeof visitLabel>[1] & { enterpriseId: number; staff: string | null; findings: string | null }, insurer: string,
+  ctx: CommandContext,
+  visit: Parameters<typeof visitLabel>[1] & { enterpriseId: number; staff: string | null; findings: string | null },
+  insurer: string,
 ): Promise<string[]> {
   const { db, t } = ctx;
   const side = await enterpriseSide(db, visit.enterpriseId);
-  const notice = (tr: typeof t) => [
-    tr('visit.notice', { insurer, visit: visitLabel(tr, visit) }),
-    ...(visit.staff ? [tr('visit.staff', { staff: visit.staff })] : []),
-    ...(visit.findings ? [tr('visit.findings', { findings: visit.findings })] : []),
-    tr('visit.notice_how', { id: visit.id }),
-  ].join('\n');
+  const notice = (tr: typeof t) =>
+    [
+      tr('visit.notice', { insurer, visit: visitLabel(tr, visit) }),
+      ...(visit.staff ? [tr('visit.staff', { staff: visit.staff })] : []),
+      ...(visit.findings ? [tr('visit.findings', { findings: visit.findings })] : []),
+      tr('visit.notice_how', { id: visit.id }),
+    ].join('\n');
   if (side.contacts.length) {
     for (const c of side.contacts) {
       const tr = isLocale(c.locale) ? translator(c.locale) : ctx.groupT;
       const text = notice(tr);
       await ctx.send(appText(c.userId, text));
       // The contact confirms with one press of the app card's button (the same /确认 as typing it).
-      const card = appCard(c.userId, text, [{ label: tr('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }]);
+      const card = appCard(c.userId, text, [
+        { label: tr('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' },
+      ]);
       if (card) await ctx.send(card);
     }
     const names = side.contacts.map((c) => c.name).join('、');

@@ -34,8 +34,15 @@ export default defineCommand({
     const where = { AND: [scope, narrow] };
     const [total, archived, visits] = await Promise.all([
       db.preventionVisit.count({ where }),
-      db.preventionVisit.count({ where: { AND: [scope, narrow, { insurerConfirmedAt: { not: null }, enterpriseConfirmedAt: { not: null } }] } }),
-      db.preventionVisit.findMany({ where, include: { enterprise: true, insurer: true }, orderBy: [{ visitedOn: 'desc' }, { id: 'desc' }], take: SHOWN }),
+      db.preventionVisit.count({
+        where: { AND: [scope, narrow, { insurerConfirmedAt: { not: null }, enterpriseConfirmedAt: { not: null } }] },
+      }),
+      db.preventionVisit.findMany({
+        where,
+        include: { enterprise: true, insurer: true },
+        orderBy: [{ visitedOn: 'desc' }, { id: 'desc' }],
+        take: SHOWN,
+      }),
     ]);
     const title = t('visits.title', { filter: filter ? `（${filter}）` : '' });
     if (!total) return { text: `${title}\n${t('visits.none')}` };
@@ -53,7 +60,8 @@ export default defineCommand({
     for (const v of visits) {
       if (v.enterpriseConfirmedAt || buttons.length === MAX_BUTTONS) continue;
       if (!may.has(v.enterpriseId)) may.set(v.enterpriseId, (await mayConfirm(db, member!, v.enterpriseId)) === null);
-      if (may.get(v.enterpriseId)) buttons.push({ label: t('card.confirm', { id: v.id }), command: `/确认 ${v.id}`, style: 'primary' });
+      if (may.get(v.enterpriseId))
+        buttons.push({ label: t('card.confirm', { id: v.id }), command: `/确认 ${v.id}`, style: 'primary' });
     }
     return { text: lines.join('\n'), buttons };
   },

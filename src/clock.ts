@@ -20,9 +20,20 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 function format(kind: 'day' | 'minute', timeZone: string): Intl.DateTimeFormat {
   let f = formats.get(`${kind} ${timeZone}`);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', kind === 'day'
-      ? { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }
-      : { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat(
+      'en-CA',
+      kind === 'day'
+        ? { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }
+        : {
+            timeZone,
+            year: 'numeric',
+            month: '2-digit',
+            day: '2-digit',
+            hour: '2-digit',
+            minute: '2-digit',
+            hourCycle: 'h23',
+          },
+    );
     formats.set(`${kind} ${timeZone}`, f);
   }
   return f;

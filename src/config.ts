@@ -20,7 +20,8 @@ const schema = z.object({
     .string()
     .default('file:./data/anze.db')
     .refine((v) => v.startsWith('file:') || /^postgres(ql)?:\/\/./.test(v), {
-      message: 'must be a SQLite file such as file:./data/anze.db or a PostgreSQL URL such as postgres://anze:secret@db.example:5432/anze',
+      message:
+        'must be a SQLite file such as file:./data/anze.db or a PostgreSQL URL such as postgres://anze:secret@db.example:5432/anze',
     }),
   BOT_TIMEZONE: z
     .string()
@@ -55,7 +56,9 @@ const schema = z.object({
     message: 'must be the http(s) address the bot is reached at, such as https://anze.example.gov.cn (no query or #)',
   }),
   /** Signs dashboard sessions; required with the self-built app (its WeCom sign-in). */
-  SESSION_SECRET: optional.refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters (e.g. openssl rand -hex 32)' }),
+  SESSION_SECRET: optional.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters (e.g. openssl rand -hex 32)',
+  }),
 });
 
 function isBaseUrl(v: string): boolean {
@@ -76,9 +79,20 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-export interface BotChannel { token: string; encodingAesKey: string }
-export interface AppChannel extends BotChannel { corpId: string; agentId: string; secret: string }
-export interface BotLongConnChannel { botId: string; secret: string; url: string }
+export interface BotChannel {
+  token: string;
+  encodingAesKey: string;
+}
+export interface AppChannel extends BotChannel {
+  corpId: string;
+  agentId: string;
+  secret: string;
+}
+export interface BotLongConnChannel {
+  botId: string;
+  secret: string;
+  url: string;
+}
 
 export interface Config {
   port: number;
@@ -120,7 +134,8 @@ function channel<K extends string>(name: string, vars: Record<K, string>, env: R
   const entries = Object.entries(vars) as [K, string][];
   const missing = entries.filter(([, v]) => env[v] === undefined).map(([, v]) => v);
   if (missing.length === entries.length) return undefined;
-  if (missing.length > 0) throw new ConfigError(`${name} is half-configured: set ${missing.join(', ')} (or unset the others)`);
+  if (missing.length > 0)
+    throw new ConfigError(`${name} is half-configured: set ${missing.join(', ')} (or unset the others)`);
   return Object.fromEntries(entries.map(([k, v]) => [k, env[v]!])) as Record<K, string>;
 }
 
@@ -135,12 +150,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const bot = channel('The AI bot channel', BOT_VARS, flat);
   const ws = channel('The AI bot long connection', BOT_WS_VARS, flat);
   // A bot runs in one mode in the admin console: settings of the other mode are a mistake, not a fallback.
-  if (e.WECOM_BOT_MODE === 'websocket' && !ws) throw new ConfigError('WECOM_BOT_MODE=websocket needs WECOM_BOT_ID and WECOM_BOT_SECRET');
-  if (e.WECOM_BOT_MODE === 'websocket' && bot) throw new ConfigError('WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY are for WECOM_BOT_MODE=callback: unset them');
-  if (e.WECOM_BOT_MODE === 'callback' && ws) throw new ConfigError('WECOM_BOT_ID, WECOM_BOT_SECRET are for WECOM_BOT_MODE=websocket: set it, or unset them');
+  if (e.WECOM_BOT_MODE === 'websocket' && !ws)
+    throw new ConfigError('WECOM_BOT_MODE=websocket needs WECOM_BOT_ID and WECOM_BOT_SECRET');
+  if (e.WECOM_BOT_MODE === 'websocket' && bot)
+    throw new ConfigError('WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY are for WECOM_BOT_MODE=callback: unset them');
+  if (e.WECOM_BOT_MODE === 'callback' && ws)
+    throw new ConfigError('WECOM_BOT_ID, WECOM_BOT_SECRET are for WECOM_BOT_MODE=websocket: set it, or unset them');
   const botLongConn = ws && { ...ws, url: e.WECOM_BOT_WS_URL };
   const app = channel('The self-built app channel', APP_VARS, flat);
-  if (app && !e.SESSION_SECRET) throw new ConfigError('SESSION_SECRET: required with the self-built app channel (it signs dashboard sign-ins); at least 32 characters');
+  if (app && !e.SESSION_SECRET)
+    throw new ConfigError(
+      'SESSION_SECRET: required with the self-built app channel (it signs dashboard sign-ins); at least 32 characters',
+    );
   return {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,

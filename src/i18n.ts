@@ -29,6 +29,8 @@ export function translator(locale: Locale): Translate {
   const fallback = catalog('zh-CN');
   return (key, params) => {
     const template = own[key] ?? fallback[key] ?? key;
-    return params ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : template;
+    return params
+      ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m))
+      : template;
   };
 }

@@ -23,16 +23,30 @@ import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 import type { LongConnection } from './wecom/longconn.ts';
 import { botLongConnection, longconnSender } from './wecom/longconn-bot.ts';
 
-export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface Service extends Core {
-  dispatcher: Dispatcher; scheduler: Scheduler; lease: Lease; server: Server; url: string; longConn?: LongConnection; close(): Promise<void>;
+  dispatcher: Dispatcher;
+  scheduler: Scheduler;
+  lease: Lease;
+  server: Server;
+  url: string;
+  longConn?: LongConnection;
+  close(): Promise<void>;
 }
 
 /** How often the leader finishes inbound messages another instance accepted and then died with, and how old they must be. */
 const ADOPT_EVERY_MS = 60_000;
 
-export interface Core { db: Db; bus: Bus; inbox: Inbox; registry: Registry; calendar: WorkCalendar }
+export interface Core {
+  db: Db;
+  bus: Bus;
+  inbox: Inbox;
+  registry: Registry;
+  calendar: WorkCalendar;
+}
 
 /** Database, campaign, admins, commands: what the service and the sandbox chat share. */
 export async function openCore(config: Config, clock: Clock, log: (m: string) => void): Promise<Core> {
@@ -44,7 +58,16 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
   await ensureAdmins(db, config.admins);
   const registry = await Registry.load();
   const calendar = new WorkCalendar(readCalendarFile(config.calendarFile));
-  const bus = new Bus({ db, clock, timeZone: config.timezone, locale: config.locale, registry, calendar, log, reach: groupReach(config) });
+  const bus = new Bus({
+    db,
+    clock,
+    timeZone: config.timezone,
+    locale: config.locale,
+    registry,
+    calendar,
+    log,
+    reach: groupReach(config),
+  });
   return { db, bus, registry, calendar, inbox: new Inbox({ db, bus, clock, log }) };
 }
 
@@ -55,7 +78,11 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
 export const groupReach = (config: Config): GroupReach => ({ longconn: config.sandbox || !!config.botLongConn });
 
 /** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
-export function senders(config: Config, print: (m: string) => void, api = appApi(config)): Partial<Record<OutboxChannel, Sender>> {
+export function senders(
+  config: Config,
+  print: (m: string) => void,
+  api = appApi(config),
+): Partial<Record<OutboxChannel, Sender>> {
   if (config.sandbox) {
     const printer: Sender = async (row) => {
       // An image's base64 is shortened: the console is for people.
@@ -77,30 +104,76 @@ export function senders(config: Config, print: (m: string) => void, api = appApi
 /** The self-built app's API client, when configured: one per process, so its token and tickets are cached once. */
 export function appApi(config: Config, clock?: Clock): AppApi | undefined {
   const now = clock ? () => clock.now().getTime() : Date.now;
-  return config.app && new AppApi({ apiBase: config.wecomApiBase, corpId: config.app.corpId, secret: config.app.secret, agentId: config.app.agentId }, now);
+  return (
+    config.app &&
+    new AppApi(
+      {
+        apiBase: config.wecomApiBase,
+        corpId: config.app.corpId,
+        secret: config.app.secret,
+        agentId: config.app.agentId,
+      },
+      now,
+    )
+  );
 }
 
-export async function startService(config: Config, clock: Clock, log: (m: string) => void = console.log): Promise<Service> {
+export async function startService(
+  config: Config,
+  clock: Clock,
+  log: (m: string) => void = console.log,
+): Promise<Service> {
   const core = await openCore(config, clock, log);
   const { db, inbox, calendar } = core;
   const api = appApi(config, clock);
-  const scheduler = new Scheduler({ db, clock, timeZone: config.timezone, locale: config.locale, calendar, log, reach: groupReach(config) });
+  const scheduler = new Scheduler({
+    db,
+    clock,
+    timeZone: config.timezone,
+    locale: config.locale,
+    calendar,
+    log,
+    reach: groupReach(config),
+  });
   const longConn = config.botLongConn && botLongConnection({ channel: config.botLongConn, inbox, log });
   const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log });
   const dispatcher = new Dispatcher({
-    db, clock, locale: config.locale, log, lease,
+    db,
+    clock,
+    locale: config.locale,
+    log,
+    lease,
     senders: { ...senders(config, log, api), ...(longConn ? { longconn: longconnSender(longConn) } : {}) },
     paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
     prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone }),
   });
   const app = createHttpApp({
-    db, version: VERSION, mode: config.sandbox ? 'sandbox' : 'wecom', channels: { bot: !!(config.bot ?? config.botLongConn), app: !!config.app }, log,
+    db,
+    version: VERSION,
+    mode: config.sandbox ? 'sandbox' : 'wecom',
+    channels: { bot: !!(config.bot ?? config.botLongConn), app: !!config.app },
+    log,
     role: () => (lease.token() === null ? 'follower' : 'leader'),
     routers: [
-      wecomCallbacks({ inbox, clock, maxSkewSeconds: config.callbackMaxSkewSeconds, bot: config.bot, app: config.app, log }),
+      wecomCallbacks({
+        inbox,
+        clock,
+        maxSkewSeconds: config.callbackMaxSkewSeconds,
+        bot: config.bot,
+        app: config.app,
+        log,
+      }),
       ...dashboard({
-        db, clock, timeZone: config.timezone, locale: config.locale, calendar, sandbox: config.sandbox,
-        publicBaseUrl: config.publicBaseUrl, sessionSecret: config.sessionSecret, app: api, log,
+        db,
+        clock,
+        timeZone: config.timezone,
+        locale: config.locale,
+        calendar,
+        sandbox: config.sandbox,
+        publicBaseUrl: config.publicBaseUrl,
+        sessionSecret: config.sessionSecret,
+        app: api,
+        log,
       }),
     ],
   });
@@ -114,7 +187,13 @@ export async function startService(config: Config, clock: Clock, log: (m: string
   if (resumed) log(`resumed ${resumed} inbound messages left from the last run`);
   await lease.watch(leaderDuties({ dispatcher, scheduler, inbox, clock, log, ...(longConn ? { longConn } : {}) }));
   return {
-    ...core, dispatcher, scheduler, lease, server, url, ...(longConn ? { longConn } : {}),
+    ...core,
+    dispatcher,
+    scheduler,
+    lease,
+    server,
+    url,
+    ...(longConn ? { longConn } : {}),
     async close() {
       await lease.release();
       await longConn?.stop();
@@ -130,7 +209,14 @@ export async function startService(config: Config, clock: Clock, log: (m: string
  * and finish inbound messages an instance accepted and died with. A single instance leads from
  * start to close.
  */
-function leaderDuties(o: { dispatcher: Dispatcher; scheduler: Scheduler; inbox: Inbox; clock: Clock; log: (m: string) => void; longConn?: LongConnection }): Duties {
+function leaderDuties(o: {
+  dispatcher: Dispatcher;
+  scheduler: Scheduler;
+  inbox: Inbox;
+  clock: Clock;
+  log: (m: string) => void;
+  longConn?: LongConnection;
+}): Duties {
   const { dispatcher, scheduler, inbox, clock, log, longConn } = o;
   let adopting: NodeJS.Timeout | null = null;
   const adopt = async () => {
@@ -145,7 +231,8 @@ function leaderDuties(o: { dispatcher: Dispatcher; scheduler: Scheduler; inbox: 
       dispatcher.start();
       longConn?.start();
       await scheduler.rollCover(false);
-      for (const r of await scheduler.catchUp()) if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
+      for (const r of await scheduler.catchUp())
+        if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
       scheduler.start();
       adopting = setInterval(() => void adopt().catch((e) => log(`inbound: ${e}`)), ADOPT_EVERY_MS);
     },

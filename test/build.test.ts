@@ -26,14 +26,23 @@ afterAll(async () => {
 
 describe('the compiled service', () => {
   it('builds, starts, serves the dashboard page and answers /覆盖率', async () => {
-    await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+    await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+    });
     service = await startServiceProcess(t, await api.start(), {}, ['dist/src/main.js']);
     expect(await (await fetch(`${service.url}/healthz`)).json()).toMatchObject({ ok: true, role: 'leader' });
     const page = await fetch(`${service.url}/dashboard`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
     const bot = new WeComSender(service.url, '/wecom/bot', { ...BOT, receiveId: '' }, Date.now);
-    const res = await bot.postBot(botTextMessage({ msgid: 'build-1', userid: 'demo-leader', chatid: 'demo-chat-leaders', text: '@安责险助手 /覆盖率' }));
+    const res = await bot.postBot(
+      botTextMessage({
+        msgid: 'build-1',
+        userid: 'demo-leader',
+        chatid: 'demo-chat-leaders',
+        text: '@安责险助手 /覆盖率',
+      }),
+    );
     const reply = bot.openBotReply(await res.json()) as { stream: { content: string } };
     expect(reply.stream.content).toContain('危险化学品');
   }, 60_000);

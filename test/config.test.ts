@@ -6,7 +6,14 @@ const KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 describe('configuration', () => {
   it('runs in sandbox mode with no WeCom settings, on the defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, databaseUrl: 'file:./data/anze.db', timezone: 'Asia/Shanghai', locale: 'zh-CN', sandbox: true, wecomApiBase: 'https://qyapi.weixin.qq.com' });
+    expect(c).toMatchObject({
+      port: 3000,
+      databaseUrl: 'file:./data/anze.db',
+      timezone: 'Asia/Shanghai',
+      locale: 'zh-CN',
+      sandbox: true,
+      wecomApiBase: 'https://qyapi.weixin.qq.com',
+    });
   });
 
   it('turns a channel on when its settings are complete', () => {
@@ -18,7 +25,9 @@ describe('configuration', () => {
   });
 
   it('stops on a half-configured channel, naming what is missing', () => {
-    expect(() => loadConfig({ WECOM_CORP_ID: 'ww1', WECOM_APP_TOKEN: 't' })).toThrow(/WECOM_AGENT_ID, WECOM_APP_SECRET, WECOM_APP_AES_KEY/);
+    expect(() => loadConfig({ WECOM_CORP_ID: 'ww1', WECOM_APP_TOKEN: 't' })).toThrow(
+      /WECOM_AGENT_ID, WECOM_APP_SECRET, WECOM_APP_AES_KEY/,
+    );
     expect(() => loadConfig({ WECOM_BOT_TOKEN: 't' })).toThrow(/WECOM_BOT_AES_KEY/);
   });
 
@@ -31,7 +40,11 @@ describe('configuration', () => {
   });
 
   it('takes a SQLite file or a PostgreSQL server as the database', () => {
-    for (const url of ['file:/var/lib/anze/anze.db', 'postgres://anze:secret@db.example:5432/anze', 'postgresql://db.example/anze']) {
+    for (const url of [
+      'file:/var/lib/anze/anze.db',
+      'postgres://anze:secret@db.example:5432/anze',
+      'postgresql://db.example/anze',
+    ]) {
       expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
     }
     expect(() => loadConfig({ DATABASE_URL: 'postgres://' })).toThrow(/^DATABASE_URL: .*postgres:\/\//);

@@ -15,7 +15,8 @@ describe('locales', () => {
   it('have the same keys in zh-CN and en, none empty', () => {
     const [zh, en] = LOCALES.map((l) => catalog(l));
     expect(Object.keys(en!).sort()).toEqual(Object.keys(zh!).sort());
-    for (const l of LOCALES) for (const [k, v] of Object.entries(catalog(l))) expect(v.trim(), `${l} ${k}`).not.toBe('');
+    for (const l of LOCALES)
+      for (const [k, v] of Object.entries(catalog(l))) expect(v.trim(), `${l} ${k}`).not.toBe('');
   });
 
   it('have every key the code and the command specs use', async () => {

@@ -26,8 +26,18 @@ function once(text, pattern, replace, what) {
 }
 
 export function derivePostgres(source) {
-  let text = once(source, /(datasource\s+db\s*\{[^}]*?provider\s*=\s*)"sqlite"/, '$1"postgresql"', 'datasource with provider "sqlite"');
-  text = once(text, /(generator\s+client\s*\{[^}]*?output\s*=\s*)"\.\.\/src\/generated\/prisma"/, '$1"../../src/generated/prisma-pg"', 'generator output "../src/generated/prisma"');
+  let text = once(
+    source,
+    /(datasource\s+db\s*\{[^}]*?provider\s*=\s*)"sqlite"/,
+    '$1"postgresql"',
+    'datasource with provider "sqlite"',
+  );
+  text = once(
+    text,
+    /(generator\s+client\s*\{[^}]*?output\s*=\s*)"\.\.\/src\/generated\/prisma"/,
+    '$1"../../src/generated/prisma-pg"',
+    'generator output "../src/generated/prisma"',
+  );
   return HEADER + text;
 }
 

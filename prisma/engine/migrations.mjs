@@ -29,8 +29,20 @@ const fileUrl = (url) => (url?.startsWith('file:') ? url : 'file:./data/anze.db'
 // The two histories. The URL is what the CLI's engine connects to: never touched for SQLite (its
 // shadow is in memory), the server that hosts the scratch shadow databases for PostgreSQL.
 const TARGETS = [
-  { name: 'SQLite', schema: 'prisma/schema.prisma', migrations: 'prisma/migrations', provider: 'sqlite', url: () => fileUrl(process.env.DATABASE_URL) },
-  { name: 'PostgreSQL', schema: 'prisma/postgres/schema.prisma', migrations: 'prisma/postgres/migrations', provider: 'postgresql', url: () => process.env.TEST_POSTGRES_URL },
+  {
+    name: 'SQLite',
+    schema: 'prisma/schema.prisma',
+    migrations: 'prisma/migrations',
+    provider: 'sqlite',
+    url: () => fileUrl(process.env.DATABASE_URL),
+  },
+  {
+    name: 'PostgreSQL',
+    schema: 'prisma/postgres/schema.prisma',
+    migrations: 'prisma/postgres/migrations',
+    provider: 'postgresql',
+    url: () => process.env.TEST_POSTGRES_URL,
+  },
 ];
 
 const NO_SERVER =
@@ -61,7 +73,11 @@ function fail(message, detail = '') {
 
 const folders = (dir) =>
   fs.existsSync(path.join(ROOT, dir))
-    ? fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+    ? fs
+        .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
     : [];
 
 /** Writes the derived PostgreSQL schema when it is stale; true when it changed. */
@@ -75,7 +91,10 @@ function derive() {
 
 async function createMigration(rawName) {
   // Prisma's own naming: lower case words joined by underscores.
-  const name = (rawName ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const name = (rawName ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   if (!name) fail('Usage: npm run db:migration -- <name>   (e.g. npm run db:migration -- add_policy_fields)');
   if (!process.env.TEST_POSTGRES_URL) fail(NO_SERVER);
   if (derive()) console.log('Derived prisma/postgres/schema.prisma from prisma/schema.prisma.');
@@ -85,16 +104,20 @@ async function createMigration(rawName) {
   for (const { target, changed, stderr } of scripts) {
     if (changed === null) fail(`prisma migrate diff failed on ${target.name}; nothing was written.`, stderr);
   }
-  if (!scripts.some((s) => s.changed)) fail('prisma/schema.prisma has no change since the last migration; nothing was written.');
+  if (!scripts.some((s) => s.changed))
+    fail('prisma/schema.prisma has no change since the last migration; nothing was written.');
   if (!scripts.every((s) => s.changed)) {
     const behind = scripts.filter((s) => s.changed).map((s) => s.target.migrations);
-    fail(`Only ${behind.join(', ')} lags behind its schema: the histories disagree. Run npm run db:check and repair that first.`);
+    fail(
+      `Only ${behind.join(', ')} lags behind its schema: the histories disagree. Run npm run db:check and repair that first.`,
+    );
   }
 
   // Folders sort by name, so the prefix is the UTC time as yyyymmddHHMMSS, as Prisma names them.
   const folder = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${name}`;
   for (const { target } of scripts) {
-    if (fs.existsSync(path.join(ROOT, target.migrations, folder))) fail(`${target.migrations}/${folder} already exists; try again in a second.`);
+    if (fs.existsSync(path.join(ROOT, target.migrations, folder)))
+      fail(`${target.migrations}/${folder} already exists; try again in a second.`);
   }
   for (const { target, stdout } of scripts) {
     const dir = path.join(ROOT, target.migrations, folder);
@@ -111,7 +134,9 @@ async function createMigration(rawName) {
 async function check() {
   const derived = derivePostgres(fs.readFileSync(SOURCE, 'utf8'));
   if (!fs.existsSync(DERIVED) || fs.readFileSync(DERIVED, 'utf8') !== derived) {
-    fail('prisma/postgres/schema.prisma is not derived from prisma/schema.prisma: run npm run db:generate (and db:migration if the schema changed).');
+    fail(
+      'prisma/postgres/schema.prisma is not derived from prisma/schema.prisma: run npm run db:generate (and db:migration if the schema changed).',
+    );
   }
   // PostgreSQL's history starts at its own baseline; every migration after it exists on both sides
   // under the same name (db:migration writes them together), so a hand-written data migration
@@ -120,8 +145,14 @@ async function check() {
   const [baseline, ...after] = postgres;
   if (baseline) {
     const laterSqlite = sqlite.filter((n) => n > baseline);
-    const missing = [...laterSqlite.filter((n) => !after.includes(n)).map((n) => `prisma/postgres/migrations/${n}`), ...after.filter((n) => !sqlite.includes(n)).map((n) => `prisma/migrations/${n}`)];
-    if (missing.length) fail(`Migrations exist on one database only; missing: ${missing.join(', ')}.\nCreate migrations with npm run db:migration -- <name>, which writes both.`);
+    const missing = [
+      ...laterSqlite.filter((n) => !after.includes(n)).map((n) => `prisma/postgres/migrations/${n}`),
+      ...after.filter((n) => !sqlite.includes(n)).map((n) => `prisma/migrations/${n}`),
+    ];
+    if (missing.length)
+      fail(
+        `Migrations exist on one database only; missing: ${missing.join(', ')}.\nCreate migrations with npm run db:migration -- <name>, which writes both.`,
+      );
   }
   const targets = TARGETS.filter((target) => {
     if (target.url()) return true;

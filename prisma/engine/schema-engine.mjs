@@ -146,7 +146,8 @@ function postgresDriver({ url, shadowDatabaseUrl }) {
         },
       };
     },
-    exists: async () => (await onServer('SELECT 1 FROM pg_database WHERE datname = $1', [config.database])).rowCount > 0,
+    exists: async () =>
+      (await onServer('SELECT 1 FROM pg_database WHERE datname = $1', [config.database])).rowCount > 0,
     create: () => onServer(`CREATE DATABASE ${quote(config.database)}`),
     sql: { createMigrationsTable: PG_MIGRATIONS_TABLE, dropMigrationsTable: 'DROP TABLE _prisma_migrations' },
     // What the native engine's reset does on PostgreSQL: an empty public schema.
@@ -192,7 +193,12 @@ function rpcError(e) {
 
 function log(level, message, extra = {}) {
   process.stderr.write(
-    JSON.stringify({ timestamp: new Date().toISOString(), level, target: 'schema_engine::logger', fields: { message, ...extra } }) + '\n',
+    JSON.stringify({
+      timestamp: new Date().toISOString(),
+      level,
+      target: 'schema_engine::logger',
+      fields: { message, ...extra },
+    }) + '\n',
   );
 }
 
@@ -283,7 +289,11 @@ class Engine {
     };
     this.bound = bindMigrationAwareSqlAdapterFactory(factory);
     const datamodels = this.datamodels.length > 0 ? this.datamodels : undefined;
-    this.engine = await runtime.SchemaEngine.new({ datamodels }, (line) => process.stderr.write(`${line}\n`), this.bound);
+    this.engine = await runtime.SchemaEngine.new(
+      { datamodels },
+      (line) => process.stderr.write(`${line}\n`),
+      this.bound,
+    );
     return this.engine;
   }
 
@@ -341,7 +351,13 @@ const quirks = {
   async diff(engine, params) {
     const { stdout, ...result } = await engine.call('diff', params);
     // The native engine prints through a `print` request to the CLI, which writes it to stdout.
-    if (stdout) send({ jsonrpc: '2.0', id: `print-${++printId}`, method: 'print', params: { content: stdout.replace(/\n$/, '') } });
+    if (stdout)
+      send({
+        jsonrpc: '2.0',
+        id: `print-${++printId}`,
+        method: 'print',
+        params: { content: stdout.replace(/\n$/, '') },
+      });
     return { ...result, stdout: null };
   },
 };
@@ -410,7 +426,8 @@ async function runCli(argv) {
   try {
     const driver = driverFor(argv.datasource);
     if (argv.cli === 'can-connect-to-database') {
-      if (!(await driver.exists())) throw userError('P1003', `Database \`${driver.databaseName}\` does not exist at \`${driver.location}\``);
+      if (!(await driver.exists()))
+        throw userError('P1003', `Database \`${driver.databaseName}\` does not exist at \`${driver.location}\``);
     } else if (argv.cli === 'create-database') {
       if (!(await driver.exists())) await driver.create();
       log('INFO', `Database '${driver.databaseName}' was successfully created.`);

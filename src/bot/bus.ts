@@ -8,11 +8,27 @@ import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { parse, type Parsed } from './parse.ts';
 import type { Registry } from './registry.ts';
 import {
-  mayRun, ROLES, UNDO_MINUTES, UserError,
-  type Campaign, type Channel, type CommandContext, type CommandSpec, type Member, type ParseEnv, type ReplyButton, type Role, type UndoOp,
+  mayRun,
+  ROLES,
+  UNDO_MINUTES,
+  UserError,
+  type Campaign,
+  type Channel,
+  type CommandContext,
+  type CommandSpec,
+  type Member,
+  type ParseEnv,
+  type ReplyButton,
+  type Role,
+  type UndoOp,
 } from './spec.ts';
 
-export interface Incoming { channel: Channel; userId: string; chatId: string | null; text: string }
+export interface Incoming {
+  channel: Channel;
+  userId: string;
+  chatId: string | null;
+  text: string;
+}
 export type Outcome = 'ok' | 'pending' | 'denied' | 'invalid' | 'unknown' | 'error';
 export interface Outgoing {
   text: string;
@@ -25,8 +41,13 @@ export interface Outgoing {
 }
 
 export interface BusOptions {
-  db: Db; clock: Clock; timeZone: string; locale: Locale; registry: Registry;
-  calendar?: WorkCalendar; log?: (msg: string) => void;
+  db: Db;
+  clock: Clock;
+  timeZone: string;
+  locale: Locale;
+  registry: Registry;
+  calendar?: WorkCalendar;
+  log?: (msg: string) => void;
   /** How group chats are reached; by their robots only unless given. */
   reach?: GroupReach;
 }
@@ -34,7 +55,10 @@ export interface BusOptions {
 /** How long a preview waits for its member's /执行. */
 export const CONFIRM_MINUTES = 5;
 
-interface Run { finish?: (tx: Tx, out: Outgoing) => Promise<void>; pendingId?: number }
+interface Run {
+  finish?: (tx: Tx, out: Outgoing) => Promise<void>;
+  pendingId?: number;
+}
 
 /**
  * The command bus: parse → spec → permission → validation → (confirmation) → handler → audit →
@@ -73,8 +97,13 @@ export class Bus {
       if (redactedLine) out = { ...out, redacted: redactedLine };
       const event = await tx.auditEvent.create({
         data: {
-          at: clock.now(), actorUserId: msg.userId, chatId: msg.chatId, channel: msg.channel, command: out.command ?? null,
-          action: run.pendingId ? 'confirmed' : 'command', outcome: out.outcome,
+          at: clock.now(),
+          actorUserId: msg.userId,
+          chatId: msg.chatId,
+          channel: msg.channel,
+          command: out.command ?? null,
+          action: run.pendingId ? 'confirmed' : 'command',
+          outcome: out.outcome,
           detail: JSON.stringify(detail ?? { text: msg.text.slice(0, 500) }),
           undo: out.outcome === 'ok' && undo.length ? JSON.stringify(undo) : null,
         },
@@ -86,7 +115,10 @@ export class Bus {
         await tx.auditEvent.updateMany({ where: { undo: { not: null }, at: { lt: expired } }, data: { undo: null } });
       }
       if (out.outcome === 'ok' && run.pendingId) {
-        const taken = await tx.pendingAction.updateMany({ where: { id: run.pendingId, state: 'pending' }, data: { state: 'done' } });
+        const taken = await tx.pendingAction.updateMany({
+          where: { id: run.pendingId, state: 'pending' },
+          data: { state: 'done' },
+        });
         if (taken.count === 0) throw new UserError('confirm.nothing');
       }
       await run.finish?.(tx, out);
@@ -98,9 +130,12 @@ export class Bus {
     const spec = registry.find(parsed.word);
     if (!spec) {
       const near = registry.suggest(parsed.word, member);
-      const text = parsed.slash || near
-        ? t('bus.unknown', { word: parsed.word }) + (near ? t('bus.did_you_mean', { command: `/${near}` }) : '') + t('bus.see_help')
-        : t('bus.not_a_command');
+      const text =
+        parsed.slash || near
+          ? t('bus.unknown', { word: parsed.word }) +
+            (near ? t('bus.did_you_mean', { command: `/${near}` }) : '') +
+            t('bus.see_help')
+          : t('bus.not_a_command');
       return done({ text, outcome: 'unknown' });
     }
     const command = spec.name;
@@ -108,9 +143,13 @@ export class Bus {
     const line = { text: spec.secret?.length ? `/${parsed.word}` : msg.text.slice(0, 500) };
     if (spec.secret?.length) redactedLine = `/${parsed.word} ***`;
     const redact = (a: Record<string, unknown>) =>
-      Object.fromEntries(Object.entries(a).map(([k, v]) => [k, spec.secret?.includes(k) && v !== undefined ? '***' : v]));
+      Object.fromEntries(
+        Object.entries(a).map(([k, v]) => [k, spec.secret?.includes(k) && v !== undefined ? '***' : v]),
+      );
     if (!mayRun(spec, member)) {
-      const text = member ? t('bus.denied', { command: `/${spec.aliases[0] ?? spec.name}` }) : t('bus.not_registered', { userId: msg.userId });
+      const text = member
+        ? t('bus.denied', { command: `/${spec.aliases[0] ?? spec.name}` })
+        : t('bus.not_registered', { userId: msg.userId });
       return done({ text, outcome: 'denied', command }, line);
     }
     const today = dayIn(clock.now(), this.o.timeZone);
@@ -119,15 +158,33 @@ export class Bus {
       args = bindArgs(spec, parsed, t, { today });
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      return done({ text: [t(e.key, e.params), usageLine(spec, t), exampleLine(spec, t)].filter(Boolean).join('\n'), outcome: 'invalid', command }, line);
+      return done(
+        {
+          text: [t(e.key, e.params), usageLine(spec, t), exampleLine(spec, t)].filter(Boolean).join('\n'),
+          outcome: 'invalid',
+          command,
+        },
+        line,
+      );
     }
     const campaign = await campaignFor(db, member);
     if (!campaign) return done({ text: t('bus.no_campaign'), outcome: 'error', command }, line);
     const audited = { args: redact(args) };
 
     const context = (tx: Tx): CommandContext => ({
-      db: tx, clock, timeZone: this.o.timeZone, today, calendar: this.calendar,
-      member, userId: msg.userId, chatId: msg.chatId, channel: msg.channel, campaign, locale, t, groupT: translator(this.o.locale),
+      db: tx,
+      clock,
+      timeZone: this.o.timeZone,
+      today,
+      calendar: this.calendar,
+      member,
+      userId: msg.userId,
+      chatId: msg.chatId,
+      channel: msg.channel,
+      campaign,
+      locale,
+      t,
+      groupT: translator(this.o.locale),
       commands: registry.specs.filter((s) => mayRun(s, member)),
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
@@ -142,29 +199,54 @@ export class Bus {
       const ctx = context(tx);
       const preview = spec.confirm && !ctx.confirmed ? await spec.confirm(ctx, args) : null;
       if (preview !== null) {
-        const buttons: ReplyButton[] = [{ label: t('card.yes'), command: '/执行', style: 'primary' }, { label: t('card.cancel'), command: '/取消' }];
-        return done({ text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command, buttons }, audited, tx);
+        const buttons: ReplyButton[] = [
+          { label: t('card.yes'), command: '/执行', style: 'primary' },
+          { label: t('card.cancel'), command: '/取消' },
+        ];
+        return done(
+          { text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command, buttons },
+          audited,
+          tx,
+        );
       }
       const reply = await spec.run(ctx, args);
-      return done({ text: reply.text, outcome: 'ok', command, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) }, audited, tx);
+      return done(
+        { text: reply.text, outcome: 'ok', command, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
+        audited,
+        tx,
+      );
     };
     try {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
     } catch (e) {
       undo.length = 0;
       if (e instanceof Superseded) throw e;
-      if (e instanceof UserError) return done({ text: t(e.key, e.params), outcome: 'invalid', command }, { ...audited, error: e.key });
+      if (e instanceof UserError)
+        return done({ text: t(e.key, e.params), outcome: 'invalid', command }, { ...audited, error: e.key });
       this.o.log?.(`command ${command} failed: ${(e as Error).stack ?? e}`);
-      return done({ text: '', outcome: 'error', command }, { ...audited, error: String((e as Error).message ?? e).slice(0, 500) });
+      return done(
+        { text: '', outcome: 'error', command },
+        { ...audited, error: String((e as Error).message ?? e).slice(0, 500) },
+      );
     }
   }
 
   /** Stores the command line to run on /执行; a newer preview replaces the member's older one. */
   private async askConfirmation(tx: Tx, msg: Incoming, preview: string, t: Translate): Promise<string> {
     const now = this.o.clock.now();
-    await tx.pendingAction.updateMany({ where: { userId: msg.userId, state: 'pending' }, data: { state: 'cancelled' } });
+    await tx.pendingAction.updateMany({
+      where: { userId: msg.userId, state: 'pending' },
+      data: { state: 'cancelled' },
+    });
     await tx.pendingAction.create({
-      data: { userId: msg.userId, chatId: msg.chatId, text: msg.text, preview, createdAt: now, expiresAt: new Date(now.getTime() + CONFIRM_MINUTES * 60_000) },
+      data: {
+        userId: msg.userId,
+        chatId: msg.chatId,
+        text: msg.text,
+        preview,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + CONFIRM_MINUTES * 60_000),
+      },
     });
     return `${preview}\n${t('confirm.ask', { minutes: CONFIRM_MINUTES })}`;
   }
@@ -181,7 +263,13 @@ export function bindArgs(spec: CommandSpec, parsed: Parsed, t: Translate, env: P
     else raw[p] = token.text;
   });
   const rest = spec.params.at(-1)?.startsWith('...');
-  if (!rest && tokens.length > spec.params.length) throw new UserError('bus.too_many_args', { extra: tokens.slice(spec.params.length).map((x) => x.text).join(' ') });
+  if (!rest && tokens.length > spec.params.length)
+    throw new UserError('bus.too_many_args', {
+      extra: tokens
+        .slice(spec.params.length)
+        .map((x) => x.text)
+        .join(' '),
+    });
   const schema = (typeof spec.args === 'function' ? spec.args(env) : spec.args) as z.ZodType<Record<string, unknown>>;
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
@@ -204,20 +292,40 @@ export function exampleLine(spec: CommandSpec, t: Translate): string {
 export async function loadMember(db: Tx, userId: string, fallback: Locale): Promise<Member | null> {
   // The member and its unit in one plain statement: every message starts here, and Prisma's
   // `include` would read the unit with a second one, each costing several times the SQL's own work.
-  const [m] = await db.$queryRaw<{
-    id: number; userId: string; name: string; roles: string; enterpriseId: number | null; locale: string | null; active: boolean; isDemo: boolean;
-    unitId: number | null; unitCode: string; unitName: string; unitKind: string; countyCode: string;
-  }[]>`
+  const [m] = await db.$queryRaw<
+    {
+      id: number;
+      userId: string;
+      name: string;
+      roles: string;
+      enterpriseId: number | null;
+      locale: string | null;
+      active: boolean;
+      isDemo: boolean;
+      unitId: number | null;
+      unitCode: string;
+      unitName: string;
+      unitKind: string;
+      countyCode: string;
+    }[]
+  >`
     SELECT m.id, m."userId" AS "userId", m.name, m.roles, m."enterpriseId" AS "enterpriseId", m.locale, m.active, m."isDemo" AS "isDemo",
       u.id AS "unitId", u.code AS "unitCode", u.name AS "unitName", u.kind AS "unitKind", u."countyCode" AS "countyCode"
     FROM "Member" m LEFT JOIN "Unit" u ON u.id = m."unitId"
     WHERE m."userId" = ${userId}`;
   if (!m || !m.active) return null;
   return {
-    id: m.id, userId: m.userId, name: m.name,
+    id: m.id,
+    userId: m.userId,
+    name: m.name,
     roles: m.roles.split('|').filter((r): r is Role => (ROLES as readonly string[]).includes(r)),
-    unit: m.unitId === null ? null : { id: m.unitId, code: m.unitCode, name: m.unitName, kind: m.unitKind, countyCode: m.countyCode },
-    enterpriseId: m.enterpriseId, locale: isLocale(m.locale) ? m.locale : fallback, isDemo: m.isDemo,
+    unit:
+      m.unitId === null
+        ? null
+        : { id: m.unitId, code: m.unitCode, name: m.unitName, kind: m.unitKind, countyCode: m.countyCode },
+    enterpriseId: m.enterpriseId,
+    locale: isLocale(m.locale) ? m.locale : fallback,
+    isDemo: m.isDemo,
   };
 }
 
@@ -225,7 +333,18 @@ export async function loadMember(db: Tx, userId: string, fallback: Locale): Prom
 export async function campaignFor(db: Tx, member: Member | null): Promise<Campaign | null> {
   const where = member?.unit ? { countyCode: member.unit.countyCode } : {};
   const c = await db.campaign.findFirst({
-    where, orderBy: [{ effectiveOn: 'desc' }, { id: 'asc' }], select: { id: true, key: true, name: true, docNumber: true, countyCode: true, countyName: true },
+    where,
+    orderBy: [{ effectiveOn: 'desc' }, { id: 'asc' }],
+    select: { id: true, key: true, name: true, docNumber: true, countyCode: true, countyName: true },
   });
-  return c && { id: c.id, key: c.key, name: c.name, docNumber: c.docNumber, countyCode: c.countyCode, countyName: c.countyName };
+  return (
+    c && {
+      id: c.id,
+      key: c.key,
+      name: c.name,
+      docNumber: c.docNumber,
+      countyCode: c.countyCode,
+      countyName: c.countyName,
+    }
+  );
 }

@@ -52,7 +52,14 @@ export class Inbox {
     const { db, clock } = this.o;
     try {
       const row = await db.inboundMessage.create({
-        data: { dedupeKey: m.dedupeKey, channel: m.channel, fromUser: m.userId, chatId: m.chatId, payload: JSON.stringify(m), receivedAt: clock.now() },
+        data: {
+          dedupeKey: m.dedupeKey,
+          channel: m.channel,
+          fromUser: m.userId,
+          chatId: m.chatId,
+          payload: JSON.stringify(m),
+          receivedAt: clock.now(),
+        },
       });
       return { row, fresh: true };
     } catch (e) {
@@ -85,11 +92,15 @@ export class Inbox {
   /** Finishes what was accepted but not handled before the last stop (or, with a time, before then: an instance that died). */
   async resume(receivedBefore?: Date): Promise<number> {
     const rows = await this.o.db.inboundMessage.findMany({
-      where: { state: 'received', ...(receivedBefore ? { receivedAt: { lt: receivedBefore } } : {}) }, orderBy: { id: 'asc' },
+      where: { state: 'received', ...(receivedBefore ? { receivedAt: { lt: receivedBefore } } : {}) },
+      orderBy: { id: 'asc' },
     });
     // One message that cannot be handled must not keep the service from starting: it stays
     // 'received' and is logged, and the others are handled.
-    for (const row of rows) await this.process(row).catch((e) => this.o.log?.(`inbound ${row.dedupeKey} not handled: ${(e as Error).message}`));
+    for (const row of rows)
+      await this.process(row).catch((e) =>
+        this.o.log?.(`inbound ${row.dedupeKey} not handled: ${(e as Error).message}`),
+      );
     return rows.length;
   }
 
@@ -107,11 +118,22 @@ export class Inbox {
     const m = JSON.parse(row.payload) as Accepted;
     const { clock } = this.o;
     const out = await this.o.bus.handle(m, async (tx, out) => {
-      const stored: Stored | null = out.redacted || out.buttons
-        ? { ...m, ...(out.redacted ? { text: out.redacted } : {}), ...(out.buttons ? { replyButtons: out.buttons } : {}) } : null;
+      const stored: Stored | null =
+        out.redacted || out.buttons
+          ? {
+              ...m,
+              ...(out.redacted ? { text: out.redacted } : {}),
+              ...(out.buttons ? { replyButtons: out.buttons } : {}),
+            }
+          : null;
       const claimed = await tx.inboundMessage.updateMany({
         where: { id: row.id, state: 'received' },
-        data: { state: 'handled', reply: out.text, handledAt: clock.now(), ...(stored ? { payload: JSON.stringify(stored) } : {}) },
+        data: {
+          state: 'handled',
+          reply: out.text,
+          handledAt: clock.now(),
+          ...(stored ? { payload: JSON.stringify(stored) } : {}),
+        },
       });
       // Another instance finished it first: roll back so the command's effects are not doubled.
       if (claimed.count === 0) throw new Superseded(`inbound ${row.dedupeKey} was handled elsewhere`);
@@ -121,7 +143,8 @@ export class Inbox {
         if (card) await enqueue(tx, card, clock);
       }
       // The answer to a card press: a card's passive reply may only update that card (doc 101031).
-      if (m.replyVia === 'response_url' && m.responseUrl) await enqueue(tx, responseUrlMarkdown(m.responseUrl, out.text), clock);
+      if (m.replyVia === 'response_url' && m.responseUrl)
+        await enqueue(tx, responseUrlMarkdown(m.responseUrl, out.text), clock);
     });
     return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
   }
@@ -136,11 +159,17 @@ function inTurn(n: number): <T>(job: () => Promise<T>) => Promise<T> {
     running++;
     setImmediate(waiting.shift()!);
   };
-  return (job) => new Promise((resolve, reject) => {
-    waiting.push(() => void job().then(resolve, reject).finally(() => {
-      running--;
+  return (job) =>
+    new Promise((resolve, reject) => {
+      waiting.push(
+        () =>
+          void job()
+            .then(resolve, reject)
+            .finally(() => {
+              running--;
+              next();
+            }),
+      );
       next();
-    }));
-    next();
-  });
+    });
 }

@@ -2,8 +2,16 @@
 // (／ＡＢＣ１２３, the ideographic space) become ASCII, but for the （） of company names; Chinese commas, 、 and semicolons separate
 // words like spaces do; “quoted words” and 「quoted words」 keep their spaces.
 
-export interface Token { text: string; start: number }
-export interface Parsed { word: string; slash: boolean; tokens: Token[]; line: string }
+export interface Token {
+  text: string;
+  start: number;
+}
+export interface Parsed {
+  word: string;
+  slash: boolean;
+  tokens: Token[];
+  line: string;
+}
 
 export function normalise(text: string): string {
   return text
@@ -20,7 +28,10 @@ export function tokenize(line: string): Token[] {
   let i = 0;
   while (i < line.length) {
     const c = line[i]!;
-    if (SEPARATOR.test(c)) { i++; continue; }
+    if (SEPARATOR.test(c)) {
+      i++;
+      continue;
+    }
     const close = QUOTES[c];
     if (close) {
       const end = line.indexOf(close, i + 1);

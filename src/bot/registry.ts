@@ -30,13 +30,16 @@ export class Registry {
     for (const [w, spec] of this.byWord) {
       if (!mayRun(spec, member)) continue;
       const d = w.startsWith(word) || word.startsWith(w) ? 0.5 : distance(word, w);
-      if (d <= Math.max(1, Math.floor(w.length / 3)) && (!best || d < best.d)) best = { word: spec.aliases[0] ?? spec.name, d };
+      if (d <= Math.max(1, Math.floor(w.length / 3)) && (!best || d < best.d))
+        best = { word: spec.aliases[0] ?? spec.name, d };
     }
     return best?.word;
   }
 
   static async load(dir = COMMANDS_DIR): Promise<Registry> {
-    const files = readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .sort();
     const specs = await Promise.all(files.map(async (f) => (await import(`${dir}${f}`)).default as CommandSpec));
     return new Registry(specs);
   }

@@ -20,7 +20,14 @@ export interface Member {
   isDemo: boolean;
 }
 
-export interface Campaign { id: number; key: string; name: string; docNumber: string; countyCode: string; countyName: string }
+export interface Campaign {
+  id: number;
+  key: string;
+  name: string;
+  docNumber: string;
+  countyCode: string;
+  countyName: string;
+}
 
 /** Where a message came from and where its reply goes. */
 export type Channel = 'bot' | 'app' | 'sandbox';
@@ -61,26 +68,44 @@ export interface CommandContext {
 export const UNDO_MINUTES = 10;
 
 /** Models a command may revert through /撤销. */
-export const UNDO_MODELS = ['progressReport', 'policy', 'obligation', 'obligationEvent', 'preventionVisit', 'servicePlan', 'member', 'groupChat'] as const;
+export const UNDO_MODELS = [
+  'progressReport',
+  'policy',
+  'obligation',
+  'obligationEvent',
+  'preventionVisit',
+  'servicePlan',
+  'member',
+  'groupChat',
+] as const;
 export type UndoOp =
   | { model: (typeof UNDO_MODELS)[number]; action: 'delete'; where: { id: number } }
   | { model: (typeof UNDO_MODELS)[number]; action: 'update'; where: { id: number }; data: Record<string, unknown> }
   | { model: (typeof UNDO_MODELS)[number]; action: 'create'; data: Record<string, unknown> };
 
 /** What the arguments are checked against; relative dates need today. */
-export interface ParseEnv { today: string }
+export interface ParseEnv {
+  today: string;
+}
 
 /**
  * A button under a reply, where the channel has template cards (AI bot replies, app messages).
  * Pressing it runs `command` exactly as if the presser had typed it: same parsing, permissions
  * and checks, under the presser's own identity.
  */
-export interface ReplyButton { label: string; command: string; style?: 'primary' | 'danger' }
+export interface ReplyButton {
+  label: string;
+  command: string;
+  style?: 'primary' | 'danger';
+}
 
 /** WeCom's button_interaction cards hold at most six buttons. */
 export const MAX_BUTTONS = 6;
 
-export interface Reply { text: string; buttons?: ReplyButton[] }
+export interface Reply {
+  text: string;
+  buttons?: ReplyButton[];
+}
 
 /**
  * One declarative spec per command: it drives parsing, validation, /help, the permission check
@@ -117,7 +142,10 @@ export function defineCommand<A extends z.ZodType<Record<string, unknown>>>(spec
 
 /** A failure the caller can fix: it becomes a localized reply, and nothing is written. */
 export class UserError extends Error {
-  constructor(readonly key: string, readonly params?: Params) {
+  constructor(
+    readonly key: string,
+    readonly params?: Params,
+  ) {
     super(key);
   }
 }

@@ -1,7 +1,20 @@
 // Numbers and dates as people type them in Chinese chats: 三十八, 12/13, 10月31日, 明天, 本月底, 下周一.
 import { addDays } from '../clock.ts';
 
-const DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+const DIGITS: Record<string, number> = {
+  零: 0,
+  〇: 0,
+  一: 1,
+  二: 2,
+  两: 2,
+  三: 3,
+  四: 4,
+  五: 5,
+  六: 6,
+  七: 7,
+  八: 8,
+  九: 9,
+};
 const UNITS: Record<string, number> = { 十: 10, 百: 100, 千: 1000, 万: 10000 };
 
 /** The largest whole number the database stores (a 32-bit Int): a larger one is no count, id or headcount. */
@@ -79,7 +92,16 @@ export function parseDay(text: string, today: string): string | null {
   const month = Number(today.slice(5, 7));
   m = /^(\d{1,2})[月/-](\d{1,2})[日号]?$/.exec(s);
   if (m) return valid(year, Number(m[1]), Number(m[2]));
-  const relative: Record<string, number> = { 今天: 0, 今日: 0, 明天: 1, 明日: 1, 后天: 2, 昨天: -1, 昨日: -1, 前天: -2 };
+  const relative: Record<string, number> = {
+    今天: 0,
+    今日: 0,
+    明天: 1,
+    明日: 1,
+    后天: 2,
+    昨天: -1,
+    昨日: -1,
+    前天: -2,
+  };
   if (Object.hasOwn(relative, s)) return addDays(today, relative[s]!);
   if (s === '本月底' || s === '月底') return monthEnd(year, month);
   if (s === '下月底') return monthEnd(month === 12 ? year + 1 : year, (month % 12) + 1);

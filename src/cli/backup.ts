@@ -5,7 +5,10 @@ import { ConfigError, configFromEnvironment } from '../config.ts';
 import { BackupError, backupDatabase } from '../db/backup.ts';
 import { translator } from '../i18n.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { force: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { force: { type: 'boolean', default: false } },
+});
 const file = positionals[0];
 if (!file || positionals.length > 1) {
   console.error('usage: npm run backup -- <file> [--force]');
@@ -18,7 +21,8 @@ try {
   t = translator(config.locale);
   let shown = -1;
   const r = await backupDatabase(config.databaseUrl, file, {
-    force: values.force, t,
+    force: values.force,
+    t,
     // Progress on stderr for large files, every tenth or so.
     onProgress: ({ totalPages, remainingPages }) => {
       const percent = Math.floor((100 * (totalPages - remainingPages)) / totalPages / 10) * 10;
@@ -26,8 +30,17 @@ try {
       shown = Math.max(shown, percent);
     },
   });
-  console.log(t('backup.done', { path: r.file, mb: (r.bytes / 2 ** 20).toFixed(1), pages: r.pages, migrations: r.migrations }));
-  console.log(t('backup.counts', { enterprises: r.tables.enterprise ?? 0, policies: r.tables.policy ?? 0, visits: r.tables.preventionVisit ?? 0, audit: r.tables.auditEvent ?? 0 }));
+  console.log(
+    t('backup.done', { path: r.file, mb: (r.bytes / 2 ** 20).toFixed(1), pages: r.pages, migrations: r.migrations }),
+  );
+  console.log(
+    t('backup.counts', {
+      enterprises: r.tables.enterprise ?? 0,
+      policies: r.tables.policy ?? 0,
+      visits: r.tables.preventionVisit ?? 0,
+      audit: r.tables.auditEvent ?? 0,
+    }),
+  );
 } catch (e) {
   console.error(e instanceof BackupError || e instanceof ConfigError ? e.message : e);
   process.exit(1);

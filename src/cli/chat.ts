@@ -23,7 +23,14 @@ try {
   const clock = values.at ? fixedClock(values.at) : systemClock;
   const core = await openCore(config, clock, () => {});
   const say = async (text: string) => {
-    const { reply, buttons } = await core.inbox.receive({ dedupeKey: `sandbox:${randomUUID()}`, channel: 'sandbox', userId, chatId: values.chat ?? null, text, replyVia: 'passive' });
+    const { reply, buttons } = await core.inbox.receive({
+      dedupeKey: `sandbox:${randomUUID()}`,
+      channel: 'sandbox',
+      userId,
+      chatId: values.chat ?? null,
+      text,
+      replyVia: 'passive',
+    });
     console.log(reply);
     // In WeCom these are a card's buttons; here, the command each one would run.
     for (const b of buttons ?? []) console.log(`  [${b.label}] → ${b.command}`);

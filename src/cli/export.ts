@@ -20,8 +20,20 @@ try {
   const campaign = await campaignFor(db, null);
   if (!campaign) throw new ConfigError(t('bus.no_campaign'));
   const now = systemClock.now();
-  const counts = await writeLedgerExport(db, campaign, { day: dayIn(now, config.timezone), now, t, timeZone: config.timezone }, file);
-  console.log(t('export.done', { county: campaign.countyName, time: minuteIn(now, config.timezone), days: EXPIRING_WITHIN_DAYS, ...counts }));
+  const counts = await writeLedgerExport(
+    db,
+    campaign,
+    { day: dayIn(now, config.timezone), now, t, timeZone: config.timezone },
+    file,
+  );
+  console.log(
+    t('export.done', {
+      county: campaign.countyName,
+      time: minuteIn(now, config.timezone),
+      days: EXPIRING_WITHIN_DAYS,
+      ...counts,
+    }),
+  );
   console.log(t('export.written', { path: file }));
   await db.$disconnect();
 } catch (e) {

@@ -24,10 +24,25 @@ try {
   const now = systemClock.now();
   const sheet = await readSheet(file);
   const r = await importLedger(db, kind as LedgerKind, sheet, {
-    campaignId: campaign.id, day: dayIn(now, config.timezone), now, t, source: file, actor: `cli:${userInfo().username}`,
+    campaignId: campaign.id,
+    day: dayIn(now, config.timezone),
+    now,
+    t,
+    source: file,
+    actor: `cli:${userInfo().username}`,
     progress: (done, total) => console.error(t('import.progress', { done, total })),
   });
-  console.log(t('import.summary', { file, kind: t(`import.kind_${kind}`), rows: r.rows, added: r.added, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected.length }));
+  console.log(
+    t('import.summary', {
+      file,
+      kind: t(`import.kind_${kind}`),
+      rows: r.rows,
+      added: r.added,
+      updated: r.updated,
+      unchanged: r.unchanged,
+      rejected: r.rejected.length,
+    }),
+  );
   for (const x of r.rejected) console.log(`  ${t('import.rejected_row', { row: x.row, reason: x.reason })}`);
   await db.$disconnect();
 } catch (e) {

@@ -12,15 +12,30 @@ const { values } = parseArgs({ options: { now: { type: 'string' }, 'dry-run': { 
 try {
   const config = configFromEnvironment();
   const local = values.now && /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?$/.exec(values.now);
-  const at = !values.now ? systemClock.now() : local ? instantAt(local[1]!, local[2]!, config.timezone) : new Date(values.now);
+  const at = !values.now
+    ? systemClock.now()
+    : local
+      ? instantAt(local[1]!, local[2]!, config.timezone)
+      : new Date(values.now);
   if (Number.isNaN(at.getTime())) throw new ConfigError(`--now: not a time: ${values.now}`);
   const clock = fixedClock(at);
   const core = await openCore(config, clock, () => {});
-  const scheduler = new Scheduler({ db: core.db, clock, timeZone: config.timezone, locale: config.locale, calendar: core.calendar, reach: groupReach(config) });
+  const scheduler = new Scheduler({
+    db: core.db,
+    clock,
+    timeZone: config.timezone,
+    locale: config.locale,
+    calendar: core.calendar,
+    reach: groupReach(config),
+  });
   for (const r of await scheduler.runAt(at, { dryRun: values['dry-run'] })) {
-    console.log(`${r.campaign} ${r.day}: ${r.state}${r.reminders.some((x) => x.messages.length) ? '' : ' — nothing to send'}`);
+    console.log(
+      `${r.campaign} ${r.day}: ${r.state}${r.reminders.some((x) => x.messages.length) ? '' : ' — nothing to send'}`,
+    );
     for (const x of r.reminders.filter((x) => x.messages.length)) {
-      console.log(`\n[${x.state}] ${x.rule} → ${x.target} (${x.messages.length} message${x.messages.length === 1 ? '' : 's'}: ${x.messages.map((m) => `${m.channel} ${m.channel === 'webhook' ? '…' + m.target.slice(-4) : m.target}`).join(', ')})`);
+      console.log(
+        `\n[${x.state}] ${x.rule} → ${x.target} (${x.messages.length} message${x.messages.length === 1 ? '' : 's'}: ${x.messages.map((m) => `${m.channel} ${m.channel === 'webhook' ? '…' + m.target.slice(-4) : m.target}`).join(', ')})`,
+      );
       const first = x.messages[0]!.payload;
       console.log((first[String(first.msgtype)] as { content: string }).content);
     }

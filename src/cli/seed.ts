@@ -20,15 +20,21 @@ try {
   const campaign = readCampaignFile(file);
   const db = await connectDatabase(config.databaseUrl);
   const r = await seedCampaign(db, campaign, systemClock, config.timezone);
-  console.log(`campaign ${campaign.key} (${campaign.docNumber}): ${r.sectors} sectors, ${r.units} units, ${r.obligations} new obligations`);
+  console.log(
+    `campaign ${campaign.key} (${campaign.docNumber}): ${r.sectors} sectors, ${r.units} units, ${r.obligations} new obligations`,
+  );
   await ensureAdmins(db, config.admins);
   if (values.demo) {
     const d = await seedDemo(db, r.campaignId, systemClock, config.timezone);
-    console.log(`demo data: ${d.enterprises} enterprises, ${d.policies} policies, ${d.members} members, ${d.chats} group chats (all marked as demo)`);
+    console.log(
+      `demo data: ${d.enterprises} enterprises, ${d.policies} policies, ${d.members} members, ${d.chats} group chats (all marked as demo)`,
+    );
   }
   if (values.members) {
     const m = await loadMembersFile(db, readFileSync(values.members, 'utf8'), campaign.county.code);
-    console.log(`${values.members}: ${m.members} members and ${m.chats} group chats loaded, ${m.rejected.length} rows rejected`);
+    console.log(
+      `${values.members}: ${m.members} members and ${m.chats} group chats loaded, ${m.rejected.length} rows rejected`,
+    );
     for (const x of m.rejected) console.log(`  line ${x.line}: ${x.reason}`);
     if (m.rejected.length) process.exitCode = 1;
   }

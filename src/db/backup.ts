@@ -10,7 +10,10 @@ import { providerOf, sqlitePath } from './client.ts';
 /** Something the operator can fix (a PostgreSQL URL, an existing file, …); the message says what. */
 export class BackupError extends Error {}
 
-export interface BackupProgress { totalPages: number; remainingPages: number }
+export interface BackupProgress {
+  totalPages: number;
+  remainingPages: number;
+}
 
 export interface BackupOptions {
   /** Replace an existing destination file. */
@@ -39,7 +42,11 @@ export interface BackupResult {
  * others keep writing. The copy is written under a temporary name beside the destination, checked
  * (integrity_check, migrations present), and only then given the destination's name.
  */
-export async function backupDatabase(databaseUrl: string, destFile: string, opts: BackupOptions = {}): Promise<BackupResult> {
+export async function backupDatabase(
+  databaseUrl: string,
+  destFile: string,
+  opts: BackupOptions = {},
+): Promise<BackupResult> {
   const t = opts.t ?? translator('zh-CN');
   const dest = resolve(destFile);
   if (providerOf(databaseUrl) === 'postgresql') throw new BackupError(t('backup.postgres', { file: dest }));
@@ -72,7 +79,11 @@ function sameFile(a: string, b: string): boolean {
  * of writes the copy still ends, at worst in one step (one read transaction, which in WAL mode
  * does not hold up writers).
  */
-async function copyPages(source: string, partial: string, opts: BackupOptions): Promise<{ pages: number; restarts: number }> {
+async function copyPages(
+  source: string,
+  partial: string,
+  opts: BackupOptions,
+): Promise<{ pages: number; restarts: number }> {
   const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
     let step = Math.max(1, opts.pagesPerStep ?? 1000);
@@ -103,11 +114,24 @@ function verify(file: string, t: Translate): Pick<BackupResult, 'migrations' | '
     db.pragma('journal_mode = DELETE'); // no -wal/-shm beside the copy; openDatabase turns WAL back on
     const result = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
     if (result.join() !== 'ok') throw new BackupError(t('backup.corrupt', { detail: result.slice(0, 5).join('; ') }));
-    const names = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`).pluck().all() as string[]);
-    const count = (table: string, where = '') => db.prepare(`SELECT count(*) FROM "${table.replaceAll('"', '""')}" ${where}`).pluck().get() as number;
-    const migrations = names.includes('_prisma_migrations') ? count('_prisma_migrations', 'WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL') : 0;
+    const names = db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`,
+      )
+      .pluck()
+      .all() as string[];
+    const count = (table: string, where = '') =>
+      db
+        .prepare(`SELECT count(*) FROM "${table.replaceAll('"', '""')}" ${where}`)
+        .pluck()
+        .get() as number;
+    const migrations = names.includes('_prisma_migrations')
+      ? count('_prisma_migrations', 'WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
+      : 0;
     if (!migrations) throw new BackupError(t('backup.no_migrations'));
-    const tables = Object.fromEntries(names.filter((n) => n !== '_prisma_migrations').map((n) => [n[0]!.toLowerCase() + n.slice(1), count(n)]));
+    const tables = Object.fromEntries(
+      names.filter((n) => n !== '_prisma_migrations').map((n) => [n[0]!.toLowerCase() + n.slice(1), count(n)]),
+    );
     return { migrations, tables };
   } finally {
     db.close();

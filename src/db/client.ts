@@ -27,7 +27,9 @@ export type Provider = 'sqlite' | 'postgresql';
 export function providerOf(databaseUrl: string): Provider {
   if (databaseUrl.startsWith('file:')) return 'sqlite';
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return 'postgresql';
-  throw new Error('DATABASE_URL must be a SQLite file (file:./data/anze.db) or a PostgreSQL URL (postgres://user:password@host:5432/db)');
+  throw new Error(
+    'DATABASE_URL must be a SQLite file (file:./data/anze.db) or a PostgreSQL URL (postgres://user:password@host:5432/db)',
+  );
 }
 
 /** The file behind a `file:` URL, resolved against the working directory as Prisma does. */
@@ -38,7 +40,8 @@ export function sqlitePath(databaseUrl: string): string {
 
 /** Applies pending migrations, then opens Prisma on the same SQLite file. Synchronous: for tools on SQLite only. */
 export function openDatabase(databaseUrl: string): Db {
-  if (providerOf(databaseUrl) !== 'sqlite') throw new Error('openDatabase is for SQLite files; use connectDatabase for PostgreSQL');
+  if (providerOf(databaseUrl) !== 'sqlite')
+    throw new Error('openDatabase is for SQLite files; use connectDatabase for PostgreSQL');
   const file = sqlitePath(databaseUrl);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const raw = new Database(file);
@@ -62,7 +65,9 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
   if (providerOf(databaseUrl) === 'sqlite') return openDatabase(databaseUrl);
   // Loaded only here, so a SQLite deployment never loads the PostgreSQL client.
   const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([
-    import('pg'), import('@prisma/adapter-pg'), import('../generated/prisma-pg/client.ts'),
+    import('pg'),
+    import('@prisma/adapter-pg'),
+    import('../generated/prisma-pg/client.ts'),
   ]);
   // Sessions in UTC: a TIMESTAMP column's DEFAULT CURRENT_TIMESTAMP then means the same instant
   // Prisma writes and reads (it treats TIMESTAMP as UTC), whatever the server's timezone.
@@ -76,5 +81,8 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
   }
   // Generated from the same source schema, the two clients have the same models and queries; the
   // PostgreSQL one's types only add what SQLite lacks, which the code never uses.
-  return new PostgresClient({ adapter: new PrismaPg(config), transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
+  return new PostgresClient({
+    adapter: new PrismaPg(config),
+    transactionOptions: TRANSACTION_OPTIONS,
+  }) as unknown as Db;
 }

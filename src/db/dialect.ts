@@ -13,5 +13,7 @@ export function providerOfClient(db: Tx): Provider {
  * with C ctype it folds exactly ASCII. (Chinese has no case; 'abc' finds 'ABC化工' on either.)
  */
 export function textContains(db: Tx, word: string): { contains: string } {
-  return providerOfClient(db) === 'postgresql' ? ({ contains: word, mode: 'insensitive' } as { contains: string }) : { contains: word };
+  return providerOfClient(db) === 'postgresql'
+    ? ({ contains: word, mode: 'insensitive' } as { contains: string })
+    : { contains: word };
 }

@@ -8,7 +8,10 @@ import type { Db, Tx } from './client.ts';
 export const LEASE_TTL_MS = 20_000;
 
 /** What a leader does while it leads: started on gaining the lease, stopped on losing it. */
-export interface Duties { gain(token: number): Promise<void> | void; lose(): Promise<void> | void }
+export interface Duties {
+  gain(token: number): Promise<void> | void;
+  lose(): Promise<void> | void;
+}
 
 export interface LeaseOptions {
   db: Db;
@@ -102,7 +105,10 @@ export class Lease {
   async fenced<T>(token: number, claim: (tx: Tx) => Promise<T>): Promise<T | null> {
     const now = this.o.clock.now();
     return this.o.db.$transaction(async (tx) => {
-      const held = await tx.lease.updateMany({ where: { name: this.name, holder: this.holder, token, expiresAt: { gt: now } }, data: { holder: this.holder } });
+      const held = await tx.lease.updateMany({
+        where: { name: this.name, holder: this.holder, token, expiresAt: { gt: now } },
+        data: { holder: this.holder },
+      });
       return held.count === 1 ? claim(tx) : null;
     });
   }
@@ -137,7 +143,10 @@ export class Lease {
     await this.changes;
     if (!this.held) return;
     const now = this.o.clock.now();
-    await this.o.db.lease.updateMany({ where: { name: this.name, holder: this.holder, token: this.held.token }, data: { expiresAt: now, renewedAt: now } });
+    await this.o.db.lease.updateMany({
+      where: { name: this.name, holder: this.holder, token: this.held.token },
+      data: { expiresAt: now, renewedAt: now },
+    });
     this.held = null;
   }
 
@@ -157,11 +166,19 @@ export class Lease {
 
   private change(token: number | null): void {
     this.leadingUnder = token;
-    this.o.log?.(token !== null ? `lease ${this.name}: leading as ${this.holder} (token ${token})` : `lease ${this.name}: no longer leading`);
+    this.o.log?.(
+      token !== null
+        ? `lease ${this.name}: leading as ${this.holder} (token ${token})`
+        : `lease ${this.name}: no longer leading`,
+    );
     const duties = this.duties!;
     this.changes = this.changes
       .then(() => (token !== null ? duties.gain(token) : duties.lose()))
-      .catch((e) => this.o.log?.(`lease ${this.name}: ${token !== null ? 'starting' : 'stopping'} the leader's work failed: ${(e as Error).message}`));
+      .catch((e) =>
+        this.o.log?.(
+          `lease ${this.name}: ${token !== null ? 'starting' : 'stopping'} the leader's work failed: ${(e as Error).message}`,
+        ),
+      );
   }
 
   /** Whether `holder` was an earlier process with this host and pid (so now dead), not one alive in this process. */

@@ -144,7 +144,9 @@ function pendingOf(rows: LedgerRow[], migrations: Migration[]): { pending: Migra
 }
 
 function applyPending(db: Database.Database, migrations: Migration[], now: () => Date): MigrationResult {
-  const hasLedger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
+  const hasLedger = db
+    .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`)
+    .get();
   if (!hasLedger) {
     const other = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).get();
     if (other) throw new Error(NOT_OURS);
@@ -189,27 +191,37 @@ export async function applyPostgresMigrations(
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [POSTGRES_MIGRATE_LOCK]);
-    const { rows: [ledger] } = await client.query<{ exists: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`);
+    const {
+      rows: [ledger],
+    } = await client.query<{ exists: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`);
     if (!ledger!.exists) {
-      const { rowCount } = await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`);
+      const { rowCount } = await client.query(
+        `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+      );
       if (rowCount) throw new Error(NOT_OURS);
       await client.query(POSTGRES_LEDGER_DDL);
     }
-    const { rows } = await client.query<LedgerRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at');
+    const { rows } = await client.query<LedgerRow>(
+      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at',
+    );
     const { pending, alreadyApplied } = pendingOf(rows, migrations);
     const result: MigrationResult = { applied: [], alreadyApplied };
     for (const migration of pending) {
       const id = randomUUID();
-      await client.query('INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name, applied_steps_count) VALUES ($1, $2, $3, $4, 0)', [
-        id, migration.checksum, now(), migration.name,
-      ]);
+      await client.query(
+        'INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name, applied_steps_count) VALUES ($1, $2, $3, $4, 0)',
+        [id, migration.checksum, now(), migration.name],
+      );
       try {
         // No parameters: the simple protocol, which runs a script of several statements.
         await client.query(migration.sql);
       } catch (error) {
         throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
       }
-      await client.query('UPDATE _prisma_migrations SET finished_at = $1, applied_steps_count = 1 WHERE id = $2', [now(), id]);
+      await client.query('UPDATE _prisma_migrations SET finished_at = $1, applied_steps_count = 1 WHERE id = $2', [
+        now(),
+        id,
+      ]);
       result.applied.push(migration.name);
     }
     await client.query('COMMIT');

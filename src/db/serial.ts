@@ -66,5 +66,7 @@ function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
 
 /** The adapter factory whose connections keep queries outside a transaction out of an open one. */
 export function serialised<F extends SqlDriverAdapterFactory>(factory: F): F {
-  return overriding(factory, { connect: async () => serialAdapter(await factory.connect()) } as Partial<Record<keyof F, unknown>>);
+  return overriding(factory, { connect: async () => serialAdapter(await factory.connect()) } as Partial<
+    Record<keyof F, unknown>
+  >);
 }

@@ -8,12 +8,18 @@ import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 // query's arguments, which better-sqlite3 allows to be reused (a bound one could not be).
 
 /** A prepared statement and its result columns (asked of SQLite once: they only change with the schema, which migrations change before any query). */
-interface Kept { stmt: Database.Statement; columns?: Database.ColumnDefinition[] }
+interface Kept {
+  stmt: Database.Statement;
+  columns?: Database.ColumnDefinition[];
+}
 
 /** A kept statement with one query's arguments: the part of better-sqlite3's Statement the adapter uses. */
 class WithArgs {
   private readonly stmt: Database.Statement;
-  constructor(private readonly kept: Kept, private readonly args: unknown[] = []) {
+  constructor(
+    private readonly kept: Kept,
+    private readonly args: unknown[] = [],
+  ) {
     this.stmt = kept.stmt;
   }
   get reader(): boolean {

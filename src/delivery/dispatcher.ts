@@ -6,7 +6,14 @@ import { PermanentError, WeComError } from '../wecom/api.ts';
 import { groupMarkdown, groupName, purposeGroups, recipientCounty } from '../domain/chats.ts';
 import { enqueue, OUTBOX_CHANNELS, type OutboxChannel } from './outbox.ts';
 
-export interface OutboxRow { id: number; channel: string; target: string; payload: string; attempts: number; createdAt?: Date }
+export interface OutboxRow {
+  id: number;
+  channel: string;
+  target: string;
+  payload: string;
+  attempts: number;
+  createdAt?: Date;
+}
 
 /** Sends one message; resolves with 'printed' when nothing went over the wire (sandbox). */
 export type Sender = (row: OutboxRow) => Promise<'sent' | 'printed'>;
@@ -70,8 +77,14 @@ export class Dispatcher {
    */
   async recover(): Promise<number> {
     const { db, clock } = this.o;
-    const left = await db.outboxMessage.findMany({ where: { state: 'sending' }, select: { id: true, channel: true, target: true } });
-    const { count } = await db.outboxMessage.updateMany({ where: { id: { in: left.map((r) => r.id) }, state: 'sending' }, data: { state: 'pending' } });
+    const left = await db.outboxMessage.findMany({
+      where: { state: 'sending' },
+      select: { id: true, channel: true, target: true },
+    });
+    const { count } = await db.outboxMessage.updateMany({
+      where: { id: { in: left.map((r) => r.id) }, state: 'sending' },
+      data: { state: 'pending' },
+    });
     const until = clock.now().getTime() + WINDOW_MS;
     this.unrecorded = left.map((r) => ({ channel: r.channel, target: r.target, until }));
     return count;
@@ -84,9 +97,12 @@ export class Dispatcher {
   }
 
   start(intervalMs = 1000): void {
-    const tick = () => void this.drain().catch((e) => this.o.log?.(`outbox: ${e}`)).finally(() => {
-      if (this.timer) this.timer = setTimeout(tick, intervalMs);
-    });
+    const tick = () =>
+      void this.drain()
+        .catch((e) => this.o.log?.(`outbox: ${e}`))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, intervalMs);
+        });
     this.timer = setTimeout(tick, 0);
   }
 
@@ -102,7 +118,12 @@ export class Dispatcher {
     const full: { channel: string; target: string }[] = [];
     for (;;) {
       const due = await db.outboxMessage.findMany({
-        where: { state: 'pending', nextAttemptAt: { lte: clock.now() }, channel: { in: (Object.keys(this.o.senders) as OutboxChannel[]).filter((c) => !this.o.paused?.(c)) }, NOT: full },
+        where: {
+          state: 'pending',
+          nextAttemptAt: { lte: clock.now() },
+          channel: { in: (Object.keys(this.o.senders) as OutboxChannel[]).filter((c) => !this.o.paused?.(c)) },
+          NOT: full,
+        },
         orderBy: { id: 'asc' },
         take: BATCH,
       });
@@ -128,8 +149,12 @@ export class Dispatcher {
     const limit = RATE_LIMITS[row.channel as OutboxChannel];
     if (!limit) return true;
     const now = this.o.clock.now().getTime();
-    const recent = await this.o.db.outboxMessage.count({ where: { channel: row.channel, target: row.target, sentAt: { gt: new Date(now - WINDOW_MS) } } });
-    const unrecorded = this.unrecorded.filter((u) => u.channel === row.channel && u.target === row.target && u.until > now).length;
+    const recent = await this.o.db.outboxMessage.count({
+      where: { channel: row.channel, target: row.target, sentAt: { gt: new Date(now - WINDOW_MS) } },
+    });
+    const unrecorded = this.unrecorded.filter(
+      (u) => u.channel === row.channel && u.target === row.target && u.until > now,
+    ).length;
     return recent + unrecorded < limit;
   }
 
@@ -142,13 +167,20 @@ export class Dispatcher {
     const missing = OUTBOX_CHANNELS.filter((c) => !this.o.senders[c]);
     if (!missing.length) return 0;
     const t = translator(this.o.locale ?? 'zh-CN');
-    const rows = await this.o.db.outboxMessage.findMany({ where: { state: 'pending', channel: { in: missing } }, orderBy: { id: 'asc' }, take: BATCH });
+    const rows = await this.o.db.outboxMessage.findMany({
+      where: { state: 'pending', channel: { in: missing } },
+      orderBy: { id: 'asc' },
+      take: BATCH,
+    });
     for (const row of rows) {
       const token = this.o.lease?.token() ?? null;
       if (this.o.lease && token === null) return 0;
       const reason = t('delivery.no_channel', { channel: t(`delivery.channel_${row.channel}`) });
       const fail = async (tx: Tx) => {
-        const taken = await tx.outboxMessage.updateMany({ where: { id: row.id, state: 'pending' }, data: { state: 'failed', lastError: reason, fence: token } });
+        const taken = await tx.outboxMessage.updateMany({
+          where: { id: row.id, state: 'pending' },
+          data: { state: 'failed', lastError: reason, fence: token },
+        });
         if (taken.count) await this.reportFailure(tx, row, reason);
       };
       await (this.o.lease ? this.o.lease.fenced(token!, fail) : this.o.db.$transaction(fail));
@@ -160,7 +192,12 @@ export class Dispatcher {
   /** Marks the row 'sending', unless another pass took it; 'lost' when this instance no longer leads. */
   private async claim(row: OutboxRow): Promise<boolean | 'lost'> {
     const take = async (tx: Tx, fence: number | null) =>
-      (await tx.outboxMessage.updateMany({ where: { id: row.id, state: 'pending' }, data: { state: 'sending', attempts: { increment: 1 }, fence } })).count === 1;
+      (
+        await tx.outboxMessage.updateMany({
+          where: { id: row.id, state: 'pending' },
+          data: { state: 'sending', attempts: { increment: 1 }, fence },
+        })
+      ).count === 1;
     const { lease } = this.o;
     if (!lease) return take(this.o.db, null);
     const token = lease.token();
@@ -173,7 +210,10 @@ export class Dispatcher {
     const send = this.o.senders[row.channel as OutboxChannel]!;
     try {
       const how = await send(this.o.prepare ? await this.o.prepare(row) : row);
-      await db.outboxMessage.update({ where: { id: row.id }, data: { state: how, sentAt: clock.now(), lastError: null } });
+      await db.outboxMessage.update({
+        where: { id: row.id },
+        data: { state: how, sentAt: clock.now(), lastError: null },
+      });
     } catch (e) {
       const attempts = row.attempts + 1;
       const tooOld = clock.now().getTime() - (row.createdAt ?? clock.now()).getTime() >= GIVE_UP_MS;
@@ -184,7 +224,11 @@ export class Dispatcher {
       await db.$transaction(async (tx) => {
         await tx.outboxMessage.update({
           where: { id: row.id },
-          data: { state: permanent ? 'failed' : 'pending', lastError: reason, nextAttemptAt: new Date(clock.now().getTime() + delay) },
+          data: {
+            state: permanent ? 'failed' : 'pending',
+            lastError: reason,
+            nextAttemptAt: new Date(clock.now().getTime() + delay),
+          },
         });
         if (permanent) await this.reportFailure(tx, row, reason);
       });

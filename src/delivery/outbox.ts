@@ -7,7 +7,11 @@ export const OUTBOX_CHANNELS = ['webhook', 'app', 'response_url', 'longconn'] as
 export type OutboxChannel = (typeof OUTBOX_CHANNELS)[number];
 
 /** A message on its way out: the channel, its target (webhook key, userid, URL) and the WeCom body. */
-export interface Outbound { channel: OutboxChannel; target: string; payload: Record<string, unknown> }
+export interface Outbound {
+  channel: OutboxChannel;
+  target: string;
+  payload: Record<string, unknown>;
+}
 
 /** WeCom's byte limits on message content, by message type. */
 const LIMITS: Record<string, number> = { text: 2048, markdown: 4096 };
@@ -29,10 +33,21 @@ export async function enqueue(tx: Tx, msg: Outbound, clock: Clock, notBefore?: D
   const { mentioned_list: _, mentioned_mobile_list: __, ...unmentioned } = (body ?? {}) as Record<string, unknown>;
   const rows = [];
   for (const [i, content] of parts.entries()) {
-    const payload = content === undefined ? msg.payload : { ...msg.payload, [type]: { ...(i === parts.length - 1 ? body : unmentioned), content } };
-    rows.push(await tx.outboxMessage.create({
-      data: { channel: msg.channel, target: msg.target, payload: JSON.stringify(payload), nextAttemptAt: due, createdAt: now },
-    }));
+    const payload =
+      content === undefined
+        ? msg.payload
+        : { ...msg.payload, [type]: { ...(i === parts.length - 1 ? body : unmentioned), content } };
+    rows.push(
+      await tx.outboxMessage.create({
+        data: {
+          channel: msg.channel,
+          target: msg.target,
+          payload: JSON.stringify(payload),
+          nextAttemptAt: due,
+          createdAt: now,
+        },
+      }),
+    );
   }
   return rows;
 }
@@ -76,12 +91,22 @@ export function appText(userId: string, content: string): Outbound {
  */
 export function appCard(userId: string, text: string, buttons: readonly CardButton[]): Outbound | null {
   const card = buttonCard(cardTitle(text), buttons);
-  return card && { channel: 'app', target: userId, payload: { touser: userId, msgtype: 'template_card', template_card: card } };
+  return (
+    card && {
+      channel: 'app',
+      target: userId,
+      payload: { touser: userId, msgtype: 'template_card', template_card: card },
+    }
+  );
 }
 
 /** An AI bot answer through a callback's response_url (once, within an hour): markdown up to 20480 bytes. */
 export function responseUrlMarkdown(url: string, content: string): Outbound {
-  return { channel: 'response_url', target: url, payload: { msgtype: 'markdown', markdown: { content: fitBytes(content, 20480) } } };
+  return {
+    channel: 'response_url',
+    target: url,
+    payload: { msgtype: 'markdown', markdown: { content: fitBytes(content, 20480) } },
+  };
 }
 
 /** Cuts text to at most `max` UTF-8 bytes without splitting a character. */
@@ -103,7 +128,11 @@ export function webhookMarkdown(webhookKey: string, content: string): Outbound {
  * a member's userid. WeCom delivers it only where a member has talked to the bot before.
  */
 export function longconnMarkdown(chatId: string, content: string): Outbound {
-  return { channel: 'longconn', target: chatId, payload: { chatid: chatId, msgtype: 'markdown', markdown: { content } } };
+  return {
+    channel: 'longconn',
+    target: chatId,
+    payload: { chatid: chatId, msgtype: 'markdown', markdown: { content } },
+  };
 }
 
 /** WeCom's webhook image limit, before base64. */
@@ -111,9 +140,14 @@ export const WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024;
 
 /** An image a group's robot posts inline: base64 with its MD5, at most 2 MB. */
 export function webhookImage(webhookKey: string, png: Buffer): Outbound {
-  if (png.length > WEBHOOK_IMAGE_BYTES) throw new RangeError(`image of ${png.length} bytes: a group robot takes at most 2 MB`);
+  if (png.length > WEBHOOK_IMAGE_BYTES)
+    throw new RangeError(`image of ${png.length} bytes: a group robot takes at most 2 MB`);
   const md5 = createHash('md5').update(png).digest('hex');
-  return { channel: 'webhook', target: webhookKey, payload: { msgtype: 'image', image: { base64: png.toString('base64'), md5 } } };
+  return {
+    channel: 'webhook',
+    target: webhookKey,
+    payload: { msgtype: 'image', image: { base64: png.toString('base64'), md5 } },
+  };
 }
 
 /**
@@ -137,6 +171,9 @@ export function appMedia(userId: string, type: 'file' | 'image', path: string, n
 
 /** A text message to a group through its robot, @-mentioning members by userid ('@all': everyone). */
 export function webhookText(webhookKey: string, content: string, mentions: string[] = []): Outbound {
-  return { channel: 'webhook', target: webhookKey, payload: { msgtype: 'text', text: { content, ...(mentions.length ? { mentioned_list: mentions } : {}) } } };
+  return {
+    channel: 'webhook',
+    target: webhookKey,
+    payload: { msgtype: 'text', text: { content, ...(mentions.length ? { mentioned_list: mentions } : {}) } },
+  };
 }
-

@@ -23,9 +23,11 @@ export async function outputDir(db: Tx): Promise<string> {
 }
 
 /** A file name for this minute: 安责险台账-2026-11-29-0800. */
-export const stamped = (prefix: string, minute: string): string => `${prefix}-${minute.replace(' ', '-').replace(':', '')}`;
+export const stamped = (prefix: string, minute: string): string =>
+  `${prefix}-${minute.replace(' ', '-').replace(':', '')}`;
 
-export type Attachment = { type: 'file'; path: string; name: string } | { type: 'image'; path: string; name: string; png: Buffer };
+export type Attachment =
+  { type: 'file'; path: string; name: string } | { type: 'image'; path: string; name: string; png: Buffer };
 
 /** Queues the attachment to the chat's robot, else to the member; says which. */
 export async function sendToAsker(ctx: CommandContext, a: Attachment): Promise<'chat' | 'member'> {
@@ -35,11 +37,18 @@ export async function sendToAsker(ctx: CommandContext, a: Attachment): Promise<'
     return 'member';
   }
   // A robot takes an image inline up to 2 MB; a larger one goes as a file.
-  await ctx.send(a.type === 'image' && a.png.length <= WEBHOOK_IMAGE_BYTES ? webhookImage(key, a.png) : webhookFile(key, a.path, a.name));
+  await ctx.send(
+    a.type === 'image' && a.png.length <= WEBHOOK_IMAGE_BYTES
+      ? webhookImage(key, a.png)
+      : webhookFile(key, a.path, a.name),
+  );
   return 'chat';
 }
 
 /** The reply's lines on where the attachment went; in the sandbox chat also where it was written. */
 export function deliveryNote(ctx: CommandContext, to: 'chat' | 'member', path: string): string[] {
-  return [ctx.t(to === 'chat' ? 'export.sent_chat' : 'export.sent_member'), ...(ctx.channel === 'sandbox' ? [ctx.t('export.written', { path })] : [])];
+  return [
+    ctx.t(to === 'chat' ? 'export.sent_chat' : 'export.sent_member'),
+    ...(ctx.channel === 'sandbox' ? [ctx.t('export.written', { path })] : []),
+  ];
 }

@@ -22,9 +22,19 @@ export const campaignFileSchema = z
     issuer: z.string().min(1),
     issuedOn: day,
     effectiveOn: day,
-    county: z.object({ code: z.string().regex(/^\d{6}$/, { message: 'must be a 6-digit county code' }), name: z.string().min(1) }),
+    county: z.object({
+      code: z.string().regex(/^\d{6}$/, { message: 'must be a 6-digit county code' }),
+      name: z.string().min(1),
+    }),
     sectors: z
-      .array(z.object({ code, name: z.string().min(1), aliases: z.array(z.string().min(1)).default([]), highRisk: z.boolean() }))
+      .array(
+        z.object({
+          code,
+          name: z.string().min(1),
+          aliases: z.array(z.string().min(1)).default([]),
+          highRisk: z.boolean(),
+        }),
+      )
       .min(1),
     units: z
       .array(
@@ -33,7 +43,10 @@ export const campaignFileSchema = z
           name: z.string().min(1),
           kind: z.enum(UNIT_KINDS),
           aliases: z.array(z.string().min(1)).default([]),
-          statCode: z.string().regex(/^\d{9}$/, { message: 'must be a 9-digit township code' }).optional(),
+          statCode: z
+            .string()
+            .regex(/^\d{9}$/, { message: 'must be a 9-digit township code' })
+            .optional(),
         }),
       )
       .min(1),
@@ -42,7 +55,10 @@ export const campaignFileSchema = z
     ),
     targets: z.array(
       z.object({
-        scope: z.union([z.enum(['high_risk', 'above_scale', 'above_scale_other']), z.string().regex(/^sector:[a-z0-9_-]+$/)]),
+        scope: z.union([
+          z.enum(['high_risk', 'above_scale', 'above_scale_other']),
+          z.string().regex(/^sector:[a-z0-9_-]+$/),
+        ]),
         rate: z.number().gt(0).max(1),
         dueOn: day,
       }),
@@ -63,25 +79,51 @@ export const campaignFileSchema = z
     const sectors = new Set(f.sectors.map((s) => s.code));
     const units = new Set(f.units.map((u) => u.code));
     const dup = (list: string[], path: string) =>
-      list.forEach((c, i) => list.indexOf(c) !== i && ctx.addIssue({ code: 'custom', path: [path, i, 'code'], message: `duplicate code ${c}` }));
-    dup(f.sectors.map((s) => s.code), 'sectors');
-    dup(f.units.map((u) => u.code), 'units');
+      list.forEach(
+        (c, i) =>
+          list.indexOf(c) !== i &&
+          ctx.addIssue({ code: 'custom', path: [path, i, 'code'], message: `duplicate code ${c}` }),
+      );
+    dup(
+      f.sectors.map((s) => s.code),
+      'sectors',
+    );
+    dup(
+      f.units.map((u) => u.code),
+      'units',
+    );
     const unitOk = (ref: string) => ref.startsWith('@') || units.has(ref);
     f.units.forEach((u, i) => {
-      if (u.kind === 'township' && !u.statCode) ctx.addIssue({ code: 'custom', path: ['units', i, 'statCode'], message: 'a township needs its statistical code' });
+      if (u.kind === 'township' && !u.statCode)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['units', i, 'statCode'],
+          message: 'a township needs its statistical code',
+        });
     });
     f.responsibilities.forEach((r, i) => {
-      r.sectors.forEach((s, j) => !sectors.has(s) && ctx.addIssue({ code: 'custom', path: ['responsibilities', i, 'sectors', j], message: `unknown sector ${s}` }));
-      if (r.lead && !units.has(r.lead)) ctx.addIssue({ code: 'custom', path: ['responsibilities', i, 'lead'], message: `unknown unit ${r.lead}` });
-      r.co.forEach((c, j) => !unitOk(c) && ctx.addIssue({ code: 'custom', path: ['responsibilities', i, 'co', j], message: `unknown unit ${c}` }));
+      r.sectors.forEach(
+        (s, j) =>
+          !sectors.has(s) &&
+          ctx.addIssue({ code: 'custom', path: ['responsibilities', i, 'sectors', j], message: `unknown sector ${s}` }),
+      );
+      if (r.lead && !units.has(r.lead))
+        ctx.addIssue({ code: 'custom', path: ['responsibilities', i, 'lead'], message: `unknown unit ${r.lead}` });
+      r.co.forEach(
+        (c, j) =>
+          !unitOk(c) &&
+          ctx.addIssue({ code: 'custom', path: ['responsibilities', i, 'co', j], message: `unknown unit ${c}` }),
+      );
     });
     f.targets.forEach((t, i) => {
       if (t.scope.startsWith('sector:') && !sectors.has(t.scope.slice(7)))
         ctx.addIssue({ code: 'custom', path: ['targets', i, 'scope'], message: `unknown sector ${t.scope.slice(7)}` });
     });
     f.duties.forEach((d, i) => {
-      if (!unitOk(d.assignees)) ctx.addIssue({ code: 'custom', path: ['duties', i, 'assignees'], message: `unknown unit ${d.assignees}` });
-      if (d.reportTo && !units.has(d.reportTo)) ctx.addIssue({ code: 'custom', path: ['duties', i, 'reportTo'], message: `unknown unit ${d.reportTo}` });
+      if (!unitOk(d.assignees))
+        ctx.addIssue({ code: 'custom', path: ['duties', i, 'assignees'], message: `unknown unit ${d.assignees}` });
+      if (d.reportTo && !units.has(d.reportTo))
+        ctx.addIssue({ code: 'custom', path: ['duties', i, 'reportTo'], message: `unknown unit ${d.reportTo}` });
     });
   });
 
@@ -89,7 +131,10 @@ export type CampaignFile = z.infer<typeof campaignFileSchema>;
 
 /** A campaign file that does not validate; `problems` name each field ("sectors[2].code: …"). */
 export class CampaignFileError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super(`${file}:\n  ${problems.join('\n  ')}`);
   }
 }
@@ -106,7 +151,11 @@ export function parseCampaignFile(text: string, file = '(campaign)'): CampaignFi
     throw new CampaignFileError(file, [`not valid JSON: ${(e as Error).message}`]);
   }
   const result = campaignFileSchema.safeParse(json);
-  if (!result.success) throw new CampaignFileError(file, result.error.issues.map((i) => `${fieldPath(i.path)}: ${i.message}`));
+  if (!result.success)
+    throw new CampaignFileError(
+      file,
+      result.error.issues.map((i) => `${fieldPath(i.path)}: ${i.message}`),
+    );
   return result.data;
 }
 

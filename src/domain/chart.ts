@@ -30,7 +30,10 @@ const FONTS = [
   { path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', family: 'WenQuanYi Micro Hei' },
 ];
 
-export interface CjkFont { path: string; family?: string }
+export interface CjkFont {
+  path: string;
+  family?: string;
+}
 
 /** BOT_CJK_FONT when set (a TTF/OTF/TTC file), else the first installed of the usual ones; null when none. */
 export function findCjkFont(env: NodeJS.ProcessEnv = process.env): CjkFont | null {
@@ -38,14 +41,23 @@ export function findCjkFont(env: NodeJS.ProcessEnv = process.env): CjkFont | nul
   return FONTS.find((f) => existsSync(f.path)) ?? null;
 }
 
-export interface Raster { png: Buffer; width: number; height: number; /** RGBA, row by row (when asked for). */ pixels: Uint8Array }
+export interface Raster {
+  png: Buffer;
+  width: number;
+  height: number;
+  /** RGBA, row by row (when asked for). */ pixels: Uint8Array;
+}
 
 const RASTERISER = besideSources(new URL('./raster-child.mjs', import.meta.url));
 /** Far more than a chart takes (about a second): a rasteriser that hangs is killed. */
 const RASTER_TIMEOUT_MS = 60_000;
 
 /** Rasterises an SVG with only the given font, in a child process (src/domain/raster-child.mjs). */
-export async function rasterise(svg: string, font: CjkFont | null = findCjkFont(), o: { pixels?: boolean } = {}): Promise<Raster> {
+export async function rasterise(
+  svg: string,
+  font: CjkFont | null = findCjkFont(),
+  o: { pixels?: boolean } = {},
+): Promise<Raster> {
   if (!font) throw new UserError('chart.no_font');
   const child = spawn(process.execPath, [RASTERISER], { stdio: ['pipe', 'pipe', 'pipe'], timeout: RASTER_TIMEOUT_MS });
   const out: Buffer[] = [];
@@ -55,7 +67,14 @@ export async function rasterise(svg: string, font: CjkFont | null = findCjkFont(
   const exit = new Promise<void>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`chart rasteriser ${signal ?? `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim().slice(-500)}`)));
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `chart rasteriser ${signal ?? `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim().slice(-500)}`,
+            ),
+          ),
+    );
   });
   child.stdin.end(JSON.stringify({ svg, font, pixels: !!o.pixels }));
   await exit;
@@ -73,7 +92,12 @@ function renderSvg(option: EChartsOption, width: number, height: number): string
   const echarts = createRequire(import.meta.url)('echarts') as typeof ECharts;
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({ animation: false, backgroundColor: '#ffffff', textStyle: { fontFamily: 'sans-serif' }, ...option });
+    chart.setOption({
+      animation: false,
+      backgroundColor: '#ffffff',
+      textStyle: { fontFamily: 'sans-serif' },
+      ...option,
+    });
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -86,55 +110,124 @@ const HEX: Record<string, string> = { '🟢': '#3ba272', '🟡': '#f2b53a', '�
 /** Rounded down to 0.1, as /覆盖率 shows rates. */
 const pct = (rate: number | null) => (rate === null ? null : Math.floor(rate * 1000) / 10);
 /** Long sector names on two lines under their bar: 其他规上 / 工贸企业, 危险化 / 学品. */
-const wrap = (name: string) => (name.length > 4 ? `${name.slice(0, Math.ceil(name.length / 2))}\n${name.slice(Math.ceil(name.length / 2))}` : name);
+const wrap = (name: string) =>
+  name.length > 4 ? `${name.slice(0, Math.ceil(name.length / 2))}\n${name.slice(Math.ceil(name.length / 2))}` : name;
 
-export interface ChartText { title: string; subtitle: string; targetLine: string; noData: string; heatTitle: string; countyWide: string }
+export interface ChartText {
+  title: string;
+  subtitle: string;
+  targetLine: string;
+  noData: string;
+  heatTitle: string;
+  countyWide: string;
+}
 
 /** Coverage per sector: bars coloured as /覆盖率 colours them, the rate and count on each, the target as a line. */
 export function sectorBarSvg(grid: CoverageGrid, text: ChartText): string {
   const rows = grid.sectors;
   const target = grid.target ? grid.target.rateBp / 100 : null;
-  return renderSvg({
-    title: { text: text.title, subtext: text.subtitle, left: 'center', top: 12, textStyle: { fontSize: 22 }, subtextStyle: { fontSize: 14 } },
-    grid: { left: 70, right: 40, top: 130, bottom: 70 },
-    xAxis: { type: 'category', data: rows.map((r) => wrap(r.name)), axisLabel: { interval: 0, fontSize: 14, lineHeight: 18 } },
-    yAxis: { type: 'value', min: 0, max: 100, interval: 20, axisLabel: { formatter: '{value}%', fontSize: 13 } },
-    series: [{
-      type: 'bar', barWidth: '55%',
-      data: rows.map((r) => ({ value: pct(r.rate) ?? 0, itemStyle: { color: HEX[colour(r.rate, r.target)] } })),
-      label: {
-        show: true, position: 'top', fontSize: 13, lineHeight: 17,
-        formatter: (p: { dataIndex: number }) => {
-          const r = rows[p.dataIndex]!;
-          return r.rate === null ? text.noData : `${percent(r.rate)}\n${r.insured}/${r.enterprises}`;
+  return renderSvg(
+    {
+      title: {
+        text: text.title,
+        subtext: text.subtitle,
+        left: 'center',
+        top: 12,
+        textStyle: { fontSize: 22 },
+        subtextStyle: { fontSize: 14 },
+      },
+      grid: { left: 70, right: 40, top: 130, bottom: 70 },
+      xAxis: {
+        type: 'category',
+        data: rows.map((r) => wrap(r.name)),
+        axisLabel: { interval: 0, fontSize: 14, lineHeight: 18 },
+      },
+      yAxis: { type: 'value', min: 0, max: 100, interval: 20, axisLabel: { formatter: '{value}%', fontSize: 13 } },
+      series: [
+        {
+          type: 'bar',
+          barWidth: '55%',
+          data: rows.map((r) => ({ value: pct(r.rate) ?? 0, itemStyle: { color: HEX[colour(r.rate, r.target)] } })),
+          label: {
+            show: true,
+            position: 'top',
+            fontSize: 13,
+            lineHeight: 17,
+            formatter: (p: { dataIndex: number }) => {
+              const r = rows[p.dataIndex]!;
+              return r.rate === null ? text.noData : `${percent(r.rate)}\n${r.insured}/${r.enterprises}`;
+            },
+          },
+          markLine:
+            target === null
+              ? undefined
+              : {
+                  symbol: 'none',
+                  silent: true,
+                  lineStyle: { color: '#c0392b', type: 'dashed', width: 2 },
+                  label: { formatter: text.targetLine, position: 'insideEndTop', color: '#c0392b', fontSize: 14 },
+                  data: [{ yAxis: target }],
+                },
         },
-      },
-      markLine: target === null ? undefined : {
-        symbol: 'none', silent: true, lineStyle: { color: '#c0392b', type: 'dashed', width: 2 },
-        label: { formatter: text.targetLine, position: 'insideEndTop', color: '#c0392b', fontSize: 14 },
-        data: [{ yAxis: target }],
-      },
-    }],
-  }, WIDTH, BAR_HEIGHT);
+      ],
+    },
+    WIDTH,
+    BAR_HEIGHT,
+  );
 }
 
 /** Rates per township (rows) and sector (columns), red to green; empty where a cell has no figures. */
 export function heatMapSvg(grid: CoverageGrid, text: ChartText): { svg: string; height: number } {
   const places = [...grid.townships, ...(grid.countyWide ? [{ id: null, name: text.countyWide }] : [])];
-  const data = places.flatMap((u, y) => grid.sectors.flatMap((s, x) => {
-    // Whole percents, rounded down: the colour carries the rest.
-    const rate = pct(grid.cell(s.sector.id, u.id)?.rate ?? null);
-    return rate === null ? [] : [[x, y, Math.floor(rate)]];
-  }));
+  const data = places.flatMap((u, y) =>
+    grid.sectors.flatMap((s, x) => {
+      // Whole percents, rounded down: the colour carries the rest.
+      const rate = pct(grid.cell(s.sector.id, u.id)?.rate ?? null);
+      return rate === null ? [] : [[x, y, Math.floor(rate)]];
+    }),
+  );
   const height = 120 + 30 * places.length + 70;
-  const svg = renderSvg({
-    title: { text: text.heatTitle, left: 'center', top: 8, textStyle: { fontSize: 20 } },
-    grid: { left: 150, right: 30, top: 110, bottom: 70 },
-    xAxis: { type: 'category', position: 'top', data: grid.sectors.map((s) => wrap(s.name)), axisLabel: { interval: 0, fontSize: 13, lineHeight: 17 } },
-    yAxis: { type: 'category', inverse: true, data: places.map((u) => u.name), axisLabel: { fontSize: 13 }, splitLine: { show: true, lineStyle: { color: '#eeeeee' } } },
-    visualMap: { type: 'continuous', min: 0, max: 100, orient: 'horizontal', left: 'center', bottom: 12, itemWidth: 14, itemHeight: 300, text: ['100%', '0%'], inRange: { color: ['#e5534b', '#f2b53a', '#3ba272'] } },
-    series: [{ type: 'heatmap', data, label: { show: true, fontSize: 12 }, itemStyle: { borderColor: '#ffffff', borderWidth: 1 } }],
-  }, WIDTH, height);
+  const svg = renderSvg(
+    {
+      title: { text: text.heatTitle, left: 'center', top: 8, textStyle: { fontSize: 20 } },
+      grid: { left: 150, right: 30, top: 110, bottom: 70 },
+      xAxis: {
+        type: 'category',
+        position: 'top',
+        data: grid.sectors.map((s) => wrap(s.name)),
+        axisLabel: { interval: 0, fontSize: 13, lineHeight: 17 },
+      },
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: places.map((u) => u.name),
+        axisLabel: { fontSize: 13 },
+        splitLine: { show: true, lineStyle: { color: '#eeeeee' } },
+      },
+      visualMap: {
+        type: 'continuous',
+        min: 0,
+        max: 100,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 12,
+        itemWidth: 14,
+        itemHeight: 300,
+        text: ['100%', '0%'],
+        inRange: { color: ['#e5534b', '#f2b53a', '#3ba272'] },
+      },
+      series: [
+        {
+          type: 'heatmap',
+          data,
+          label: { show: true, fontSize: 12 },
+          itemStyle: { borderColor: '#ffffff', borderWidth: 1 },
+        },
+      ],
+    },
+    WIDTH,
+    height,
+  );
   return { svg, height };
 }
 
@@ -154,7 +247,10 @@ export function chartText(t: Translate, county: string, grid: CoverageGrid, now:
   const target = grid.target ? `${grid.target.rateBp / 100}%` : '';
   return {
     title: t('chart.title', { county }),
-    subtitle: [t('chart.as_of', { time: minuteIn(now, timeZone) }), ...(grid.sectors.some((r) => r.demo) ? [t('chart.demo')] : [])].join(' · '),
+    subtitle: [
+      t('chart.as_of', { time: minuteIn(now, timeZone) }),
+      ...(grid.sectors.some((r) => r.demo) ? [t('chart.demo')] : []),
+    ].join(' · '),
     targetLine: t('chart.target_line', { rate: target }),
     noData: t('chart.no_data'),
     heatTitle: t('chart.heat_title'),
@@ -163,7 +259,11 @@ export function chartText(t: Translate, county: string, grid: CoverageGrid, now:
 }
 
 /** The coverage chart of a campaign on a day, as a PNG. */
-export async function coverageChartPng(db: Tx, campaign: { id: number; countyCode: string; countyName: string }, o: { day: string; now: Date; t: Translate; timeZone: string }): Promise<Buffer> {
+export async function coverageChartPng(
+  db: Tx,
+  campaign: { id: number; countyCode: string; countyName: string },
+  o: { day: string; now: Date; t: Translate; timeZone: string },
+): Promise<Buffer> {
   const font = findCjkFont();
   if (!font) throw new UserError('chart.no_font');
   const grid = await coverageGrid(db, campaign, o.day, o.now);
@@ -174,13 +274,23 @@ export async function coverageChartPng(db: Tx, campaign: { id: number; countyCod
  * The dispatcher's `prepare`: a webhookChart row becomes the image of its campaign's chart, with
  * the figures of the moment it is sent; other rows pass as they are.
  */
-export function drawCharts(o: { db: Tx; clock: Clock; locale: Locale; timeZone: string }): (row: OutboxRow) => Promise<OutboxRow> {
+export function drawCharts(o: {
+  db: Tx;
+  clock: Clock;
+  locale: Locale;
+  timeZone: string;
+}): (row: OutboxRow) => Promise<OutboxRow> {
   return async (row) => {
     if (!row.payload.includes('"chart"')) return row; // most rows: not parsed twice
     const { chart } = JSON.parse(row.payload) as { chart?: { campaignId: number; day: string } };
     if (!chart) return row;
     const campaign = await o.db.campaign.findUniqueOrThrow({ where: { id: chart.campaignId } });
-    const png = await coverageChartPng(o.db, campaign, { day: chart.day, now: o.clock.now(), t: translator(o.locale), timeZone: o.timeZone });
+    const png = await coverageChartPng(o.db, campaign, {
+      day: chart.day,
+      now: o.clock.now(),
+      t: translator(o.locale),
+      timeZone: o.timeZone,
+    });
     return { ...row, payload: JSON.stringify(webhookImage(row.target, png).payload) };
   };
 }

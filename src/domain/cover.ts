@@ -17,13 +17,22 @@ import { Prisma } from '../generated/prisma/client.ts';
 export const FIRST_DAY = '0000-01-01';
 export const LAST_DAY = '9999-12-31';
 
-export interface Cover { from: string; until: string; headcount: number | null }
-export interface PolicySpan { startOn: string; endOn: string; insuredHeadcount: number }
+export interface Cover {
+  from: string;
+  until: string;
+  headcount: number | null;
+}
+export interface PolicySpan {
+  startOn: string;
+  endOn: string;
+  insuredHeadcount: number;
+}
 
 /** The largest headcount insured on a day by the policies (valid ones only), or null. */
 export function headcountOn(policies: PolicySpan[], day: string): number | null {
   let h: number | null = null;
-  for (const p of policies) if (p.startOn <= day && day <= p.endOn && (h === null || p.insuredHeadcount > h)) h = p.insuredHeadcount;
+  for (const p of policies)
+    if (p.startOn <= day && day <= p.endOn && (h === null || p.insuredHeadcount > h)) h = p.insuredHeadcount;
   return h;
 }
 
@@ -65,14 +74,20 @@ function coversOf(policies: Row[], ids: Iterable<number>, day: string): Map<numb
 async function validPolicies(db: Tx, ids?: number[]): Promise<Row[]> {
   const rows = await db.$queryRaw<Row[]>`SELECT "enterpriseId", "startOn", "endOn", "insuredHeadcount" FROM "Policy"
     WHERE status = 'valid' ${ids ? Prisma.sql`AND "enterpriseId" IN (${Prisma.join(ids)})` : Prisma.empty}`;
-  return rows.map((r) => ({ ...r, enterpriseId: Number(r.enterpriseId), insuredHeadcount: Number(r.insuredHeadcount) }));
+  return rows.map((r) => ({
+    ...r,
+    enterpriseId: Number(r.enterpriseId),
+    insuredHeadcount: Number(r.insuredHeadcount),
+  }));
 }
 
 /** Writes covers, 500 rows per statement. */
 async function writeCovers(db: Tx, covers: Map<number, Cover | null>): Promise<void> {
   const entries = [...covers];
   for (let i = 0; i < entries.length; i += 500) {
-    const values = entries.slice(i, i + 500).map(([id, c]) => Prisma.sql`(${id}, ${c?.from ?? null}, ${c?.until ?? null}, ${c?.headcount ?? null})`);
+    const values = entries
+      .slice(i, i + 500)
+      .map(([id, c]) => Prisma.sql`(${id}, ${c?.from ?? null}, ${c?.until ?? null}, ${c?.headcount ?? null})`);
     await db.$executeRaw`UPDATE "Enterprise" SET "coverFrom" = CAST(v.column2 AS TEXT), "coverUntil" = CAST(v.column3 AS TEXT),
       "coverHeadcount" = CAST(v.column4 AS INTEGER) FROM (VALUES ${Prisma.join(values)}) AS v WHERE "Enterprise".id = CAST(v.column1 AS INTEGER)`;
   }
@@ -95,10 +110,16 @@ export async function invalidateCover(db: Tx, enterpriseIds: Iterable<number>): 
 /** Refreshes the enterprises whose stretch does not hold `today` (or that have none): at start-up. */
 export async function refreshStaleCover(db: Tx, today: string): Promise<number> {
   const stale = await db.enterprise.findMany({
-    where: { OR: [{ coverFrom: null }, { coverUntil: null }, { coverFrom: { gt: today } }, { coverUntil: { lt: today } }] },
+    where: {
+      OR: [{ coverFrom: null }, { coverUntil: null }, { coverFrom: { gt: today } }, { coverUntil: { lt: today } }],
+    },
     select: { id: true },
   });
-  await refreshCover(db, stale.map((e) => e.id), today);
+  await refreshCover(
+    db,
+    stale.map((e) => e.id),
+    today,
+  );
   return stale.length;
 }
 
@@ -113,7 +134,11 @@ export async function rebuildCover(db: Tx, today: string): Promise<{ changed: nu
     db.$queryRaw<{ id: number; coverFrom: string | null; coverUntil: string | null; coverHeadcount: number | null }[]>`
       SELECT id, "coverFrom", "coverUntil", "coverHeadcount" FROM "Enterprise"`,
   ]);
-  const covers = coversOf(policies, enterprises.map((e) => Number(e.id)), today);
+  const covers = coversOf(
+    policies,
+    enterprises.map((e) => Number(e.id)),
+    today,
+  );
   const changed = new Map<number, Cover>();
   let repaired = 0;
   for (const e of enterprises) {
@@ -122,7 +147,14 @@ export async function rebuildCover(db: Tx, today: string): Promise<{ changed: nu
     if (e.coverFrom === c.from && e.coverUntil === c.until && kept === c.headcount) continue;
     changed.set(Number(e.id), c);
     // A kept stretch that overlaps the new one must agree with it on the overlap.
-    if (e.coverFrom !== null && e.coverUntil !== null && e.coverFrom <= c.until && c.from <= e.coverUntil && kept !== c.headcount) repaired++;
+    if (
+      e.coverFrom !== null &&
+      e.coverUntil !== null &&
+      e.coverFrom <= c.until &&
+      c.from <= e.coverUntil &&
+      kept !== c.headcount
+    )
+      repaired++;
   }
   await writeCovers(db, changed);
   return { changed: changed.size, repaired };

@@ -24,21 +24,36 @@ export interface Cell {
   demo: boolean;
 }
 
-export interface TargetInForce { rateBp: number; dueOn: string; passed: boolean }
+export interface TargetInForce {
+  rateBp: number;
+  dueOn: string;
+  passed: boolean;
+}
 
 interface LedgerRow {
-  sectorId: number; townshipId: number; known: number; enterprises: number; insured: number;
-  employees: number; insuredPersons: number; demo: number;
+  sectorId: number;
+  townshipId: number;
+  known: number;
+  enterprises: number;
+  insured: number;
+  employees: number;
+  insuredPersons: number;
+  demo: number;
 }
 
 type Num = number | bigint | null;
 const num = (v: Num) => Number(v ?? 0);
 const orNull = (v: Num | undefined) => (v === null || v === undefined ? null : Number(v));
 /** Persons counted insured: the policy's headcount, at most the enterprise's employees. */
-const capped = (headcount: number | null, employees: number) => (headcount === null ? 0 : Math.min(headcount, employees));
+const capped = (headcount: number | null, employees: number) =>
+  headcount === null ? 0 : Math.min(headcount, employees);
 
 /** What counting a campaign's ledger needs to know of it; read once by whoever has it at hand. */
-interface LedgerScope { id: number; countyCode: string; sectors: { id: number; highRisk: boolean }[] }
+interface LedgerScope {
+  id: number;
+  countyCode: string;
+  sectors: { id: number; highRisk: boolean }[];
+}
 
 async function ledgerScope(db: Tx, campaignId: number): Promise<LedgerScope> {
   const [{ countyCode }, sectors] = await Promise.all([
@@ -62,7 +77,19 @@ async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: s
     e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
 
   // Grouped by the index's own columns, so no expression is evaluated per enterprise.
-  const groups = await db.$queryRaw<{ sectorId: number; townshipId: number; status: string; aboveScale: boolean | number; n: Num; employees: Num; demo: Num; insured: Num; persons: Num }[]>`
+  const groups = await db.$queryRaw<
+    {
+      sectorId: number;
+      townshipId: number;
+      status: string;
+      aboveScale: boolean | number;
+      n: Num;
+      employees: Num;
+      demo: Num;
+      insured: Num;
+      persons: Num;
+    }[]
+  >`
     SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
       COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
       COUNT(e."coverHeadcount") AS insured,
@@ -75,7 +102,20 @@ async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: s
     if (!highRisk.has(g.sectorId)) continue;
     const key = `${g.sectorId}:${g.townshipId}`;
     let row = kept.get(key);
-    if (!row) kept.set(key, (row = { sectorId: g.sectorId, townshipId: g.townshipId, known: 0, enterprises: 0, insured: 0, employees: 0, insuredPersons: 0, demo: 0 }));
+    if (!row)
+      kept.set(
+        key,
+        (row = {
+          sectorId: g.sectorId,
+          townshipId: g.townshipId,
+          known: 0,
+          enterprises: 0,
+          insured: 0,
+          employees: 0,
+          insuredPersons: 0,
+          demo: 0,
+        }),
+      );
     row.known += num(g.n);
     row.demo += num(g.demo);
     if (!inScope(g)) continue;
@@ -91,14 +131,25 @@ async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: s
   // before the last: one range on each of two indexes, one query for all the days.
   const misses = (first: string, last = first) =>
     Prisma.sql`(e."coverFrom" IS NULL OR e."coverUntil" IS NULL OR e."coverFrom" > ${first} OR e."coverUntil" < ${last})`;
-  const actual = days.map((day, i) => Prisma.sql`CASE WHEN ${misses(day)} THEN (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
-      WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) END AS ${Prisma.raw(`"a${i}"`)}`);
+  const actual = days.map(
+    (day, i) => Prisma.sql`CASE WHEN ${misses(day)} THEN (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
+      WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) END AS ${Prisma.raw(`"a${i}"`)}`,
+  );
   const sorted = [...days].sort();
   const [first, last] = [sorted[0]!, sorted.at(-1)!];
-  const odd = await db.$queryRaw<({
-    countyCode: string; sectorId: number; townshipId: number; status: string; aboveScale: boolean | number; employees: number;
-    kept: Num; from: string | null; until: string | null;
-  } & Record<`a${number}`, Num>)[]>`
+  const odd = await db.$queryRaw<
+    ({
+      countyCode: string;
+      sectorId: number;
+      townshipId: number;
+      status: string;
+      aboveScale: boolean | number;
+      employees: number;
+      kept: Num;
+      from: string | null;
+      until: string | null;
+    } & Record<`a${number}`, Num>)[]
+  >`
     SELECT e."countyCode" AS "countyCode", e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status,
       e."aboveScale" AS "aboveScale", e.employees AS employees, e."coverHeadcount" AS kept, e."coverFrom" AS "from", e."coverUntil" AS "until",
       ${Prisma.join(actual)}
@@ -127,17 +178,37 @@ export async function coverageCells(db: Tx, campaignId: number, day: string, now
 async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Date }[]): Promise<Cell[][]> {
   const latestNow = new Date(Math.max(...asked.map((a) => a.now.getTime())));
   const [ledgers, allReports] = await Promise.all([
-    ledgerCells(db, scope, asked.map((a) => a.day)),
+    ledgerCells(
+      db,
+      scope,
+      asked.map((a) => a.day),
+    ),
     // Reports are few, so they stay in memory: newest first (the columns used, in a plain statement).
-    db.$queryRaw<{ sectorId: number; townshipId: number | null; total: number; insured: number; reportedAt: Date; isDemo: boolean }[]>`
+    db.$queryRaw<
+      {
+        sectorId: number;
+        townshipId: number | null;
+        total: number;
+        insured: number;
+        reportedAt: Date;
+        isDemo: boolean;
+      }[]
+    >`
       SELECT "sectorId" AS "sectorId", "townshipId" AS "townshipId", total, insured, "reportedAt" AS "reportedAt", "isDemo" AS "isDemo"
       FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
   ]);
   return asked.map(({ now }, i) => {
     const ledger = ledgers[i]!;
     const cells: Cell[] = ledger.map((r) => ({
-      sectorId: r.sectorId, townshipId: r.townshipId, source: 'ledger', enterprises: r.enterprises, insured: r.insured,
-      employees: r.employees, insuredPersons: r.insuredPersons, asOf: now, demo: r.demo > 0,
+      sectorId: r.sectorId,
+      townshipId: r.townshipId,
+      source: 'ledger',
+      enterprises: r.enterprises,
+      insured: r.insured,
+      employees: r.employees,
+      insuredPersons: r.insuredPersons,
+      asOf: now,
+      demo: r.demo > 0,
     }));
     const inLedger = new Set(ledger.map((r) => `${r.sectorId}:${r.townshipId}`));
     const sectorsInLedger = new Set(ledger.map((r) => r.sectorId));
@@ -150,8 +221,15 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       if (!latest.has(key)) latest.set(key, r);
     }
     const fromReport = (r: (typeof allReports)[number]): Cell => ({
-      sectorId: r.sectorId, townshipId: r.townshipId, source: 'report', enterprises: r.total, insured: r.insured,
-      employees: 0, insuredPersons: 0, asOf: r.reportedAt, demo: r.isDemo,
+      sectorId: r.sectorId,
+      townshipId: r.townshipId,
+      source: 'report',
+      enterprises: r.total,
+      insured: r.insured,
+      employees: 0,
+      insuredPersons: 0,
+      asOf: r.reportedAt,
+      demo: r.isDemo,
     });
     const sectorsWithCells = new Set(sectorsInLedger);
     for (const r of latest.values()) {
@@ -167,15 +245,23 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
 }
 
 /** The target in force on a day: the next one still ahead, else the last one (past its date, still in force). */
-export function targetInForce(targets: { scope: string; rateBp: number; dueOn: string }[], scopes: string[], day: string): TargetInForce | null {
-  const mine = targets.filter((t) => scopes.includes(t.scope)).sort((a, b) => a.dueOn.localeCompare(b.dueOn) || b.rateBp - a.rateBp);
+export function targetInForce(
+  targets: { scope: string; rateBp: number; dueOn: string }[],
+  scopes: string[],
+  day: string,
+): TargetInForce | null {
+  const mine = targets
+    .filter((t) => scopes.includes(t.scope))
+    .sort((a, b) => a.dueOn.localeCompare(b.dueOn) || b.rateBp - a.rateBp);
   const ahead = mine.find((t) => t.dueOn >= day);
   const t = ahead ?? mine.at(-1);
   return t ? { rateBp: t.rateBp, dueOn: t.dueOn, passed: t.dueOn < day } : null;
 }
 
 export function scopesOf(sector: { code: string; highRisk: boolean }): string[] {
-  return sector.highRisk ? ['high_risk', `sector:${sector.code}`] : ['above_scale_other', 'above_scale', `sector:${sector.code}`];
+  return sector.highRisk
+    ? ['high_risk', `sector:${sector.code}`]
+    : ['above_scale_other', 'above_scale', `sector:${sector.code}`];
 }
 
 export function gapTo(target: TargetInForce | null, enterprises: number, insured: number): number {
@@ -206,7 +292,12 @@ type Part = Omit<Figures, 'rate' | 'headcountRate'>;
 /** Adds up cells or already summed figures. */
 export function combine(parts: (Part | Cell)[]): Figures {
   // One pass: every reply sums a few hundred cells, twice (today and a week back).
-  let enterprises = 0, insured = 0, employees = 0, insuredPersons = 0, oldest = Infinity, demo = false;
+  let enterprises = 0,
+    insured = 0,
+    employees = 0,
+    insuredPersons = 0,
+    oldest = Infinity,
+    demo = false;
   const sources = new Set<Source>();
   for (const p of parts) {
     enterprises += p.enterprises;
@@ -219,8 +310,12 @@ export function combine(parts: (Part | Cell)[]): Figures {
     demo ||= p.demo;
   }
   return {
-    enterprises, insured, rate: enterprises ? insured / enterprises : null,
-    employees, insuredPersons, headcountRate: employees ? insuredPersons / employees : null,
+    enterprises,
+    insured,
+    rate: enterprises ? insured / enterprises : null,
+    employees,
+    insuredPersons,
+    headcountRate: employees ? insuredPersons / employees : null,
     sources: [...sources].sort(),
     asOf: oldest === Infinity ? null : new Date(oldest),
     demo,
@@ -254,7 +349,9 @@ export interface CoverageRow extends Figures {
   lastWeek: number | null;
 }
 
-export interface SectorCoverage extends CoverageRow { sector: SectorRef }
+export interface SectorCoverage extends CoverageRow {
+  sector: SectorRef;
+}
 
 export type CoverageViewKind =
   | { by: 'sector' }
@@ -274,7 +371,11 @@ export interface CoverageView {
 }
 
 /** A row to be: its key in the cells, its name (the command names the county-wide row), and the sectors it stands for. */
-interface Group { key: number | null; name: string; sectors: SectorRef[] }
+interface Group {
+  key: number | null;
+  name: string;
+  sectors: SectorRef[];
+}
 
 /** The week-earlier figures: the day a week back, and only reports made by the same instant a week back. */
 export const WEEK_MS = 7 * 86_400_000;
@@ -283,10 +384,18 @@ export const WEEK_MS = 7 * 86_400_000;
  * Coverage grouped for one view. Rows listing sectors keep the campaign's order; rows listing
  * townships are sorted weakest first (rows with no figures last).
  */
-export async function coverageView(db: Tx, campaign: number | { id: number; countyCode: string }, view: CoverageViewKind, day: string, now: Date): Promise<CoverageView> {
+export async function coverageView(
+  db: Tx,
+  campaign: number | { id: number; countyCode: string },
+  view: CoverageViewKind,
+  day: string,
+  now: Date,
+): Promise<CoverageView> {
   // The caller's campaign (a command has it at hand) spares reading it again.
-  const { id: campaignId, countyCode } = typeof campaign === 'number'
-    ? await db.campaign.findUniqueOrThrow({ where: { id: campaign }, select: { id: true, countyCode: true } }) : campaign;
+  const { id: campaignId, countyCode } =
+    typeof campaign === 'number'
+      ? await db.campaign.findUniqueOrThrow({ where: { id: campaign }, select: { id: true, countyCode: true } })
+      : campaign;
   // The few columns the view needs, in plain statements: each of Prisma's model reads costs
   // several times as much as the statement itself, and the lead units would take a second one.
   const sectorsRead = db.$queryRaw<SectorRef[]>`
@@ -301,30 +410,63 @@ export async function coverageView(db: Tx, campaign: number | { id: number; coun
       WHERE r.role = 'lead' AND s."campaignId" = ${campaignId} ORDER BY u."sortOrder", r.id`,
     db.$queryRaw<{ scope: string; rateBp: number; dueOn: string }[]>`
       SELECT scope, "rateBp" AS "rateBp", "dueOn" AS "dueOn" FROM "Target" WHERE "campaignId" = ${campaignId}`,
-    sectorsRead.then((sectors) => cellsOn(db, { id: campaignId, countyCode, sectors }, [{ day, now }, { day: addDays(day, -7), now: new Date(now.getTime() - WEEK_MS) }])),
+    sectorsRead.then((sectors) =>
+      cellsOn(db, { id: campaignId, countyCode, sectors }, [
+        { day, now },
+        { day: addDays(day, -7), now: new Date(now.getTime() - WEEK_MS) },
+      ]),
+    ),
   ]);
   const highRisk = targetInForce(targets, ['high_risk'], day);
-  const targetOf = (g: Group) => (g.sectors.length === 1 ? targetInForce(targets, scopesOf(g.sectors[0]!), day) : highRisk);
+  const targetOf = (g: Group) =>
+    g.sectors.length === 1 ? targetInForce(targets, scopesOf(g.sectors[0]!), day) : highRisk;
   const leadOf = new Map(leads.map((l) => [l.sectorId, l.unitId]));
   const bySector = (s: SectorRef): Group => ({ key: s.id, name: s.name, sectors: [s] });
-  const byTownship = (u: { id: number; name: string }, own = sectors): Group => ({ key: u.id, name: u.name, sectors: own });
+  const byTownship = (u: { id: number; name: string }, own = sectors): Group => ({
+    key: u.id,
+    name: u.name,
+    sectors: own,
+  });
 
-  const plan: { groups: Group[]; keyOf: (c: Cell) => number | null | undefined; onlyWithData?: boolean; weakestFirst?: boolean } = (() => {
+  const plan: {
+    groups: Group[];
+    keyOf: (c: Cell) => number | null | undefined;
+    onlyWithData?: boolean;
+    weakestFirst?: boolean;
+  } = (() => {
     switch (view.by) {
-      case 'sector': return { groups: sectors.map(bySector), keyOf: (c) => c.sectorId };
-      case 'township': return { groups: townships.map((u) => byTownship(u)), keyOf: (c) => c.townshipId ?? undefined, weakestFirst: true };
+      case 'sector':
+        return { groups: sectors.map(bySector), keyOf: (c) => c.sectorId };
+      case 'township':
+        return {
+          groups: townships.map((u) => byTownship(u)),
+          keyOf: (c) => c.townshipId ?? undefined,
+          weakestFirst: true,
+        };
       case 'department': {
         const units = [...new Map(leads.map((l) => [l.unitId, { id: l.unitId, name: l.unitName }])).values()];
-        const groups = units.map((u) => ({ key: u.id, name: u.name, sectors: sectors.filter((s) => leadOf.get(s.id) === u.id) }));
+        const groups = units.map((u) => ({
+          key: u.id,
+          name: u.name,
+          sectors: sectors.filter((s) => leadOf.get(s.id) === u.id),
+        }));
         return { groups, keyOf: (c) => leadOf.get(c.sectorId) };
       }
       case 'sector_townships': {
         const own = [view.sector];
         const groups = [...townships.map((u) => byTownship(u, own)), { key: null, name: '', sectors: own }];
-        return { groups, keyOf: (c) => (c.sectorId === view.sector.id ? c.townshipId : undefined), onlyWithData: true, weakestFirst: true };
+        return {
+          groups,
+          keyOf: (c) => (c.sectorId === view.sector.id ? c.townshipId : undefined),
+          onlyWithData: true,
+          weakestFirst: true,
+        };
       }
       case 'township_sectors':
-        return { groups: sectors.map(bySector), keyOf: (c) => (c.townshipId === view.township.id ? c.sectorId : undefined) };
+        return {
+          groups: sectors.map(bySector),
+          keyOf: (c) => (c.townshipId === view.township.id ? c.sectorId : undefined),
+        };
     }
   })();
 
@@ -335,13 +477,22 @@ export async function coverageView(db: Tx, campaign: number | { id: number; coun
     .map((g) => {
       const figures = current.get(g.key) ?? combine([]);
       const target = targetOf(g);
-      return { ...figures, key: g.key, name: g.name, sectors: g.sectors, target, gap: gapTo(target, figures.enterprises, figures.insured), lastWeek: previous.get(g.key)?.insured ?? null };
+      return {
+        ...figures,
+        key: g.key,
+        name: g.name,
+        sectors: g.sectors,
+        target,
+        gap: gapTo(target, figures.enterprises, figures.insured),
+        lastWeek: previous.get(g.key)?.insured ?? null,
+      };
     });
   if (plan.weakestFirst) rows = sortWeakestFirst(rows);
   const placed = new Set(cells.filter((c) => c.townshipId !== null).map((c) => c.sectorId));
-  const countyWideOnly = view.by === 'township'
-    ? sectors.filter((s) => !placed.has(s.id) && cells.some((c) => c.sectorId === s.id)).map((s) => s.name)
-    : [];
+  const countyWideOnly =
+    view.by === 'township'
+      ? sectors.filter((s) => !placed.has(s.id) && cells.some((c) => c.sectorId === s.id)).map((s) => s.name)
+      : [];
   const target = view.by === 'sector_townships' ? targetOf({ key: null, name: '', sectors: [view.sector] }) : highRisk;
   return { rows, target, countyWideOnly };
 }
@@ -364,8 +515,12 @@ export function totalOf(rows: CoverageRow[], name: string, target: TargetInForce
   const figures = combine(rows);
   const last = rows.filter((r) => r.lastWeek !== null);
   return {
-    ...figures, key: null, name, sectors: [...new Map(rows.flatMap((r) => r.sectors).map((s) => [s.id, s])).values()],
-    target, gap: gapTo(target, figures.enterprises, figures.insured),
+    ...figures,
+    key: null,
+    name,
+    sectors: [...new Map(rows.flatMap((r) => r.sectors).map((s) => [s.id, s])).values()],
+    target,
+    gap: gapTo(target, figures.enterprises, figures.insured),
     lastWeek: last.length ? last.reduce((n, r) => n + r.lastWeek!, 0) : null,
   };
 }

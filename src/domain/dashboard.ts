@@ -10,11 +10,17 @@ import { daysBetween, openObligations, policyGaps, urgency } from './obligations
 // township, overdue obligations and policy gaps, visits awaiting the enterprise side. Each lagging
 // unit comes with its liaisons, whom a leader can open a WeCom chat with.
 
-export interface Contact { userId: string; name: string }
+export interface Contact {
+  userId: string;
+  name: string;
+}
 
 /** Active liaisons of some units, by unit, in the order they were bound. */
 export async function liaisonsOf(db: Tx, unitIds: number[]): Promise<Map<number, Contact[]>> {
-  const members = await db.member.findMany({ where: { unitId: { in: [...new Set(unitIds)] }, active: true }, orderBy: { id: 'asc' } });
+  const members = await db.member.findMany({
+    where: { unitId: { in: [...new Set(unitIds)] }, active: true },
+    orderBy: { id: 'asc' },
+  });
   const out = new Map<number, Contact[]>();
   for (const m of members) {
     if (!splitRoles(m.roles).includes('liaison')) continue;
@@ -23,22 +29,39 @@ export async function liaisonsOf(db: Tx, unitIds: number[]): Promise<Map<number,
   return out;
 }
 
-export interface UnitContacts { unitId: number; name: string; liaisons: Contact[] }
+export interface UnitContacts {
+  unitId: number;
+  name: string;
+  liaisons: Contact[];
+}
 
 /** Per sector, in the campaign's order: /覆盖率's rows, with the lead departments to contact; the high-risk total; the five weakest. */
 export async function sectorBoard(db: Tx, campaignId: number, day: string, now: Date) {
   const [view, leads] = await Promise.all([
     coverageView(db, campaignId, { by: 'sector' }, day, now),
-    db.sectorResponsibility.findMany({ where: { role: 'lead', sector: { campaignId } }, include: { unit: true }, orderBy: { unit: { sortOrder: 'asc' } } }),
+    db.sectorResponsibility.findMany({
+      where: { role: 'lead', sector: { campaignId } },
+      include: { unit: true },
+      orderBy: { unit: { sortOrder: 'asc' } },
+    }),
   ]);
-  const liaisons = await liaisonsOf(db, leads.map((l) => l.unitId));
+  const liaisons = await liaisonsOf(
+    db,
+    leads.map((l) => l.unitId),
+  );
   const leadsOf = (sectorId: number | null): UnitContacts[] =>
-    leads.filter((l) => l.sectorId === sectorId).map((l) => ({ unitId: l.unitId, name: l.unit.name, liaisons: liaisons.get(l.unitId) ?? [] }));
+    leads
+      .filter((l) => l.sectorId === sectorId)
+      .map((l) => ({ unitId: l.unitId, name: l.unit.name, liaisons: liaisons.get(l.unitId) ?? [] }));
   return {
     target: view.target,
     rows: view.rows.map((row) => ({ row, sector: row.sectors[0]!, leads: leadsOf(row.key) })),
     // As /覆盖率 sums it: the eight high-risk sectors against the common target.
-    highRisk: totalOf(view.rows.filter((r) => r.sectors[0]!.highRisk), '', view.target),
+    highRisk: totalOf(
+      view.rows.filter((r) => r.sectors[0]!.highRisk),
+      '',
+      view.target,
+    ),
     weakest: weakest(view.rows).map((r) => r.key!),
   };
 }
@@ -56,8 +79,15 @@ export async function townshipMatrix(db: Tx, campaignId: number, day: string, no
   ]);
   const shortName = new Map(sectorRows.map((s) => [s.id, s.aliases.split('|')[0] ?? '']));
   const perCell = aggregate(cells, (c) => (c.townshipId === null ? undefined : `${c.sectorId}:${c.townshipId}`));
-  const liaisons = await liaisonsOf(db, byTownship.rows.map((r) => r.key!));
-  const sectors = bySector.rows.map((r) => ({ ...r.sectors[0]!, short: shortName.get(r.key!) || r.name, target: r.target }));
+  const liaisons = await liaisonsOf(
+    db,
+    byTownship.rows.map((r) => r.key!),
+  );
+  const sectors = bySector.rows.map((r) => ({
+    ...r.sectors[0]!,
+    short: shortName.get(r.key!) || r.name,
+    target: r.target,
+  }));
   return {
     target: byTownship.target,
     sectors,
@@ -76,10 +106,21 @@ export async function overdueBoard(db: Tx, campaignId: number, today: string, ca
   const late = (await openObligations(db, campaignId))
     .map((o) => ({ o, urgency: urgency(calendar, today, o.dueOn) }))
     .filter((x) => x.urgency !== 'open');
-  const [liaisons, gaps] = await Promise.all([liaisonsOf(db, late.map((x) => x.o.unitId)), policyGaps(db, campaignId, today, 'all')]);
+  const [liaisons, gaps] = await Promise.all([
+    liaisonsOf(
+      db,
+      late.map((x) => x.o.unitId),
+    ),
+    policyGaps(db, campaignId, today, 'all'),
+  ]);
   return {
     obligations: late.map(({ o, urgency: u }) => ({
-      id: o.id, title: o.title, dueOn: o.dueOn, urgency: u, status: o.status, requestedDueOn: o.requestedDueOn,
+      id: o.id,
+      title: o.title,
+      dueOn: o.dueOn,
+      urgency: u,
+      status: o.status,
+      requestedDueOn: o.requestedDueOn,
       daysOverdue: u === 'overdue' ? daysBetween(o.dueOn, today) : 0,
       workingDaysLeft: u === 'overdue' ? 0 : calendar.workingDaysBetween(today, o.dueOn),
       unit: { unitId: o.unit.id, name: o.unit.name, liaisons: liaisons.get(o.unitId) ?? [] } satisfies UnitContacts,
@@ -87,7 +128,13 @@ export async function overdueBoard(db: Tx, campaignId: number, today: string, ca
     })),
     gaps: gaps
       .filter((g) => g.uninsured.length || g.lapsed.length || g.expiring.length)
-      .map((g) => ({ sector: g.sector, uninsured: g.uninsured.length, lapsed: g.lapsed.length, expiring: g.expiring.length, demo: g.demo })),
+      .map((g) => ({
+        sector: g.sector,
+        uninsured: g.uninsured.length,
+        lapsed: g.lapsed.length,
+        expiring: g.expiring.length,
+        demo: g.demo,
+      })),
   };
 }
 
@@ -101,19 +148,32 @@ export async function unconfirmedVisits(db: Tx, campaignId: number, today: strin
   const dueAfter = reminderSettings(campaign.reminders).visitConfirmWorkingDays;
   const visits = await db.preventionVisit.findMany({
     where: { enterpriseConfirmedAt: null, visitedOn: { not: null }, enterprise: { countyCode: campaign.countyCode } },
-    include: { enterprise: { include: { township: true, members: { where: { active: true }, orderBy: { id: 'asc' } } } }, insurer: true },
+    include: {
+      enterprise: { include: { township: true, members: { where: { active: true }, orderBy: { id: 'asc' } } } },
+      insurer: true,
+    },
     orderBy: [{ visitedOn: 'asc' }, { id: 'asc' }],
   });
-  const liaisons = await liaisonsOf(db, visits.map((v) => v.enterprise.townshipId));
+  const liaisons = await liaisonsOf(
+    db,
+    visits.map((v) => v.enterprise.townshipId),
+  );
   return {
     dueAfter,
     visits: visits.map((v) => {
       const waited = calendar.workingDaysBetween(v.visitedOn!, today);
       const own = v.enterprise.members.map((m) => ({ userId: m.userId, name: m.name }));
       return {
-        id: v.id, visitedOn: v.visitedOn!, serviceType: v.serviceType, enterprise: v.enterprise.name, township: v.enterprise.township.name,
-        insurer: v.insurer.aliases.split('|')[0] || v.insurer.name, waitedWorkingDays: waited, late: waited >= dueAfter,
-        contacts: own.length ? own : liaisons.get(v.enterprise.townshipId) ?? [], demo: v.enterprise.isDemo,
+        id: v.id,
+        visitedOn: v.visitedOn!,
+        serviceType: v.serviceType,
+        enterprise: v.enterprise.name,
+        township: v.enterprise.township.name,
+        insurer: v.insurer.aliases.split('|')[0] || v.insurer.name,
+        waitedWorkingDays: waited,
+        late: waited >= dueAfter,
+        contacts: own.length ? own : (liaisons.get(v.enterprise.townshipId) ?? []),
+        demo: v.enterprise.isDemo,
       };
     }),
   };

@@ -19,10 +19,22 @@ export const DEMO_MEMBERS = [
 ] as const;
 
 export const DEMO_CHATS = [
-  { chatId: 'demo-chat-leaders', webhookKey: 'demo-webhook-leaders', name: '演示·县领导群', unit: 'aqw', purpose: 'leaders' },
+  {
+    chatId: 'demo-chat-leaders',
+    webhookKey: 'demo-webhook-leaders',
+    name: '演示·县领导群',
+    unit: 'aqw',
+    purpose: 'leaders',
+  },
   { chatId: 'demo-chat-yjj', webhookKey: 'demo-webhook-yjj', name: '演示·应急局工作群', unit: 'yjj', purpose: 'unit' },
   { chatId: 'demo-chat-jtj', webhookKey: 'demo-webhook-jtj', name: '演示·交通局工作群', unit: 'jtj', purpose: 'unit' },
-  { chatId: 'demo-chat-dongping', webhookKey: 'demo-webhook-dongping', name: '演示·东坪镇工作群', unit: '430923121', purpose: 'unit' },
+  {
+    chatId: 'demo-chat-dongping',
+    webhookKey: 'demo-webhook-dongping',
+    name: '演示·东坪镇工作群',
+    unit: '430923121',
+    purpose: 'unit',
+  },
 ] as const;
 
 /** How many enterprises each sector gets. 民爆 has none: its figures come from a liaison's report. */
@@ -36,7 +48,28 @@ const ROSTER: Record<string, { count: number; suffix: string; aboveScale: number
   agri_machinery_fishery: { count: 30, suffix: '农机渔业合作社', aboveScale: 0.05 },
   other: { count: 66, suffix: '茶业有限公司', aboveScale: 0.7 },
 };
-const WORDS = ['鑫达', '宏泰', '华兴', '永盛', '恒通', '金源', '顺发', '广利', '瑞丰', '天成', '安泰', '众诚', '新宇', '昌隆', '裕和', '兴旺', '福临', '湘茂', '资江', '梅山'];
+const WORDS = [
+  '鑫达',
+  '宏泰',
+  '华兴',
+  '永盛',
+  '恒通',
+  '金源',
+  '顺发',
+  '广利',
+  '瑞丰',
+  '天成',
+  '安泰',
+  '众诚',
+  '新宇',
+  '昌隆',
+  '裕和',
+  '兴旺',
+  '福临',
+  '湘茂',
+  '资江',
+  '梅山',
+];
 const CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 /** 古楼乡 keeps no ledger for 农机渔业: that cell is counted from the township's report. */
 const REPORTED_CELL = { sector: 'agri_machinery_fishery', township: '430923212' };
@@ -50,11 +83,19 @@ function prng(seed: number) {
   };
 }
 
-export interface DemoResult { enterprises: number; policies: number; members: number; chats: number }
+export interface DemoResult {
+  enterprises: number;
+  policies: number;
+  members: number;
+  chats: number;
+}
 
 export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZone: string): Promise<DemoResult> {
   const today = dayIn(clock.now(), timeZone);
-  const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId }, include: { sectors: true, duties: true } });
+  const campaign = await db.campaign.findUniqueOrThrow({
+    where: { id: campaignId },
+    include: { sectors: true, duties: true },
+  });
   const units = await db.unit.findMany({ where: { countyCode: campaign.countyCode } });
   const unit = (code: string) => {
     const u = units.find((x) => x.code === code);
@@ -86,8 +127,21 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
         const employees = int(5, 300);
         const r = random();
         const status = r < 0.03 ? 'stopped' : r < 0.05 ? 'closed' : 'operating';
-        const data = { countyCode: campaign.countyCode, name, sectorId, townshipId: township.id, aboveScale: random() < spec.aboveScale, employees, status, isDemo: true };
-        const enterprise = await tx.enterprise.upsert({ where: { creditCode }, create: { creditCode, ...data }, update: data });
+        const data = {
+          countyCode: campaign.countyCode,
+          name,
+          sectorId,
+          townshipId: township.id,
+          aboveScale: random() < spec.aboveScale,
+          employees,
+          status,
+          isDemo: true,
+        };
+        const enterprise = await tx.enterprise.upsert({
+          where: { creditCode },
+          create: { creditCode, ...data },
+          update: data,
+        });
         enterprises++;
         seeded.push(enterprise.id);
 
@@ -96,10 +150,17 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
         const insurer = pick(insurers);
         const headcount = Math.max(1, employees - int(0, 3));
         if (p < 0.1) continue;
-        const endOn = p < 0.2 ? addDays(today, -int(1, 180)) : p < 0.28 ? addDays(today, int(0, 30)) : addDays(today, int(31, 364));
+        const endOn =
+          p < 0.2 ? addDays(today, -int(1, 180)) : p < 0.28 ? addDays(today, int(0, 30)) : addDays(today, int(31, 364));
         const policy = {
-          enterpriseId: enterprise.id, startOn: addDays(endOn, -364), endOn, insuredHeadcount: headcount,
-          premiumFen: headcount * 15000, liabilityPerPerson: 400000, status: 'valid', isDemo: true,
+          enterpriseId: enterprise.id,
+          startOn: addDays(endOn, -364),
+          endOn,
+          insuredHeadcount: headcount,
+          premiumFen: headcount * 15000,
+          liabilityPerPerson: 400000,
+          status: 'valid',
+          isDemo: true,
         };
         const policyNo = `DEMO-${String(serial).padStart(4, '0')}`;
         await tx.policy.upsert({
@@ -117,13 +178,27 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
     await tx.progressReport.deleteMany({ where: { campaignId, isDemo: true } });
     const reports = [
       { unit: 'gaj', sector: 'civil_explosives', township: null, insured: 3, total: 4, days: 5 },
-      { unit: REPORTED_CELL.township, sector: REPORTED_CELL.sector, township: REPORTED_CELL.township, insured: 5, total: 6, days: 2 },
+      {
+        unit: REPORTED_CELL.township,
+        sector: REPORTED_CELL.sector,
+        township: REPORTED_CELL.township,
+        insured: 5,
+        total: 6,
+        days: 2,
+      },
     ];
     for (const r of reports) {
       await tx.progressReport.create({
         data: {
-          campaignId, unitId: unit(r.unit).id, sectorId: sector(r.sector).id, townshipId: r.township ? unit(r.township).id : null,
-          insured: r.insured, total: r.total, note: '演示数据', reportedBy: 'demo-seed', isDemo: true,
+          campaignId,
+          unitId: unit(r.unit).id,
+          sectorId: sector(r.sector).id,
+          townshipId: r.township ? unit(r.township).id : null,
+          insured: r.insured,
+          total: r.total,
+          note: '演示数据',
+          reportedBy: 'demo-seed',
+          isDemo: true,
           reportedAt: new Date(clock.now().getTime() - r.days * 86_400_000),
         },
       });
@@ -134,7 +209,13 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
       await tx.member.upsert({ where: { userId: m.userId }, create: { userId: m.userId, ...data }, update: data });
     }
     for (const c of DEMO_CHATS) {
-      const data = { webhookKey: c.webhookKey, name: c.name, unitId: unit(c.unit).id, purpose: c.purpose, isDemo: true };
+      const data = {
+        webhookKey: c.webhookKey,
+        name: c.name,
+        unitId: unit(c.unit).id,
+        purpose: c.purpose,
+        isDemo: true,
+      };
       await tx.groupChat.upsert({ where: { chatId: c.chatId }, create: { chatId: c.chatId, ...data }, update: data });
     }
 
@@ -143,20 +224,46 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
     const leftOpen = new Set(['pingan-pc', 'jtj', 'zjj']);
     for (const duty of campaign.duties) {
       const dueOn = `${year}-${duty.dueMonthDay}`;
-      const assignees = duty.assignees === '@insurers' ? insurers
-        : duty.assignees === '@sector-leads' ? [...new Set((await tx.sectorResponsibility.findMany({ where: { role: 'lead', sector: { campaignId } }, include: { unit: true } })).map((r) => r.unit))]
-        : duty.assignees === '@townships' ? townships : [unit(duty.assignees)];
+      const assignees =
+        duty.assignees === '@insurers'
+          ? insurers
+          : duty.assignees === '@sector-leads'
+            ? [
+                ...new Set(
+                  (
+                    await tx.sectorResponsibility.findMany({
+                      where: { role: 'lead', sector: { campaignId } },
+                      include: { unit: true },
+                    })
+                  ).map((r) => r.unit),
+                ),
+              ]
+            : duty.assignees === '@townships'
+              ? townships
+              : [unit(duty.assignees)];
       const seen = new Set<number>();
       for (const u of assignees) {
         if (seen.has(u.id)) continue;
         seen.add(u.id);
-        const created = await ensureObligation(tx, { campaignId, dutyId: duty.id, unitId: u.id, title: duty.title, period: year, dueOn, isDemo: true }, clock);
+        const created = await ensureObligation(
+          tx,
+          { campaignId, dutyId: duty.id, unitId: u.id, title: duty.title, period: year, dueOn, isDemo: true },
+          clock,
+        );
         if (created && dueOn < today && !leftOpen.has(u.code)) {
-          const o = await tx.obligation.findUniqueOrThrow({ where: { campaignId_dutyId_unitId_period: { campaignId, dutyId: duty.id, unitId: u.id, period: year } } });
+          const o = await tx.obligation.findUniqueOrThrow({
+            where: { campaignId_dutyId_unitId_period: { campaignId, dutyId: duty.id, unitId: u.id, period: year } },
+          });
           const at = new Date(`${addDays(dueOn, -3)}T10:00:00+08:00`);
           await tx.obligation.update({
             where: { id: o.id },
-            data: { status: 'done', doneAt: at, events: { create: { fromStatus: 'assigned', toStatus: 'done', note: '演示数据', actorUserId: 'demo-seed', at } } },
+            data: {
+              status: 'done',
+              doneAt: at,
+              events: {
+                create: { fromStatus: 'assigned', toStatus: 'done', note: '演示数据', actorUserId: 'demo-seed', at },
+              },
+            },
           });
         }
       }

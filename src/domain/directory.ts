@@ -5,8 +5,18 @@ import { isCreditCode, normaliseCreditCode } from './credit-code.ts';
 // Finding sectors, units and enterprises by the words people type: names, short names (危化,
 // 东坪, 应急局, 平安), codes and credit codes.
 
-export interface SectorRef { id: number; code: string; name: string; highRisk: boolean }
-export interface UnitRef { id: number; code: string; name: string; kind: string }
+export interface SectorRef {
+  id: number;
+  code: string;
+  name: string;
+  highRisk: boolean;
+}
+export interface UnitRef {
+  id: number;
+  code: string;
+  name: string;
+  kind: string;
+}
 
 const words = (name: string, aliases: string, code: string): string[] =>
   [name, code, ...aliases.split('|')].filter(Boolean).map((w) => w.toLowerCase());
@@ -14,17 +24,25 @@ const words = (name: string, aliases: string, code: string): string[] =>
 export async function findSector(db: Tx, campaignId: number, word: string): Promise<SectorRef | null> {
   const w = word.toLowerCase();
   const sectors = await db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } });
-  const s = sectors.find((x) => words(x.name, x.aliases, x.code).includes(w)) ?? unique(sectors.filter((x) => x.name.includes(word)));
+  const s =
+    sectors.find((x) => words(x.name, x.aliases, x.code).includes(w)) ??
+    unique(sectors.filter((x) => x.name.includes(word)));
   return s ? { id: s.id, code: s.code, name: s.name, highRisk: s.highRisk } : null;
 }
 
 /** Townships answer to their full name, their name without 镇/乡 (东坪), and their statistical code. */
 export async function findUnit(db: Tx, countyCode: string, word: string, kinds?: string[]): Promise<UnitRef | null> {
   const w = word.toLowerCase().replace(/^县/, '');
-  const units = await db.unit.findMany({ where: { countyCode, ...(kinds ? { kind: { in: kinds } } : {}) }, orderBy: { sortOrder: 'asc' } });
-  const names = (u: (typeof units)[number]) => [
-    ...words(u.name, u.aliases, u.code), u.name.replace(/^县/, ''), ...(u.kind === 'township' ? [u.name.replace(/[镇乡]$/, ''), u.statCode ?? ''] : []),
-  ].filter(Boolean);
+  const units = await db.unit.findMany({
+    where: { countyCode, ...(kinds ? { kind: { in: kinds } } : {}) },
+    orderBy: { sortOrder: 'asc' },
+  });
+  const names = (u: (typeof units)[number]) =>
+    [
+      ...words(u.name, u.aliases, u.code),
+      u.name.replace(/^县/, ''),
+      ...(u.kind === 'township' ? [u.name.replace(/[镇乡]$/, ''), u.statCode ?? ''] : []),
+    ].filter(Boolean);
   const u = units.find((x) => names(x).includes(w)) ?? unique(units.filter((x) => x.name.includes(word)));
   return u ? { id: u.id, code: u.code, name: u.name, kind: u.kind } : null;
 }
@@ -37,22 +55,48 @@ export function findInsurer(db: Tx, countyCode: string, word: string): Promise<U
   return findUnit(db, countyCode, word, ['insurer']);
 }
 
-export interface EnterpriseRef { id: number; name: string; creditCode: string; sectorId: number; townshipId: number; employees: number; status: string }
+export interface EnterpriseRef {
+  id: number;
+  name: string;
+  creditCode: string;
+  sectorId: number;
+  townshipId: number;
+  employees: number;
+  status: string;
+}
 
 /**
  * An enterprise by credit code or by (part of) its name: exactly one match, or the candidates for
  * a short pick list (at most `limit`), or none.
  */
-export async function findEnterprise(db: Tx, countyCode: string, word: string, limit = 5): Promise<{ match?: EnterpriseRef; candidates: EnterpriseRef[] }> {
+export async function findEnterprise(
+  db: Tx,
+  countyCode: string,
+  word: string,
+  limit = 5,
+): Promise<{ match?: EnterpriseRef; candidates: EnterpriseRef[] }> {
   const code = normaliseCreditCode(word);
-  const select = { id: true, name: true, creditCode: true, sectorId: true, townshipId: true, employees: true, status: true } as const;
+  const select = {
+    id: true,
+    name: true,
+    creditCode: true,
+    sectorId: true,
+    townshipId: true,
+    employees: true,
+    status: true,
+  } as const;
   if (isCreditCode(code)) {
     const e = await db.enterprise.findFirst({ where: { countyCode, creditCode: code }, select });
     return e ? { match: e, candidates: [] } : { candidates: [] };
   }
   const exact = await db.enterprise.findFirst({ where: { countyCode, name: word }, select });
   if (exact) return { match: exact, candidates: [] };
-  const candidates = await db.enterprise.findMany({ where: { countyCode, name: textContains(db, word) }, select, take: limit + 1, orderBy: { name: 'asc' } });
+  const candidates = await db.enterprise.findMany({
+    where: { countyCode, name: textContains(db, word) },
+    select,
+    take: limit + 1,
+    orderBy: { name: 'asc' },
+  });
   return candidates.length === 1 ? { match: candidates[0]!, candidates: [] } : { candidates };
 }
 

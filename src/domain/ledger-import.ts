@@ -6,7 +6,14 @@ import type { Db, Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { parseCsv } from './csv.ts';
 import { creditCodeCheck, isCreditCode, normaliseCreditCode } from './credit-code.ts';
-import { findEnterprise, findInsurer, findSector, findTownship, type EnterpriseRef, type UnitRef } from './directory.ts';
+import {
+  findEnterprise,
+  findInsurer,
+  findSector,
+  findTownship,
+  type EnterpriseRef,
+  type UnitRef,
+} from './directory.ts';
 import { refreshCover } from './cover.ts';
 import { parseYuanToFen, recordPolicy } from './policies.ts';
 
@@ -18,7 +25,9 @@ import { parseYuanToFen, recordPolicy } from './policies.ts';
 export type LedgerKind = 'roster' | 'policies';
 
 /** A sheet as read, each row with its number as a spreadsheet program shows it. */
-export interface Sheet { rows: { row: number; cells: string[] }[] }
+export interface Sheet {
+  rows: { row: number; cells: string[] }[];
+}
 
 export interface ImportReport {
   kind: LedgerKind;
@@ -66,9 +75,24 @@ const HEADER_SEARCH = 10;
 const YES = ['是', 'y', 'yes', '1', 'true', '√', '✓', '规上', '规模以上'];
 const NO = ['否', 'n', 'no', '0', 'false', '×', '', '规下'];
 const STATUS: Record<string, string> = {
-  在营: 'operating', 营业: 'operating', 正常: 'operating', 存续: 'operating', 开业: 'operating', 生产: 'operating', operating: 'operating',
-  停产: 'stopped', 停业: 'stopped', 歇业: 'stopped', 停工: 'stopped', 停产整顿: 'stopped', stopped: 'stopped',
-  关闭: 'closed', 关停: 'closed', 注销: 'closed', 吊销: 'closed', closed: 'closed',
+  在营: 'operating',
+  营业: 'operating',
+  正常: 'operating',
+  存续: 'operating',
+  开业: 'operating',
+  生产: 'operating',
+  operating: 'operating',
+  停产: 'stopped',
+  停业: 'stopped',
+  歇业: 'stopped',
+  停工: 'stopped',
+  停产整顿: 'stopped',
+  stopped: 'stopped',
+  关闭: 'closed',
+  关停: 'closed',
+  注销: 'closed',
+  吊销: 'closed',
+  closed: 'closed',
 };
 
 /** Reads a .csv (UTF-8, or GBK as Excel saves it in China) or an .xlsx file's first sheet. */
@@ -107,14 +131,23 @@ function cellText(v: ExcelJS.CellValue): string {
 }
 
 /** The usual name of a field's column, for messages. */
-const usualName = (kind: LedgerKind, field: string): string => (COLUMNS[kind] as Record<string, readonly string[]>)[field]![0]!;
+const usualName = (kind: LedgerKind, field: string): string =>
+  (COLUMNS[kind] as Record<string, readonly string[]>)[field]![0]!;
 
 const normalise = (header: string) => header.replace(/[（(][^）)]*[）)]/g, '').replace(/[\s*＊:：]/g, '');
 
-interface Column { index: number; header: string; scale: number }
+interface Column {
+  index: number;
+  header: string;
+  scale: number;
+}
 
 /** The header row (the first that names every required column) and where each field is. */
-function findColumns(kind: LedgerKind, sheet: Sheet, t: Translate): { headerRow: number; columns: Map<string, Column> } {
+function findColumns(
+  kind: LedgerKind,
+  sheet: Sheet,
+  t: Translate,
+): { headerRow: number; columns: Map<string, Column> } {
   let best: { headerRow: number; columns: Map<string, Column>; missing: string[][] } | null = null;
   for (const { row, cells } of sheet.rows.slice(0, HEADER_SEARCH)) {
     const columns = new Map<string, Column>();
@@ -122,7 +155,8 @@ function findColumns(kind: LedgerKind, sheet: Sheet, t: Translate): { headerRow:
       const word = normalise(header);
       const field = Object.entries(COLUMNS[kind]).find(([, names]) => (names as readonly string[]).includes(word))?.[0];
       // 万元 in a money column's header: the figures are in units of ten thousand yuan.
-      if (field && !columns.has(field)) columns.set(field, { index, header: header.trim(), scale: header.includes('万元') ? 10_000 : 1 });
+      if (field && !columns.has(field))
+        columns.set(field, { index, header: header.trim(), scale: header.includes('万元') ? 10_000 : 1 });
     });
     const missing = REQUIRED[kind].filter((any) => !any.some((f) => columns.has(f)));
     if (!missing.length) return { headerRow: row, columns };
@@ -160,7 +194,10 @@ interface Row {
 type Outcome = 'added' | 'updated' | 'unchanged';
 /** A reason a row was rejected: a locale key and its parameters. */
 class RowError extends Error {
-  constructor(readonly key: string, readonly params: Record<string, string | number> = {}) {
+  constructor(
+    readonly key: string,
+    readonly params: Record<string, string | number> = {},
+  ) {
     super(key);
   }
 }
@@ -172,34 +209,42 @@ export async function importLedger(db: Db, kind: LedgerKind, sheet: Sheet, o: Im
   const report: ImportReport = { kind, rows: data.length, added: 0, updated: 0, unchanged: 0, rejected: [] };
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: o.campaignId } });
   const every = o.every ?? 500;
-  await db.$transaction(async (tx) => {
-    const apply = kind === 'roster' ? rosterRow(tx, campaign) : policyRow(tx, campaign, o.day);
-    const seen = new Map<string, number>();
-    for (const [i, { row, cells }] of data.entries()) {
-      const r: Row = {
-        row,
-        column: (f) => columns.has(f),
-        has: (f) => columns.has(f) && (cells[columns.get(f)!.index] ?? '').trim() !== '',
-        get: (f) => (columns.has(f) ? (cells[columns.get(f)!.index] ?? '').trim() : ''),
-        header: (f) => columns.get(f)?.header ?? usualName(kind, f),
-        scale: (f) => columns.get(f)?.scale ?? 1,
-      };
-      try {
-        report[await apply(r, seen)]++;
-      } catch (e) {
-        if (!(e instanceof RowError)) throw e;
-        report.rejected.push({ row, reason: o.t(e.key, e.params) });
+  await db.$transaction(
+    async (tx) => {
+      const apply = kind === 'roster' ? rosterRow(tx, campaign) : policyRow(tx, campaign, o.day);
+      const seen = new Map<string, number>();
+      for (const [i, { row, cells }] of data.entries()) {
+        const r: Row = {
+          row,
+          column: (f) => columns.has(f),
+          has: (f) => columns.has(f) && (cells[columns.get(f)!.index] ?? '').trim() !== '',
+          get: (f) => (columns.has(f) ? (cells[columns.get(f)!.index] ?? '').trim() : ''),
+          header: (f) => columns.get(f)?.header ?? usualName(kind, f),
+          scale: (f) => columns.get(f)?.scale ?? 1,
+        };
+        try {
+          report[await apply(r, seen)]++;
+        } catch (e) {
+          if (!(e instanceof RowError)) throw e;
+          report.rejected.push({ row, reason: o.t(e.key, e.params) });
+        }
+        if ((i + 1) % every === 0) o.progress?.(i + 1, data.length);
       }
-      if ((i + 1) % every === 0) o.progress?.(i + 1, data.length);
-    }
-    const { rejected, ...counts } = report;
-    await tx.auditEvent.create({
-      data: {
-        at: o.now, actorUserId: o.actor ?? null, channel: 'cli', command: 'import', action: `import_${kind}`, outcome: 'ok',
-        detail: JSON.stringify({ source: o.source, ...counts, rejected: rejected.length }),
-      },
-    });
-  }, { timeout: 30 * 60_000, maxWait: 30_000 });
+      const { rejected, ...counts } = report;
+      await tx.auditEvent.create({
+        data: {
+          at: o.now,
+          actorUserId: o.actor ?? null,
+          channel: 'cli',
+          command: 'import',
+          action: `import_${kind}`,
+          outcome: 'ok',
+          detail: JSON.stringify({ source: o.source, ...counts, rejected: rejected.length }),
+        },
+      });
+    },
+    { timeout: 30 * 60_000, maxWait: 30_000 },
+  );
   return report;
 }
 
@@ -273,13 +318,17 @@ function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
     if (!u) throw new RowError('import.unknown_township', { value: r.get('township') });
     const employees = count(r, 'employees', 0);
     const flag = r.get('aboveScale').toLowerCase();
-    if (!YES.includes(flag) && !NO.includes(flag)) throw new RowError('import.bad_flag', { column: r.header('aboveScale'), value: r.get('aboveScale') });
+    if (!YES.includes(flag) && !NO.includes(flag))
+      throw new RowError('import.bad_flag', { column: r.header('aboveScale'), value: r.get('aboveScale') });
     const status = r.has('status') ? STATUS[r.get('status').toLowerCase()] : 'operating';
     if (!status) throw new RowError('import.bad_status', { column: r.header('status'), value: r.get('status') });
     once(seen, code, r, code);
 
     const data = {
-      name, sectorId: s.id, townshipId: u.id, employees,
+      name,
+      sectorId: s.id,
+      townshipId: u.id,
+      employees,
       ...(r.column('aboveScale') ? { aboveScale: YES.includes(flag) } : {}),
       ...(r.column('status') ? { status } : {}),
     };
@@ -309,7 +358,9 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
     const company: UnitRef | null = await insurer(required(r, 'insurer'));
     if (!company) throw new RowError('import.unknown_insurer', { value: r.get('insurer') });
     if (r.has('creditCode')) creditCode(r);
-    const word = r.has('creditCode') ? normaliseCreditCode(r.get('creditCode')) : required(r, r.column('enterprise') ? 'enterprise' : 'creditCode');
+    const word = r.has('creditCode')
+      ? normaliseCreditCode(r.get('creditCode'))
+      : required(r, r.column('enterprise') ? 'enterprise' : 'creditCode');
     const e = await enterprise(word);
     if (e === null) throw new RowError('import.unknown_enterprise', { value: word });
     if (e === 'several') throw new RowError('import.ambiguous_enterprise', { value: word });
@@ -322,7 +373,10 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
     once(seen, `${company.id}:${policyNo}`, r, `${company.name} ${policyNo}`);
 
     const data = {
-      enterpriseId: e.id, startOn, endOn, insuredHeadcount: headcount,
+      enterpriseId: e.id,
+      startOn,
+      endOn,
+      insuredHeadcount: headcount,
       ...(r.column('premium') ? { premiumFen } : {}),
       // A blank limit keeps the one recorded (by default the minimum in force on the start day).
       ...(liabilityFen === null ? {} : { liabilityPerPerson: Math.round(liabilityFen / 100) }),
@@ -330,8 +384,16 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
     const existing = await tx.policy.findUnique({ where: { insurerId_policyNo: { insurerId: company.id, policyNo } } });
     if (!existing) {
       await recordPolicy(tx, {
-        enterprise: e, insurer: company, policyNo, startOn, endOn, headcount, premiumFen, isDemo: false,
-        liabilityPerPerson: data.liabilityPerPerson, today,
+        enterprise: e,
+        insurer: company,
+        policyNo,
+        startOn,
+        endOn,
+        headcount,
+        premiumFen,
+        isDemo: false,
+        liabilityPerPerson: data.liabilityPerPerson,
+        today,
       });
       return 'added';
     }

@@ -20,23 +20,30 @@ const row = z.discriminatedUnion('kind', [
     roles: z.string().transform((v, ctx) => {
       const roles = v.split(/[|;、\s]+/).filter(Boolean);
       const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-      if (bad.length || !roles.length) ctx.addIssue({ code: 'custom', message: `roles must be some of ${ROLES.join('|')}` });
+      if (bad.length || !roles.length)
+        ctx.addIssue({ code: 'custom', message: `roles must be some of ${ROLES.join('|')}` });
       return roles.join('|');
     }),
     unit: z.string().optional(),
     locale: z.enum(LOCALES).optional(),
   }),
-  z.object({
-    kind: z.literal('chat'),
-    id: z.string().optional(),
-    name: z.string().min(1, 'needs a name'),
-    unit: z.string().optional(),
-    webhook_key: z.string().optional(),
-    purpose: z.enum(['unit', 'leaders', 'admins']).default('unit'),
-  }).refine((c) => c.id || c.webhook_key, { message: 'a chat needs its chatid (id) or a webhook_key' }),
+  z
+    .object({
+      kind: z.literal('chat'),
+      id: z.string().optional(),
+      name: z.string().min(1, 'needs a name'),
+      unit: z.string().optional(),
+      webhook_key: z.string().optional(),
+      purpose: z.enum(['unit', 'leaders', 'admins']).default('unit'),
+    })
+    .refine((c) => c.id || c.webhook_key, { message: 'a chat needs its chatid (id) or a webhook_key' }),
 ]);
 
-export interface MembersReport { members: number; chats: number; rejected: { line: number; reason: string }[] }
+export interface MembersReport {
+  members: number;
+  chats: number;
+  rejected: { line: number; reason: string }[];
+}
 
 /** Loads the file; a bad row is reported with its line and skipped, the others are applied together. */
 export async function loadMembersFile(db: Db, text: string, countyCode: string): Promise<MembersReport> {
@@ -67,8 +74,13 @@ export async function loadMembersFile(db: Db, text: string, countyCode: string):
         report.members++;
       } else {
         const data = { name: r.name, unitId: unitId ?? null, webhookKey: r.webhook_key ?? null, purpose: r.purpose };
-        const existing = await tx.groupChat.findFirst({ where: { OR: [...(r.id ? [{ chatId: r.id }] : []), ...(r.webhook_key ? [{ webhookKey: r.webhook_key }] : [])] } });
-        if (existing) await tx.groupChat.update({ where: { id: existing.id }, data: { ...data, chatId: r.id ?? existing.chatId } });
+        const existing = await tx.groupChat.findFirst({
+          where: {
+            OR: [...(r.id ? [{ chatId: r.id }] : []), ...(r.webhook_key ? [{ webhookKey: r.webhook_key }] : [])],
+          },
+        });
+        if (existing)
+          await tx.groupChat.update({ where: { id: existing.id }, data: { ...data, chatId: r.id ?? existing.chatId } });
         else await tx.groupChat.create({ data: { ...data, chatId: r.id ?? null } });
         report.chats++;
       }

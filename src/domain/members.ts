@@ -6,15 +6,23 @@ import type { Tx } from '../db/client.ts';
 
 /** The words admins type for a role, English and Chinese. */
 const ROLE_WORDS: Record<string, Role> = {
-  管理员: 'admin', 领导: 'leader', 联络员: 'liaison', 保险机构: 'insurer', 保险: 'insurer', 企业: 'enterprise', 查看: 'viewer', 查看者: 'viewer',
+  管理员: 'admin',
+  领导: 'leader',
+  联络员: 'liaison',
+  保险机构: 'insurer',
+  保险: 'insurer',
+  企业: 'enterprise',
+  查看: 'viewer',
+  查看者: 'viewer',
 };
 
 export function parseRole(word: string): Role | null {
   const w = word.trim().toLowerCase();
-  return (ROLES as readonly string[]).includes(w) ? (w as Role) : ROLE_WORDS[w] ?? null;
+  return (ROLES as readonly string[]).includes(w) ? (w as Role) : (ROLE_WORDS[w] ?? null);
 }
 
-export const splitRoles = (roles: string): Role[] => roles.split('|').filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+export const splitRoles = (roles: string): Role[] =>
+  roles.split('|').filter((r): r is Role => (ROLES as readonly string[]).includes(r));
 
 /** The unit kinds a role needs: an insurer contact sits in an insurer, a liaison in a department or township. */
 const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {
@@ -23,7 +31,10 @@ const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {
 };
 
 export interface BindTarget {
-  userId: string; role: Role; unit?: { id: number; name: string; kind: string }; enterprise?: { id: number; name: string };
+  userId: string;
+  role: Role;
+  unit?: { id: number; name: string; kind: string };
+  enterprise?: { id: number; name: string };
   /** The county of the admin binding: a member of another county is not theirs to change. */
   county?: string;
 }
@@ -37,7 +48,8 @@ export function adminCounty(admin: { unit: { countyCode: string } | null } | nul
 }
 
 function sameCounty(member: { userId: string; unit: { countyCode: string } | null }, county: string | undefined): void {
-  if (county && member.unit && member.unit.countyCode !== county) throw new UserError('members.other_county', { userId: member.userId });
+  if (county && member.unit && member.unit.countyCode !== county)
+    throw new UserError('members.other_county', { userId: member.userId });
 }
 
 /**
@@ -58,7 +70,9 @@ export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: bool
     }
   }
   const data = {
-    roles: roles.join('|'), unitId: unit?.id ?? null, active: true,
+    roles: roles.join('|'),
+    unitId: unit?.id ?? null,
+    active: true,
     enterpriseId: b.enterprise?.id ?? (before?.active ? before.enterpriseId : null),
   };
   if (!before) {
@@ -66,8 +80,17 @@ export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: bool
     return { created: true, roles, undo: { model: 'member', action: 'delete', where: { id: m.id } } };
   }
   await db.member.update({ where: { id: before.id }, data });
-  const previous = { roles: before.roles, unitId: before.unitId, active: before.active, enterpriseId: before.enterpriseId };
-  return { created: false, roles, undo: { model: 'member', action: 'update', where: { id: before.id }, data: previous } };
+  const previous = {
+    roles: before.roles,
+    unitId: before.unitId,
+    active: before.active,
+    enterpriseId: before.enterpriseId,
+  };
+  return {
+    created: false,
+    roles,
+    undo: { model: 'member', action: 'update', where: { id: before.id }, data: previous },
+  };
 }
 
 /** An active member to unbind, or a refusal saying why. */
@@ -102,11 +125,23 @@ export const keyTail = (key: string): string => key.slice(-4);
 export type ChatPurpose = 'unit' | 'leaders' | 'admins';
 
 /** `name` names a chat the bot has not seen before; a known chat keeps its name. */
-export interface ChatBinding { chatId: string; purpose: ChatPurpose; unitId: number | null; name: string; webhookKey?: string }
+export interface ChatBinding {
+  chatId: string;
+  purpose: ChatPurpose;
+  unitId: number | null;
+  name: string;
+  webhookKey?: string;
+}
 
 const PURPOSE_WORDS: Record<string, ChatPurpose> = {
-  领导: 'leaders', 领导群: 'leaders', 县领导: 'leaders', 县领导群: 'leaders', leaders: 'leaders',
-  管理员: 'admins', 管理员群: 'admins', admins: 'admins',
+  领导: 'leaders',
+  领导群: 'leaders',
+  县领导: 'leaders',
+  县领导群: 'leaders',
+  leaders: 'leaders',
+  管理员: 'admins',
+  管理员群: 'admins',
+  admins: 'admins',
 };
 
 /** 'leaders' or 'admins' for the words naming those groups; null for anything else (a unit). */
@@ -116,7 +151,14 @@ export const chatPurpose = (word: string): ChatPurpose | null => PURPOSE_WORDS[w
  * Binds a chat to a unit or a purpose and, when given, sets its webhook key (one key serves one
  * chat). Returns the binding it replaced, for the reply.
  */
-export async function bindChat(db: Tx, c: ChatBinding): Promise<{ before: { purpose: string; unitName: string | null; hadKey: boolean } | null; hasKey: boolean; undo: UndoOp }> {
+export async function bindChat(
+  db: Tx,
+  c: ChatBinding,
+): Promise<{
+  before: { purpose: string; unitName: string | null; hadKey: boolean } | null;
+  hasKey: boolean;
+  undo: UndoOp;
+}> {
   const existing = await db.groupChat.findUnique({ where: { chatId: c.chatId }, include: { unit: true } });
   if (c.webhookKey) {
     const other = await db.groupChat.findUnique({ where: { webhookKey: c.webhookKey } });
@@ -125,7 +167,11 @@ export async function bindChat(db: Tx, c: ChatBinding): Promise<{ before: { purp
   const data = { purpose: c.purpose, unitId: c.unitId, ...(c.webhookKey ? { webhookKey: c.webhookKey } : {}) };
   if (!existing) {
     const chat = await db.groupChat.create({ data: { chatId: c.chatId, name: c.name, ...data } });
-    return { before: null, hasKey: Boolean(chat.webhookKey), undo: { model: 'groupChat', action: 'delete', where: { id: chat.id } } };
+    return {
+      before: null,
+      hasKey: Boolean(chat.webhookKey),
+      undo: { model: 'groupChat', action: 'delete', where: { id: chat.id } },
+    };
   }
   await db.groupChat.update({ where: { id: existing.id }, data });
   // Restoring a changed key needs the old one: it stays in the undo op, never in the audit detail.
@@ -140,9 +186,22 @@ export async function bindChat(db: Tx, c: ChatBinding): Promise<{ before: { purp
 /** The latest audit events, newest first, with the actor's name where the bot knows them. */
 /** The latest audit events: of a county's members when a county is given, else all. */
 export async function latestAuditEvents(db: Tx, n: number, county?: string) {
-  const actors = county ? (await db.member.findMany({ where: { unit: { countyCode: county } }, select: { userId: true } })).map((m) => m.userId) : undefined;
-  const events = await db.auditEvent.findMany({ where: actors ? { actorUserId: { in: actors } } : {}, orderBy: { id: 'desc' }, take: n });
+  const actors = county
+    ? (await db.member.findMany({ where: { unit: { countyCode: county } }, select: { userId: true } })).map(
+        (m) => m.userId,
+      )
+    : undefined;
+  const events = await db.auditEvent.findMany({
+    where: actors ? { actorUserId: { in: actors } } : {},
+    orderBy: { id: 'desc' },
+    take: n,
+  });
   const ids = [...new Set(events.map((e) => e.actorUserId).filter((u): u is string => Boolean(u)))];
-  const names = new Map((await db.member.findMany({ where: { userId: { in: ids } }, select: { userId: true, name: true } })).map((m) => [m.userId, m.name]));
-  return events.map((e) => ({ ...e, actorName: e.actorUserId ? names.get(e.actorUserId) ?? e.actorUserId : null }));
+  const names = new Map(
+    (await db.member.findMany({ where: { userId: { in: ids } }, select: { userId: true, name: true } })).map((m) => [
+      m.userId,
+      m.name,
+    ]),
+  );
+  return events.map((e) => ({ ...e, actorName: e.actorUserId ? (names.get(e.actorUserId) ?? e.actorUserId) : null }));
 }

@@ -62,23 +62,41 @@ export function pendingRequest(o: Obligation): string {
   return o.requestedDueOn;
 }
 
-type Fields = Partial<Pick<Obligation, 'status' | 'dueOn' | 'requestedDueOn' | 'requestReason' | 'doneAt' | 'snoozedUntil' | 'snoozeReason'>>;
+type Fields = Partial<
+  Pick<Obligation, 'status' | 'dueOn' | 'requestedDueOn' | 'requestReason' | 'doneAt' | 'snoozedUntil' | 'snoozeReason'>
+>;
 
 /**
  * Records one step: the obligation's new fields and an event. Undo restores the fields it
  * changed and deletes the event.
  */
 export async function transition(
-  ctx: Ctx, o: Obligation, event: { toStatus: string; note?: string | null; dueOn?: string | null }, fields: Fields,
+  ctx: Ctx,
+  o: Obligation,
+  event: { toStatus: string; note?: string | null; dueOn?: string | null },
+  fields: Fields,
 ): Promise<void> {
   const { db, clock } = ctx;
   const keys = Object.keys(fields) as (keyof Fields)[];
   if (keys.length) {
     await db.obligation.update({ where: { id: o.id }, data: fields });
-    ctx.undoable({ model: 'obligation', action: 'update', where: { id: o.id }, data: Object.fromEntries(keys.map((k) => [k, o[k]])) });
+    ctx.undoable({
+      model: 'obligation',
+      action: 'update',
+      where: { id: o.id },
+      data: Object.fromEntries(keys.map((k) => [k, o[k]])),
+    });
   }
   const e = await db.obligationEvent.create({
-    data: { obligationId: o.id, fromStatus: o.status, toStatus: event.toStatus, actorUserId: ctx.userId, note: event.note ?? null, dueOn: event.dueOn ?? null, at: clock.now() },
+    data: {
+      obligationId: o.id,
+      fromStatus: o.status,
+      toStatus: event.toStatus,
+      actorUserId: ctx.userId,
+      note: event.note ?? null,
+      dueOn: event.dueOn ?? null,
+      at: clock.now(),
+    },
   });
   ctx.undoable({ model: 'obligationEvent', action: 'delete', where: { id: e.id } });
 }
@@ -114,12 +132,19 @@ export async function openObligations(db: Tx, campaignId: number, unitIds?: numb
 export type OpenObligation = Awaited<ReturnType<typeof openObligations>>[number];
 
 /** Two lines per obligation: colour, id and title; then due date, time left and state. */
-export function obligationLines({ t, today, calendar }: Pick<CommandContext, 't' | 'today' | 'calendar'>, o: OpenObligation): string[] {
+export function obligationLines(
+  { t, today, calendar }: Pick<CommandContext, 't' | 'today' | 'calendar'>,
+  o: OpenObligation,
+): string[] {
   const u = urgency(calendar, today, o.dueOn);
-  const due = u === 'overdue'
-    ? t('tasks.overdue', { due: o.dueOn, days: daysBetween(o.dueOn, today) })
-    : o.dueOn === today ? t('tasks.due_today', { due: o.dueOn })
-    : u === 'soon' ? t('tasks.soon', { due: o.dueOn, days: calendar.workingDaysBetween(today, o.dueOn) }) : t('tasks.due', { due: o.dueOn });
+  const due =
+    u === 'overdue'
+      ? t('tasks.overdue', { due: o.dueOn, days: daysBetween(o.dueOn, today) })
+      : o.dueOn === today
+        ? t('tasks.due_today', { due: o.dueOn })
+        : u === 'soon'
+          ? t('tasks.soon', { due: o.dueOn, days: calendar.workingDaysBetween(today, o.dueOn) })
+          : t('tasks.due', { due: o.dueOn });
   const state = [
     t(`tasks.status_${o.status}`),
     ...(o.events.length && o.status !== 'extended' ? [t('tasks.status_extended')] : []),
@@ -136,18 +161,32 @@ const ALL_TOWNSHIPS = ['全部乡镇', '各乡镇', '所有乡镇', '全体乡�
  * Who an ad hoc obligation goes to: one unit by name (应急局, 东坪), every township (全部乡镇),
  * or a sector's lead department (牵头单位) when a sector is named (危化 → 县应急管理局).
  */
-export async function assignees(db: Tx, campaign: { id: number; countyCode: string }, word: string): Promise<{ units: UnitRef[]; sectorId: number | null }> {
+export async function assignees(
+  db: Tx,
+  campaign: { id: number; countyCode: string },
+  word: string,
+): Promise<{ units: UnitRef[]; sectorId: number | null }> {
   if (ALL_TOWNSHIPS.includes(word)) {
-    const units = await db.unit.findMany({ where: { countyCode: campaign.countyCode, kind: 'township' }, orderBy: { sortOrder: 'asc' } });
+    const units = await db.unit.findMany({
+      where: { countyCode: campaign.countyCode, kind: 'township' },
+      orderBy: { sortOrder: 'asc' },
+    });
     return { units: units.map((u) => ({ id: u.id, code: u.code, name: u.name, kind: u.kind })), sectorId: null };
   }
   const unit = await findUnit(db, campaign.countyCode, word);
   if (unit) return { units: [unit], sectorId: null };
   const sector = await findSector(db, campaign.id, word);
   if (!sector) throw new UserError('assign.unknown_target', { word });
-  const leads = await db.sectorResponsibility.findMany({ where: { sectorId: sector.id, role: 'lead' }, include: { unit: true }, orderBy: { unit: { sortOrder: 'asc' } } });
+  const leads = await db.sectorResponsibility.findMany({
+    where: { sectorId: sector.id, role: 'lead' },
+    include: { unit: true },
+    orderBy: { unit: { sortOrder: 'asc' } },
+  });
   if (!leads.length) throw new UserError('assign.no_lead', { sector: sector.name });
-  return { units: leads.map(({ unit: u }) => ({ id: u.id, code: u.code, name: u.name, kind: u.kind })), sectorId: sector.id };
+  return {
+    units: leads.map(({ unit: u }) => ({ id: u.id, code: u.code, name: u.name, kind: u.kind })),
+    sectorId: sector.id,
+  };
 }
 
 /** Days of the policy gaps /逾期 reports. */
@@ -183,18 +222,40 @@ export async function gapScope(db: Tx, unit: { id: number; kind: string } | null
  */
 export async function policyGaps(db: Tx, campaignId: number, today: string, scope: GapScope): Promise<SectorGaps[]> {
   const sectors = await db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } });
-  const where = typeof scope === 'string' ? {} : 'townshipId' in scope ? { townshipId: scope.townshipId }
-    : 'sectorIds' in scope ? { sectorId: { in: scope.sectorIds } } : { policies: { some: { insurerId: scope.insurerId, status: 'valid' } } };
+  const where =
+    typeof scope === 'string'
+      ? {}
+      : 'townshipId' in scope
+        ? { townshipId: scope.townshipId }
+        : 'sectorIds' in scope
+          ? { sectorId: { in: scope.sectorIds } }
+          : { policies: { some: { insurerId: scope.insurerId, status: 'valid' } } };
   const enterprises = await db.enterprise.findMany({
-    where: { ...where, status: 'operating', sector: { campaignId }, OR: [{ sector: { highRisk: true } }, { aboveScale: true }] },
-    select: { name: true, sectorId: true, isDemo: true, policies: { where: { status: 'valid' }, select: { startOn: true, endOn: true, insurerId: true } } },
+    where: {
+      ...where,
+      status: 'operating',
+      sector: { campaignId },
+      OR: [{ sector: { highRisk: true } }, { aboveScale: true }],
+    },
+    select: {
+      name: true,
+      sectorId: true,
+      isDemo: true,
+      policies: { where: { status: 'valid' }, select: { startOn: true, endOn: true, insurerId: true } },
+    },
     orderBy: { name: 'asc' },
   });
   const since = addDays(today, -LAPSED_DAYS);
   const until = addDays(today, EXPIRING_DAYS);
   const insurer = typeof scope === 'object' && 'insurerId' in scope ? scope.insurerId : null;
   return sectors.map((s) => {
-    const gaps: SectorGaps = { sector: { id: s.id, name: s.name }, uninsured: [], lapsed: [], expiring: [], demo: false };
+    const gaps: SectorGaps = {
+      sector: { id: s.id, name: s.name },
+      uninsured: [],
+      lapsed: [],
+      expiring: [],
+      demo: false,
+    };
     for (const e of enterprises.filter((x) => x.sectorId === s.id)) {
       const lastEnd = e.policies.reduce((m, p) => (p.endOn > m ? p.endOn : m), '');
       const insured = e.policies.some((p) => p.startOn <= today && p.endOn >= today);

@@ -5,7 +5,10 @@ import { coverageView, type CoverageRow } from './coverage.ts';
 // The ranking a commission office publishes (通报): units ranked on coverage progress and on
 // timely reporting. Coverage comes from the same views as /覆盖率, so both always agree.
 
-export interface Ranked<T> { rank: number; item: T }
+export interface Ranked<T> {
+  rank: number;
+  item: T;
+}
 
 /** Competition ranking (1, 2, 2, 4) of a list sorted best first: items that tie share a rank. */
 export function rankSorted<T>(sorted: T[], tie: (a: T, b: T) => boolean): Ranked<T>[] {
@@ -35,7 +38,10 @@ export async function rankCoverage(db: Tx, campaignId: number, day: string, now:
     coverageView(db, campaignId, { by: 'department' }, day, now),
   ]);
   // The township view comes weakest first; ranking starts again from the campaign's order.
-  const order = await db.unit.findMany({ where: { id: { in: townships.rows.map((r) => r.key!) } }, select: { id: true, sortOrder: true } });
+  const order = await db.unit.findMany({
+    where: { id: { in: townships.rows.map((r) => r.key!) } },
+    select: { id: true, sortOrder: true },
+  });
   const sortOrder = new Map(order.map((u) => [u.id, u.sortOrder]));
   const inOrder = [...townships.rows].sort((a, b) => sortOrder.get(a.key!)! - sortOrder.get(b.key!)!);
   return {
@@ -61,7 +67,12 @@ export interface Timeliness {
  * time, done late and overdue open, and its latest progress report. Best first: fewest overdue,
  * fewest late, most on time, latest report most recent.
  */
-export async function rankTimeliness(db: Tx, campaignId: number, today: string, timeZone: string): Promise<Ranked<Timeliness>[]> {
+export async function rankTimeliness(
+  db: Tx,
+  campaignId: number,
+  today: string,
+  timeZone: string,
+): Promise<Ranked<Timeliness>[]> {
   const [obligations, reports] = await Promise.all([
     db.obligation.findMany({ where: { campaignId }, include: { unit: true } }),
     db.progressReport.groupBy({ by: ['unitId'], where: { campaignId }, _max: { reportedAt: true } }),
@@ -70,7 +81,18 @@ export async function rankTimeliness(db: Tx, campaignId: number, today: string, 
   const rows = new Map<number, Timeliness & { sortOrder: number }>();
   const row = (u: Timeliness['unit'] & { sortOrder: number }) => {
     let r = rows.get(u.id);
-    if (!r) rows.set(u.id, (r = { unit: { id: u.id, code: u.code, name: u.name, kind: u.kind }, onTime: 0, late: 0, overdue: 0, lastReportAt: null, sortOrder: u.sortOrder }));
+    if (!r)
+      rows.set(
+        u.id,
+        (r = {
+          unit: { id: u.id, code: u.code, name: u.name, kind: u.kind },
+          onTime: 0,
+          late: 0,
+          overdue: 0,
+          lastReportAt: null,
+          sortOrder: u.sortOrder,
+        }),
+      );
     return r;
   };
   for (const o of obligations) {
@@ -84,8 +106,14 @@ export async function rankTimeliness(db: Tx, campaignId: number, today: string, 
     if (u && r._max.reportedAt) row(u).lastReportAt = r._max.reportedAt;
   }
   const time = (r: Timeliness) => r.lastReportAt?.getTime() ?? -Infinity;
-  const sorted = [...rows.values()].sort((a, b) => a.overdue - b.overdue || a.late - b.late || b.onTime - a.onTime || time(b) - time(a) || a.sortOrder - b.sortOrder);
-  return rankSorted(sorted.map(({ sortOrder: _, ...r }) => r), (a, b) => a.overdue === b.overdue && a.late === b.late && a.onTime === b.onTime);
+  const sorted = [...rows.values()].sort(
+    (a, b) =>
+      a.overdue - b.overdue || a.late - b.late || b.onTime - a.onTime || time(b) - time(a) || a.sortOrder - b.sortOrder,
+  );
+  return rankSorted(
+    sorted.map(({ sortOrder: _, ...r }) => r),
+    (a, b) => a.overdue === b.overdue && a.late === b.late && a.onTime === b.onTime,
+  );
 }
 
 /**

@@ -14,7 +14,10 @@ const { svg, font, pixels } = JSON.parse(Buffer.concat(chunks).toString('utf8'))
 await initWasm(readFileSync(createRequire(import.meta.url).resolve('@resvg/resvg-wasm/index_bg.wasm')));
 const family = font.family ? { defaultFontFamily: font.family, sansSerifFamily: font.family } : {};
 // Only the given font, no system fonts: the same picture on every machine.
-const image = new Resvg(svg, { background: '#ffffff', font: { fontBuffers: [readFileSync(font.path)], ...family } }).render();
+const image = new Resvg(svg, {
+  background: '#ffffff',
+  font: { fontBuffers: [readFileSync(font.path)], ...family },
+}).render();
 const png = image.asPng();
 const head = Buffer.alloc(12);
 head.writeUInt32BE(image.width, 0);

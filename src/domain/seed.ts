@@ -3,7 +3,12 @@ import { BULK_TRANSACTION } from '../db/transactions.ts';
 import type { CampaignFile } from './campaign-file.ts';
 import { dayIn, type Clock } from '../clock.ts';
 
-export interface SeedResult { campaignId: number; sectors: number; units: number; obligations: number }
+export interface SeedResult {
+  campaignId: number;
+  sectors: number;
+  units: number;
+  obligations: number;
+}
 
 /**
  * Loads a campaign file into the database. Everything is keyed by its natural key (campaign key,
@@ -14,11 +19,20 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
   return db.$transaction(async (tx) => {
     const { county } = file;
     const campaignData = {
-      name: file.name, docNumber: file.docNumber, issuer: file.issuer,
-      issuedOn: file.issuedOn, effectiveOn: file.effectiveOn, countyCode: county.code, countyName: county.name,
+      name: file.name,
+      docNumber: file.docNumber,
+      issuer: file.issuer,
+      issuedOn: file.issuedOn,
+      effectiveOn: file.effectiveOn,
+      countyCode: county.code,
+      countyName: county.name,
       reminders: JSON.stringify(file.reminders),
     };
-    const campaign = await tx.campaign.upsert({ where: { key: file.key }, create: { key: file.key, ...campaignData }, update: campaignData });
+    const campaign = await tx.campaign.upsert({
+      where: { key: file.key },
+      create: { key: file.key, ...campaignData },
+      update: campaignData,
+    });
 
     const sectorIds = new Map<string, number>();
     for (const [sortOrder, s] of file.sectors.entries()) {
@@ -33,7 +47,13 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
 
     const units = new Map<string, { id: number; kind: string }>();
     for (const [sortOrder, u] of file.units.entries()) {
-      const data = { name: u.name, kind: u.kind, aliases: u.aliases.join('|'), statCode: u.statCode ?? null, sortOrder };
+      const data = {
+        name: u.name,
+        kind: u.kind,
+        aliases: u.aliases.join('|'),
+        statCode: u.statCode ?? null,
+        sortOrder,
+      };
       const row = await tx.unit.upsert({
         where: { countyCode_code: { countyCode: county.code, code: u.code } },
         create: { countyCode: county.code, code: u.code, ...data },
@@ -45,11 +65,16 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
     const resolve = (ref: string): number[] => {
       const ofKind = (kind: string) => [...units.values()].filter((u) => u.kind === kind).map((u) => u.id);
       switch (ref) {
-        case '@townships': return ofKind('township');
-        case '@departments': return ofKind('department');
-        case '@insurers': return ofKind('insurer');
-        case '@sector-leads': return [...new Set(leads)].map((c) => units.get(c)!.id);
-        default: return [units.get(ref)!.id];
+        case '@townships':
+          return ofKind('township');
+        case '@departments':
+          return ofKind('department');
+        case '@insurers':
+          return ofKind('insurer');
+        case '@sector-leads':
+          return [...new Set(leads)].map((c) => units.get(c)!.id);
+        default:
+          return [units.get(ref)!.id];
       }
     };
 
@@ -61,7 +86,9 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
         const wanted = [...(lead ? [[lead, 'lead'] as const] : []), ...co.map((id) => [id, 'co'] as const)];
         for (const [unitId, role] of wanted) {
           await tx.sectorResponsibility.upsert({
-            where: { sectorId_unitId: { sectorId, unitId } }, create: { sectorId, unitId, role }, update: { role },
+            where: { sectorId_unitId: { sectorId, unitId } },
+            create: { sectorId, unitId, role },
+            update: { role },
           });
         }
         await tx.sectorResponsibility.deleteMany({ where: { sectorId, unitId: { notIn: wanted.map(([id]) => id) } } });
@@ -98,7 +125,18 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
       const year = Number(today.slice(0, 4));
       const period = `${year}-${d.due}` >= today ? year : year + 1;
       for (const unitId of resolve(d.assignees)) {
-        obligations += await ensureObligation(tx, { campaignId: campaign.id, dutyId: duty.id, unitId, title: d.title, period: String(period), dueOn: `${period}-${d.due}` }, clock);
+        obligations += await ensureObligation(
+          tx,
+          {
+            campaignId: campaign.id,
+            dutyId: duty.id,
+            unitId,
+            title: d.title,
+            period: String(period),
+            dueOn: `${period}-${d.due}`,
+          },
+          clock,
+        );
       }
     }
 
@@ -106,11 +144,21 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
   }, BULK_TRANSACTION);
 }
 
-export interface ObligationSeed { campaignId: number; dutyId: number; unitId: number; title: string; period: string; dueOn: string; isDemo?: boolean }
+export interface ObligationSeed {
+  campaignId: number;
+  dutyId: number;
+  unitId: number;
+  title: string;
+  period: string;
+  dueOn: string;
+  isDemo?: boolean;
+}
 
 /** Creates a duty's obligation for a unit and period unless it exists; returns 1 when created. */
 export async function ensureObligation(tx: Tx, o: ObligationSeed, clock: Clock): Promise<number> {
-  const key = { campaignId_dutyId_unitId_period: { campaignId: o.campaignId, dutyId: o.dutyId, unitId: o.unitId, period: o.period } };
+  const key = {
+    campaignId_dutyId_unitId_period: { campaignId: o.campaignId, dutyId: o.dutyId, unitId: o.unitId, period: o.period },
+  };
   if (await tx.obligation.findUnique({ where: key })) return 0;
   await tx.obligation.create({
     data: { ...o, events: { create: { toStatus: 'assigned', note: 'seed', at: clock.now() } } },
@@ -124,6 +172,9 @@ export async function ensureAdmins(db: Db, userIds: string[]): Promise<void> {
     const existing = await db.member.findUnique({ where: { userId } });
     if (!existing) await db.member.create({ data: { userId, name: userId, roles: 'admin' } });
     else if (!existing.roles.split('|').includes('admin'))
-      await db.member.update({ where: { userId }, data: { roles: [...existing.roles.split('|').filter(Boolean), 'admin'].join('|') } });
+      await db.member.update({
+        where: { userId },
+        data: { roles: [...existing.roles.split('|').filter(Boolean), 'admin'].join('|') },
+      });
   }
 }

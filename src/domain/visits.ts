@@ -20,8 +20,9 @@ export const SERVICE_TYPES = [
 export type ServiceType = (typeof SERVICE_TYPES)[number]['code'];
 
 /** Every alias with its code, longest first, so 隐患排查 wins over 隐患 as a prefix. */
-const ALIASES = SERVICE_TYPES.flatMap((s) => [s.code, ...s.aliases].map((word) => ({ word: word.toLowerCase(), code: s.code as ServiceType })))
-  .sort((a, b) => b.word.length - a.word.length);
+const ALIASES = SERVICE_TYPES.flatMap((s) =>
+  [s.code, ...s.aliases].map((word) => ({ word: word.toLowerCase(), code: s.code as ServiceType })),
+).sort((a, b) => b.word.length - a.word.length);
 
 export function parseServiceType(word: string): ServiceType | null {
   const w = word.trim().toLowerCase();
@@ -39,7 +40,14 @@ export function parseServiceCounts(text: string): Partial<Record<ServiceType, nu
   for (const w of words) {
     const lower = w.toLowerCase();
     const alias = ALIASES.find((a) => lower.startsWith(a.word));
-    const n = alias ? parseCount(lower.slice(alias.word.length).replace(/^[:：=]/, '').replace(/次$/, '')) : null;
+    const n = alias
+      ? parseCount(
+          lower
+            .slice(alias.word.length)
+            .replace(/^[:：=]/, '')
+            .replace(/次$/, ''),
+        )
+      : null;
     if (!alias || n === null) return null;
     counts[alias.code] = (counts[alias.code] ?? 0) + n;
   }
@@ -62,7 +70,8 @@ export function policyOn(db: Tx, insurerId: number, enterpriseId: number, day: s
 /** The insurers (by name) of an enterprise's policies valid on a day: who insured it instead. */
 export async function insurersOn(db: Tx, enterpriseId: number, day: string): Promise<string[]> {
   const policies = await db.policy.findMany({
-    where: { enterpriseId, status: 'valid', startOn: { lte: day }, endOn: { gte: day } }, include: { insurer: true },
+    where: { enterpriseId, status: 'valid', startOn: { lte: day }, endOn: { gte: day } },
+    include: { insurer: true },
   });
   return [...new Set(policies.map((p) => p.insurer.name))];
 }
@@ -72,9 +81,15 @@ export async function insurersOn(db: Tx, enterpriseId: number, day: string): Pro
  * behalf, the liaisons of its township and of the departments leading its sector.
  */
 export async function enterpriseSide(db: Tx, enterpriseId: number) {
-  const enterprise = await db.enterprise.findUniqueOrThrow({ where: { id: enterpriseId }, include: { township: true } });
+  const enterprise = await db.enterprise.findUniqueOrThrow({
+    where: { id: enterpriseId },
+    include: { township: true },
+  });
   const contacts = await db.member.findMany({ where: { enterpriseId, active: true }, orderBy: { id: 'asc' } });
-  const leads = await db.sectorResponsibility.findMany({ where: { sectorId: enterprise.sectorId, role: 'lead' }, include: { unit: true } });
+  const leads = await db.sectorResponsibility.findMany({
+    where: { sectorId: enterprise.sectorId, role: 'lead' },
+    include: { unit: true },
+  });
   return { enterprise, contacts, township: enterprise.township, leadUnits: leads.map((l) => l.unit) };
 }
 
@@ -85,20 +100,27 @@ export type ConfirmRefusal =
 
 /** May this member confirm the enterprise's side of a visit? Insurers never may: theirs is the other side. */
 export async function mayConfirm(
-  db: Tx, member: { roles: string[]; unit: { id: number } | null; enterpriseId: number | null }, enterpriseId: number,
+  db: Tx,
+  member: { roles: string[]; unit: { id: number } | null; enterpriseId: number | null },
+  enterpriseId: number,
 ): Promise<ConfirmRefusal | null> {
   if (member.roles.includes('insurer')) return { reason: 'insurer' };
   if (member.roles.includes('admin') || member.enterpriseId === enterpriseId) return null;
   const side = await enterpriseSide(db, enterpriseId);
   if (side.contacts.length) return { reason: 'has_contact', contacts: side.contacts.map((c) => c.name) };
   const unitId = member.unit?.id;
-  const responsible = member.roles.includes('liaison') && (side.township.id === unitId || side.leadUnits.some((u) => u.id === unitId));
-  return responsible ? null : { reason: 'not_responsible', units: [side.township.name, ...side.leadUnits.map((u) => u.name)] };
+  const responsible =
+    member.roles.includes('liaison') && (side.township.id === unitId || side.leadUnits.some((u) => u.id === unitId));
+  return responsible
+    ? null
+    : { reason: 'not_responsible', units: [side.township.name, ...side.leadUnits.map((u) => u.name)] };
 }
 
 /** Which visits a member may list; a member with no scope of their own gets a filter that matches nothing. */
 export async function visibleVisits(
-  db: Tx, countyCode: string, member: { roles: string[]; unit: { id: number; kind: string } | null; enterpriseId: number | null },
+  db: Tx,
+  countyCode: string,
+  member: { roles: string[]; unit: { id: number; kind: string } | null; enterpriseId: number | null },
 ) {
   const inCounty = { enterprise: { countyCode } };
   if (['admin', 'leader', 'viewer'].some((r) => member.roles.includes(r))) return inCounty;
@@ -134,20 +156,58 @@ export async function recordServicePlan(
   p: { insurerId: number; year: number; text: string; counts: Partial<Record<ServiceType, number>> | null },
 ) {
   const { db, campaign, clock, userId } = ctx;
-  const data = { text: p.text, counts: p.counts ? JSON.stringify(p.counts) : null, recordedBy: userId, recordedAt: clock.now() };
+  const data = {
+    text: p.text,
+    counts: p.counts ? JSON.stringify(p.counts) : null,
+    recordedBy: userId,
+    recordedAt: clock.now(),
+  };
   const key = { insurerId_year: { insurerId: p.insurerId, year: p.year } };
   const previous = await db.servicePlan.findUnique({ where: key });
-  const plan = await db.servicePlan.upsert({ where: key, create: { insurerId: p.insurerId, year: p.year, ...data }, update: data });
-  ctx.undoable(previous
-    ? { model: 'servicePlan', action: 'update', where: { id: plan.id }, data: { text: previous.text, counts: previous.counts, recordedBy: previous.recordedBy, recordedAt: previous.recordedAt } }
-    : { model: 'servicePlan', action: 'delete', where: { id: plan.id } });
-
-  const duty = await db.duty.findUnique({ where: { campaignId_key: { campaignId: campaign.id, key: ANNUAL_REPORT_DUTY } } });
-  const obligation = duty && await db.obligation.findUnique({
-    where: { campaignId_dutyId_unitId_period: { campaignId: campaign.id, dutyId: duty.id, unitId: p.insurerId, period: String(p.year) } },
+  const plan = await db.servicePlan.upsert({
+    where: key,
+    create: { insurerId: p.insurerId, year: p.year, ...data },
+    update: data,
   });
+  ctx.undoable(
+    previous
+      ? {
+          model: 'servicePlan',
+          action: 'update',
+          where: { id: plan.id },
+          data: {
+            text: previous.text,
+            counts: previous.counts,
+            recordedBy: previous.recordedBy,
+            recordedAt: previous.recordedAt,
+          },
+        }
+      : { model: 'servicePlan', action: 'delete', where: { id: plan.id } },
+  );
+
+  const duty = await db.duty.findUnique({
+    where: { campaignId_key: { campaignId: campaign.id, key: ANNUAL_REPORT_DUTY } },
+  });
+  const obligation =
+    duty &&
+    (await db.obligation.findUnique({
+      where: {
+        campaignId_dutyId_unitId_period: {
+          campaignId: campaign.id,
+          dutyId: duty.id,
+          unitId: p.insurerId,
+          period: String(p.year),
+        },
+      },
+    }));
   const fulfilled = !obligation ? 'none' : obligation.status === 'done' ? 'before' : 'now';
-  if (obligation && fulfilled === 'now') await transition(ctx, obligation, { toStatus: 'done', note: 'service plan' }, { status: 'done', doneAt: clock.now() });
+  if (obligation && fulfilled === 'now')
+    await transition(
+      ctx,
+      obligation,
+      { toStatus: 'done', note: 'service plan' },
+      { status: 'done', doneAt: clock.now() },
+    );
   return { plan, updated: previous !== null, obligation, fulfilled };
 }
 
@@ -159,22 +219,51 @@ export type VisitRefusal = { reason: 'future' } | { reason: 'not_insured'; insur
  */
 export async function recordVisit(
   db: Tx,
-  v: { insurerId: number; enterpriseId: number; serviceType: ServiceType; visitedOn: string; staff: string | null; findings: string | null; by: string; at: Date; today: string },
+  v: {
+    insurerId: number;
+    enterpriseId: number;
+    serviceType: ServiceType;
+    visitedOn: string;
+    staff: string | null;
+    findings: string | null;
+    by: string;
+    at: Date;
+    today: string;
+  },
 ) {
   if (v.visitedOn > v.today) return { refusal: { reason: 'future' } as VisitRefusal };
   if (!(await policyOn(db, v.insurerId, v.enterpriseId, v.visitedOn)))
-    return { refusal: { reason: 'not_insured', insuredBy: await insurersOn(db, v.enterpriseId, v.visitedOn) } as VisitRefusal };
+    return {
+      refusal: { reason: 'not_insured', insuredBy: await insurersOn(db, v.enterpriseId, v.visitedOn) } as VisitRefusal,
+    };
   const visit = await db.preventionVisit.create({
     data: {
-      enterpriseId: v.enterpriseId, insurerId: v.insurerId, serviceType: v.serviceType, visitedOn: v.visitedOn, staff: v.staff, findings: v.findings,
-      recordedBy: v.by, insurerConfirmedAt: v.at, insurerConfirmedBy: v.by, createdAt: v.at,
+      enterpriseId: v.enterpriseId,
+      insurerId: v.insurerId,
+      serviceType: v.serviceType,
+      visitedOn: v.visitedOn,
+      staff: v.staff,
+      findings: v.findings,
+      recordedBy: v.by,
+      insurerConfirmedAt: v.at,
+      insurerConfirmedBy: v.by,
+      createdAt: v.at,
     },
   });
   return { visit };
 }
 
 /** '#12 2026-11-28 某某化工有限公司 · 隐患排查': how a visit is named in replies and notices. */
-export function visitLabel(t: Translate, v: { id: number; visitedOn: string | null; plannedOn: string | null; serviceType: string; enterprise: { name: string } }): string {
+export function visitLabel(
+  t: Translate,
+  v: {
+    id: number;
+    visitedOn: string | null;
+    plannedOn: string | null;
+    serviceType: string;
+    enterprise: { name: string };
+  },
+): string {
   return `#${v.id} ${v.visitedOn ?? v.plannedOn ?? '—'} ${v.enterprise.name} · ${serviceName(t, v.serviceType)}`;
 }
 

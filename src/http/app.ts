@@ -35,7 +35,14 @@ export function createHttpApp(o: HttpOptions): Koa {
       database = `error: ${(e as Error).message}`;
       ctx.status = 503;
     }
-    ctx.body = { ok: database === 'ok', version: o.version, mode: o.mode, channels: o.channels, role: o.role(), database };
+    ctx.body = {
+      ok: database === 'ok',
+      version: o.version,
+      mode: o.mode,
+      channels: o.channels,
+      role: o.role(),
+      database,
+    };
   });
   for (const r of [health, ...o.routers]) app.use(r.routes()).use(r.allowedMethods());
   return app;

@@ -7,7 +7,16 @@ import type { Db } from '../db/client.ts';
 import { translator, type Locale, type Translate } from '../i18n.ts';
 import { WeComError, type AppApi } from '../wecom/api.ts';
 import { authorizeUrl, userIdFromCode } from '../wecom/oauth.ts';
-import { readCookie, SESSION_COOKIE, SESSION_TTL_MS, setCookie, Signer, STATE_COOKIE, STATE_TTL_MS, type Session } from './session.ts';
+import {
+  readCookie,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  setCookie,
+  Signer,
+  STATE_COOKIE,
+  STATE_TTL_MS,
+  type Session,
+} from './session.ts';
 
 // Sign-in to the dashboard: WeCom OAuth (/auth/wecom → WeCom → /auth/wecom/callback) or, in
 // sandbox mode only, a marked local sign-in as a demo member (/auth/demo). Either ends in a signed
@@ -32,7 +41,8 @@ export interface AuthOptions {
   log: (m: string) => void;
 }
 
-export type Access = { member: Member; session: Session } | { status: 401 | 403; error: 'unauthenticated' | 'forbidden' };
+export type Access =
+  { member: Member; session: Session } | { status: 401 | 403; error: 'unauthenticated' | 'forbidden' };
 
 /** The signed-in member allowed on the dashboard, or why not. */
 export async function access(ctx: Context, o: AuthOptions): Promise<Access> {
@@ -60,10 +70,11 @@ export function messagePage(ctx: Context, t: Translate, status: number, title: s
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = `<!doctype html><html lang="${escape(t('dashboard.lang'))}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`
-    + `<title>${escape(title)}</title><style>body{font:16px/1.6 system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0;padding:24px;color:#1f2933;background:#f5f7fa}`
-    + `main{max-width:520px;margin:auto;background:#fff;border-radius:12px;padding:20px 22px;box-shadow:0 1px 3px #0002}h1{font-size:20px;margin:0 0 12px}</style></head>`
-    + `<body><main><h1>${escape(title)}</h1>${lines.map((l) => `<p>${escape(l)}</p>`).join('')}</main></body></html>`;
+  ctx.body =
+    `<!doctype html><html lang="${escape(t('dashboard.lang'))}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<title>${escape(title)}</title><style>body{font:16px/1.6 system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0;padding:24px;color:#1f2933;background:#f5f7fa}` +
+    `main{max-width:520px;margin:auto;background:#fff;border-radius:12px;padding:20px 22px;box-shadow:0 1px 3px #0002}h1{font-size:20px;margin:0 0 12px}</style></head>` +
+    `<body><main><h1>${escape(title)}</h1>${lines.map((l) => `<p>${escape(l)}</p>`).join('')}</main></body></html>`;
 }
 
 export function authRoutes(o: AuthOptions): Router {
@@ -72,23 +83,41 @@ export function authRoutes(o: AuthOptions): Router {
   const secure = o.publicBaseUrl?.startsWith('https:') ?? false;
   // Behind a proxy that serves the bot under a path, only the public address knows the way back.
   const home = `${o.publicBaseUrl ?? ''}/dashboard`;
-  const refuse = (ctx: Context, status: number, ...lines: string[]) => messagePage(ctx, t, status, t('dashboard.refused_title'), lines);
+  const refuse = (ctx: Context, status: number, ...lines: string[]) =>
+    messagePage(ctx, t, status, t('dashboard.refused_title'), lines);
 
   /** The member may see the dashboard: a session cookie, then the dashboard. Otherwise a page saying why not and whom to ask. */
   const signIn = async (ctx: Context, userId: string, demo: boolean) => {
     const member = await loadMember(o.db, userId, o.locale);
     if (!member) return refuse(ctx, 403, t('dashboard.not_member', { userId }), t('dashboard.ask_admin'));
-    if (!mayView(member)) return refuse(ctx, 403, t('dashboard.wrong_role', { name: member.name, roles: member.roles.map((r) => t(`dashboard.role_${r}`)).join('、') || '—' }), t('dashboard.ask_admin'));
+    if (!mayView(member))
+      return refuse(
+        ctx,
+        403,
+        t('dashboard.wrong_role', {
+          name: member.name,
+          roles: member.roles.map((r) => t(`dashboard.role_${r}`)).join('、') || '—',
+        }),
+        t('dashboard.ask_admin'),
+      );
     setCookie(ctx, SESSION_COOKIE, o.signer.session(member.userId, demo), { maxAgeMs: SESSION_TTL_MS, secure });
     o.log(`dashboard: ${member.userId} signed in${demo ? ' (demo)' : ''}`);
     ctx.redirect(home);
   };
 
   router.get('/auth/wecom', (ctx) => {
-    if (!o.app || !o.publicBaseUrl) return refuse(ctx, 503, t(o.sandbox ? 'dashboard.wecom_off_sandbox' : 'dashboard.wecom_off'));
+    if (!o.app || !o.publicBaseUrl)
+      return refuse(ctx, 503, t(o.sandbox ? 'dashboard.wecom_off_sandbox' : 'dashboard.wecom_off'));
     const state = o.signer.state();
     setCookie(ctx, STATE_COOKIE, state, { maxAgeMs: STATE_TTL_MS, secure, path: '/auth' });
-    ctx.redirect(authorizeUrl({ corpId: o.app.corpId, agentId: o.app.agentId, redirectUri: `${o.publicBaseUrl}/auth/wecom/callback`, state }));
+    ctx.redirect(
+      authorizeUrl({
+        corpId: o.app.corpId,
+        agentId: o.app.agentId,
+        redirectUri: `${o.publicBaseUrl}/auth/wecom/callback`,
+        state,
+      }),
+    );
   });
 
   router.get('/auth/wecom/callback', async (ctx) => {

@@ -42,7 +42,10 @@ function page(locale: Locale): { html: string; scriptHash: string } {
   );
   // A JSON data block is not executed, so the CSP needs no hash for it; '<' is escaped so it cannot end the block.
   const data = `<script type="application/json" id="strings">${JSON.stringify(strings).replace(/</g, '\\u003c')}</script>`;
-  return { html: template.replace('<!--STRINGS-->', data).replace('<html lang="zh-CN">', `<html lang="${locale}">`), scriptHash: createHash('sha256').update(script).digest('base64') };
+  return {
+    html: template.replace('<!--STRINGS-->', data).replace('<html lang="zh-CN">', `<html lang="${locale}">`),
+    scriptHash: createHash('sha256').update(script).digest('base64'),
+  };
 }
 
 /** Whether a page URL is under our public address (same origin, same path prefix): we sign only our own pages. */
@@ -63,13 +66,20 @@ export function underBase(raw: string, base: string): boolean {
 /** A row's figures as the page shows them: rate text as /覆盖率 prints it, colour mark, change since last week. */
 function figures(f: Figures & Partial<Pick<CoverageRow, 'gap' | 'lastWeek' | 'target'>>, target = f.target ?? null) {
   return {
-    enterprises: f.enterprises, insured: f.insured, rate: f.rate, rateText: percent(f.rate),
-    employees: f.employees, insuredPersons: f.insuredPersons, headcountRateText: f.headcountRate === null ? null : percent(f.headcountRate),
+    enterprises: f.enterprises,
+    insured: f.insured,
+    rate: f.rate,
+    rateText: percent(f.rate),
+    employees: f.employees,
+    insuredPersons: f.insuredPersons,
+    headcountRateText: f.headcountRate === null ? null : percent(f.headcountRate),
     mark: colour(f.rate, target),
     gap: f.gap ?? null,
     /** Enterprises insured since a week ago; null when there were no figures then (shown as 新). */
     change: f.lastWeek === undefined || f.lastWeek === null ? null : f.insured - f.lastWeek,
-    sources: f.sources, asOf: f.asOf?.toISOString() ?? null, demo: f.demo,
+    sources: f.sources,
+    asOf: f.asOf?.toISOString() ?? null,
+    demo: f.demo,
   };
 }
 
@@ -88,7 +98,14 @@ export function dashboardRoutes(o: DashboardOptions): Router {
   };
 
   /** The data endpoints: a signed-in member allowed on the dashboard, else 401 (with where to sign in) or 403. */
-  const data = (handler: (ctx: Context, a: { member: Member; session: Session }, env: { campaignId: number; today: string; now: Date }) => Promise<unknown>) =>
+  const data =
+    (
+      handler: (
+        ctx: Context,
+        a: { member: Member; session: Session },
+        env: { campaignId: number; today: string; now: Date },
+      ) => Promise<unknown>,
+    ) =>
     async (ctx: Context) => {
       noStore(ctx);
       const a = await access(ctx, o);
@@ -113,7 +130,10 @@ export function dashboardRoutes(o: DashboardOptions): Router {
     let p = pages.get(locale);
     if (!p) pages.set(locale, (p = page(locale)));
     noStore(ctx);
-    ctx.set('Content-Security-Policy', `default-src 'self'; script-src 'self' 'sha256-${p.scriptHash}'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'`);
+    ctx.set(
+      'Content-Security-Policy',
+      `default-src 'self'; script-src 'self' 'sha256-${p.scriptHash}'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'`,
+    );
     ctx.set('Referrer-Policy', 'same-origin');
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = p.html;
@@ -131,46 +151,90 @@ export function dashboardRoutes(o: DashboardOptions): Router {
     ctx.body = readFileSync(iconFile);
   });
 
-  router.get('/api/me', data(async (_ctx, { member: m, session }, { campaignId, now }) => {
-    const campaign = await o.db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
-    return {
-      userId: m.userId, name: m.name, roles: m.roles, unit: m.unit?.name ?? null, locale: m.locale,
-      demoSignIn: session.demo, sandbox: o.sandbox, county: campaign.countyName, campaign: campaign.name, docNumber: campaign.docNumber,
-      asOf: minuteIn(now, o.timeZone), publicBaseUrl: o.publicBaseUrl ?? null,
-    };
-  }));
+  router.get(
+    '/api/me',
+    data(async (_ctx, { member: m, session }, { campaignId, now }) => {
+      const campaign = await o.db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
+      return {
+        userId: m.userId,
+        name: m.name,
+        roles: m.roles,
+        unit: m.unit?.name ?? null,
+        locale: m.locale,
+        demoSignIn: session.demo,
+        sandbox: o.sandbox,
+        county: campaign.countyName,
+        campaign: campaign.name,
+        docNumber: campaign.docNumber,
+        asOf: minuteIn(now, o.timeZone),
+        publicBaseUrl: o.publicBaseUrl ?? null,
+      };
+    }),
+  );
 
-  router.get('/api/coverage', data(async (_ctx, _m, { campaignId, today, now }) => {
-    const b = await sectorBoard(o.db, campaignId, today, now);
-    return {
-      target: target(b.target),
-      sectors: b.rows.map(({ row, sector, leads }) => ({ id: sector.id, code: sector.code, name: sector.name, highRisk: sector.highRisk, ...figures(row), target: target(row.target), leads })),
-      highRisk: figures(b.highRisk),
-      weakest: b.weakest,
-    };
-  }));
+  router.get(
+    '/api/coverage',
+    data(async (_ctx, _m, { campaignId, today, now }) => {
+      const b = await sectorBoard(o.db, campaignId, today, now);
+      return {
+        target: target(b.target),
+        sectors: b.rows.map(({ row, sector, leads }) => ({
+          id: sector.id,
+          code: sector.code,
+          name: sector.name,
+          highRisk: sector.highRisk,
+          ...figures(row),
+          target: target(row.target),
+          leads,
+        })),
+        highRisk: figures(b.highRisk),
+        weakest: b.weakest,
+      };
+    }),
+  );
 
-  router.get('/api/coverage/townships', data(async (_ctx, _m, { campaignId, today, now }) => {
-    const m = await townshipMatrix(o.db, campaignId, today, now);
-    return {
-      target: target(m.target),
-      sectors: m.sectors.map((s) => ({ id: s.id, code: s.code, name: s.name, short: s.short, target: target(s.target) })),
-      townships: m.rows.map(({ row, liaisons, cells }) => ({
-        id: row.key, name: row.name, ...figures(row), liaisons,
-        cells: cells.map((c, i) => (c ? figures(c, m.sectors[i]!.target) : null)),
-      })),
-      total: figures(m.total),
-      countyWideOnly: m.countyWideOnly,
-    };
-  }));
+  router.get(
+    '/api/coverage/townships',
+    data(async (_ctx, _m, { campaignId, today, now }) => {
+      const m = await townshipMatrix(o.db, campaignId, today, now);
+      return {
+        target: target(m.target),
+        sectors: m.sectors.map((s) => ({
+          id: s.id,
+          code: s.code,
+          name: s.name,
+          short: s.short,
+          target: target(s.target),
+        })),
+        townships: m.rows.map(({ row, liaisons, cells }) => ({
+          id: row.key,
+          name: row.name,
+          ...figures(row),
+          liaisons,
+          cells: cells.map((c, i) => (c ? figures(c, m.sectors[i]!.target) : null)),
+        })),
+        total: figures(m.total),
+        countyWideOnly: m.countyWideOnly,
+      };
+    }),
+  );
 
-  router.get('/api/overdue', data(async (_ctx, _m, { campaignId, today }) => overdueBoard(o.db, campaignId, today, o.calendar)));
+  router.get(
+    '/api/overdue',
+    data(async (_ctx, _m, { campaignId, today }) => overdueBoard(o.db, campaignId, today, o.calendar)),
+  );
 
-  router.get('/api/visits/unconfirmed', data(async (_ctx, { member }, { campaignId, today }) => {
-    const t = translator(member.locale);
-    const v = await unconfirmedVisits(o.db, campaignId, today, o.calendar);
-    return { dueAfter: v.dueAfter, visits: v.visits.map((x) => ({ ...x, service: t(`visit.type.${x.serviceType}`) })) };
-  }));
+  router.get(
+    '/api/visits/unconfirmed',
+    data(async (_ctx, { member }, { campaignId, today }) => {
+      const t = translator(member.locale);
+      const v = await unconfirmedVisits(o.db, campaignId, today, o.calendar);
+      return {
+        dueAfter: v.dueAfter,
+        visits: v.visits.map((x) => ({ ...x, service: t(`visit.type.${x.serviceType}`) })),
+      };
+    }),
+  );
 
   // Before sign-in the page needs this to register the JS-SDK; it signs only our own pages, so it is no signing service for others.
   router.get('/api/jssdk/config', async (ctx) => {

@@ -12,7 +12,11 @@ export const SESSION_TTL_MS = 8 * 3600_000;
 /** Time to come back from WeCom's authorize page. */
 export const STATE_TTL_MS = 10 * 60_000;
 
-export interface Session { userId: string; demo: boolean; exp: number }
+export interface Session {
+  userId: string;
+  demo: boolean;
+  exp: number;
+}
 
 type Purpose = 'session' | 'state';
 
@@ -20,7 +24,10 @@ export class Signer {
   private readonly key: Buffer;
 
   /** Without a secret (sandbox mode) a random one per process: sessions end with the process. */
-  constructor(secret: string | undefined, private readonly clock: Clock) {
+  constructor(
+    secret: string | undefined,
+    private readonly clock: Clock,
+  ) {
     this.key = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
   }
 
@@ -59,7 +66,10 @@ export class Signer {
 
   /** A signed nonce for the OAuth round trip. */
   state(): string {
-    return this.sign('state', { nonce: randomBytes(16).toString('base64url'), exp: this.clock.now().getTime() + STATE_TTL_MS });
+    return this.sign('state', {
+      nonce: randomBytes(16).toString('base64url'),
+      exp: this.clock.now().getTime() + STATE_TTL_MS,
+    });
   }
 
   /** The state came back signed, unexpired, and equal to the one this browser was given (no login CSRF). */
@@ -75,8 +85,19 @@ export class Signer {
  * Sets a cookie by hand: HttpOnly, SameSite=Lax, Max-Age only (the browser's clock may differ from
  * ours), Secure when the public address is https even if a proxy ends TLS in front of us.
  */
-export function setCookie(ctx: Context, name: string, value: string, o: { maxAgeMs: number; secure: boolean; path?: string }): void {
-  const attrs = [`${name}=${value}`, `Path=${o.path ?? '/'}`, `Max-Age=${Math.floor(o.maxAgeMs / 1000)}`, 'HttpOnly', 'SameSite=Lax'];
+export function setCookie(
+  ctx: Context,
+  name: string,
+  value: string,
+  o: { maxAgeMs: number; secure: boolean; path?: string },
+): void {
+  const attrs = [
+    `${name}=${value}`,
+    `Path=${o.path ?? '/'}`,
+    `Max-Age=${Math.floor(o.maxAgeMs / 1000)}`,
+    'HttpOnly',
+    'SameSite=Lax',
+  ];
   if (o.secure) attrs.push('Secure');
   ctx.append('Set-Cookie', attrs.join('; '));
 }

@@ -5,7 +5,16 @@ import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
 import { fitBytes } from '../delivery/outbox.ts';
-import { botReply, commandOfKey, openAppEnvelope, openBotEnvelope, readAppMessage, readBotMessage, sealBotReply, stripMention } from '../wecom/envelope.ts';
+import {
+  botReply,
+  commandOfKey,
+  openAppEnvelope,
+  openBotEnvelope,
+  readAppMessage,
+  readBotMessage,
+  sealBotReply,
+  stripMention,
+} from '../wecom/envelope.ts';
 import { BodyTooLarge, readBody } from './body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
@@ -21,7 +30,11 @@ export interface CallbackOptions {
   log: (m: string) => void;
 }
 
-interface Signed { signature: string; timestamp: string; nonce: string }
+interface Signed {
+  signature: string;
+  timestamp: string;
+  nonce: string;
+}
 
 /** Query values as WeCom signs them: a '+' that a proxy left unencoded must not become a space. */
 function query(ctx: Context, name: string): string {
@@ -31,7 +44,8 @@ function query(ctx: Context, name: string): string {
 
 function signed(ctx: Context, o: CallbackOptions): Signed {
   const s = { signature: query(ctx, 'msg_signature'), timestamp: query(ctx, 'timestamp'), nonce: query(ctx, 'nonce') };
-  if (!s.signature || !/^\d{1,12}$/.test(s.timestamp) || !s.nonce) throw new CallbackRejected('signature', 'missing or malformed signature parameters');
+  if (!s.signature || !/^\d{1,12}$/.test(s.timestamp) || !s.nonce)
+    throw new CallbackRejected('signature', 'missing or malformed signature parameters');
   if (o.maxSkewSeconds > 0 && Math.abs(o.clock.now().getTime() / 1000 - Number(s.timestamp)) > o.maxSkewSeconds)
     throw new CallbackRejected('timestamp', 'timestamp outside the accepted window');
   return s;
@@ -69,52 +83,90 @@ export function wecomCallbacks(o: CallbackOptions): Router {
   if (o.bot) {
     const cipher = new WeComCipher({ ...o.bot, receiveId: '' });
     router.get('/wecom/bot', (ctx) => guard(ctx, 'bot', () => verifyUrl(cipher)(ctx)));
-    router.post('/wecom/bot', (ctx) => guard(ctx, 'bot', async () => {
-      const s = signed(ctx, o);
-      const { encrypt } = openBotEnvelope(await readBody(ctx.req, BODY_LIMIT));
-      cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
-      const msg = readBotMessage(cipher.decrypt(encrypt));
-      const from = { dedupeKey: msg.dedupeKey, channel: 'bot' as const, userId: msg.fromUser, chatId: msg.chatId ?? null };
-      let answer: Awaited<ReturnType<Inbox['receive']>>;
-      if (msg.msgType === 'event' && msg.event === 'enter_chat') {
-        answer = await o.inbox.receive({ ...from, text: '/帮助', replyVia: 'passive' });
-      } else if (msg.text !== undefined && msg.msgType !== 'event' && msg.msgType !== 'stream') {
-        answer = await o.inbox.receive({ ...from, text: stripMention(msg.text), replyVia: 'passive' });
-      } else {
-        // A button press runs its command as if the presser had typed it. Its passive reply could
-        // only update the card (doc 101031), so the answer goes to the event's response_url.
-        const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
-        if (command && msg.responseUrl) {
-          const { row } = await o.inbox.accept({ ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl });
-          // WeCom waits 5 s for this answer and does not retry: run the command after answering.
-          void o.inbox.process(row).catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
-        } else if (msg.event === 'template_card_event') o.log(`bot card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`);
-        // Stream refreshes and feedback need no answer: every stream we send is finished.
-        ctx.body = '';
-        return;
-      }
-      const reply = JSON.stringify(botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons));
-      ctx.type = 'application/json';
-      ctx.body = sealBotReply(cipher, reply, String(Math.floor(o.clock.now().getTime() / 1000)), randomBytes(8).toString('hex'));
-    }));
+    router.post('/wecom/bot', (ctx) =>
+      guard(ctx, 'bot', async () => {
+        const s = signed(ctx, o);
+        const { encrypt } = openBotEnvelope(await readBody(ctx.req, BODY_LIMIT));
+        cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
+        const msg = readBotMessage(cipher.decrypt(encrypt));
+        const from = {
+          dedupeKey: msg.dedupeKey,
+          channel: 'bot' as const,
+          userId: msg.fromUser,
+          chatId: msg.chatId ?? null,
+        };
+        let answer: Awaited<ReturnType<Inbox['receive']>>;
+        if (msg.msgType === 'event' && msg.event === 'enter_chat') {
+          answer = await o.inbox.receive({ ...from, text: '/帮助', replyVia: 'passive' });
+        } else if (msg.text !== undefined && msg.msgType !== 'event' && msg.msgType !== 'stream') {
+          answer = await o.inbox.receive({ ...from, text: stripMention(msg.text), replyVia: 'passive' });
+        } else {
+          // A button press runs its command as if the presser had typed it. Its passive reply could
+          // only update the card (doc 101031), so the answer goes to the event's response_url.
+          const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
+          if (command && msg.responseUrl) {
+            const { row } = await o.inbox.accept({
+              ...from,
+              text: command,
+              replyVia: 'response_url',
+              responseUrl: msg.responseUrl,
+            });
+            // WeCom waits 5 s for this answer and does not retry: run the command after answering.
+            void o.inbox.process(row).catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
+          } else if (msg.event === 'template_card_event')
+            o.log(`bot card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`);
+          // Stream refreshes and feedback need no answer: every stream we send is finished.
+          ctx.body = '';
+          return;
+        }
+        const reply = JSON.stringify(
+          botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons),
+        );
+        ctx.type = 'application/json';
+        ctx.body = sealBotReply(
+          cipher,
+          reply,
+          String(Math.floor(o.clock.now().getTime() / 1000)),
+          randomBytes(8).toString('hex'),
+        );
+      }),
+    );
   }
 
   if (o.app) {
-    const cipher = new WeComCipher({ token: o.app.token, encodingAesKey: o.app.encodingAesKey, receiveId: o.app.corpId });
+    const cipher = new WeComCipher({
+      token: o.app.token,
+      encodingAesKey: o.app.encodingAesKey,
+      receiveId: o.app.corpId,
+    });
     router.get('/wecom/app', (ctx) => guard(ctx, 'app', () => verifyUrl(cipher)(ctx)));
-    router.post('/wecom/app', (ctx) => guard(ctx, 'app', async () => {
-      const s = signed(ctx, o);
-      const { encrypt } = openAppEnvelope(await readBody(ctx.req, BODY_LIMIT));
-      cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
-      const msg = readAppMessage(cipher.decrypt(encrypt));
-      // Acknowledge at once (WeCom retries after 5 s); the reply goes out through the outbox.
-      ctx.body = '';
-      // A button press (template_card_event) runs its command as if the member had typed it.
-      const text = msg.msgType === 'text' ? msg.content : msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
-      if (!text) return;
-      const { row } = await o.inbox.accept({ dedupeKey: msg.dedupeKey, channel: 'app', userId: msg.fromUser, chatId: null, text, replyVia: 'app' });
-      void o.inbox.process(row).catch((e) => o.log(`app message ${msg.dedupeKey}: ${(e as Error).message}`));
-    }));
+    router.post('/wecom/app', (ctx) =>
+      guard(ctx, 'app', async () => {
+        const s = signed(ctx, o);
+        const { encrypt } = openAppEnvelope(await readBody(ctx.req, BODY_LIMIT));
+        cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
+        const msg = readAppMessage(cipher.decrypt(encrypt));
+        // Acknowledge at once (WeCom retries after 5 s); the reply goes out through the outbox.
+        ctx.body = '';
+        // A button press (template_card_event) runs its command as if the member had typed it.
+        const text =
+          msg.msgType === 'text'
+            ? msg.content
+            : msg.event === 'template_card_event'
+              ? commandOfKey(msg.eventKey)
+              : null;
+        if (!text) return;
+        const { row } = await o.inbox.accept({
+          dedupeKey: msg.dedupeKey,
+          channel: 'app',
+          userId: msg.fromUser,
+          chatId: null,
+          text,
+          replyVia: 'app',
+        });
+        void o.inbox.process(row).catch((e) => o.log(`app message ${msg.dedupeKey}: ${(e as Error).message}`));
+      }),
+    );
   }
   return router;
 }

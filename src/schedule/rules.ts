@@ -12,7 +12,13 @@ import type { ReminderSettings } from './settings.ts';
 // What is due to be said on a day, rule by rule. Each reminder has a (rule, target, slot) key:
 // the ledger's unique key on it makes sure it is queued at most once, whatever restarts happen.
 
-export interface Reminder { rule: string; target: string; slot: string; messages: Outbound[]; summary: string }
+export interface Reminder {
+  rule: string;
+  target: string;
+  slot: string;
+  messages: Outbound[];
+  summary: string;
+}
 
 export interface RuleEnv {
   db: Tx;
@@ -26,12 +32,22 @@ export interface RuleEnv {
 }
 
 /** Where a unit is told things: its group chats, else its liaisons (or insurer staff) through the app. */
-async function unitDestinations(db: Tx, unitId: number, reach: GroupReach): Promise<{ outbound: (text: string) => Outbound[]; mentions: string }> {
-  const [groups, members] = await Promise.all([unitGroups(db, unitId, reach), db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } })]);
+async function unitDestinations(
+  db: Tx,
+  unitId: number,
+  reach: GroupReach,
+): Promise<{ outbound: (text: string) => Outbound[]; mentions: string }> {
+  const [groups, members] = await Promise.all([
+    unitGroups(db, unitId, reach),
+    db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } }),
+  ]);
   const people = members.filter((m) => /(^|\|)(liaison|insurer)(\||$)/.test(m.roles)).map((m) => m.userId);
   return {
     mentions: people.map((u) => `<@${u}>`).join(' '),
-    outbound: (text) => (groups.length ? groups.map((g) => groupMarkdown(g, text)) : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim()))),
+    outbound: (text) =>
+      groups.length
+        ? groups.map((g) => groupMarkdown(g, text))
+        : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim())),
   };
 }
 
@@ -39,10 +55,18 @@ async function unitDestinations(db: Tx, unitId: number, reach: GroupReach): Prom
  * The smallest threshold (days left) an item has reached and not yet been told about, if any:
  * items cross thresholds once each, even when a run was missed or the day was a holiday.
  */
-async function crossedThreshold(db: Tx, rule: string, target: string, left: number, thresholds: number[]): Promise<number | null> {
+async function crossedThreshold(
+  db: Tx,
+  rule: string,
+  target: string,
+  left: number,
+  thresholds: number[],
+): Promise<number | null> {
   const reached = thresholds.filter((x) => left <= x).sort((a, b) => a - b)[0];
   if (reached === undefined) return null;
-  const told = await db.reminderLedger.findUnique({ where: { rule_target_slot: { rule, target, slot: String(reached) } } });
+  const told = await db.reminderLedger.findUnique({
+    where: { rule_target_slot: { rule, target, slot: String(reached) } },
+  });
   return told ? null : reached;
 }
 
@@ -57,7 +81,10 @@ async function inChunks<T>(ids: number[], query: (chunk: number[]) => Promise<T[
 async function toldOf(db: Tx, rule: string, targets: string[]): Promise<Set<string>> {
   const told = new Set<string>();
   for (let i = 0; i < targets.length; i += 1000) {
-    const rows = await db.reminderLedger.findMany({ where: { rule, target: { in: targets.slice(i, i + 1000) } }, select: { target: true, slot: true } });
+    const rows = await db.reminderLedger.findMany({
+      where: { rule, target: { in: targets.slice(i, i + 1000) } },
+      select: { target: true, slot: true },
+    });
     for (const r of rows) told.add(`${r.target} ${r.slot}`);
   }
   return told;
@@ -79,46 +106,97 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   const countdowns: Reminder[] = [];
   // The red items' last reactions (any event) and their reminders, read at once rather than per item.
   const red = open.filter((o) => o.dueOn < day);
-  const lastEvent = new Map((await db.obligationEvent.groupBy({ by: ['obligationId'], where: { obligationId: { in: red.map((o) => o.id) } }, _max: { at: true } }))
-    .map((g) => [g.obligationId, g._max.at ?? new Date(0)]));
+  const lastEvent = new Map(
+    (
+      await db.obligationEvent.groupBy({
+        by: ['obligationId'],
+        where: { obligationId: { in: red.map((o) => o.id) } },
+        _max: { at: true },
+      })
+    ).map((g) => [g.obligationId, g._max.at ?? new Date(0)]),
+  );
   const reminded = new Map<string, Date[]>();
-  for (const r of await db.reminderLedger.findMany({ where: { rule: 'tasks-item', target: { in: red.map((o) => `obligation:${o.id}`) } }, select: { target: true, createdAt: true } }))
+  for (const r of await db.reminderLedger.findMany({
+    where: { rule: 'tasks-item', target: { in: red.map((o) => `obligation:${o.id}`) } },
+    select: { target: true, createdAt: true },
+  }))
     reminded.set(r.target, [...(reminded.get(r.target) ?? []), r.createdAt]);
   for (const o of open) {
     const u = urgency(calendar, day, o.dueOn);
     // A snooze silences the unit's routine reminders until the day it ends (a countdown crossed
     // meanwhile is told then); red items still escalate below.
     const snoozed = o.snoozedUntil !== null && day < o.snoozedUntil;
-    const threshold = u === 'open' && !snoozed ? await crossedThreshold(db, 'countdown', `obligation:${o.id}`, calendar.workingDaysBetween(day, o.dueOn), settings.countdownWorkingDays) : null;
-    if (threshold !== null) countdowns.push({ rule: 'countdown', target: `obligation:${o.id}`, slot: String(threshold), messages: [], summary: '' });
+    const threshold =
+      u === 'open' && !snoozed
+        ? await crossedThreshold(
+            db,
+            'countdown',
+            `obligation:${o.id}`,
+            calendar.workingDaysBetween(day, o.dueOn),
+            settings.countdownWorkingDays,
+          )
+        : null;
+    if (threshold !== null)
+      countdowns.push({
+        rule: 'countdown',
+        target: `obligation:${o.id}`,
+        slot: String(threshold),
+        messages: [],
+        summary: '',
+      });
     if ((u !== 'open' || threshold !== null) && !snoozed) byUnit.set(o.unitId, [...(byUnit.get(o.unitId) ?? []), o]);
     if (u !== 'overdue') continue;
     // Red items escalate when long overdue or reminded K times without a reaction (any event since).
     const since = lastEvent.get(o.id) ?? new Date(0);
     const ignored = (reminded.get(`obligation:${o.id}`) ?? []).filter((at) => at > since).length;
-    if (calendar.workingDaysBetween(o.dueOn, day) > settings.escalateAfterWorkingDays || ignored >= settings.escalateAfterReminders)
-      escalate.push(t('remind.escalated_item', { unit: o.unit.name, id: o.id, title: o.title, days: daysBetween(o.dueOn, day) }) + (ignored ? t('remind.ignored', { times: ignored }) : ''));
+    if (
+      calendar.workingDaysBetween(o.dueOn, day) > settings.escalateAfterWorkingDays ||
+      ignored >= settings.escalateAfterReminders
+    )
+      escalate.push(
+        t('remind.escalated_item', { unit: o.unit.name, id: o.id, title: o.title, days: daysBetween(o.dueOn, day) }) +
+          (ignored ? t('remind.ignored', { times: ignored }) : ''),
+      );
   }
   const out: Reminder[] = [...countdowns];
   for (const [unitId, items] of byUnit) {
     const dest = await unitDestinations(db, unitId, env.reach);
     const text = [
       t('remind.tasks_title', { unit: items[0]!.unit.name }),
-      ...items.flatMap((o) => countdownLines(env, o, countdowns.some((c) => c.target === `obligation:${o.id}`))),
+      ...items.flatMap((o) =>
+        countdownLines(
+          env,
+          o,
+          countdowns.some((c) => c.target === `obligation:${o.id}`),
+        ),
+      ),
       t('remind.tasks_hint'),
       dest.mentions,
-    ].filter(Boolean).join('\n');
+    ]
+      .filter(Boolean)
+      .join('\n');
     const messages = dest.outbound(text);
     if (!messages.length) continue;
-    out.push({ rule: 'tasks', target: `unit:${unitId}`, slot: day, messages, summary: `${items[0]!.unit.name}: ${items.length}` });
+    out.push({
+      rule: 'tasks',
+      target: `unit:${unitId}`,
+      slot: day,
+      messages,
+      summary: `${items[0]!.unit.name}: ${items.length}`,
+    });
     // One ledger row per item reminded, so "reminded K times" can be counted.
-    for (const o of items) out.push({ rule: 'tasks-item', target: `obligation:${o.id}`, slot: day, messages: [], summary: '' });
+    for (const o of items)
+      out.push({ rule: 'tasks-item', target: `obligation:${o.id}`, slot: day, messages: [], summary: '' });
   }
   const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
   if (escalate.length && leaders.length)
     out.push({
-      rule: 'escalation', target: 'leaders', slot: day,
-      messages: leaders.map((g) => groupMarkdown(g, [t('remind.escalated_title', { count: escalate.length }), ...escalate].join('\n'))),
+      rule: 'escalation',
+      target: 'leaders',
+      slot: day,
+      messages: leaders.map((g) =>
+        groupMarkdown(g, [t('remind.escalated_title', { count: escalate.length }), ...escalate].join('\n')),
+      ),
       summary: `${escalate.length} escalated`,
     });
   return out;
@@ -132,8 +210,19 @@ export async function targetCountdowns(env: RuleEnv): Promise<Reminder[]> {
   return targets
     .filter((x) => settings.countdownWorkingDays.includes(calendar.workingDaysBetween(day, x.dueOn)))
     .map((x) => ({
-      rule: 'target-countdown', target: `target:${x.id}`, slot: day,
-      messages: leaders.map((g) => groupMarkdown(g, t('remind.target_countdown', { rate: `${x.rateBp / 100}%`, due: x.dueOn, days: calendar.workingDaysBetween(day, x.dueOn) }))),
+      rule: 'target-countdown',
+      target: `target:${x.id}`,
+      slot: day,
+      messages: leaders.map((g) =>
+        groupMarkdown(
+          g,
+          t('remind.target_countdown', {
+            rate: `${x.rateBp / 100}%`,
+            due: x.dueOn,
+            days: calendar.workingDaysBetween(day, x.dueOn),
+          }),
+        ),
+      ),
       summary: `target ${x.scope} ${x.dueOn}`,
     }))
     .filter((r) => r.messages.length);
@@ -148,21 +237,40 @@ export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
   // A county has thousands of these on a morning: flat queries (Prisma's nested reads of thousands
   // of rows are slow), only the fields used, and the ledger asked in bulk.
   const policies = await db.policy.findMany({
-    where: { status: 'valid', endOn: { gte: day, lte: addDays(day, Math.max(...settings.policyExpiryDays)) }, enterprise: { countyCode: campaign.countyCode, status: 'operating' } },
+    where: {
+      status: 'valid',
+      endOn: { gte: day, lte: addDays(day, Math.max(...settings.policyExpiryDays)) },
+      enterprise: { countyCode: campaign.countyCode, status: 'operating' },
+    },
     select: { id: true, policyNo: true, startOn: true, endOn: true, insurerId: true, enterpriseId: true },
     orderBy: { endOn: 'asc' },
   });
   const enterpriseIds = [...new Set(policies.map((p) => p.enterpriseId))];
   const [enterprises, later, insurers, told] = await Promise.all([
-    inChunks(enterpriseIds, (ids) => db.enterprise.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, townshipId: true } })),
-    inChunks(enterpriseIds, (ids) => db.policy.findMany({ where: { status: 'valid', enterpriseId: { in: ids }, endOn: { gte: day } }, select: { enterpriseId: true, startOn: true } })),
-    db.unit.findMany({ where: { id: { in: [...new Set(policies.map((p) => p.insurerId))] } }, select: { id: true, name: true } }),
-    toldOf(db, 'policy-expiry-item', policies.map((p) => `policy:${p.id}`)),
+    inChunks(enterpriseIds, (ids) =>
+      db.enterprise.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, townshipId: true } }),
+    ),
+    inChunks(enterpriseIds, (ids) =>
+      db.policy.findMany({
+        where: { status: 'valid', enterpriseId: { in: ids }, endOn: { gte: day } },
+        select: { enterpriseId: true, startOn: true },
+      }),
+    ),
+    db.unit.findMany({
+      where: { id: { in: [...new Set(policies.map((p) => p.insurerId))] } },
+      select: { id: true, name: true },
+    }),
+    toldOf(
+      db,
+      'policy-expiry-item',
+      policies.map((p) => `policy:${p.id}`),
+    ),
   ]);
   const enterprise = new Map(enterprises.map((e) => [e.id, e]));
   const insurer = new Map(insurers.map((u) => [u.id, u.name]));
   const latestStart = new Map<number, string>();
-  for (const q of later) if ((latestStart.get(q.enterpriseId) ?? '') < q.startOn) latestStart.set(q.enterpriseId, q.startOn);
+  for (const q of later)
+    if ((latestStart.get(q.enterpriseId) ?? '') < q.startOn) latestStart.set(q.enterpriseId, q.startOn);
   const out: Reminder[] = [];
   const byUnit = new Map<number, string[]>();
   for (const p of policies) {
@@ -171,8 +279,20 @@ export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
     const e = enterprise.get(p.enterpriseId)!;
     const threshold = settings.policyExpiryDays.filter((x) => daysBetween(day, p.endOn) <= x).sort((a, b) => a - b)[0];
     if (threshold === undefined || told.has(`policy:${p.id} ${threshold}`)) continue;
-    out.push({ rule: 'policy-expiry-item', target: `policy:${p.id}`, slot: String(threshold), messages: [], summary: '' });
-    const line = t('remind.policy_line', { enterprise: e.name, policy: p.policyNo, insurer: insurer.get(p.insurerId) ?? '', end: p.endOn, days: daysBetween(day, p.endOn) });
+    out.push({
+      rule: 'policy-expiry-item',
+      target: `policy:${p.id}`,
+      slot: String(threshold),
+      messages: [],
+      summary: '',
+    });
+    const line = t('remind.policy_line', {
+      enterprise: e.name,
+      policy: p.policyNo,
+      insurer: insurer.get(p.insurerId) ?? '',
+      end: p.endOn,
+      days: daysBetween(day, p.endOn),
+    });
     for (const unitId of [p.insurerId, e.townshipId]) {
       const lines = byUnit.get(unitId);
       if (lines) lines.push(line);
@@ -181,8 +301,19 @@ export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
   }
   for (const [unitId, lines] of byUnit) {
     const dest = await unitDestinations(db, unitId, env.reach);
-    const messages = dest.outbound([t('remind.policy_title', { count: lines.length }), ...lines, t('remind.policy_hint'), dest.mentions].filter(Boolean).join('\n'));
-    if (messages.length) out.push({ rule: 'policy-expiry', target: `unit:${unitId}`, slot: day, messages, summary: `${lines.length} policies` });
+    const messages = dest.outbound(
+      [t('remind.policy_title', { count: lines.length }), ...lines, t('remind.policy_hint'), dest.mentions]
+        .filter(Boolean)
+        .join('\n'),
+    );
+    if (messages.length)
+      out.push({
+        rule: 'policy-expiry',
+        target: `unit:${unitId}`,
+        slot: day,
+        messages,
+        summary: `${lines.length} policies`,
+      });
   }
   return out;
 }
@@ -190,19 +321,42 @@ export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
 /** 5: townships and lead departments that have not reported for a week (once per week of silence). */
 export async function silentUnits(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, settings, t, clock } = env;
-  const leads = await db.sectorResponsibility.findMany({ where: { role: 'lead', sector: { campaignId: campaign.id } }, select: { unitId: true } });
-  const units = await db.unit.findMany({ where: { countyCode: campaign.countyCode, OR: [{ kind: 'township' }, { id: { in: leads.map((l) => l.unitId) } }] } });
+  const leads = await db.sectorResponsibility.findMany({
+    where: { role: 'lead', sector: { campaignId: campaign.id } },
+    select: { unitId: true },
+  });
+  const units = await db.unit.findMany({
+    where: { countyCode: campaign.countyCode, OR: [{ kind: 'township' }, { id: { in: leads.map((l) => l.unitId) } }] },
+  });
   const out: Reminder[] = [];
   for (const u of units) {
-    const last = await db.progressReport.findFirst({ where: { campaignId: campaign.id, unitId: u.id }, orderBy: { reportedAt: 'desc' } });
-    const since = last ? last.reportedAt : (await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).createdAt;
+    const last = await db.progressReport.findFirst({
+      where: { campaignId: campaign.id, unitId: u.id },
+      orderBy: { reportedAt: 'desc' },
+    });
+    const since = last
+      ? last.reportedAt
+      : (await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).createdAt;
     const days = Math.floor((clock.now().getTime() - since.getTime()) / 86_400_000);
     if (days < settings.silentDays) continue;
     const dest = await unitDestinations(db, u.id, env.reach);
-    const text = [last ? t('remind.silent', { unit: u.name, days }) : t('remind.silent_never', { unit: u.name }), t('remind.silent_hint'), dest.mentions].filter(Boolean).join('\n');
+    const text = [
+      last ? t('remind.silent', { unit: u.name, days }) : t('remind.silent_never', { unit: u.name }),
+      t('remind.silent_hint'),
+      dest.mentions,
+    ]
+      .filter(Boolean)
+      .join('\n');
     const messages = dest.outbound(text);
     // The slot is the week of silence, so a silent unit hears it once a week, not every day.
-    if (messages.length) out.push({ rule: 'silent', target: `unit:${u.id}`, slot: `${last?.id ?? 0}:${Math.floor(days / settings.silentDays)}`, messages, summary: `${u.name} ${days}d` });
+    if (messages.length)
+      out.push({
+        rule: 'silent',
+        target: `unit:${u.id}`,
+        slot: `${last?.id ?? 0}:${Math.floor(days / settings.silentDays)}`,
+        messages,
+        summary: `${u.name} ${days}d`,
+      });
   }
   return out;
 }
@@ -211,16 +365,35 @@ export async function silentUnits(env: RuleEnv): Promise<Reminder[]> {
 export async function unconfirmedVisits(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, settings, t } = env;
   const visits = await db.preventionVisit.findMany({
-    where: { enterpriseConfirmedAt: null, insurerConfirmedAt: { not: null }, visitedOn: { not: null }, enterprise: { countyCode: campaign.countyCode } },
+    where: {
+      enterpriseConfirmedAt: null,
+      insurerConfirmedAt: { not: null },
+      visitedOn: { not: null },
+      enterprise: { countyCode: campaign.countyCode },
+    },
     include: { enterprise: { include: { members: { where: { active: true } } } }, insurer: true },
   });
   const out: Reminder[] = [];
   for (const v of visits) {
     if (calendar.workingDaysBetween(v.visitedOn!, day) < settings.visitConfirmWorkingDays) continue;
-    const text = t('remind.visit', { id: v.id, enterprise: v.enterprise.name, insurer: v.insurer.name, date: v.visitedOn! });
+    const text = t('remind.visit', {
+      id: v.id,
+      enterprise: v.enterprise.name,
+      insurer: v.insurer.name,
+      date: v.visitedOn!,
+    });
     const contacts = v.enterprise.members.map((m) => appText(m.userId, text));
-    const messages = contacts.length ? contacts : (await unitDestinations(db, v.enterprise.townshipId, env.reach)).outbound(text);
-    if (messages.length) out.push({ rule: 'visit-unconfirmed', target: `visit:${v.id}`, slot: 'once', messages, summary: `visit ${v.id}` });
+    const messages = contacts.length
+      ? contacts
+      : (await unitDestinations(db, v.enterprise.townshipId, env.reach)).outbound(text);
+    if (messages.length)
+      out.push({
+        rule: 'visit-unconfirmed',
+        target: `visit:${v.id}`,
+        slot: 'once',
+        messages,
+        summary: `visit ${v.id}`,
+      });
   }
   return out;
 }
@@ -236,7 +409,15 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   const overdue = (await openObligations(db, campaign.id)).filter((o) => o.dueOn < day).length;
   const lines = [
     t('remind.digest_title', { county: campaign.countyName, day }),
-    ...rows.map((r) => t('remind.digest_line', { sector: r.sector.name, insured: r.insured, enterprises: r.enterprises, rate: r.rate === null ? '—' : `${(Math.floor(r.rate * 1000) / 10).toFixed(1)}%`, gap: r.gap })),
+    ...rows.map((r) =>
+      t('remind.digest_line', {
+        sector: r.sector.name,
+        insured: r.insured,
+        enterprises: r.enterprises,
+        rate: r.rate === null ? '—' : `${(Math.floor(r.rate * 1000) / 10).toFixed(1)}%`,
+        gap: r.gap,
+      }),
+    ),
     t('remind.digest_overdue', { count: overdue }),
     t('remind.digest_hint'),
   ];
@@ -257,8 +438,24 @@ export async function calendarCheck(env: RuleEnv): Promise<Reminder[]> {
   if (day.slice(5, 7) !== '12' || calendar.knowsYear(next)) return [];
   const admins = await purposeGroups(db, campaign.countyCode, env.reach, ['admins', 'leaders']);
   return admins.length
-    ? [{ rule: 'calendar-missing', target: 'admins', slot: String(next), messages: [groupMarkdown(admins[0]!, t('remind.calendar_missing', { year: next }))], summary: `calendar ${next}` }]
+    ? [
+        {
+          rule: 'calendar-missing',
+          target: 'admins',
+          slot: String(next),
+          messages: [groupMarkdown(admins[0]!, t('remind.calendar_missing', { year: next }))],
+          summary: `calendar ${next}`,
+        },
+      ]
     : [];
 }
 
-export const RULES = [obligationReminders, targetCountdowns, policyExpiries, silentUnits, unconfirmedVisits, weeklyDigest, calendarCheck];
+export const RULES = [
+  obligationReminders,
+  targetCountdowns,
+  policyExpiries,
+  silentUnits,
+  unconfirmedVisits,
+  weeklyDigest,
+  calendarCheck,
+];

@@ -5,7 +5,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 export class WeComError extends Error {
-  constructor(readonly errcode: number, readonly errmsg: string) {
+  constructor(
+    readonly errcode: number,
+    readonly errmsg: string,
+  ) {
     super(`WeCom errcode ${errcode}: ${errmsg}`);
   }
 }
@@ -19,7 +22,10 @@ export const apiTimeout = { ms: 10_000 };
 
 async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(apiTimeout.ms),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(apiTimeout.ms),
   });
   return readReply(res);
 }
@@ -44,25 +50,47 @@ export async function sendWebhook(apiBase: string, key: string, payload: unknown
 }
 
 /** A file as WeCom's upload endpoints take it: multipart, part "media", with its length. */
-async function multipartFile(path: string, name: string, maxBytes: number): Promise<{ body: Buffer; contentType: string }> {
+async function multipartFile(
+  path: string,
+  name: string,
+  maxBytes: number,
+): Promise<{ body: Buffer; contentType: string }> {
   const data = await readFile(path).catch((e: Error) => {
     throw new PermanentError(`file ${name}: ${e.message}`);
   });
-  if (data.length < 5 || data.length > maxBytes) throw new PermanentError(`file ${name}: ${data.length} bytes; WeCom takes 5 B to ${maxBytes} B`);
+  if (data.length < 5 || data.length > maxBytes)
+    throw new PermanentError(`file ${name}: ${data.length} bytes; WeCom takes 5 B to ${maxBytes} B`);
   const boundary = `----anze${randomBytes(12).toString('hex')}`;
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="${name.replace(/["\r\n]/g, '_')}"; filelength=${data.length}\r\n`
-    + 'Content-Type: application/octet-stream\r\n\r\n';
-  return { body: Buffer.concat([Buffer.from(head), data, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="${name.replace(/["\r\n]/g, '_')}"; filelength=${data.length}\r\n` +
+    'Content-Type: application/octet-stream\r\n\r\n';
+  return {
+    body: Buffer.concat([Buffer.from(head), data, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 async function upload(url: string, file: { body: Buffer; contentType: string }): Promise<string> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': file.contentType }, body: file.body, signal: AbortSignal.timeout(apiTimeout.ms) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': file.contentType },
+    body: file.body,
+    signal: AbortSignal.timeout(apiTimeout.ms),
+  });
   return String((await readReply(res)).media_id);
 }
 
 /** webhook/upload_media: a file of 5 B to 20 MB; returns its media_id. */
-export async function uploadWebhookFile(apiBase: string, key: string, path: string, name = basename(path)): Promise<string> {
-  return upload(`${apiBase}/cgi-bin/webhook/upload_media?key=${encodeURIComponent(key)}&type=file`, await multipartFile(path, name, 20 * 1024 * 1024));
+export async function uploadWebhookFile(
+  apiBase: string,
+  key: string,
+  path: string,
+  name = basename(path),
+): Promise<string> {
+  return upload(
+    `${apiBase}/cgi-bin/webhook/upload_media?key=${encodeURIComponent(key)}&type=file`,
+    await multipartFile(path, name, 20 * 1024 * 1024),
+  );
 }
 
 /** An AI bot message's response_url: usable once, within an hour, for an answer that took longer. */
@@ -70,7 +98,12 @@ export function sendResponseUrl(url: string, payload: unknown): Promise<Record<s
   return postJson(url, payload);
 }
 
-export interface AppCredentials { apiBase: string; corpId: string; secret: string; agentId: string }
+export interface AppCredentials {
+  apiBase: string;
+  corpId: string;
+  secret: string;
+  agentId: string;
+}
 
 /**
  * A value WeCom hands out with a lifetime (access token, JS-SDK ticket), cached until five minutes
@@ -91,7 +124,8 @@ export class Expiring {
 
   /** The value; `stale` is one WeCom refused, which is replaced unless a newer one already has been. */
   get(stale?: string): Promise<string> {
-    if (this.cached && this.cached.expiresAt > this.now() && this.cached.value !== stale) return Promise.resolve(this.cached.value);
+    if (this.cached && this.cached.expiresAt > this.now() && this.cached.value !== stale)
+      return Promise.resolve(this.cached.value);
     if (this.failed && this.failed.until > this.now()) return Promise.reject(this.failed.error);
     this.refreshing ??= (async () => {
       try {
@@ -114,7 +148,10 @@ export class Expiring {
 export class AppApi {
   private readonly token: Expiring;
 
-  constructor(private readonly c: AppCredentials, readonly now: () => number = Date.now) {
+  constructor(
+    private readonly c: AppCredentials,
+    readonly now: () => number = Date.now,
+  ) {
     this.token = new Expiring(async () => {
       const url = `${c.apiBase}/cgi-bin/gettoken?corpid=${encodeURIComponent(c.corpId)}&corpsecret=${encodeURIComponent(c.secret)}`;
       const json = await readReply(await fetch(url, { signal: AbortSignal.timeout(apiTimeout.ms) }));
@@ -131,7 +168,9 @@ export class AppApi {
   }
 
   /** Runs a request with the token; refreshes the token and retries once when WeCom says it expired. */
-  private async withToken(request: (token: string) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  private async withToken(
+    request: (token: string) => Promise<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>> {
     const token = await this.token.get();
     try {
       return await request(token);
@@ -143,7 +182,9 @@ export class AppApi {
 
   /** POSTs to an API path with the token. */
   call(path: string, body: unknown): Promise<Record<string, unknown>> {
-    return this.withToken((token) => postJson(`${this.c.apiBase}${path}?access_token=${encodeURIComponent(token)}`, body));
+    return this.withToken((token) =>
+      postJson(`${this.c.apiBase}${path}?access_token=${encodeURIComponent(token)}`, body),
+    );
   }
 
   /** GETs an API path with the token and query parameters (tickets, OAuth user info). */
@@ -162,14 +203,24 @@ export class AppApi {
     const type = String(payload.msgtype);
     const media = payload[type] as { path?: string; name?: string } | undefined;
     if ((type === 'image' || type === 'file') && media?.path) {
-      const file = await multipartFile(media.path, media.name ?? basename(media.path), (type === 'image' ? 10 : 20) * 1024 * 1024);
+      const file = await multipartFile(
+        media.path,
+        media.name ?? basename(media.path),
+        (type === 'image' ? 10 : 20) * 1024 * 1024,
+      );
       const uploaded = await this.withToken(async (token) => ({
-        media_id: await upload(`${this.c.apiBase}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=${type}`, file),
+        media_id: await upload(
+          `${this.c.apiBase}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=${type}`,
+          file,
+        ),
       }));
       payload = { ...payload, [type]: uploaded };
     }
     return this.call('/cgi-bin/message/send', {
-      ...payload, agentid: Number(this.c.agentId), enable_duplicate_check: 1, duplicate_check_interval: 1800,
+      ...payload,
+      agentid: Number(this.c.agentId),
+      enable_duplicate_check: 1,
+      duplicate_check_interval: 1800,
     });
   }
 }

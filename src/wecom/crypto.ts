@@ -3,11 +3,14 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type RejectReason =
-  | 'signature' | 'timestamp' | 'ciphertext' | 'padding' | 'receive-id' | 'utf8' | 'envelope' | 'xml';
+  'signature' | 'timestamp' | 'ciphertext' | 'padding' | 'receive-id' | 'utf8' | 'envelope' | 'xml';
 
 /** A callback that must be refused; `reason` is safe to log, the message may carry detail. */
 export class CallbackRejected extends Error {
-  constructor(readonly reason: RejectReason, message?: string) {
+  constructor(
+    readonly reason: RejectReason,
+    message?: string,
+  ) {
     super(message ?? `WeCom callback rejected: ${reason}`);
     this.name = 'CallbackRejected';
   }
@@ -59,7 +62,8 @@ export class WeComCipher {
   decrypt(encrypted: string): string {
     // Node's decoder silently skips junk characters; a canonical round trip proves strict base64
     const data = Buffer.from(encrypted, 'base64');
-    if (data.toString('base64') !== encrypted) throw new CallbackRejected('ciphertext', 'ciphertext is not strict base64');
+    if (data.toString('base64') !== encrypted)
+      throw new CallbackRejected('ciphertext', 'ciphertext is not strict base64');
     if (data.length === 0 || data.length % 16 !== 0) {
       throw new CallbackRejected('ciphertext', `ciphertext length ${data.length} is not a positive multiple of 16`);
     }

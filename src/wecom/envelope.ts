@@ -260,12 +260,14 @@ const botMessage = z.object({
   quote: quotePart.optional(),
   // doc 101027: event.template_card_event = { card_type, event_key, task_id, selected_items }; the
   // WebSocket SDK types put event_key/task_id on the event itself, so both places are read.
-  event: z.object({
-    eventtype: z.string().min(1),
-    event_key: z.string().optional(),
-    task_id: z.string().optional(),
-    template_card_event: z.object({ event_key: z.string().optional(), task_id: z.string().optional() }).optional(),
-  }).optional(),
+  event: z
+    .object({
+      eventtype: z.string().min(1),
+      event_key: z.string().optional(),
+      task_id: z.string().optional(),
+      template_card_event: z.object({ event_key: z.string().optional(), task_id: z.string().optional() }).optional(),
+    })
+    .optional(),
   stream: z.object({ id: z.string().min(1) }).optional(),
 });
 
@@ -302,7 +304,10 @@ export function readBotMessage(json: string): BotInbound {
     }
   }
   // These message types must carry the object named like the type
-  if (['text', 'mixed', 'voice', 'event', 'stream'].includes(b.msgtype) && b[b.msgtype as keyof typeof b] === undefined) {
+  if (
+    ['text', 'mixed', 'voice', 'event', 'stream'].includes(b.msgtype) &&
+    b[b.msgtype as keyof typeof b] === undefined
+  ) {
     envelopeFail(`${b.msgtype} message without "${b.msgtype}"`);
   }
 
@@ -339,7 +344,11 @@ export function stripMention(text: string): string {
 // presser could not type.
 
 /** What a button carries: the label, the command line, and an optional look. */
-export interface CardButton { label: string; command: string; style?: 'primary' | 'danger' }
+export interface CardButton {
+  label: string;
+  command: string;
+  style?: 'primary' | 'danger';
+}
 
 /** Marks a key as a command line. */
 export const BUTTON_KEY_PREFIX = 'cmd:';
@@ -362,7 +371,11 @@ const cut = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n 
 
 /** The first line of a reply, without markdown marks, as a card's title. */
 export function cardTitle(text: string): string {
-  const first = text.split('\n').map((l) => l.replace(/<[^>]*>|[*#>`]/g, '').trim()).find(Boolean) ?? '';
+  const first =
+    text
+      .split('\n')
+      .map((l) => l.replace(/<[^>]*>|[*#>`]/g, '').trim())
+      .find(Boolean) ?? '';
   return cut(first, MAX_TITLE_CHARS);
 }
 
@@ -371,7 +384,11 @@ export function cardTitle(text: string): string {
  * commands are dropped, never cut), and a task_id of letters and digits (≤ 128 bytes, unique).
  * Null when no button remains.
  */
-export function buttonCard(title: string, buttons: readonly CardButton[], taskId: string = randomUUID().replace(/-/g, '')): Record<string, unknown> | null {
+export function buttonCard(
+  title: string,
+  buttons: readonly CardButton[],
+  taskId: string = randomUUID().replace(/-/g, ''),
+): Record<string, unknown> | null {
   const seen = new Set<string>();
   const list = [];
   for (const b of buttons) {

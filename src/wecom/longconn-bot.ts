@@ -13,13 +13,26 @@ import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '.
 const STREAM_BYTES = 20480;
 const WELCOME_BYTES = 2048;
 
-export type LongConnTuning = Partial<Pick<LongConnOptions, 'heartbeatMs' | 'maxMissedHeartbeats' | 'ackTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'random'>>;
+export type LongConnTuning = Partial<
+  Pick<
+    LongConnOptions,
+    'heartbeatMs' | 'maxMissedHeartbeats' | 'ackTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'random'
+  >
+>;
 
 /** The bot's long connection, answering what arrives on it through the inbox. Not yet started. */
-export function botLongConnection(o: { channel: BotLongConnChannel; inbox: Inbox; log: (m: string) => void; tuning?: LongConnTuning }): LongConnection {
+export function botLongConnection(o: {
+  channel: BotLongConnChannel;
+  inbox: Inbox;
+  log: (m: string) => void;
+  tuning?: LongConnTuning;
+}): LongConnection {
   const conn: LongConnection = new LongConnection({
     ...o.tuning,
-    url: o.channel.url, botId: o.channel.botId, secret: o.channel.secret, log: o.log,
+    url: o.channel.url,
+    botId: o.channel.botId,
+    secret: o.channel.secret,
+    log: o.log,
     onCallback: (frame) => void answer(conn, o.inbox, frame, o.log),
   });
   return conn;
@@ -33,7 +46,12 @@ export function botLongConnection(o: { channel: BotLongConnChannel; inbox: Inbox
  * message WeCom pushes again (after a reconnect) gets the stored reply instead of running twice.
  * Images and feedback need no answer.
  */
-async function answer(conn: LongConnection, inbox: Inbox, frame: CallbackFrame, log: (m: string) => void): Promise<void> {
+async function answer(
+  conn: LongConnection,
+  inbox: Inbox,
+  frame: CallbackFrame,
+  log: (m: string) => void,
+): Promise<void> {
   let msg: BotInbound;
   try {
     msg = readBotMessage(JSON.stringify(frame.body));
@@ -44,17 +62,31 @@ async function answer(conn: LongConnection, inbox: Inbox, frame: CallbackFrame, 
   }
   const from = { dedupeKey: msg.dedupeKey, channel: 'bot' as const, userId: msg.fromUser, chatId: msg.chatId ?? null };
   const welcome = frame.cmd === CMD.event && msg.event === 'enter_chat';
-  const text = welcome ? '/帮助' : frame.cmd === CMD.message && msg.msgType !== 'stream' && msg.text !== undefined ? stripMention(msg.text) : undefined;
+  const text = welcome
+    ? '/帮助'
+    : frame.cmd === CMD.message && msg.msgType !== 'stream' && msg.text !== undefined
+      ? stripMention(msg.text)
+      : undefined;
   try {
     if (text === undefined) {
       const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
-      if (command && msg.responseUrl) await inbox.receive({ ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl });
-      else if (msg.event === 'template_card_event') log(`long connection: card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`);
+      if (command && msg.responseUrl)
+        await inbox.receive({ ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl });
+      else if (msg.event === 'template_card_event')
+        log(
+          `long connection: card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`,
+        );
       return;
     }
     const { reply, buttons } = await inbox.receive({ ...from, text, replyVia: 'passive' });
-    if (welcome) await conn.respond(frame.reqId, { msgtype: 'text', text: { content: fitBytes(reply, WELCOME_BYTES) } }, CMD.respondWelcome);
-    else await conn.respond(frame.reqId, botReply(msg.streamId ?? randomUUID(), fitBytes(reply, STREAM_BYTES), buttons));
+    if (welcome)
+      await conn.respond(
+        frame.reqId,
+        { msgtype: 'text', text: { content: fitBytes(reply, WELCOME_BYTES) } },
+        CMD.respondWelcome,
+      );
+    else
+      await conn.respond(frame.reqId, botReply(msg.streamId ?? randomUUID(), fitBytes(reply, STREAM_BYTES), buttons));
   } catch (e) {
     log(`long connection: ${msg.dedupeKey} not answered: ${(e as Error).message}`);
   }

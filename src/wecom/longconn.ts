@@ -19,9 +19,19 @@ export const CMD = {
 } as const;
 
 /** What WeCom pushes: a message or an event, with the req_id that a reply to it must carry. */
-export interface CallbackFrame { cmd: typeof CMD.message | typeof CMD.event; reqId: string; body: Record<string, unknown> }
+export interface CallbackFrame {
+  cmd: typeof CMD.message | typeof CMD.event;
+  reqId: string;
+  body: Record<string, unknown>;
+}
 
-interface Frame { cmd?: string; headers?: { req_id?: string }; body?: unknown; errcode?: number; errmsg?: string }
+interface Frame {
+  cmd?: string;
+  headers?: { req_id?: string };
+  body?: unknown;
+  errcode?: number;
+  errmsg?: string;
+}
 
 export type LongConnState = 'idle' | 'connecting' | 'subscribed' | 'waiting' | 'kicked' | 'stopped';
 
@@ -44,7 +54,11 @@ export interface LongConnOptions {
   random?: () => number;
 }
 
-interface Pending { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+interface Pending {
+  resolve: (f: Frame) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 /**
  * One long connection for one bot. It reconnects by itself after network loss (exponential
@@ -63,7 +77,15 @@ export class LongConnection {
   private readonly o: Required<LongConnOptions>;
 
   constructor(options: LongConnOptions) {
-    this.o = { heartbeatMs: 30_000, maxMissedHeartbeats: 2, ackTimeoutMs: 10_000, backoffBaseMs: 1000, backoffMaxMs: 60_000, random: Math.random, ...options };
+    this.o = {
+      heartbeatMs: 30_000,
+      maxMissedHeartbeats: 2,
+      ackTimeoutMs: 10_000,
+      backoffBaseMs: 1000,
+      backoffMaxMs: 60_000,
+      random: Math.random,
+      ...options,
+    };
   }
 
   get state(): LongConnState {
@@ -134,7 +156,11 @@ export class LongConnection {
     const ws = new Socket(this.o.url, { handshakeTimeout: this.o.ackTimeoutMs });
     this.ws = ws;
     ws.on('open', () => {
-      this.exchange(ws, { cmd: CMD.subscribe, headers: { req_id: `${CMD.subscribe}_${randomUUID()}` }, body: { bot_id: this.o.botId, secret: this.o.secret } })
+      this.exchange(ws, {
+        cmd: CMD.subscribe,
+        headers: { req_id: `${CMD.subscribe}_${randomUUID()}` },
+        body: { bot_id: this.o.botId, secret: this.o.secret },
+      })
         .then(() => {
           if (this.ws !== ws) return;
           this.attempts = 0;
@@ -173,8 +199,13 @@ export class LongConnection {
     const reqId = frame.headers?.req_id ?? '';
     if (frame.cmd === CMD.message || frame.cmd === CMD.event) {
       const body = (frame.body ?? {}) as Record<string, unknown>;
-      if (frame.cmd === CMD.event && (body.event as { eventtype?: string } | undefined)?.eventtype === 'disconnected_event') {
-        this.o.log(`long connection: WeCom handed bot ${this.o.botId} to a newer connection; this one stops and will not reconnect`);
+      if (
+        frame.cmd === CMD.event &&
+        (body.event as { eventtype?: string } | undefined)?.eventtype === 'disconnected_event'
+      ) {
+        this.o.log(
+          `long connection: WeCom handed bot ${this.o.botId} to a newer connection; this one stops and will not reconnect`,
+        );
         this.drop('kicked', 'kicked by a newer connection');
         this.ws = null;
         ws.terminate();

@@ -6,7 +6,14 @@ import type { AppApi } from './api.ts';
 export const AUTHORIZE_URL = 'https://open.weixin.qq.com/connect/oauth2/authorize';
 
 export function authorizeUrl(o: { corpId: string; agentId: string; redirectUri: string; state: string }): string {
-  const q = new URLSearchParams({ appid: o.corpId, redirect_uri: o.redirectUri, response_type: 'code', scope: 'snsapi_base', state: o.state, agentid: o.agentId });
+  const q = new URLSearchParams({
+    appid: o.corpId,
+    redirect_uri: o.redirectUri,
+    response_type: 'code',
+    scope: 'snsapi_base',
+    state: o.state,
+    agentid: o.agentId,
+  });
   return `${AUTHORIZE_URL}?${q}#wechat_redirect`;
 }
 

@@ -26,7 +26,10 @@ function message(i: number) {
   const kind = i % 3;
   const text = kind === 0 ? `/上报 危化 ${i % 40}/40 东坪 crash-${i}` : kind === 1 ? '/覆盖率' : `/不是命令-${i}`;
   const userid = kind === 0 ? 'demo-liaison-yjj' : 'demo-leader';
-  return { kind, msg: botTextMessage({ msgid: `crash-msg-${i}`, userid, chatid: 'demo-chat-yjj', text: `@安责险助手 ${text}` }) };
+  return {
+    kind,
+    msg: botTextMessage({ msgid: `crash-msg-${i}`, userid, chatid: 'demo-chat-yjj', text: `@安责险助手 ${text}` }),
+  };
 }
 
 beforeAll(async () => {
@@ -50,30 +53,37 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
     let sent = 0;
     // The burst of reminders, for the dispatcher's next tick; the callbacks come in meanwhile.
     await t.db.$transaction(async (tx) => {
-      for (let n = 0; n < PER_HOOK; n++) for (const h of HOOKS) await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock);
+      for (let n = 0; n < PER_HOOK; n++)
+        for (const h of HOOKS) await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock);
     });
 
     // The burst of callbacks: six at a time, until the process dies under them.
     const burst = (async () => {
       const s = sender(first.url);
       let next = 0;
-      await Promise.all(Array.from({ length: 6 }, async () => {
-        while (next < MESSAGES) {
-          const i = next++;
-          sent = Math.max(sent, i + 1);
-          try {
-            const res = await s.postBot(message(i).msg);
-            if (res.status === 200 && s.openBotReply(await res.json())) acknowledged.add(i);
-          } catch {
-            return; // the connection died with the process
+      await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          while (next < MESSAGES) {
+            const i = next++;
+            sent = Math.max(sent, i + 1);
+            try {
+              const res = await s.postBot(message(i).msg);
+              if (res.status === 200 && s.openBotReply(await res.json())) acknowledged.add(i);
+            } catch {
+              return; // the connection died with the process
+            }
           }
-        }
-      }));
+        }),
+      );
     })();
     // A random moment in the middle of both: after some answers, once reminders have begun to go out.
     const delivered = () => api.delivered.filter((d) => d.target.startsWith('crash-hook-')).length;
     const killAt = 10 + Math.floor(Math.random() * 50);
-    await until(async () => acknowledged.size >= killAt && delivered() > 0, `${killAt} answers and a first reminder`, 60_000);
+    await until(
+      async () => acknowledged.size >= killAt && delivered() > 0,
+      `${killAt} answers and a first reminder`,
+      60_000,
+    );
     await kill(first);
     await burst;
     const atKill = { delivered: delivered(), acknowledged: acknowledged.size, sent };
@@ -81,20 +91,28 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
     expect(atKill.acknowledged, 'killed in the middle of the callbacks').toBeLessThan(MESSAGES);
 
     // Every acknowledged report is there, before anything restarts.
-    for (const i of acknowledged) if (message(i).kind === 0) expect(await t.db.progressReport.count({ where: { note: `crash-${i}` } }), `report ${i}`).toBe(1);
+    for (const i of acknowledged)
+      if (message(i).kind === 0)
+        expect(await t.db.progressReport.count({ where: { note: `crash-${i}` } }), `report ${i}`).toBe(1);
 
     // Restart; WeCom re-sends what got no answer (and the rest of its queue).
     const second = await startChild(apiBase);
     const s = sender(second.url);
     const unanswered = Array.from({ length: MESSAGES }, (_, i) => i).filter((i) => !acknowledged.has(i));
-    await Promise.all(Array.from({ length: 6 }, async () => {
-      for (let i = unanswered.shift(); i !== undefined; i = unanswered.shift()) {
-        const res = await s.postBot(message(i).msg);
-        expect(res.status).toBe(200);
-        expect(s.openBotReply(await res.json())).toBeTruthy();
-      }
-    }));
-    await until(async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0, 'the reminders to be sent', 30_000);
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let i = unanswered.shift(); i !== undefined; i = unanswered.shift()) {
+          const res = await s.postBot(message(i).msg);
+          expect(res.status).toBe(200);
+          expect(s.openBotReply(await res.json())).toBeTruthy();
+        }
+      }),
+    );
+    await until(
+      async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0,
+      'the reminders to be sent',
+      30_000,
+    );
 
     // Each message: one inbound row, handled; one audit event; each report once.
     const inbound = await t.db.inboundMessage.findMany({ where: { dedupeKey: { startsWith: 'bot:crash-msg-' } } });
@@ -104,11 +122,20 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
       const { kind } = message(i);
       if (kind === 0) {
         expect(await t.db.progressReport.count({ where: { note: `crash-${i}` } }), `report ${i}`).toBe(1);
-        expect(await t.db.auditEvent.count({ where: { command: 'report', detail: { contains: `crash-${i}"` } } }), `audit of ${i}`).toBe(1);
+        expect(
+          await t.db.auditEvent.count({ where: { command: 'report', detail: { contains: `crash-${i}"` } } }),
+          `audit of ${i}`,
+        ).toBe(1);
       }
-      if (kind === 2) expect(await t.db.auditEvent.count({ where: { detail: { contains: `不是命令-${i}"` } } }), `audit of ${i}`).toBe(1);
+      if (kind === 2)
+        expect(
+          await t.db.auditEvent.count({ where: { detail: { contains: `不是命令-${i}"` } } }),
+          `audit of ${i}`,
+        ).toBe(1);
     }
-    expect(await t.db.auditEvent.count({ where: { command: 'coverage', actorUserId: 'demo-leader' } })).toBe(MESSAGES / 3);
+    expect(await t.db.auditEvent.count({ where: { command: 'coverage', actorUserId: 'demo-leader' } })).toBe(
+      MESSAGES / 3,
+    );
 
     // Every reminder reached WeCom; a repeat only for the one in flight at the kill, per robot.
     const times = api.timesDelivered('burst ');

@@ -56,9 +56,13 @@ describe('WeCom faults at a high rate', () => {
       if (r < 0.5 && path === '/cgi-bin/message/send') return 42001;
       return undefined;
     };
-    const app = new AppApi({ apiBase: base, corpId: 'wwfaults', secret: 'fault-secret', agentId: '1000002' }, () => t.clock.now().getTime());
+    const app = new AppApi({ apiBase: base, corpId: 'wwfaults', secret: 'fault-secret', agentId: '1000002' }, () =>
+      t.clock.now().getTime(),
+    );
     const dispatcher = new Dispatcher({
-      db: t.db, clock: t.clock, random,
+      db: t.db,
+      clock: t.clock,
+      random,
       senders: {
         webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent'),
         app: async (row) => (await app.sendMessage(JSON.parse(row.payload)), 'sent'),
@@ -71,10 +75,11 @@ describe('WeCom faults at a high rate', () => {
           await enqueue(tx, webhookMarkdown(h, `fault ${h} ${n}`), t.clock);
           expected.push(`fault ${h} ${n}`);
         }
-        if (n < 10) for (const m of MEMBERS) {
-          await enqueue(tx, appText(m, `fault ${m} ${n}`), t.clock);
-          expected.push(`fault ${m} ${n}`);
-        }
+        if (n < 10)
+          for (const m of MEMBERS) {
+            await enqueue(tx, appText(m, `fault ${m} ${n}`), t.clock);
+            expected.push(`fault ${m} ${n}`);
+          }
       }
       for (let n = 0; n < 3; n++) await enqueue(tx, webhookMarkdown(GONE, `fault removed ${n}`), t.clock);
     });
@@ -85,14 +90,22 @@ describe('WeCom faults at a high rate', () => {
     const open = () => t.db.outboxMessage.count({ where: { state: { in: ['pending', 'sending'] } } });
     for (let tick = 0; (await open()) > 0 && t.clock.now().getTime() - start < 20 * 3600_000; tick++) {
       await dispatcher.drain();
-      const next = await t.db.outboxMessage.findFirst({ where: { state: 'pending' }, orderBy: { nextAttemptAt: 'asc' } });
+      const next = await t.db.outboxMessage.findFirst({
+        where: { state: 'pending' },
+        orderBy: { nextAttemptAt: 'asc' },
+      });
       t.clock.set(new Date(Math.max(t.clock.now().getTime() + 5_000, next?.nextAttemptAt.getTime() ?? 0)));
       if (tick % 97 === 0) api.expireToken();
     }
     expect(await open(), 'everything settled').toBe(0);
 
     // Delivered exactly once each, whatever failed on the way.
-    const content = (d: { body: Record<string, unknown> }) => String((d.body.markdown as { content?: string } | undefined)?.content ?? (d.body.text as { content?: string } | undefined)?.content ?? '');
+    const content = (d: { body: Record<string, unknown> }) =>
+      String(
+        (d.body.markdown as { content?: string } | undefined)?.content ??
+          (d.body.text as { content?: string } | undefined)?.content ??
+          '',
+      );
     const delivered = api.delivered.map(content).filter((c) => c.startsWith('fault '));
     expect(delivered.sort()).toEqual([...expected].sort());
 
@@ -109,7 +122,10 @@ describe('WeCom faults at a high rate', () => {
     expect(calls.length).toBeLessThan(expected.length * 6);
     expect(calls.filter((c) => c.errcode === 45009).length).toBeGreaterThan(20);
     const sentTimes = new Map<string, number[]>();
-    for (const c of api.calls) if (c.path === '/cgi-bin/webhook/send' && c.errcode === 0) sentTimes.set(c.target, [...(sentTimes.get(c.target) ?? []), c.at]);
-    for (const times of sentTimes.values()) for (let i = 20; i < times.length; i++) expect(times[i]! - times[i - 20]!).toBeGreaterThanOrEqual(60_000);
+    for (const c of api.calls)
+      if (c.path === '/cgi-bin/webhook/send' && c.errcode === 0)
+        sentTimes.set(c.target, [...(sentTimes.get(c.target) ?? []), c.at]);
+    for (const times of sentTimes.values())
+      for (let i = 20; i < times.length; i++) expect(times[i]! - times[i - 20]!).toBeGreaterThanOrEqual(60_000);
   }, 120_000);
 });

@@ -8,7 +8,8 @@ import { testBot, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
-const say = (userId: string, text: string) => bus.handle({ channel: 'sandbox', userId, chatId: null, text } satisfies Incoming);
+const say = (userId: string, text: string) =>
+  bus.handle({ channel: 'sandbox', userId, chatId: null, text } satisfies Incoming);
 
 beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
@@ -16,7 +17,12 @@ afterAll(() => t.close());
 describe('parsing what people type on a phone', () => {
   it('takes full-width slashes, letters and spaces, Chinese separators and quotes', () => {
     expect(parse('／ＨＥＬＰ　覆盖率')).toMatchObject({ word: 'help', slash: true, tokens: [{ text: '覆盖率' }] });
-    expect(parse('/上报 危化，12/13、东坪 “已 完成”')!.tokens.map((x) => x.text)).toEqual(['危化', '12/13', '东坪', '已 完成']);
+    expect(parse('/上报 危化，12/13、东坪 “已 完成”')!.tokens.map((x) => x.text)).toEqual([
+      '危化',
+      '12/13',
+      '东坪',
+      '已 完成',
+    ]);
     expect(parse('/x 东坪（演示）')!.tokens[0]!.text).toBe('东坪（演示）');
     expect(parse('   ')).toBeNull();
   });
@@ -89,17 +95,36 @@ describe('the bus', () => {
 });
 
 describe('a failing command writes nothing', () => {
-  const writeThenFail = (error: Error) => defineCommand({
-    name: 'breaks', aliases: ['坏了'], summary: 'help.summary', examples: [], params: ['kind'],
-    args: z.object({ kind: z.enum(['user', 'bug'], { message: 'error.kind' }).optional() }),
-    roles: 'member', writes: true,
-    async run({ db, campaign }) {
-      await db.progressReport.create({ data: { campaignId: campaign.id, unitId: 1, sectorId: 1, insured: 1, total: 1, reportedBy: 'x', reportedAt: new Date() } });
-      throw error;
-    },
-  });
+  const writeThenFail = (error: Error) =>
+    defineCommand({
+      name: 'breaks',
+      aliases: ['坏了'],
+      summary: 'help.summary',
+      examples: [],
+      params: ['kind'],
+      args: z.object({ kind: z.enum(['user', 'bug'], { message: 'error.kind' }).optional() }),
+      roles: 'member',
+      writes: true,
+      async run({ db, campaign }) {
+        await db.progressReport.create({
+          data: {
+            campaignId: campaign.id,
+            unitId: 1,
+            sectorId: 1,
+            insured: 1,
+            total: 1,
+            reportedBy: 'x',
+            reportedAt: new Date(),
+          },
+        });
+        throw error;
+      },
+    });
 
-  for (const [name, error, outcome] of [['a user error', new UserError('bus.no_campaign'), 'invalid'], ['a bug', new Error('boom'), 'error']] as const) {
+  for (const [name, error, outcome] of [
+    ['a user error', new UserError('bus.no_campaign'), 'invalid'],
+    ['a bug', new Error('boom'), 'error'],
+  ] as const) {
     it(`rolls back after ${name}, and says so`, async () => {
       const registry = new Registry([writeThenFail(error)]);
       const b = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry });
@@ -121,17 +146,35 @@ describe('confirmation of bulk writes', async () => {
   const yes = (await import('../../commands/yes.ts')).default;
   const cancel = (await import('../../commands/cancel.ts')).default;
   const bulk = defineCommand({
-    name: 'bulk', aliases: ['批量'], summary: 'help.summary', examples: [], params: ['key'], args: z.object({ key: z.string().optional() }),
-    roles: 'member', writes: true, secret: ['key'],
+    name: 'bulk',
+    aliases: ['批量'],
+    summary: 'help.summary',
+    examples: [],
+    params: ['key'],
+    args: z.object({ key: z.string().optional() }),
+    roles: 'member',
+    writes: true,
+    secret: ['key'],
     async confirm() {
       return '将写入 1 条上报';
     },
     async run({ db, campaign }) {
-      await db.progressReport.create({ data: { campaignId: campaign.id, unitId: 1, sectorId: 1, insured: 1, total: 2, reportedBy: 'bulk', reportedAt: new Date(0) } });
+      await db.progressReport.create({
+        data: {
+          campaignId: campaign.id,
+          unitId: 1,
+          sectorId: 1,
+          insured: 1,
+          total: 2,
+          reportedBy: 'bulk',
+          reportedAt: new Date(0),
+        },
+      });
       return { text: '写好了' };
     },
   });
-  const b = () => new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: new Registry([bulk, yes, cancel]) });
+  const b = () =>
+    new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: new Registry([bulk, yes, cancel]) });
   const run = (userId: string, text: string) => b().handle({ channel: 'sandbox', userId, chatId: null, text });
   const written = () => t.db.progressReport.count({ where: { reportedBy: 'bulk' } });
 

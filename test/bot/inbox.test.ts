@@ -6,8 +6,20 @@ import { testDb, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let registry: Registry;
-const inbox = () => new Inbox({ db: t.db, bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }), clock: t.clock });
-const message = (id: string, text = '/我是谁'): Accepted => ({ dedupeKey: `app:${id}`, channel: 'app', userId: 'demo-leader', chatId: null, text, replyVia: 'app' });
+const inbox = () =>
+  new Inbox({
+    db: t.db,
+    bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }),
+    clock: t.clock,
+  });
+const message = (id: string, text = '/我是谁'): Accepted => ({
+  dedupeKey: `app:${id}`,
+  channel: 'app',
+  userId: 'demo-leader',
+  chatId: null,
+  text,
+  replyVia: 'app',
+});
 
 beforeAll(async () => {
   t = await testDb({ demo: true });
@@ -28,7 +40,11 @@ describe('the inbox', () => {
     expect(row.reply).toContain('演示·县领导');
     const out = await t.db.outboxMessage.findMany({ where: { target: 'demo-leader' } });
     expect(out).toHaveLength(1);
-    expect(JSON.parse(out[0]!.payload)).toMatchObject({ touser: 'demo-leader', msgtype: 'text', text: { content: row.reply } });
+    expect(JSON.parse(out[0]!.payload)).toMatchObject({
+      touser: 'demo-leader',
+      msgtype: 'text',
+      text: { content: row.reply },
+    });
 
     expect(await inbox().resume()).toBe(0);
     expect(await t.db.outboxMessage.count({ where: { target: 'demo-leader' } })).toBe(1);
@@ -50,7 +66,8 @@ describe('the inbox', () => {
     await inbox().accept(message('in-hand'));
     const cutoff = new Date(t.clock.now().getTime() - 60_000);
     expect(await inbox().resume(cutoff)).toBe(1);
-    const state = async (id: string) => (await t.db.inboundMessage.findUniqueOrThrow({ where: { dedupeKey: `app:${id}` } })).state;
+    const state = async (id: string) =>
+      (await t.db.inboundMessage.findUniqueOrThrow({ where: { dedupeKey: `app:${id}` } })).state;
     expect(await state('dead-instance')).toBe('handled');
     expect(await state('in-hand')).toBe('received');
   });
@@ -59,8 +76,14 @@ describe('the inbox', () => {
     const { row } = await inbox().accept(message('raced', '/上报 危化 3/40 东坪 raced'));
     const audits = await t.db.auditEvent.count();
     // Another instance finished it first (as after a retry to another replica).
-    await t.db.inboundMessage.update({ where: { id: row.id }, data: { state: 'handled', reply: 'the other instance’s answer' } });
-    const liaison = { ...row, payload: JSON.stringify({ ...message('raced', '/上报 危化 3/40 东坪 raced'), userId: 'demo-liaison-yjj' }) };
+    await t.db.inboundMessage.update({
+      where: { id: row.id },
+      data: { state: 'handled', reply: 'the other instance’s answer' },
+    });
+    const liaison = {
+      ...row,
+      payload: JSON.stringify({ ...message('raced', '/上报 危化 3/40 东坪 raced'), userId: 'demo-liaison-yjj' }),
+    };
     expect(await inbox().process({ ...liaison, state: 'received' })).toEqual({ text: 'the other instance’s answer' });
     expect(await t.db.progressReport.count({ where: { note: 'raced' } })).toBe(0);
     expect(await t.db.auditEvent.count()).toBe(audits);

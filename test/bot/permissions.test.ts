@@ -7,8 +7,36 @@ import { testDb, TZ, type TestDb } from '../support/db.ts';
 // Every command × every role: allowed or refused as the table below says (admins may run
 // everything), and a refusal changes nothing in the database.
 const MAY: Record<string, string[]> = {
-  leader: ['snooze', 'ack', 'approve', 'assign', 'coverage', 'done', 'export', 'extend', 'feedback', 'overdue', 'rank', 'reject', 'tasks', 'visits'],
-  liaison: ['snooze', 'ack', 'confirm', 'coverage', 'done', 'extend', 'feedback', 'insure', 'overdue', 'report', 'tasks', 'visits'],
+  leader: [
+    'snooze',
+    'ack',
+    'approve',
+    'assign',
+    'coverage',
+    'done',
+    'export',
+    'extend',
+    'feedback',
+    'overdue',
+    'rank',
+    'reject',
+    'tasks',
+    'visits',
+  ],
+  liaison: [
+    'snooze',
+    'ack',
+    'confirm',
+    'coverage',
+    'done',
+    'extend',
+    'feedback',
+    'insure',
+    'overdue',
+    'report',
+    'tasks',
+    'visits',
+  ],
   insurer: ['snooze', 'ack', 'confirm', 'done', 'extend', 'feedback', 'insure', 'plan', 'tasks', 'visit', 'visits'],
   viewer: ['coverage', 'overdue', 'rank', 'visits'],
   enterprise: ['confirm', 'visits'],
@@ -16,8 +44,13 @@ const MAY: Record<string, string[]> = {
 const EVERY_MEMBER = ['cancel', 'undo', 'yes'];
 const PUBLIC = ['help', 'whoami'];
 const PERSONAS: Record<string, string> = {
-  admin: 'demo-admin', leader: 'demo-leader', liaison: 'demo-liaison-yjj', insurer: 'demo-insurer-pingan',
-  viewer: 'matrix-viewer', enterprise: 'matrix-enterprise', stranger: 'matrix-stranger',
+  admin: 'demo-admin',
+  leader: 'demo-leader',
+  liaison: 'demo-liaison-yjj',
+  insurer: 'demo-insurer-pingan',
+  viewer: 'matrix-viewer',
+  enterprise: 'matrix-enterprise',
+  stranger: 'matrix-stranger',
 };
 
 let t: TestDb;
@@ -28,9 +61,20 @@ let bus: Bus;
 async function fingerprint(): Promise<string> {
   const d = t.db;
   const tables = await Promise.all([
-    d.enterprise.findMany(), d.policy.findMany(), d.progressReport.findMany(), d.obligation.findMany(), d.obligationEvent.findMany(),
-    d.preventionVisit.findMany(), d.servicePlan.findMany(), d.member.findMany(), d.groupChat.findMany(), d.pendingAction.findMany(),
-    d.outboxMessage.findMany(), d.unit.findMany(), d.sectorResponsibility.findMany(), d.target.findMany(),
+    d.enterprise.findMany(),
+    d.policy.findMany(),
+    d.progressReport.findMany(),
+    d.obligation.findMany(),
+    d.obligationEvent.findMany(),
+    d.preventionVisit.findMany(),
+    d.servicePlan.findMany(),
+    d.member.findMany(),
+    d.groupChat.findMany(),
+    d.pendingAction.findMany(),
+    d.outboxMessage.findMany(),
+    d.unit.findMany(),
+    d.sectorResponsibility.findMany(),
+    d.target.findMany(),
   ]);
   return createHash('sha1').update(JSON.stringify(tables)).digest('hex');
 }
@@ -38,8 +82,17 @@ async function fingerprint(): Promise<string> {
 beforeAll(async () => {
   t = await testDb({ demo: true });
   const enterprise = await t.db.enterprise.findFirstOrThrow();
-  await t.db.member.create({ data: { userId: 'matrix-viewer', name: '查看者', roles: 'viewer', unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'aqw' } })).id } });
-  await t.db.member.create({ data: { userId: 'matrix-enterprise', name: '企业联系人', roles: 'enterprise', enterpriseId: enterprise.id } });
+  await t.db.member.create({
+    data: {
+      userId: 'matrix-viewer',
+      name: '查看者',
+      roles: 'viewer',
+      unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'aqw' } })).id,
+    },
+  });
+  await t.db.member.create({
+    data: { userId: 'matrix-enterprise', name: '企业联系人', roles: 'enterprise', enterpriseId: enterprise.id },
+  });
   registry = await Registry.load();
   bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry });
 });
@@ -49,7 +102,10 @@ describe('the permission matrix', () => {
   it('covers every command', () => {
     const named = new Set([...Object.values(MAY).flat(), ...EVERY_MEMBER, ...PUBLIC]);
     // Admin-only commands appear in no row above.
-    const adminOnly = registry.specs.filter((s) => !named.has(s.name)).map((s) => s.name).sort();
+    const adminOnly = registry.specs
+      .filter((s) => !named.has(s.name))
+      .map((s) => s.name)
+      .sort();
     expect(adminOnly).toEqual(['audit', 'bind', 'group', 'unbind']);
   });
 
@@ -57,7 +113,10 @@ describe('the permission matrix', () => {
     it(`${persona}: allowed exactly what the table says; refused commands change nothing`, async () => {
       const wrong: string[] = [];
       for (const spec of registry.specs) {
-        const allowed = PUBLIC.includes(spec.name) || (persona !== 'stranger' && (persona === 'admin' || EVERY_MEMBER.includes(spec.name) || (MAY[persona] ?? []).includes(spec.name)));
+        const allowed =
+          PUBLIC.includes(spec.name) ||
+          (persona !== 'stranger' &&
+            (persona === 'admin' || EVERY_MEMBER.includes(spec.name) || (MAY[persona] ?? []).includes(spec.name)));
         const line = spec.examples[0] ?? `/${spec.aliases[0] ?? spec.name}`;
         const before = allowed ? '' : await fingerprint();
         const out = await bus.handle({ channel: 'sandbox', userId, chatId: 'demo-chat-leaders', text: line });
@@ -75,12 +134,16 @@ describe('the permission matrix', () => {
 
   it('shows each role a different /help, with only what it may run', async () => {
     const helps = new Map<string, string>();
-    for (const [persona, userId] of Object.entries(PERSONAS)) helps.set(persona, (await bus.handle({ channel: 'sandbox', userId, chatId: null, text: '/帮助' })).text);
+    for (const [persona, userId] of Object.entries(PERSONAS))
+      helps.set(persona, (await bus.handle({ channel: 'sandbox', userId, chatId: null, text: '/帮助' })).text);
     expect(new Set(helps.values()).size).toBe(helps.size);
     for (const [persona, text] of helps) {
       for (const spec of registry.specs) {
         const shown = text.includes(`/${spec.aliases[0] ?? spec.name} (/${spec.name})`);
-        const allowed = PUBLIC.includes(spec.name) || (persona !== 'stranger' && (persona === 'admin' || EVERY_MEMBER.includes(spec.name) || (MAY[persona] ?? []).includes(spec.name)));
+        const allowed =
+          PUBLIC.includes(spec.name) ||
+          (persona !== 'stranger' &&
+            (persona === 'admin' || EVERY_MEMBER.includes(spec.name) || (MAY[persona] ?? []).includes(spec.name)));
         expect(shown, `${persona} /help ${spec.name}`).toBe(allowed);
       }
     }

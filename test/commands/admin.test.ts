@@ -7,7 +7,8 @@ import { testDb, TZ, type TestDb } from '../support/db.ts';
 let t: TestDb;
 let bus: Bus;
 let registry: Registry;
-const say = (userId: string, text: string, chatId: string | null = null) => bus.handle({ channel: 'sandbox', userId, chatId, text });
+const say = (userId: string, text: string, chatId: string | null = null) =>
+  bus.handle({ channel: 'sandbox', userId, chatId, text });
 /** What admins' commands change: members and chats (audit events are written for every message, so they are left out). */
 const state = async () => ({
   members: await t.db.member.findMany({ orderBy: { id: 'asc' } }),
@@ -28,16 +29,27 @@ describe('/绑定', () => {
     const out = await say('demo-admin', '/绑定 zhangsan 联络员 东坪');
     expect(out.outcome).toBe('ok');
     expect(out.text).toContain('已登记 zhangsan');
-    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'zhangsan' } })).toMatchObject({ name: 'zhangsan', roles: 'liaison', unitId: await unitId('430923121'), active: true });
+    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'zhangsan' } })).toMatchObject({
+      name: 'zhangsan',
+      roles: 'liaison',
+      unitId: await unitId('430923121'),
+      active: true,
+    });
     const who = (await say('zhangsan', '/我是谁')).text;
     expect(who).toContain('角色：联络员');
     expect(who).toContain('单位：东坪镇');
 
     // A second role and another unit update the same row; /撤销 restores it as it was.
     expect((await say('demo-admin', '/bind zhangsan viewer 应急局')).outcome).toBe('ok');
-    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'zhangsan' } })).toMatchObject({ roles: 'liaison|viewer', unitId: await unitId('yjj') });
+    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'zhangsan' } })).toMatchObject({
+      roles: 'liaison|viewer',
+      unitId: await unitId('yjj'),
+    });
     expect((await say('demo-admin', '/撤销')).outcome).toBe('ok');
-    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'zhangsan' } })).toMatchObject({ roles: 'liaison', unitId: await unitId('430923121') });
+    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'zhangsan' } })).toMatchObject({
+      roles: 'liaison',
+      unitId: await unitId('430923121'),
+    });
     expect((await say('demo-admin', '/撤销')).outcome).toBe('ok');
     expect(await t.db.member.findUnique({ where: { userId: 'zhangsan' } })).toBeNull();
   });
@@ -46,7 +58,11 @@ describe('/绑定', () => {
     const e = await t.db.enterprise.findFirstOrThrow({ orderBy: { id: 'asc' } });
     const out = await say('demo-admin', `/绑定 qiye-li 企业 ${e.creditCode}`);
     expect(out.text).toContain(e.name);
-    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'qiye-li' } })).toMatchObject({ roles: 'enterprise', enterpriseId: e.id, unitId: null });
+    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'qiye-li' } })).toMatchObject({
+      roles: 'enterprise',
+      enterpriseId: e.id,
+      unitId: null,
+    });
   });
 
   it('refuses a role the unit does not fit, an unknown role or unit, with nothing changed', async () => {
@@ -75,7 +91,10 @@ describe('/解绑', () => {
 
     expect((await say('demo-admin', '/执行')).text).toContain('已解除 lisi（lisi）的使用权限');
     // The row stays for the audit trail, inactive.
-    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'lisi' } })).toMatchObject({ active: false, roles: 'liaison' });
+    expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'lisi' } })).toMatchObject({
+      active: false,
+      roles: 'liaison',
+    });
     for (const spec of registry.specs.filter((s) => s.roles !== 'public')) {
       const out = await say('lisi', `/${spec.name}`);
       expect(out.outcome, spec.name).toBe('denied');
@@ -135,7 +154,10 @@ describe('/群', () => {
     expect(out.text).toContain('尾号 6666');
     expect(out.text).not.toContain(key1);
     expect(await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-1' } })).toMatchObject({
-      unitId: await unitId('430923121'), purpose: 'unit', webhookKey: key1, name: '东坪镇工作群',
+      unitId: await unitId('430923121'),
+      purpose: 'unit',
+      webhookKey: key1,
+      name: '东坪镇工作群',
     });
     expect(await audit()).not.toContain(key1);
 
@@ -152,7 +174,11 @@ describe('/群', () => {
   it('makes a chat the leaders’ group, keeping its key, and says what it was', async () => {
     const out = await say('demo-admin', '/群 领导', 'chat-new-1');
     expect(out.text).toMatch(/本群已绑定为：县领导群\n（原为：东坪镇工作群）\n🔑 webhook key 未变/);
-    expect(await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-1' } })).toMatchObject({ purpose: 'leaders', unitId: await unitId('aqw'), webhookKey: key1 });
+    expect(await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-1' } })).toMatchObject({
+      purpose: 'leaders',
+      unitId: await unitId('aqw'),
+      webhookKey: key1,
+    });
   });
 
   it('refuses outside a group chat, a bad key, and a key another chat uses, with nothing changed and no key logged', async () => {
@@ -175,8 +201,20 @@ describe('/群', () => {
     expect(out.text).toContain('本群还没有 webhook key');
     expect((await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-3' } })).webhookKey).toBeNull();
     // A deployment holding the AI bot's long connection speaks in the group without one.
-    const connected = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load(), reach: { longconn: true } });
-    const via = await connected.handle({ channel: 'bot', userId: 'demo-admin', chatId: 'chat-new-3', text: '/群 应急局' });
+    const connected = new Bus({
+      db: t.db,
+      clock: t.clock,
+      timeZone: TZ,
+      locale: 'zh-CN',
+      registry: await Registry.load(),
+      reach: { longconn: true },
+    });
+    const via = await connected.handle({
+      channel: 'bot',
+      userId: 'demo-admin',
+      chatId: 'chat-new-3',
+      text: '/群 应急局',
+    });
     expect(via.text).toContain('提醒将由本机器人通过长连接直接发进本群');
     expect(via.text).not.toContain('本群还没有 webhook key');
   });

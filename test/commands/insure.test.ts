@@ -20,7 +20,10 @@ async function coverageOf(sector: string): Promise<[number, number]> {
 /** An operating high-risk enterprise with no policy at all, outside 东坪镇 (whose liaison must be refused for it). */
 async function uninsured(lead?: string) {
   const dongping = await t.db.unit.findFirstOrThrow({ where: { code: '430923121' } });
-  const sector = { highRisk: true, ...(lead ? { responsibilities: { some: { role: 'lead', unit: { code: lead } } } } : {}) };
+  const sector = {
+    highRisk: true,
+    ...(lead ? { responsibilities: { some: { role: 'lead', unit: { code: lead } } } } : {}),
+  };
   return t.db.enterprise.findFirstOrThrow({
     where: { status: 'operating', sector, policies: { none: {} }, townshipId: { not: dongping.id } },
     include: { sector: true, township: true },
@@ -44,8 +47,14 @@ describe('/投保', () => {
     expect(out.text).toContain('🟢 该企业今日在保，保障至 2027-11-28');
     const policy = await t.db.policy.findFirstOrThrow({ where: { policyNo: 'PA-T-0001' }, include: { insurer: true } });
     expect(policy).toMatchObject({
-      enterpriseId: e.id, startOn: TODAY, endOn: '2027-11-28', insuredHeadcount: e.employees, premiumFen: null,
-      liabilityPerPerson: 400000, renewsPolicyId: null, status: 'valid',
+      enterpriseId: e.id,
+      startOn: TODAY,
+      endOn: '2027-11-28',
+      insuredHeadcount: e.employees,
+      premiumFen: null,
+      liabilityPerPerson: 400000,
+      renewsPolicyId: null,
+      status: 'valid',
     });
     expect(policy.insurer.code).toBe('pingan-pc');
     expect(await coverageOf(e.sector.name)).toEqual([before[0] + 1, before[1]]);
@@ -57,20 +66,34 @@ describe('/投保', () => {
 
   it('takes the headcount and premium as typed, warns about a headcount off the ledger, and says when cover starts later', async () => {
     const e = await uninsured('yjj');
-    const out = await say('demo-liaison-yjj', `/投保 ${e.name} 人寿 GS2026-77 12月1日 2027-11-30 ${e.employees + 1} 1.2万`);
+    const out = await say(
+      'demo-liaison-yjj',
+      `/投保 ${e.name} 人寿 GS2026-77 12月1日 2027-11-30 ${e.employees + 1} 1.2万`,
+    );
     expect(out.outcome).toBe('ok');
     expect(out.text).toContain('保费 ¥12,000');
     expect(out.text).toContain(`投保人数超过台账职工数 ${e.employees}`);
     expect(out.text).toContain('🔵 该企业今日未在保：2026-12-01 起保，保障至 2027-11-30');
-    expect(await t.db.policy.findFirstOrThrow({ where: { policyNo: 'GS2026-77' }, include: { insurer: true } })).toMatchObject({
-      startOn: '2026-12-01', insuredHeadcount: e.employees + 1, premiumFen: 1_200_000, insurer: { code: 'chinalife-pc' },
+    expect(
+      await t.db.policy.findFirstOrThrow({ where: { policyNo: 'GS2026-77' }, include: { insurer: true } }),
+    ).toMatchObject({
+      startOn: '2026-12-01',
+      insuredHeadcount: e.employees + 1,
+      premiumFen: 1_200_000,
+      insurer: { code: 'chinalife-pc' },
     });
   });
 
   it('applies the liability rule in force on the start day', async () => {
     expect(await ruleInForce(t.db, 'min_liability_per_person', '2017-12-31')).toBeNull();
-    expect(await ruleInForce(t.db, 'min_liability_per_person', '2025-03-28')).toMatchObject({ value: 300000, source: '安监总办〔2017〕140号' });
-    expect(await ruleInForce(t.db, 'min_liability_per_person', '2025-03-29')).toMatchObject({ value: 400000, source: '应急〔2025〕27号' });
+    expect(await ruleInForce(t.db, 'min_liability_per_person', '2025-03-28')).toMatchObject({
+      value: 300000,
+      source: '安监总办〔2017〕140号',
+    });
+    expect(await ruleInForce(t.db, 'min_liability_per_person', '2025-03-29')).toMatchObject({
+      value: 400000,
+      source: '应急〔2025〕27号',
+    });
     const e = await uninsured();
     const out = await say('demo-admin', `/投保 ${e.creditCode} 平安 PA-OLD-1 2024-06-01 2025-05-31`);
     expect(out.text).toContain('每人 ¥300,000 记录（安监总办〔2017〕140号');
@@ -80,7 +103,11 @@ describe('/投保', () => {
 
   it('links a renewal to the policy that ended within 60 days before it', async () => {
     const lapsed = await t.db.policy.findFirstOrThrow({
-      where: { status: 'valid', endOn: { gte: addDays(TODAY, -60), lt: TODAY }, enterprise: { policies: { every: { endOn: { lt: TODAY } } } } },
+      where: {
+        status: 'valid',
+        endOn: { gte: addDays(TODAY, -60), lt: TODAY },
+        enterprise: { policies: { every: { endOn: { lt: TODAY } } } },
+      },
       include: { enterprise: true },
     });
     const out = await say('demo-admin', `/投保 ${lapsed.enterprise.creditCode} 平安 PA-RENEW-1 ${TODAY} 2027-11-28`);
@@ -100,7 +127,9 @@ describe('/投保', () => {
     expect(out.outcome).toBe('invalid');
     const lines = out.text.split('\n');
     expect(lines[0]).toBe('“化工有限公司”对应多家企业，没有登记。请用全称或信用代码重发：');
-    expect(lines.slice(1, 6).every((l, i) => l.startsWith(`${i + 1}. `) && /化工有限公司.*（[0-9A-Z]{18}）$/.test(l))).toBe(true);
+    expect(
+      lines.slice(1, 6).every((l, i) => l.startsWith(`${i + 1}. `) && /化工有限公司.*（[0-9A-Z]{18}）$/.test(l)),
+    ).toBe(true);
     expect(lines[6]).toBe('…');
     expect(await policies()).toEqual(before);
   });
@@ -108,14 +137,37 @@ describe('/投保', () => {
   it('refuses a duplicate number, an end before the start, an unknown insurer, and anyone else, with nothing written', async () => {
     const e = await uninsured();
     const pingan = await t.db.unit.findFirstOrThrow({ where: { code: 'pingan-pc' } });
-    const existing = await t.db.policy.findFirstOrThrow({ where: { insurerId: pingan.id }, include: { enterprise: true } });
+    const existing = await t.db.policy.findFirstOrThrow({
+      where: { insurerId: pingan.id },
+      include: { enterprise: true },
+    });
     const before = await policies();
     const cases: [string, string, RegExp][] = [
-      ['demo-insurer-pingan', `/投保 ${e.creditCode} 平安 ${existing.policyNo} ${TODAY} 2027-11-28`, new RegExp(`保单号 ${existing.policyNo} 已登记过（${existing.enterprise.name.replace(/[()（）]/g, '.')}）`)],
-      ['demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-T-2 2027-11-28 ${TODAY}`, /到期日 2026-11-29 必须晚于起保日 2027-11-28/],
-      ['demo-insurer-pingan', `/投保 ${e.creditCode} 太平洋 PA-T-3 ${TODAY} 2027-11-28`, /找不到保险公司“太平洋”.*中国人寿财险安化县支公司、中国平安财险安化支公司/],
-      ['demo-insurer-pingan', `/投保 ${e.creditCode} 人寿 PA-T-4 ${TODAY} 2027-11-28`, new RegExp(`可以登记的是：承保的中国人寿财险安化县支公司、${e.township.name}联络员、县.+联络员，或管理员`)],
-      ['demo-liaison-dongping', `/投保 ${e.creditCode} 平安 PA-T-5 ${TODAY} 2027-11-28`, new RegExp(`${e.township.name}联络员`)],
+      [
+        'demo-insurer-pingan',
+        `/投保 ${e.creditCode} 平安 ${existing.policyNo} ${TODAY} 2027-11-28`,
+        new RegExp(`保单号 ${existing.policyNo} 已登记过（${existing.enterprise.name.replace(/[()（）]/g, '.')}）`),
+      ],
+      [
+        'demo-insurer-pingan',
+        `/投保 ${e.creditCode} 平安 PA-T-2 2027-11-28 ${TODAY}`,
+        /到期日 2026-11-29 必须晚于起保日 2027-11-28/,
+      ],
+      [
+        'demo-insurer-pingan',
+        `/投保 ${e.creditCode} 太平洋 PA-T-3 ${TODAY} 2027-11-28`,
+        /找不到保险公司“太平洋”.*中国人寿财险安化县支公司、中国平安财险安化支公司/,
+      ],
+      [
+        'demo-insurer-pingan',
+        `/投保 ${e.creditCode} 人寿 PA-T-4 ${TODAY} 2027-11-28`,
+        new RegExp(`可以登记的是：承保的中国人寿财险安化县支公司、${e.township.name}联络员、县.+联络员，或管理员`),
+      ],
+      [
+        'demo-liaison-dongping',
+        `/投保 ${e.creditCode} 平安 PA-T-5 ${TODAY} 2027-11-28`,
+        new RegExp(`${e.township.name}联络员`),
+      ],
       ['demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-T-6 后年 2027-11-28`, /起保日“后年”不是日期/],
       ['demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-T-7 ${TODAY} 2027-11-28 0`, /投保人数“0”不对/],
       ['demo-leader', `/投保 ${e.creditCode} 平安 PA-T-8 ${TODAY} 2027-11-28`, /不能使用 \/投保/],

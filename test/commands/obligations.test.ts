@@ -9,45 +9,63 @@ const say = (userId: string, text: string) => bus.handle({ channel: 'sandbox', u
 const TODAY = '2026-11-29';
 
 /** Everything an obligation command may write: a refusal (or an undo) must leave all of it as it was. */
-const snapshot = async () => JSON.stringify([
-  // updatedAt is Prisma's own stamp of the last write, which an undo is too.
-  (await t.db.obligation.findMany({ orderBy: { id: 'asc' } })).map(({ updatedAt: _, ...o }) => o),
-  await t.db.obligationEvent.findMany({ orderBy: { id: 'asc' } }),
-  await t.db.outboxMessage.findMany({ orderBy: { id: 'asc' } }),
-]);
+const snapshot = async () =>
+  JSON.stringify([
+    // updatedAt is Prisma's own stamp of the last write, which an undo is too.
+    (await t.db.obligation.findMany({ orderBy: { id: 'asc' } })).map(({ updatedAt: _, ...o }) => o),
+    await t.db.obligationEvent.findMany({ orderBy: { id: 'asc' } }),
+    await t.db.outboxMessage.findMany({ orderBy: { id: 'asc' } }),
+  ]);
 const unitId = async (code: string) => (await t.db.unit.findFirstOrThrow({ where: { code } })).id;
 /** The demo's open 2026 enforcement inspection of a unit (due 10-31, overdue on 11-29). */
-const inspection = async (code: string) => t.db.obligation.findFirstOrThrow({ where: { unitId: await unitId(code), period: '2026', dutyId: { not: null } } });
+const inspection = async (code: string) =>
+  t.db.obligation.findFirstOrThrow({ where: { unitId: await unitId(code), period: '2026', dutyId: { not: null } } });
 /** "🔴 #12 title" lines of a reply → id → colour. */
-const colours = (reply: string) => new Map([...reply.matchAll(/^(🔴|🟡|🔵) #(\d+) /gm)].map((m) => [Number(m[2]), m[1]!]));
-const webhooks = async (key: string) => (await t.db.outboxMessage.findMany({ where: { channel: 'webhook', target: key }, orderBy: { id: 'asc' } }))
-  .map((m) => (JSON.parse(m.payload) as { markdown: { content: string } }).markdown.content);
+const colours = (reply: string) =>
+  new Map([...reply.matchAll(/^(🔴|🟡|🔵) #(\d+) /gm)].map((m) => [Number(m[2]), m[1]!]));
+const webhooks = async (key: string) =>
+  (await t.db.outboxMessage.findMany({ where: { channel: 'webhook', target: key }, orderBy: { id: 'asc' } })).map(
+    (m) => (JSON.parse(m.payload) as { markdown: { content: string } }).markdown.content,
+  );
 
 beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/逾期 on the demo data', () => {
   it('lists exactly the overdue obligations (交通局, 住建局, 平安财险) by unit, counted independently', async () => {
-    const open = await t.db.obligation.findMany({ where: { status: { not: 'done' }, dueOn: { lt: TODAY } }, include: { unit: true } });
+    const open = await t.db.obligation.findMany({
+      where: { status: { not: 'done' }, dueOn: { lt: TODAY } },
+      include: { unit: true },
+    });
     expect(open.map((o) => o.unit.code).sort()).toEqual(['jtj', 'pingan-pc', 'zjj']);
     const out = await say('demo-leader', '/逾期');
     expect(out.outcome).toBe('ok');
     const shown = colours(out.text);
     expect([...shown.keys()].sort()).toEqual(open.map((o) => o.id).sort());
     expect([...shown.values()]).toEqual(['🔴', '🔴', '🔴']);
-    for (const name of ['【县交通运输局】', '【县住建局】', '【中国平安财险安化支公司】']) expect(out.text).toContain(name);
+    for (const name of ['【县交通运输局】', '【县住建局】', '【中国平安财险安化支公司】'])
+      expect(out.text).toContain(name);
     expect(out.text).toContain('截止 2026-10-31，已逾期 29 天');
   });
 
   it('counts uninsured and soon-ending policies per sector from the ledger', async () => {
     const out = (await say('demo-leader', '/逾期')).text;
-    const enterprises = await t.db.enterprise.findMany({ where: { status: 'operating', sector: { code: 'construction' } }, include: { policies: { where: { status: 'valid' } } } });
+    const enterprises = await t.db.enterprise.findMany({
+      where: { status: 'operating', sector: { code: 'construction' } },
+      include: { policies: { where: { status: 'valid' } } },
+    });
     const uninsured = enterprises.filter((e) => !e.policies.some((p) => p.startOn <= TODAY && p.endOn >= TODAY));
-    const lastEnd = (e: (typeof enterprises)[number]) => e.policies.map((p) => p.endOn).sort().at(-1) ?? '';
+    const lastEnd = (e: (typeof enterprises)[number]) =>
+      e.policies
+        .map((p) => p.endOn)
+        .sort()
+        .at(-1) ?? '';
     const lapsed = uninsured.filter((e) => lastEnd(e) >= addDays(TODAY, -90));
     const expiring = enterprises.filter((e) => !uninsured.includes(e) && lastEnd(e) <= addDays(TODAY, 30));
     expect(uninsured.length).toBeGreaterThan(0);
-    expect(out).toContain(`建筑施工：未参保 ${uninsured.length} 家（含近 90 天断保 ${lapsed.length} 家） · 30 天内到期 ${expiring.length} 家`);
+    expect(out).toContain(
+      `建筑施工：未参保 ${uninsured.length} 家（含近 90 天断保 ${lapsed.length} 家） · 30 天内到期 ${expiring.length} 家`,
+    );
     expect(out).toContain('含演示数据');
   });
 
@@ -77,16 +95,27 @@ describe('an obligation from assigned to done', () => {
     const ask = await say('demo-liaison-jtj', `/延期 ${o.id} 12月20日 等待企业补交材料`);
     expect(ask.outcome).toBe('ok');
     expect(ask.text).toContain('2026-10-31 → 2026-12-20');
-    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ dueOn: '2026-10-31', requestedDueOn: '2026-12-20', requestReason: '等待企业补交材料' });
+    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
+      dueOn: '2026-10-31',
+      requestedDueOn: '2026-12-20',
+      requestReason: '等待企业补交材料',
+    });
     const [notice] = await webhooks('demo-webhook-leaders');
     expect(notice).toContain(`#${o.id} 县交通运输局`);
     expect(notice).toContain(`/批准 ${o.id}`);
     expect((await say('demo-liaison-jtj', '/任务')).text).toContain('申请延期至 2026-12-20，待批准');
-    expect((await say('demo-leader', '/任务')).text).toContain(`#${o.id} 县交通运输局：2026-10-31 → 2026-12-20（等待企业补交材料）`);
+    expect((await say('demo-leader', '/任务')).text).toContain(
+      `#${o.id} 县交通运输局：2026-10-31 → 2026-12-20（等待企业补交材料）`,
+    );
 
     const approve = await say('demo-leader', `/批准 ${o.id}`);
     expect(approve.text).toContain(`已批准 #${o.id}（县交通运输局）延期：2026-10-31 → 2026-12-20`);
-    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ status: 'extended', dueOn: '2026-12-20', requestedDueOn: null, requestReason: null });
+    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
+      status: 'extended',
+      dueOn: '2026-12-20',
+      requestedDueOn: null,
+      requestReason: null,
+    });
     expect((await webhooks('demo-webhook-jtj')).at(-1)).toContain('2026-10-31 → **2026-12-20**');
     const extended = (await say('demo-liaison-jtj', '/任务')).text;
     expect(colours(extended).get(o.id)).toBe('🔵');
@@ -96,7 +125,10 @@ describe('an obligation from assigned to done', () => {
     expect((await say('demo-liaison-jtj', '/任务')).text).toContain('已反馈 · 已延期');
     const done = await say('demo-liaison-jtj', `/办结 ${o.id} 检查报告已报县安委办`);
     expect(done.text).toContain('已按期办结（截止 2026-12-20）');
-    const closed = await t.db.obligation.findUniqueOrThrow({ where: { id: o.id }, include: { events: { orderBy: { id: 'asc' } } } });
+    const closed = await t.db.obligation.findUniqueOrThrow({
+      where: { id: o.id },
+      include: { events: { orderBy: { id: 'asc' } } },
+    });
     expect(closed.status).toBe('done');
     expect(closed.doneAt).toEqual(new Date(NOW));
     expect(closed.events.map((e) => [e.fromStatus, e.toStatus, e.actorUserId, e.note, e.dueOn])).toEqual([
@@ -112,7 +144,9 @@ describe('an obligation from assigned to done', () => {
 
   it('refuses, changing nothing: another unit’s item, a non-leader approving, a date not after the due date, unknown ids, a closed item', async () => {
     const zjj = await inspection('zjj');
-    const jtj = await t.db.obligation.findFirstOrThrow({ where: { unitId: await unitId('jtj'), status: { not: 'done' } } });
+    const jtj = await t.db.obligation.findFirstOrThrow({
+      where: { unitId: await unitId('jtj'), status: { not: 'done' } },
+    });
     const yjjDone = await t.db.obligation.findFirstOrThrow({ where: { unitId: await unitId('yjj'), status: 'done' } });
     const before = await snapshot();
     const refusals: [string, string, string][] = [
@@ -145,20 +179,35 @@ describe('an obligation from assigned to done', () => {
   });
 
   it('/驳回 clears the request with the reason and tells the unit; /撤销 reverts a /办结', async () => {
-    const o = await t.db.obligation.findFirstOrThrow({ where: { unitId: await unitId('jtj'), status: { not: 'done' } } });
+    const o = await t.db.obligation.findFirstOrThrow({
+      where: { unitId: await unitId('jtj'), status: { not: 'done' } },
+    });
     await say('demo-liaison-jtj', `/延期 ${o.id} 2027-11-30 年底前工程集中`);
     const reject = await say('demo-leader', `/驳回 ${o.id} 时间节点不能推迟`);
     expect(reject.text).toContain(`已驳回 #${o.id}（县交通运输局）的延期申请，仍按 ${o.dueOn} 截止`);
-    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ dueOn: o.dueOn, status: o.status, requestedDueOn: null, requestReason: null });
+    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
+      dueOn: o.dueOn,
+      status: o.status,
+      requestedDueOn: null,
+      requestReason: null,
+    });
     expect((await webhooks('demo-webhook-jtj')).at(-1)).toContain('理由：时间节点不能推迟');
 
     await say('demo-liaison-jtj', `/延期 ${o.id} 2027-11-30 再次申请`);
     const before = await snapshot();
     await say('demo-liaison-jtj', `/办结 ${o.id}`);
-    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ status: 'done', requestedDueOn: null });
+    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
+      status: 'done',
+      requestedDueOn: null,
+    });
     expect((await say('demo-liaison-jtj', '/撤销')).outcome).toBe('ok');
     expect(await snapshot()).toBe(before);
-    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ status: o.status, doneAt: null, requestedDueOn: '2027-11-30', requestReason: '再次申请' });
+    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
+      status: o.status,
+      doneAt: null,
+      requestedDueOn: '2027-11-30',
+      requestReason: '再次申请',
+    });
   });
 });
 
@@ -174,13 +223,24 @@ describe('/交办', () => {
     expect(run.text).toContain('已向 23 个单位交办');
     expect(run.text).toContain('已通知 1 个工作群');
     expect((await say('demo-admin', '/执行')).text).toContain('没有等待确认的操作');
-    const made = await t.db.obligation.findMany({ where: { dutyId: null, title: '摸排辖区未参保企业' }, include: { unit: true, events: true } });
+    const made = await t.db.obligation.findMany({
+      where: { dutyId: null, title: '摸排辖区未参保企业' },
+      include: { unit: true, events: true },
+    });
     expect(made).toHaveLength(23);
     expect(new Set(made.map((o) => o.unit.kind))).toEqual(new Set(['township']));
     expect(new Set(made.map((o) => o.unitId)).size).toBe(23);
     for (const o of made) {
-      expect(o).toMatchObject({ status: 'assigned', dueOn: '2026-11-30', period: '2026', assignedBy: 'demo-admin', sectorId: null });
-      expect(o.events.map((e) => [e.fromStatus, e.toStatus, e.actorUserId])).toEqual([[null, 'assigned', 'demo-admin']]);
+      expect(o).toMatchObject({
+        status: 'assigned',
+        dueOn: '2026-11-30',
+        period: '2026',
+        assignedBy: 'demo-admin',
+        sectorId: null,
+      });
+      expect(o.events.map((e) => [e.fromStatus, e.toStatus, e.actorUserId])).toEqual([
+        [null, 'assigned', 'demo-admin'],
+      ]);
     }
     const dongping = made.find((o) => o.unit.code === '430923121')!;
     expect((await webhooks('demo-webhook-dongping')).at(-1)).toContain(`#${dongping.id}`);
@@ -197,13 +257,18 @@ describe('/交办', () => {
     expect((await say('demo-leader', '/取消')).text).toContain('已取消');
     expect((await say('demo-leader', '/执行')).text).toContain('没有等待确认的操作');
     expect(await snapshot()).toBe(before);
-    expect(await t.db.pendingAction.findFirst({ where: { userId: 'demo-leader' }, orderBy: { id: 'desc' } })).toMatchObject({ state: 'cancelled' });
+    expect(
+      await t.db.pendingAction.findFirst({ where: { userId: 'demo-leader' }, orderBy: { id: 'desc' } }),
+    ).toMatchObject({ state: 'cancelled' });
   });
 
   it('to one unit, or a sector’s lead department, runs at once; refusals change nothing', async () => {
     const one = await say('demo-admin', '/交办 危化 报送危化企业参保台账 12月10日');
     expect(one.outcome).toBe('ok');
-    const o = await t.db.obligation.findFirstOrThrow({ where: { title: '报送危化企业参保台账' }, include: { unit: true, sector: true } });
+    const o = await t.db.obligation.findFirstOrThrow({
+      where: { title: '报送危化企业参保台账' },
+      include: { unit: true, sector: true },
+    });
     expect([o.unit.code, o.sector?.code, o.dueOn]).toEqual(['yjj', 'hazardous_chemicals', '2026-12-10']);
     expect(one.text).toContain(`已交办 #${o.id} 给 县应急管理局`);
     expect((await webhooks('demo-webhook-yjj')).at(-1)).toContain(`/签收 ${o.id}`);
@@ -228,8 +293,11 @@ describe('/任务 colours', () => {
   it('blue while more than 3 working days remain, yellow within them, red once overdue', async () => {
     t.clock.set('2026-12-01T09:00:00+08:00'); // a Tuesday
     try {
-      for (const day of ['2026-12-01', '2026-12-04', '2026-12-07']) await say('demo-admin', `/交办 东坪 颜色测试 ${day}`);
-      const ids = (await t.db.obligation.findMany({ where: { title: '颜色测试' }, orderBy: { dueOn: 'asc' } })).map((o) => o.id);
+      for (const day of ['2026-12-01', '2026-12-04', '2026-12-07'])
+        await say('demo-admin', `/交办 东坪 颜色测试 ${day}`);
+      const ids = (await t.db.obligation.findMany({ where: { title: '颜色测试' }, orderBy: { dueOn: 'asc' } })).map(
+        (o) => o.id,
+      );
       const tue = (await say('demo-liaison-dongping', '/任务')).text;
       expect(ids.map((id) => colours(tue).get(id))).toEqual(['🟡', '🟡', '🔵']);
       expect(tue).toContain('今天（2026-12-01）到期');

@@ -25,7 +25,9 @@ function ranks<K>(values: Map<K, number>): Map<K, number> {
 
 /** Checks shown lines against independently computed rates: figures, rank, and that the top and bottom three (with ties) are there. */
 function checkRanking(shown: { rank: number; name: string; rest: string }[], sums: Map<string, [number, number]>) {
-  const rates = new Map([...sums].filter(([, [, total]]) => total > 0).map(([n, [insured, total]]) => [n, insured / total]));
+  const rates = new Map(
+    [...sums].filter(([, [, total]]) => total > 0).map(([n, [insured, total]]) => [n, insured / total]),
+  );
   const expectedRank = ranks(rates);
   for (const s of shown) {
     expect(s.rank, s.name).toBe(expectedRank.get(s.name));
@@ -45,7 +47,8 @@ async function expectedTimeliness(): Promise<Map<string, [number, number, number
   const out = new Map<string, [number, number, number]>();
   for (const o of obligations) {
     const c = out.get(o.unit.name) ?? [0, 0, 0];
-    if (o.status === 'done') c[new Date(o.doneAt!.getTime() + 8 * 3_600_000).toISOString().slice(0, 10) <= o.dueOn ? 0 : 1]++;
+    if (o.status === 'done')
+      c[new Date(o.doneAt!.getTime() + 8 * 3_600_000).toISOString().slice(0, 10) <= o.dueOn ? 0 : 1]++;
     else if (o.dueOn < '2026-11-29') c[2]++;
     else continue;
     out.set(o.unit.name, c);
@@ -69,7 +72,12 @@ describe('/排名', () => {
     // The summary names the best and the weakest, and the pooled rate of all townships.
     const pooled = [...sums.values()].reduce(([a, b], [x, y]) => [a + x, b + y], [0, 0]);
     const worst = shown.at(-1)!;
-    expect(reply).toMatch(new RegExp(`^小结：乡镇合计参保率 ${(Math.floor((pooled[0] / pooled[1]) * 1000) / 10).toFixed(1)}%，最高 ${shown[0]!.name}.*最低 ${shown.find((s) => s.rank === worst.rank)!.name}`, 'm'));
+    expect(reply).toMatch(
+      new RegExp(
+        `^小结：乡镇合计参保率 ${(Math.floor((pooled[0] / pooled[1]) * 1000) / 10).toFixed(1)}%，最高 ${shown[0]!.name}.*最低 ${shown.find((s) => s.rank === worst.rank)!.name}`,
+        'm',
+      ),
+    );
     expect(reply).toContain('截至 2026-11-29 08:00');
     expect(Buffer.byteLength(reply)).toBeLessThanOrEqual(20480);
   });
@@ -78,7 +86,9 @@ describe('/排名', () => {
     const reply = (await say('/排名')).text;
     const leads = await t.db.sectorResponsibility.findMany({ where: { role: 'lead' }, include: { unit: true } });
     const leadOf = new Map(leads.map((l) => [l.sectorId, l.unit.name]));
-    const sums = sumBy(await expectedCells(t.db, t.campaignId, '2026-11-29', t.clock.now()), (c) => leadOf.get(c.sectorId));
+    const sums = sumBy(await expectedCells(t.db, t.campaignId, '2026-11-29', t.clock.now()), (c) =>
+      leadOf.get(c.sectorId),
+    );
     const shown = section(reply, '二、牵头部门参保率排名');
     expect(shown.map((s) => s.name).sort()).toEqual([...new Set(leadOf.values())].sort());
     checkRanking(shown, sums);
@@ -95,19 +105,31 @@ describe('/排名', () => {
       expect(s.rest, s.name).toMatch(new RegExp(`^按时 ${onTime} · 逾期办结 ${late} · 逾期未办 ${overdue}`));
     }
     const overdue = ['县交通运输局', '县住建局', '中国平安财险安化支公司'];
-    expect(shown.slice(-3).map((s) => s.name).sort()).toEqual([...overdue].sort());
+    expect(
+      shown
+        .slice(-3)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([...overdue].sort());
     for (const s of shown.slice(-3)) expect(s.rest).toContain('逾期未办 1');
     expect(shown.slice(0, -3).every((s) => s.rest.includes('逾期未办 0'))).toBe(true);
-    expect(reply).toMatch(/逾期未办 3 项：(县交通运输局|县住建局|中国平安财险安化支公司)(、(县交通运输局|县住建局|中国平安财险安化支公司)){2}。$/m);
+    expect(reply).toMatch(
+      /逾期未办 3 项：(县交通运输局|县住建局|中国平安财险安化支公司)(、(县交通运输局|县住建局|中国平安财险安化支公司)){2}。$/m,
+    );
     // Units that progress-reported show the day of their latest report.
     expect(shown.find((s) => s.name === '县公安局')!.rest).toMatch(/最近上报 11-24$/);
     expect(shown.find((s) => s.name === '古楼乡')!.rest).toMatch(/最近上报 11-27$/);
   });
 
   it('counts an obligation done after its due day as late, not overdue, by the day in Anhua', async () => {
-    const zjj = await t.db.obligation.findFirstOrThrow({ where: { unit: { code: 'zjj' }, status: { not: 'done' }, dueOn: { lt: '2026-11-29' } } });
+    const zjj = await t.db.obligation.findFirstOrThrow({
+      where: { unit: { code: 'zjj' }, status: { not: 'done' }, dueOn: { lt: '2026-11-29' } },
+    });
     // 2026-10-31 23:30 in Anhua is 15:30 UTC: on time. A day later it is late.
-    await t.db.obligation.update({ where: { id: zjj.id }, data: { status: 'done', doneAt: new Date('2026-10-31T15:30:00Z') } });
+    await t.db.obligation.update({
+      where: { id: zjj.id },
+      data: { status: 'done', doneAt: new Date('2026-10-31T15:30:00Z') },
+    });
     let line = section((await say('/排名')).text, '三、按时报送排名').find((s) => s.name === '县住建局')!;
     expect(line.rest).toMatch(/^按时 1 · 逾期办结 0 · 逾期未办 0/);
     await t.db.obligation.update({ where: { id: zjj.id }, data: { doneAt: new Date('2026-10-31T16:30:00Z') } });
@@ -125,11 +147,21 @@ describe('/排名', () => {
 
   it('is for leaders, viewers and admins; a liaison is refused and nothing changes', async () => {
     expect((await say('/排名', 'demo-admin')).outcome).toBe('ok');
-    const before = await Promise.all([t.db.obligation.count({ where: { status: 'done' } }), t.db.progressReport.count(), t.db.outboxMessage.count()]);
+    const before = await Promise.all([
+      t.db.obligation.count({ where: { status: 'done' } }),
+      t.db.progressReport.count(),
+      t.db.outboxMessage.count(),
+    ]);
     const out = await say('/排名', 'demo-liaison-jtj');
     expect(out.outcome).toBe('denied');
     expect(out.text).toContain('不能使用 /排名');
-    expect(await Promise.all([t.db.obligation.count({ where: { status: 'done' } }), t.db.progressReport.count(), t.db.outboxMessage.count()])).toEqual(before);
+    expect(
+      await Promise.all([
+        t.db.obligation.count({ where: { status: 'done' } }),
+        t.db.progressReport.count(),
+        t.db.outboxMessage.count(),
+      ]),
+    ).toEqual(before);
     expect((await say('/rank')).outcome).toBe('ok');
   });
 });

@@ -4,7 +4,8 @@ import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
-const say = async (userId: string, text: string) => bus.handle({ channel: 'sandbox', userId, chatId: 'demo-chat-dongping', text });
+const say = async (userId: string, text: string) =>
+  bus.handle({ channel: 'sandbox', userId, chatId: 'demo-chat-dongping', text });
 const reports = () => t.db.progressReport.count();
 
 beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
@@ -14,9 +15,22 @@ describe('/上报', () => {
   it('records a township liaison’s report for their township, with the gap and the ledger’s count', async () => {
     const out = await say('demo-liaison-dongping', '/上报 危化 3/4 已督促剩余一家');
     expect(out.outcome).toBe('ok');
-    const row = await t.db.progressReport.findFirstOrThrow({ orderBy: { id: 'desc' }, include: { township: true, sector: true, unit: true } });
-    expect(row).toMatchObject({ insured: 3, total: 4, note: '已督促剩余一家', reportedBy: 'demo-liaison-dongping', chatId: 'demo-chat-dongping' });
-    expect([row.township?.name, row.sector.code, row.unit.code]).toEqual(['东坪镇', 'hazardous_chemicals', '430923121']);
+    const row = await t.db.progressReport.findFirstOrThrow({
+      orderBy: { id: 'desc' },
+      include: { township: true, sector: true, unit: true },
+    });
+    expect(row).toMatchObject({
+      insured: 3,
+      total: 4,
+      note: '已督促剩余一家',
+      reportedBy: 'demo-liaison-dongping',
+      chatId: 'demo-chat-dongping',
+    });
+    expect([row.township?.name, row.sector.code, row.unit.code]).toEqual([
+      '东坪镇',
+      'hazardous_chemicals',
+      '430923121',
+    ]);
     expect(out.text).toContain('已投保 3/4 家，75.0%');
     expect(out.text).toContain('这是该范围的第一次上报');
     expect(out.text).toContain('还差 1 家');
@@ -53,10 +67,18 @@ describe('/上报', () => {
   });
 
   it('shows up in /覆盖率 where the ledger has nothing, and /撤销 takes it back', async () => {
-    const civil = async () => (await say('demo-leader', '/覆盖率')).text.split('\n').find((l) => l.includes('民用爆炸物品'))!;
+    const civil = async () =>
+      (await say('demo-leader', '/覆盖率')).text.split('\n').find((l) => l.includes('民用爆炸物品'))!;
     expect(await civil()).toContain('3/4 家');
     // 公安局 leads 民爆; a liaison of it is bound on the fly.
-    await t.db.member.create({ data: { userId: 'liaison-gaj', name: '公安局联络员', roles: 'liaison', unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'gaj' } })).id } });
+    await t.db.member.create({
+      data: {
+        userId: 'liaison-gaj',
+        name: '公安局联络员',
+        roles: 'liaison',
+        unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'gaj' } })).id,
+      },
+    });
     await say('liaison-gaj', '/上报 民爆 4/4');
     expect(await civil()).toContain('4/4 家');
     const before = await reports();

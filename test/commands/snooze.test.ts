@@ -11,40 +11,69 @@ const say = (userId: string, text: string) => bus.handle({ channel: 'sandbox', u
 const at = (day: string, hhmm: string) => new Date(`${day}T${hhmm}:00+08:00`);
 
 /** Everything /暂缓 may write: a refusal (or an undo) must leave all of it as it was. */
-const snapshot = async () => JSON.stringify([
-  (await t.db.obligation.findMany({ orderBy: { id: 'asc' } })).map(({ updatedAt: _, ...o }) => o),
-  await t.db.obligationEvent.findMany({ orderBy: { id: 'asc' } }),
-  await t.db.outboxMessage.findMany({ orderBy: { id: 'asc' } }),
-]);
+const snapshot = async () =>
+  JSON.stringify([
+    (await t.db.obligation.findMany({ orderBy: { id: 'asc' } })).map(({ updatedAt: _, ...o }) => o),
+    await t.db.obligationEvent.findMany({ orderBy: { id: 'asc' } }),
+    await t.db.outboxMessage.findMany({ orderBy: { id: 'asc' } }),
+  ]);
 /** Runs a day's 09:00 reminders; returns the texts queued for each group. */
 async function run(day: string): Promise<(key: string) => Promise<string[]>> {
   t.clock.set(at(day, '09:00'));
   const [r] = await scheduler.runAt(t.clock.now());
   expect(r!.state).toBe('ran');
-  return async (key) => (await t.db.outboxMessage.findMany({ where: { target: key, createdAt: at(day, '09:00') }, orderBy: { id: 'asc' } }))
-    .map((m) => (JSON.parse(m.payload) as { markdown: { content: string } }).markdown.content);
+  return async (key) =>
+    (
+      await t.db.outboxMessage.findMany({ where: { target: key, createdAt: at(day, '09:00') }, orderBy: { id: 'asc' } })
+    ).map((m) => (JSON.parse(m.payload) as { markdown: { content: string } }).markdown.content);
 }
-const jtjItem = async () => (await t.db.obligation.findFirstOrThrow({ where: { unit: { code: 'jtj' }, period: '2026', dutyId: { not: null } } })).id;
+const jtjItem = async () =>
+  (await t.db.obligation.findFirstOrThrow({ where: { unit: { code: 'jtj' }, period: '2026', dutyId: { not: null } } }))
+    .id;
 
 beforeAll(async () => {
   ({ t, bus } = await testBot({ demo: true }));
-  scheduler = new Scheduler({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', calendar: new WorkCalendar(), random: () => 0.5 });
+  scheduler = new Scheduler({
+    db: t.db,
+    clock: t.clock,
+    timeZone: TZ,
+    locale: 'zh-CN',
+    calendar: new WorkCalendar(),
+    random: () => 0.5,
+  });
 });
 afterAll(() => t.close());
 
 describe('/暂缓', () => {
   it('pauses an item’s routine reminders, with its reason, until the day given, when they resume', async () => {
     const unitId = (await t.db.unit.findFirstOrThrow({ where: { code: 'jtj' } })).id;
-    const o = await t.db.obligation.create({ data: { campaignId: t.campaignId, unitId, title: '报送客运企业参保名单', period: '2026', dueOn: '2026-12-09' } });
+    const o = await t.db.obligation.create({
+      data: { campaignId: t.campaignId, unitId, title: '报送客运企业参保名单', period: '2026', dueOn: '2026-12-09' },
+    });
     t.clock.set(at('2026-12-07', '10:00'));
     const out = await say('demo-liaison-jtj', `/暂缓 ${o.id} 12月9日 等待企业补交材料`);
     expect(out.outcome).toBe('ok');
-    expect(out.text).toBe(`🔕 已暂缓 #${o.id} 报送客运企业参保名单 的例行提醒，2026-12-09 起恢复。\n理由：等待企业补交材料`);
-    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ status: 'assigned', snoozedUntil: '2026-12-09', snoozeReason: '等待企业补交材料' });
+    expect(out.text).toBe(
+      `🔕 已暂缓 #${o.id} 报送客运企业参保名单 的例行提醒，2026-12-09 起恢复。\n理由：等待企业补交材料`,
+    );
+    expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
+      status: 'assigned',
+      snoozedUntil: '2026-12-09',
+      snoozeReason: '等待企业补交材料',
+    });
     expect(await t.db.obligationEvent.findMany({ where: { obligationId: o.id } })).toMatchObject([
-      { fromStatus: 'assigned', toStatus: 'assigned', actorUserId: 'demo-liaison-jtj', note: 'snoozed until 2026-12-09: 等待企业补交材料', at: t.clock.now() },
+      {
+        fromStatus: 'assigned',
+        toStatus: 'assigned',
+        actorUserId: 'demo-liaison-jtj',
+        note: 'snoozed until 2026-12-09: 等待企业补交材料',
+        at: t.clock.now(),
+      },
     ]);
-    expect(await t.db.auditEvent.findFirst({ where: { command: 'snooze' }, orderBy: { id: 'desc' } })).toMatchObject({ actorUserId: 'demo-liaison-jtj', outcome: 'ok' });
+    expect(await t.db.auditEvent.findFirst({ where: { command: 'snooze' }, orderBy: { id: 'desc' } })).toMatchObject({
+      actorUserId: 'demo-liaison-jtj',
+      outcome: 'ok',
+    });
     expect((await say('demo-liaison-jtj', '/任务')).text).toContain('待签收 · 暂缓提醒至 2026-12-09');
 
     // Tuesday: due within 3 working days (yellow) but snoozed: 交通局 hears only of its other item.
@@ -52,7 +81,9 @@ describe('/暂缓', () => {
     expect(tuesday).toContain(`#${await jtjItem()} `);
     expect(tuesday).not.toContain(`#${o.id} `);
     // Wednesday, the day the snooze ends: reminded again.
-    expect((await (await run('2026-12-09'))('demo-webhook-jtj')).join('\n')).toContain(`🟡 #${o.id} 报送客运企业参保名单`);
+    expect((await (await run('2026-12-09'))('demo-webhook-jtj')).join('\n')).toContain(
+      `🟡 #${o.id} 报送客运企业参保名单`,
+    );
   });
 
   it('an overdue item leaves its unit’s reminder but still escalates to the leaders', async () => {
@@ -70,7 +101,11 @@ describe('/暂缓', () => {
   it('refuses, changing nothing: another unit’s item, a day not after today, no date, no reason, a closed item, no unit', async () => {
     t.clock.set(NOW);
     const id = await jtjItem();
-    const zjj = (await t.db.obligation.findFirstOrThrow({ where: { unit: { code: 'zjj' }, status: { not: 'done' }, period: '2026' } })).id;
+    const zjj = (
+      await t.db.obligation.findFirstOrThrow({
+        where: { unit: { code: 'zjj' }, status: { not: 'done' }, period: '2026' },
+      })
+    ).id;
     const done = (await t.db.obligation.findFirstOrThrow({ where: { unit: { code: 'yjj' }, status: 'done' } })).id;
     const before = await snapshot();
     for (const [user, text, says] of [

@@ -10,16 +10,23 @@ let bus: Bus;
 let insured: { id: number; name: string; creditCode: string };
 let other: { id: number; name: string; creditCode: string };
 
-const say = async (userId: string, text: string) => { const o = await bus.handle({ channel: 'sandbox', userId, chatId: null, text }); if (process.env.SHOW) console.log(`> ${userId}: ${text}\n${o.text}\n`); return o; };
+const say = async (userId: string, text: string) => {
+  const o = await bus.handle({ channel: 'sandbox', userId, chatId: null, text });
+  if (process.env.SHOW) console.log(`> ${userId}: ${text}\n${o.text}\n`);
+  return o;
+};
 const validOn = (day: string) => ({ status: 'valid', startOn: { lte: day }, endOn: { gte: day } });
 /** Everything these commands write, to show that a refusal wrote nothing. */
-const snapshot = async () => JSON.stringify(await Promise.all([
-  t.db.preventionVisit.findMany({ orderBy: { id: 'asc' } }),
-  t.db.servicePlan.findMany({ orderBy: { id: 'asc' } }),
-  t.db.obligation.findMany({ where: { unit: { kind: 'insurer' } }, orderBy: { id: 'asc' } }),
-  t.db.obligationEvent.count(),
-  t.db.outboxMessage.count(),
-]));
+const snapshot = async () =>
+  JSON.stringify(
+    await Promise.all([
+      t.db.preventionVisit.findMany({ orderBy: { id: 'asc' } }),
+      t.db.servicePlan.findMany({ orderBy: { id: 'asc' } }),
+      t.db.obligation.findMany({ where: { unit: { kind: 'insurer' } }, orderBy: { id: 'asc' } }),
+      t.db.obligationEvent.count(),
+      t.db.outboxMessage.count(),
+    ]),
+  );
 /** The /走访记录 line of one visit. */
 const lineOf = (reply: string, id: number) => reply.split('\n').find((l) => l.startsWith(`#${id} `));
 
@@ -27,25 +34,62 @@ beforeAll(async () => {
   t = await testDb({ demo: true });
   bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
   insured = await t.db.enterprise.findFirstOrThrow({
-    where: { status: 'operating', township: { code: '430923121' }, policies: { some: { insurer: { code: 'pingan-pc' }, status: 'valid', startOn: { lte: '2026-11-27' }, endOn: { gte: '2026-11-29' } } } },
+    where: {
+      status: 'operating',
+      township: { code: '430923121' },
+      policies: {
+        some: {
+          insurer: { code: 'pingan-pc' },
+          status: 'valid',
+          startOn: { lte: '2026-11-27' },
+          endOn: { gte: '2026-11-29' },
+        },
+      },
+    },
     orderBy: { id: 'asc' },
   });
   other = await t.db.enterprise.findFirstOrThrow({
-    where: { policies: { some: { insurer: { code: 'chinalife-pc' }, ...validOn('2026-11-29') }, none: { insurer: { code: 'pingan-pc' }, ...validOn('2026-11-29') } } },
+    where: {
+      policies: {
+        some: { insurer: { code: 'chinalife-pc' }, ...validOn('2026-11-29') },
+        none: { insurer: { code: 'pingan-pc' }, ...validOn('2026-11-29') },
+      },
+    },
     orderBy: { id: 'asc' },
   });
   // A liaison of another township, to be refused.
   const qingtang = await t.db.unit.findFirstOrThrow({ where: { code: '430923101' } });
-  await t.db.member.create({ data: { userId: 'liaison-qingtang', name: '清塘铺镇联络员', roles: 'liaison', unitId: qingtang.id } });
+  await t.db.member.create({
+    data: { userId: 'liaison-qingtang', name: '清塘铺镇联络员', roles: 'liaison', unitId: qingtang.id },
+  });
 });
 afterAll(() => t.close());
 
 describe('service types and plan counts', () => {
   it('reads the AQ 9010 aliases and counts per type', () => {
-    expect(['培训', '评估', '标准化', '隐患排查', '排查', '隐患', '应急演练', '演练', '科技推广', '科技', '其他'].map(parseServiceType))
-      .toEqual(['training', 'risk_assessment', 'standardisation', 'hazard_inspection', 'hazard_inspection', 'hazard_inspection', 'emergency_drill', 'emergency_drill', 'technology', 'technology', 'other']);
+    expect(
+      ['培训', '评估', '标准化', '隐患排查', '排查', '隐患', '应急演练', '演练', '科技推广', '科技', '其他'].map(
+        parseServiceType,
+      ),
+    ).toEqual([
+      'training',
+      'risk_assessment',
+      'standardisation',
+      'hazard_inspection',
+      'hazard_inspection',
+      'hazard_inspection',
+      'emergency_drill',
+      'emergency_drill',
+      'technology',
+      'technology',
+      'other',
+    ]);
     expect(parseServiceType('参观')).toBeNull();
-    expect(parseServiceCounts('培训4 排查6 演练一次')).toEqual({ training: 4, hazard_inspection: 6, emergency_drill: 1 });
+    expect(parseServiceCounts('培训4 排查6 演练一次')).toEqual({
+      training: 4,
+      hazard_inspection: 6,
+      emergency_drill: 1,
+    });
     expect(parseServiceCounts('每季度排查一次')).toBeNull();
   });
 });
@@ -60,14 +104,23 @@ describe('an insurer records a visit, the township confirms, the leader sees it 
     const visit = await t.db.preventionVisit.findFirstOrThrow({ where: { enterpriseId: insured.id } });
     id = visit.id;
     expect(visit).toMatchObject({
-      serviceType: 'hazard_inspection', visitedOn: '2026-11-28', staff: '张工', findings: '消防通道堵塞 已当场告知',
-      recordedBy: 'demo-insurer-pingan', insurerConfirmedBy: 'demo-insurer-pingan', enterpriseConfirmedAt: null,
+      serviceType: 'hazard_inspection',
+      visitedOn: '2026-11-28',
+      staff: '张工',
+      findings: '消防通道堵塞 已当场告知',
+      recordedBy: 'demo-insurer-pingan',
+      insurerConfirmedBy: 'demo-insurer-pingan',
+      enterpriseConfirmedAt: null,
     });
     expect(visit.insurerConfirmedAt?.toISOString()).toBe(t.clock.now().toISOString());
     expect(out.text).toContain(`✅ 已登记走访 #${id} 2026-11-28 ${insured.name} · 隐患排查`);
     expect(out.text).toContain(`请东坪镇、县应急管理局的联络员代企业核实后发送 /确认 ${id}`);
     expect(out.text).toContain('已通知演示·东坪镇工作群');
-    const sent = await t.db.outboxMessage.findMany({ where: { id: { gt: 0 } }, orderBy: { id: 'asc' }, skip: outboxBefore });
+    const sent = await t.db.outboxMessage.findMany({
+      where: { id: { gt: 0 } },
+      orderBy: { id: 'asc' },
+      skip: outboxBefore,
+    });
     expect(sent.map((m) => [m.channel, m.target])).toEqual([['webhook', 'demo-webhook-dongping']]);
     expect(sent[0]!.payload).toContain(`/确认 ${id}`);
   });
@@ -83,7 +136,9 @@ describe('an insurer records a visit, the township confirms, the leader sees it 
     expect(out.text).toContain('满意度：5/5');
     expect(out.text).toContain('已归档');
     expect(await t.db.preventionVisit.findUniqueOrThrow({ where: { id } })).toMatchObject({
-      enterpriseConfirmedBy: 'demo-liaison-dongping', satisfaction: 5, comment: '讲解清楚',
+      enterpriseConfirmedBy: 'demo-liaison-dongping',
+      satisfaction: 5,
+      comment: '讲解清楚',
     });
     const notice = await t.db.outboxMessage.findFirstOrThrow({ where: { channel: 'app' }, orderBy: { id: 'desc' } });
     expect(notice.target).toBe('demo-insurer-pingan');
@@ -95,7 +150,9 @@ describe('an insurer records a visit, the township confirms, the leader sees it 
     expect(lineOf((await say('demo-leader', '/走访记录 11月')).text, id)).toBeDefined();
     expect((await say('demo-leader', '/走访记录 2026-10')).text).toContain('没有您可以查看的走访记录');
     expect(lineOf((await say('demo-liaison-dongping', '/走访记录')).text, id)).toBeDefined();
-    expect(lineOf((await say('demo-insurer-pingan', `/走访记录 ${insured.creditCode}`)).text, id)).toMatch(/隐患排查 🟢已归档$/);
+    expect(lineOf((await say('demo-insurer-pingan', `/走访记录 ${insured.creditCode}`)).text, id)).toMatch(
+      /隐患排查 🟢已归档$/,
+    );
     expect((await say('demo-liaison-jtj', '/走访记录')).text).toContain('没有您可以查看的走访记录');
   });
 
@@ -105,7 +162,14 @@ describe('an insurer records a visit, the township confirms, the leader sees it 
     expect(twice.text).toContain(`走访 #${id} 已由演示·东坪镇联络员于 2026-11-29 08:00 确认，不能重复确认`);
     // A fresh visit, so the refusals below are not about it being confirmed already.
     const fresh = await t.db.preventionVisit.create({
-      data: { enterpriseId: insured.id, insurerId: (await t.db.unit.findFirstOrThrow({ where: { code: 'pingan-pc' } })).id, serviceType: 'training', visitedOn: '2026-11-27', recordedBy: 'demo-insurer-pingan', insurerConfirmedAt: t.clock.now() },
+      data: {
+        enterpriseId: insured.id,
+        insurerId: (await t.db.unit.findFirstOrThrow({ where: { code: 'pingan-pc' } })).id,
+        serviceType: 'training',
+        visitedOn: '2026-11-27',
+        recordedBy: 'demo-insurer-pingan',
+        insurerConfirmedAt: t.clock.now(),
+      },
     });
     const withFresh = await snapshot();
     const insurer = await say('demo-insurer-pingan', `/确认 ${fresh.id} 5`);
@@ -124,9 +188,16 @@ describe('an insurer records a visit, the township confirms, the leader sees it 
 describe('an enterprise with its own contact', () => {
   it('is notified by app message and confirms itself; the township liaison is told to leave it to the contact', async () => {
     const e = await t.db.enterprise.findFirstOrThrow({
-      where: { id: { not: insured.id }, status: 'operating', policies: { some: { insurer: { code: 'pingan-pc' }, ...validOn('2026-11-29') } } }, orderBy: { id: 'asc' },
+      where: {
+        id: { not: insured.id },
+        status: 'operating',
+        policies: { some: { insurer: { code: 'pingan-pc' }, ...validOn('2026-11-29') } },
+      },
+      orderBy: { id: 'asc' },
     });
-    await t.db.member.create({ data: { userId: 'contact-e', name: '企业安全员', roles: 'enterprise', enterpriseId: e.id } });
+    await t.db.member.create({
+      data: { userId: 'contact-e', name: '企业安全员', roles: 'enterprise', enterpriseId: e.id },
+    });
     const out = await say('demo-insurer-pingan', `/走访 ${e.creditCode} 培训 今天`);
     const visit = await t.db.preventionVisit.findFirstOrThrow({ where: { enterpriseId: e.id } });
     expect(out.text).toContain(`请企业联系人 企业安全员 发送 /确认 ${visit.id}`);
@@ -140,7 +211,11 @@ describe('an enterprise with its own contact', () => {
     expect(liaison.text).toContain(`${e.name}有企业联系人 企业安全员，请由其本人确认`);
     expect(await snapshot()).toBe(before);
     expect((await say('contact-e', `/确认 ${visit.id} 四`)).outcome).toBe('ok');
-    expect(await t.db.preventionVisit.findUniqueOrThrow({ where: { id: visit.id } })).toMatchObject({ enterpriseConfirmedBy: 'contact-e', satisfaction: 4, comment: null });
+    expect(await t.db.preventionVisit.findUniqueOrThrow({ where: { id: visit.id } })).toMatchObject({
+      enterpriseConfirmedBy: 'contact-e',
+      satisfaction: 4,
+      comment: null,
+    });
     expect(lineOf((await say('contact-e', '/走访记录')).text, visit.id)).toMatch(/🟢已归档$/);
   });
 });
@@ -177,9 +252,13 @@ describe('/走访 refusals', () => {
     const before = await snapshot();
     const out = await say('demo-insurer-pingan', `/走访 ${insured.creditCode} 演练 11月27日`);
     expect(out.outcome).toBe('ok');
-    expect(await t.db.preventionVisit.count({ where: { enterpriseId: insured.id, serviceType: 'emergency_drill' } })).toBe(1);
+    expect(
+      await t.db.preventionVisit.count({ where: { enterpriseId: insured.id, serviceType: 'emergency_drill' } }),
+    ).toBe(1);
     expect((await say('demo-insurer-pingan', '/撤销')).text).toContain('已撤销');
-    expect(await t.db.preventionVisit.count({ where: { enterpriseId: insured.id, serviceType: 'emergency_drill' } })).toBe(0);
+    expect(
+      await t.db.preventionVisit.count({ where: { enterpriseId: insured.id, serviceType: 'emergency_drill' } }),
+    ).toBe(0);
     // The notice already queued to the township chat stays: it was sent in good faith.
     const [visits, plans, obligations, events] = JSON.parse(before) as unknown[];
     expect(JSON.parse(await snapshot()).slice(0, 4)).toEqual([visits, plans, obligations, events]);
@@ -187,7 +266,10 @@ describe('/走访 refusals', () => {
 });
 
 describe('/服务计划', () => {
-  const obligation2027 = () => t.db.obligation.findFirstOrThrow({ where: { unit: { code: 'pingan-pc' }, duty: { key: 'insurer-annual-report' }, period: '2027' } });
+  const obligation2027 = () =>
+    t.db.obligation.findFirstOrThrow({
+      where: { unit: { code: 'pingan-pc' }, duty: { key: 'insurer-annual-report' }, period: '2027' },
+    });
 
   it('records the plan with counts and marks the 2027 annual report done; /撤销 restores both', async () => {
     expect((await obligation2027()).status).toBe('assigned');
@@ -201,8 +283,16 @@ describe('/服务计划', () => {
     const done = await obligation2027();
     expect(done.status).toBe('done');
     expect(done.doneAt?.toISOString()).toBe(t.clock.now().toISOString());
-    const event = await t.db.obligationEvent.findFirstOrThrow({ where: { obligationId: done.id }, orderBy: { id: 'desc' } });
-    expect(event).toMatchObject({ fromStatus: 'assigned', toStatus: 'done', note: 'service plan', actorUserId: 'demo-insurer-pingan' });
+    const event = await t.db.obligationEvent.findFirstOrThrow({
+      where: { obligationId: done.id },
+      orderBy: { id: 'desc' },
+    });
+    expect(event).toMatchObject({
+      fromStatus: 'assigned',
+      toStatus: 'done',
+      note: 'service plan',
+      actorUserId: 'demo-insurer-pingan',
+    });
 
     expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
     expect(await t.db.servicePlan.count()).toBe(0);
@@ -215,7 +305,10 @@ describe('/服务计划', () => {
     const out = await say('demo-insurer-pingan', '/服务计划 2027 每季度对全部投保企业排查一次');
     expect(out.text).toContain('已更新中国平安财险安化支公司 2027 年事故预防服务计划');
     expect(out.text).toContain('此前已办结');
-    expect(await t.db.servicePlan.findFirstOrThrow({ where: { year: 2027 } })).toMatchObject({ text: '每季度对全部投保企业排查一次', counts: null });
+    expect(await t.db.servicePlan.findFirstOrThrow({ where: { year: 2027 } })).toMatchObject({
+      text: '每季度对全部投保企业排查一次',
+      counts: null,
+    });
     await say('demo-insurer-pingan', '/撤销');
     expect(await t.db.servicePlan.findFirstOrThrow({ where: { year: 2027 } })).toMatchObject({ text: '培训4 排查6' });
     expect((await obligation2027()).status).toBe('done');

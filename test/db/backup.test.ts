@@ -28,23 +28,42 @@ afterAll(() => t.close());
 function counts(file: string): Record<string, number> {
   const db = new Database(file, { readonly: true });
   try {
-    const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> '_prisma_migrations'`).pluck().all() as string[];
-    return Object.fromEntries(names.map((n) => [n[0]!.toLowerCase() + n.slice(1), db.prepare(`SELECT count(*) FROM "${n}"`).pluck().get() as number]));
+    const names = db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> '_prisma_migrations'`,
+      )
+      .pluck()
+      .all() as string[];
+    return Object.fromEntries(
+      names.map((n) => [
+        n[0]!.toLowerCase() + n.slice(1),
+        db.prepare(`SELECT count(*) FROM "${n}"`).pluck().get() as number,
+      ]),
+    );
   } finally {
     db.close();
   }
 }
 
 const coverage = (db: Db) =>
-  new Bus({ db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }).handle({ channel: 'sandbox', userId: 'demo-leader', chatId: null, text: '/覆盖率' });
+  new Bus({ db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }).handle({
+    channel: 'sandbox',
+    userId: 'demo-leader',
+    chatId: null,
+    text: '/覆盖率',
+  });
 
 describe('npm run backup', () => {
   it('copies the database consistently while another connection keeps writing', async () => {
     const before = counts(source);
     // The service's writes, as a second connection: audit events with some bulk, between the copy's steps.
     const writer = new Database(source, { timeout: 5000 });
-    const insert = writer.prepare(`INSERT INTO AuditEvent (at, channel, action, outcome, detail) VALUES ('2026-11-29T00:00:00.000+00:00', 'test', 'backup.load', 'ok', ?)`);
-    const burst = writer.transaction(() => { for (let i = 0; i < 5; i++) insert.run('x'.repeat(3000)); });
+    const insert = writer.prepare(
+      `INSERT INTO AuditEvent (at, channel, action, outcome, detail) VALUES ('2026-11-29T00:00:00.000+00:00', 'test', 'backup.load', 'ok', ?)`,
+    );
+    const burst = writer.transaction(() => {
+      for (let i = 0; i < 5; i++) insert.run('x'.repeat(3000));
+    });
     let writing = true;
     let written = 0;
     let writtenDuringCopy = 0;
@@ -57,7 +76,10 @@ describe('npm run backup', () => {
     loop();
     const file = join(t.dir, 'during-writes.db');
     // Small steps, so writes land between them and SQLite has to start over.
-    const r = await backupDatabase(t.url, file, { pagesPerStep: 8, onProgress: () => void (writtenDuringCopy = written) });
+    const r = await backupDatabase(t.url, file, {
+      pagesPerStep: 8,
+      onProgress: () => void (writtenDuringCopy = written),
+    });
     writing = false;
     writer.close();
 
@@ -67,7 +89,10 @@ describe('npm run backup', () => {
     const integrity = new Database(file, { readonly: true });
     expect(integrity.pragma('integrity_check', { simple: true })).toBe('ok');
     // The copy's audit events are exactly those of one moment: ids with no gap after the ones before.
-    const ids = integrity.prepare('SELECT count(*) n, max(id) last FROM AuditEvent').get() as { n: number; last: number };
+    const ids = integrity.prepare('SELECT count(*) n, max(id) last FROM AuditEvent').get() as {
+      n: number;
+      last: number;
+    };
     expect(integrity.pragma('journal_mode', { simple: true })).toBe('delete'); // one file, no -wal beside it
     integrity.close();
     expect(ids.n).toBeGreaterThanOrEqual(before.auditEvent!);
@@ -116,7 +141,9 @@ describe('npm run backup', () => {
   it('refuses to overwrite an existing file unless --force, and leaves no partial file', async () => {
     const file = join(t.dir, 'exists.db');
     writeFileSync(file, 'yesterday');
-    await expect(backupDatabase(t.url, file)).rejects.toThrow(new BackupError(`${file} 已存在，未覆盖：请换一个文件名，或加 --force 覆盖。`));
+    await expect(backupDatabase(t.url, file)).rejects.toThrow(
+      new BackupError(`${file} 已存在，未覆盖：请换一个文件名，或加 --force 覆盖。`),
+    );
     expect(readFileSync(file, 'utf8')).toBe('yesterday');
     expect(readdirSync(t.dir).filter((f) => f.includes('.partial'))).toEqual([]);
     // Nor the database itself, even with --force.
@@ -138,9 +165,12 @@ describe('npm run backup', () => {
 
   it('runs as a command: exit 0 and a checked file; a second run to the same file exits 1', async () => {
     const file = join(t.dir, 'cli.db');
-    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/backup.ts', file], {
-      cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url }, timeout: 10_000,
-    });
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/backup.ts', file], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url },
+        timeout: 10_000,
+      });
     const { stdout } = await run();
     expect(stdout).toContain(`✅ 备份完成，完整性检查通过：${file}`);
     expect(stdout).toMatch(/企业 \d+ 家，保单 \d+ 份/);

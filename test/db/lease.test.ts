@@ -56,7 +56,10 @@ describe('the leader lease', () => {
     bClock.advance(1);
     expect(await b.acquire()).toBe(true);
     expect(b.token()).toBe(2);
-    expect(await t.db.lease.findUniqueOrThrow({ where: { name: 'leader' } })).toMatchObject({ holder: b.holder, token: 2 });
+    expect(await t.db.lease.findUniqueOrThrow({ where: { name: 'leader' } })).toMatchObject({
+      holder: b.holder,
+      token: 2,
+    });
     // A, late, can neither renew nor take it back.
     aClock.set(bClock.now());
     expect(await a.acquire()).toBe(false);
@@ -96,7 +99,15 @@ describe('the leader lease', () => {
 
   it('takes a lease left by a dead process of this host and pid at once, not one held by a live instance here', async () => {
     const clock = at(0);
-    await t.db.lease.create({ data: { name: 'leader', holder: `${hostname()}:${process.pid}:dead0000`, token: 7, expiresAt: at(LEASE_TTL_MS).now(), renewedAt: clock.now() } });
+    await t.db.lease.create({
+      data: {
+        name: 'leader',
+        holder: `${hostname()}:${process.pid}:dead0000`,
+        token: 7,
+        expiresAt: at(LEASE_TTL_MS).now(),
+        renewedAt: clock.now(),
+      },
+    });
     const a = new Lease({ db: t.db, clock });
     expect(await a.acquire()).toBe(true);
     expect(a.token()).toBe(8);
@@ -129,7 +140,10 @@ describe('the leader lease', () => {
     const a = new Lease({ db: t.db, clock, ttlMs: 400 });
     await a.watch({ gain: (token) => void events.push(`gain ${token}`), lose: () => void events.push('lose') });
     // Between two of A's renewals another instance took the lease (token 2) and let it expire.
-    await other.lease.update({ where: { name: 'leader' }, data: { holder: 'elsewhere', token: 2, expiresAt: clock.now() } });
+    await other.lease.update({
+      where: { name: 'leader' },
+      data: { holder: 'elsewhere', token: 2, expiresAt: clock.now() },
+    });
     for (let i = 0; i < 50 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
     expect(events).toEqual(['gain 1', 'lose', 'gain 3']);
     await a.release();
@@ -137,7 +151,12 @@ describe('the leader lease', () => {
 });
 
 describe('the dispatcher under the lease', () => {
-  const sender = { webhook: async (row: { target: string; payload: string }) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent' as const) };
+  const sender = {
+    webhook: async (row: { target: string; payload: string }) => (
+      await sendWebhook(base, row.target, JSON.parse(row.payload)),
+      'sent' as const
+    ),
+  };
 
   it('claims under the fencing token, and a leader that wakes from a pause after a takeover sends nothing', async () => {
     const aClock = at(0);
@@ -156,11 +175,18 @@ describe('the dispatcher under the lease', () => {
     expect(a.token()).toBe(1);
     expect(await dispatcherA.drain()).toBe(0);
     expect(api.delivered.map((d) => (d.body.markdown as { content: string }).content)).toEqual(['first']);
-    expect(await t.db.outboxMessage.findFirstOrThrow({ where: { payload: { contains: 'second' } } })).toMatchObject({ state: 'pending', attempts: 0, fence: null });
+    expect(await t.db.outboxMessage.findFirstOrThrow({ where: { payload: { contains: 'second' } } })).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+      fence: null,
+    });
 
     const dispatcherB = new Dispatcher({ db: other, clock: bClock, senders: sender, lease: b });
     expect(await dispatcherB.drain()).toBe(1);
-    expect(await t.db.outboxMessage.findFirstOrThrow({ where: { payload: { contains: 'second' } } })).toMatchObject({ state: 'sent', fence: 2 });
+    expect(await t.db.outboxMessage.findFirstOrThrow({ where: { payload: { contains: 'second' } } })).toMatchObject({
+      state: 'sent',
+      fence: 2,
+    });
     expect(api.delivered).toHaveLength(2);
   });
 

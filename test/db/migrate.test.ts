@@ -146,7 +146,9 @@ describe('applyMigrations', () => {
   it('rebuilds a parent table without cascading deletes into its children', () => {
     const db = database();
     applyMigrations(db, migrations);
-    db.exec(`INSERT INTO Township (id, name) VALUES (1, '梅城镇'); INSERT INTO Enterprise (name, townshipId) VALUES ('a', 1), ('b', 1);`);
+    db.exec(
+      `INSERT INTO Township (id, name) VALUES (1, '梅城镇'); INSERT INTO Enterprise (name, townshipId) VALUES ('a', 1), ('b', 1);`,
+    );
 
     addMigration('20260103000000_township_code', REDEFINE_TOWNSHIP);
     applyMigrations(db, migrations);
@@ -174,10 +176,15 @@ describe('applyMigrations', () => {
   });
 
   it('applies all pending migrations or none', () => {
-    addMigration('20260103000000_broken', 'CREATE TABLE "Ok" ("id" INTEGER);\nCREATE TABLE "Township" ("id" INTEGER);\n');
+    addMigration(
+      '20260103000000_broken',
+      'CREATE TABLE "Ok" ("id" INTEGER);\nCREATE TABLE "Township" ("id" INTEGER);\n',
+    );
     const db = database();
 
-    expect(() => applyMigrations(db, migrations)).toThrow(/Migration 20260103000000_broken failed: table "Township" already exists/);
+    expect(() => applyMigrations(db, migrations)).toThrow(
+      /Migration 20260103000000_broken failed: table "Township" already exists/,
+    );
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all()).toEqual([]);
   });
 
@@ -221,7 +228,8 @@ describe('the committed migrations', () => {
       env: { ...process.env, CHECKPOINT_DISABLE: '1' },
     });
     expect(out).toContain('prisma/migrations matches prisma/schema.prisma.');
-    if (process.env.TEST_POSTGRES_URL) expect(out).toContain('prisma/postgres/migrations matches prisma/postgres/schema.prisma.');
+    if (process.env.TEST_POSTGRES_URL)
+      expect(out).toContain('prisma/postgres/migrations matches prisma/postgres/schema.prisma.');
   }, 120_000);
 
   it('apply to an empty database', () => {
@@ -238,7 +246,9 @@ describe('the PostgreSQL schema', () => {
     const derived = derivePostgres(source).split('\n');
     const lines = source.split('\n');
     const header = derived.findIndex((l) => l === lines[0]);
-    expect(derived.slice(0, header).join('\n')).toMatch(/^\/\/ GENERATED from prisma\/schema\.prisma .*do not edit\.\n\/\/[^\n]*\n$/);
+    expect(derived.slice(0, header).join('\n')).toMatch(
+      /^\/\/ GENERATED from prisma\/schema\.prisma .*do not edit\.\n\/\/[^\n]*\n$/,
+    );
     const changed = derived.slice(header).flatMap((l, i) => (l === lines[i] ? [] : [[lines[i], l]]));
     expect(changed).toEqual([
       ['  output       = "../src/generated/prisma"', '  output       = "../../src/generated/prisma-pg"'],
@@ -248,7 +258,11 @@ describe('the PostgreSQL schema', () => {
   });
 
   it('refuses a source it cannot derive from mechanically', () => {
-    expect(() => derivePostgres(source.replace('provider = "sqlite"', 'provider = "postgresql"'))).toThrow(/expected one datasource/);
-    expect(() => derivePostgres(source.replace('"../src/generated/prisma"', '"../gen"'))).toThrow(/expected one generator output/);
+    expect(() => derivePostgres(source.replace('provider = "sqlite"', 'provider = "postgresql"'))).toThrow(
+      /expected one datasource/,
+    );
+    expect(() => derivePostgres(source.replace('"../src/generated/prisma"', '"../gen"'))).toThrow(
+      /expected one generator output/,
+    );
   });
 });

@@ -17,7 +17,10 @@ import { emptyDatabase, NO_POSTGRES, TEST_POSTGRES_URL, testDb } from '../suppor
 // vitest project "postgres" (vitest.config.ts); this file is in that project only.
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const COMMITTED = readdirSync(POSTGRES_MIGRATIONS_DIR, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const COMMITTED = readdirSync(POSTGRES_MIGRATIONS_DIR, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 
 if (!TEST_POSTGRES_URL) console.warn(`⚠️  ${NO_POSTGRES}`);
 
@@ -45,22 +48,33 @@ async function emptyPostgres(n = 1) {
 }
 
 const tables = async (c: pg.Client) =>
-  (await c.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.table_name);
+  (
+    await c.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+    )
+  ).rows.map((r) => r.table_name);
 
 /** The unmodified Prisma CLI on DATABASE_URL, through the stand-in engine (prisma.config.ts picks prisma/postgres for a postgres URL). */
 const prisma = (args: string[], url: string) =>
   promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/prisma/build/index.js'), ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: url, CHECKPOINT_DISABLE: '1' },
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: url, CHECKPOINT_DISABLE: '1' },
   });
 
 describe.skipIf(!TEST_POSTGRES_URL)('the PostgreSQL migration runner', () => {
   it('applies the committed migrations once, as Prisma records them, when two instances start together', async () => {
-    const { clients: [holder, a, b, reader] } = await emptyPostgres(4);
+    const {
+      clients: [holder, a, b, reader],
+    } = await emptyPostgres(4);
     // Someone (Prisma's engine, or a third instance) holds the migration lock: both wait for it.
     await holder!.query('BEGIN');
     await holder!.query('SELECT pg_advisory_xact_lock(72707369)');
     const at = new Date('2026-11-29T00:00:00.000Z');
-    const runs = [applyPostgresMigrations(a!, POSTGRES_MIGRATIONS_DIR, () => at), applyPostgresMigrations(b!, POSTGRES_MIGRATIONS_DIR, () => at)];
+    const runs = [
+      applyPostgresMigrations(a!, POSTGRES_MIGRATIONS_DIR, () => at),
+      applyPostgresMigrations(b!, POSTGRES_MIGRATIONS_DIR, () => at),
+    ];
     await new Promise((r) => setTimeout(r, 300));
     expect(await tables(reader!)).toEqual([]);
     await holder!.query('COMMIT');
@@ -69,42 +83,72 @@ describe.skipIf(!TEST_POSTGRES_URL)('the PostgreSQL migration runner', () => {
     expect(results).toContainEqual({ applied: COMMITTED, alreadyApplied: 0 });
     expect(results).toContainEqual({ applied: [], alreadyApplied: COMMITTED.length });
     const { rows } = await reader!.query('SELECT * FROM _prisma_migrations ORDER BY migration_name');
-    expect(rows).toEqual(COMMITTED.map((name) => ({
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      checksum: createHash('sha256').update(readFileSync(join(POSTGRES_MIGRATIONS_DIR, name, 'migration.sql'))).digest('hex'),
-      finished_at: at, migration_name: name, logs: null, rolled_back_at: null, started_at: at, applied_steps_count: 1,
-    })));
+    expect(rows).toEqual(
+      COMMITTED.map((name) => ({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        checksum: createHash('sha256')
+          .update(readFileSync(join(POSTGRES_MIGRATIONS_DIR, name, 'migration.sql')))
+          .digest('hex'),
+        finished_at: at,
+        migration_name: name,
+        logs: null,
+        rolled_back_at: null,
+        started_at: at,
+        applied_steps_count: 1,
+      })),
+    );
     expect(await tables(reader!)).toContain('Enterprise');
   });
 
   it('leaves a database the real Prisma CLI accepts, and accepts one Prisma migrated', async () => {
     const [ours, theirs] = await Promise.all([emptyPostgres(), emptyPostgres()]);
     await applyPostgresMigrations(ours.clients[0]!, POSTGRES_MIGRATIONS_DIR);
-    const [status] = await Promise.all([prisma(['migrate', 'status'], ours.url), prisma(['migrate', 'deploy'], theirs.url)]);
+    const [status] = await Promise.all([
+      prisma(['migrate', 'status'], ours.url),
+      prisma(['migrate', 'deploy'], theirs.url),
+    ]);
     expect(status.stdout).toContain('Database schema is up to date!');
 
-    expect(await applyPostgresMigrations(theirs.clients[0]!, POSTGRES_MIGRATIONS_DIR)).toEqual({ applied: [], alreadyApplied: COMMITTED.length });
-    const ledger = (c: pg.Client) => c.query(
-      `SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
-    ).then((r) => r.rows);
+    expect(await applyPostgresMigrations(theirs.clients[0]!, POSTGRES_MIGRATIONS_DIR)).toEqual({
+      applied: [],
+      alreadyApplied: COMMITTED.length,
+    });
+    const ledger = (c: pg.Client) =>
+      c
+        .query(
+          `SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
+        )
+        .then((r) => r.rows);
     expect(await ledger(ours.clients[0]!)).toEqual(await ledger(theirs.clients[0]!));
   }, 120_000);
 
   it('applies all pending migrations or none', async () => {
-    const { dir, clients: [c] } = await emptyPostgres();
+    const {
+      dir,
+      clients: [c],
+    } = await emptyPostgres();
     const migrations = join(dir, 'migrations');
     cpSync(join(POSTGRES_MIGRATIONS_DIR, COMMITTED[0]!), join(migrations, COMMITTED[0]!), { recursive: true });
     mkdirSync(join(migrations, '99990101000000_broken'));
-    writeFileSync(join(migrations, '99990101000000_broken', 'migration.sql'), 'CREATE TABLE "Ok" ("id" INTEGER);\nCREATE TABLE "Campaign" ("id" INTEGER);\n');
+    writeFileSync(
+      join(migrations, '99990101000000_broken', 'migration.sql'),
+      'CREATE TABLE "Ok" ("id" INTEGER);\nCREATE TABLE "Campaign" ("id" INTEGER);\n',
+    );
 
-    await expect(applyPostgresMigrations(c!, migrations)).rejects.toThrow(/Migration 99990101000000_broken failed: relation "Campaign" already exists/);
+    await expect(applyPostgresMigrations(c!, migrations)).rejects.toThrow(
+      /Migration 99990101000000_broken failed: relation "Campaign" already exists/,
+    );
     expect(await tables(c!)).toEqual([]);
   });
 
   it('refuses a database it did not make', async () => {
-    const { clients: [c] } = await emptyPostgres();
+    const {
+      clients: [c],
+    } = await emptyPostgres();
     await c!.query('CREATE TABLE legacy (id INTEGER)');
-    await expect(applyPostgresMigrations(c!, POSTGRES_MIGRATIONS_DIR)).rejects.toThrow(/has tables but no _prisma_migrations/);
+    await expect(applyPostgresMigrations(c!, POSTGRES_MIGRATIONS_DIR)).rejects.toThrow(
+      /has tables but no _prisma_migrations/,
+    );
     expect(await tables(c!)).toEqual(['legacy']);
   });
 });
@@ -116,7 +160,10 @@ describe.skipIf(!TEST_POSTGRES_URL)('the same answers as on SQLite', () => {
   });
 
   it('stores instants as instants, whatever the server’s timezone', async () => {
-    const { url, clients: [c] } = await emptyPostgres();
+    const {
+      url,
+      clients: [c],
+    } = await emptyPostgres();
     const name = new URL(url).pathname.slice(1);
     await c!.query(`ALTER DATABASE ${name} SET timezone TO 'Asia/Shanghai'`);
     const db = await connectDatabase(url);
@@ -135,7 +182,14 @@ describe.skipIf(!TEST_POSTGRES_URL)('the same answers as on SQLite', () => {
     const t = await testDb({ provider: 'postgresql' });
     cleanup.push(() => t.close());
     const inbox = new Inbox({ db: t.db, bus: undefined as never, clock: t.clock });
-    const message = { dedupeKey: 'bot:msg-1', channel: 'sandbox' as const, userId: 'demo-leader', chatId: null, text: '/覆盖率', replyVia: 'passive' as const };
+    const message = {
+      dedupeKey: 'bot:msg-1',
+      channel: 'sandbox' as const,
+      userId: 'demo-leader',
+      chatId: null,
+      text: '/覆盖率',
+      replyVia: 'passive' as const,
+    };
     const both = await Promise.all([inbox.accept(message), inbox.accept(message)]);
     expect(both.map((r) => r.fresh).sort()).toEqual([false, true]);
     expect(both[0]!.row.id).toBe(both[1]!.row.id);
@@ -148,11 +202,21 @@ describe.skipIf(!TEST_POSTGRES_URL)('the same answers as on SQLite', () => {
       const t = await testDb({ provider });
       cleanup.push(() => t.close());
       const [sector, township] = await Promise.all([
-        t.db.sector.findFirstOrThrow({ where: { code: 'hazardous_chemicals' } }), t.db.unit.findFirstOrThrow({ where: { kind: 'township' } }),
+        t.db.sector.findFirstOrThrow({ where: { code: 'hazardous_chemicals' } }),
+        t.db.unit.findFirstOrThrow({ where: { kind: 'township' } }),
       ]);
       const names = ['ABC化工有限公司', 'abd化工有限公司', 'Abz化工', '东坪ab化工', 'XYZ化工'];
       for (const [i, name] of names.entries()) {
-        await t.db.enterprise.create({ data: { countyCode: '430923', creditCode: `914309230000000${i}0X`, name, sectorId: sector.id, townshipId: township.id, employees: 5 } });
+        await t.db.enterprise.create({
+          data: {
+            countyCode: '430923',
+            creditCode: `914309230000000${i}0X`,
+            name,
+            sectorId: sector.id,
+            townshipId: township.id,
+            employees: 5,
+          },
+        });
       }
       const pick = async (word: string) => {
         const r = await findEnterprise(t.db, '430923', word);
@@ -163,8 +227,11 @@ describe.skipIf(!TEST_POSTGRES_URL)('the same answers as on SQLite', () => {
     const [sqlite, postgres] = [await found('sqlite'), await found('postgresql')];
     expect(postgres).toEqual(sqlite);
     expect(sqlite).toEqual([
-      ['ABC化工有限公司', 'Abz化工', 'abd化工有限公司', '东坪ab化工'], ['ABC化工有限公司', 'Abz化工', 'abd化工有限公司', '东坪ab化工'],
-      ['ABC化工有限公司'], ['XYZ化工'], ['东坪ab化工'],
+      ['ABC化工有限公司', 'Abz化工', 'abd化工有限公司', '东坪ab化工'],
+      ['ABC化工有限公司', 'Abz化工', 'abd化工有限公司', '东坪ab化工'],
+      ['ABC化工有限公司'],
+      ['XYZ化工'],
+      ['东坪ab化工'],
     ]);
   });
 });

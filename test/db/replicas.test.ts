@@ -37,8 +37,11 @@ describe('two instances doing the same work at once', () => {
   it('run the daily reminders once: one runs, the other finds the run done', async () => {
     const clock = fixedClock('2026-11-30T09:00:00+08:00'); // a Monday
     const calendar = new WorkCalendar();
-    const scheduler = (db: Db) => new Scheduler({ db, clock, timeZone: TZ, locale: 'zh-CN', calendar, random: () => 0.5 });
-    const runs = (await Promise.all([scheduler(t.db).runAt(clock.now()), scheduler(other).runAt(clock.now())])).map((r) => r[0]!);
+    const scheduler = (db: Db) =>
+      new Scheduler({ db, clock, timeZone: TZ, locale: 'zh-CN', calendar, random: () => 0.5 });
+    const runs = (await Promise.all([scheduler(t.db).runAt(clock.now()), scheduler(other).runAt(clock.now())])).map(
+      (r) => r[0]!,
+    );
     expect(runs.map((r) => r.state).sort()).toEqual(['already', 'ran']);
     const queued = runs.find((r) => r.state === 'ran')!.reminders.length;
     expect(queued).toBeGreaterThan(0);
@@ -49,9 +52,15 @@ describe('two instances doing the same work at once', () => {
 
   it('handle a message that reaches both (a retry to another replica) once, and both answer it alike', async () => {
     const registry = await Registry.load();
-    const inbox = (db: Db) => new Inbox({ db, clock: t.clock, bus: new Bus({ db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }) });
+    const inbox = (db: Db) =>
+      new Inbox({ db, clock: t.clock, bus: new Bus({ db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }) });
     const m: Accepted = {
-      dedupeKey: 'bot:replica-msg', channel: 'bot', userId: 'demo-liaison-yjj', chatId: 'demo-chat-yjj', text: '/上报 危化 12/40 东坪 replica-race', replyVia: 'passive',
+      dedupeKey: 'bot:replica-msg',
+      channel: 'bot',
+      userId: 'demo-liaison-yjj',
+      chatId: 'demo-chat-yjj',
+      text: '/上报 危化 12/40 东坪 replica-race',
+      replyVia: 'passive',
     };
     const audited = await t.db.auditEvent.count();
     const [p, q] = await Promise.all([inbox(t.db).receive(m), inbox(other).receive(m)]);
@@ -81,13 +90,18 @@ describe('failover', () => {
       const first = await lease();
       const [leader, follower] = pidOf(first.holder) === a.proc.pid ? [a, b] : [b, a];
       expect([a.proc.pid, b.proc.pid]).toContain(pidOf(first.holder));
-      const role = async (s: ServiceProcess) => ((await (await fetch(`${s.url}/healthz`)).json()) as { role: string }).role;
+      const role = async (s: ServiceProcess) =>
+        ((await (await fetch(`${s.url}/healthz`)).json()) as { role: string }).role;
       expect([await role(leader), await role(follower)]).toEqual(['leader', 'follower']);
       const takeOver = async (by: ServiceProcess, since: number, token: number) => {
-        const l = await until(async () => {
-          const l = await lease();
-          return pidOf(l.holder) === by.proc.pid ? l : undefined;
-        }, 'a successor to take the lease', 40_000);
+        const l = await until(
+          async () => {
+            const l = await lease();
+            return pidOf(l.holder) === by.proc.pid ? l : undefined;
+          },
+          'a successor to take the lease',
+          40_000,
+        );
         const ms = Date.now() - since;
         expect(ms, `took over after ${ms} ms`).toBeLessThan(30_000);
         expect(l.token).toBe(token + 1);
@@ -98,20 +112,31 @@ describe('failover', () => {
       const start = Date.now();
       await t.db.$transaction(async (tx) => {
         for (let n = 0; n < PER_HOOK; n++) {
-          for (const h of HOOKS) await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock, new Date(start + n * 6_000));
+          for (const h of HOOKS)
+            await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock, new Date(start + n * 6_000));
         }
       });
       const delivered = () => api.delivered.filter((d) => d.target.startsWith('replica-hook-')).length;
-      const sentUnder = (token: number) => t.db.outboxMessage.count({ where: { target: { in: HOOKS }, fence: token, state: 'sent' } });
+      const sentUnder = (token: number) =>
+        t.db.outboxMessage.count({ where: { target: { in: HOOKS }, fence: token, state: 'sent' } });
 
       // Callbacks meanwhile: each message to both instances at once (a retry that reached the other replica).
-      const message = (i: number) => botTextMessage({ msgid: `replica-${i}`, userid: 'demo-liaison-yjj', chatid: 'demo-chat-yjj', text: `@安责险助手 /上报 危化 ${i % 40}/40 东坪 replica-${i}` });
+      const message = (i: number) =>
+        botTextMessage({
+          msgid: `replica-${i}`,
+          userid: 'demo-liaison-yjj',
+          chatid: 'demo-chat-yjj',
+          text: `@安责险助手 /上报 危化 ${i % 40}/40 东坪 replica-${i}`,
+        });
       const answers = new Map<number, string[]>();
       const post = async (s: ServiceProcess, i: number) => {
         const out = new WeComSender(s.url, '/wecom/bot', { ...BOT, receiveId: '' }, Date.now);
         const res = await out.postBot(message(i));
         expect(res.status).toBe(200);
-        answers.set(i, [...(answers.get(i) ?? []), (out.openBotReply(await res.json()) as { stream: { content: string } }).stream.content]);
+        answers.set(i, [
+          ...(answers.get(i) ?? []),
+          (out.openBotReply(await res.json()) as { stream: { content: string } }).stream.content,
+        ]);
       };
       for (let i = 0; i < 15; i++) await Promise.all([post(a, i), post(b, i)]);
 
@@ -136,7 +161,12 @@ describe('failover', () => {
       await takeOver(leader, killedAt, second);
       expect(await role(leader)).toBe('leader');
 
-      await until(async () => (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0, 'the burst to be sent', 90_000);
+      await until(
+        async () =>
+          (await t.db.outboxMessage.count({ where: { target: { in: HOOKS }, state: { not: 'sent' } } })) === 0,
+        'the burst to be sent',
+        90_000,
+      );
 
       // Every reminder reached WeCom; a repeat only for one in flight at a failover, per robot.
       const times = api.timesDelivered('burst ');
@@ -153,9 +183,16 @@ describe('failover', () => {
         expect(new Set(said).size, `one answer to ${i}`).toBe(1);
         expect(said[0]).toContain('已记录');
         expect(await t.db.progressReport.count({ where: { note: `replica-${i}` } }), `report ${i}`).toBe(1);
-        expect(await t.db.auditEvent.count({ where: { command: 'report', detail: { contains: `replica-${i}"` } } }), `audit of ${i}`).toBe(1);
+        expect(
+          await t.db.auditEvent.count({ where: { command: 'report', detail: { contains: `replica-${i}"` } } }),
+          `audit of ${i}`,
+        ).toBe(1);
       }
-      expect(await t.db.inboundMessage.count({ where: { dedupeKey: { startsWith: 'bot:replica-' }, state: { not: 'handled' } } })).toBe(0);
+      expect(
+        await t.db.inboundMessage.count({
+          where: { dedupeKey: { startsWith: 'bot:replica-' }, state: { not: 'handled' } },
+        }),
+      ).toBe(0);
     } finally {
       await api.stop();
     }

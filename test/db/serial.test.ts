@@ -12,26 +12,48 @@ afterAll(async () => t?.close());
 
 describe('queries outside a transaction, while one is open', () => {
   it('keep their writes when the open transaction rolls back', async () => {
-    const failing = t.db.$transaction(async (tx) => {
-      await tx.auditEvent.create({ data: { at: t.clock.now(), channel: 'test', action: 'inside', outcome: 'ok' } });
-      await new Promise((r) => setTimeout(r, 100));
-      throw new Error('rolled back');
-    }).catch((e: Error) => e.message);
+    const failing = t.db
+      .$transaction(async (tx) => {
+        await tx.auditEvent.create({ data: { at: t.clock.now(), channel: 'test', action: 'inside', outcome: 'ok' } });
+        await new Promise((r) => setTimeout(r, 100));
+        throw new Error('rolled back');
+      })
+      .catch((e: Error) => e.message);
     await new Promise((r) => setTimeout(r, 20));
-    const outside = await t.db.auditEvent.create({ data: { at: t.clock.now(), channel: 'test', action: 'outside', outcome: 'ok' } });
+    const outside = await t.db.auditEvent.create({
+      data: { at: t.clock.now(), channel: 'test', action: 'outside', outcome: 'ok' },
+    });
     expect(await failing).toBe('rolled back');
     expect(await t.db.auditEvent.findUnique({ where: { id: outside.id } })).not.toBeNull();
     expect(await t.db.auditEvent.count({ where: { action: 'inside' } })).toBe(0);
   });
 
-  it('an inbox row accepted while another message\'s command is refused inside its transaction stays', async () => {
+  it("an inbox row accepted while another message's command is refused inside its transaction stays", async () => {
     const inbox = new Inbox({ db: t.db, bus, clock: t.clock });
     // A report for a township the liaison does not answer for: refused inside the command's transaction.
     const results = await Promise.all([
-      ...Array.from({ length: 5 }, (_, i) => bus.handle({ channel: 'sandbox', userId: 'demo-liaison-dongping', chatId: null, text: `/上报 危化 3/5 平口 refused-${i}` })),
-      ...Array.from({ length: 5 }, (_, i) => inbox.receive({ dedupeKey: `serial-${i}`, channel: 'sandbox', userId: 'demo-leader', chatId: null, text: '/我是谁', replyVia: 'passive' })),
+      ...Array.from({ length: 5 }, (_, i) =>
+        bus.handle({
+          channel: 'sandbox',
+          userId: 'demo-liaison-dongping',
+          chatId: null,
+          text: `/上报 危化 3/5 平口 refused-${i}`,
+        }),
+      ),
+      ...Array.from({ length: 5 }, (_, i) =>
+        inbox.receive({
+          dedupeKey: `serial-${i}`,
+          channel: 'sandbox',
+          userId: 'demo-leader',
+          chatId: null,
+          text: '/我是谁',
+          replyVia: 'passive',
+        }),
+      ),
     ]);
     expect(results.slice(0, 5).every((r) => 'outcome' in r && r.outcome === 'invalid')).toBe(true);
-    expect(await t.db.inboundMessage.count({ where: { dedupeKey: { startsWith: 'serial-' }, state: 'handled' } })).toBe(5);
+    expect(await t.db.inboundMessage.count({ where: { dedupeKey: { startsWith: 'serial-' }, state: 'handled' } })).toBe(
+      5,
+    );
   });
 });

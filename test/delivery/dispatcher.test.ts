@@ -31,14 +31,20 @@ describe('the dispatcher', () => {
     const [m] = await enqueue(t.db, webhookMarkdown('good-key', '**逾期提醒**'), t.clock);
     expect(await dispatcher.drain()).toBe(1);
     expect((await state(m!.id)).state).toBe('sent');
-    expect(api.delivered).toEqual([{ kind: 'webhook', target: 'good-key', body: { msgtype: 'markdown', markdown: { content: '**逾期提醒**' } } }]);
+    expect(api.delivered).toEqual([
+      { kind: 'webhook', target: 'good-key', body: { msgtype: 'markdown', markdown: { content: '**逾期提醒**' } } },
+    ]);
     expect(await dispatcher.drain()).toBe(0);
   });
 
   it('keeps a permanent failure with its reason and stops retrying', async () => {
     const [m] = await enqueue(t.db, webhookMarkdown('removed-robot', 'x'), t.clock);
     await dispatcher.drain();
-    expect(await state(m!.id)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('93000') });
+    expect(await state(m!.id)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      lastError: expect.stringContaining('93000'),
+    });
   });
 
   it('retries a rate-limited message later, with backoff', async () => {
@@ -94,15 +100,23 @@ describe('rate limits and failure reports', () => {
     t.clock.advance(61_000);
     await dispatcher.drain();
     // In order, none lost, none twice, and the fake WeCom never had to say 45009.
-    expect(api.delivered.filter((d) => d.target === 'burst-key').map((d) => (d.body.markdown as { content: string }).content)).toEqual(Array.from({ length: 45 }, (_, i) => `#${i}`));
+    expect(
+      api.delivered
+        .filter((d) => d.target === 'burst-key')
+        .map((d) => (d.body.markdown as { content: string }).content),
+    ).toEqual(Array.from({ length: 45 }, (_, i) => `#${i}`));
     expect(await t.db.outboxMessage.count({ where: { lastError: { not: null } } })).toBe(0);
     t.clock.set('2026-11-29T08:00:00+08:00');
   });
 
   it('reports a permanent failure to the admins’ group', async () => {
     api.webhooks.add('admins-key');
-    await t.db.groupChat.create({ data: { name: '管理员群', purpose: 'admins', webhookKey: 'admins-key', chatId: 'admins-chat' } });
-    await t.db.groupChat.create({ data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' } });
+    await t.db.groupChat.create({
+      data: { name: '管理员群', purpose: 'admins', webhookKey: 'admins-key', chatId: 'admins-chat' },
+    });
+    await t.db.groupChat.create({
+      data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' },
+    });
     await enqueue(t.db, webhookMarkdown('gone-key', '提醒'), t.clock);
     await dispatcher.drain();
     await dispatcher.drain();
@@ -113,11 +127,21 @@ describe('rate limits and failure reports', () => {
 
   it('fails and reports at once a message for a channel this deployment does not have, instead of keeping it for ever', async () => {
     api.webhooks.add('admins-key');
-    await t.db.groupChat.create({ data: { name: '管理员群', purpose: 'admins', webhookKey: 'admins-key', chatId: 'admins-chat' } });
-    const withoutApp = new Dispatcher({ db: t.db, clock: t.clock, senders: { webhook: senders(wecomConfig(t, base), () => {}).webhook! } });
+    await t.db.groupChat.create({
+      data: { name: '管理员群', purpose: 'admins', webhookKey: 'admins-key', chatId: 'admins-chat' },
+    });
+    const withoutApp = new Dispatcher({
+      db: t.db,
+      clock: t.clock,
+      senders: { webhook: senders(wecomConfig(t, base), () => {}).webhook! },
+    });
     const [m] = await enqueue(t.db, appText('demo-liaison-jtj', '请签收 #4'), t.clock);
     await withoutApp.drain();
-    expect(await state(m!.id)).toMatchObject({ state: 'failed', attempts: 0, lastError: '未配置企业微信自建应用，无法发送' });
+    expect(await state(m!.id)).toMatchObject({
+      state: 'failed',
+      attempts: 0,
+      lastError: '未配置企业微信自建应用，无法发送',
+    });
     await withoutApp.drain();
     const report = api.delivered.filter((d) => d.target === 'admins-key');
     expect(report).toHaveLength(1);
@@ -128,7 +152,9 @@ describe('rate limits and failure reports', () => {
 
   it('reports to an admins’ group with no robot by its chatid, through the long connection where the deployment holds one', async () => {
     await t.db.groupChat.create({ data: { name: '管理员群', purpose: 'admins', chatId: 'admins-chat' } });
-    await t.db.groupChat.create({ data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' } });
+    await t.db.groupChat.create({
+      data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' },
+    });
     const webhook = senders(wecomConfig(t, base), () => {}).webhook!;
     const report = () => t.db.outboxMessage.findMany({ where: { NOT: { target: 'gone-key' } } });
     // Robots only: the admins' group cannot be reached, so the failure is only logged.
@@ -138,7 +164,12 @@ describe('rate limits and failure reports', () => {
     expect(await report()).toEqual([]);
     // With the long connection (down for now, so the report waits in the outbox to be read here).
     const [b] = await enqueue(t.db, webhookMarkdown('gone-key', '提醒'), t.clock);
-    await new Dispatcher({ db: t.db, clock: t.clock, senders: { webhook, longconn: webhook }, paused: (c) => c === 'longconn' }).drain();
+    await new Dispatcher({
+      db: t.db,
+      clock: t.clock,
+      senders: { webhook, longconn: webhook },
+      paused: (c) => c === 'longconn',
+    }).drain();
     expect(await state(b!.id)).toMatchObject({ state: 'failed' });
     const [row, ...more] = await report();
     expect(more).toEqual([]);

@@ -10,7 +10,10 @@ describe('the outbox', () => {
   it('splits content over WeCom’s byte limits between lines, keeping every line whole', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => `| 东坪镇 | 危险化学品 | ${i} |`);
     const written = await enqueue(t.db, appText('demo-leader', rows.join('\n')), t.clock);
-    const stored = await t.db.outboxMessage.findMany({ where: { id: { in: written.map((w) => w.id) } }, orderBy: { id: 'asc' } });
+    const stored = await t.db.outboxMessage.findMany({
+      where: { id: { in: written.map((w) => w.id) } },
+      orderBy: { id: 'asc' },
+    });
     expect(stored.length).toBeGreaterThan(1);
     const contents = stored.map((s) => (JSON.parse(s.payload) as { text: { content: string } }).text.content);
     for (const c of contents) expect(Buffer.byteLength(c)).toBeLessThanOrEqual(2048);

@@ -36,12 +36,20 @@ describe('webhook text, image and file messages', () => {
     const lines = Array.from({ length: 150 }, (_, i) => `🔴 #${i} 开展投保落实安责险情况专项执法检查`);
     await enqueue(t.db, webhookText('group-key', lines.join('\n'), ['demo-liaison-jtj', 'demo-leader']), t.clock);
     await dispatcher.drain();
-    const [short, ...parts] = api.delivered.map((d) => d.body as { msgtype: string; text: { content: string; mentioned_list?: string[] } });
-    expect(short).toEqual({ msgtype: 'text', text: { content: '请尽快签收 #14', mentioned_list: ['demo-liaison-jtj'] } });
+    const [short, ...parts] = api.delivered.map(
+      (d) => d.body as { msgtype: string; text: { content: string; mentioned_list?: string[] } },
+    );
+    expect(short).toEqual({
+      msgtype: 'text',
+      text: { content: '请尽快签收 #14', mentioned_list: ['demo-liaison-jtj'] },
+    });
     expect(parts.length).toBeGreaterThan(2);
     for (const p of parts) expect(Buffer.byteLength(p.text.content)).toBeLessThanOrEqual(2048);
     expect(parts.map((p) => p.text.content).join('\n')).toBe(lines.join('\n'));
-    expect(parts.map((p) => p.text.mentioned_list)).toEqual([...parts.slice(1).map(() => undefined), ['demo-liaison-jtj', 'demo-leader']]);
+    expect(parts.map((p) => p.text.mentioned_list)).toEqual([
+      ...parts.slice(1).map(() => undefined),
+      ['demo-liaison-jtj', 'demo-leader'],
+    ]);
   });
 
   it('an image goes inline, in base64 with its MD5; one over 2 MB is refused before it is queued', async () => {
@@ -60,13 +68,18 @@ describe('webhook text, image and file messages', () => {
     const data = Buffer.from('乡镇,行业,已投保,应投保\n东坪镇,危险化学品,12,13\n', 'utf8');
     writeFileSync(path, data);
     const [m] = await enqueue(t.db, webhookFile('group-key', path, '安化县安责险周报.csv'), t.clock);
-    expect(JSON.parse((await row(m!.id)).payload)).toEqual({ msgtype: 'file', file: { path, name: '安化县安责险周报.csv' } });
+    expect(JSON.parse((await row(m!.id)).payload)).toEqual({
+      msgtype: 'file',
+      file: { path, name: '安化县安责险周报.csv' },
+    });
     await dispatcher.drain();
     expect((await row(m!.id)).state).toBe('sent');
     const [mediaId, upload] = [...api.uploads][0]!;
     expect(upload).toMatchObject({ key: 'group-key', name: '安化县安责险周报.csv', filelength: data.length });
     expect(upload!.data.equals(data)).toBe(true);
-    expect(api.delivered).toEqual([{ kind: 'webhook', target: 'group-key', body: { msgtype: 'file', file: { media_id: mediaId } } }]);
+    expect(api.delivered).toEqual([
+      { kind: 'webhook', target: 'group-key', body: { msgtype: 'file', file: { media_id: mediaId } } },
+    ]);
   });
 
   it('a rate-limited upload is retried later; a missing file or a removed robot fails at once, kept with its reason', async () => {
@@ -77,9 +90,21 @@ describe('webhook text, image and file messages', () => {
     const [missing] = await enqueue(t.db, webhookFile('group-key', join(t.dir, 'gone.csv'), '已删除.csv'), t.clock);
     const [removed] = await enqueue(t.db, webhookFile('removed-key', path, '通报排名.csv'), t.clock);
     await dispatcher.drain();
-    expect(await row(retried!.id)).toMatchObject({ state: 'pending', attempts: 1, lastError: expect.stringContaining('45009') });
-    expect(await row(missing!.id)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('已删除.csv') });
-    expect(await row(removed!.id)).toMatchObject({ state: 'failed', attempts: 1, lastError: expect.stringContaining('93000') });
+    expect(await row(retried!.id)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      lastError: expect.stringContaining('45009'),
+    });
+    expect(await row(missing!.id)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      lastError: expect.stringContaining('已删除.csv'),
+    });
+    expect(await row(removed!.id)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      lastError: expect.stringContaining('93000'),
+    });
     t.clock.advance(60_000);
     await dispatcher.drain();
     expect((await row(retried!.id)).state).toBe('sent');
@@ -100,7 +125,11 @@ describe('app images and files', () => {
     expect(sent.msgtype).toBe('image');
     expect(api.uploads.get(sent.image.media_id)?.data.equals(png)).toBe(true);
 
-    const [missing] = await enqueue(t.db, appMedia('demo-leader', 'file', join(t.dir, 'gone.xlsx'), 'gone.xlsx'), t.clock);
+    const [missing] = await enqueue(
+      t.db,
+      appMedia('demo-leader', 'file', join(t.dir, 'gone.xlsx'), 'gone.xlsx'),
+      t.clock,
+    );
     await dispatcher.drain();
     expect(await row(missing!.id)).toMatchObject({ state: 'failed', attempts: 1 });
   });

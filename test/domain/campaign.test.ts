@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignFileError, DEFAULT_CAMPAIGN_FILE, parseCampaignFile, readCampaignFile } from '../../src/domain/campaign-file.ts';
+import {
+  CampaignFileError,
+  DEFAULT_CAMPAIGN_FILE,
+  parseCampaignFile,
+  readCampaignFile,
+} from '../../src/domain/campaign-file.ts';
 import { seedDemo } from '../../src/domain/demo.ts';
 import { loadMembersFile } from '../../src/domain/members-file.ts';
 import { ensureAdmins, seedCampaign } from '../../src/domain/seed.ts';
@@ -29,9 +34,16 @@ describe('the campaign file', () => {
   });
 
   it('names the field of every error', () => {
-    expect(problems((f) => (f.targets[0].dueOn = '2021-13-01'))).toEqual(['targets[0].dueOn: must be a date YYYY-MM-DD']);
-    expect(problems((f) => f.responsibilities[1].sectors.push('mining'))).toEqual(['responsibilities[1].sectors[1]: unknown sector mining']);
-    expect(problems((f) => (f.units[3].code = 'yjj'))).toEqual(['units[3].code: duplicate code yjj', 'responsibilities[2].lead: unknown unit zjj']);
+    expect(problems((f) => (f.targets[0].dueOn = '2021-13-01'))).toEqual([
+      'targets[0].dueOn: must be a date YYYY-MM-DD',
+    ]);
+    expect(problems((f) => f.responsibilities[1].sectors.push('mining'))).toEqual([
+      'responsibilities[1].sectors[1]: unknown sector mining',
+    ]);
+    expect(problems((f) => (f.units[3].code = 'yjj'))).toEqual([
+      'units[3].code: duplicate code yjj',
+      'responsibilities[2].lead: unknown unit zjj',
+    ]);
     expect(problems((f) => delete f.county)).toEqual([expect.stringMatching(/^county: /)]);
     expect(problems((f) => (f.duties[0].due = '1-15'))).toEqual(['duties[0].due: must be MM-DD']);
     expect(() => parseCampaignFile('{ not json')).toThrow(/not valid JSON/);
@@ -44,21 +56,47 @@ describe('seeding', () => {
   afterAll(() => t.close());
 
   const snapshot = async () => ({
-    campaigns: await t.db.campaign.count(), sectors: await t.db.sector.count(), units: await t.db.unit.count(),
-    responsibilities: await t.db.sectorResponsibility.count(), targets: await t.db.target.count(), duties: await t.db.duty.count(),
-    obligations: await t.db.obligation.count(), rules: await t.db.ruleSetting.count(), enterprises: await t.db.enterprise.count(),
-    policies: await t.db.policy.count(), members: await t.db.member.count(), chats: await t.db.groupChat.count(), reports: await t.db.progressReport.count(),
+    campaigns: await t.db.campaign.count(),
+    sectors: await t.db.sector.count(),
+    units: await t.db.unit.count(),
+    responsibilities: await t.db.sectorResponsibility.count(),
+    targets: await t.db.target.count(),
+    duties: await t.db.duty.count(),
+    obligations: await t.db.obligation.count(),
+    rules: await t.db.ruleSetting.count(),
+    enterprises: await t.db.enterprise.count(),
+    policies: await t.db.policy.count(),
+    members: await t.db.member.count(),
+    chats: await t.db.groupChat.count(),
+    reports: await t.db.progressReport.count(),
   });
 
   it('loads the plan: lead and co-responsible units, targets, the next obligations', async () => {
-    const lead = await t.db.sectorResponsibility.findMany({ where: { role: 'lead' }, include: { unit: true, sector: true } });
-    expect(Object.fromEntries(lead.map((r) => [r.sector.code, r.unit.code]))).toMatchObject({ metal_smelting: 'kgj', transport: 'jtj', civil_explosives: 'gaj' });
-    const smelting = await t.db.sectorResponsibility.findMany({ where: { sector: { code: 'metal_smelting' }, role: 'co' }, include: { unit: true } });
+    const lead = await t.db.sectorResponsibility.findMany({
+      where: { role: 'lead' },
+      include: { unit: true, sector: true },
+    });
+    expect(Object.fromEntries(lead.map((r) => [r.sector.code, r.unit.code]))).toMatchObject({
+      metal_smelting: 'kgj',
+      transport: 'jtj',
+      civil_explosives: 'gaj',
+    });
+    const smelting = await t.db.sectorResponsibility.findMany({
+      where: { sector: { code: 'metal_smelting' }, role: 'co' },
+      include: { unit: true },
+    });
     expect(smelting).toHaveLength(24); // 县应急管理局 and the 23 townships
     // On 2026-11-29 the next insurers' report is due 2027-01-15, the next inspection 2027-10-31.
     const due = await t.db.obligation.findMany({ include: { duty: true, unit: true } });
-    expect(new Set(due.map((o) => `${o.duty!.key}@${o.dueOn}`))).toEqual(new Set(['insurer-annual-report@2027-01-15', 'enforcement-inspection@2027-10-31']));
-    expect(due.filter((o) => o.duty!.key === 'enforcement-inspection').map((o) => o.unit.code).sort()).toEqual(['gaj', 'jtj', 'kgj', 'nyncj', 'yjj', 'zjj']);
+    expect(new Set(due.map((o) => `${o.duty!.key}@${o.dueOn}`))).toEqual(
+      new Set(['insurer-annual-report@2027-01-15', 'enforcement-inspection@2027-10-31']),
+    );
+    expect(
+      due
+        .filter((o) => o.duty!.key === 'enforcement-inspection')
+        .map((o) => o.unit.code)
+        .sort(),
+    ).toEqual(['gaj', 'jtj', 'kgj', 'nyncj', 'yjj', 'zjj']);
   });
 
   it('changes nothing when the same file and the demo are loaded again', async () => {
@@ -71,7 +109,10 @@ describe('seeding', () => {
   });
 
   it('leaves something overdue in the demo, and marks demo data', async () => {
-    const overdue = await t.db.obligation.findMany({ where: { status: { not: 'done' }, dueOn: { lt: '2026-11-29' } }, include: { unit: true } });
+    const overdue = await t.db.obligation.findMany({
+      where: { status: { not: 'done' }, dueOn: { lt: '2026-11-29' } },
+      include: { unit: true },
+    });
     expect(overdue.map((o) => o.unit.code).sort()).toEqual(['jtj', 'pingan-pc', 'zjj']);
     expect(await t.db.enterprise.count({ where: { isDemo: false } })).toBe(0);
     expect((await t.db.enterprise.findFirstOrThrow()).name).toMatch(/（演示）$/);
@@ -95,7 +136,9 @@ describe('seeding', () => {
     const r = await loadMembersFile(t.db, csv, '430923');
     expect(r).toMatchObject({ members: 1, chats: 1 });
     expect(r.rejected.map((x) => x.line)).toEqual([3, 4, 6]);
-    expect((await t.db.member.findUniqueOrThrow({ where: { userId: 'liaison-a' }, include: { unit: true } })).unit!.name).toBe('县应急管理局');
+    expect(
+      (await t.db.member.findUniqueOrThrow({ where: { userId: 'liaison-a' }, include: { unit: true } })).unit!.name,
+    ).toBe('县应急管理局');
     expect(await t.db.member.findUnique({ where: { userId: 'bad-role' } })).toBeNull();
     await loadMembersFile(t.db, csv, '430923');
     expect(await t.db.groupChat.count({ where: { webhookKey: 'key-1' } })).toBe(1);

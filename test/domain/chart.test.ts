@@ -15,8 +15,10 @@ const skip = !font && process.env.CI !== 'true';
 
 let t: TestDb;
 let bus: Bus;
-const say = (text: string, chatId: string | null) => bus.handle({ channel: 'sandbox', userId: 'demo-leader', chatId, text });
-const label = (text: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"><text x="10" y="42" font-size="32" font-family="sans-serif">${text}</text></svg>`;
+const say = (text: string, chatId: string | null) =>
+  bus.handle({ channel: 'sandbox', userId: 'demo-leader', chatId, text });
+const label = (text: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"><text x="10" y="42" font-size="32" font-family="sans-serif">${text}</text></svg>`;
 /** Width and height from a PNG's IHDR chunk. */
 const size = (png: Buffer) => [png.readUInt32BE(16), png.readUInt32BE(20)];
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -28,7 +30,11 @@ afterAll(() => t.close());
 
 describe.skipIf(skip)('the coverage chart', () => {
   it('draws Chinese glyphs, not boxes: different words give different pictures, and not a blank one', async () => {
-    const [blank, a, b] = await Promise.all([svgToPng(label('')), svgToPng(label('安化县')), svgToPng(label('危险品'))]);
+    const [blank, a, b] = await Promise.all([
+      svgToPng(label('')),
+      svgToPng(label('安化县')),
+      svgToPng(label('危险品')),
+    ]);
     expect(a.subarray(0, 8)).toEqual(PNG);
     // Missing glyphs would be left out (a equals blank) or drawn as the same boxes (a equals b).
     expect(a.equals(blank)).toBe(false);
@@ -40,7 +46,10 @@ describe.skipIf(skip)('the coverage chart', () => {
     expect(r.text).toMatch(/^📊 参保率图.*\n已发到本群。\n文件：.*安责险参保率-2026-11-29-0800\.png$/);
     const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
     expect(outbox).toMatchObject({ channel: 'webhook', target: 'demo-webhook-leaders' });
-    const { msgtype, image } = JSON.parse(outbox.payload) as { msgtype: string; image: { base64: string; md5: string } };
+    const { msgtype, image } = JSON.parse(outbox.payload) as {
+      msgtype: string;
+      image: { base64: string; md5: string };
+    };
     const png = Buffer.from(image.base64, 'base64');
     expect(msgtype).toBe('image');
     expect(png.subarray(0, 8)).toEqual(PNG);
@@ -54,11 +63,21 @@ describe.skipIf(skip)('the coverage chart', () => {
     // The picture sent is this SVG's: the labels are there, and much of it is not white.
     const grid = await coverageGrid(t.db, { id: t.campaignId, countyCode: '430923' }, '2026-11-29', t.clock.now());
     const svg = coverageChartSvg(grid, chartText(translator('zh-CN'), '安化县', grid, t.clock.now(), TZ));
-    for (const word of ['安化县安责险参保率（按行业）', '非煤矿山', '目标 100%', '东坪镇', '古楼乡', '全县（未分乡镇）', '截至 2026-11-29 08:00']) expect(svg).toContain(word);
+    for (const word of [
+      '安化县安责险参保率（按行业）',
+      '非煤矿山',
+      '目标 100%',
+      '东坪镇',
+      '古楼乡',
+      '全县（未分乡镇）',
+      '截至 2026-11-29 08:00',
+    ])
+      expect(svg).toContain(word);
     const { pixels, png: again } = await rasterise(svg, font, { pixels: true });
     expect(again.equals(png)).toBe(true);
     let ink = 0;
-    for (let i = 0; i < pixels.length; i += 4) if (pixels[i]! < 200 || pixels[i + 1]! < 200 || pixels[i + 2]! < 200) ink++;
+    for (let i = 0; i < pixels.length; i += 4)
+      if (pixels[i]! < 200 || pixels[i + 1]! < 200 || pixels[i + 2]! < 200) ink++;
     expect(ink / (pixels.length / 4)).toBeGreaterThan(0.15);
   });
 

@@ -19,7 +19,8 @@ const XINHUA = '430922';
 
 let t: TestDb;
 let bus: Bus;
-const say = async (userId: string, text: string) => (await bus.handle({ channel: 'sandbox', userId, chatId: null, text })).text;
+const say = async (userId: string, text: string) =>
+  (await bus.handle({ channel: 'sandbox', userId, chatId: null, text })).text;
 
 /** "危险化学品  1/2 家 50.0%" → sector name → [insured, in scope], read off a /覆盖率 reply. */
 function figures(reply: string): Map<string, [number, number]> {
@@ -39,15 +40,44 @@ beforeAll(async () => {
   anhuaBefore = await Promise.all(ANHUA_VIEWS.map((v) => say('demo-leader', v)));
 
   const { campaignId } = await seedCampaign(t.db, readCampaignFile(XINHUA_FILE), t.clock, TZ);
-  const sector = async (code: string) => (await t.db.sector.findUniqueOrThrow({ where: { campaignId_code: { campaignId, code } } })).id;
-  const unit = async (code: string) => (await t.db.unit.findUniqueOrThrow({ where: { countyCode_code: { countyCode: XINHUA, code } } })).id;
+  const sector = async (code: string) =>
+    (await t.db.sector.findUniqueOrThrow({ where: { campaignId_code: { campaignId, code } } })).id;
+  const unit = async (code: string) =>
+    (await t.db.unit.findUniqueOrThrow({ where: { countyCode_code: { countyCode: XINHUA, code } } })).id;
   const [chemicals, transport, other, dongping, meicheng] = await Promise.all([
-    sector('hazardous_chemicals'), sector('transport'), sector('other'), unit('430922121'), unit('430922118'),
+    sector('hazardous_chemicals'),
+    sector('transport'),
+    sector('other'),
+    unit('430922121'),
+    unit('430922118'),
   ]);
-  twinName = (await t.db.enterprise.findFirstOrThrow({ where: { countyCode: '430923', sector: { code: 'hazardous_chemicals' } }, orderBy: { id: 'asc' } })).name;
+  twinName = (
+    await t.db.enterprise.findFirstOrThrow({
+      where: { countyCode: '430923', sector: { code: 'hazardous_chemicals' } },
+      orderBy: { id: 'asc' },
+    })
+  ).name;
   let serial = 0;
-  const enterprise = async (name: string, sectorId: number, townshipId: number, employees: number, extra: { status?: string; aboveScale?: boolean } = {}) =>
-    (await t.db.enterprise.create({ data: { countyCode: XINHUA, creditCode: `91430922TEST${String(++serial).padStart(6, '0')}`, name, sectorId, townshipId, employees, ...extra } })).id;
+  const enterprise = async (
+    name: string,
+    sectorId: number,
+    townshipId: number,
+    employees: number,
+    extra: { status?: string; aboveScale?: boolean } = {},
+  ) =>
+    (
+      await t.db.enterprise.create({
+        data: {
+          countyCode: XINHUA,
+          creditCode: `91430922TEST${String(++serial).padStart(6, '0')}`,
+          name,
+          sectorId,
+          townshipId,
+          employees,
+          ...extra,
+        },
+      })
+    ).id;
   ids = {
     chem: await enterprise(twinName, chemicals, dongping, 40),
     chemUninsured: await enterprise('新化测试永盛化工有限公司', chemicals, dongping, 20),
@@ -71,22 +101,42 @@ afterAll(() => t.close());
 describe('two counties in one database', () => {
   it('records Xinhua’s policies and reports on Xinhua’s enterprises and units, even where a name is shared', async () => {
     expect(await say('xh-insurer', `/投保 ${twinName} 平安 XH2026001 2026-01-01 2026-12-31 40`)).toContain('XH2026001');
-    expect(await say('xh-insurer', '/投保 新化测试恒通运输有限公司 平安 XH2026002 2026-06-01 2027-05-31 8')).toContain('XH2026002');
+    expect(await say('xh-insurer', '/投保 新化测试恒通运输有限公司 平安 XH2026002 2026-06-01 2027-05-31 8')).toContain(
+      'XH2026002',
+    );
     expect(await say('xh-liaison-gaj', '/上报 民爆 5/8')).toMatch(/5\/8/);
 
-    const policies = await t.db.policy.findMany({ where: { policyNo: { startsWith: 'XH' } }, orderBy: { policyNo: 'asc' } });
+    const policies = await t.db.policy.findMany({
+      where: { policyNo: { startsWith: 'XH' } },
+      orderBy: { policyNo: 'asc' },
+    });
     expect(policies.map((p) => [p.policyNo, p.enterpriseId, p.insurerId])).toEqual([
       ['XH2026001', ids.chem, ids.pingan],
       ['XH2026002', ids.transport, ids.pingan],
     ]);
-    const report = await t.db.progressReport.findFirstOrThrow({ where: { reportedBy: 'xh-liaison-gaj' }, include: { campaign: true, unit: true, sector: { include: { campaign: true } } } });
-    expect([report.campaign.countyCode, report.unit.countyCode, report.sector.campaign.countyCode, report.townshipId]).toEqual([XINHUA, XINHUA, XINHUA, null]);
+    const report = await t.db.progressReport.findFirstOrThrow({
+      where: { reportedBy: 'xh-liaison-gaj' },
+      include: { campaign: true, unit: true, sector: { include: { campaign: true } } },
+    });
+    expect([
+      report.campaign.countyCode,
+      report.unit.countyCode,
+      report.sector.campaign.countyCode,
+      report.townshipId,
+    ]).toEqual([XINHUA, XINHUA, XINHUA, null]);
   });
 
   it('refuses a Xinhua insurer an Anhua-only enterprise, writing nothing', async () => {
-    const anhuaOnly = (await t.db.enterprise.findFirstOrThrow({ where: { countyCode: '430923', name: { not: twinName } }, orderBy: { id: 'desc' } })).name;
+    const anhuaOnly = (
+      await t.db.enterprise.findFirstOrThrow({
+        where: { countyCode: '430923', name: { not: twinName } },
+        orderBy: { id: 'desc' },
+      })
+    ).name;
     const before = await t.db.policy.count();
-    expect(await say('xh-insurer', `/投保 ${anhuaOnly} 平安 XH2026009 2026-01-01 2026-12-31`)).not.toContain('XH2026009');
+    expect(await say('xh-insurer', `/投保 ${anhuaOnly} 平安 XH2026009 2026-01-01 2026-12-31`)).not.toContain(
+      'XH2026009',
+    );
     expect(await t.db.policy.count()).toBe(before);
   });
 
@@ -96,9 +146,14 @@ describe('two counties in one database', () => {
     expect(reply).not.toContain('安化');
     // By hand: 危化 two operating (one insured; the closed one is out), 交通 one insured, 民爆 from
     // the county-wide report, other 规上 one uninsured (the small one is out of scope).
-    expect(figures(reply)).toEqual(new Map([
-      ['危险化学品', [1, 2]], ['交通运输', [1, 1]], ['民用爆炸物品', [5, 8]], ['其他规上工贸企业', [0, 1]],
-    ]));
+    expect(figures(reply)).toEqual(
+      new Map([
+        ['危险化学品', [1, 2]],
+        ['交通运输', [1, 1]],
+        ['民用爆炸物品', [5, 8]],
+        ['其他规上工贸企业', [0, 1]],
+      ]),
+    );
     expect(reply).toMatch(/^八大高危行业合计 7\/11 家/m);
     expect(reply).toContain('目标 90%');
     expect(reply).not.toContain('含演示数据');
@@ -121,13 +176,26 @@ describe('two counties in one database', () => {
     ]);
     await t.db.groupChat.createMany({
       data: [
-        { chatId: 'xh-chat-leaders', webhookKey: 'xh-webhook-leaders', name: '新化·县领导群', unitId: aqw.id, purpose: 'leaders' },
-        { chatId: 'xh-chat-gaj', webhookKey: 'xh-webhook-gaj', name: '新化·公安局工作群', unitId: gaj.id, purpose: 'unit' },
+        {
+          chatId: 'xh-chat-leaders',
+          webhookKey: 'xh-webhook-leaders',
+          name: '新化·县领导群',
+          unitId: aqw.id,
+          purpose: 'leaders',
+        },
+        {
+          chatId: 'xh-chat-gaj',
+          webhookKey: 'xh-webhook-gaj',
+          name: '新化·公安局工作群',
+          unitId: gaj.id,
+          purpose: 'unit',
+        },
       ],
     });
     const sent: string[] = [];
     const dispatcher = new Dispatcher({
-      db: t.db, clock: t.clock,
+      db: t.db,
+      clock: t.clock,
       senders: {
         webhook: async (row) => {
           sent.push(row.target);
@@ -154,7 +222,8 @@ describe('two counties in one database', () => {
     expect(await anhuaMember()).toEqual(before);
 
     expect(await say('xh-admin', '/绑定 xh-new-liaison 联络员 公安局')).toContain('已登记 xh-new-liaison');
-    const unit = (await t.db.member.findUniqueOrThrow({ where: { userId: 'xh-new-liaison' }, include: { unit: true } })).unit;
+    const unit = (await t.db.member.findUniqueOrThrow({ where: { userId: 'xh-new-liaison' }, include: { unit: true } }))
+      .unit;
     expect(unit).toMatchObject({ countyCode: XINHUA, code: 'gaj' });
 
     const xinhuaLog = await say('xh-admin', '/日志 50');

@@ -16,11 +16,17 @@ beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(async () => t?.close());
 
 /** Ledger cells by the product and by the independent count, on several days around today. */
-async function agrees(days = [TODAY, addDays(TODAY, -7), addDays(TODAY, 3), addDays(TODAY, 40), addDays(TODAY, -200), addDays(TODAY, 400)]) {
+async function agrees(
+  days = [TODAY, addDays(TODAY, -7), addDays(TODAY, 3), addDays(TODAY, 40), addDays(TODAY, -200), addDays(TODAY, 400)],
+) {
   for (const day of days) {
     const now = new Date(`${day}T08:00:00+08:00`);
-    const ours = (await coverageCells(t.db, t.campaignId, day, now)).filter((c) => c.source === 'ledger').map((c) => [c.sectorId, c.townshipId, c.insured, c.enterprises]);
-    const theirs = (await expectedCells(t.db, t.campaignId, day, now)).filter((c) => c.source === 'ledger').map((c) => [c.sectorId, c.townshipId, c.insured, c.total]);
+    const ours = (await coverageCells(t.db, t.campaignId, day, now))
+      .filter((c) => c.source === 'ledger')
+      .map((c) => [c.sectorId, c.townshipId, c.insured, c.enterprises]);
+    const theirs = (await expectedCells(t.db, t.campaignId, day, now))
+      .filter((c) => c.source === 'ledger')
+      .map((c) => [c.sectorId, c.townshipId, c.insured, c.total]);
     const key = (a: unknown[]) => `${a[0]}:${a[1]}`;
     expect(new Map(ours.map((c) => [key(c), c])), day).toEqual(new Map(theirs.map((c) => [key(c), c])));
   }
@@ -37,7 +43,11 @@ describe('the kept cover', () => {
 
   it('follows /投保 and its /撤销', async () => {
     const e = await t.db.enterprise.findFirstOrThrow({
-      where: { status: 'operating', sector: { highRisk: true }, policies: { none: { status: 'valid', endOn: { gte: TODAY } } } },
+      where: {
+        status: 'operating',
+        sector: { highRisk: true },
+        policies: { none: { status: 'valid', endOn: { gte: TODAY } } },
+      },
     });
     const insured = async () => (await t.db.enterprise.findUniqueOrThrow({ where: { id: e.id } })).coverHeadcount;
     expect(await insured()).toBeNull();
@@ -53,8 +63,14 @@ describe('the kept cover', () => {
   });
 
   it('counts an enterprise whose cover was forgotten (or is old) from its policies, and refreshes it at start', async () => {
-    await t.db.enterprise.updateMany({ where: { id: { lte: 40 } }, data: { coverFrom: null, coverUntil: null, coverHeadcount: null } });
-    await t.db.enterprise.updateMany({ where: { id: { gt: 40, lte: 80 } }, data: { coverFrom: '2020-01-01', coverUntil: '2020-12-31' } });
+    await t.db.enterprise.updateMany({
+      where: { id: { lte: 40 } },
+      data: { coverFrom: null, coverUntil: null, coverHeadcount: null },
+    });
+    await t.db.enterprise.updateMany({
+      where: { id: { gt: 40, lte: 80 } },
+      data: { coverFrom: '2020-01-01', coverUntil: '2020-12-31' },
+    });
     await agrees();
     expect(await refreshStaleCover(t.db, TODAY)).toBe(80);
     expect(await refreshStaleCover(t.db, TODAY)).toBe(0);
@@ -62,7 +78,14 @@ describe('the kept cover', () => {
   });
 
   it('is repaired by the nightly rebuild when a writer changed policies without refreshing it', async () => {
-    const p = await t.db.policy.findFirstOrThrow({ where: { status: 'valid', startOn: { lte: TODAY }, endOn: { gte: TODAY }, enterprise: { status: 'operating', sector: { highRisk: true } } } });
+    const p = await t.db.policy.findFirstOrThrow({
+      where: {
+        status: 'valid',
+        startOn: { lte: TODAY },
+        endOn: { gte: TODAY },
+        enterprise: { status: 'operating', sector: { highRisk: true } },
+      },
+    });
     await t.db.policy.update({ where: { id: p.id }, data: { status: 'cancelled' } });
     const { changed, repaired } = await rebuildCover(t.db, TODAY);
     expect(changed).toBeGreaterThanOrEqual(1);

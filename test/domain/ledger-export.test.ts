@@ -12,16 +12,47 @@ let bus: Bus;
 let workbook: ExcelJS.Workbook;
 let reply: string;
 const DAY = '2026-11-29';
-const say = (text: string, userId = 'demo-leader', chatId: string | null = 'demo-chat-leaders') => bus.handle({ channel: 'sandbox', userId, chatId, text });
-const values = (ws: ExcelJS.Worksheet) => ws.getSheetValues().slice(2).filter(Boolean).map((r) => (r as ExcelJS.CellValue[]).slice(1));
+const say = (text: string, userId = 'demo-leader', chatId: string | null = 'demo-chat-leaders') =>
+  bus.handle({ channel: 'sandbox', userId, chatId, text });
+const values = (ws: ExcelJS.Worksheet) =>
+  ws
+    .getSheetValues()
+    .slice(2)
+    .filter(Boolean)
+    .map((r) => (r as ExcelJS.CellValue[]).slice(1));
 
 beforeAll(async () => {
   ({ t, bus } = await testBot({ demo: true }));
   // Two prevention visits: one confirmed by both sides (archived), one waiting for the enterprise.
-  const policy = await t.db.policy.findFirstOrThrow({ where: { insurer: { code: 'pingan-pc' }, startOn: { lte: DAY }, endOn: { gte: DAY } } });
+  const policy = await t.db.policy.findFirstOrThrow({
+    where: { insurer: { code: 'pingan-pc' }, startOn: { lte: DAY }, endOn: { gte: DAY } },
+  });
   const at = new Date('2026-11-20T10:00:00+08:00');
-  await t.db.preventionVisit.create({ data: { enterpriseId: policy.enterpriseId, insurerId: policy.insurerId, serviceType: 'hazard_inspection', visitedOn: '2026-11-20', recordedBy: 'demo-insurer-pingan', insurerConfirmedAt: at, insurerConfirmedBy: 'demo-insurer-pingan', enterpriseConfirmedAt: at, enterpriseConfirmedBy: 'demo-liaison-dongping', satisfaction: 5 } });
-  await t.db.preventionVisit.create({ data: { enterpriseId: policy.enterpriseId, insurerId: policy.insurerId, serviceType: 'training', visitedOn: '2026-11-25', recordedBy: 'demo-insurer-pingan', insurerConfirmedAt: at, insurerConfirmedBy: 'demo-insurer-pingan' } });
+  await t.db.preventionVisit.create({
+    data: {
+      enterpriseId: policy.enterpriseId,
+      insurerId: policy.insurerId,
+      serviceType: 'hazard_inspection',
+      visitedOn: '2026-11-20',
+      recordedBy: 'demo-insurer-pingan',
+      insurerConfirmedAt: at,
+      insurerConfirmedBy: 'demo-insurer-pingan',
+      enterpriseConfirmedAt: at,
+      enterpriseConfirmedBy: 'demo-liaison-dongping',
+      satisfaction: 5,
+    },
+  });
+  await t.db.preventionVisit.create({
+    data: {
+      enterpriseId: policy.enterpriseId,
+      insurerId: policy.insurerId,
+      serviceType: 'training',
+      visitedOn: '2026-11-25',
+      recordedBy: 'demo-insurer-pingan',
+      insurerConfirmedAt: at,
+      insurerConfirmedBy: 'demo-insurer-pingan',
+    },
+  });
   reply = (await say('/导出')).text;
   const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
   const { file } = JSON.parse(outbox.payload) as { file: { path: string } };
@@ -35,48 +66,105 @@ describe('/导出', () => {
     const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
     const payload = JSON.parse(outbox.payload);
     expect(outbox).toMatchObject({ channel: 'webhook', target: 'demo-webhook-leaders', state: 'pending' });
-    expect(payload).toEqual({ msgtype: 'file', file: { path: join(t.dir, 'exports', '安责险台账-2026-11-29-0800.xlsx'), name: '安责险台账-2026-11-29-0800.xlsx' } });
-    expect(reply).toMatch(/^📎 安化县安责险台账已导出（截至 2026-11-29 08:00）：.*未参保企业 \d+ 家；60 天内到期保单 \d+ 份；走访 2 条；督办事项 \d+ 项。\n已发到本群。\n文件：.*\.xlsx$/);
-    expect(workbook.worksheets.map((w) => w.name)).toEqual(['按行业', '行业×乡镇', '未参保企业', '60天内到期保单', '预防服务走访', '督办事项', '督办记录']);
+    expect(payload).toEqual({
+      msgtype: 'file',
+      file: {
+        path: join(t.dir, 'exports', '安责险台账-2026-11-29-0800.xlsx'),
+        name: '安责险台账-2026-11-29-0800.xlsx',
+      },
+    });
+    expect(reply).toMatch(
+      /^📎 安化县安责险台账已导出（截至 2026-11-29 08:00）：.*未参保企业 \d+ 家；60 天内到期保单 \d+ 份；走访 2 条；督办事项 \d+ 项。\n已发到本群。\n文件：.*\.xlsx$/,
+    );
+    expect(workbook.worksheets.map((w) => w.name)).toEqual([
+      '按行业',
+      '行业×乡镇',
+      '未参保企业',
+      '60天内到期保单',
+      '预防服务走访',
+      '督办事项',
+      '督办记录',
+    ]);
   });
 
   it('has the same coverage per sector as /覆盖率 and coverageBySector', async () => {
     const rows = values(workbook.getWorksheet('按行业')!);
     const sectors = await coverageBySector(t.db, t.campaignId, DAY, t.clock.now());
-    expect(rows.slice(0, sectors.length).map((r) => r.slice(0, 5))).toEqual(sectors.map((s) => [s.name, s.enterprises, s.insured, Math.floor(s.rate! * 1000) / 1000, s.gap]));
+    expect(rows.slice(0, sectors.length).map((r) => r.slice(0, 5))).toEqual(
+      sectors.map((s) => [s.name, s.enterprises, s.insured, Math.floor(s.rate! * 1000) / 1000, s.gap]),
+    );
     // Read off the chat reply: "🔴 非煤矿山  23/27 家 85.1%", and the high-risk total line.
     const text = (await say('/覆盖率')).text;
-    const shown = [...text.matchAll(/^\S+ (\S+)\s+(\d+)\/(\d+) 家 ([\d.]+%)/gmu)].map((m) => [m[1], Number(m[3]), Number(m[2]), m[4]]);
-    expect(rows.slice(0, sectors.length).map((r) => [r[0], r[1], r[2], `${((r[3] as number) * 100).toFixed(1)}%`])).toEqual(shown);
+    const shown = [...text.matchAll(/^\S+ (\S+)\s+(\d+)\/(\d+) 家 ([\d.]+%)/gmu)].map((m) => [
+      m[1],
+      Number(m[3]),
+      Number(m[2]),
+      m[4],
+    ]);
+    expect(
+      rows.slice(0, sectors.length).map((r) => [r[0], r[1], r[2], `${((r[3] as number) * 100).toFixed(1)}%`]),
+    ).toEqual(shown);
     const total = rows[sectors.length]!;
-    expect(text).toContain(`${total[0]} ${total[2]}/${total[1]} 家 ${((total[3] as number) * 100).toFixed(1)}%，差 ${total[4]} 家`);
+    expect(text).toContain(
+      `${total[0]} ${total[2]}/${total[1]} 家 ${((total[3] as number) * 100).toFixed(1)}%，差 ${total[4]} 家`,
+    );
   });
 
   it('has per township the rates of /覆盖率 乡镇, and per sector × township the ledger’s cells', async () => {
     const rows = values(workbook.getWorksheet('行业×乡镇')!);
     const header = workbook.getWorksheet('行业×乡镇')!.getRow(1).values as string[];
-    expect(header.slice(1)).toEqual(['乡镇', '非煤矿山', '危险化学品', '烟花爆竹', '交通运输', '建筑施工', '民用爆炸物品', '金属冶炼', '农机渔业', '其他规上工贸企业', '合计']);
+    expect(header.slice(1)).toEqual([
+      '乡镇',
+      '非煤矿山',
+      '危险化学品',
+      '烟花爆竹',
+      '交通运输',
+      '建筑施工',
+      '民用爆炸物品',
+      '金属冶炼',
+      '农机渔业',
+      '其他规上工贸企业',
+      '合计',
+    ]);
     const text = (await say('/覆盖率 乡镇')).text;
     const byTownship = new Map([...text.matchAll(/^\S+ (\S+)\s+\d+\/\d+ 家 ([\d.]+%)/gmu)].map((m) => [m[1]!, m[2]!]));
-    const inSheet = new Map(rows.filter((r) => typeof r[10] === 'number').map((r) => [r[0] as string, `${((r[10] as number) * 100).toFixed(1)}%`]));
+    const inSheet = new Map(
+      rows
+        .filter((r) => typeof r[10] === 'number')
+        .map((r) => [r[0] as string, `${((r[10] as number) * 100).toFixed(1)}%`]),
+    );
     expect(inSheet).toEqual(byTownship);
     // One cell checked against the cells coverage counts: 东坪镇 × 交通运输.
-    const [dongping, transport] = await Promise.all([t.db.unit.findFirstOrThrow({ where: { name: '东坪镇' } }), t.db.sector.findFirstOrThrow({ where: { code: 'transport' } })]);
-    const cell = (await coverageCells(t.db, t.campaignId, DAY, t.clock.now())).find((c) => c.sectorId === transport.id && c.townshipId === dongping.id)!;
+    const [dongping, transport] = await Promise.all([
+      t.db.unit.findFirstOrThrow({ where: { name: '东坪镇' } }),
+      t.db.sector.findFirstOrThrow({ where: { code: 'transport' } }),
+    ]);
+    const cell = (await coverageCells(t.db, t.campaignId, DAY, t.clock.now())).find(
+      (c) => c.sectorId === transport.id && c.townshipId === dongping.id,
+    )!;
     expect(rows.find((r) => r[0] === '东坪镇')![4]).toBe(Math.floor((cell.insured / cell.enterprises) * 1000) / 1000);
     // The county-wide report of 民爆 has a row of its own; the total row repeats the per-sector rates.
     expect(rows.find((r) => r[0] === '全县（未分乡镇）')![6]).toBe(0.75);
-    expect(rows.at(-1)!.slice(0, 3)).toEqual(['合计', ...values(workbook.getWorksheet('按行业')!).slice(0, 2).map((r) => r[3])]);
+    expect(rows.at(-1)!.slice(0, 3)).toEqual([
+      '合计',
+      ...values(workbook.getWorksheet('按行业')!)
+        .slice(0, 2)
+        .map((r) => r[3]),
+    ]);
   });
 
   it('lists exactly the uninsured enterprises the ledger cells count, and policies ending within 60 days', async () => {
     const cells = (await coverageCells(t.db, t.campaignId, DAY, t.clock.now())).filter((c) => c.source === 'ledger');
     const uninsured = values(workbook.getWorksheet('未参保企业')!);
     expect(uninsured.length).toBe(cells.reduce((n, c) => n + c.enterprises - c.insured, 0));
-    expect(uninsured.filter((r) => !/^(无保单记录|断保 \d+ 天|保单 \d{4}-\d\d-\d\d 起保)$/.test(r[7] as string))).toEqual([]);
+    expect(
+      uninsured.filter((r) => !/^(无保单记录|断保 \d+ 天|保单 \d{4}-\d\d-\d\d 起保)$/.test(r[7] as string)),
+    ).toEqual([]);
 
     const expiring = values(workbook.getWorksheet('60天内到期保单')!);
-    const expected = await t.db.policy.count({ where: { status: 'valid', startOn: { lte: DAY }, endOn: { gte: DAY, lte: addDays(DAY, 60) } } });
+    const expected = await t.db.policy.count({
+      where: { status: 'valid', startOn: { lte: DAY }, endOn: { gte: DAY, lte: addDays(DAY, 60) } },
+    });
     expect(expiring.length).toBe(expected);
     const ends = expiring.map((r) => r[0] as string);
     expect(ends).toEqual([...ends].sort());
@@ -85,7 +173,10 @@ describe('/导出', () => {
 
   it('lists visits with their confirmation state, and obligations with every event', async () => {
     const visits = values(workbook.getWorksheet('预防服务走访')!);
-    expect(visits.map((r) => [r[1], r[7], r[12]])).toEqual([['2026-11-25', '宣传教育培训', '待企业确认'], ['2026-11-20', '隐患排查', '已归档']]);
+    expect(visits.map((r) => [r[1], r[7], r[12]])).toEqual([
+      ['2026-11-25', '宣传教育培训', '待企业确认'],
+      ['2026-11-20', '隐患排查', '已归档'],
+    ]);
     expect(visits[1]![11]).toBe('2026-11-20 10:00 demo-liaison-dongping');
     expect(values(workbook.getWorksheet('督办事项')!).length).toBe(await t.db.obligation.count());
     const history = values(workbook.getWorksheet('督办记录')!);
@@ -99,7 +190,11 @@ describe('/导出', () => {
     expect(r.text).toContain('已通过应用单独发给你');
     expect(outbox.channel).toBe('app');
     const payload = JSON.parse(outbox.payload);
-    expect(payload).toMatchObject({ touser: 'demo-leader', msgtype: 'file', file: { name: '安责险台账-2026-11-29-0800.xlsx' } });
+    expect(payload).toMatchObject({
+      touser: 'demo-leader',
+      msgtype: 'file',
+      file: { name: '安责险台账-2026-11-29-0800.xlsx' },
+    });
     expect(existsSync(payload.file.path)).toBe(true);
   });
 

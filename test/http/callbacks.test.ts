@@ -6,7 +6,8 @@ import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../s
 import { APP, callbackTrail, itRefuses, startWecomService, until } from '../support/service.ts';
 
 // The official sample (wecom.md): a self-built app's token, key and corpid.
-const OFFICIAL_MESSAGE = 'Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qARR4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwocugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6aSDPOYuPDGOCI8jmnKiypE+';
+const OFFICIAL_MESSAGE =
+  'Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qARR4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwocugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6aSDPOYuPDGOCI8jmnKiypE+';
 
 let t: TestDb;
 let service: Service;
@@ -16,7 +17,6 @@ let bot: WeComSender;
 let app: WeComSender;
 
 const counts = () => callbackTrail(service.db);
-
 
 beforeAll(async () => {
   t = await testDb({ demo: true });
@@ -37,7 +37,12 @@ describe('the official WeCom sample vector over HTTP', () => {
   it('verifies the callback URL', async () => {
     clock.set(new Date(1476416373 * 1000));
     const echostr = 'fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA==';
-    const q = new URLSearchParams({ msg_signature: '012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb', timestamp: '1476416373', nonce: '47744683', echostr });
+    const q = new URLSearchParams({
+      msg_signature: '012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb',
+      timestamp: '1476416373',
+      nonce: '47744683',
+      echostr,
+    });
     const res = await fetch(`${service.url}/wecom/app?${q}`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('1288432023552776189');
@@ -45,13 +50,23 @@ describe('the official WeCom sample vector over HTTP', () => {
 
   it('accepts the sample message once, answers at once, and replies through the app', async () => {
     clock.set(new Date(1476422779 * 1000));
-    const q = new URLSearchParams({ msg_signature: '0c3914025cb4b4d68103f6bfc8db550f79dcf48e', timestamp: '1476422779', nonce: '1597212914' });
+    const q = new URLSearchParams({
+      msg_signature: '0c3914025cb4b4d68103f6bfc8db550f79dcf48e',
+      timestamp: '1476422779',
+      nonce: '1597212914',
+    });
     const body = `<xml><ToUserName><![CDATA[${APP.corpId}]]></ToUserName><Encrypt><![CDATA[${OFFICIAL_MESSAGE}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>`;
     const post = () => fetch(`${service.url}/wecom/app?${q}`, { method: 'POST', body });
     const first = await post();
     expect(first.status).toBe(200);
     expect(await first.text()).toBe('');
-    const row = await until(() => service.db.inboundMessage.findFirst({ where: { dedupeKey: 'app:1456453720', state: 'handled' } }).then((r) => r ?? undefined), 'the message to be handled');
+    const row = await until(
+      () =>
+        service.db.inboundMessage
+          .findFirst({ where: { dedupeKey: 'app:1456453720', state: 'handled' } })
+          .then((r) => r ?? undefined),
+      'the message to be handled',
+    );
     expect(row.fromUser).toBe('ChenJiaShun');
     // "你好" is no command: the unregistered sender is told how to use the bot, through the app.
     const sent = await until(() => api.delivered.find((d) => d.target === 'ChenJiaShun'), 'the reply to reach WeCom');
@@ -69,13 +84,31 @@ describe('the official WeCom sample vector over HTTP', () => {
 
 describe('the AI bot callback', () => {
   it('answers /覆盖率 with an encrypted, finished stream, and a retry gets the same answer without running twice', async () => {
-    const msg = botTextMessage({ msgid: 'bot-msg-1', userid: 'demo-leader', chatid: 'demo-chat-leaders', text: '@安责险助手 /覆盖率' });
+    const msg = botTextMessage({
+      msgid: 'bot-msg-1',
+      userid: 'demo-leader',
+      chatid: 'demo-chat-leaders',
+      text: '@安责险助手 /覆盖率',
+    });
     const res = await bot.postBot(msg);
     expect(res.status).toBe(200);
-    const reply = bot.openBotReply(await res.json()) as { msgtype: string; stream: { finish: boolean; content: string } };
+    const reply = bot.openBotReply(await res.json()) as {
+      msgtype: string;
+      stream: { finish: boolean; content: string };
+    };
     expect(reply.msgtype).toBe('stream');
     expect(reply.stream.finish).toBe(true);
-    for (const sector of ['非煤矿山', '危险化学品', '烟花爆竹', '交通运输', '建筑施工', '民用爆炸物品', '金属冶炼', '农机渔业', '其他规上工贸企业'])
+    for (const sector of [
+      '非煤矿山',
+      '危险化学品',
+      '烟花爆竹',
+      '交通运输',
+      '建筑施工',
+      '民用爆炸物品',
+      '金属冶炼',
+      '农机渔业',
+      '其他规上工贸企业',
+    ])
       expect(reply.stream.content).toContain(sector);
 
     const audits = await service.db.auditEvent.count({ where: { command: 'coverage' } });
@@ -96,24 +129,71 @@ describe('forged and malformed callbacks are refused and change nothing', () => 
   const cases: [string, () => Promise<Response>, number][] = [
     ['a wrong signature', () => bot.postBot(text, { msg_signature: 'f'.repeat(40) }), 403],
     ['a signature of another length', () => bot.postBot(text, { msg_signature: 'abc' }), 403],
-    ['a stale timestamp', () => bot.postBot(text, { timestamp: String(Math.floor(clock.now().getTime() / 1000) - 3600) }), 403],
-    ['a timestamp from the future', () => bot.postBot(text, { timestamp: String(Math.floor(clock.now().getTime() / 1000) + 3600) }), 403],
-    ['a wrong ReceiveId', () => bot.postEncrypted(bot.seal(JSON.stringify(text), 'ww-someone-else'), (e) => JSON.stringify({ encrypt: e })), 400],
-    ['a truncated ciphertext', () => bot.postEncrypted(bot.seal(JSON.stringify(text)).slice(0, 40), (e) => JSON.stringify({ encrypt: e })), 400],
-    ['a ciphertext that is not base64', () => bot.postEncrypted('!!!not*base64!!!', (e) => JSON.stringify({ encrypt: e })), 400],
+    [
+      'a stale timestamp',
+      () => bot.postBot(text, { timestamp: String(Math.floor(clock.now().getTime() / 1000) - 3600) }),
+      403,
+    ],
+    [
+      'a timestamp from the future',
+      () => bot.postBot(text, { timestamp: String(Math.floor(clock.now().getTime() / 1000) + 3600) }),
+      403,
+    ],
+    [
+      'a wrong ReceiveId',
+      () => bot.postEncrypted(bot.seal(JSON.stringify(text), 'ww-someone-else'), (e) => JSON.stringify({ encrypt: e })),
+      400,
+    ],
+    [
+      'a truncated ciphertext',
+      () => bot.postEncrypted(bot.seal(JSON.stringify(text)).slice(0, 40), (e) => JSON.stringify({ encrypt: e })),
+      400,
+    ],
+    [
+      'a ciphertext that is not base64',
+      () => bot.postEncrypted('!!!not*base64!!!', (e) => JSON.stringify({ encrypt: e })),
+      400,
+    ],
     ['a body that is not JSON', () => bot.postEncrypted(bot.seal('{}'), () => 'encrypt=abc'), 400],
-    ['an app XML with a DOCTYPE', () => app.postEncrypted(app.seal('<xml/>'), (e) => `<!DOCTYPE xml [<!ENTITY x "y">]><xml><Encrypt>${e}</Encrypt></xml>`), 400],
-    ['an app message whose plaintext XML has an entity', () => app.postApp(`<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><MsgType>text</MsgType><Content>&e;</Content></xml>`), 400],
+    [
+      'an app XML with a DOCTYPE',
+      () =>
+        app.postEncrypted(
+          app.seal('<xml/>'),
+          (e) => `<!DOCTYPE xml [<!ENTITY x "y">]><xml><Encrypt>${e}</Encrypt></xml>`,
+        ),
+      400,
+    ],
+    [
+      'an app message whose plaintext XML has an entity',
+      () =>
+        app.postApp(
+          `<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><MsgType>text</MsgType><Content>&e;</Content></xml>`,
+        ),
+      400,
+    ],
     ['a 1 MB body', () => bot.postEncrypted('A'.repeat(1 << 20), (e) => JSON.stringify({ encrypt: e })), 413],
   ];
   itRefuses(cases, () => service.db);
 
   it('refuses a replayed app message even inside the time window', async () => {
-    const xml = appTextXml({ corpId: APP.corpId, from: 'demo-leader', text: '/覆盖率', msgId: '9223372036854775807123', createTime: 1 });
+    const xml = appTextXml({
+      corpId: APP.corpId,
+      from: 'demo-leader',
+      text: '/覆盖率',
+      msgId: '9223372036854775807123',
+      createTime: 1,
+    });
     const sealed = app.seal(xml);
     const envelope = (e: string) => `<xml><Encrypt><![CDATA[${e}]]></Encrypt></xml>`;
     await app.postEncrypted(sealed, envelope);
-    await until(() => service.db.inboundMessage.findFirst({ where: { dedupeKey: 'app:9223372036854775807123', state: 'handled' } }).then((r) => r ?? undefined), 'handling');
+    await until(
+      () =>
+        service.db.inboundMessage
+          .findFirst({ where: { dedupeKey: 'app:9223372036854775807123', state: 'handled' } })
+          .then((r) => r ?? undefined),
+      'handling',
+    );
     const before = await counts();
     expect((await app.postEncrypted(sealed, envelope)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));
@@ -125,6 +205,12 @@ describe('health', () => {
   it('reports the database, version, mode and role', async () => {
     const res = await fetch(`${service.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, mode: 'wecom', channels: { bot: true, app: true }, role: 'leader', database: 'ok' });
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      mode: 'wecom',
+      channels: { bot: true, app: true },
+      role: 'leader',
+      database: 'ok',
+    });
   });
 });

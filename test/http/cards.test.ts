@@ -28,9 +28,18 @@ const responseUrl = (code: string) => `${responseBase}/cgi-bin/aibot/response?re
 
 /** An AI bot template_card_event as doc 101027 shows it: event.template_card_event.{card_type, event_key, task_id}. */
 const press = (o: { msgid: string; userid: string; chatid?: string; key: string; code?: string }) => ({
-  msgid: o.msgid, create_time: 1700000000, aibotid: 'AIBOTID', chatid: o.chatid, chattype: o.chatid ? 'group' : 'single',
-  from: { userid: o.userid }, ...(o.code ? { response_url: responseUrl(o.code) } : {}), msgtype: 'event',
-  event: { eventtype: 'template_card_event', template_card_event: { card_type: 'button_interaction', event_key: o.key, task_id: 'cardtask1' } },
+  msgid: o.msgid,
+  create_time: 1700000000,
+  aibotid: 'AIBOTID',
+  chatid: o.chatid,
+  chattype: o.chatid ? 'group' : 'single',
+  from: { userid: o.userid },
+  ...(o.code ? { response_url: responseUrl(o.code) } : {}),
+  msgtype: 'event',
+  event: {
+    eventtype: 'template_card_event',
+    template_card_event: { card_type: 'button_interaction', event_key: o.key, task_id: 'cardtask1' },
+  },
 });
 /** A self-built app's template_card_event as doc 90240 shows it (decrypted XML). */
 const appPress = (from: string, key: string, createTime: number) =>
@@ -38,7 +47,12 @@ const appPress = (from: string, key: string, createTime: number) =>
   `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[${key}]]></EventKey>` +
   `<TaskId><![CDATA[apptask1]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[rc]]></ResponseCode><AgentID>1000002</AgentID></xml>`;
 
-type Card = { card_type: string; main_title: { title: string }; button_list: { text: string; style?: number; key: string }[]; task_id: string };
+type Card = {
+  card_type: string;
+  main_title: { title: string };
+  button_list: { text: string; style?: number; key: string }[];
+  task_id: string;
+};
 type BotReply = { msgtype: string; stream: { finish: boolean; content: string }; template_card?: Card };
 
 async function say(userid: string, text: string, msgid: string, chatid?: string): Promise<BotReply> {
@@ -49,15 +63,23 @@ async function say(userid: string, text: string, msgid: string, chatid?: string)
 
 const settle = () => new Promise((r) => setTimeout(r, 250));
 /** The answer sent to a response_url, sending what the outbox holds rather than waiting for the next tick. */
-const answerAt = (code: string) => until(async () => (await service.dispatcher.drain(), answered.find((a) => a.code === code)), `the answer at ${code}`);
+const answerAt = (code: string) =>
+  until(async () => (await service.dispatcher.drain(), answered.find((a) => a.code === code)), `the answer at ${code}`);
 
 /** Everything a press could change. */
 async function snapshot() {
   const db = service.db;
-  return JSON.stringify(await Promise.all([
-    db.obligation.findMany({ orderBy: { id: 'asc' } }), db.obligationEvent.count(), db.pendingAction.findMany({ orderBy: { id: 'asc' } }),
-    db.inboundMessage.count(), db.auditEvent.count(), answered.length, api.delivered.length,
-  ]));
+  return JSON.stringify(
+    await Promise.all([
+      db.obligation.findMany({ orderBy: { id: 'asc' } }),
+      db.obligationEvent.count(),
+      db.pendingAction.findMany({ orderBy: { id: 'asc' } }),
+      db.inboundMessage.count(),
+      db.auditEvent.count(),
+      answered.length,
+      api.delivered.length,
+    ]),
+  );
 }
 
 beforeAll(async () => {
@@ -70,7 +92,9 @@ beforeAll(async () => {
     const code = new URL(req.url ?? '/', 'http://x').searchParams.get('response_code') ?? '';
     const used = answered.some((a) => a.code === code);
     if (!used) answered.push({ code, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(used ? { errcode: 40001, errmsg: 'used' } : { errcode: 0, errmsg: 'ok' }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(used ? { errcode: 40001, errmsg: 'used' } : { errcode: 0, errmsg: 'ok' }));
   });
   await new Promise<void>((r) => responses.listen(0, '127.0.0.1', r));
   responseBase = `http://127.0.0.1:${(responses.address() as AddressInfo).port}`;
@@ -103,7 +127,13 @@ describe('the AI bot', () => {
   });
 
   it('runs a pressed 签收 as the presser, answers through the response_url, and a replayed press does nothing more', async () => {
-    const event = press({ msgid: 'press-ack-14', userid: 'demo-liaison-jtj', chatid: 'demo-chat-jtj', key: 'cmd:/签收 14', code: 'rc-ack-14' });
+    const event = press({
+      msgid: 'press-ack-14',
+      userid: 'demo-liaison-jtj',
+      chatid: 'demo-chat-jtj',
+      key: 'cmd:/签收 14',
+      code: 'rc-ack-14',
+    });
     const res = await bot.postBot(event);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(''); // a card event's passive reply could only update the card
@@ -114,7 +144,12 @@ describe('the AI bot', () => {
     const events = await service.db.obligationEvent.findMany({ where: { obligationId: 14, toStatus: 'acknowledged' } });
     expect(events.map((e) => [e.fromStatus, e.actorUserId])).toEqual([['assigned', 'demo-liaison-jtj']]);
     const audit = await service.db.auditEvent.findFirstOrThrow({ where: { command: 'ack' }, orderBy: { id: 'desc' } });
-    expect([audit.actorUserId, audit.channel, audit.chatId, audit.outcome]).toEqual(['demo-liaison-jtj', 'bot', 'demo-chat-jtj', 'ok']);
+    expect([audit.actorUserId, audit.channel, audit.chatId, audit.outcome]).toEqual([
+      'demo-liaison-jtj',
+      'bot',
+      'demo-chat-jtj',
+      'ok',
+    ]);
 
     const before = await snapshot();
     expect((await bot.postBot(event)).status).toBe(200);
@@ -128,7 +163,9 @@ describe('the AI bot', () => {
     expect(typed.stream.content).toContain('县交通运输局');
     const before = await service.db.obligation.findUniqueOrThrow({ where: { id: 4 } });
     const eventsBefore = await service.db.obligationEvent.count();
-    await bot.postBot(press({ msgid: 'forged-ack-4', userid: 'demo-liaison-dongping', key: 'cmd:/签收 4', code: 'rc-forged-4' }));
+    await bot.postBot(
+      press({ msgid: 'forged-ack-4', userid: 'demo-liaison-dongping', key: 'cmd:/签收 4', code: 'rc-forged-4' }),
+    );
     const answer = await answerAt('rc-forged-4');
     expect(answer.body.markdown.content).toBe(typed.stream.content);
     expect(await service.db.obligation.findUniqueOrThrow({ where: { id: 4 } })).toEqual(before);
@@ -136,7 +173,14 @@ describe('the AI bot', () => {
 
     // A role that may not run the command at all is refused as typing would be.
     const denied = await say('demo-liaison-dongping', '/批准 14', 'typed-approve-14');
-    await bot.postBot(press({ msgid: 'forged-approve-14', userid: 'demo-liaison-dongping', key: 'cmd:/批准 14', code: 'rc-forged-approve' }));
+    await bot.postBot(
+      press({
+        msgid: 'forged-approve-14',
+        userid: 'demo-liaison-dongping',
+        key: 'cmd:/批准 14',
+        code: 'rc-forged-approve',
+      }),
+    );
     expect((await answerAt('rc-forged-approve')).body.markdown.content).toBe(denied.stream.content);
     expect(denied.stream.content).toContain('/批准');
     expect(await service.db.obligationEvent.count()).toBe(eventsBefore);
@@ -144,18 +188,42 @@ describe('the AI bot', () => {
 
   it('offers 执行/取消 with a preview; 执行 pressed by someone else finds nothing, by its member runs once', async () => {
     const countBefore = await service.db.obligation.count();
-    const preview = await say('demo-admin', '/交办 全部乡镇 摸排辖区未参保企业 本月底', 'cards-assign', 'demo-chat-leaders');
+    const preview = await say(
+      'demo-admin',
+      '/交办 全部乡镇 摸排辖区未参保企业 本月底',
+      'cards-assign',
+      'demo-chat-leaders',
+    );
     expect(preview.stream.content).toContain('将向 23 个单位交办');
-    expect(preview.template_card!.button_list).toEqual([{ text: '执行', style: 1, key: 'cmd:/执行' }, { text: '取消', key: 'cmd:/取消' }]);
-    const pending = await service.db.pendingAction.findFirstOrThrow({ where: { userId: 'demo-admin', state: 'pending' } });
+    expect(preview.template_card!.button_list).toEqual([
+      { text: '执行', style: 1, key: 'cmd:/执行' },
+      { text: '取消', key: 'cmd:/取消' },
+    ]);
+    const pending = await service.db.pendingAction.findFirstOrThrow({
+      where: { userId: 'demo-admin', state: 'pending' },
+    });
 
     // The same button pressed by another member runs *their* /执行: there is nothing of theirs to run.
-    await bot.postBot(press({ msgid: 'press-yes-other', userid: 'demo-liaison-jtj', chatid: 'demo-chat-leaders', key: 'cmd:/执行', code: 'rc-yes-other' }));
+    await bot.postBot(
+      press({
+        msgid: 'press-yes-other',
+        userid: 'demo-liaison-jtj',
+        chatid: 'demo-chat-leaders',
+        key: 'cmd:/执行',
+        code: 'rc-yes-other',
+      }),
+    );
     expect((await answerAt('rc-yes-other')).body.markdown.content).toContain('没有等待确认的操作');
     expect((await service.db.pendingAction.findUniqueOrThrow({ where: { id: pending.id } })).state).toBe('pending');
     expect(await service.db.obligation.count()).toBe(countBefore);
 
-    const event = press({ msgid: 'press-yes', userid: 'demo-admin', chatid: 'demo-chat-leaders', key: 'cmd:/执行', code: 'rc-yes' });
+    const event = press({
+      msgid: 'press-yes',
+      userid: 'demo-admin',
+      chatid: 'demo-chat-leaders',
+      key: 'cmd:/执行',
+      code: 'rc-yes',
+    });
     await bot.postBot(event);
     expect((await answerAt('rc-yes')).body.markdown.content).toContain('已向 23 个单位交办');
     expect(await service.db.obligation.count()).toBe(countBefore + 23);
@@ -170,7 +238,9 @@ describe('the AI bot', () => {
 
   it('ignores a press whose key is not a command of ours, storing nothing', async () => {
     const before = await snapshot();
-    const res = await bot.postBot(press({ msgid: 'press-foreign', userid: 'demo-admin', key: 'approve:abc', code: 'rc-foreign' }));
+    const res = await bot.postBot(
+      press({ msgid: 'press-foreign', userid: 'demo-admin', key: 'approve:abc', code: 'rc-foreign' }),
+    );
     expect(res.status).toBe(200);
     await settle();
     expect(await snapshot()).toBe(before);
@@ -180,13 +250,20 @@ describe('the AI bot', () => {
 describe('the self-built app', () => {
   it('queues a template_card app message with the buttons after the text, and WeCom gets both', async () => {
     const before = await service.db.outboxMessage.count();
-    await app.postApp(appTextXml({ corpId: APP.corpId, from: 'demo-liaison-jtj', text: '/任务', msgId: '7001', createTime: 1 }));
+    await app.postApp(
+      appTextXml({ corpId: APP.corpId, from: 'demo-liaison-jtj', text: '/任务', msgId: '7001', createTime: 1 }),
+    );
     const rows = await until(async () => {
-      const r = await service.db.outboxMessage.findMany({ where: { target: 'demo-liaison-jtj' }, orderBy: { id: 'asc' } });
+      const r = await service.db.outboxMessage.findMany({
+        where: { target: 'demo-liaison-jtj' },
+        orderBy: { id: 'asc' },
+      });
       return r.length >= 2 ? r : undefined;
     }, 'the reply in the outbox');
     expect(await service.db.outboxMessage.count()).toBe(before + 2);
-    const [text, card] = rows.map((r) => JSON.parse(r.payload) as { msgtype: string; text?: { content: string }; template_card?: Card });
+    const [text, card] = rows.map(
+      (r) => JSON.parse(r.payload) as { msgtype: string; text?: { content: string }; template_card?: Card },
+    );
     expect(text!.msgtype).toBe('text');
     expect(text!.text!.content).toContain('#4 开展投保落实安责险情况专项执法检查');
     expect(card!.msgtype).toBe('template_card');
@@ -197,16 +274,35 @@ describe('the self-built app', () => {
       const d = api.delivered.filter((x) => x.target === 'demo-liaison-jtj');
       return d.length >= 2 ? d : undefined;
     }, 'both messages to reach WeCom');
-    expect(sent[1]!.body).toMatchObject({ touser: 'demo-liaison-jtj', msgtype: 'template_card', agentid: 1000002, template_card: { card_type: 'button_interaction' } });
+    expect(sent[1]!.body).toMatchObject({
+      touser: 'demo-liaison-jtj',
+      msgtype: 'template_card',
+      agentid: 1000002,
+      template_card: { card_type: 'button_interaction' },
+    });
   });
 
   it('runs a pressed button as the member, replies through the app, and a replayed event does nothing more', async () => {
     const xml = appPress('demo-liaison-jtj', 'cmd:/签收 4', 1764374400);
     expect((await app.postApp(xml)).status).toBe(200);
-    await until(async () => ((await service.db.obligation.findUniqueOrThrow({ where: { id: 4 } })).status === 'acknowledged' ? true : undefined), 'the acknowledgement');
-    const reply = await until(async () => (await service.dispatcher.drain(), api.delivered.find((d) => d.target === 'demo-liaison-jtj' && JSON.stringify(d.body).includes('已签收 #4'))), 'the reply');
+    await until(
+      async () =>
+        (await service.db.obligation.findUniqueOrThrow({ where: { id: 4 } })).status === 'acknowledged'
+          ? true
+          : undefined,
+      'the acknowledgement',
+    );
+    const reply = await until(
+      async () => (
+        await service.dispatcher.drain(),
+        api.delivered.find((d) => d.target === 'demo-liaison-jtj' && JSON.stringify(d.body).includes('已签收 #4'))
+      ),
+      'the reply',
+    );
     expect(reply.body).toMatchObject({ msgtype: 'text' });
-    const row = await service.db.inboundMessage.findFirstOrThrow({ where: { dedupeKey: { startsWith: 'app-event:demo-liaison-jtj:1764374400:template_card_event' } } });
+    const row = await service.db.inboundMessage.findFirstOrThrow({
+      where: { dedupeKey: { startsWith: 'app-event:demo-liaison-jtj:1764374400:template_card_event' } },
+    });
     expect(JSON.parse(row.payload)).toMatchObject({ text: '/签收 4', userId: 'demo-liaison-jtj' });
 
     const before = await snapshot();
@@ -218,35 +314,59 @@ describe('the self-built app', () => {
 
 describe('visits awaiting confirmation', () => {
   let insured: { id: number; name: string; creditCode: string };
-  const ask = (userId: string, text: string, chatId: string | null = null) => service.bus.handle({ channel: 'sandbox', userId, chatId, text });
+  const ask = (userId: string, text: string, chatId: string | null = null) =>
+    service.bus.handle({ channel: 'sandbox', userId, chatId, text });
 
   beforeAll(async () => {
     insured = await service.db.enterprise.findFirstOrThrow({
-      where: { status: 'operating', township: { code: '430923121' }, policies: { some: { insurer: { code: 'pingan-pc' }, status: 'valid', startOn: { lte: '2026-11-27' }, endOn: { gte: '2026-11-29' } } } },
+      where: {
+        status: 'operating',
+        township: { code: '430923121' },
+        policies: {
+          some: {
+            insurer: { code: 'pingan-pc' },
+            status: 'valid',
+            startOn: { lte: '2026-11-27' },
+            endOn: { gte: '2026-11-29' },
+          },
+        },
+      },
       orderBy: { id: 'asc' },
     });
   });
 
   it('offer 确认 to those who may confirm: in the group where /走访 is said, and in /走访记录', async () => {
     const inGroup = await ask('demo-insurer-pingan', `/走访 ${insured.creditCode} 排查 昨天`, 'demo-chat-dongping');
-    const visit = await service.db.preventionVisit.findFirstOrThrow({ where: { enterpriseId: insured.id }, orderBy: { id: 'desc' } });
+    const visit = await service.db.preventionVisit.findFirstOrThrow({
+      where: { enterpriseId: insured.id },
+      orderBy: { id: 'desc' },
+    });
     expect(inGroup.buttons).toEqual([{ label: `确认 #${visit.id}`, command: `/确认 ${visit.id}`, style: 'primary' }]);
     expect((await ask('demo-insurer-pingan', '/走访记录')).buttons).toBeUndefined(); // insurers never confirm
-    expect((await ask('demo-liaison-dongping', '/走访记录')).buttons).toEqual([{ label: `确认 #${visit.id}`, command: `/确认 ${visit.id}`, style: 'primary' }]);
+    expect((await ask('demo-liaison-dongping', '/走访记录')).buttons).toEqual([
+      { label: `确认 #${visit.id}`, command: `/确认 ${visit.id}`, style: 'primary' },
+    ]);
     expect((await ask('demo-liaison-jtj', '/走访记录')).buttons).toBeUndefined(); // not 交通局's enterprise
     expect((await ask('demo-liaison-dongping', `/确认 ${visit.id}`)).outcome).toBe('ok');
     expect((await ask('demo-liaison-dongping', '/走访记录')).buttons).toBeUndefined();
   });
 
   it('send the enterprise’s own contact an app card whose 确认 runs /确认 as that contact', async () => {
-    await service.db.member.create({ data: { userId: 'contact-1', name: '企业安全员', roles: 'enterprise', enterpriseId: insured.id } });
+    await service.db.member.create({
+      data: { userId: 'contact-1', name: '企业安全员', roles: 'enterprise', enterpriseId: insured.id },
+    });
     const out = await ask('demo-insurer-pingan', `/走访 ${insured.creditCode} 培训 今天`);
     expect(out.buttons).toBeUndefined(); // said one to one: nobody else to press it
-    const visit = await service.db.preventionVisit.findFirstOrThrow({ where: { enterpriseId: insured.id }, orderBy: { id: 'desc' } });
+    const visit = await service.db.preventionVisit.findFirstOrThrow({
+      where: { enterpriseId: insured.id },
+      orderBy: { id: 'desc' },
+    });
     const rows = await service.db.outboxMessage.findMany({ where: { target: 'contact-1' }, orderBy: { id: 'asc' } });
     const card = JSON.parse(rows.at(-1)!.payload) as { msgtype: string; template_card: Card };
     expect(rows.map((r) => (JSON.parse(r.payload) as { msgtype: string }).msgtype)).toEqual(['text', 'template_card']);
-    expect(card.template_card.button_list).toEqual([{ text: `确认 #${visit.id}`, style: 1, key: `cmd:/确认 ${visit.id}` }]);
+    expect(card.template_card.button_list).toEqual([
+      { text: `确认 #${visit.id}`, style: 1, key: `cmd:/确认 ${visit.id}` },
+    ]);
 
     await app.postApp(appPress('contact-1', `cmd:/确认 ${visit.id}`, 1764374500));
     const confirmed = await until(async () => {
@@ -264,8 +384,12 @@ describe('the card wire format', () => {
     const card = buttonCard('标题', [long, many[0]!, many[0]!, ...many], 'task1')!;
     expect(card.button_list).toEqual(many.slice(0, 6).map((b) => ({ text: b.label, key: `cmd:${b.command}` })));
     expect(buttonCard('标题', [long])).toBeNull();
-    expect(buttonCard('t', [{ label: '一二三四五六七八九十十一', command: '/执行', style: 'danger' }])!.button_list).toEqual([{ text: '一二三四五六七八九…', style: 3, key: 'cmd:/执行' }]);
-    expect(cardTitle('**📋 县交通运输局 未办结督办事项 2 项，含很长很长很长的说明**\n第二行')).toBe('📋 县交通运输局 未办结督办事项 2 项，含很长很…');
+    expect(
+      buttonCard('t', [{ label: '一二三四五六七八九十十一', command: '/执行', style: 'danger' }])!.button_list,
+    ).toEqual([{ text: '一二三四五六七八九…', style: 3, key: 'cmd:/执行' }]);
+    expect(cardTitle('**📋 县交通运输局 未办结督办事项 2 项，含很长很长很长的说明**\n第二行')).toBe(
+      '📋 县交通运输局 未办结督办事项 2 项，含很长很…',
+    );
   });
 
   it('reads only keys of ours as command lines', () => {
@@ -277,11 +401,29 @@ describe('the card wire format', () => {
 
   it('reads the pressed key from an AI bot event (as doc 101027 nests it, and flat as the SDK types it) and from app XML', () => {
     const nested = readBotMessage(JSON.stringify(press({ msgid: 'm1', userid: 'u1', key: 'cmd:/执行', code: 'c' })));
-    expect(nested).toMatchObject({ event: 'template_card_event', eventKey: 'cmd:/执行', taskId: 'cardtask1', responseUrl: responseUrl('c'), dedupeKey: 'bot:m1' });
-    const flat = readBotMessage(JSON.stringify({ msgid: 'm2', from: { userid: 'u1' }, msgtype: 'event', event: { eventtype: 'template_card_event', event_key: 'cmd:/取消', task_id: 't2' } }));
+    expect(nested).toMatchObject({
+      event: 'template_card_event',
+      eventKey: 'cmd:/执行',
+      taskId: 'cardtask1',
+      responseUrl: responseUrl('c'),
+      dedupeKey: 'bot:m1',
+    });
+    const flat = readBotMessage(
+      JSON.stringify({
+        msgid: 'm2',
+        from: { userid: 'u1' },
+        msgtype: 'event',
+        event: { eventtype: 'template_card_event', event_key: 'cmd:/取消', task_id: 't2' },
+      }),
+    );
     expect(flat).toMatchObject({ eventKey: 'cmd:/取消', taskId: 't2' });
     const a = readAppMessage(appPress('u1', 'cmd:/签收 4', 1700000000));
-    expect(a).toMatchObject({ event: 'template_card_event', eventKey: 'cmd:/签收 4', taskId: 'apptask1', dedupeKey: 'app-event:u1:1700000000:template_card_event:apptask1:cmd:/签收 4' });
+    expect(a).toMatchObject({
+      event: 'template_card_event',
+      eventKey: 'cmd:/签收 4',
+      taskId: 'apptask1',
+      dedupeKey: 'app-event:u1:1700000000:template_card_event:apptask1:cmd:/签收 4',
+    });
     // Two buttons pressed within one second are two events.
     expect(readAppMessage(appPress('u1', 'cmd:/签收 5', 1700000000)).dedupeKey).not.toBe(a.dedupeKey);
   });

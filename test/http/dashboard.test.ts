@@ -32,7 +32,8 @@ let bus: Bus;
 let visits: Awaited<ReturnType<typeof seedVisits>>;
 const clock = fixedClock('2026-11-29T08:00:00+08:00');
 
-const get = (path: string, cookie?: string) => fetch(`${service.url}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+const get = (path: string, cookie?: string) =>
+  fetch(`${service.url}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 /** `name=value` of a Set-Cookie header, and the header itself. */
 function cookieOf(res: Response, name: string): { pair: string; header: string } | null {
   const header = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
@@ -40,14 +41,19 @@ function cookieOf(res: Response, name: string): { pair: string; header: string }
 }
 /** Signs a ticket the way doc 90506 says, written out here rather than taken from the code under test. */
 const sha1Sign = (ticket: string, nonceStr: string, timestamp: number, url: string) =>
-  createHash('sha1').update(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`).digest('hex');
+  createHash('sha1')
+    .update(`jsapi_ticket=${ticket}&noncestr=${nonceStr}&timestamp=${timestamp}&url=${url}`)
+    .digest('hex');
 
 /** A full OAuth round trip for a userid: /auth/wecom, WeCom's code, the callback. Returns the callback's answer and the state. */
 async function signInAs(userId: string, member = true) {
   const start = await get('/auth/wecom');
   const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
   const stateCookie = cookieOf(start, 'anze_oauth_state')!.pair;
-  const res = await get(`/auth/wecom/callback?code=${api.issueCode(userId, member)}&state=${encodeURIComponent(state)}`, stateCookie);
+  const res = await get(
+    `/auth/wecom/callback?code=${api.issueCode(userId, member)}&state=${encodeURIComponent(state)}`,
+    stateCookie,
+  );
   return { res, state, stateCookie, session: cookieOf(res, 'anze_session') };
 }
 
@@ -58,9 +64,24 @@ beforeAll(async () => {
   api = new FakeWeComApi(CORP, SECRET);
   api.ticketDelayMs = 40; // long enough that 20 concurrent requests all find the first fetch in flight
   const config: Config = {
-    port: 0, databaseUrl: t.url, timezone: TZ, locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
-    wecomApiBase: await api.start(), sandbox: false, publicBaseUrl: BASE, sessionSecret: SESSION_SECRET,
-    app: { corpId: CORP, agentId: '1000002', secret: SECRET, token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo', encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt' },
+    port: 0,
+    databaseUrl: t.url,
+    timezone: TZ,
+    locale: 'zh-CN',
+    admins: [],
+    calendarFile: 'prisma/calendar.json',
+    callbackMaxSkewSeconds: 300,
+    wecomApiBase: await api.start(),
+    sandbox: false,
+    publicBaseUrl: BASE,
+    sessionSecret: SESSION_SECRET,
+    app: {
+      corpId: CORP,
+      agentId: '1000002',
+      secret: SECRET,
+      token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
+      encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
+    },
   };
   service = await startService(config, clock, () => {});
 });
@@ -73,11 +94,21 @@ afterAll(async () => {
 
 describe('JS-SDK signatures', () => {
   it('match the official vector (doc 96909) and the official package', () => {
-    const vector = { ticket: 'sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg', nonceStr: 'Wm3WZYTPz0wzccnW', timestamp: 1414587457, url: 'http://mp.weixin.qq.com?params=value' };
+    const vector = {
+      ticket: 'sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg',
+      nonceStr: 'Wm3WZYTPz0wzccnW',
+      timestamp: 1414587457,
+      url: 'http://mp.weixin.qq.com?params=value',
+    };
     expect(jsapiSignature(vector)).toBe('0f9de62fce790f9a083d5c99e95740ceb90c27ed');
     // The #fragment is not signed.
     expect(jsapiSignature({ ...vector, url: `${vector.url}#top` })).toBe('0f9de62fce790f9a083d5c99e95740ceb90c27ed');
-    const other = { ticket: 'kgt8ON7yVITDhtdwci0qeQ', nonceStr: 'n0nce', timestamp: 1764374400, url: `${BASE}/dashboard?a=1&b=%E4%B8%AD` };
+    const other = {
+      ticket: 'kgt8ON7yVITDhtdwci0qeQ',
+      nonceStr: 'n0nce',
+      timestamp: 1764374400,
+      url: `${BASE}/dashboard?a=1&b=%E4%B8%AD`,
+    };
     expect(jsapiSignature({ ...other, url: `${other.url}#x` })).toBe(getSignature(other).signature);
   });
 
@@ -85,28 +116,53 @@ describe('JS-SDK signatures', () => {
     expect(underBase(`${BASE}/dashboard`, BASE)).toBe(true);
     expect(underBase(`${BASE}/`, BASE)).toBe(true);
     expect(underBase('https://h.cn/anze/dashboard?x=1#y', 'https://h.cn/anze')).toBe(true);
-    for (const url of ['https://h.cn/anzeevil/dashboard', 'https://h.cn/anze/../x', 'https://h.cn/', 'http://h.cn/anze/', 'https://h.cn:8443/anze/', 'https://u@h.cn/anze/'])
+    for (const url of [
+      'https://h.cn/anzeevil/dashboard',
+      'https://h.cn/anze/../x',
+      'https://h.cn/',
+      'http://h.cn/anze/',
+      'https://h.cn:8443/anze/',
+      'https://u@h.cn/anze/',
+    ])
       expect(underBase(url, 'https://h.cn/anze'), url).toBe(false);
   });
 
   it('fetches each ticket once under 20 concurrent requests, without a session', async () => {
     const url = `${BASE}/dashboard?from=workbench`;
-    const answers = await Promise.all(Array.from({ length: 20 }, () => get(`/api/jssdk/config?url=${encodeURIComponent(url)}#frag`)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => get(`/api/jssdk/config?url=${encodeURIComponent(url)}#frag`)),
+    );
     expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(api.tickets.corp).toHaveLength(1);
     expect(api.tickets.agent).toHaveLength(1);
-    const body = (await answers[7]!.json()) as { corpId: string; agentId: string; config: { timestamp: number; nonceStr: string; signature: string }; agentConfig: { timestamp: number; nonceStr: string; signature: string } };
+    const body = (await answers[7]!.json()) as {
+      corpId: string;
+      agentId: string;
+      config: { timestamp: number; nonceStr: string; signature: string };
+      agentConfig: { timestamp: number; nonceStr: string; signature: string };
+    };
     expect(body).toMatchObject({ corpId: CORP, agentId: '1000002' });
     expect(body.config.timestamp).toBe(Math.floor(clock.now().getTime() / 1000));
-    expect(body.config.signature).toBe(sha1Sign(api.tickets.corp[0]!, body.config.nonceStr, body.config.timestamp, url));
-    expect(body.agentConfig.signature).toBe(sha1Sign(api.tickets.agent[0]!, body.agentConfig.nonceStr, body.agentConfig.timestamp, url));
+    expect(body.config.signature).toBe(
+      sha1Sign(api.tickets.corp[0]!, body.config.nonceStr, body.config.timestamp, url),
+    );
+    expect(body.agentConfig.signature).toBe(
+      sha1Sign(api.tickets.agent[0]!, body.agentConfig.nonceStr, body.agentConfig.timestamp, url),
+    );
     expect(body.config.nonceStr).not.toBe(body.agentConfig.nonceStr);
   });
 
   it('refuses foreign URLs with 400 and fetches nothing for them', async () => {
     const ticketCalls = () => api.calls.filter((c) => c.path.includes('ticket')).length;
     const before = ticketCalls();
-    for (const url of ['https://evil.example.com/dashboard', `${BASE}.evil.com/dashboard`, 'http://anze.example.gov.cn/dashboard', 'https://x@anze.example.gov.cn/', 'not a url', '']) {
+    for (const url of [
+      'https://evil.example.com/dashboard',
+      `${BASE}.evil.com/dashboard`,
+      'http://anze.example.gov.cn/dashboard',
+      'https://x@anze.example.gov.cn/',
+      'not a url',
+      '',
+    ]) {
       const res = await get(`/api/jssdk/config?url=${encodeURIComponent(url)}`);
       expect(res.status, url).toBe(400);
       expect(await res.json()).toMatchObject({ error: 'foreign_url' });
@@ -124,7 +180,9 @@ describe('JS-SDK signatures', () => {
       own = new FakeWeComApi(CORP, SECRET);
       const base = await own.start();
       now = clock.now().getTime();
-      tickets = new JsapiTickets(new AppApi({ apiBase: base, corpId: CORP, secret: SECRET, agentId: '1000002' }, () => now));
+      tickets = new JsapiTickets(
+        new AppApi({ apiBase: base, corpId: CORP, secret: SECRET, agentId: '1000002' }, () => now),
+      );
     });
     afterAll(() => own.stop());
 
@@ -146,8 +204,17 @@ describe('JS-SDK signatures', () => {
       now += 2000;
       const renewed = await sign();
       expect(issued()).toEqual([2, 2]);
-      expect(renewed.config.signature).toBe(sha1Sign(own.tickets.corp[1]!, renewed.config.nonceStr, renewed.config.timestamp, `${BASE}/dashboard`));
-      expect(renewed.agentConfig.signature).toBe(sha1Sign(own.tickets.agent[1]!, renewed.agentConfig.nonceStr, renewed.agentConfig.timestamp, `${BASE}/dashboard`));
+      expect(renewed.config.signature).toBe(
+        sha1Sign(own.tickets.corp[1]!, renewed.config.nonceStr, renewed.config.timestamp, `${BASE}/dashboard`),
+      );
+      expect(renewed.agentConfig.signature).toBe(
+        sha1Sign(
+          own.tickets.agent[1]!,
+          renewed.agentConfig.nonceStr,
+          renewed.agentConfig.timestamp,
+          `${BASE}/dashboard`,
+        ),
+      );
     });
   });
 });
@@ -159,7 +226,13 @@ describe('WeCom sign-in', () => {
     const to = new URL(res.headers.get('location')!);
     expect(`${to.origin}${to.pathname}`).toBe('https://open.weixin.qq.com/connect/oauth2/authorize');
     expect(to.hash).toBe('#wechat_redirect');
-    expect(Object.fromEntries(to.searchParams)).toMatchObject({ appid: CORP, agentid: '1000002', redirect_uri: `${BASE}/auth/wecom/callback`, response_type: 'code', scope: 'snsapi_base' });
+    expect(Object.fromEntries(to.searchParams)).toMatchObject({
+      appid: CORP,
+      agentid: '1000002',
+      redirect_uri: `${BASE}/auth/wecom/callback`,
+      response_type: 'code',
+      scope: 'snsapi_base',
+    });
     const cookie = cookieOf(res, 'anze_oauth_state')!;
     expect(cookie.pair).toBe(`anze_oauth_state=${to.searchParams.get('state')}`);
     expect(cookie.header).toMatch(/HttpOnly/);
@@ -176,7 +249,13 @@ describe('WeCom sign-in', () => {
     expect(session!.header).toMatch(/Max-Age=28800/);
     const me = await get('/api/me', session!.pair);
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ userId: 'demo-leader', roles: ['leader'], demoSignIn: false, sandbox: false, county: '安化县' });
+    expect(await me.json()).toMatchObject({
+      userId: 'demo-leader',
+      roles: ['leader'],
+      demoSignIn: false,
+      sandbox: false,
+      county: '安化县',
+    });
   });
 
   it('refuses a forged, foreign or expired state before asking WeCom', async () => {
@@ -198,7 +277,10 @@ describe('WeCom sign-in', () => {
     }
     clock.advance(11 * 60_000);
     try {
-      const late = await get(`/auth/wecom/callback?code=${code}&state=${encodeURIComponent(state)}`, `anze_oauth_state=${state}`);
+      const late = await get(
+        `/auth/wecom/callback?code=${code}&state=${encodeURIComponent(state)}`,
+        `anze_oauth_state=${state}`,
+      );
       expect(late.status).toBe(400);
     } finally {
       clock.set('2026-11-29T08:00:00+08:00');
@@ -224,7 +306,10 @@ describe('WeCom sign-in', () => {
     const callback = async () => {
       const start = await get('/auth/wecom');
       const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
-      return get(`/auth/wecom/callback?code=${code}&state=${encodeURIComponent(state)}`, cookieOf(start, 'anze_oauth_state')!.pair);
+      return get(
+        `/auth/wecom/callback?code=${code}&state=${encodeURIComponent(state)}`,
+        cookieOf(start, 'anze_oauth_state')!.pair,
+      );
     };
     expect((await callback()).status).toBe(302);
     const again = await callback();
@@ -295,13 +380,25 @@ describe('the figures', () => {
     expect(res.status, path).toBe(200);
     return (await res.json()) as T;
   };
-  type F = { name: string; enterprises: number; insured: number; rate: number | null; rateText: string; gap: number; change: number | null; mark: string };
+  type F = {
+    name: string;
+    enterprises: number;
+    insured: number;
+    rate: number | null;
+    rateText: string;
+    gap: number;
+    change: number | null;
+    mark: string;
+  };
   beforeAll(async () => {
     cookie = (await signInAs('demo-leader')).session!.pair;
   });
 
   it('per sector equal coverageBySector and the /覆盖率 reply', async () => {
-    const body = await json<{ sectors: (F & { code: string; leads: { name: string; liaisons: { userId: string }[] }[] })[]; highRisk: F }>('/api/coverage');
+    const body = await json<{
+      sectors: (F & { code: string; leads: { name: string; liaisons: { userId: string }[] }[] })[];
+      highRisk: F;
+    }>('/api/coverage');
     const now = clock.now();
     const rows = await coverageBySector(t.db, t.campaignId, dayIn(now, TZ), now);
     expect(body.sectors.map((s) => s.code)).toEqual(rows.map((r) => r.sector.code));
@@ -310,52 +407,137 @@ describe('the figures', () => {
     expect(lines.size).toBe(9);
     body.sectors.forEach((s, i) => {
       const r = rows[i]!;
-      expect([s.insured, s.enterprises, s.gap, s.rateText, s.change]).toEqual([r.insured, r.enterprises, r.gap, percent(r.rate), r.lastWeek === null ? null : r.insured - r.lastWeek]);
-      expect(lines.get(s.name), s.name).toEqual({ mark: s.mark, insured: s.insured, enterprises: s.enterprises, rate: s.rateText, gap: s.gap, change: changeWord(s.change) });
+      expect([s.insured, s.enterprises, s.gap, s.rateText, s.change]).toEqual([
+        r.insured,
+        r.enterprises,
+        r.gap,
+        percent(r.rate),
+        r.lastWeek === null ? null : r.insured - r.lastWeek,
+      ]);
+      expect(lines.get(s.name), s.name).toEqual({
+        mark: s.mark,
+        insured: s.insured,
+        enterprises: s.enterprises,
+        rate: s.rateText,
+        gap: s.gap,
+        change: changeWord(s.change),
+      });
     });
-    expect(totalLine(reply, '八大高危行业')).toEqual({ insured: body.highRisk.insured, enterprises: body.highRisk.enterprises, rate: body.highRisk.rateText, gap: body.highRisk.gap, change: changeWord(body.highRisk.change) });
+    expect(totalLine(reply, '八大高危行业')).toEqual({
+      insured: body.highRisk.insured,
+      enterprises: body.highRisk.enterprises,
+      rate: body.highRisk.rateText,
+      gap: body.highRisk.gap,
+      change: changeWord(body.highRisk.change),
+    });
     // A lagging sector names its lead department and that department's liaison to chat with.
-    expect(body.sectors.find((s) => s.code === 'transport')!.leads).toEqual([{ unitId: expect.any(Number), name: '县交通运输局', liaisons: [{ userId: 'demo-liaison-jtj', name: '演示·交通局联络员' }] }]);
+    expect(body.sectors.find((s) => s.code === 'transport')!.leads).toEqual([
+      {
+        unitId: expect.any(Number),
+        name: '县交通运输局',
+        liaisons: [{ userId: 'demo-liaison-jtj', name: '演示·交通局联络员' }],
+      },
+    ]);
   });
 
   it('per township equal /覆盖率 乡镇, and each heat-map column adds up to its sector', async () => {
-    const body = await json<{ sectors: { code: string; name: string }[]; townships: (F & { cells: (F | null)[] })[]; total: F; countyWideOnly: string[] }>('/api/coverage/townships');
+    const body = await json<{
+      sectors: { code: string; name: string }[];
+      townships: (F & { cells: (F | null)[] })[];
+      total: F;
+      countyWideOnly: string[];
+    }>('/api/coverage/townships');
     const reply = await say(bus, 'demo-leader', '/覆盖率 乡镇');
     const lines = coverageReply(reply);
     expect(body.townships.map((r) => r.name)).toEqual([...lines.keys()]);
     for (const r of body.townships) {
-      expect(lines.get(r.name)).toEqual({ mark: r.mark, insured: r.insured, enterprises: r.enterprises, rate: r.rateText, gap: r.gap, change: changeWord(r.change) });
+      expect(lines.get(r.name)).toEqual({
+        mark: r.mark,
+        insured: r.insured,
+        enterprises: r.enterprises,
+        rate: r.rateText,
+        gap: r.gap,
+        change: changeWord(r.change),
+      });
       const cells = r.cells.filter((c): c is F => c !== null);
-      expect([cells.reduce((n, c) => n + c.insured, 0), cells.reduce((n, c) => n + c.enterprises, 0)]).toEqual([r.insured, r.enterprises]);
+      expect([cells.reduce((n, c) => n + c.insured, 0), cells.reduce((n, c) => n + c.enterprises, 0)]).toEqual([
+        r.insured,
+        r.enterprises,
+      ]);
     }
-    expect(totalLine(reply, '各乡镇')).toMatchObject({ insured: body.total.insured, enterprises: body.total.enterprises, rate: body.total.rateText });
+    expect(totalLine(reply, '各乡镇')).toMatchObject({
+      insured: body.total.insured,
+      enterprises: body.total.enterprises,
+      rate: body.total.rateText,
+    });
     expect(body.countyWideOnly).toEqual(['民用爆炸物品']);
     const bySector = await json<{ sectors: F[] }>('/api/coverage');
     body.sectors.forEach((s, i) => {
-      if (body.countyWideOnly.includes(s.name)) return expect(body.townships.every((r) => r.cells[i] === null)).toBe(true);
+      if (body.countyWideOnly.includes(s.name))
+        return expect(body.townships.every((r) => r.cells[i] === null)).toBe(true);
       const column = body.townships.map((r) => r.cells[i]).filter((c): c is F => c !== null);
-      expect([column.reduce((n, c) => n + c.insured, 0), column.reduce((n, c) => n + c.enterprises, 0)], s.name).toEqual([bySector.sectors[i]!.insured, bySector.sectors[i]!.enterprises]);
+      expect(
+        [column.reduce((n, c) => n + c.insured, 0), column.reduce((n, c) => n + c.enterprises, 0)],
+        s.name,
+      ).toEqual([bySector.sectors[i]!.insured, bySector.sectors[i]!.enterprises]);
     });
   });
 
   it('overdue obligations are those of /逾期, and the gaps those of policyGaps', async () => {
-    const body = await json<{ obligations: { id: number; urgency: string; daysOverdue: number; unit: { name: string; liaisons: { userId: string }[] } }[]; gaps: { sector: { name: string }; uninsured: number; lapsed: number; expiring: number }[] }>('/api/overdue');
+    const body = await json<{
+      obligations: {
+        id: number;
+        urgency: string;
+        daysOverdue: number;
+        unit: { name: string; liaisons: { userId: string }[] };
+      }[];
+      gaps: { sector: { name: string }; uninsured: number; lapsed: number; expiring: number }[];
+    }>('/api/overdue');
     const reply = await say(bus, 'demo-leader', '/逾期');
     const inReply = [...reply.matchAll(/^(?:🔴|🟡) #(\d+) /gmu)].map((m) => Number(m[1]));
     expect(body.obligations.map((o) => o.id).sort()).toEqual(inReply.sort());
     expect(body.obligations.length).toBeGreaterThan(0);
     const jtj = body.obligations.find((o) => o.unit.name === '县交通运输局')!;
-    expect(jtj).toMatchObject({ urgency: 'overdue', daysOverdue: 29, unit: { liaisons: [{ userId: 'demo-liaison-jtj' }] } });
-    const gaps = (await policyGaps(t.db, t.campaignId, '2026-11-29', 'all')).filter((g) => g.uninsured.length || g.lapsed.length || g.expiring.length);
-    expect(body.gaps).toEqual(gaps.map((g) => ({ sector: g.sector, uninsured: g.uninsured.length, lapsed: g.lapsed.length, expiring: g.expiring.length, demo: true })));
+    expect(jtj).toMatchObject({
+      urgency: 'overdue',
+      daysOverdue: 29,
+      unit: { liaisons: [{ userId: 'demo-liaison-jtj' }] },
+    });
+    const gaps = (await policyGaps(t.db, t.campaignId, '2026-11-29', 'all')).filter(
+      (g) => g.uninsured.length || g.lapsed.length || g.expiring.length,
+    );
+    expect(body.gaps).toEqual(
+      gaps.map((g) => ({
+        sector: g.sector,
+        uninsured: g.uninsured.length,
+        lapsed: g.lapsed.length,
+        expiring: g.expiring.length,
+        demo: true,
+      })),
+    );
   });
 
   it('unconfirmed visits are the ones the enterprise side has not confirmed, oldest first', async () => {
-    const body = await json<{ dueAfter: number; visits: { id: number; visitedOn: string; waitedWorkingDays: number; late: boolean; service: string; contacts: { userId: string }[] }[] }>('/api/visits/unconfirmed');
+    const body = await json<{
+      dueAfter: number;
+      visits: {
+        id: number;
+        visitedOn: string;
+        waitedWorkingDays: number;
+        late: boolean;
+        service: string;
+        contacts: { userId: string }[];
+      }[];
+    }>('/api/visits/unconfirmed');
     expect(body.dueAfter).toBe(3);
     expect(body.visits.map((v) => v.id)).toEqual(visits.unconfirmed);
     const [first, second] = body.visits;
-    expect(first).toMatchObject({ visitedOn: '2026-11-20', waitedWorkingDays: service.calendar.workingDaysBetween('2026-11-20', '2026-11-29'), late: true, service: '隐患排查' });
+    expect(first).toMatchObject({
+      visitedOn: '2026-11-20',
+      waitedWorkingDays: service.calendar.workingDaysBetween('2026-11-20', '2026-11-29'),
+      late: true,
+      service: '隐患排查',
+    });
     expect(second).toMatchObject({ visitedOn: '2026-11-27', waitedWorkingDays: 0, late: false });
     // 东坪镇's liaison confirms on the enterprise's behalf.
     expect(first!.contacts).toEqual([{ userId: 'demo-liaison-dongping', name: '演示·东坪镇联络员' }]);
@@ -368,15 +550,24 @@ describe('the page', () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
-    const csp = res.headers.get('content-security-policy')!.split(';').map((d) => d.trim());
+    const csp = res.headers
+      .get('content-security-policy')!
+      .split(';')
+      .map((d) => d.trim());
     // Scripts: our own origin (the JS-SDK) and the page's one inline script by its hash; nothing injected runs.
     expect(csp).toContain(`script-src 'self' 'sha256-${createHash('sha256').update(script).digest('base64')}'`);
     expect(csp).toContain("connect-src 'self'");
-    const strings = JSON.parse(/<script type="application\/json" id="strings">([\s\S]*?)<\/script>/.exec(html)![1]!) as Record<string, string>;
+    const strings = JSON.parse(
+      /<script type="application\/json" id="strings">([\s\S]*?)<\/script>/.exec(html)![1]!,
+    ) as Record<string, string>;
     expect(strings['dashboard.demo_banner']).toBe('演示登录 · 本地沙箱，数据仅供试用');
     const used = new Set([...script.matchAll(/\bt\('([a-z_.]+)'/g)].map((m) => m[1]!));
     expect(used.size).toBeGreaterThan(30);
-    for (const locale of ['zh-CN', 'en'] as const) expect([...used].filter((k) => !(k in catalog(locale))), locale).toEqual([]);
+    for (const locale of ['zh-CN', 'en'] as const)
+      expect(
+        [...used].filter((k) => !(k in catalog(locale))),
+        locale,
+      ).toEqual([]);
     for (const k of used) expect(strings, k).toHaveProperty(k);
   });
 
@@ -394,8 +585,21 @@ describe('sandbox mode', () => {
   let url: string;
   beforeAll(async () => {
     const app = createHttpApp({
-      db: t.db, version: 'test', mode: 'sandbox', channels: { bot: false, app: false }, role: () => 'leader', log: () => {},
-      routers: dashboard({ db: t.db, clock, timeZone: TZ, locale: 'zh-CN', calendar: service.calendar, sandbox: true, log: () => {} }),
+      db: t.db,
+      version: 'test',
+      mode: 'sandbox',
+      channels: { bot: false, app: false },
+      role: () => 'leader',
+      log: () => {},
+      routers: dashboard({
+        db: t.db,
+        clock,
+        timeZone: TZ,
+        locale: 'zh-CN',
+        calendar: service.calendar,
+        sandbox: true,
+        log: () => {},
+      }),
     });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -412,7 +616,10 @@ describe('sandbox mode', () => {
     expect(await me.json()).toMatchObject({ userId: 'demo-leader', demoSignIn: true, sandbox: true });
     // The sandbox's random secret is not the deployment's: its session opens nothing there.
     expect((await get('/api/me', session.pair)).status).toBe(401);
-    expect(await fetch(`${url}/api/me`).then((r) => r.json())).toEqual({ error: 'unauthenticated', signIn: '/auth/demo?as=demo-leader' });
+    expect(await fetch(`${url}/api/me`).then((r) => r.json())).toEqual({
+      error: 'unauthenticated',
+      signIn: '/auth/demo?as=demo-leader',
+    });
     for (const who of ['demo-liaison-jtj', 'zhangsan']) {
       const refused = await fetch(`${url}/auth/demo?as=${who}`, { redirect: 'manual' });
       expect(refused.status, who).toBe(403);
@@ -424,13 +631,22 @@ describe('sandbox mode', () => {
 });
 
 describe('configuration', () => {
-  const app = { WECOM_CORP_ID: CORP, WECOM_AGENT_ID: '1000002', WECOM_APP_SECRET: SECRET, WECOM_APP_TOKEN: 'tok', WECOM_APP_AES_KEY: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt' };
+  const app = {
+    WECOM_CORP_ID: CORP,
+    WECOM_AGENT_ID: '1000002',
+    WECOM_APP_SECRET: SECRET,
+    WECOM_APP_TOKEN: 'tok',
+    WECOM_APP_AES_KEY: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
+  };
   it('needs SESSION_SECRET with the app channel, and a clean PUBLIC_BASE_URL', () => {
     expect(() => loadConfig(app)).toThrow(/^SESSION_SECRET: required/);
     expect(() => loadConfig({ ...app, SESSION_SECRET: 'short' })).toThrow(/^SESSION_SECRET: /);
     expect(() => loadConfig({ PUBLIC_BASE_URL: 'ftp://x.cn' })).toThrow(/^PUBLIC_BASE_URL: /);
     expect(() => loadConfig({ PUBLIC_BASE_URL: 'https://x.cn/?a=1' })).toThrow(/^PUBLIC_BASE_URL: /);
-    expect(loadConfig({ ...app, SESSION_SECRET, PUBLIC_BASE_URL: 'https://x.cn/anze/' })).toMatchObject({ publicBaseUrl: 'https://x.cn/anze', sessionSecret: SESSION_SECRET });
+    expect(loadConfig({ ...app, SESSION_SECRET, PUBLIC_BASE_URL: 'https://x.cn/anze/' })).toMatchObject({
+      publicBaseUrl: 'https://x.cn/anze',
+      sessionSecret: SESSION_SECRET,
+    });
     expect(loadConfig({})).not.toHaveProperty('sessionSecret');
   });
 });

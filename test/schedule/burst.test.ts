@@ -3,7 +3,19 @@ import type { Db } from '../../src/db/client.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { drawCharts } from '../../src/domain/chart.ts';
 import { TZ } from '../support/db.ts';
-import { at, busiestMinute, campaignId, drainFor, KEYS, reminderWorlds, runDay, seeded, unitId, world, type World } from '../support/reminders.ts';
+import {
+  at,
+  busiestMinute,
+  campaignId,
+  drainFor,
+  KEYS,
+  reminderWorlds,
+  runDay,
+  seeded,
+  unitId,
+  world,
+  type World,
+} from '../support/reminders.ts';
 
 // A burst of reminders at 09:00 drains within WeCom's limits, and survives a restart mid-way.
 reminderWorlds();
@@ -13,7 +25,15 @@ describe('a burst of reminders to one group', () => {
   async function burst(w: World) {
     const title = '开展投保落实安责险情况专项执法检查并报送检查记录、整改台账和典型案例材料'.repeat(10);
     const unit = await unitId(w.db, 'jtj');
-    await w.db.obligation.createMany({ data: Array.from({ length: 150 }, (_, i) => ({ campaignId: campaignId(), unitId: unit, title: `${title}（${i + 1}）`, period: '2026', dueOn: '2026-11-27' })) });
+    await w.db.obligation.createMany({
+      data: Array.from({ length: 150 }, (_, i) => ({
+        campaignId: campaignId(),
+        unitId: unit,
+        title: `${title}（${i + 1}）`,
+        period: '2026',
+        dueOn: '2026-11-27',
+      })),
+    });
     const r = await runDay(w, '2026-11-30');
     expect(r.state).toBe('ran');
     const rows = await w.db.outboxMessage.findMany({ orderBy: { id: 'asc' } });
@@ -23,10 +43,16 @@ describe('a burst of reminders to one group', () => {
 
   /** Every queued message arrived, in order for each destination; returns what arrived twice. */
   async function reconcile(w: World, db: Db, rows: { id: number; target: string; payload: string }[]) {
-    expect(await db.outboxMessage.groupBy({ by: ['state'], _count: true })).toEqual([{ state: 'sent', _count: rows.length }]);
+    expect(await db.outboxMessage.groupBy({ by: ['state'], _count: true })).toEqual([
+      { state: 'sent', _count: rows.length },
+    ]);
     // What the app API adds to each message is not the message; the digest's chart is queued by name and arrives drawn.
-    const seen = (target: string, body: string) => `${target} ${body.startsWith('{"msgtype":"image"') ? '(image)' : body}`;
-    const arrived = w.api.delivered.map(({ target, body: { agentid: _, enable_duplicate_check: __, duplicate_check_interval: ___, ...body } }) => seen(target, JSON.stringify(body)));
+    const seen = (target: string, body: string) =>
+      `${target} ${body.startsWith('{"msgtype":"image"') ? '(image)' : body}`;
+    const arrived = w.api.delivered.map(
+      ({ target, body: { agentid: _, enable_duplicate_check: __, duplicate_check_interval: ___, ...body } }) =>
+        seen(target, JSON.stringify(body)),
+    );
     const expected = rows.map((r) => seen(r.target, r.payload));
     for (const m of expected) expect(arrived).toContain(m);
     const extra = [...arrived];
@@ -60,7 +86,10 @@ describe('a burst of reminders to one group', () => {
     let died!: () => void;
     const death = new Promise<void>((r) => (died = r));
     const dying = new Dispatcher({
-      db: w.db, clock: w.clock, random: seeded(11), prepare: drawCharts({ db: w.db, clock: w.clock, locale: 'zh-CN', timeZone: TZ }),
+      db: w.db,
+      clock: w.clock,
+      random: seeded(11),
+      prepare: drawCharts({ db: w.db, clock: w.clock, locale: 'zh-CN', timeZone: TZ }),
       senders: w.senders(async (row) => {
         if (row.target !== KEYS.jtj || ++sends < 20) return;
         died();

@@ -2,7 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { addDays, dayIn } from '../../src/clock.ts';
 import { findCjkFont } from '../../src/domain/chart.ts';
 import { TZ } from '../support/db.ts';
-import { at, calendar, campaignId, content, drainFor, KEYS, obligation, queued, reminderWorlds, runDay, unitId, world } from '../support/reminders.ts';
+import {
+  at,
+  calendar,
+  campaignId,
+  content,
+  drainFor,
+  KEYS,
+  obligation,
+  queued,
+  reminderWorlds,
+  runDay,
+  unitId,
+  world,
+} from '../support/reminders.ts';
 
 // The reminder schedule on copies of the demo data, with an injected clock and the fake WeCom.
 reminderWorlds();
@@ -10,7 +23,12 @@ reminderWorlds();
 describe('a week across 国庆 and 中秋 2025, with two 调休 weekend working days', () => {
   it('runs on working days only, the make-up Sunday and Saturday included, counting working days across the holiday', async () => {
     // chinese-days: 10-01..08 holidays; Sunday 09-28 and Saturday 10-11 working days (调休).
-    expect([calendar.isWorkingDay('2025-09-28'), calendar.isWorkingDay('2025-10-11'), calendar.isWorkingDay('2025-10-08'), calendar.isWorkingDay('2025-10-12')]).toEqual([true, true, false, false]);
+    expect([
+      calendar.isWorkingDay('2025-09-28'),
+      calendar.isWorkingDay('2025-10-11'),
+      calendar.isWorkingDay('2025-10-08'),
+      calendar.isWorkingDay('2025-10-12'),
+    ]).toEqual([true, true, false, false]);
     const w = await world();
     const o = await obligation(w, 'jtj', '节前报送交通运输企业参保台账', '2025-10-10');
     const states: Record<string, string> = {};
@@ -27,7 +45,8 @@ describe('a week across 国庆 and 中秋 2025, with two 调休 weekend working 
     // The item, day by day, to 交通局's group: a countdown on the make-up Sunday, yellow, red.
     const told = (await queued(w.db, KEYS.jtj)).filter((m) => m.text.includes(`#${o.id} `));
     expect(told.map((m) => m.day)).toEqual(ran);
-    const line = (text: string) => text.split('\n')[text.split('\n').findIndex((l) => l.includes(`#${o.id} `)) + 1]!.trim();
+    const line = (text: string) =>
+      text.split('\n')[text.split('\n').findIndex((l) => l.includes(`#${o.id} `)) + 1]!.trim();
     expect(told.map((m) => line(m.text))).toEqual([
       '截止 2025-10-10，还剩 4 个工作日 · 待签收',
       '截止 2025-10-10，还剩 3 个工作日 · 待签收',
@@ -38,32 +57,48 @@ describe('a week across 国庆 and 中秋 2025, with two 调休 weekend working 
     ]);
     expect(told[0]!.text).toContain(`🔵 #${o.id} `);
     expect(told.at(-1)!.text).toContain(`🔴 #${o.id} `);
-    expect(await w.db.reminderLedger.findUnique({ where: { rule_target_slot: { rule: 'countdown', target: `obligation:${o.id}`, slot: '7' } } })).toMatchObject({ state: 'queued' });
+    expect(
+      await w.db.reminderLedger.findUnique({
+        where: { rule_target_slot: { rule: 'countdown', target: `obligation:${o.id}`, slot: '7' } },
+      }),
+    ).toMatchObject({ state: 'queued' });
     // The weekly digest: Monday 09-29; in the holiday week, its first working day, Thursday 10-09.
-    expect((await queued(w.db, KEYS.leaders)).filter((m) => m.text.includes('周报')).map((m) => m.day)).toEqual(['2025-09-29', '2025-10-09']);
+    expect((await queued(w.db, KEYS.leaders)).filter((m) => m.text.includes('周报')).map((m) => m.day)).toEqual([
+      '2025-09-29',
+      '2025-10-09',
+    ]);
   });
 });
 
 describe('the weekly digest', () => {
   // Drawing needs a CJK font: skipped on a developer's machine without one, never in CI.
-  it.skipIf(!findCjkFont() && process.env.CI !== 'true')('brings the coverage chart to the leaders’ robot as an image right after its text, drawn when sent', async () => {
-    const w = await world();
-    expect((await runDay(w, '2026-11-30')).state).toBe('ran');
-    const rows = await w.db.outboxMessage.findMany({ where: { target: KEYS.leaders }, orderBy: { id: 'asc' } });
-    const digest = rows.findIndex((r) => content(r.payload).includes('周报'));
-    expect(digest).toBeGreaterThanOrEqual(0);
-    // The sweep only names the chart: drawing it would hold up the morning's run.
-    expect(JSON.parse(rows[digest + 1]!.payload)).toEqual({ msgtype: 'image', chart: { campaignId: campaignId(), day: '2026-11-30' } });
-    await drainFor(w, 12);
-    // The fake WeCom checks base64 and md5 as WeCom does, and took both, the text first.
-    const delivered = w.api.delivered.filter((d) => d.target === KEYS.leaders);
-    const at = delivered.findIndex((d) => d.body.msgtype === 'image');
-    expect(at).toBeGreaterThan(0);
-    expect((delivered[at - 1]!.body.markdown as { content: string }).content).toContain('周报');
-    const png = Buffer.from((delivered[at]!.body.image as { base64: string }).base64, 'base64');
-    expect(png.subarray(1, 4).toString()).toBe('PNG');
-    expect(await w.db.outboxMessage.findUniqueOrThrow({ where: { id: rows[digest + 1]!.id } })).toMatchObject({ state: 'sent', attempts: 1 });
-  });
+  it.skipIf(!findCjkFont() && process.env.CI !== 'true')(
+    'brings the coverage chart to the leaders’ robot as an image right after its text, drawn when sent',
+    async () => {
+      const w = await world();
+      expect((await runDay(w, '2026-11-30')).state).toBe('ran');
+      const rows = await w.db.outboxMessage.findMany({ where: { target: KEYS.leaders }, orderBy: { id: 'asc' } });
+      const digest = rows.findIndex((r) => content(r.payload).includes('周报'));
+      expect(digest).toBeGreaterThanOrEqual(0);
+      // The sweep only names the chart: drawing it would hold up the morning's run.
+      expect(JSON.parse(rows[digest + 1]!.payload)).toEqual({
+        msgtype: 'image',
+        chart: { campaignId: campaignId(), day: '2026-11-30' },
+      });
+      await drainFor(w, 12);
+      // The fake WeCom checks base64 and md5 as WeCom does, and took both, the text first.
+      const delivered = w.api.delivered.filter((d) => d.target === KEYS.leaders);
+      const at = delivered.findIndex((d) => d.body.msgtype === 'image');
+      expect(at).toBeGreaterThan(0);
+      expect((delivered[at - 1]!.body.markdown as { content: string }).content).toContain('周报');
+      const png = Buffer.from((delivered[at]!.body.image as { base64: string }).base64, 'base64');
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      expect(await w.db.outboxMessage.findUniqueOrThrow({ where: { id: rows[digest + 1]!.id } })).toMatchObject({
+        state: 'sent',
+        attempts: 1,
+      });
+    },
+  );
 });
 
 describe('each (rule, target, slot) once', () => {
@@ -92,17 +127,30 @@ describe('escalation to the leaders’ group', () => {
       return w.bus.handle({ channel: 'sandbox', userId: 'demo-liaison-jtj', chatId: 'demo-chat-jtj', text });
     };
     const escalated: Record<string, string[]> = {};
-    for (const day of ['2026-12-07', '2026-12-08', '2026-12-09', '2026-12-10', '2026-12-11', '2026-12-14', '2026-12-15']) {
+    for (const day of [
+      '2026-12-07',
+      '2026-12-08',
+      '2026-12-09',
+      '2026-12-10',
+      '2026-12-11',
+      '2026-12-14',
+      '2026-12-15',
+    ]) {
       expect((await runDay(w, day)).state).toBe('ran');
       const [msg] = (await queued(w.db, KEYS.leaders)).filter((m) => m.day === day && m.text.includes('逾期升级'));
-      escalated[day] = msg!.text.split('\n').filter((l) => l.includes(`#${ignored.id} `) || l.includes(`#${answered.id} `));
+      escalated[day] = msg!.text
+        .split('\n')
+        .filter((l) => l.includes(`#${ignored.id} `) || l.includes(`#${answered.id} `));
       if (day === '2026-12-08') expect((await say(`/签收 ${answered.id}`, '10:00', day)).outcome).toBe('ok');
-      if (day === '2026-12-11') expect((await say(`/反馈 ${answered.id} 已收集 12 家`, '10:00', day)).outcome).toBe('ok');
+      if (day === '2026-12-11')
+        expect((await say(`/反馈 ${answered.id} 已收集 12 家`, '10:00', day)).outcome).toBe('ok');
     }
     const I = `🔴 县交通运输局 #${ignored.id} 报送货运企业参保名单 — 已逾期`;
     const A = `🔴 县交通运输局 #${answered.id} 报送客运企业参保名单 — 已逾期`;
     expect(escalated).toEqual({
-      '2026-12-07': [], '2026-12-08': [], '2026-12-09': [],
+      '2026-12-07': [],
+      '2026-12-08': [],
+      '2026-12-09': [],
       '2026-12-10': [`${I} 1 天，已提醒 3 次未回应`],
       '2026-12-11': [`${I} 2 天，已提醒 4 次未回应`],
       '2026-12-14': [`${I} 5 天，已提醒 5 次未回应`],
@@ -122,26 +170,45 @@ describe('catch-up after downtime', () => {
     w.clock.set(at('2026-12-01', '11:00'));
     const results = await w.scheduler.catchUp();
     // Monday's run is a day old: skipped. Tuesday's is 2 hours old: sent late.
-    expect(results.map((r) => [r.day, r.state])).toEqual([['2026-11-30', 'skipped'], ['2026-12-01', 'late']]);
+    expect(results.map((r) => [r.day, r.state])).toEqual([
+      ['2026-11-30', 'skipped'],
+      ['2026-12-01', 'late'],
+    ]);
     const late = await w.db.outboxMessage.findMany();
     expect(late.length).toBeGreaterThan(0);
     // Each reminder's message says so (a long one split in parts, in its first part).
-    const firsts = new Set((await w.db.reminderLedger.findMany({ where: { outboxId: { not: null } } })).map((r) => r.outboxId));
-    expect(late.filter((m) => content(m.payload).startsWith('（服务中断后补发，原定 2026-12-01 09:00）\n')).map((m) => m.id)).toEqual([...firsts].sort((a, b) => a! - b!));
-    expect(new Set((await w.db.reminderLedger.findMany({ where: { rule: { not: 'run' } } })).map((r) => r.state))).toEqual(new Set(['late']));
+    const firsts = new Set(
+      (await w.db.reminderLedger.findMany({ where: { outboxId: { not: null } } })).map((r) => r.outboxId),
+    );
+    expect(
+      late.filter((m) => content(m.payload).startsWith('（服务中断后补发，原定 2026-12-01 09:00）\n')).map((m) => m.id),
+    ).toEqual([...firsts].sort((a, b) => a! - b!));
+    expect(
+      new Set((await w.db.reminderLedger.findMany({ where: { rule: { not: 'run' } } })).map((r) => r.state)),
+    ).toEqual(new Set(['late']));
     await drainFor(w, 10);
     expect(w.api.delivered).toHaveLength(late.length);
     expect(JSON.stringify(w.api.delivered.find((d) => d.target === KEYS.jtj)!.body)).toContain('服务中断后补发');
 
     w.clock.set(at('2026-12-02', '22:00'));
     const before = await w.db.outboxMessage.count();
-    expect((await w.scheduler.catchUp()).map((r) => [r.day, r.state])).toEqual([['2026-12-01', 'already'], ['2026-12-02', 'skipped']]);
+    expect((await w.scheduler.catchUp()).map((r) => [r.day, r.state])).toEqual([
+      ['2026-12-01', 'already'],
+      ['2026-12-02', 'skipped'],
+    ]);
     expect(await w.db.outboxMessage.count()).toBe(before);
-    expect(await w.db.reminderLedger.findUnique({ where: { rule_target_slot: { rule: 'run', target: `campaign:${campaignId()}`, slot: '2026-12-02' } } })).toMatchObject({ state: 'skipped' });
+    expect(
+      await w.db.reminderLedger.findUnique({
+        where: { rule_target_slot: { rule: 'run', target: `campaign:${campaignId()}`, slot: '2026-12-02' } },
+      }),
+    ).toMatchObject({ state: 'skipped' });
     expect((await runDay(w, '2026-12-02')).state).toBe('already');
     // Exactly 12 hours is not "less than 12 hours old".
     w.clock.set(at('2026-12-03', '21:00'));
-    expect((await w.scheduler.catchUp()).map((r) => [r.day, r.state])).toEqual([['2026-12-02', 'already'], ['2026-12-03', 'skipped']]);
+    expect((await w.scheduler.catchUp()).map((r) => [r.day, r.state])).toEqual([
+      ['2026-12-02', 'already'],
+      ['2026-12-03', 'skipped'],
+    ]);
   });
 });
 
@@ -150,15 +217,51 @@ describe('policy expiry', () => {
     const w = await world();
     const dongping = await unitId(w.db, '430923121');
     const e = await w.db.enterprise.create({
-      data: { countyCode: '430923', creditCode: 'TEST-EXPIRY', name: '东坪测试运输有限公司', sectorId: (await w.db.sector.findFirstOrThrow({ where: { code: 'transport' } })).id, townshipId: dongping, employees: 20 },
+      data: {
+        countyCode: '430923',
+        creditCode: 'TEST-EXPIRY',
+        name: '东坪测试运输有限公司',
+        sectorId: (await w.db.sector.findFirstOrThrow({ where: { code: 'transport' } })).id,
+        townshipId: dongping,
+        employees: 20,
+      },
     });
     // 2026-12-05 (Saturday) + 30 days = 2027-01-04; 7 days before it is Monday 2026-12-28.
-    await w.db.policy.create({ data: { policyNo: 'PA-TEST-1', insurerId: await unitId(w.db, 'pingan-pc'), enterpriseId: e.id, startOn: '2026-01-05', endOn: '2027-01-04', insuredHeadcount: 20 } });
-    const days = ['2026-12-04', '2026-12-05', '2026-12-06', '2026-12-07', '2026-12-08', '2026-12-25', '2026-12-26', '2026-12-27', '2026-12-28', '2026-12-29'];
+    await w.db.policy.create({
+      data: {
+        policyNo: 'PA-TEST-1',
+        insurerId: await unitId(w.db, 'pingan-pc'),
+        enterpriseId: e.id,
+        startOn: '2026-01-05',
+        endOn: '2027-01-04',
+        insuredHeadcount: 20,
+      },
+    });
+    const days = [
+      '2026-12-04',
+      '2026-12-05',
+      '2026-12-06',
+      '2026-12-07',
+      '2026-12-08',
+      '2026-12-25',
+      '2026-12-26',
+      '2026-12-27',
+      '2026-12-28',
+      '2026-12-29',
+    ];
     for (const day of days) await runDay(w, day);
-    const told = async (target: string) => (await queued(w.db, target)).filter((m) => m.text.includes('PA-TEST-1')).map((m) => [m.day, /还有 (\d+) 天/.exec(m.text.split('\n').find((l) => l.includes('PA-TEST-1'))!)![1]]);
-    expect(await told(KEYS.dongping)).toEqual([['2026-12-07', '28'], ['2026-12-28', '7']]);
-    expect(await told('demo-insurer-pingan')).toEqual([['2026-12-07', '28'], ['2026-12-28', '7']]);
+    const told = async (target: string) =>
+      (await queued(w.db, target))
+        .filter((m) => m.text.includes('PA-TEST-1'))
+        .map((m) => [m.day, /还有 (\d+) 天/.exec(m.text.split('\n').find((l) => l.includes('PA-TEST-1'))!)![1]]);
+    expect(await told(KEYS.dongping)).toEqual([
+      ['2026-12-07', '28'],
+      ['2026-12-28', '7'],
+    ]);
+    expect(await told('demo-insurer-pingan')).toEqual([
+      ['2026-12-07', '28'],
+      ['2026-12-28', '7'],
+    ]);
   });
 });
 
@@ -167,7 +270,10 @@ describe('quiet hours', () => {
     const w = await world();
     expect((await runDay(w, '2026-12-01', '21:00')).state).toBe('ran');
     w.clock.set(at('2026-12-02', '20:30'));
-    expect((await w.scheduler.catchUp()).map((r) => [r.day, r.state])).toEqual([['2026-12-01', 'already'], ['2026-12-02', 'late']]);
+    expect((await w.scheduler.catchUp()).map((r) => [r.day, r.state])).toEqual([
+      ['2026-12-01', 'already'],
+      ['2026-12-02', 'late'],
+    ]);
     const rows = await w.db.outboxMessage.findMany();
     for (const day of ['2026-12-01', '2026-12-02']) {
       const of = rows.filter((r) => dayIn(r.createdAt, TZ) === day);
@@ -191,7 +297,10 @@ describe('Done when: `npm run remind` on fresh demo data', () => {
 
     expect((await runDay(w, '2026-11-30')).state).toBe('ran');
     const day = '2026-11-30';
-    const overdue = await w.db.obligation.findMany({ where: { status: { not: 'done' }, dueOn: { lt: day } }, include: { unit: true } });
+    const overdue = await w.db.obligation.findMany({
+      where: { status: { not: 'done' }, dueOn: { lt: day } },
+      include: { unit: true },
+    });
     expect(overdue.map((o) => o.unit.code).sort()).toEqual(['jtj', 'pingan-pc', 'zjj']);
     const id = (code: string) => overdue.find((o) => o.unit.code === code)!.id;
     const ids = (text: string) => [...text.matchAll(/#(\d+) /g)].map((m) => Number(m[1]));
@@ -207,16 +316,31 @@ describe('Done when: `npm run remind` on fresh demo data', () => {
     expect(ids(escalation!.text).sort()).toEqual(overdue.map((o) => o.id).sort());
 
     // Policies ending within 30 days, not renewed, counted here independently of the rule.
-    const ending = (await w.db.policy.findMany({
-      where: { status: 'valid', endOn: { gte: day, lte: addDays(day, 30) }, enterprise: { status: 'operating' } },
-      include: { insurer: true, enterprise: { include: { township: true, policies: true } } },
-    })).filter((p) => !p.enterprise.policies.some((q) => q.status === 'valid' && q.startOn > p.startOn));
+    const ending = (
+      await w.db.policy.findMany({
+        where: { status: 'valid', endOn: { gte: day, lte: addDays(day, 30) }, enterprise: { status: 'operating' } },
+        include: { insurer: true, enterprise: { include: { township: true, policies: true } } },
+      })
+    ).filter((p) => !p.enterprise.policies.some((q) => q.status === 'valid' && q.startOn > p.startOn));
     const nos = (text: string) => [...text.matchAll(/ (DEMO-\d+)）/g)].map((m) => m[1]).sort();
-    const ofPingan = ending.filter((p) => p.insurer.code === 'pingan-pc').map((p) => p.policyNo).sort();
-    const ofDongping = ending.filter((p) => p.enterprise.township.code === '430923121').map((p) => p.policyNo).sort();
+    const ofPingan = ending
+      .filter((p) => p.insurer.code === 'pingan-pc')
+      .map((p) => p.policyNo)
+      .sort();
+    const ofDongping = ending
+      .filter((p) => p.enterprise.township.code === '430923121')
+      .map((p) => p.policyNo)
+      .sort();
     expect(ofPingan.length).toBeGreaterThan(5);
     expect(ofDongping.length).toBeGreaterThan(0);
     expect(nos(pingan.filter((t) => t.includes('保单即将到期')).join('\n'))).toEqual(ofPingan);
-    expect(nos((await queued(w.db, KEYS.dongping)).map((m) => m.text).filter((t) => t.includes('保单即将到期')).join('\n'))).toEqual(ofDongping);
+    expect(
+      nos(
+        (await queued(w.db, KEYS.dongping))
+          .map((m) => m.text)
+          .filter((t) => t.includes('保单即将到期'))
+          .join('\n'),
+      ),
+    ).toEqual(ofDongping);
   });
 });

@@ -3,21 +3,32 @@ import type { Db } from '../../src/db/client.ts';
 // Coverage counted independently of src/domain/coverage.ts, in plain code over every enterprise,
 // policy and report, for tests to check the bot's figures against.
 
-export interface ExpectedCell { sectorId: number; townshipId: number | null; insured: number; total: number; source: 'ledger' | 'report' }
+export interface ExpectedCell {
+  sectorId: number;
+  townshipId: number | null;
+  insured: number;
+  total: number;
+  source: 'ledger' | 'report';
+}
 
 /** Every sector × township cell on `day`, with only the reports made by `now`, by the source rule. */
 export async function expectedCells(db: Db, campaignId: number, day: string, now: Date): Promise<ExpectedCell[]> {
   const sectors = await db.sector.findMany({ where: { campaignId } });
   const enterprises = await db.enterprise.findMany({ include: { policies: true } });
-  const reports = (await db.progressReport.findMany({ where: { campaignId }, orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }] }))
-    .filter((r) => r.reportedAt.getTime() <= now.getTime());
+  const reports = (
+    await db.progressReport.findMany({ where: { campaignId }, orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }] })
+  ).filter((r) => r.reportedAt.getTime() <= now.getTime());
   const cells: ExpectedCell[] = [];
   for (const s of sectors) {
     const known = enterprises.filter((e) => e.sectorId === s.id);
     const ledgerTownships = [...new Set(known.map((e) => e.townshipId))];
     for (const townshipId of ledgerTownships) {
-      const scope = known.filter((e) => e.townshipId === townshipId && e.status === 'operating' && (s.highRisk || e.aboveScale));
-      const insured = scope.filter((e) => e.policies.some((p) => p.status === 'valid' && p.startOn <= day && p.endOn >= day)).length;
+      const scope = known.filter(
+        (e) => e.townshipId === townshipId && e.status === 'operating' && (s.highRisk || e.aboveScale),
+      );
+      const insured = scope.filter((e) =>
+        e.policies.some((p) => p.status === 'valid' && p.startOn <= day && p.endOn >= day),
+      ).length;
       cells.push({ sectorId: s.id, townshipId, insured, total: scope.length, source: 'ledger' });
     }
     const seen = new Set<number>();
@@ -27,7 +38,14 @@ export async function expectedCells(db: Db, campaignId: number, day: string, now
       cells.push({ sectorId: s.id, townshipId: r.townshipId, insured: r.insured, total: r.total, source: 'report' });
     }
     const countyWide = reports.find((r) => r.sectorId === s.id && r.townshipId === null);
-    if (!known.length && !seen.size && countyWide) cells.push({ sectorId: s.id, townshipId: null, insured: countyWide.insured, total: countyWide.total, source: 'report' });
+    if (!known.length && !seen.size && countyWide)
+      cells.push({
+        sectorId: s.id,
+        townshipId: null,
+        insured: countyWide.insured,
+        total: countyWide.total,
+        source: 'report',
+      });
   }
   return cells;
 }

@@ -16,7 +16,13 @@ export const TZ = 'Asia/Shanghai';
 export const NOW = '2026-11-29T08:00:00+08:00';
 
 export interface TestDb {
-  db: Db; url: string; dir: string; provider: Provider; campaignId: number; clock: ReturnType<typeof fixedClock>; close(): Promise<void>;
+  db: Db;
+  url: string;
+  dir: string;
+  provider: Provider;
+  campaignId: number;
+  clock: ReturnType<typeof fixedClock>;
+  close(): Promise<void>;
 }
 
 export interface TestDbOptions {
@@ -30,7 +36,8 @@ export const TEST_PROVIDER: Provider = process.env.TEST_DB_PROVIDER === 'postgre
 
 /** The PostgreSQL server for integration tests; without it they skip (and fail under CI=true). */
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL || undefined;
-export const NO_POSTGRES = 'TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (`source .ci/postgres.sh` starts a server and sets it)';
+export const NO_POSTGRES =
+  'TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (`source .ci/postgres.sh` starts a server and sets it)';
 
 /** One statement on the test server's own database (CREATE/DROP DATABASE). */
 async function onServer(sql: string): Promise<void> {
@@ -71,14 +78,20 @@ function databaseUrl(name: string): string {
  * TEST_POSTGRES_URL's server (C collation: text sorts by code point, as on SQLite), empty or a copy
  * of `template`. `drop` removes it.
  */
-export async function emptyDatabase(provider: Provider = TEST_PROVIDER, template?: string): Promise<{ url: string; dir: string; drop(): Promise<void> }> {
+export async function emptyDatabase(
+  provider: Provider = TEST_PROVIDER,
+  template?: string,
+): Promise<{ url: string; dir: string; drop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'anze-test-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   if (provider === 'sqlite') return { url: `file:${join(dir, 'test.db')}`, dir, drop: async () => removeDir() };
   const name = `anze_test_${randomUUID().replaceAll('-', '')}`;
-  await onServer(`CREATE DATABASE ${name} TEMPLATE ${template ?? 'template0'} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+  await onServer(
+    `CREATE DATABASE ${name} TEMPLATE ${template ?? 'template0'} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`,
+  );
   return {
-    url: databaseUrl(name), dir,
+    url: databaseUrl(name),
+    dir,
     async drop() {
       await dropDatabase(name);
       removeDir();
@@ -123,7 +136,12 @@ export async function testDb(opts: TestDbOptions = {}): Promise<TestDb> {
     throw e;
   }
   return {
-    db, url, dir, provider, campaignId, clock,
+    db,
+    url,
+    dir,
+    provider,
+    campaignId,
+    clock,
     async close() {
       await db.$disconnect();
       await drop();
@@ -136,15 +154,17 @@ export async function buildTemplates(): Promise<{ plain: string; demo: string }>
   const run = randomUUID().replaceAll('-', '').slice(0, 12);
   const names = { plain: `anze_template_${run}_plain`, demo: `anze_template_${run}_demo` };
   try {
-    await Promise.all(Object.entries(names).map(async ([kind, name]) => {
-      await onServer(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
-      const db = await connectDatabase(databaseUrl(name));
-      try {
-        await load(db, kind === 'demo');
-      } finally {
-        await db.$disconnect();
-      }
-    }));
+    await Promise.all(
+      Object.entries(names).map(async ([kind, name]) => {
+        await onServer(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+        const db = await connectDatabase(databaseUrl(name));
+        try {
+          await load(db, kind === 'demo');
+        } finally {
+          await db.$disconnect();
+        }
+      }),
+    );
   } catch (e) {
     await dropTemplates(names);
     throw e;
@@ -159,5 +179,8 @@ export async function dropTemplates(names: { plain: string; demo: string }): Pro
 /** A test database with the command bus over it, as the sandbox chat and the callbacks use it. */
 export async function testBot(opts: TestDbOptions = {}): Promise<{ t: TestDb; bus: Bus }> {
   const t = await testDb(opts);
-  return { t, bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() }) };
+  return {
+    t,
+    bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() }),
+  };
 }

@@ -6,12 +6,27 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 
-interface Frame { cmd?: string; headers?: { req_id?: string }; body?: Record<string, unknown> }
+interface Frame {
+  cmd?: string;
+  headers?: { req_id?: string };
+  body?: Record<string, unknown>;
+}
 
 /** What our side wrote, as the fake saw it. */
-export interface Seen { cmd: string; reqId: string; body: Record<string, unknown>; conn: number }
+export interface Seen {
+  cmd: string;
+  reqId: string;
+  body: Record<string, unknown>;
+  conn: number;
+}
 
-interface Conn { id: number; ws: WebSocket; botId: string | null; callbacks: Set<string>; stalled: boolean }
+interface Conn {
+  id: number;
+  ws: WebSocket;
+  botId: string | null;
+  callbacks: Set<string>;
+  stalled: boolean;
+}
 
 export class FakeLongConnServer {
   /** Every frame our side sent, in order (pings included). */
@@ -134,10 +149,20 @@ export class FakeLongConnServer {
       // One connection per bot: the older one is told, then closed.
       const older = this.holder.get(botId);
       if (older && older !== conn) {
-        older.ws.send(JSON.stringify({
-          cmd: 'aibot_event_callback', headers: { req_id: randomUUID() },
-          body: { msgid: randomUUID(), create_time: 0, aibotid: botId, from: { userid: 'sys' }, msgtype: 'event', event: { eventtype: 'disconnected_event' } },
-        }));
+        older.ws.send(
+          JSON.stringify({
+            cmd: 'aibot_event_callback',
+            headers: { req_id: randomUUID() },
+            body: {
+              msgid: randomUUID(),
+              create_time: 0,
+              aibotid: botId,
+              from: { userid: 'sys' },
+              msgtype: 'event',
+              event: { eventtype: 'disconnected_event' },
+            },
+          }),
+        );
         older.ws.close(1000, 'replaced');
       }
       conn.botId = botId;
@@ -156,7 +181,8 @@ export class FakeLongConnServer {
         const b = f.body ?? {};
         if (typeof b.chatid !== 'string' || !b.chatid) return this.ack(conn, reqId, 40001, 'missing chatid');
         // Proactive sends take markdown or template cards only (text is refused, 40008).
-        if (b.msgtype !== 'markdown' && b.msgtype !== 'template_card') return this.ack(conn, reqId, 40008, 'invalid message type');
+        if (b.msgtype !== 'markdown' && b.msgtype !== 'template_card')
+          return this.ack(conn, reqId, 40008, 'invalid message type');
         return this.ack(conn, reqId);
       }
       default:

@@ -9,11 +9,20 @@ import type { AddressInfo } from 'node:net';
 import { decrypt, encrypt, getSignature } from '@wecom/crypto';
 import { CallbackRejected, type RejectReason } from '../../src/wecom/crypto.ts';
 
-export interface Channel { token: string; encodingAesKey: string; receiveId: string }
+export interface Channel {
+  token: string;
+  encodingAesKey: string;
+  receiveId: string;
+}
 
 /** Builds callback requests as WeCom would send them to one of our endpoints. */
 export class WeComSender {
-  constructor(private readonly baseUrl: string, private readonly path: string, private readonly ch: Channel, private readonly now: () => number) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly path: string,
+    private readonly ch: Channel,
+    private readonly now: () => number,
+  ) {}
 
   private query(encrypted: string, overrides: Record<string, string> = {}) {
     const timestamp = overrides.timestamp ?? String(Math.floor(this.now() / 1000));
@@ -34,8 +43,15 @@ export class WeComSender {
   }
 
   /** POSTs an envelope around an already-encrypted value; signs it unless told otherwise. */
-  async postEncrypted(encrypted: string, envelope: (enc: string) => string, overrides: Record<string, string> = {}): Promise<Response> {
-    return fetch(`${this.baseUrl}${this.path}?${this.query(encrypted, overrides)}`, { method: 'POST', body: envelope(encrypted) });
+  async postEncrypted(
+    encrypted: string,
+    envelope: (enc: string) => string,
+    overrides: Record<string, string> = {},
+  ): Promise<Response> {
+    return fetch(`${this.baseUrl}${this.path}?${this.query(encrypted, overrides)}`, {
+      method: 'POST',
+      body: envelope(encrypted),
+    });
   }
 
   /** The AI bot's JSON callback. */
@@ -45,13 +61,19 @@ export class WeComSender {
 
   /** The self-built app's XML callback. */
   postApp(xml: string, overrides: Record<string, string> = {}): Promise<Response> {
-    return this.postEncrypted(this.seal(xml), (e) => `<xml><ToUserName><![CDATA[${this.ch.receiveId}]]></ToUserName><Encrypt><![CDATA[${e}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>`, overrides);
+    return this.postEncrypted(
+      this.seal(xml),
+      (e) =>
+        `<xml><ToUserName><![CDATA[${this.ch.receiveId}]]></ToUserName><Encrypt><![CDATA[${e}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>`,
+      overrides,
+    );
   }
 
   /** Opens our encrypted passive reply, checking its signature as WeCom does. */
   openBotReply(reply: unknown): unknown {
     const body = reply as { encrypt: string; msgsignature: string; timestamp: number | string; nonce: string };
-    if (getSignature(this.ch.token, body.timestamp, body.nonce, body.encrypt) !== body.msgsignature) throw new Error('bad reply signature');
+    if (getSignature(this.ch.token, body.timestamp, body.nonce, body.encrypt) !== body.msgsignature)
+      throw new Error('bad reply signature');
     const { message, id } = decrypt(this.ch.encodingAesKey, body.encrypt);
     if (id !== this.ch.receiveId) throw new Error(`reply for receiveId ${id}`);
     return JSON.parse(message);
@@ -60,20 +82,46 @@ export class WeComSender {
 
 export function botTextMessage(o: { msgid: string; userid: string; chatid?: string; text: string }) {
   return {
-    msgid: o.msgid, aibotid: 'AIBOTID', chatid: o.chatid, chattype: o.chatid ? 'group' : 'single',
-    from: { userid: o.userid }, response_url: 'https://example.invalid/response', msgtype: 'text', text: { content: o.text },
+    msgid: o.msgid,
+    aibotid: 'AIBOTID',
+    chatid: o.chatid,
+    chattype: o.chatid ? 'group' : 'single',
+    from: { userid: o.userid },
+    response_url: 'https://example.invalid/response',
+    msgtype: 'text',
+    text: { content: o.text },
   };
 }
 
-export function appTextXml(o: { corpId: string; from: string; text: string; msgId: string; createTime: number }): string {
+export function appTextXml(o: {
+  corpId: string;
+  from: string;
+  text: string;
+  msgId: string;
+  createTime: number;
+}): string {
   return `<xml><ToUserName><![CDATA[${o.corpId}]]></ToUserName><FromUserName><![CDATA[${o.from}]]></FromUserName><CreateTime>${o.createTime}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${o.text}]]></Content><MsgId>${o.msgId}</MsgId><AgentID>1000002</AgentID></xml>`;
 }
 
-export interface Delivered { kind: 'app' | 'webhook'; target: string; body: Record<string, unknown> }
+export interface Delivered {
+  kind: 'app' | 'webhook';
+  target: string;
+  body: Record<string, unknown>;
+}
 /** Every API call answered, with its time and errcode: to check limits and count rejections. */
-export interface Call { path: string; target: string; at: number; errcode: number }
+export interface Call {
+  path: string;
+  target: string;
+  at: number;
+  errcode: number;
+}
 /** A file a robot uploaded (webhook/upload_media), by its media_id. */
-export interface Upload { key: string; name: string; filelength: number; data: Buffer }
+export interface Upload {
+  key: string;
+  name: string;
+  filelength: number;
+  data: Buffer;
+}
 
 /** The one part of a multipart/form-data body WeCom reads: `media`, with its filename and filelength. */
 function mediaPart(body: Buffer, contentType: string): Omit<Upload, 'key'> | null {
@@ -111,7 +159,11 @@ export class FakeWeComApi {
   private validToken = '';
   private readonly webhookCalls = new Map<string, number[]>();
 
-  constructor(private readonly corpId: string, private readonly secret: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly corpId: string,
+    private readonly secret: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** How many times each markdown message starting with `prefix` was delivered: for counting losses and repeats. */
   timesDelivered(prefix: string): Map<string, number> {
@@ -157,23 +209,28 @@ export class FakeWeComApi {
       if (typeof fault === 'object') return void res.writeHead(fault.status).end('injected');
       if (fault !== undefined) return answer({ errcode: fault, errmsg: 'injected' });
       if (url.pathname === '/cgi-bin/gettoken') {
-        if (url.searchParams.get('corpid') !== this.corpId || url.searchParams.get('corpsecret') !== this.secret) return answer({ errcode: 40001, errmsg: 'invalid credential' });
+        if (url.searchParams.get('corpid') !== this.corpId || url.searchParams.get('corpsecret') !== this.secret)
+          return answer({ errcode: 40001, errmsg: 'invalid credential' });
         this.validToken = randomBytes(8).toString('hex');
         this.tokensIssued.push(this.validToken);
         return answer({ access_token: this.validToken, expires_in: 7200 });
       }
       if (url.pathname === '/cgi-bin/message/send') {
-        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        if (url.searchParams.get('access_token') !== this.validToken)
+          return answer({ errcode: 42001, errmsg: 'access_token expired' });
         this.delivered.push({ kind: 'app', target: String(body.touser), body });
         return answer({ invaliduser: '', msgid: randomBytes(4).toString('hex') });
       }
       if (url.pathname === '/cgi-bin/media/upload') {
         // The app's temporary media: token-checked, images up to 10 MB, files up to 20 MB.
-        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        if (url.searchParams.get('access_token') !== this.validToken)
+          return answer({ errcode: 42001, errmsg: 'access_token expired' });
         const type = url.searchParams.get('type') ?? '';
         const part = mediaPart(raw, req.headers['content-type'] ?? '');
-        if (!['image', 'file'].includes(type) || !part) return answer({ errcode: 40004, errmsg: 'invalid media type or body' });
-        if (part.data.length < 5 || part.data.length > (type === 'image' ? 10 : 20) * 1024 * 1024) return answer({ errcode: 40006, errmsg: 'invalid file size' });
+        if (!['image', 'file'].includes(type) || !part)
+          return answer({ errcode: 40004, errmsg: 'invalid media type or body' });
+        if (part.data.length < 5 || part.data.length > (type === 'image' ? 10 : 20) * 1024 * 1024)
+          return answer({ errcode: 40006, errmsg: 'invalid file size' });
         const media_id = randomBytes(12).toString('hex');
         this.uploads.set(media_id, { key: 'app', ...part });
         return answer({ type, media_id, created_at: String(Math.floor(this.now() / 1000)) });
@@ -182,8 +239,10 @@ export class FakeWeComApi {
         const key = url.searchParams.get('key') ?? '';
         if (!this.webhooks.has(key)) return answer({ errcode: 93000, errmsg: 'invalid webhook url' });
         const part = mediaPart(raw, req.headers['content-type'] ?? '');
-        if (url.searchParams.get('type') !== 'file' || !part) return answer({ errcode: 40004, errmsg: 'invalid media type or body' });
-        if (part.data.length < 5 || part.data.length > 20 * 1024 * 1024 || part.filelength !== part.data.length) return answer({ errcode: 40006, errmsg: 'invalid file size' });
+        if (url.searchParams.get('type') !== 'file' || !part)
+          return answer({ errcode: 40004, errmsg: 'invalid media type or body' });
+        if (part.data.length < 5 || part.data.length > 20 * 1024 * 1024 || part.filelength !== part.data.length)
+          return answer({ errcode: 40006, errmsg: 'invalid file size' });
         const media_id = randomBytes(12).toString('hex');
         this.uploads.set(media_id, { key, ...part });
         return answer({ type: 'file', media_id, created_at: String(Math.floor(this.now() / 1000)) });
@@ -194,9 +253,18 @@ export class FakeWeComApi {
         const image = body.image as { base64?: string; md5?: string } | undefined;
         if (body.msgtype === 'image') {
           const bytes = Buffer.from(image?.base64 ?? '', 'base64');
-          if (!bytes.length || bytes.length > 2 * 1024 * 1024 || createHash('md5').update(bytes).digest('hex') !== image?.md5) return answer({ errcode: 40009, errmsg: 'invalid image' });
+          if (
+            !bytes.length ||
+            bytes.length > 2 * 1024 * 1024 ||
+            createHash('md5').update(bytes).digest('hex') !== image?.md5
+          )
+            return answer({ errcode: 40009, errmsg: 'invalid image' });
         }
-        if (body.msgtype === 'file' && !this.uploads.has(String((body.file as { media_id?: string } | undefined)?.media_id))) return answer({ errcode: 40007, errmsg: 'invalid media_id' });
+        if (
+          body.msgtype === 'file' &&
+          !this.uploads.has(String((body.file as { media_id?: string } | undefined)?.media_id))
+        )
+          return answer({ errcode: 40007, errmsg: 'invalid media_id' });
         const recent = (this.webhookCalls.get(key) ?? []).filter((t) => t > this.now() - 60_000);
         if (recent.length >= 20) return answer({ errcode: 45009, errmsg: 'api freq out of limit' });
         this.webhookCalls.set(key, [...recent, this.now()]);
@@ -204,21 +272,28 @@ export class FakeWeComApi {
         return answer({});
       }
       if (url.pathname === '/cgi-bin/get_jsapi_ticket' || url.pathname === '/cgi-bin/ticket/get') {
-        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        if (url.searchParams.get('access_token') !== this.validToken)
+          return answer({ errcode: 42001, errmsg: 'access_token expired' });
         const kind = url.pathname === '/cgi-bin/ticket/get' ? 'agent' : 'corp';
-        if (kind === 'agent' && url.searchParams.get('type') !== 'agent_config') return answer({ errcode: 40004, errmsg: 'invalid type' });
+        if (kind === 'agent' && url.searchParams.get('type') !== 'agent_config')
+          return answer({ errcode: 40004, errmsg: 'invalid type' });
         await new Promise((r) => setTimeout(r, this.ticketDelayMs));
         const ticket = `${kind}-${randomBytes(12).toString('hex')}`;
         this.tickets[kind].push(ticket);
         return answer({ ticket, expires_in: 7200 });
       }
       if (url.pathname === '/cgi-bin/auth/getuserinfo') {
-        if (url.searchParams.get('access_token') !== this.validToken) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        if (url.searchParams.get('access_token') !== this.validToken)
+          return answer({ errcode: 42001, errmsg: 'access_token expired' });
         const who = this.oauthCodes.get(url.searchParams.get('code') ?? '');
         if (!who) return answer({ errcode: 40029, errmsg: 'invalid code' });
         this.oauthCodes.delete(url.searchParams.get('code')!);
         // Outside the corp WeCom names the person by openid only.
-        return answer(who.member ? { userid: who.userId, user_ticket: randomBytes(8).toString('hex'), expires_in: 1800 } : { openid: who.userId });
+        return answer(
+          who.member
+            ? { userid: who.userId, user_ticket: randomBytes(8).toString('hex'), expires_in: 1800 }
+            : { openid: who.userId },
+        );
       }
       res.writeHead(404).end();
     });

@@ -7,7 +7,9 @@ import { buildTemplates, dropTemplates } from './db.ts';
 // instead of seeding again. Dropped when the run ends.
 
 declare module 'vitest' {
-  export interface ProvidedContext { postgresTemplates: { plain: string; demo: string } | null }
+  export interface ProvidedContext {
+    postgresTemplates: { plain: string; demo: string } | null;
+  }
 }
 
 export default async function setup(project: TestProject) {

@@ -40,8 +40,13 @@ export const seeded = (seed: number) => () => (seed = (seed * 1103515245 + 12345
 export const at = (day: string, hhmm = '09:00') => new Date(`${day}T${hhmm}:00+08:00`);
 
 export interface World {
-  url: string; db: Db; clock: ReturnType<typeof fixedClock>; api: FakeWeComApi;
-  scheduler: Scheduler; dispatcher: Dispatcher; bus: Bus;
+  url: string;
+  db: Db;
+  clock: ReturnType<typeof fixedClock>;
+  api: FakeWeComApi;
+  scheduler: Scheduler;
+  dispatcher: Dispatcher;
+  bus: Bus;
   /** A scheduler and a dispatcher as a new process would make them, on their own connection. */
   restart(): { db: Db; scheduler: Scheduler; dispatcher: Dispatcher };
   senders(extra?: (row: Parameters<Sender>[0]) => Promise<void>): { webhook: Sender; app: Sender };
@@ -59,10 +64,16 @@ export async function world(): Promise<World> {
   const api = new FakeWeComApi('ww-corp', 'secret', () => clock.now().getTime());
   const apiBase = await api.start();
   for (const key of Object.values(KEYS)) api.webhooks.add(key);
-  const app = new AppApi({ apiBase, corpId: 'ww-corp', secret: 'secret', agentId: '1000002' }, () => clock.now().getTime());
+  const app = new AppApi({ apiBase, corpId: 'ww-corp', secret: 'secret', agentId: '1000002' }, () =>
+    clock.now().getTime(),
+  );
   const dbs: Db[] = [];
   const senders: World['senders'] = (extra) => ({
-    webhook: async (row) => (await sendWebhook(apiBase, row.target, JSON.parse(row.payload)), await extra?.(row), 'sent'),
+    webhook: async (row) => (
+      await sendWebhook(apiBase, row.target, JSON.parse(row.payload)),
+      await extra?.(row),
+      'sent'
+    ),
     app: async (row) => (await app.sendMessage(JSON.parse(row.payload)), await extra?.(row), 'sent'),
   });
   const open = () => {
@@ -71,12 +82,23 @@ export async function world(): Promise<World> {
     return {
       db,
       scheduler: new Scheduler({ db, clock, timeZone: TZ, locale: 'zh-CN', calendar, random: seeded(7) }),
-      dispatcher: new Dispatcher({ db, clock, senders: senders(), random: seeded(11), prepare: drawCharts({ db, clock, locale: 'zh-CN', timeZone: TZ }) }),
+      dispatcher: new Dispatcher({
+        db,
+        clock,
+        senders: senders(),
+        random: seeded(11),
+        prepare: drawCharts({ db, clock, locale: 'zh-CN', timeZone: TZ }),
+      }),
     };
   };
   const first = open();
   const w: World = {
-    url, clock, api, ...first, senders, restart: open,
+    url,
+    clock,
+    api,
+    ...first,
+    senders,
+    restart: open,
     bus: new Bus({ db: first.db, clock, timeZone: TZ, locale: 'zh-CN', registry, calendar }),
     async close() {
       await api.stop();
@@ -102,7 +124,13 @@ export const content = (payload: string) => {
 /** What the outbox holds for one destination: the day it was queued and its text. */
 export async function queued(db: Db, target: string) {
   const rows = await db.outboxMessage.findMany({ where: { target }, orderBy: { id: 'asc' } });
-  return rows.map((r) => ({ id: r.id, day: dayIn(r.createdAt, TZ), text: content(r.payload), nextAttemptAt: r.nextAttemptAt, state: r.state }));
+  return rows.map((r) => ({
+    id: r.id,
+    day: dayIn(r.createdAt, TZ),
+    text: content(r.payload),
+    nextAttemptAt: r.nextAttemptAt,
+    state: r.state,
+  }));
 }
 
 /** Lets the dispatcher work through `minutes` of simulated time, a tick every 15 s. */
@@ -115,7 +143,9 @@ export async function drainFor(w: { clock: World['clock']; dispatcher: Dispatche
 
 /** The most messages any 60 s window saw at one destination, from the fake WeCom's own log. */
 export function busiestMinute(api: FakeWeComApi, target: string): number {
-  const times = api.calls.filter((c) => c.path === '/cgi-bin/webhook/send' && c.target === target && c.errcode === 0).map((c) => c.at);
+  const times = api.calls
+    .filter((c) => c.path === '/cgi-bin/webhook/send' && c.target === target && c.errcode === 0)
+    .map((c) => c.at);
   return Math.max(0, ...times.map((t0) => times.filter((t) => t >= t0 && t < t0 + 60_000).length));
 }
 
@@ -123,7 +153,11 @@ export const unitId = async (db: Db, code: string) => (await db.unit.findFirstOr
 
 /** An obligation of a unit, assigned a week before it is due (that is its last reaction). */
 export async function obligation(w: World, code: string, title: string, dueOn: string) {
-  const o = await w.db.obligation.create({ data: { campaignId: base.campaignId, unitId: await unitId(w.db, code), title, period: dueOn.slice(0, 4), dueOn } });
-  await w.db.obligationEvent.create({ data: { obligationId: o.id, toStatus: 'assigned', at: at(addDays(dueOn, -7), '08:00') } });
+  const o = await w.db.obligation.create({
+    data: { campaignId: base.campaignId, unitId: await unitId(w.db, code), title, period: dueOn.slice(0, 4), dueOn },
+  });
+  await w.db.obligationEvent.create({
+    data: { obligationId: o.id, toStatus: 'assigned', at: at(addDays(dueOn, -7), '08:00') },
+  });
   return o;
 }

@@ -13,19 +13,36 @@ import { FakeWeComApi, WeComSender } from './fake-wecom.ts';
 // The service as WeCom sees it, for the tests that go through real HTTP callbacks.
 
 /** The official sample's self-built app (wecom.md): token, key and corpid. */
-export const APP = { token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo', encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt', corpId: 'ww1436e0e65a779aee' };
+export const APP = {
+  token: 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo',
+  encodingAesKey: '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt',
+  corpId: 'ww1436e0e65a779aee',
+};
 export const BOT = { token: 'botToken123', encodingAesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
 
 /** Both channels on, against a WeCom API at `apiBase` (the fake server). */
 export function wecomConfig(t: TestDb, apiBase: string): Config {
   return {
-    port: 0, databaseUrl: t.url, timezone: 'Asia/Shanghai', locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
-    wecomApiBase: apiBase, sandbox: false, bot: BOT, app: { ...APP, agentId: '1000002', secret: 'app-secret' },
+    port: 0,
+    databaseUrl: t.url,
+    timezone: 'Asia/Shanghai',
+    locale: 'zh-CN',
+    admins: [],
+    calendarFile: 'prisma/calendar.json',
+    callbackMaxSkewSeconds: 300,
+    wecomApiBase: apiBase,
+    sandbox: false,
+    bot: BOT,
+    app: { ...APP, agentId: '1000002', secret: 'app-secret' },
   };
 }
 
 /** Starts the service on the test database, with senders that play WeCom's side of both callbacks. */
-export async function startWecomService(t: TestDb, apiBase: string, clock: Clock): Promise<{ service: Service; bot: WeComSender; app: WeComSender }> {
+export async function startWecomService(
+  t: TestDb,
+  apiBase: string,
+  clock: Clock,
+): Promise<{ service: Service; bot: WeComSender; app: WeComSender }> {
   const service = await startService(wecomConfig(t, apiBase), clock, () => {});
   const now = () => clock.now().getTime();
   return {
@@ -36,17 +53,32 @@ export async function startWecomService(t: TestDb, apiBase: string, clock: Clock
 }
 
 /** A dispatcher as the service makes it (its real senders, the app's token on the test clock), against a fake WeCom on loopback. */
-export async function fakeWeComDispatcher(t: TestDb, webhooks: string[]): Promise<{ api: FakeWeComApi; base: string; dispatcher: Dispatcher }> {
+export async function fakeWeComDispatcher(
+  t: TestDb,
+  webhooks: string[],
+): Promise<{ api: FakeWeComApi; base: string; dispatcher: Dispatcher }> {
   const api = new FakeWeComApi(APP.corpId, 'app-secret', () => t.clock.now().getTime());
   const base = await api.start();
   for (const key of webhooks) api.webhooks.add(key);
   const config = wecomConfig(t, base);
-  return { api, base, dispatcher: new Dispatcher({ db: t.db, clock: t.clock, senders: senders(config, () => {}, appApi(config, t.clock)) }) };
+  return {
+    api,
+    base,
+    dispatcher: new Dispatcher({
+      db: t.db,
+      clock: t.clock,
+      senders: senders(config, () => {}, appApi(config, t.clock)),
+    }),
+  };
 }
 
 /** The rows every accepted message writes: what a refused callback must leave as it was. */
 export async function callbackTrail(db: Db): Promise<{ inbound: number; audit: number; outbox: number }> {
-  const [inbound, audit, outbox] = await Promise.all([db.inboundMessage.count(), db.auditEvent.count(), db.outboxMessage.count()]);
+  const [inbound, audit, outbox] = await Promise.all([
+    db.inboundMessage.count(),
+    db.auditEvent.count(),
+    db.outboxMessage.count(),
+  ]);
   return { inbound, audit, outbox };
 }
 
@@ -62,8 +94,12 @@ export function itRefuses(cases: [name: string, send: () => Promise<Response>, s
 }
 
 /** Polls until `probe` gives a value other than undefined, null or false (bounded: 10 s unless told), for what the service does after it answered. */
-export async function until<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 10_000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+export async function until<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     const v = await probe();
     if (v !== undefined && v !== null && v !== false) return v;
     await new Promise((r) => setTimeout(r, 50));
@@ -82,19 +118,36 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export interface ServiceProcess { proc: ChildProcess; url: string; output(): string; exited: Promise<void> }
+export interface ServiceProcess {
+  proc: ChildProcess;
+  url: string;
+  output(): string;
+  exited: Promise<void>;
+}
 
 /**
  * The service as `npm start` runs it (`node --import tsx src/main.ts`; or `entry`, such as the
  * compiled dist/src/main.js), in its own process, on the test database, with the AI bot's callback channel (BOT) against a WeCom API at `apiBase`; resolves
  * once it listens.
  */
-export async function startServiceProcess(t: TestDb, apiBase: string, env: Record<string, string> = {}, entry = ['--import', 'tsx', 'src/main.ts']): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  t: TestDb,
+  apiBase: string,
+  env: Record<string, string> = {},
+  entry = ['--import', 'tsx', 'src/main.ts'],
+): Promise<ServiceProcess> {
   const proc = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url, PORT: String(await freePort()), WECOM_API_BASE: apiBase,
-      WECOM_BOT_TOKEN: BOT.token, WECOM_BOT_AES_KEY: BOT.encodingAesKey, BOT_CALENDAR_FILE: `${ROOT}prisma/calendar.json`, ...env,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: t.url,
+      PORT: String(await freePort()),
+      WECOM_API_BASE: apiBase,
+      WECOM_BOT_TOKEN: BOT.token,
+      WECOM_BOT_AES_KEY: BOT.encodingAesKey,
+      BOT_CALENDAR_FILE: `${ROOT}prisma/calendar.json`,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

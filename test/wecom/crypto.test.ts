@@ -64,11 +64,21 @@ describe('official sample vector', () => {
 });
 
 describe('interop with @wecom/crypto', () => {
-  const samples = ['', 'a', 'hello', '安责险 /覆盖率 危化 ✅', '<xml><Content><![CDATA[你好]]></Content></xml>', 'x'.repeat(1000)];
+  const samples = [
+    '',
+    'a',
+    'hello',
+    '安责险 /覆盖率 危化 ✅',
+    '<xml><Content><![CDATA[你好]]></Content></xml>',
+    'x'.repeat(1000),
+  ];
 
   it('produces byte-identical ciphertext for the same random prefix', () => {
     const random = Buffer.from('0123456789abcdef');
-    for (const [cipher, id] of [[app, CORP_ID], [bot, '']] as const) {
+    for (const [cipher, id] of [
+      [app, CORP_ID],
+      [bot, ''],
+    ] as const) {
       for (const m of samples) expect(cipher.encrypt(m, random)).toBe(official.encrypt(AES_KEY, m, id, random));
     }
   });
@@ -105,7 +115,9 @@ describe('rejections', () => {
   it('signature: wrong value of the same length, different length, empty', () => {
     const flipped = MSG.signature.slice(0, -1) + (MSG.signature.endsWith('e') ? 'f' : 'e');
     expect(reasonOf(() => app.verify(flipped, MSG.timestamp, MSG.nonce, MSG.encrypt))).toBe('signature');
-    expect(reasonOf(() => app.verify(MSG.signature.slice(0, -2), MSG.timestamp, MSG.nonce, MSG.encrypt))).toBe('signature');
+    expect(reasonOf(() => app.verify(MSG.signature.slice(0, -2), MSG.timestamp, MSG.nonce, MSG.encrypt))).toBe(
+      'signature',
+    );
     expect(reasonOf(() => app.verify(MSG.signature + '00', MSG.timestamp, MSG.nonce, MSG.encrypt))).toBe('signature');
     expect(reasonOf(() => app.verify('', MSG.timestamp, MSG.nonce, MSG.encrypt))).toBe('signature');
     // right signature, tampered timestamp
@@ -158,7 +170,12 @@ describe('rejections', () => {
   });
 
   it('utf8: message bytes that are not valid UTF-8', () => {
-    for (const bad of [[0xff, 0xfe], [0xe4, 0xbd], [0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+    for (const bad of [
+      [0xff, 0xfe],
+      [0xe4, 0xbd],
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+    ]) {
       const enc = rawEncrypt(padded(frame(Buffer.from([0x61, ...bad]), '')));
       expect(reasonOf(() => bot.decrypt(enc))).toBe('utf8');
     }
@@ -176,8 +193,12 @@ describe('constructor validation', () => {
   it('refuses EncodingAESKeys that are not 43 base64 characters', () => {
     expect(() => new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY.slice(1), receiveId: '' })).toThrow(Error);
     expect(() => new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY + 'A', receiveId: '' })).toThrow(Error);
-    expect(() => new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY.slice(1) + '-', receiveId: '' })).toThrow(Error);
-    expect(() => new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY.slice(0, 42) + '=', receiveId: '' })).toThrow(Error);
+    expect(() => new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY.slice(1) + '-', receiveId: '' })).toThrow(
+      Error,
+    );
+    expect(() => new WeComCipher({ token: TOKEN, encodingAesKey: AES_KEY.slice(0, 42) + '=', receiveId: '' })).toThrow(
+      Error,
+    );
   });
 
   it('refuses a random prefix that is not 16 bytes', () => {

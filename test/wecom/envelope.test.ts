@@ -149,7 +149,9 @@ describe('bot envelope', () => {
     expect(Object.keys(out)).toEqual(['encrypt', 'msgsignature', 'timestamp', 'nonce']);
     expect(out['timestamp']).toBe(1700000000);
     expect(out['nonce']).toBe('abc');
-    expect(() => bot.verify(out['msgsignature'] as string, '1700000000', 'abc', out['encrypt'] as string)).not.toThrow();
+    expect(() =>
+      bot.verify(out['msgsignature'] as string, '1700000000', 'abc', out['encrypt'] as string),
+    ).not.toThrow();
     expect(bot.decrypt(out['encrypt'] as string)).toBe(reply);
     // a bot reply is sealed with the empty ReceiveId: the app cipher must refuse it
     expect(reasonOf(() => app.decrypt(out['encrypt'] as string))).toBe('receive-id');
@@ -260,19 +262,55 @@ describe('readBotMessage', () => {
   });
 
   it('takes the text of a voice message and of a quote', () => {
-    const voice = { msgid: 'v1', aibotid: 'b', chattype: 'single', from: { userid: 'u' }, msgtype: 'voice', voice: { content: '查一下覆盖率' } };
+    const voice = {
+      msgid: 'v1',
+      aibotid: 'b',
+      chattype: 'single',
+      from: { userid: 'u' },
+      msgtype: 'voice',
+      voice: { content: '查一下覆盖率' },
+    };
     expect(readBotMessage(JSON.stringify(voice)).text).toBe('查一下覆盖率');
-    const quote = { msgid: 'q1', chattype: 'single', from: { userid: 'u' }, msgtype: 'quote', quote: { msgtype: 'text', text: { content: '原文' } } };
+    const quote = {
+      msgid: 'q1',
+      chattype: 'single',
+      from: { userid: 'u' },
+      msgtype: 'quote',
+      quote: { msgtype: 'text', text: { content: '原文' } },
+    };
     expect(readBotMessage(JSON.stringify(quote)).text).toBe('原文');
   });
 
   it('reads an enter_chat event (no chattype) and a stream refresh', () => {
     const ev = readBotMessage(
-      JSON.stringify({ msgid: 'e1', create_time: 1700000000, aibotid: 'b', from: { corpid: 'wp', userid: 'u' }, msgtype: 'event', event: { eventtype: 'enter_chat' } }),
+      JSON.stringify({
+        msgid: 'e1',
+        create_time: 1700000000,
+        aibotid: 'b',
+        from: { corpid: 'wp', userid: 'u' },
+        msgtype: 'event',
+        event: { eventtype: 'enter_chat' },
+      }),
     );
-    expect(ev).toEqual({ msgId: 'e1', aibotId: 'b', chatType: 'single', fromUser: 'u', msgType: 'event', event: 'enter_chat', dedupeKey: 'bot:e1' });
+    expect(ev).toEqual({
+      msgId: 'e1',
+      aibotId: 'b',
+      chatType: 'single',
+      fromUser: 'u',
+      msgType: 'event',
+      event: 'enter_chat',
+      dedupeKey: 'bot:e1',
+    });
     const st = readBotMessage(
-      JSON.stringify({ msgid: 's1', aibotid: 'b', chatid: 'c', chattype: 'group', from: { userid: 'u' }, msgtype: 'stream', stream: { id: 'STREAMID' } }),
+      JSON.stringify({
+        msgid: 's1',
+        aibotid: 'b',
+        chatid: 'c',
+        chattype: 'group',
+        from: { userid: 'u' },
+        msgtype: 'stream',
+        stream: { id: 'STREAMID' },
+      }),
     );
     expect(st.streamId).toBe('STREAMID');
     expect(st.text).toBeUndefined();

@@ -20,7 +20,13 @@ const BOT = { botId: 'aibot-anhua', secret: 'bot-secret' };
  * second (fast only where staleness is tested): the fake shares this process, and a busy event
  * loop must not pass for a dead socket.
  */
-const FAST: LongConnTuning = { heartbeatMs: 1000, maxMissedHeartbeats: 2, ackTimeoutMs: 3000, backoffBaseMs: 20, backoffMaxMs: 200 };
+const FAST: LongConnTuning = {
+  heartbeatMs: 1000,
+  maxMissedHeartbeats: 2,
+  ackTimeoutMs: 3000,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+};
 
 let t: TestDb;
 let fake: FakeLongConnServer;
@@ -47,14 +53,22 @@ afterAll(async () => {
 /** A long-connection client over the test database, as the service builds it, with fast timings. */
 function client(logs: string[] = [], tuning: LongConnTuning = {}, secret = BOT.secret): LongConnection {
   const bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry });
-  const conn = botLongConnection({ channel: { ...BOT, secret, url }, inbox: new Inbox({ db: t.db, bus, clock: t.clock }), log: (m) => logs.push(m), tuning: { ...FAST, ...tuning } });
+  const conn = botLongConnection({
+    channel: { ...BOT, secret, url },
+    inbox: new Inbox({ db: t.db, bus, clock: t.clock }),
+    log: (m) => logs.push(m),
+    tuning: { ...FAST, ...tuning },
+  });
   clients.push(conn);
   return conn;
 }
 
 const holder = () => fake.current(BOT.botId);
 const subscribed = (conn: LongConnection, after = 0) =>
-  fake.until(() => conn.state === 'subscribed' && (holder()?.id ?? 0) > after && holder(), 'the client to (re)subscribe');
+  fake.until(
+    () => conn.state === 'subscribed' && (holder()?.id ?? 0) > after && holder(),
+    'the client to (re)subscribe',
+  );
 
 /** Polls the database (async probes) until a row appears. */
 async function until<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
@@ -79,18 +93,41 @@ describe('configuration of the long connection', () => {
     expect(c.botLongConn).toEqual({ botId: 'b', secret: 's', url: 'wss://openws.work.weixin.qq.com' });
     expect(c.bot).toBeUndefined();
     expect(c.sandbox).toBe(false);
-    expect(loadConfig({ WECOM_BOT_MODE: 'websocket', WECOM_BOT_ID: 'b', WECOM_BOT_SECRET: 's', WECOM_BOT_WS_URL: 'wss://ws.gov.example' }).botLongConn?.url).toBe('wss://ws.gov.example');
+    expect(
+      loadConfig({
+        WECOM_BOT_MODE: 'websocket',
+        WECOM_BOT_ID: 'b',
+        WECOM_BOT_SECRET: 's',
+        WECOM_BOT_WS_URL: 'wss://ws.gov.example',
+      }).botLongConn?.url,
+    ).toBe('wss://ws.gov.example');
     expect(loadConfig({}).botLongConn).toBeUndefined();
   });
 
   it('stops start-up naming what is missing or misplaced', () => {
     expect(() => loadConfig({ WECOM_BOT_MODE: 'websocket' })).toThrow(/WECOM_BOT_ID and WECOM_BOT_SECRET/);
-    expect(() => loadConfig({ WECOM_BOT_MODE: 'websocket', WECOM_BOT_ID: 'b' })).toThrow(/half-configured: set WECOM_BOT_SECRET/);
+    expect(() => loadConfig({ WECOM_BOT_MODE: 'websocket', WECOM_BOT_ID: 'b' })).toThrow(
+      /half-configured: set WECOM_BOT_SECRET/,
+    );
     expect(() => loadConfig({ WECOM_BOT_ID: 'b', WECOM_BOT_SECRET: 's' })).toThrow(/WECOM_BOT_MODE=websocket/);
-    expect(() => loadConfig({ WECOM_BOT_MODE: 'websocket', WECOM_BOT_ID: 'b', WECOM_BOT_SECRET: 's', WECOM_BOT_TOKEN: 't', WECOM_BOT_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' }))
-      .toThrow(/WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY are for WECOM_BOT_MODE=callback/);
+    expect(() =>
+      loadConfig({
+        WECOM_BOT_MODE: 'websocket',
+        WECOM_BOT_ID: 'b',
+        WECOM_BOT_SECRET: 's',
+        WECOM_BOT_TOKEN: 't',
+        WECOM_BOT_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+      }),
+    ).toThrow(/WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY are for WECOM_BOT_MODE=callback/);
     expect(() => loadConfig({ WECOM_BOT_MODE: 'stream' })).toThrow(/^WECOM_BOT_MODE: /);
-    expect(() => loadConfig({ WECOM_BOT_MODE: 'websocket', WECOM_BOT_ID: 'b', WECOM_BOT_SECRET: 's', WECOM_BOT_WS_URL: 'https://x' })).toThrow(/^WECOM_BOT_WS_URL: /);
+    expect(() =>
+      loadConfig({
+        WECOM_BOT_MODE: 'websocket',
+        WECOM_BOT_ID: 'b',
+        WECOM_BOT_SECRET: 's',
+        WECOM_BOT_WS_URL: 'https://x',
+      }),
+    ).toThrow(/^WECOM_BOT_WS_URL: /);
   });
 });
 
@@ -100,9 +137,17 @@ describe('the service in websocket mode', () => {
 
   beforeAll(async () => {
     const config: Config = {
-      port: 0, databaseUrl: t.url, timezone: TZ, locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
+      port: 0,
+      databaseUrl: t.url,
+      timezone: TZ,
+      locale: 'zh-CN',
+      admins: [],
+      calendarFile: 'prisma/calendar.json',
+      callbackMaxSkewSeconds: 300,
       // Nothing here may reach a real WeCom host.
-      wecomApiBase: 'http://127.0.0.1:9', sandbox: false, botLongConn: { ...BOT, url },
+      wecomApiBase: 'http://127.0.0.1:9',
+      sandbox: false,
+      botLongConn: { ...BOT, url },
     };
     service = await startService(config, t.clock, (m) => logs.push(m));
   });
@@ -120,7 +165,12 @@ describe('the service in websocket mode', () => {
   it('answers a message through the bus with a respond frame under its req_id, once per msgid', async () => {
     const reply = await ask('ws-msg-1', 'demo-leader', '@安责险助手 /覆盖率', 'demo-chat-leaders');
     const row = await service.db.inboundMessage.findUniqueOrThrow({ where: { dedupeKey: 'bot:ws-msg-1' } });
-    expect(row).toMatchObject({ channel: 'bot', fromUser: 'demo-leader', chatId: 'demo-chat-leaders', state: 'handled' });
+    expect(row).toMatchObject({
+      channel: 'bot',
+      fromUser: 'demo-leader',
+      chatId: 'demo-chat-leaders',
+      state: 'handled',
+    });
     expect(JSON.parse(row.payload).text).toBe('/覆盖率'); // the @mention is gone
     expect(reply.msgtype).toBe('stream');
     expect(reply.stream.finish).toBe(true);
@@ -137,23 +187,41 @@ describe('the service in websocket mode', () => {
   });
 
   it('welcomes a member entering the single chat with /帮助', async () => {
-    const reqId = fake.pushEvent(BOT.botId, { msgid: 'ws-enter-1', create_time: 1, aibotid: BOT.botId, from: { userid: 'demo-liaison-jtj' }, msgtype: 'event', event: { eventtype: 'enter_chat' } });
+    const reqId = fake.pushEvent(BOT.botId, {
+      msgid: 'ws-enter-1',
+      create_time: 1,
+      aibotid: BOT.botId,
+      from: { userid: 'demo-liaison-jtj' },
+      msgtype: 'event',
+      event: { eventtype: 'enter_chat' },
+    });
     const frame = await fake.until(() => fake.frames('aibot_respond_welcome_msg', reqId)[0], 'the welcome');
-    const help = (await new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }).handle({ channel: 'bot', userId: 'demo-liaison-jtj', chatId: null, text: '/帮助' })).text;
+    const help = (
+      await new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry }).handle({
+        channel: 'bot',
+        userId: 'demo-liaison-jtj',
+        chatId: null,
+        text: '/帮助',
+      })
+    ).text;
     expect(frame.body).toEqual({ msgtype: 'text', text: { content: help } });
   });
 
   it('sends a reminder queued on the longconn channel to the group chat as one send frame', async () => {
     const content = '⏰ 演示提醒：本周覆盖率通报请于周一 09:00 前查看';
     const id = (await enqueue(service.db, longconnMarkdown('demo-chat-leaders', content), t.clock))[0]!.id;
-    const row = await until(() => service.db.outboxMessage.findFirst({ where: { id, state: { notIn: ['pending', 'sending'] } } }), 'the reminder to be sent');
+    const row = await until(
+      () => service.db.outboxMessage.findFirst({ where: { id, state: { notIn: ['pending', 'sending'] } } }),
+      'the reminder to be sent',
+    );
     expect(row).toMatchObject({ state: 'sent', attempts: 1, lastError: null });
     await service.dispatcher.drain(); // another pass sends nothing more
-    const sends = fake.frames('aibot_send_msg').filter((f) => (f.body.markdown as { content?: string } | undefined)?.content === content);
+    const sends = fake
+      .frames('aibot_send_msg')
+      .filter((f) => (f.body.markdown as { content?: string } | undefined)?.content === content);
     expect(sends).toHaveLength(1);
     expect(sends[0]!.body).toEqual({ chatid: 'demo-chat-leaders', msgtype: 'markdown', markdown: { content } });
   });
-
 });
 
 describe('reminders in websocket mode', () => {
@@ -169,14 +237,35 @@ describe('reminders in websocket mode', () => {
     await own.db.groupChat.update({ where: { chatId: 'demo-chat-jtj' }, data: { webhookKey: null } });
     const jtj = (await own.db.unit.findFirstOrThrow({ where: { code: 'jtj' } })).id;
     // What a deployment without the long connection would send the bureau that morning.
-    const robotsOnly = new Scheduler({ db: own.db, clock: own.clock, timeZone: TZ, locale: 'zh-CN', calendar: new WorkCalendar(readCalendarFile('prisma/calendar.json')) });
-    byApp = (await robotsOnly.runAt(monday, { dryRun: true })).flatMap((r) => r.reminders).filter((r) => r.target === `unit:${jtj}`).flatMap((r) => r.messages);
+    const robotsOnly = new Scheduler({
+      db: own.db,
+      clock: own.clock,
+      timeZone: TZ,
+      locale: 'zh-CN',
+      calendar: new WorkCalendar(readCalendarFile('prisma/calendar.json')),
+    });
+    byApp = (await robotsOnly.runAt(monday, { dryRun: true }))
+      .flatMap((r) => r.reminders)
+      .filter((r) => r.target === `unit:${jtj}`)
+      .flatMap((r) => r.messages);
     // Started at 09:00 on a working day, the service sends the morning's reminders itself.
-    service = await startService({
-      port: 0, databaseUrl: own.url, timezone: TZ, locale: 'zh-CN', admins: [], calendarFile: 'prisma/calendar.json', callbackMaxSkewSeconds: 300,
-      wecomApiBase: 'http://127.0.0.1:9', sandbox: false, botLongConn: { ...BOT, url },
-      leaseSeconds: 3600, // the test moves the clock on by minutes
-    }, own.clock, () => {});
+    service = await startService(
+      {
+        port: 0,
+        databaseUrl: own.url,
+        timezone: TZ,
+        locale: 'zh-CN',
+        admins: [],
+        calendarFile: 'prisma/calendar.json',
+        callbackMaxSkewSeconds: 300,
+        wecomApiBase: 'http://127.0.0.1:9',
+        sandbox: false,
+        botLongConn: { ...BOT, url },
+        leaseSeconds: 3600, // the test moves the clock on by minutes
+      },
+      own.clock,
+      () => {},
+    );
   });
   afterAll(async () => {
     await service?.close();
@@ -186,12 +275,20 @@ describe('reminders in websocket mode', () => {
   it('reminds a unit whose group has no robot in that group, by chatid through the connection; without the connection, its liaisons through the app', async () => {
     expect(byApp.map((m) => `${m.channel} ${m.target}`)).toEqual(['app demo-liaison-jtj']);
     own.clock.advance(10 * 60_000); // past the spread the scheduler gives the morning's sends
-    const frame = await fake.until(() => fake.frames('aibot_send_msg').find((f) => f.body.chatid === 'demo-chat-jtj'), 'the reminder in the group');
+    const frame = await fake.until(
+      () => fake.frames('aibot_send_msg').find((f) => f.body.chatid === 'demo-chat-jtj'),
+      'the reminder in the group',
+    );
     const content = (frame.body.markdown as { content: string }).content;
     expect(content).toContain('<@demo-liaison-jtj>');
     expect(content.replace(/\s*<@[^>]+>/g, '').trim()).toBe((byApp[0]!.payload.text as { content: string }).content);
-    await until(() => own.db.outboxMessage.findFirst({ where: { target: 'demo-chat-jtj', state: 'sent' } }), 'the reminder to be recorded as sent');
-    const rows = await own.db.outboxMessage.findMany({ where: { target: { in: ['demo-chat-jtj', 'demo-liaison-jtj'] } } });
+    await until(
+      () => own.db.outboxMessage.findFirst({ where: { target: 'demo-chat-jtj', state: 'sent' } }),
+      'the reminder to be recorded as sent',
+    );
+    const rows = await own.db.outboxMessage.findMany({
+      where: { target: { in: ['demo-chat-jtj', 'demo-liaison-jtj'] } },
+    });
     expect(rows.map((r) => `${r.channel} ${r.target} ${r.state}`)).toEqual(['longconn demo-chat-jtj sent']);
   });
 });
@@ -199,10 +296,19 @@ describe('reminders in websocket mode', () => {
 describe('the wire', () => {
   it('sends nothing while the connection is down, then the reminder once; an errcode in the ack is read', async () => {
     const conn = client();
-    const dispatcher = new Dispatcher({ db: t.db, clock: t.clock, senders: { longconn: longconnSender(conn) }, paused: () => conn.state !== 'subscribed' });
-    const id = (await enqueue(t.db, longconnMarkdown('demo-chat-yjj', '应急局：请今日内上报危化行业进度'), t.clock))[0]!.id;
+    const dispatcher = new Dispatcher({
+      db: t.db,
+      clock: t.clock,
+      senders: { longconn: longconnSender(conn) },
+      paused: () => conn.state !== 'subscribed',
+    });
+    const id = (await enqueue(t.db, longconnMarkdown('demo-chat-yjj', '应急局：请今日内上报危化行业进度'), t.clock))[0]!
+      .id;
     expect(await dispatcher.drain()).toBe(0);
-    expect(await t.db.outboxMessage.findUniqueOrThrow({ where: { id } })).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await t.db.outboxMessage.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+    });
 
     conn.start();
     await subscribed(conn);
@@ -212,25 +318,59 @@ describe('the wire', () => {
     expect(fake.frames('aibot_send_msg').filter((f) => f.body.chatid === 'demo-chat-yjj')).toHaveLength(1);
 
     // WeCom refuses text in a proactive send (40008): a permanent error, kept with its reason.
-    const [bad] = await enqueue(t.db, { channel: 'longconn', target: 'demo-chat-jtj', payload: { chatid: 'demo-chat-jtj', msgtype: 'text', text: { content: 'x' } } }, t.clock);
+    const [bad] = await enqueue(
+      t.db,
+      {
+        channel: 'longconn',
+        target: 'demo-chat-jtj',
+        payload: { chatid: 'demo-chat-jtj', msgtype: 'text', text: { content: 'x' } },
+      },
+      t.clock,
+    );
     await dispatcher.drain();
-    expect(await t.db.outboxMessage.findUniqueOrThrow({ where: { id: bad!.id } })).toMatchObject({ state: 'failed', attempts: 1, lastError: 'WeCom errcode 40008: invalid message type' });
+    expect(await t.db.outboxMessage.findUniqueOrThrow({ where: { id: bad!.id } })).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      lastError: 'WeCom errcode 40008: invalid message type',
+    });
   });
 
   it("carries a reply's buttons, and runs a pressed one as if the presser typed it, answering through response_url", async () => {
     const conn = client();
     conn.start();
     await subscribed(conn);
-    const preview = await ask('ws-assign', 'demo-leader', '@安责险助手 /交办 全部乡镇 排查危化企业隐患 2026-12-31', 'demo-chat-leaders') as unknown as { msgtype: string; template_card: { task_id: string; button_list: { key: string }[] } };
+    const preview = (await ask(
+      'ws-assign',
+      'demo-leader',
+      '@安责险助手 /交办 全部乡镇 排查危化企业隐患 2026-12-31',
+      'demo-chat-leaders',
+    )) as unknown as { msgtype: string; template_card: { task_id: string; button_list: { key: string }[] } };
     expect(preview.msgtype).toBe('stream_with_template_card');
     expect(preview.template_card.button_list.map((b) => b.key)).toEqual(['cmd:/执行', 'cmd:/取消']);
     const before = await t.db.obligation.count();
     const responseUrl = 'http://127.0.0.1:9/press-1';
     fake.pushEvent(BOT.botId, {
-      msgid: 'ws-press-1', create_time: 1, aibotid: BOT.botId, chatid: 'demo-chat-leaders', chattype: 'group', from: { userid: 'demo-leader' }, response_url: responseUrl, msgtype: 'event',
-      event: { eventtype: 'template_card_event', template_card_event: { card_type: 'button_interaction', event_key: 'cmd:/执行', task_id: preview.template_card.task_id } },
+      msgid: 'ws-press-1',
+      create_time: 1,
+      aibotid: BOT.botId,
+      chatid: 'demo-chat-leaders',
+      chattype: 'group',
+      from: { userid: 'demo-leader' },
+      response_url: responseUrl,
+      msgtype: 'event',
+      event: {
+        eventtype: 'template_card_event',
+        template_card_event: {
+          card_type: 'button_interaction',
+          event_key: 'cmd:/执行',
+          task_id: preview.template_card.task_id,
+        },
+      },
     });
-    const answered = await until(() => t.db.outboxMessage.findFirst({ where: { channel: 'response_url', target: responseUrl } }), 'the answer to the press');
+    const answered = await until(
+      () => t.db.outboxMessage.findFirst({ where: { channel: 'response_url', target: responseUrl } }),
+      'the answer to the press',
+    );
     expect(await t.db.obligation.count()).toBe(before + 23);
     const press = await t.db.inboundMessage.findUniqueOrThrow({ where: { dedupeKey: 'bot:ws-press-1' } });
     expect(JSON.parse(answered.payload).markdown.content).toBe(press.reply);
@@ -274,7 +414,9 @@ describe('the wire', () => {
     b.start();
     const second = await subscribed(b, first.id);
     await fake.until(() => a.state === 'kicked', 'the first client to stop');
-    expect(logsA).toContain(`long connection: WeCom handed bot ${BOT.botId} to a newer connection; this one stops and will not reconnect`);
+    expect(logsA).toContain(
+      `long connection: WeCom handed bot ${BOT.botId} to a newer connection; this one stops and will not reconnect`,
+    );
     // Many backoff periods later the first client has not come back: the second keeps the bot.
     const opened = fake.connections.length;
     await new Promise((r) => setTimeout(r, 500));
@@ -290,7 +432,10 @@ describe('the wire', () => {
     const logs: string[] = [];
     const conn = client(logs, { random: () => 1 }, 'wrong');
     conn.start();
-    await fake.until(() => logs.filter((l) => l.includes('reconnecting in')).length >= 3 && true, 'three refused subscriptions');
+    await fake.until(
+      () => logs.filter((l) => l.includes('reconnecting in')).length >= 3 && true,
+      'three refused subscriptions',
+    );
     expect(logs).toContain('long connection: subscribe failed: WeCom errcode 40001: invalid bot_id or secret');
     const delays = logs.flatMap((l) => /reconnecting in (\d+) ms/.exec(l)?.[1] ?? []).map(Number);
     expect(delays.slice(0, 3)).toEqual([20, 40, 80]);
