@@ -11,9 +11,9 @@ import { Lease, type Duties } from './db/lease.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
-import { drawCharts } from './domain/chart.ts';
+import { drawCharts } from './delivery/charts.ts';
 import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
-import type { GroupReach } from './domain/chats.ts';
+import type { GroupReach } from './delivery/groups.ts';
 import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { dashboard } from './http/dashboard.ts';
@@ -21,7 +21,7 @@ import { wecomCallbacks } from './http/wecom-callbacks.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 import type { LongConnection } from './wecom/longconn.ts';
-import { botLongConnection, longconnSender } from './wecom/longconn-bot.ts';
+import { botLongConnection, longconnSender } from './channels/longconn-bot.ts';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
