@@ -155,9 +155,16 @@ export async function bindChat(
       undo: { model: 'groupChat', action: 'delete', where: { id: chat.id } },
     };
   }
-  await db.groupChat.update({ where: { id: existing.id }, data });
+  // A chat bound to something else takes the name of what it now is; the same binding keeps its name.
+  const rebound = existing.purpose !== c.purpose || existing.unitId !== c.unitId;
+  await db.groupChat.update({ where: { id: existing.id }, data: { ...data, ...(rebound ? { name: c.name } : {}) } });
   // Restoring a changed key needs the old one: it stays in the undo op, never in the audit detail.
-  const previous = { purpose: existing.purpose, unitId: existing.unitId, webhookKey: existing.webhookKey };
+  const previous = {
+    purpose: existing.purpose,
+    unitId: existing.unitId,
+    webhookKey: existing.webhookKey,
+    name: existing.name,
+  };
   return {
     before: { purpose: existing.purpose, unitName: existing.unit?.name ?? null, hadKey: Boolean(existing.webhookKey) },
     hasKey: Boolean(c.webhookKey ?? existing.webhookKey),

@@ -171,13 +171,14 @@ describe('/群', () => {
     expect((await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-1' } })).webhookKey).toBe(key1);
   });
 
-  it('makes a chat the leaders’ group, keeping its key, and says what it was', async () => {
+  it('makes a chat the leaders’ group, keeping its key, renamed for what it now is, and says what it was', async () => {
     const out = await say('demo-admin', '/群 领导', 'chat-new-1');
     expect(out.text).toMatch(/本群已绑定为：县领导群\n（原为：东坪镇工作群）\n🔑 webhook key 未变/);
     expect(await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-1' } })).toMatchObject({
       purpose: 'leaders',
       unitId: await unitId('aqw'),
       webhookKey: key1,
+      name: '县领导群',
     });
   });
 
@@ -217,6 +218,18 @@ describe('/群', () => {
     });
     expect(via.text).toContain('提醒将由本机器人通过长连接直接发进本群');
     expect(via.text).not.toContain('本群还没有 webhook key');
+    // The sandbox prints instead of sending, and says so rather than claim a long connection.
+    const sandbox = new Bus({
+      db: t.db,
+      clock: t.clock,
+      timeZone: TZ,
+      locale: 'zh-CN',
+      registry: await Registry.load(),
+      reach: { longconn: true, sandbox: true },
+    });
+    const printed = await sandbox.handle({ channel: 'sandbox', userId: 'demo-admin', chatId: 'chat-new-3', text: '/群 应急局' });
+    expect(printed.text).toContain('沙箱模式：没有连接企业微信');
+    expect(printed.text).not.toContain('长连接');
   });
 });
 

@@ -314,10 +314,13 @@ describe('/服务计划', () => {
     expect((await obligation2027()).status).toBe('done');
   });
 
-  it('refuses a year too far ahead, and a leader (not an insurer) without writing', async () => {
+  it('refuses a year out of range naming the years it takes, and a leader (not an insurer), without writing', async () => {
     const before = await snapshot();
     const far = await say('demo-insurer-pingan', '/服务计划 2030 培训4');
-    expect(far.text).toContain('年份请写四位数字');
+    expect(far.outcome).toBe('invalid');
+    expect(far.text).toContain('年份“2030”不能登记：可登记 2000 年至 2027 年的计划');
+    const old = await say('demo-insurer-pingan', '/服务计划 1999 培训4');
+    expect(old.text).toContain('年份“1999”不能登记：可登记 2000 年至 2027 年的计划');
     const leader = await say('demo-leader', '/服务计划 2027 培训4');
     expect(leader.outcome).toBe('denied');
     const admin = await say('demo-admin', '/服务计划 2027 培训4');
