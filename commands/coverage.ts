@@ -35,6 +35,7 @@ export default defineCommand({
   params: ['scope'],
   args: z.object({ scope: z.string().optional() }),
   roles: ['leader', 'liaison', 'viewer'],
+  figures: true,
   writes: false,
   async run(ctx, { scope }) {
     if (scope && CHART.includes(scope.trim().toLowerCase())) return sendCoverageChart(ctx);
@@ -94,7 +95,6 @@ export default defineCommand({
       );
     }
     lines.push(t('coverage.legend'), t('coverage.change_legend', { day: addDays(today, -7).slice(5) }));
-    if (named.some((r) => r.demo)) lines.push(t('demo.data'));
     return { text: lines.join('\n') };
   },
 });

@@ -8,7 +8,7 @@ export default defineCommand({
   aliases: ['办结', '销号'],
   summary: 'done.summary',
   usage: 'done.usage',
-  examples: ['/办结 12', '/办结 12 已报送县应急局，文号安交〔2026〕8号'],
+  examples: ['/办结 4', '/办结 14 已报送县应急局，文号安交〔2026〕8号'],
   params: ['id', '...evidence'],
   args: z.object({ id: obligationId, evidence: z.string().trim().max(500).optional() }),
   roles: ['liaison', 'leader', 'insurer'],

@@ -14,7 +14,11 @@ export default defineCommand({
   aliases: ['群'],
   summary: 'group.summary',
   usage: 'group.usage',
-  examples: ['/群 应急局', '/群 东坪 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa', '/群 领导'],
+  examples: [
+    '/群 应急局',
+    '/群 东坪 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa',
+    '/群 领导',
+  ],
   params: ['target', 'key'],
   secret: ['key'],
   args: z.object({

@@ -21,6 +21,7 @@ export default defineCommand({
   params: [],
   args: z.object({}),
   roles: ['leader', 'viewer'],
+  figures: true,
   writes: false,
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;
@@ -58,7 +59,6 @@ export default defineCommand({
       '',
       t('rank.legend'),
     ];
-    if ([...coverage.townships, ...coverage.departments].some((r) => r.item.demo)) lines.push(t('demo.data'));
     return { text: lines.join('\n') };
   },
 });

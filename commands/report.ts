@@ -23,6 +23,7 @@ export default defineCommand({
     rest: z.string().optional(),
   }),
   roles: ['liaison'],
+  figures: true,
   writes: true,
   async run(ctx, { sector: sectorWord, ratio, rest }) {
     const { db, campaign, member, t, clock, today, timeZone } = ctx;

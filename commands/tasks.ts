@@ -14,6 +14,7 @@ export default defineCommand({
   params: ['unit'],
   args: z.object({ unit: z.string().optional() }),
   roles: ['liaison', 'leader', 'insurer'],
+  figures: true,
   writes: false,
   async run(ctx, { unit: word }) {
     const { db, campaign, member, t } = ctx;
@@ -64,7 +65,6 @@ export default defineCommand({
         lines.push(t('tasks.requests_hint'));
       }
     }
-    if (open.some((o) => o.isDemo)) lines.push(t('demo.data'));
     // Decisions go first and stay in pairs; the card holds six buttons.
     const buttons: ReplyButton[] = [];
     for (const pair of decide) if (buttons.length + pair.length <= MAX_BUTTONS) buttons.push(...pair);

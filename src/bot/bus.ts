@@ -19,6 +19,7 @@ import { splitRoles, type Member } from '../core/roles.ts';
 import { UNDO_MINUTES, type UndoOp } from '../core/undo.ts';
 import { UserError } from '../core/errors.ts';
 import type { Campaign } from '../domain/context.ts';
+import { holdsDemoData } from '../domain/demo.ts';
 
 export interface Incoming {
   channel: Channel;
@@ -218,8 +219,10 @@ export class Bus {
         );
       }
       const reply = await spec.run(ctx, args);
+      const text =
+        spec.figures && (await holdsDemoData(tx, campaign)) ? `${reply.text}\n${t('demo.data')}` : reply.text;
       return done(
-        { text: reply.text, outcome: 'ok', command, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
+        { text, outcome: 'ok', command, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
         audited,
         tx,
       );

@@ -64,6 +64,8 @@ export interface CommandSpec<A extends z.ZodType<Record<string, unknown>> = z.Zo
   args: A | ((env: ParseEnv) => A);
   /** Who may run it: listed roles (admins always may), any registered `member`, or the `public`. */
   roles: Role[] | 'member' | 'public';
+  /** Its reply shows the county's figures: where the county holds demo data, the bus says so under it. */
+  figures?: boolean;
   /** Writing commands run in a transaction with their audit event; a failure leaves nothing. */
   writes: boolean;
   /** Arguments never written to the audit trail or logs (e.g. a webhook key). */

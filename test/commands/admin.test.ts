@@ -227,7 +227,12 @@ describe('/群', () => {
       registry: await Registry.load(),
       reach: { longconn: true, sandbox: true },
     });
-    const printed = await sandbox.handle({ channel: 'sandbox', userId: 'demo-admin', chatId: 'chat-new-3', text: '/群 应急局' });
+    const printed = await sandbox.handle({
+      channel: 'sandbox',
+      userId: 'demo-admin',
+      chatId: 'chat-new-3',
+      text: '/群 应急局',
+    });
     expect(printed.text).toContain('沙箱模式：没有连接企业微信');
     expect(printed.text).not.toContain('长连接');
   });
