@@ -15,6 +15,7 @@ import {
   type TargetInForce,
 } from './coverage.ts';
 import { daysBetween } from './obligations.ts';
+import { addSheet } from './workbook.ts';
 import { isArchived } from './visits.ts';
 
 // The 台账 as a workbook for county staff: coverage per sector (the /覆盖率 figures) and per
@@ -104,19 +105,8 @@ export async function ledgerWorkbook(
   const cols = (key: string) => t(key).split('|');
   const minute = (at: Date | null) => (at ? minuteIn(at, timeZone) : '');
 
-  /** A sheet with a bold, frozen, filterable header row; `percent` columns (1-based) as 0.0 %. */
-  const sheet = (name: string, headers: string[], rows: unknown[][], percent: number[] = []) => {
-    const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 1 }] });
-    ws.addRow(headers).font = { bold: true };
-    for (const r of rows) ws.addRow(r);
-    headers.forEach((h, i) => {
-      const widest = Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length));
-      ws.getColumn(i + 1).width = Math.min(40, Math.max(8, widest * 2 + 2));
-    });
-    for (const c of percent) ws.getColumn(c).numFmt = '0.0%';
-    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
-    return ws;
-  };
+  const sheet = (name: string, headers: string[], rows: unknown[][], percent: number[] = []) =>
+    addSheet(wb, name, headers, rows, percent);
   const paint = (cell: ExcelJS.Cell, mark: string) => {
     if (FILLS[mark]) cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: FILLS[mark] } };
   };

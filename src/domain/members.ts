@@ -171,26 +171,3 @@ export async function bindChat(
     undo: { model: 'groupChat', action: 'update', where: { id: existing.id }, data: previous },
   };
 }
-
-/** The latest audit events, newest first, with the actor's name where the bot knows them. */
-/** The latest audit events: of a county's members when a county is given, else all. */
-export async function latestAuditEvents(db: Tx, n: number, county?: string) {
-  const actors = county
-    ? (await db.member.findMany({ where: { unit: { countyCode: county } }, select: { userId: true } })).map(
-        (m) => m.userId,
-      )
-    : undefined;
-  const events = await db.auditEvent.findMany({
-    where: actors ? { actorUserId: { in: actors } } : {},
-    orderBy: { id: 'desc' },
-    take: n,
-  });
-  const ids = [...new Set(events.map((e) => e.actorUserId).filter((u): u is string => Boolean(u)))];
-  const names = new Map(
-    (await db.member.findMany({ where: { userId: { in: ids } }, select: { userId: true, name: true } })).map((m) => [
-      m.userId,
-      m.name,
-    ]),
-  );
-  return events.map((e) => ({ ...e, actorName: e.actorUserId ? (names.get(e.actorUserId) ?? e.actorUserId) : null }));
-}
