@@ -242,9 +242,13 @@ export class Bus {
     }
   }
 
-  /** Stores the command line to run on /执行; a newer preview replaces the member's older one. */
+  /** Stores the command line to run on /执行; a newer preview replaces the member's older one, and says so. */
   private async askConfirmation(tx: Tx, msg: Incoming, preview: string, t: Translate): Promise<string> {
     const now = this.o.clock.now();
+    const older = await tx.pendingAction.findFirst({
+      where: { userId: msg.userId, state: 'pending', expiresAt: { gt: now } },
+      orderBy: { id: 'desc' },
+    });
     await tx.pendingAction.updateMany({
       where: { userId: msg.userId, state: 'pending' },
       data: { state: 'cancelled' },
@@ -259,7 +263,8 @@ export class Bus {
         expiresAt: new Date(now.getTime() + CONFIRM_MINUTES * 60_000),
       },
     });
-    return `${preview}\n${t('confirm.ask', { minutes: CONFIRM_MINUTES })}`;
+    const replaced = older ? [t('confirm.replaced', { preview: older.preview.split('\n')[0]! })] : [];
+    return [preview, t('confirm.ask', { minutes: CONFIRM_MINUTES }), ...replaced].join('\n');
   }
 }
 
