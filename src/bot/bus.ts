@@ -219,13 +219,11 @@ export class Bus {
         );
       }
       const reply = await spec.run(ctx, args);
+      // A button runs its command as pressed: one that could not (an argument missing) is not shown.
+      const buttons = reply.buttons?.filter((b) => this.runsAsPressed(b.command, t, { today }));
       const text =
         spec.figures && (await holdsDemoData(tx, campaign)) ? `${reply.text}\n${t('demo.data')}` : reply.text;
-      return done(
-        { text, outcome: 'ok', command, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
-        audited,
-        tx,
-      );
+      return done({ text, outcome: 'ok', command, ...(buttons?.length ? { buttons } : {}) }, audited, tx);
     };
     try {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
@@ -239,6 +237,20 @@ export class Bus {
         { text: '', outcome: 'error', command },
         { ...audited, error: String((e as Error).message ?? e).slice(0, 500) },
       );
+    }
+  }
+
+  /** Whether a button's command line parses into its command's arguments, as pressing it would. */
+  private runsAsPressed(line: string, t: Translate, env: ParseEnv): boolean {
+    const parsed = parse(line);
+    const spec = parsed && this.o.registry.find(parsed.word);
+    if (!parsed || !spec) return false;
+    try {
+      bindArgs(spec, parsed, t, env);
+      return true;
+    } catch (e) {
+      if (e instanceof UserError) return false;
+      throw e;
     }
   }
 

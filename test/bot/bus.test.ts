@@ -226,6 +226,39 @@ describe('confirmation of bulk writes', async () => {
     expect((await inChat('/执行', null)).text).toBe('写好了');
   });
 
+  it('shows only the buttons whose command runs as pressed', async () => {
+    const offer = defineCommand({
+      name: 'offer',
+      aliases: ['按钮'],
+      summary: 'help.summary',
+      examples: [],
+      params: [],
+      args: z.object({}),
+      roles: 'member',
+      writes: false,
+      async run() {
+        return {
+          text: '请选择',
+          buttons: [
+            { label: '执行', command: '/执行' },
+            { label: '驳回', command: '/驳回 14' }, // its reason is missing
+            { label: '驳回', command: '/驳回 14 不能推迟' },
+            { label: '太多', command: '/执行 现在' }, // an argument /执行 does not take
+            { label: '没有', command: '/没有这个命令' },
+          ],
+        };
+      },
+    });
+    const out = await new Bus({
+      db: t.db,
+      clock: t.clock,
+      timeZone: TZ,
+      locale: 'zh-CN',
+      registry: new Registry([...(await Registry.load()).specs, offer]),
+    }).handle({ channel: 'sandbox', userId: 'demo-admin', chatId: null, text: '/按钮' });
+    expect(out.buttons?.map((b) => b.command)).toEqual(['/执行', '/驳回 14 不能推迟']);
+  });
+
   it('keeps secret arguments out of the audit trail', async () => {
     const events = await t.db.auditEvent.findMany({ where: { command: 'bulk' } });
     expect(events.length).toBeGreaterThan(2);

@@ -104,9 +104,11 @@ describe('an obligation from assigned to done', () => {
     expect(notice).toContain(`#${o.id} 县交通运输局`);
     expect(notice).toContain(`/批准 ${o.id}`);
     expect((await say('demo-liaison-jtj', '/任务')).text).toContain('申请延期至 2026-12-20，待批准');
-    expect((await say('demo-leader', '/任务')).text).toContain(
-      `#${o.id} 县交通运输局：2026-10-31 → 2026-12-20（等待企业补交材料）`,
-    );
+    const leader = await say('demo-leader', '/任务');
+    expect(leader.text).toContain(`#${o.id} 县交通运输局：2026-10-31 → 2026-12-20（等待企业补交材料）`);
+    // Buttons are only those that run as pressed: 批准 does, 驳回 needs a reason and is typed.
+    expect(leader.buttons).toContainEqual({ label: `批准 #${o.id}`, command: `/批准 ${o.id}`, style: 'primary' });
+    expect(leader.buttons?.some((b) => b.command.startsWith('/驳回'))).toBe(false);
 
     const approve = await say('demo-leader', `/批准 ${o.id}`);
     expect(approve.text).toContain(`已批准 #${o.id}（县交通运输局）延期：2026-10-31 → 2026-12-20`);
