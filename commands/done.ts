@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
-import { obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
+import { daysLate, obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
 
 /** /办结: the responsible unit closes an obligation, optionally with its evidence (a file no., a link). */
 export default defineCommand({
@@ -22,7 +22,7 @@ export default defineCommand({
       { toStatus: 'done', note: evidence || null },
       { status: 'done', doneAt: ctx.clock.now(), requestedDueOn: null, requestReason: null },
     );
-    const late = o.dueOn < ctx.today;
-    return { text: ctx.t(late ? 'done.done_late' : 'done.done', { id, title: o.title, due: o.dueOn }) };
+    const days = daysLate(o.dueOn, ctx.today);
+    return { text: ctx.t(days ? 'done.done_late' : 'done.done', { id, title: o.title, due: o.dueOn, days }) };
   },
 });

@@ -38,9 +38,10 @@ export default defineCommand({
     const lines = [t(out.updated ? 'plan.updated' : 'plan.recorded', { insurer: insurer.name, year }), content];
     if (out.obligation)
       lines.push(
-        t(out.fulfilled === 'now' ? 'plan.fulfilled' : 'plan.fulfilled_before', {
+        t(out.fulfilled === 'before' ? 'plan.fulfilled_before' : out.late ? 'plan.fulfilled_late' : 'plan.fulfilled', {
           title: out.obligation.title,
           due: out.obligation.dueOn,
+          days: out.late,
         }),
       );
     else lines.push(t('plan.no_obligation', { year }));

@@ -211,6 +211,17 @@ describe('an obligation from assigned to done', () => {
       requestReason: '再次申请',
     });
   });
+
+  it('/办结 after the due day says 逾期办结 and the days late', async () => {
+    const o = await t.db.obligation.findFirstOrThrow({
+      where: { unitId: await unitId('jtj'), status: { not: 'done' } },
+    });
+    await t.db.obligation.update({ where: { id: o.id }, data: { dueOn: '2026-11-19' } });
+    const out = await say('demo-liaison-jtj', `/办结 ${o.id}`);
+    expect(out.text).toContain(`#${o.id} ${o.title} 已逾期办结（截止 2026-11-19，逾期 10 天）`);
+    expect((await say('demo-liaison-jtj', '/撤销')).outcome).toBe('ok');
+    await t.db.obligation.update({ where: { id: o.id }, data: { dueOn: o.dueOn } });
+  });
 });
 
 describe('/交办', () => {
