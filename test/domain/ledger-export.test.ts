@@ -154,7 +154,8 @@ describe('/导出', () => {
     const bySector = values(workbook.getWorksheet('按行业')!).slice(0, columns.length - 1);
     const total = rows.at(-1)!;
     expect(total.slice(0, 5)).toEqual(['合计', ...bySector.slice(0, 2).flatMap((r) => [`${r[2]}/${r[1]}`, r[3]])]);
-    const [insured, inScope] = bySector.reduce(([a, b], r) => [a + (r[2] as number), b + (r[1] as number)], [0, 0]);
+    const insured = bySector.reduce((n: number, r) => n + (r[2] as number), 0);
+    const inScope = bySector.reduce((n: number, r) => n + (r[1] as number), 0);
     expect(total.slice(19, 21)).toEqual([`${insured}/${inScope}`, Math.floor((insured / inScope) * 1000) / 1000]);
   });
 
