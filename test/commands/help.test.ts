@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { Registry } from '../../src/bot/registry.ts';
@@ -102,6 +102,27 @@ const WORKFLOW = [
   'cancel',
   'audit',
 ];
+
+describe('the manuals in docs/', () => {
+  const MANUALS = ['县领导', '联络员', '保险机构', '管理员'].map((role) => `用户手册-${role}.md`);
+  const manual = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+
+  it('are one per role, linked from README and /帮助, and teach only examples of /帮助 (all run below)', async () => {
+    expect(readdirSync(new URL('../../docs/', import.meta.url)).sort()).toEqual([...MANUALS].sort());
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const name of MANUALS) expect(readme).toContain(`(docs/${name})`);
+    expect((await say('demo-leader', '/帮助')).text).toContain('docs/');
+    const examples = new Set(registry.specs.flatMap((s) => s.examples));
+    for (const name of MANUALS) {
+      const taught = [...manual(name).matchAll(/```\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.trim().split('\n'));
+      expect(taught.length, name).toBeGreaterThan(3);
+      expect(
+        taught.filter((line) => !examples.has(line)),
+        name,
+      ).toEqual([]);
+    }
+  });
+});
 
 describe('every /帮助 example', () => {
   it('runs on the demo county as its member would type it', { timeout: 120_000 }, async () => {
