@@ -88,6 +88,8 @@ describe('an obligation from assigned to done', () => {
     const tasks = await say('demo-liaison-jtj', '/任务');
     expect(colours(tasks.text).get(o.id)).toBe('🔴');
     expect(tasks.text).toContain('待签收');
+    // The legend explains the colours (how near the date), not a status the items do not have.
+    expect(tasks.text).toContain('🔴 已逾期 🟡 3 个工作日内到期 🔵 未到期');
 
     expect((await say('demo-liaison-jtj', `/签收 ${o.id}`)).text).toContain(`已签收 #${o.id}`);
     expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ status: 'acknowledged' });
