@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { sendToAsker } from '../src/bot/attachments.ts';
-import { defineCommand, type CommandContext, type CommandSpec } from '../src/bot/spec.ts';
+import { defineCommand, specNamed, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { parseCount, parseDay } from '../src/core/words.ts';
 import { outputDir, stamped } from '../src/domain/attachments.ts';
@@ -49,7 +49,7 @@ async function query(ctx: CommandContext, words: string[]): Promise<Query> {
       q.filter.from = from;
       q.filter.to = to;
     } else {
-      const spec = commandOf(ctx.commands, word);
+      const spec = specNamed(ctx.commands, word);
       const actor = spec ? null : await memberOf(ctx, word);
       if (spec) q.filter.commands = [...(q.filter.commands ?? []), spec.name];
       else if (actor) q.filter.actors = [...(q.filter.actors ?? []), actor];
@@ -70,11 +70,6 @@ function dayRange(word: string, today: string): [string, string] | null {
   const [from, to = from] = days as string[];
   return from! <= to! ? [from!, to!] : [to!, from!];
 }
-
-const commandOf = (specs: readonly CommandSpec[], word: string) => {
-  const w = word.replace(/^[/／]/, '').toLowerCase();
-  return specs.find((s) => s.name === w || s.aliases.some((a) => a.toLowerCase() === w));
-};
 
 async function memberOf(ctx: CommandContext, word: string): Promise<string | null> {
   const county = adminCounty(ctx.member);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { usageLine } from '../src/bot/bus.ts';
-import { defineCommand, type CommandSpec } from '../src/bot/spec.ts';
+import { defineCommand, specNamed, type CommandSpec } from '../src/bot/spec.ts';
 
 /** /帮助's sections, in README's order: each role's commands, as the manuals in docs/ teach them. */
 export const HELP_SECTIONS: readonly { role: string; commands: readonly string[] }[] = [
@@ -27,10 +27,9 @@ export default defineCommand({
   roles: 'public',
   writes: false,
   async run({ t, commands, member }, { command }) {
-    const asked = command?.replace(/^[/／]/, '').toLowerCase();
-    if (asked) {
-      const spec = commands.find((s) => s.name === asked || s.aliases.some((a) => a.toLowerCase() === asked));
-      if (!spec) return { text: t('help.no_such', { word: asked }) };
+    if (command) {
+      const spec = specNamed(commands, command);
+      if (!spec) return { text: t('help.no_such', { word: command.replace(/^[/／]/, '') }) };
       return {
         text: [
           `${word(spec)} — ${t(spec.summary)}`,

@@ -82,6 +82,12 @@ export function defineCommand<A extends z.ZodType<Record<string, unknown>>>(spec
   return spec as unknown as CommandSpec;
 }
 
+/** The spec a word names among `specs`, by name or alias, with or without its slash. */
+export function specNamed(specs: readonly CommandSpec[], word: string): CommandSpec | undefined {
+  const w = word.replace(/^[/／]/, '').toLowerCase();
+  return specs.find((s) => s.name === w || s.aliases.some((a) => a.toLowerCase() === w));
+}
+
 export function mayRun(spec: CommandSpec, member: Member | null): boolean {
   if (spec.roles === 'public') return true;
   if (!member) return false;
