@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { z } from 'zod';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 
 /** Thrown when the environment cannot start the service; the message names the variable. */
 export class ConfigError extends Error {}
@@ -14,8 +16,42 @@ const aesKey = optional.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.t
   message: 'must be the 43-character EncodingAESKey shown by WeCom',
 });
 
+const onOff = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .default('off')
+  .refine((v) => ['on', 'off', 'true', 'false', '1', '0', ''].includes(v), { message: 'must be on or off' })
+  .transform((v) => v === 'on' || v === 'true' || v === '1');
+
+const proxyUrl = optional.refine((v) => v === undefined || isProxyUrl(v), {
+  message: 'must be a proxy address such as http://proxy.example.gov.cn:8080',
+});
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** The address to listen on: all interfaces unless told (127.0.0.1 behind a reverse proxy on the same machine). */
+  HOST: optional.refine((v) => v === undefined || isHost(v), {
+    message: 'must be an IP address or host name to listen on, such as 127.0.0.1 or 0.0.0.0',
+  }),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** json (journald, files) or pretty (a person at a terminal); unset: pretty on a terminal, JSON elsewhere. */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** /metrics (Prometheus); off unless on. */
+  METRICS: onOff,
+  /** With it, /metrics answers anyone who sends it as a bearer token; without it, loopback only. */
+  METRICS_TOKEN: optional.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  /** /readyz answers 503 once a configured channel has been down this many seconds. */
+  READY_MAX_DOWN_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** WeCom's domain verification file (WW_verify_*.txt), served at /<its name>. */
+  WECOM_VERIFY_FILE: optional.refine((v) => v === undefined || /(^|\/)WW_verify_[A-Za-z0-9]+\.txt$/.test(v), {
+    message: 'must be the path of the WW_verify_….txt file downloaded from the WeCom admin console',
+  }),
+  HTTPS_PROXY: proxyUrl,
+  HTTP_PROXY: proxyUrl,
+  NO_PROXY: optional,
   DATABASE_URL: z
     .string()
     .default('file:./data/anze.db')
@@ -39,6 +75,8 @@ const schema = z.object({
   /** How far a callback's timestamp may be from now, in seconds; 0 turns the check off. */
   CALLBACK_MAX_SKEW: z.coerce.number().int().min(0).default(300),
   WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
+  /** WeCom's web sign-in host (open.weixin.qq.com); 政务微信 and private deployments have their own. */
+  WECOM_OAUTH_BASE: z.url({ protocol: /^https?$/ }).default('https://open.weixin.qq.com'),
   WECOM_CORP_ID: optional,
   WECOM_AGENT_ID: optional.refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number' }),
   WECOM_APP_SECRET: optional,
@@ -70,6 +108,19 @@ function isBaseUrl(v: string): boolean {
   }
 }
 
+function isProxyUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname;
+  } catch {
+    return false;
+  }
+}
+
+function isHost(v: string): boolean {
+  return /^[A-Za-z0-9.:-]+$/.test(v) && !/^[:.-]/.test(v.replace(/^::/, 'x'));
+}
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -94,8 +145,29 @@ export interface BotLongConnChannel {
   url: string;
 }
 
+/** Proxies for WeCom (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, or their lower-case forms). */
+export interface ProxyConfig {
+  httpsProxy?: string;
+  httpProxy?: string;
+  noProxy?: string;
+}
+
 export interface Config {
   port: number;
+  /** HOST: the bind address; all interfaces when not given. */
+  host?: string;
+  logLevel?: LogLevel;
+  /** LOG_FORMAT; unset: pretty on a terminal, JSON lines elsewhere. */
+  logFormat?: LogFormat;
+  /** /metrics: off unless enabled; then loopback only, or anyone with the token. */
+  metrics?: { enabled: boolean; token?: string };
+  /** A configured channel down this long makes /readyz answer 503 (READY_MAX_DOWN_SECONDS, 300). */
+  readyMaxDownSeconds?: number;
+  /** WECOM_OAUTH_BASE without a trailing slash; open.weixin.qq.com when not given. */
+  wecomOauthBase?: string;
+  /** WeCom's domain verification file: served at /<name> with its content. */
+  verifyFile?: { name: string; content: string };
+  proxy?: ProxyConfig;
   databaseUrl: string;
   timezone: string;
   locale: 'zh-CN' | 'en';
@@ -140,6 +212,13 @@ function channel<K extends string>(name: string, vars: Record<K, string>, env: R
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // The proxy variables are often set in lower case (curl, wget): both count, upper case first.
+  env = {
+    ...env,
+    HTTPS_PROXY: env.HTTPS_PROXY ?? env.https_proxy,
+    HTTP_PROXY: env.HTTP_PROXY ?? env.http_proxy,
+    NO_PROXY: env.NO_PROXY ?? env.no_proxy,
+  };
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -162,8 +241,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'SESSION_SECRET: required with the self-built app channel (it signs dashboard sign-ins); at least 32 characters',
     );
+  let verifyFile: Config['verifyFile'];
+  if (e.WECOM_VERIFY_FILE) {
+    let content: string;
+    try {
+      content = readFileSync(e.WECOM_VERIFY_FILE, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`WECOM_VERIFY_FILE: cannot read ${e.WECOM_VERIFY_FILE}: ${(err as Error).message}`);
+    }
+    verifyFile = { name: basename(e.WECOM_VERIFY_FILE), content };
+  }
+  const proxy: ProxyConfig = {
+    ...(e.HTTPS_PROXY ? { httpsProxy: e.HTTPS_PROXY } : {}),
+    ...(e.HTTP_PROXY ? { httpProxy: e.HTTP_PROXY } : {}),
+    ...(e.NO_PROXY ? { noProxy: e.NO_PROXY } : {}),
+  };
   return {
     port: e.PORT,
+    ...(e.HOST ? { host: e.HOST } : {}),
+    logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
+    metrics: { enabled: e.METRICS, ...(e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : {}) },
+    readyMaxDownSeconds: e.READY_MAX_DOWN_SECONDS,
+    wecomOauthBase: e.WECOM_OAUTH_BASE.replace(/\/+$/, ''),
+    ...(verifyFile ? { verifyFile } : {}),
+    ...(proxy.httpsProxy || proxy.httpProxy ? { proxy } : {}),
     databaseUrl: e.DATABASE_URL,
     timezone: e.BOT_TIMEZONE,
     locale: e.BOT_LOCALE,
