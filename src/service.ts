@@ -183,7 +183,7 @@ export async function startService(
     clock,
     logger: logger.child({ component: 'ops' }),
     role,
-    longConn: () => longConn,
+    longConn,
   });
   bus.telemetry = telemetry;
   inbox.telemetry = telemetry;
@@ -256,6 +256,7 @@ export async function startService(
         calendar,
         sandbox: config.sandbox,
         publicBaseUrl: config.publicBaseUrl,
+        oauthBase: config.wecomOauthBase,
         sessionSecret: config.sessionSecret,
         app: api,
         log: text('dashboard'),

@@ -42,7 +42,8 @@ export class Telemetry {
       clock: Clock;
       logger: Logger;
       role: () => 'leader' | 'follower';
-      longConn?: () => LongConnection | undefined;
+      /** The AI bot's long connection, when the deployment has one. */
+      longConn?: LongConnection | undefined;
     },
   ) {
     const registers = [this.registry];
@@ -116,26 +117,26 @@ export class Telemetry {
         this.set(role() === 'leader' ? 1 : 0);
       },
     });
-    new Gauge({
-      name: 'anze_longconn_up',
-      help: "1 while the AI bot's long connection is subscribed",
-      registers,
-      collect() {
-        const c = longConn?.();
-        if (c) this.set(c.state === 'subscribed' ? 1 : 0);
-      },
-    });
-    let counted = 0;
-    new Counter({
-      name: 'anze_longconn_reconnects_total',
-      help: "Reconnections of the AI bot's long connection after it was lost",
-      registers,
-      collect() {
-        const n = longConn?.()?.reconnects ?? 0;
-        if (n > counted) this.inc(n - counted);
-        counted = n;
-      },
-    });
+    if (longConn) {
+      new Gauge({
+        name: 'anze_longconn_up',
+        help: "1 while the AI bot's long connection is subscribed",
+        registers,
+        collect() {
+          this.set(longConn.state === 'subscribed' ? 1 : 0);
+        },
+      });
+      let counted = 0;
+      new Counter({
+        name: 'anze_longconn_reconnects_total',
+        help: "Reconnections of the AI bot's long connection after it was lost",
+        registers,
+        collect() {
+          if (longConn.reconnects > counted) this.inc(longConn.reconnects - counted);
+          counted = longConn.reconnects;
+        },
+      });
+    }
   }
 
   /** A message the bus answered: its outcome, its command's latency, and one log line of context. */
