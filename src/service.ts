@@ -152,6 +152,8 @@ export async function startService(
       : (output ?? serviceLogger(config, clock));
   const text = (component: string) => textLog(logger.child({ component }));
   useProxy(config.proxy);
+  // All of it, for an operator chasing a setting: the redaction takes the secrets out (src/log.ts).
+  logger.debug({ config }, 'configuration');
   const core = await openCore(config, clock, text('bus'));
   const { db, inbox, calendar, bus } = core;
   const api = appApi(config, clock);
