@@ -1,28 +1,29 @@
 // Government networks often reach WeCom only through an HTTP proxy. HTTPS_PROXY, HTTP_PROXY and
-// NO_PROXY (as curl reads them) apply to every call to WeCom's API (undici's EnvHttpProxyAgent)
-// and to the AI bot's long connection (a CONNECT tunnel for ws, https-proxy-agent).
+// NO_PROXY (as curl reads them) apply to every call to WeCom's API (undici's ProxyAgent) and to
+// the AI bot's long connection (https-proxy-agent for ws): both tunnel with CONNECT.
 import type { Agent } from 'node:http';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { fetch as undiciFetch, ProxyAgent } from 'undici';
 import type { ProxyConfig } from '../config.ts';
 
-let dispatcher: Dispatcher | undefined;
+let configured: ProxyConfig | undefined;
+/** One agent per proxy, so connections to it are kept and reused. */
+const agents = new Map<string, ProxyAgent>();
 
 /** Routes the WeCom API calls of this process through the proxies (none: direct). */
 export function useProxy(proxy: ProxyConfig | undefined): void {
-  dispatcher =
-    proxy && (proxy.httpsProxy || proxy.httpProxy)
-      ? new EnvHttpProxyAgent({
-          ...(proxy.httpProxy ? { httpProxy: proxy.httpProxy } : {}),
-          ...(proxy.httpsProxy ? { httpsProxy: proxy.httpsProxy } : {}),
-          ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
-        })
-      : undefined;
+  configured = proxy;
 }
 
-/** fetch for WeCom's API: through the proxy when one is configured. */
+/**
+ * fetch for WeCom's API: through the proxy that applies to the URL (undici's ProxyAgent, a CONNECT
+ * tunnel), or direct. The same rule as the long connection's, NO_PROXY included.
+ */
 export function wecomFetch(url: string, init: RequestInit = {}): Promise<Response> {
-  if (!dispatcher) return fetch(url, init);
+  const through = proxyFor(url, configured);
+  if (!through) return fetch(url, init);
+  let dispatcher = agents.get(through);
+  if (!dispatcher) agents.set(through, (dispatcher = new ProxyAgent(through)));
   return undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
 }
 
@@ -46,7 +47,12 @@ export function bypassed(u: URL, noProxy: string | undefined): boolean {
     .filter(Boolean)
     .some((entry) => {
       if (entry === '*') return true;
-      const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry.toLowerCase());
+      const lower = entry.toLowerCase();
+      // A bare IPv6 address has colons of its own; a port needs the brackets.
+      const m =
+        !lower.startsWith('[') && lower.split(':').length > 2
+          ? [lower, lower, undefined]
+          : /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(lower);
       if (!m) return false;
       const name = m[1]!.replace(/^\[|\]$/g, '').replace(/^\*?\./, '');
       if (m[2] && m[2] !== port) return false;
