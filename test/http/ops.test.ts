@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
@@ -290,17 +291,25 @@ describe('a service holding the long connection', () => {
   });
 });
 
-describe('/metrics off', () => {
+describe('/metrics off, and a service bound to 127.0.0.1', () => {
   let t: TestDb;
   let service: Service;
 
   beforeAll(async () => {
     t = await testDb();
-    service = await startService({ ...wecomConfig(t, 'http://127.0.0.1:9'), app: undefined }, t.clock, () => {});
+    service = await startService(
+      { ...wecomConfig(t, 'http://127.0.0.1:9'), app: undefined, host: '127.0.0.1' },
+      t.clock,
+      () => {},
+    );
   });
   afterAll(async () => {
     await service?.close();
     await t?.close();
+  });
+
+  it('listens on HOST only', () => {
+    expect((service.server.address() as AddressInfo).address).toBe('127.0.0.1');
   });
 
   it('is not served unless enabled', async () => {
