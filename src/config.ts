@@ -16,6 +16,9 @@ const aesKey = optional.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.t
   message: 'must be the 43-character EncodingAESKey shown by WeCom',
 });
 
+/** A setting left empty in .env (`LOG_LEVEL=`) counts as not given. */
+const unsetIfEmpty = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === '' ? undefined : v), t);
+
 const onOff = z
   .string()
   .trim()
@@ -34,9 +37,9 @@ const schema = z.object({
   HOST: optional.refine((v) => v === undefined || isHost(v), {
     message: 'must be an IP address or host name to listen on, such as 127.0.0.1 or 0.0.0.0',
   }),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_LEVEL: unsetIfEmpty(z.enum(LOG_LEVELS).default('info')),
   /** json (journald, files) or pretty (a person at a terminal); unset: pretty on a terminal, JSON elsewhere. */
-  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  LOG_FORMAT: unsetIfEmpty(z.enum(['json', 'pretty']).optional()),
   /** /metrics (Prometheus); off unless on. */
   METRICS: onOff,
   /** With it, /metrics answers anyone who sends it as a bearer token; without it, loopback only. */
@@ -44,7 +47,7 @@ const schema = z.object({
     message: 'must be at least 16 characters',
   }),
   /** /readyz answers 503 once a configured channel has been down this many seconds. */
-  READY_MAX_DOWN_SECONDS: z.coerce.number().int().min(0).default(300),
+  READY_MAX_DOWN_SECONDS: unsetIfEmpty(z.coerce.number().int().min(0).default(300)),
   /** WeCom's domain verification file (WW_verify_*.txt), served at /<its name>. */
   WECOM_VERIFY_FILE: optional.refine((v) => v === undefined || /(^|\/)WW_verify_[A-Za-z0-9]+\.txt$/.test(v), {
     message: 'must be the path of the WW_verify_….txt file downloaded from the WeCom admin console',
@@ -76,7 +79,7 @@ const schema = z.object({
   CALLBACK_MAX_SKEW: z.coerce.number().int().min(0).default(300),
   WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
   /** WeCom's web sign-in host (open.weixin.qq.com); 政务微信 and private deployments have their own. */
-  WECOM_OAUTH_BASE: z.url({ protocol: /^https?$/ }).default('https://open.weixin.qq.com'),
+  WECOM_OAUTH_BASE: unsetIfEmpty(z.url({ protocol: /^https?$/ }).default('https://open.weixin.qq.com')),
   WECOM_CORP_ID: optional,
   WECOM_AGENT_ID: optional.refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number' }),
   WECOM_APP_SECRET: optional,
