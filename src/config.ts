@@ -1,10 +1,45 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
+import { isLocale, translator, type Locale, type Translate } from './i18n.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 
-/** Thrown when the environment cannot start the service; the message names the variable. */
-export class ConfigError extends Error {}
+/**
+ * Thrown when the environment cannot start the service; the message names the setting. Its text
+ * comes from the locale files, so an operator reads it in BOT_LOCALE's language (`localized`);
+ * `message` is the English.
+ */
+export class ConfigError extends Error {
+  private readonly render: (t: Translate) => string;
+
+  constructor(message: string | ((t: Translate) => string)) {
+    const render = typeof message === 'string' ? () => message : message;
+    super(render(translator('en')));
+    this.render = render;
+  }
+
+  localized(locale: Locale): string {
+    return this.render(translator(locale));
+  }
+}
+
+/** The language of messages to the operator: BOT_LOCALE when it is a valid one (after `.env`), else zh-CN. */
+export function operatorLocale(env: NodeJS.ProcessEnv = process.env): Locale {
+  if (env === process.env && existsSync('.env')) {
+    try {
+      process.loadEnvFile('.env');
+    } catch {
+      // an unreadable .env is reported by configFromEnvironment
+    }
+  }
+  const l = env.BOT_LOCALE?.trim();
+  return isLocale(l) ? l : 'zh-CN';
+}
+
+/** One line for the operator: "configuration: …" / "配置错误：…". */
+export function configErrorLine(e: ConfigError, locale: Locale): string {
+  return translator(locale)('config.error', { message: e.localized(locale) });
+}
 
 const optional = z
   .string()
@@ -210,7 +245,7 @@ function channel<K extends string>(name: string, vars: Record<K, string>, env: R
   const missing = entries.filter(([, v]) => env[v] === undefined).map(([, v]) => v);
   if (missing.length === entries.length) return undefined;
   if (missing.length > 0)
-    throw new ConfigError(`${name} is half-configured: set ${missing.join(', ')} (or unset the others)`);
+    throw new ConfigError((t) => t('config.half_configured', { channel: t(name), missing: missing.join(', ') }));
   return Object.fromEntries(entries.map(([k, v]) => [k, env[v]!])) as Record<K, string>;
 }
 
@@ -225,32 +260,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+    const setting = String(issue.path[0]);
+    // Each setting's expectation in the operator's words; zod's own message for one without.
+    throw new ConfigError((t) => {
+      const key = `config.expect.${setting}`;
+      const problem = t(key);
+      return t('config.invalid', { setting, problem: problem === key ? issue.message : problem });
+    });
   }
   const e = parsed.data;
   const flat = e as unknown as Record<string, string | undefined>;
-  const bot = channel('The AI bot channel', BOT_VARS, flat);
-  const ws = channel('The AI bot long connection', BOT_WS_VARS, flat);
+  const bot = channel('config.channel_bot', BOT_VARS, flat);
+  const ws = channel('config.channel_longconn', BOT_WS_VARS, flat);
   // A bot runs in one mode in the admin console: settings of the other mode are a mistake, not a fallback.
-  if (e.WECOM_BOT_MODE === 'websocket' && !ws)
-    throw new ConfigError('WECOM_BOT_MODE=websocket needs WECOM_BOT_ID and WECOM_BOT_SECRET');
-  if (e.WECOM_BOT_MODE === 'websocket' && bot)
-    throw new ConfigError('WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY are for WECOM_BOT_MODE=callback: unset them');
-  if (e.WECOM_BOT_MODE === 'callback' && ws)
-    throw new ConfigError('WECOM_BOT_ID, WECOM_BOT_SECRET are for WECOM_BOT_MODE=websocket: set it, or unset them');
+  if (e.WECOM_BOT_MODE === 'websocket' && !ws) throw new ConfigError((t) => t('config.websocket_needs_bot_id'));
+  if (e.WECOM_BOT_MODE === 'websocket' && bot) throw new ConfigError((t) => t('config.callback_settings_in_websocket'));
+  if (e.WECOM_BOT_MODE === 'callback' && ws) throw new ConfigError((t) => t('config.websocket_settings_in_callback'));
   const botLongConn = ws && { ...ws, url: e.WECOM_BOT_WS_URL };
-  const app = channel('The self-built app channel', APP_VARS, flat);
-  if (app && !e.SESSION_SECRET)
-    throw new ConfigError(
-      'SESSION_SECRET: required with the self-built app channel (it signs dashboard sign-ins); at least 32 characters',
-    );
+  const app = channel('config.channel_app', APP_VARS, flat);
+  if (app && !e.SESSION_SECRET) throw new ConfigError((t) => t('config.session_secret_required'));
   let verifyFile: Config['verifyFile'];
   if (e.WECOM_VERIFY_FILE) {
     let content: string;
     try {
       content = readFileSync(e.WECOM_VERIFY_FILE, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError(`WECOM_VERIFY_FILE: cannot read ${e.WECOM_VERIFY_FILE}: ${(err as Error).message}`);
+      const file = e.WECOM_VERIFY_FILE;
+      throw new ConfigError((t) => t('config.verify_file_unreadable', { file, error: (err as Error).message }));
     }
     verifyFile = { name: basename(e.WECOM_VERIFY_FILE), content };
   }

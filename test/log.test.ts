@@ -179,9 +179,9 @@ describe("a run's logs", () => {
       level: 'debug',
       config: { app: { secret: REDACTED, token: REDACTED }, sessionSecret: REDACTED },
     });
-    expect(records.some((r) => String(r.msg).startsWith('anze-bot listening on http://'))).toBe(true);
+    expect(records.some((r) => String(r.msg).startsWith('安责险助手正在监听 http://'))).toBe(true);
     expect(records.some((r) => r.level === 'warn' && /bot callback refused \(403\)/.test(String(r.msg)))).toBe(true);
-    expect(records.find((r) => r.msg === 'stopping')).toMatchObject({ level: 'info', signal: 'SIGTERM' });
+    expect(records.find((r) => r.signal === 'SIGTERM')).toMatchObject({ level: 'info', msg: '收到 SIGTERM，正在停止' });
   });
 
   it('holds none of the secrets', () => {
