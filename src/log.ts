@@ -86,23 +86,26 @@ export interface LogOptions {
   /** 'pretty' for a person at a terminal; JSON lines otherwise (journald, files, collectors). */
   format?: LogFormat;
   secrets?: string[];
-  /** Where lines go; stdout unless told (tests collect them). */
+  /** Where lines go (pretty: a writable stream); stdout unless told (tests collect them). */
   destination?: DestinationStream;
 }
 
 /** The logger of a process. Its time is the clock's, as an ISO instant. */
 export function createLogger(o: LogOptions): Logger {
   const scrub = redactor(o.secrets ?? []);
+  // pretty: pino-pretty formats each (redacted) line for a person, onto stdout or the destination given.
   const out: DestinationStream =
-    o.destination ??
-    (o.format === 'pretty'
+    o.format === 'pretty'
       ? PinoPretty({
-          colorize: process.stdout.isTTY,
+          colorize: !o.destination && process.stdout.isTTY,
           translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
-          ignore: 'pid,hostname',
+          ignore: 'pid,hostname,component',
+          messageFormat: '{if component}{component}: {end}{msg}',
+          singleLine: true,
           sync: true,
+          ...(o.destination ? { destination: o.destination as NodeJS.WritableStream } : {}),
         })
-      : pino.destination({ dest: 1, sync: true }));
+      : (o.destination ?? pino.destination({ dest: 1, sync: true }));
   return pino(
     {
       level: o.level ?? 'info',

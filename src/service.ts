@@ -154,7 +154,7 @@ export async function startService(
   useProxy(config.proxy);
   // All of it, for an operator chasing a setting: the redaction takes the secrets out (src/log.ts).
   logger.debug({ config }, 'configuration');
-  const core = await openCore(config, clock, text('bus'));
+  const core = await openCore(config, clock, text('bot'));
   const { db, inbox, calendar, bus } = core;
   const api = appApi(config, clock);
   const scheduler = new ObservedScheduler({

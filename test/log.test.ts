@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
@@ -90,6 +91,22 @@ describe('the log', () => {
       `postgres://anze:${REDACTED}@db:5432/anze and http://user:${REDACTED}@proxy:8080`,
     );
     expect(scrub('nothing secret: https://example.gov.cn/a?b=c')).toBe('nothing secret: https://example.gov.cn/a?b=c');
+  });
+
+  it('formats the same lines for a person at a terminal (pino-pretty), redacted alike', async () => {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ clock, format: 'pretty', secrets: ['s3cret-value'], destination });
+    logger.child({ component: 'bot' }).info({ command: 'coverage', durationMs: 3 }, 'handled with s3cret-value');
+    await until(() => chunks.length > 0, 'the pretty line');
+    expect(chunks.join('')).toMatch(
+      /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] INFO: bot: handled with \[REDACTED\] \{"command":"coverage","durationMs":3\}\n$/,
+    );
   });
 
   it("reads the level of the plain-text modules' lines from their wording", () => {
