@@ -139,7 +139,10 @@ export function textLog(logger: Logger): (m: string) => void {
 
 export function levelOfText(m: string): 'info' | 'warn' | 'error' {
   if (/\n\s+at /.test(m)) return 'error';
-  if (/\b(fail(ed|s)?|error|refused|not (handled|answered)|cannot|could not|gave up|stops)\b/i.test(m)) return 'warn';
+  const warns =
+    /\b(fail(ed|s)?|error|refused|not (handled|answered)|cannot|could not|gave up|stops|closed|reconnecting|no ack|nothing from)\b/i;
+  // …and a system error code, such as ECONNREFUSED or ETIMEDOUT (in capitals).
+  if (warns.test(m) || /\bE[A-Z]{4,}\b/.test(m)) return 'warn';
   return 'info';
 }
 

@@ -112,6 +112,10 @@ describe('the log', () => {
   it("reads the level of the plain-text modules' lines from their wording", () => {
     expect(levelOfText('reminders for anhua on 2026-11-30: 3 queued')).toBe('info');
     expect(levelOfText('outbox #3 (webhook) failed: WeCom errcode 93000')).toBe('warn');
+    expect(levelOfText('long connection: connect ECONNREFUSED 127.0.0.1:443')).toBe('warn');
+    expect(levelOfText('long connection: connection closed (1006); reconnecting in 106 ms (attempt 1)')).toBe('warn');
+    expect(levelOfText('long connection: subscribed as bot aibot-anhua')).toBe('info');
+    expect(levelOfText('loaded 23 enterprises and 12 elements')).toBe('info');
     expect(levelOfText('command x failed: Error: boom\n    at run (file.ts:1:1)')).toBe('error');
   });
 });
