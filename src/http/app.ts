@@ -2,7 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Db } from '../db/client.ts';
 import { systemClock } from '../clock.ts';
-import { functionLogger, since, type Logger } from '../log.ts';
+import { functionLogger, redactor, since, type Logger } from '../log.ts';
 
 export interface HttpOptions {
   db: Db;
@@ -41,7 +41,7 @@ export function createHttpApp(o: HttpOptions): Koa {
     try {
       await o.db.$queryRaw`SELECT 1`;
     } catch (e) {
-      database = `error: ${(e as Error).message.split('\n')[0]}`;
+      database = `error: ${redactor([])((e as Error).message.split('\n')[0]!).slice(0, 200)}`;
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {

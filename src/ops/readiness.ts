@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { providerOfClient } from '../db/dialect.ts';
 import { MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR } from '../db/migrate.ts';
+import { configSecrets, redactor } from '../log.ts';
 import type { AppApi } from '../wecom/api.ts';
 import type { LongConnection } from '../wecom/longconn.ts';
 import type { Sweep } from './telemetry.ts';
@@ -13,7 +14,7 @@ import type { Sweep } from './telemetry.ts';
 export interface ReadinessSources {
   db: Db;
   clock: Clock;
-  config: Pick<Config, 'bot' | 'app' | 'botLongConn' | 'sandbox' | 'readyMaxDownSeconds'>;
+  config: Pick<Config, 'bot' | 'app' | 'botLongConn' | 'sandbox' | 'readyMaxDownSeconds'> & Partial<Config>;
   role: () => 'leader' | 'follower';
   longConn?: LongConnection;
   app?: AppApi;
@@ -58,6 +59,8 @@ function shippedMigrations(provider: 'sqlite' | 'postgresql'): string[] {
 }
 
 export async function readiness(s: ReadinessSources): Promise<Readiness> {
+  // Error texts come from elsewhere (a driver, WeCom): the log's redaction applies to them too.
+  const scrub = redactor(configSecrets(s.config));
   const now = s.clock.now().getTime();
   const maxDownMs = (s.config.readyMaxDownSeconds ?? 300) * 1000;
   const role = s.role();
@@ -75,7 +78,7 @@ export async function readiness(s: ReadinessSources): Promise<Readiness> {
     await s.db.$queryRaw`SELECT 1`;
     out.database.reachable = true;
   } catch (e) {
-    out.database.error = (e as Error).message.split('\n')[0]!.slice(0, 200);
+    out.database.error = scrub((e as Error).message.split('\n')[0]!).slice(0, 200);
     problems.push('database unreachable');
   }
 
@@ -141,7 +144,7 @@ export async function readiness(s: ReadinessSources): Promise<Readiness> {
     const lastTokenFetch = f && {
       at: iso(f.at),
       ok: f.ok,
-      ...(f.error ? { error: f.error.slice(0, 200) } : {}),
+      ...(f.error ? { error: scrub(f.error).slice(0, 200) } : {}),
     };
     if (!f) out.channels.app = { status: 'unknown', lastTokenFetch: null };
     else if (f.ok) out.channels.app = { status: 'up', lastTokenFetch };
@@ -158,7 +161,7 @@ export async function readiness(s: ReadinessSources): Promise<Readiness> {
     durationMs: sweep.ms,
     ok: sweep.ok,
     ...(sweep.queued !== undefined ? { queued: sweep.queued } : {}),
-    ...(sweep.error ? { error: sweep.error.slice(0, 200) } : {}),
+    ...(sweep.error ? { error: scrub(sweep.error).slice(0, 200) } : {}),
   };
   out.ready = problems.length === 0;
   return out;

@@ -1,11 +1,13 @@
+import { renameSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
-import type { Readiness } from '../../src/ops/readiness.ts';
+import { readiness, type Readiness } from '../../src/ops/readiness.ts';
 import { startService, type Service } from '../../src/service.ts';
+import { LongConnection } from '../../src/wecom/longconn.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { FakeLongConnServer } from '../support/fake-longconn.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
@@ -314,5 +316,49 @@ describe('/metrics off, and a service bound to 127.0.0.1', () => {
 
   it('is not served unless enabled', async () => {
     expect((await metrics(service.url)).status).toBe(404);
+  });
+
+  it('/readyz: a follower leaves the long connection to the leader: standby, and ready', async () => {
+    const longConn = new LongConnection({
+      url: 'ws://127.0.0.1:9',
+      botId: 'b',
+      secret: 's',
+      onCallback: () => {},
+      log: () => {},
+      now: () => t.clock.now().getTime(),
+    });
+    const r = await readiness({
+      db: t.db,
+      clock: t.clock,
+      config: { sandbox: false, botLongConn: { botId: 'b', secret: 's', url: 'ws://127.0.0.1:9' } },
+      role: () => 'follower',
+      longConn,
+      lastSweep: () => null,
+      startedAt: 0,
+    });
+    expect(r).toMatchObject({
+      ready: true,
+      role: 'follower',
+      channels: { longconn: { status: 'standby', state: 'idle', reconnects: 0, lastSubscribedAt: null } },
+      lastReminderSweep: null,
+    });
+  });
+
+  it('/readyz: 503 while the database cannot be reached (its volume gone), ready again once it is back', async () => {
+    await service.db.$disconnect();
+    renameSync(t.dir, `${t.dir}-away`);
+    try {
+      const { status, body } = await ready(service.url);
+      expect(status).toBe(503);
+      expect(body).toMatchObject({ ready: false, problems: ['database unreachable'], database: { reachable: false } });
+      expect(body.database.error).toEqual(expect.any(String));
+      expect(body.outbox).toBeUndefined();
+      // Still alive: the process serves.
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    } finally {
+      await service.db.$disconnect();
+      renameSync(`${t.dir}-away`, t.dir);
+    }
+    expect((await ready(service.url)).status).toBe(200);
   });
 });
