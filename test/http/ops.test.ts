@@ -293,6 +293,59 @@ describe('a service holding the long connection', () => {
   });
 });
 
+describe('a service whose long connection another one took over', () => {
+  const BOT_WS = { botId: 'aibot-kicked', secret: 'bot-kicked-secret' };
+  let t: TestDb;
+  let fake: FakeLongConnServer;
+  let service: Service;
+  let other: LongConnection;
+  const clock = fixedClock(NOW);
+
+  beforeAll(async () => {
+    t = await testDb();
+    fake = new FakeLongConnServer({ [BOT_WS.botId]: BOT_WS.secret });
+    const url = await fake.start();
+    service = await startService(
+      {
+        ...wecomConfig(t, 'http://127.0.0.1:9'),
+        bot: undefined,
+        app: undefined,
+        botLongConn: { ...BOT_WS, url },
+        leaseSeconds: 3600,
+        readyMaxDownSeconds: 60,
+      },
+      clock,
+      () => {},
+    );
+    other = new LongConnection({ url, ...BOT_WS, onCallback: () => {}, log: () => {} });
+  });
+  afterAll(async () => {
+    await other?.stop();
+    await service?.close();
+    await fake?.stop();
+    await t?.close();
+  });
+
+  it('/readyz: kicked, down, and 503 once that lasts READY_MAX_DOWN_SECONDS', async () => {
+    await until(() => service.longConn!.state === 'subscribed', 'the subscription');
+    clock.advance(30_000);
+    other.start(); // the same bot subscribing elsewhere: WeCom drops ours
+    await until(() => service.longConn!.state === 'kicked', 'the kick');
+    const first = await ready(service.url);
+    expect(first.status).toBe(200);
+    expect(first.body.channels.longconn).toMatchObject({
+      status: 'down',
+      state: 'kicked',
+      since: clock.now().toISOString(),
+      downSeconds: 0,
+    });
+    clock.advance(60_000);
+    const { status, body } = await ready(service.url);
+    expect(status).toBe(503);
+    expect(body.problems).toEqual(['long connection kicked for 60 s']);
+  });
+});
+
 describe('/metrics off, and a service bound to 127.0.0.1', () => {
   let t: TestDb;
   let service: Service;
