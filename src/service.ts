@@ -137,8 +137,8 @@ export function serviceLogger(config: Config, clock: Clock): Logger {
 }
 
 /**
- * Starts the service. `log` is its logger (by default as the configuration asks), or a function
- * that collects the text of each line (tests).
+ * Starts the service. `output` is its logger (by default as the configuration asks), or a
+ * function that collects the text of each line (tests); `options` tunes the long connection's timings (tests).
  */
 export async function startService(
   config: Config,

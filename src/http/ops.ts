@@ -13,10 +13,16 @@ export interface OpsRoutes {
   verifyFile?: { name: string; content: string };
 }
 
-/** Whether the request came over loopback, from this machine: the socket's address, never a forwarded header. */
+/**
+ * Whether the request came from this machine: over loopback (the socket's address, not a header)
+ * and not relayed — a reverse proxy on the same machine connects over loopback too, on behalf of
+ * anyone, and says so in X-Forwarded-For or Forwarded.
+ */
 export function fromLoopback(ctx: Context): boolean {
   const a = ctx.req.socket.remoteAddress ?? '';
-  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  const loopback = a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  const relayed = ctx.req.headers['x-forwarded-for'] !== undefined || ctx.req.headers.forwarded !== undefined;
+  return loopback && !relayed;
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -144,6 +144,9 @@ describe('a service with the AI bot callback and the self-built app', () => {
   it('/metrics: inbound messages by channel and outcome, command latency, sends and 45009 answers', async () => {
     const before = await metrics(service.url);
     expect(before.status).toBe(200);
+    // What a reverse proxy on this machine relays comes over loopback too: not for it.
+    expect((await metrics(service.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(403);
+    expect((await metrics(service.url, { headers: { forwarded: 'for=203.0.113.9' } })).status).toBe(403);
     const okBefore = value(before.text, 'anze_inbound_messages_total{channel="bot",outcome="ok"}') ?? 0;
 
     const msg = botTextMessage({ msgid: 'm-metrics-1', userid: 'demo-leader', text: '@安责险助手 /覆盖率' });
