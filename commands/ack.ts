@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 import { obligationId, ownOpenObligation, transition, wasAcknowledged } from '../src/domain/obligations.ts';
 
 /** /签收: the responsible unit acknowledges an obligation assigned to it. */

@@ -1,13 +1,7 @@
 import { z } from 'zod';
+import { toldLines } from '../src/core/format.ts';
 import { defineCommand } from '../src/bot/spec.ts';
-import {
-  assertOpen,
-  findObligation,
-  notifyUnit,
-  obligationId,
-  pendingRequest,
-  transition,
-} from '../src/domain/obligations.ts';
+import { assertOpen, findObligation, obligationId, pendingRequest, transition } from '../src/domain/obligations.ts';
 
 /** /批准: a leader grants an extension request; the new due date replaces the old one. */
 export default defineCommand({
@@ -32,16 +26,12 @@ export default defineCommand({
       { toStatus: 'extended', note: o.dueOn, dueOn: date },
       { status: 'extended', dueOn: date, requestedDueOn: null, requestReason: null },
     );
-    const sent = await notifyUnit(
-      ctx,
-      o.unitId,
-      ctx.groupT('approve.notice', { id, title: o.title, due: o.dueOn, date }),
+    const told = await ctx.tell(
+      { unit: o.unitId },
+      { markdown: ctx.groupT('approve.notice', { id, title: o.title, due: o.dueOn, date }) },
     );
     return {
-      text: [
-        t('approve.done', { id, unit: o.unit.name, due: o.dueOn, date }),
-        ...(sent ? [t('approve.sent')] : []),
-      ].join('\n'),
+      text: [t('approve.done', { id, unit: o.unit.name, due: o.dueOn, date }), ...toldLines(t, told)].join('\n'),
     };
   },
 });

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { parseDay } from '../src/bot/words.ts';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
-import { assignees, notifyUnit } from '../src/domain/obligations.ts';
+import { parseDay } from '../src/core/words.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { assignees } from '../src/domain/obligations.ts';
+import { toldLines } from '../src/core/format.ts';
+import { merged, type Told } from '../src/core/notice.ts';
 
 /** How many unit names a preview shows before "…". */
 const PREVIEW_NAMES = 5;
@@ -49,7 +52,7 @@ export default defineCommand({
     const { db, campaign, clock, t, userId } = ctx;
     const { units, sectorId } = await assignees(db, campaign, target);
     const ids: number[] = [];
-    let groups = 0;
+    const told: Told[] = [];
     for (const u of units) {
       const o = await db.obligation.create({
         data: {
@@ -68,16 +71,18 @@ export default defineCommand({
       ctx.undoable({ model: 'obligation', action: 'delete', where: { id: o.id } });
       ctx.undoable({ model: 'obligationEvent', action: 'delete', where: { id: o.events[0]!.id } });
       ids.push(o.id);
-      groups += await notifyUnit(
-        ctx,
-        u.id,
-        ctx.groupT('assign.notice', { id: o.id, title: content, due: dueOn, by: ctx.member?.name ?? userId }),
-      );
+      const notice = ctx.groupT('assign.notice', {
+        id: o.id,
+        title: content,
+        due: dueOn,
+        by: ctx.member?.name ?? userId,
+      });
+      told.push(await ctx.tell({ unit: u.id }, { markdown: notice }));
     }
     const text =
       units.length === 1
         ? t('assign.done_one', { id: ids[0]!, unit: units[0]!.name, content, due: dueOn })
         : t('assign.done_many', { count: units.length, content, due: dueOn, first: ids[0]!, last: ids.at(-1)! });
-    return { text: [text, t('assign.sent', { groups })].join('\n') };
+    return { text: [text, ...toldLines(t, merged(told))].join('\n') };
   },
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { defineCommand } from '../src/bot/spec.ts';
-import { parseCount } from '../src/bot/words.ts';
+import { parseCount } from '../src/core/words.ts';
 import { adminCounty, latestAuditEvents } from '../src/domain/members.ts';
 
 const DEFAULT = 10;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 import { findUnit } from '../src/domain/directory.ts';
-import { adminCounty, bindMember, parseRole } from '../src/domain/members.ts';
+import { parseRole } from '../src/core/roles.ts';
+import { adminCounty, bindMember } from '../src/domain/members.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 
 /** /绑定: an admin registers a member, or adds a role / moves them to another unit. */

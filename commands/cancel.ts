@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 
 /** /取消: drops the caller's previewed command. */
 export default defineCommand({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
-import { recordId } from '../src/bot/args.ts';
-import { parseCount } from '../src/bot/words.ts';
-import { appText } from '../src/delivery/outbox.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { recordId } from '../src/core/args.ts';
+import { parseCount } from '../src/core/words.ts';
 import { isArchived, mayConfirm, visitLabel } from '../src/domain/visits.ts';
 import { minuteIn } from '../src/clock.ts';
 import { isLocale, translator } from '../src/i18n.ts';
@@ -86,14 +86,14 @@ export default defineCommand({
     const recorder = await db.member.findUnique({ where: { userId: visit.recordedBy } });
     if (recorder?.active) {
       const tr = translator(isLocale(recorder.locale) ? recorder.locale : ctx.locale);
-      await ctx.send(
-        appText(
-          recorder.userId,
-          tr(archived ? 'confirm.notice_archived' : 'confirm.notice', {
+      await ctx.tell(
+        { member: recorder.userId },
+        {
+          markdown: tr(archived ? 'confirm.notice_archived' : 'confirm.notice', {
             visit: visitLabel(tr, visit),
             by: member!.name,
           }),
-        ),
+        },
       );
     }
     const lines = [t('confirm.done', { visit: label })];

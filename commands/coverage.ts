@@ -1,19 +1,23 @@
 import { z } from 'zod';
 import { addDays, minuteIn } from '../src/clock.ts';
-import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
+import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 import { findSector, findTownship } from '../src/domain/directory.ts';
-import { sendCoverageChart } from '../src/domain/chart.ts';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { sendToAsker } from '../src/bot/attachments.ts';
+import { outputDir, stamped } from '../src/domain/attachments.ts';
+import { coverageChartPng } from '../src/domain/chart.ts';
 import {
-  changeText,
   colour,
   coverageView,
-  percent,
   totalOf,
   weakest,
   type CoverageRow,
   type CoverageViewKind,
   type TargetInForce,
 } from '../src/domain/coverage.ts';
+import { changeText, percent, targetPercent } from '../src/core/format.ts';
 
 /** Words that ask for the per-township and per-department views (and the default, by name). */
 const BY_TOWNSHIP = ['乡镇', '按乡镇', '分乡镇', 'township', 'townships'];
@@ -166,7 +170,18 @@ function sameTarget(a: TargetInForce | null, b: TargetInForce | null): boolean {
 function targetText(t: CommandContext['t'], target: TargetInForce | null): string {
   if (!target) return t('coverage.no_target');
   return t(target.passed ? 'coverage.target_passed' : 'coverage.target', {
-    rate: `${target.rateBp / 100}%`,
+    rate: targetPercent(target.rateBp),
     due: target.dueOn,
   });
+}
+
+/** /覆盖率 图: the chart, to the chat's robot as an image, else to the member through the app. */
+async function sendCoverageChart(ctx: CommandContext) {
+  const { db, campaign, today, clock, t, timeZone } = ctx;
+  const now = clock.now();
+  const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone });
+  const name = `${stamped(t('chart.file_name'), minuteIn(now, timeZone))}.png`;
+  const path = join(await outputDir(db), name);
+  writeFileSync(path, png);
+  return { text: [t('chart.done'), ...(await sendToAsker(ctx, { type: 'image', path, name, png }))].join('\n') };
 }

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { defineCommand } from '../src/bot/spec.ts';
-import { deliveryNote, outputDir, sendToAsker, stamped } from '../src/domain/attachments.ts';
+import { sendToAsker } from '../src/bot/attachments.ts';
+import { outputDir, stamped } from '../src/domain/attachments.ts';
 import { EXPIRING_WITHIN_DAYS, writeLedgerExport } from '../src/domain/ledger-export.ts';
 
 export default defineCommand({
@@ -20,13 +21,12 @@ export default defineCommand({
     const name = `${stamped(t('export.file_name'), minuteIn(now, timeZone))}.xlsx`;
     const path = join(await outputDir(db), name);
     const counts = await writeLedgerExport(db, campaign, { day: today, now, t, timeZone }, path);
-    const to = await sendToAsker(ctx, { type: 'file', path, name });
     const done = t('export.done', {
       county: campaign.countyName,
       time: minuteIn(now, timeZone),
       days: EXPIRING_WITHIN_DAYS,
       ...counts,
     });
-    return { text: [done, ...deliveryNote(ctx, to, path)].join('\n') };
+    return { text: [done, ...(await sendToAsker(ctx, { type: 'file', path, name }))].join('\n') };
   },
 });

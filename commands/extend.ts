@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
-import { dayArg } from '../src/bot/args.ts';
-import { notifyLeaders, obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
+import { toldLines } from '../src/core/format.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { dayArg } from '../src/core/args.ts';
+import { obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
 
 /** /延期: the responsible unit asks for a later due date; a leader grants it (/批准) or not (/驳回). */
 export default defineCommand({
@@ -26,12 +28,11 @@ export default defineCommand({
       { toStatus: 'extension_requested', note: reason, dueOn: date },
       { requestedDueOn: date, requestReason: reason },
     );
-    const sent = await notifyLeaders(
-      ctx,
-      ctx.groupT('extend.notice', { id, unit: o.unit.name, title: o.title, due: o.dueOn, date, reason }),
-    );
+    const told = await ctx.tell('leaders', {
+      markdown: ctx.groupT('extend.notice', { id, unit: o.unit.name, title: o.title, due: o.dueOn, date, reason }),
+    });
     return {
-      text: [t('extend.done', { id, due: o.dueOn, date }), t(sent ? 'extend.sent' : 'extend.no_leaders')].join('\n'),
+      text: [t('extend.done', { id, due: o.dueOn, date }), ...toldLines(t, told)].join('\n'),
     };
   },
 });

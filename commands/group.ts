@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 import { findUnit } from '../src/domain/directory.ts';
 import { bindChat, chatPurpose, keyTail, parseWebhookKey } from '../src/domain/members.ts';
 

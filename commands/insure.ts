@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { defineCommand, UserError, type ParseEnv } from '../src/bot/spec.ts';
-import { parseCount, parseDay } from '../src/bot/words.ts';
+import { defineCommand, type ParseEnv } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { parseCount, parseDay } from '../src/core/words.ts';
 import { findInsurer } from '../src/domain/directory.ts';
 import {
   assertMayRecordPolicy,

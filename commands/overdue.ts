@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
+import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 import { findUnit } from '../src/domain/directory.ts';
 import {
   EXPIRING_DAYS,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 import { parseServiceCounts, recordServicePlan, serviceName } from '../src/domain/visits.ts';
 
 /** /服务计划: an insurer's annual prevention-service plan, which fulfils its 15 January report duty. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
-import { changeText, colour, combine, percent, type CoverageRow } from '../src/domain/coverage.ts';
+import { changeText, percent } from '../src/core/format.ts';
+import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
 import {
   rankCoverage,
   rankTimeliness,

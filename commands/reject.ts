@@ -1,13 +1,7 @@
 import { z } from 'zod';
+import { toldLines } from '../src/core/format.ts';
 import { defineCommand } from '../src/bot/spec.ts';
-import {
-  assertOpen,
-  findObligation,
-  notifyUnit,
-  obligationId,
-  pendingRequest,
-  transition,
-} from '../src/domain/obligations.ts';
+import { assertOpen, findObligation, obligationId, pendingRequest, transition } from '../src/domain/obligations.ts';
 
 /** /驳回: a leader refuses an extension request, with the reason; the due date stands. */
 export default defineCommand({
@@ -31,13 +25,12 @@ export default defineCommand({
       { toStatus: 'extension_rejected', note: reason, dueOn: date },
       { requestedDueOn: null, requestReason: null },
     );
-    const sent = await notifyUnit(
-      ctx,
-      o.unitId,
-      ctx.groupT('reject.notice', { id, title: o.title, due: o.dueOn, date, reason }),
+    const told = await ctx.tell(
+      { unit: o.unitId },
+      { markdown: ctx.groupT('reject.notice', { id, title: o.title, due: o.dueOn, date, reason }) },
     );
     return {
-      text: [t('reject.done', { id, unit: o.unit.name, due: o.dueOn }), ...(sent ? [t('reject.sent')] : [])].join('\n'),
+      text: [t('reject.done', { id, unit: o.unit.name, due: o.dueOn }), ...toldLines(t, told)].join('\n'),
     };
   },
 });

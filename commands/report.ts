@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
-import { parseRatio } from '../src/bot/words.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { parseRatio } from '../src/core/words.ts';
+import { ratioPercent, signed, targetPercent } from '../src/core/format.ts';
 import { findSector, findTownship } from '../src/domain/directory.ts';
 import { recordReport, reportScope } from '../src/domain/reports.ts';
 
@@ -57,14 +59,13 @@ export default defineCommand({
       day: today,
     });
     ctx.undoable({ model: 'progressReport', action: 'delete', where: { id: r.id } });
-    const rate = (i: number, n: number) => `${(Math.floor((i / n) * 1000) / 10).toFixed(1)}%`;
     const lines = [
       t('report.recorded', {
         sector: sector.name,
         township: scope.township?.name ?? t('report.county_wide'),
         insured: ratio.insured,
         total: ratio.total,
-        rate: rate(ratio.insured, ratio.total),
+        rate: ratioPercent(ratio.insured, ratio.total),
       }),
       r.previous
         ? t('report.change', {
@@ -74,7 +75,11 @@ export default defineCommand({
           })
         : t('report.first'),
       r.target
-        ? t(r.gap ? 'report.gap' : 'report.met', { gap: r.gap, rate: `${r.target.rateBp / 100}%`, due: r.target.dueOn })
+        ? t(r.gap ? 'report.gap' : 'report.met', {
+            gap: r.gap,
+            rate: targetPercent(r.target.rateBp),
+            due: r.target.dueOn,
+          })
         : t('coverage.no_target'),
     ];
     if (r.ledger) lines.push(t('report.ledger', { insured: r.ledger.insured, enterprises: r.ledger.enterprises }));
@@ -82,7 +87,3 @@ export default defineCommand({
     return { text: lines.join('\n') };
   },
 });
-
-function signed(n: number): string {
-  return n > 0 ? `+${n}` : String(n);
-}

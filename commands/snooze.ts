@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
-import { dayArg } from '../src/bot/args.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { dayArg } from '../src/core/args.ts';
 import { obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
 
 /**

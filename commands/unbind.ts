@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
-import { adminCounty, memberToUnbind, splitRoles, unbindMember } from '../src/domain/members.ts';
+import { splitRoles } from '../src/core/roles.ts';
+import { adminCounty, memberToUnbind, unbindMember } from '../src/domain/members.ts';
 
 /** /解绑: an admin ends a member's access after /执行; the row stays for the audit trail. */
 export default defineCommand({

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { defineCommand, UNDO_MINUTES, UNDO_MODELS, UserError, type UndoOp } from '../src/bot/spec.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UNDO_MINUTES, UNDO_MODELS, type UndoOp } from '../src/core/undo.ts';
+import { UserError } from '../src/core/errors.ts';
 import type { Tx } from '../src/db/client.ts';
 import { refreshCover } from '../src/domain/cover.ts';
 

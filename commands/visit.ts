@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineCommand, UserError, type CommandContext } from '../src/bot/spec.ts';
-import { parseDay } from '../src/bot/words.ts';
-import { appCard, appText } from '../src/delivery/outbox.ts';
-import { groupMarkdown, unitGroups } from '../src/domain/chats.ts';
+import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { parseDay } from '../src/core/words.ts';
+import { toldLines } from '../src/core/format.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 import { enterpriseSide, parseServiceType, recordVisit, visitLabel } from '../src/domain/visits.ts';
 import { isLocale, translator } from '../src/i18n.ts';
@@ -97,22 +97,19 @@ async function notifyEnterpriseSide(
   if (side.contacts.length) {
     for (const c of side.contacts) {
       const tr = isLocale(c.locale) ? translator(c.locale) : ctx.groupT;
-      const text = notice(tr);
-      await ctx.send(appText(c.userId, text));
       // The contact confirms with one press of the app card's button (the same /确认 as typing it).
-      const card = appCard(c.userId, text, [
-        { label: tr('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' },
-      ]);
-      if (card) await ctx.send(card);
+      await ctx.tell(
+        { member: c.userId },
+        {
+          markdown: notice(tr),
+          buttons: [{ label: tr('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }],
+        },
+      );
     }
     const names = side.contacts.map((c) => c.name).join('、');
     return [t('visit.confirm_by_contact', { names, id: visit.id }), t('visit.sent_contact', { names })];
   }
   const units = [side.township.name, ...side.leadUnits.map((u) => u.name)].join('、');
-  const [chat] = await unitGroups(db, side.township.id, ctx.reach);
-  if (chat) await ctx.send(groupMarkdown(chat, notice(ctx.groupT)));
-  return [
-    t('visit.confirm_by_liaison', { units, id: visit.id }),
-    chat ? t('visit.sent_chat', { chat: chat.name }) : t('visit.sent_none', { township: side.township.name }),
-  ];
+  const told = await ctx.tell({ unit: side.township.id }, { markdown: notice(ctx.groupT) });
+  return [t('visit.confirm_by_liaison', { units, id: visit.id }), ...toldLines(t, told)];
 }

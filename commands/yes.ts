@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, UserError } from '../src/bot/spec.ts';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
 
 /** /执行: runs the caller's latest previewed command, within 5 minutes of the preview. */
 export default defineCommand({

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { isLocale, translator, type Locale, type Translate } from './i18n.ts';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
 
 /**
  * Thrown when the environment cannot start the service; the message names the setting. Its text
@@ -50,6 +49,10 @@ const optional = z
 const aesKey = optional.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.test(v), {
   message: 'must be the 43-character EncodingAESKey shown by WeCom',
 });
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
 
 /** A setting left empty in .env (`LOG_LEVEL=`) counts as not given. */
 const unsetIfEmpty = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === '' ? undefined : v), t);

@@ -5,13 +5,11 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import type { Clock } from './clock.ts';
-import type { Config } from './config.ts';
+import type { Config, LogFormat, LogLevel } from './config.ts';
 
 export type { Logger } from 'pino';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = 'json' | 'pretty';
+export { LOG_LEVELS, type LogFormat, type LogLevel } from './config.ts';
 
 export const REDACTED = '[REDACTED]';
 

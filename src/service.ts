@@ -9,9 +9,9 @@ import { Lease, type Duties } from './db/lease.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
-import { drawCharts } from './domain/chart.ts';
+import { drawCharts } from './delivery/charts.ts';
 import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
-import type { GroupReach } from './domain/chats.ts';
+import type { GroupReach } from './delivery/groups.ts';
 import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { dashboard } from './http/dashboard.ts';
@@ -24,7 +24,7 @@ import type { Scheduler } from './schedule/scheduler.ts';
 import type { Inbox } from './bot/inbox.ts';
 import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 import type { LongConnection } from './wecom/longconn.ts';
-import { botLongConnection, longconnSender, type LongConnTuning } from './wecom/longconn-bot.ts';
+import { botLongConnection, longconnSender, type LongConnTuning } from './channels/longconn-bot.ts';
 import { useProxy, wsAgent } from './wecom/proxy.ts';
 
 export const VERSION = (

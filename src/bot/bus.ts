@@ -1,27 +1,24 @@
 import type { z } from 'zod';
 import { dayIn, type Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
-import { enqueue } from '../delivery/outbox.ts';
+import { tell } from '../delivery/audience.ts';
 import { WorkCalendar } from '../domain/calendar.ts';
-import type { GroupReach } from '../domain/chats.ts';
+import type { GroupReach } from '../delivery/groups.ts';
 import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { parse, type Parsed } from './parse.ts';
 import type { Registry } from './registry.ts';
 import {
   mayRun,
-  ROLES,
-  UNDO_MINUTES,
-  UserError,
-  type Campaign,
   type Channel,
   type CommandContext,
   type CommandSpec,
-  type Member,
   type ParseEnv,
   type ReplyButton,
-  type Role,
-  type UndoOp,
 } from './spec.ts';
+import { splitRoles, type Member } from '../core/roles.ts';
+import { UNDO_MINUTES, type UndoOp } from '../core/undo.ts';
+import { UserError } from '../core/errors.ts';
+import type { Campaign } from '../domain/context.ts';
 
 export interface Incoming {
   channel: Channel;
@@ -189,7 +186,18 @@ export class Bus {
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
       reach: this.o.reach ?? { longconn: false },
-      send: async (message) => void (await enqueue(tx, message, clock)),
+      tell: (to, notice) =>
+        tell(
+          {
+            db: tx,
+            reach: this.o.reach ?? { longconn: false },
+            countyCode: campaign.countyCode,
+            asker: { userId: msg.userId, chatId: msg.chatId },
+          },
+          clock,
+          to,
+          notice,
+        ),
       runConfirmed: async (text, pendingId) => {
         const out = await this.execute({ ...msg, text }, { pendingId });
         return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
@@ -318,7 +326,7 @@ export async function loadMember(db: Tx, userId: string, fallback: Locale): Prom
     id: m.id,
     userId: m.userId,
     name: m.name,
-    roles: m.roles.split('|').filter((r): r is Role => (ROLES as readonly string[]).includes(r)),
+    roles: splitRoles(m.roles),
     unit:
       m.unitId === null
         ? null

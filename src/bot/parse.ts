@@ -56,18 +56,3 @@ export function parse(text: string): Parsed | null {
   const slash = first.text.startsWith('/');
   return { word: first.text.replace(/^\/+/, '').toLowerCase(), slash, tokens, line };
 }
-
-/** Levenshtein distance, for "did you mean". */
-export function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}

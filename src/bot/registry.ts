@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { distance } from './parse.ts';
-import { mayRun, type CommandSpec, type Member } from './spec.ts';
+import { distance } from '../core/names.ts';
+import { mayRun, type CommandSpec } from './spec.ts';
+import type { Member } from '../core/roles.ts';
 
 const COMMANDS_DIR = fileURLToPath(new URL('../../commands/', import.meta.url));
 

@@ -3,7 +3,8 @@ import type { Db, Tx } from '../db/client.ts';
 import type { Lease } from '../db/lease.ts';
 import { translator, type Locale } from '../i18n.ts';
 import { PermanentError, WeComError } from '../wecom/api.ts';
-import { groupMarkdown, groupName, purposeGroups, recipientCounty } from '../domain/chats.ts';
+import { route } from './audience.ts';
+import { groupName, recipientCounty } from './groups.ts';
 import { enqueue, OUTBOX_CHANNELS, type OutboxChannel } from './outbox.ts';
 
 export interface OutboxRow {
@@ -237,15 +238,22 @@ export class Dispatcher {
   }
 
   /**
-   * Tells the admins' group (else the leaders') that a message could not be delivered: those of the
-   * recipient's county where it is known, so one county never hears of another's messages.
+   * Tells the admins' group (else the leaders', else each admin through the app) that a message
+   * could not be delivered: those of the recipient's county where it is known, so one county never hears of
+   * another's messages. A report never goes to the destination that just failed.
    */
   private async reportFailure(tx: Tx, row: OutboxRow, reason: string): Promise<void> {
     const county = await recipientCounty(tx, row.channel, row.target);
-    const [to] = await purposeGroups(tx, county, { longconn: !!this.o.senders.longconn }, ['admins', 'leaders']);
-    if (!to || (row.channel === to.channel && row.target === to.target)) return;
     const t = translator(this.o.locale ?? 'zh-CN');
     const where = (await groupName(tx, row)) ?? (row.channel === 'webhook' ? t('delivery.unknown_group') : row.target);
-    await enqueue(tx, groupMarkdown(to, t('delivery.failed', { id: row.id, to: where, reason })), this.o.clock);
+    const reach = { longconn: !!this.o.senders.longconn };
+    const routing = { db: tx, reach, countyCode: county };
+    const notice = { markdown: t('delivery.failed', { id: row.id, to: where, reason }) };
+    // The admins' group, else the leaders' group, else each admin through the app.
+    const admins = await route(routing, 'admins', notice);
+    const leaders = admins.told.reached.some((r) => r.via === 'group') ? null : await route(routing, 'leaders', notice);
+    const { messages } = leaders?.told.reached.some((r) => r.via === 'group') ? leaders : admins;
+    for (const m of messages)
+      if (m.channel !== row.channel || m.target !== row.target) await enqueue(tx, m, this.o.clock);
   }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isDay } from '../clock.ts';
-import { reminderSettingsSchema } from '../schedule/settings.ts';
+import { reminderSettingsSchema } from './reminder-settings.ts';
 
 /** The campaign that ships with the bot: the Anhua plan (安安委办发〔2021〕39号). */
 export const DEFAULT_CAMPAIGN_FILE = fileURLToPath(new URL('../../prisma/campaigns/anhua.json', import.meta.url));

@@ -5,14 +5,12 @@ import { join } from 'node:path';
 import type * as ECharts from 'echarts';
 import type { EChartsOption } from 'echarts';
 import { minuteIn, type Clock } from '../clock.ts';
-import { UserError, type CommandContext, type Reply } from '../bot/spec.ts';
+import { UserError } from '../core/errors.ts';
 import type { Tx } from '../db/client.ts';
-import type { OutboxRow } from '../delivery/dispatcher.ts';
-import { webhookImage } from '../delivery/outbox.ts';
 import { translator, type Locale, type Translate } from '../i18n.ts';
 import { besideSources } from '../paths.ts';
-import { deliveryNote, outputDir, sendToAsker, stamped } from './attachments.ts';
-import { colour, percent } from './coverage.ts';
+import { percent, shownRate, targetPercent } from '../core/format.ts';
+import { colour } from './coverage.ts';
 import { coverageGrid, type CoverageGrid } from './ledger-export.ts';
 
 // The coverage chart: per sector against the target line, and a sector × township heat map, one
@@ -108,7 +106,10 @@ const WIDTH = 1000;
 const BAR_HEIGHT = 600;
 const HEX: Record<string, string> = { '🟢': '#3ba272', '🟡': '#f2b53a', '🔴': '#e5534b', '⚪': '#c0c4cc' };
 /** Rounded down to 0.1, as /覆盖率 shows rates. */
-const pct = (rate: number | null) => (rate === null ? null : Math.floor(rate * 1000) / 10);
+const pct = (rate: number | null) => {
+  const shown = shownRate(rate);
+  return shown === null ? null : Math.round(shown * 1000) / 10;
+};
 /** Long sector names on two lines under their bar: 其他规上 / 工贸企业, 危险化 / 学品. */
 const wrap = (name: string) =>
   name.length > 4 ? `${name.slice(0, Math.ceil(name.length / 2))}\n${name.slice(Math.ceil(name.length / 2))}` : name;
@@ -244,7 +245,7 @@ export function coverageChartSvg(grid: CoverageGrid, text: ChartText): string {
 }
 
 export function chartText(t: Translate, county: string, grid: CoverageGrid, now: Date, timeZone: string): ChartText {
-  const target = grid.target ? `${grid.target.rateBp / 100}%` : '';
+  const target = grid.target ? targetPercent(grid.target.rateBp) : '';
   return {
     title: t('chart.title', { county }),
     subtitle: [
@@ -268,41 +269,4 @@ export async function coverageChartPng(
   if (!font) throw new UserError('chart.no_font');
   const grid = await coverageGrid(db, campaign, o.day, o.now);
   return svgToPng(coverageChartSvg(grid, chartText(o.t, campaign.countyName, grid, o.now, o.timeZone)), font);
-}
-
-/**
- * The dispatcher's `prepare`: a webhookChart row becomes the image of its campaign's chart, with
- * the figures of the moment it is sent; other rows pass as they are.
- */
-export function drawCharts(o: {
-  db: Tx;
-  clock: Clock;
-  locale: Locale;
-  timeZone: string;
-}): (row: OutboxRow) => Promise<OutboxRow> {
-  return async (row) => {
-    if (!row.payload.includes('"chart"')) return row; // most rows: not parsed twice
-    const { chart } = JSON.parse(row.payload) as { chart?: { campaignId: number; day: string } };
-    if (!chart) return row;
-    const campaign = await o.db.campaign.findUniqueOrThrow({ where: { id: chart.campaignId } });
-    const png = await coverageChartPng(o.db, campaign, {
-      day: chart.day,
-      now: o.clock.now(),
-      t: translator(o.locale),
-      timeZone: o.timeZone,
-    });
-    return { ...row, payload: JSON.stringify(webhookImage(row.target, png).payload) };
-  };
-}
-
-/** /覆盖率 图: the chart to the chat's robot as an image, else to the member through the app. */
-export async function sendCoverageChart(ctx: CommandContext): Promise<Reply> {
-  const { db, campaign, today, clock, t, timeZone } = ctx;
-  const now = clock.now();
-  const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone });
-  const name = `${stamped(t('chart.file_name'), minuteIn(now, timeZone))}.png`;
-  const path = join(await outputDir(db), name);
-  writeFileSync(path, png);
-  const to = await sendToAsker(ctx, { type: 'image', path, name, png });
-  return { text: [t('chart.done'), ...deliveryNote(ctx, to, path)].join('\n') };
 }

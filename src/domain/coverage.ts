@@ -541,15 +541,3 @@ export function colour(rate: number | null, target: TargetInForce | null): strin
   if (met(rate, target)) return '🟢';
   return target.passed ? '🔴' : '🟡';
 }
-
-/** A rate as shown: rounded down, so 99.96% never shows as 100%. */
-export function percent(rate: number | null): string {
-  return rate === null ? '—' : `${(Math.floor(rate * 1000) / 10).toFixed(1)}%`;
-}
-
-/** Enterprises insured since the same figures a week earlier: ↑2, ↓1, — (none), or `fresh` when there were no figures then. */
-export function changeText(row: { insured: number; lastWeek: number | null }, fresh: string): string {
-  if (row.lastWeek === null) return fresh;
-  const d = row.insured - row.lastWeek;
-  return d > 0 ? `↑${d}` : d < 0 ? `↓${-d}` : '—';
-}

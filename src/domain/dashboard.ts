@@ -1,8 +1,8 @@
 import type { Tx } from '../db/client.ts';
-import { reminderSettings } from '../schedule/settings.ts';
+import { reminderSettings } from './reminder-settings.ts';
 import type { WorkCalendar } from './calendar.ts';
 import { aggregate, coverageCells, coverageView, totalOf, weakest, type Figures } from './coverage.ts';
-import { splitRoles } from './members.ts';
+import { splitRoles } from '../core/roles.ts';
 import { daysBetween, openObligations, policyGaps, urgency } from './obligations.ts';
 
 // What the leaders' dashboard shows, from the functions the chat commands use, so a figure on the

@@ -1,5 +1,6 @@
 import type { Tx } from '../db/client.ts';
 import { textContains } from '../db/dialect.ts';
+import { matchName, nameWords } from '../core/names.ts';
 import { isCreditCode, normaliseCreditCode } from './credit-code.ts';
 
 // Finding sectors, units and enterprises by the words people type: names, short names (危化,
@@ -18,15 +19,10 @@ export interface UnitRef {
   kind: string;
 }
 
-const words = (name: string, aliases: string, code: string): string[] =>
-  [name, code, ...aliases.split('|')].filter(Boolean).map((w) => w.toLowerCase());
-
 export async function findSector(db: Tx, campaignId: number, word: string): Promise<SectorRef | null> {
   const w = word.toLowerCase();
   const sectors = await db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } });
-  const s =
-    sectors.find((x) => words(x.name, x.aliases, x.code).includes(w)) ??
-    unique(sectors.filter((x) => x.name.includes(word)));
+  const s = matchName(sectors, w, (x) => nameWords(x.name, x.aliases, x.code));
   return s ? { id: s.id, code: s.code, name: s.name, highRisk: s.highRisk } : null;
 }
 
@@ -39,11 +35,11 @@ export async function findUnit(db: Tx, countyCode: string, word: string, kinds?:
   });
   const names = (u: (typeof units)[number]) =>
     [
-      ...words(u.name, u.aliases, u.code),
+      ...nameWords(u.name, u.aliases, u.code),
       u.name.replace(/^县/, ''),
       ...(u.kind === 'township' ? [u.name.replace(/[镇乡]$/, ''), u.statCode ?? ''] : []),
     ].filter(Boolean);
-  const u = units.find((x) => names(x).includes(w)) ?? unique(units.filter((x) => x.name.includes(word)));
+  const u = matchName(units, w, names);
   return u ? { id: u.id, code: u.code, name: u.name, kind: u.kind } : null;
 }
 
@@ -98,8 +94,4 @@ export async function findEnterprise(
     orderBy: { name: 'asc' },
   });
   return candidates.length === 1 ? { match: candidates[0]!, candidates: [] } : { candidates };
-}
-
-function unique<T>(list: T[]): T | undefined {
-  return list.length === 1 ? list[0] : undefined;
 }

@@ -1,5 +1,6 @@
 import type ExcelJS from 'exceljs';
 import { addDays, minuteIn } from '../clock.ts';
+import { shownRate } from '../core/format.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import {
@@ -70,9 +71,6 @@ export async function coverageGrid(
     countyWide: cells.some((c) => c.townshipId === null),
   };
 }
-
-/** A rate as the workbook stores it: rounded down to 0.1 %, as /覆盖率 shows it. */
-const shownRate = (rate: number | null): number | null => (rate === null ? null : Math.floor(rate * 1000) / 1000);
 
 const FILLS: Record<string, string> = { '🟢': 'FFC6EFCE', '🟡': 'FFFFEB9C', '🔴': 'FFFFC7CE' };
 

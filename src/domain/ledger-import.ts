@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import ExcelJS from 'exceljs';
-import { parseCount, parseDay } from '../bot/words.ts';
+import { parseCount, parseDay } from '../core/words.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { parseCsv } from './csv.ts';

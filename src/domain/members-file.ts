@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
-import { ROLES } from '../bot/spec.ts';
+import { joinRoles, parseRole, ROLES } from '../core/roles.ts';
 import { LOCALES } from '../i18n.ts';
 import { parseCsv } from './csv.ts';
 
@@ -18,11 +18,11 @@ const row = z.discriminatedUnion('kind', [
     id: z.string().min(1, 'needs a WeCom userid'),
     name: z.string().min(1, 'needs a name'),
     roles: z.string().transform((v, ctx) => {
-      const roles = v.split(/[|;、\s]+/).filter(Boolean);
-      const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-      if (bad.length || !roles.length)
+      const words = v.split(/[|;、\s]+/).filter(Boolean);
+      const roles = words.map(parseRole);
+      if (!words.length || roles.includes(null))
         ctx.addIssue({ code: 'custom', message: `roles must be some of ${ROLES.join('|')}` });
-      return roles.join('|');
+      return joinRoles(roles.filter((r) => r !== null));
     }),
     unit: z.string().optional(),
     locale: z.enum(LOCALES).optional(),

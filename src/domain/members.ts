@@ -1,28 +1,10 @@
-import { ROLES, UserError, type Role, type UndoOp } from '../bot/spec.ts';
+import { ROLES, splitRoles, type Role } from '../core/roles.ts';
+import { UserError } from '../core/errors.ts';
+import type { UndoOp } from '../core/undo.ts';
 import type { Tx } from '../db/client.ts';
 
 // Who may use the bot, and which group chats it serves: what admins change with /绑定, /解绑 and
 // /群. Every change returns the undo op that restores the row as it was.
-
-/** The words admins type for a role, English and Chinese. */
-const ROLE_WORDS: Record<string, Role> = {
-  管理员: 'admin',
-  领导: 'leader',
-  联络员: 'liaison',
-  保险机构: 'insurer',
-  保险: 'insurer',
-  企业: 'enterprise',
-  查看: 'viewer',
-  查看者: 'viewer',
-};
-
-export function parseRole(word: string): Role | null {
-  const w = word.trim().toLowerCase();
-  return (ROLES as readonly string[]).includes(w) ? (w as Role) : (ROLE_WORDS[w] ?? null);
-}
-
-export const splitRoles = (roles: string): Role[] =>
-  roles.split('|').filter((r): r is Role => (ROLES as readonly string[]).includes(r));
 
 /** The unit kinds a role needs: an insurer contact sits in an insurer, a liaison in a department or township. */
 const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {

@@ -1,9 +1,9 @@
 import { addDays } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
-import { UserError, type CommandContext } from '../bot/spec.ts';
-import { recordId } from '../bot/args.ts';
+import { UserError } from '../core/errors.ts';
+import type { Actor } from './context.ts';
+import { recordId } from '../core/args.ts';
 import type { WorkCalendar } from './calendar.ts';
-import { groupMarkdown, purposeGroups, unitGroups } from './chats.ts';
 import { findSector, findUnit, type UnitRef } from './directory.ts';
 import type { Obligation } from '../generated/prisma/client.ts';
 
@@ -33,10 +33,8 @@ export const obligationId = recordId('tasks.bad_id');
 
 export type ObligationWithUnit = Obligation & { unit: { id: number; code: string; name: string } };
 
-/** What the obligation commands need of their context. */
-type Ctx = Pick<CommandContext, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable' | 'send'>;
-/** What telling groups needs of a context. */
-type Notifier = Pick<CommandContext, 'db' | 'campaign' | 'send' | 'reach'>;
+/** What the obligation steps need of their context. */
+type Ctx = Pick<Actor, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable'>;
 
 export async function findObligation(ctx: Ctx, id: number): Promise<ObligationWithUnit> {
   const o = await ctx.db.obligation.findFirst({ where: { id, campaignId: ctx.campaign.id }, include: { unit: true } });
@@ -106,20 +104,6 @@ export async function wasAcknowledged(db: Tx, obligationId: number): Promise<boo
   return (await db.obligationEvent.count({ where: { obligationId, toStatus: 'acknowledged' } })) > 0;
 }
 
-/** Sends markdown to every group chat of a unit. Returns how many groups were notified. */
-export async function notifyUnit(ctx: Notifier, unitId: number, text: string): Promise<number> {
-  const groups = await unitGroups(ctx.db, unitId, ctx.reach);
-  for (const g of groups) await ctx.send(groupMarkdown(g, text));
-  return groups.length;
-}
-
-/** Sends markdown to the county's leaders' group(s). */
-export async function notifyLeaders(ctx: Notifier, text: string): Promise<number> {
-  const groups = await purposeGroups(ctx.db, ctx.campaign.countyCode, ctx.reach);
-  for (const g of groups) await ctx.send(groupMarkdown(g, text));
-  return groups.length;
-}
-
 /** Open obligations (not done), soonest first; of some units, or of the whole campaign. */
 export async function openObligations(db: Tx, campaignId: number, unitIds?: number[]) {
   return db.obligation.findMany({
@@ -133,7 +117,7 @@ export type OpenObligation = Awaited<ReturnType<typeof openObligations>>[number]
 
 /** Two lines per obligation: colour, id and title; then due date, time left and state. */
 export function obligationLines(
-  { t, today, calendar }: Pick<CommandContext, 't' | 'today' | 'calendar'>,
+  { t, today, calendar }: Pick<Actor, 't' | 'today' | 'calendar'>,
   o: OpenObligation,
 ): string[] {
   const u = urgency(calendar, today, o.dueOn);

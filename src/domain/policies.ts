@@ -1,6 +1,7 @@
 import { addDays } from '../clock.ts';
-import { UserError, type Member } from '../bot/spec.ts';
-import { MAX_COUNT, parseCount } from '../bot/words.ts';
+import { UserError } from '../core/errors.ts';
+import type { Member } from '../core/roles.ts';
+import { MAX_COUNT, parseCount } from '../core/words.ts';
 import type { Tx } from '../db/client.ts';
 import { refreshCover } from './cover.ts';
 import { findEnterprise, type EnterpriseRef, type UnitRef } from './directory.ts';

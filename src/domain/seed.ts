@@ -1,3 +1,4 @@
+import { joinRoles, splitRoles } from '../core/roles.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
 import type { CampaignFile } from './campaign-file.ts';
@@ -171,10 +172,10 @@ export async function ensureAdmins(db: Db, userIds: string[]): Promise<void> {
   for (const userId of userIds) {
     const existing = await db.member.findUnique({ where: { userId } });
     if (!existing) await db.member.create({ data: { userId, name: userId, roles: 'admin' } });
-    else if (!existing.roles.split('|').includes('admin'))
+    else if (!splitRoles(existing.roles).includes('admin'))
       await db.member.update({
         where: { userId },
-        data: { roles: [...existing.roles.split('|').filter(Boolean), 'admin'].join('|') },
+        data: { roles: joinRoles([...splitRoles(existing.roles), 'admin']) },
       });
   }
 }

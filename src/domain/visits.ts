@@ -1,7 +1,7 @@
-import type { CommandContext } from '../bot/spec.ts';
+import type { Actor } from './context.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
-import { parseCount } from '../bot/words.ts';
+import { parseCount } from '../core/words.ts';
 import { transition } from './obligations.ts';
 
 // Accident-prevention services (事故预防服务) that insurers owe the enterprises they insure, as
@@ -152,7 +152,7 @@ export const ANNUAL_REPORT_DUTY = 'insurer-annual-report';
  * annual-report obligation for that year done: the plan is what that report owes.
  */
 export async function recordServicePlan(
-  ctx: Pick<CommandContext, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable' | 'send'>,
+  ctx: Pick<Actor, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable'>,
   p: { insurerId: number; year: number; text: string; counts: Partial<Record<ServiceType, number>> | null },
 ) {
   const { db, campaign, clock, userId } = ctx;

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { loadMember } from '../bot/bus.ts';
-import type { Member, Role } from '../bot/spec.ts';
+import type { Member, Role } from '../core/roles.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { translator, type Locale, type Translate } from '../i18n.ts';

@@ -1,13 +1,16 @@
 import { addDays, type Clock } from '../clock.ts';
+import { percent, targetPercent } from '../core/format.ts';
 import type { Tx } from '../db/client.ts';
-import { appText, webhookChart, type Outbound } from '../delivery/outbox.ts';
+import type { Audience, Notice } from '../core/notice.ts';
+import { route } from '../delivery/audience.ts';
+import type { Outbound } from '../delivery/outbox.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
 import { findCjkFont } from '../domain/chart.ts';
-import { groupMarkdown, purposeGroups, unitGroups, type GroupReach } from '../domain/chats.ts';
+import type { GroupReach } from '../delivery/groups.ts';
 import { coverageBySector } from '../domain/coverage.ts';
 import { daysBetween, obligationLines, openObligations, urgency, type OpenObligation } from '../domain/obligations.ts';
 import type { Translate } from '../i18n.ts';
-import type { ReminderSettings } from './settings.ts';
+import type { ReminderSettings } from '../domain/reminder-settings.ts';
 
 // What is due to be said on a day, rule by rule. Each reminder has a (rule, target, slot) key:
 // the ledger's unique key on it makes sure it is queued at most once, whatever restarts happen.
@@ -31,24 +34,10 @@ export interface RuleEnv {
   reach: GroupReach;
 }
 
-/** Where a unit is told things: its group chats, else its liaisons (or insurer staff) through the app. */
-async function unitDestinations(
-  db: Tx,
-  unitId: number,
-  reach: GroupReach,
-): Promise<{ outbound: (text: string) => Outbound[]; mentions: string }> {
-  const [groups, members] = await Promise.all([
-    unitGroups(db, unitId, reach),
-    db.member.findMany({ where: { unitId, active: true }, orderBy: { id: 'asc' } }),
-  ]);
-  const people = members.filter((m) => /(^|\|)(liaison|insurer)(\||$)/.test(m.roles)).map((m) => m.userId);
-  return {
-    mentions: people.map((u) => `<@${u}>`).join(' '),
-    outbound: (text) =>
-      groups.length
-        ? groups.map((g) => groupMarkdown(g, text))
-        : people.map((u) => appText(u, text.replace(/<@[^>]+>/g, '').trim())),
-  };
+/** Routes a notice to an audience in the rule's county; nothing is written (the run writes the outbox). */
+async function messagesFor(env: RuleEnv, to: Audience, notice: Notice): Promise<Outbound[]> {
+  const r = await route({ db: env.db, reach: env.reach, countyCode: env.campaign.countyCode }, to, notice);
+  return r.messages;
 }
 
 /**
@@ -160,7 +149,6 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   }
   const out: Reminder[] = [...countdowns];
   for (const [unitId, items] of byUnit) {
-    const dest = await unitDestinations(db, unitId, env.reach);
     const text = [
       t('remind.tasks_title', { unit: items[0]!.unit.name }),
       ...items.flatMap((o) =>
@@ -171,11 +159,10 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
         ),
       ),
       t('remind.tasks_hint'),
-      dest.mentions,
     ]
       .filter(Boolean)
       .join('\n');
-    const messages = dest.outbound(text);
+    const messages = await messagesFor(env, { unit: unitId }, { markdown: text, mention: true });
     if (!messages.length) continue;
     out.push({
       rule: 'tasks',
@@ -188,15 +175,17 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     for (const o of items)
       out.push({ rule: 'tasks-item', target: `obligation:${o.id}`, slot: day, messages: [], summary: '' });
   }
-  const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
-  if (escalate.length && leaders.length)
+  const escalation = escalate.length
+    ? await messagesFor(env, 'leaders', {
+        markdown: [t('remind.escalated_title', { count: escalate.length }), ...escalate].join('\n'),
+      })
+    : [];
+  if (escalation.length)
     out.push({
       rule: 'escalation',
       target: 'leaders',
       slot: day,
-      messages: leaders.map((g) =>
-        groupMarkdown(g, [t('remind.escalated_title', { count: escalate.length }), ...escalate].join('\n')),
-      ),
+      messages: escalation,
       summary: `${escalate.length} escalated`,
     });
   return out;
@@ -205,27 +194,23 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
 /** 3: countdowns to the campaign's target dates, to the leaders. */
 export async function targetCountdowns(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, settings, t } = env;
-  const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
   const targets = await db.target.findMany({ where: { campaignId: campaign.id, dueOn: { gt: day } } });
-  return targets
-    .filter((x) => settings.countdownWorkingDays.includes(calendar.workingDaysBetween(day, x.dueOn)))
-    .map((x) => ({
-      rule: 'target-countdown',
-      target: `target:${x.id}`,
-      slot: day,
-      messages: leaders.map((g) =>
-        groupMarkdown(
-          g,
-          t('remind.target_countdown', {
-            rate: `${x.rateBp / 100}%`,
-            due: x.dueOn,
-            days: calendar.workingDaysBetween(day, x.dueOn),
-          }),
-        ),
-      ),
-      summary: `target ${x.scope} ${x.dueOn}`,
-    }))
-    .filter((r) => r.messages.length);
+  const out: Reminder[] = [];
+  for (const x of targets) {
+    const days = calendar.workingDaysBetween(day, x.dueOn);
+    if (!settings.countdownWorkingDays.includes(days)) continue;
+    const markdown = t('remind.target_countdown', { rate: targetPercent(x.rateBp), due: x.dueOn, days });
+    const messages = await messagesFor(env, 'leaders', { markdown });
+    if (messages.length)
+      out.push({
+        rule: 'target-countdown',
+        target: `target:${x.id}`,
+        slot: day,
+        messages,
+        summary: `target ${x.scope} ${x.dueOn}`,
+      });
+  }
+  return out;
 }
 
 /**
@@ -300,12 +285,8 @@ export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
     }
   }
   for (const [unitId, lines] of byUnit) {
-    const dest = await unitDestinations(db, unitId, env.reach);
-    const messages = dest.outbound(
-      [t('remind.policy_title', { count: lines.length }), ...lines, t('remind.policy_hint'), dest.mentions]
-        .filter(Boolean)
-        .join('\n'),
-    );
+    const markdown = [t('remind.policy_title', { count: lines.length }), ...lines, t('remind.policy_hint')].join('\n');
+    const messages = await messagesFor(env, { unit: unitId }, { markdown, mention: true });
     if (messages.length)
       out.push({
         rule: 'policy-expiry',
@@ -339,15 +320,11 @@ export async function silentUnits(env: RuleEnv): Promise<Reminder[]> {
       : (await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).createdAt;
     const days = Math.floor((clock.now().getTime() - since.getTime()) / 86_400_000);
     if (days < settings.silentDays) continue;
-    const dest = await unitDestinations(db, u.id, env.reach);
     const text = [
       last ? t('remind.silent', { unit: u.name, days }) : t('remind.silent_never', { unit: u.name }),
       t('remind.silent_hint'),
-      dest.mentions,
-    ]
-      .filter(Boolean)
-      .join('\n');
-    const messages = dest.outbound(text);
+    ].join('\n');
+    const messages = await messagesFor(env, { unit: u.id }, { markdown: text, mention: true });
     // The slot is the week of silence, so a silent unit hears it once a week, not every day.
     if (messages.length)
       out.push({
@@ -382,10 +359,11 @@ export async function unconfirmedVisits(env: RuleEnv): Promise<Reminder[]> {
       insurer: v.insurer.name,
       date: v.visitedOn!,
     });
-    const contacts = v.enterprise.members.map((m) => appText(m.userId, text));
-    const messages = contacts.length
-      ? contacts
-      : (await unitDestinations(db, v.enterprise.townshipId, env.reach)).outbound(text);
+    const messages = v.enterprise.members.length
+      ? (
+          await Promise.all(v.enterprise.members.map((m) => messagesFor(env, { member: m.userId }, { markdown: text })))
+        ).flat()
+      : await messagesFor(env, { unit: v.enterprise.townshipId }, { markdown: text });
     if (messages.length)
       out.push({
         rule: 'visit-unconfirmed',
@@ -403,8 +381,6 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, t, clock } = env;
   const monday = addDays(day, 1 - (new Date(`${day}T00:00:00Z`).getUTCDay() || 7));
   for (let d = monday; d < day; d = addDays(d, 1)) if (calendar.isWorkingDay(d)) return [];
-  const leaders = await purposeGroups(db, campaign.countyCode, env.reach);
-  if (!leaders.length) return [];
   const rows = await coverageBySector(db, campaign.id, day, clock.now());
   const overdue = (await openObligations(db, campaign.id)).filter((o) => o.dueOn < day).length;
   const lines = [
@@ -414,7 +390,7 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
         sector: r.sector.name,
         insured: r.insured,
         enterprises: r.enterprises,
-        rate: r.rate === null ? '—' : `${(Math.floor(r.rate * 1000) / 10).toFixed(1)}%`,
+        rate: percent(r.rate),
         gap: r.gap,
       }),
     ),
@@ -423,11 +399,11 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   ];
   // The chart, where a robot can post it (the long connection would need it uploaded first) and a
   // CJK font can draw it; drawn when sent.
-  const chart = !!findCjkFont();
-  const messages = leaders.flatMap((g) => [
-    groupMarkdown(g, lines.join('\n')),
-    ...(chart && g.channel === 'webhook' ? [webhookChart(g.target, { campaignId: campaign.id, day })] : []),
-  ]);
+  const messages = [
+    ...(await messagesFor(env, 'leaders', { markdown: lines.join('\n') })),
+    ...(findCjkFont() ? await messagesFor(env, 'leaders', { chart: { campaignId: campaign.id, day } }) : []),
+  ];
+  if (!messages.length) return [];
   return [{ rule: 'digest', target: 'leaders', slot: monday, messages, summary: 'weekly digest' }];
 }
 
@@ -436,17 +412,9 @@ export async function calendarCheck(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, t } = env;
   const next = Number(day.slice(0, 4)) + 1;
   if (day.slice(5, 7) !== '12' || calendar.knowsYear(next)) return [];
-  const admins = await purposeGroups(db, campaign.countyCode, env.reach, ['admins', 'leaders']);
-  return admins.length
-    ? [
-        {
-          rule: 'calendar-missing',
-          target: 'admins',
-          slot: String(next),
-          messages: [groupMarkdown(admins[0]!, t('remind.calendar_missing', { year: next }))],
-          summary: `calendar ${next}`,
-        },
-      ]
+  const messages = await messagesFor(env, 'admins', { markdown: t('remind.calendar_missing', { year: next }) });
+  return messages.length
+    ? [{ rule: 'calendar-missing', target: 'admins', slot: String(next), messages, summary: `calendar ${next}` }]
     : [];
 }
 

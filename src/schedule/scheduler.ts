@@ -2,13 +2,13 @@ import schedule from 'node-schedule';
 import { dayIn, minuteIn, type Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { enqueue } from '../delivery/outbox.ts';
-import type { GroupReach } from '../domain/chats.ts';
+import type { GroupReach } from '../delivery/groups.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
 import { rebuildCover, refreshStaleCover } from '../domain/cover.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { translator, type Locale } from '../i18n.ts';
 import { RULES, type Reminder, type RuleEnv } from './rules.ts';
-import { reminderSettings, type ReminderSettings } from './settings.ts';
+import { reminderSettings, type ReminderSettings } from '../domain/reminder-settings.ts';
 
 export interface Queued extends Reminder {
   state: 'queued' | 'late' | 'would';

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { Bus, type Incoming } from '../../src/bot/bus.ts';
 import { parse } from '../../src/bot/parse.ts';
 import { Registry } from '../../src/bot/registry.ts';
-import { defineCommand, UserError } from '../../src/bot/spec.ts';
+import { defineCommand } from '../../src/bot/spec.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { testBot, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;

@@ -289,6 +289,36 @@ describe('/交办', () => {
   });
 });
 
+describe('/交办 reaches every unit it names, or says who it could not', () => {
+  const appTexts = async (userId: string) =>
+    (await t.db.outboxMessage.findMany({ where: { channel: 'app', target: userId }, orderBy: { id: 'asc' } })).map(
+      (m) => (JSON.parse(m.payload) as { text: { content: string } }).text.content,
+    );
+
+  it('to a unit without a group chat, tells its liaisons through the app', async () => {
+    await t.db.member.create({
+      data: { userId: 'zjj-liaison', name: '住建局联络员', roles: 'liaison', unitId: await unitId('zjj') },
+    });
+    expect(await t.db.groupChat.count({ where: { unitId: await unitId('zjj') } })).toBe(0);
+    const out = await say('demo-admin', '/交办 住建局 报送在建项目参保清单 12月20日');
+    expect(out.outcome).toBe('ok');
+    const o = await t.db.obligation.findFirstOrThrow({ where: { title: '报送在建项目参保清单' } });
+    expect((await appTexts('zjj-liaison')).at(-1)).toContain(`#${o.id}`);
+    expect(out.text).toContain('已通过应用消息通知 1 人：住建局联络员');
+    expect(out.text).not.toContain('工作群');
+  });
+
+  it('to a unit with neither a group nor a liaison, says so in the reply', async () => {
+    const xianxi = await t.db.unit.findFirstOrThrow({ where: { name: '仙溪镇' } });
+    expect(await t.db.member.count({ where: { unitId: xianxi.id } })).toBe(0);
+    const before = await t.db.outboxMessage.count();
+    const out = await say('demo-admin', '/交办 仙溪 摸排辖区企业 12月20日');
+    expect(out.outcome).toBe('ok');
+    expect(out.text).toContain('⚠️ 未能通知仙溪镇：没有可用的工作群，也没有登记联络员');
+    expect(await t.db.outboxMessage.count()).toBe(before);
+  });
+});
+
 describe('/任务 colours', () => {
   it('blue while more than 3 working days remain, yellow within them, red once overdue', async () => {
     t.clock.set('2026-12-01T09:00:00+08:00'); // a Tuesday

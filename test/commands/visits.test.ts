@@ -115,7 +115,7 @@ describe('an insurer records a visit, the township confirms, the leader sees it 
     expect(visit.insurerConfirmedAt?.toISOString()).toBe(t.clock.now().toISOString());
     expect(out.text).toContain(`✅ 已登记走访 #${id} 2026-11-28 ${insured.name} · 隐患排查`);
     expect(out.text).toContain(`请东坪镇、县应急管理局的联络员代企业核实后发送 /确认 ${id}`);
-    expect(out.text).toContain('已通知演示·东坪镇工作群');
+    expect(out.text).toContain('已通知 1 个工作群：演示·东坪镇工作群');
     const sent = await t.db.outboxMessage.findMany({
       where: { id: { gt: 0 } },
       orderBy: { id: 'asc' },

@@ -120,7 +120,7 @@ describe('seeding', () => {
 
   it('makes the BOT_ADMINS admins', async () => {
     await ensureAdmins(t.db, ['demo-leader', 'new-admin']);
-    expect((await t.db.member.findUniqueOrThrow({ where: { userId: 'demo-leader' } })).roles).toBe('leader|admin');
+    expect((await t.db.member.findUniqueOrThrow({ where: { userId: 'demo-leader' } })).roles).toBe('admin|leader');
     expect((await t.db.member.findUniqueOrThrow({ where: { userId: 'new-admin' } })).roles).toBe('admin');
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
-import { UserError } from '../../src/bot/spec.ts';
+import { UserError } from '../../src/core/errors.ts';
 import { chartText, coverageChartSvg, findCjkFont, rasterise, svgToPng } from '../../src/domain/chart.ts';
 import { coverageGrid } from '../../src/domain/ledger-export.ts';
 import { translator } from '../../src/i18n.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { drawCharts } from '../../src/domain/chart.ts';
+import { drawCharts } from '../../src/delivery/charts.ts';
 import { TZ } from '../support/db.ts';
 import {
   at,

@@ -6,7 +6,7 @@ import { addDays, dayIn, fixedClock } from '../../src/clock.ts';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import { Dispatcher, type Sender } from '../../src/delivery/dispatcher.ts';
 import { WorkCalendar } from '../../src/domain/calendar.ts';
-import { drawCharts } from '../../src/domain/chart.ts';
+import { drawCharts } from '../../src/delivery/charts.ts';
 import { Scheduler } from '../../src/schedule/scheduler.ts';
 import { AppApi, sendWebhook } from '../../src/wecom/api.ts';
 import { NOW, testDb, TZ, type TestDb } from './db.ts';

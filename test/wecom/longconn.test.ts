@@ -9,7 +9,7 @@ import { readCalendarFile, WorkCalendar } from '../../src/domain/calendar.ts';
 import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
-import { botLongConnection, longconnSender, type LongConnTuning } from '../../src/wecom/longconn-bot.ts';
+import { botLongConnection, longconnSender, type LongConnTuning } from '../../src/channels/longconn-bot.ts';
 import { testDb, TZ, type TestDb } from '../support/db.ts';
 import { FakeLongConnServer } from '../support/fake-longconn.ts';
 import { botTextMessage } from '../support/fake-wecom.ts';

@@ -1,5 +1,5 @@
 import type { Tx } from '../db/client.ts';
-import { longconnMarkdown, webhookMarkdown, type Outbound } from '../delivery/outbox.ts';
+import { longconnMarkdown, webhookMarkdown, type Outbound } from './outbox.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 
 // Which group chats the bot can speak in, and how. Keys are returned only to be put into the outbox.
@@ -27,7 +27,7 @@ export const groupMarkdown = (route: GroupRoute, content: string): Outbound =>
 const reachable = (reach: GroupReach): Prisma.GroupChatWhereInput =>
   reach.longconn ? { OR: [{ webhookKey: { not: null } }, { chatId: { not: null } }] } : { webhookKey: { not: null } };
 
-const routeOf = (chat: { webhookKey: string | null; chatId: string | null; name: string }): NamedGroup =>
+export const routeOf = (chat: { webhookKey: string | null; chatId: string | null; name: string }): NamedGroup =>
   chat.webhookKey
     ? { channel: 'webhook', target: chat.webhookKey, name: chat.name }
     : { channel: 'longconn', target: chat.chatId!, name: chat.name };

@@ -5,9 +5,9 @@ import type { Inbox } from '../bot/inbox.ts';
 import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
 import { fitBytes } from '../delivery/outbox.ts';
-import { CallbackRejected } from './crypto.ts';
-import { botReply, commandOfKey, readBotMessage, stripMention, type BotInbound } from './envelope.ts';
-import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from './longconn.ts';
+import { CallbackRejected } from '../wecom/crypto.ts';
+import { botReply, commandOfKey, readBotMessage, stripMention, type BotInbound } from '../wecom/envelope.ts';
+import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '../wecom/longconn.ts';
 
 /** A stream reply holds 20480 bytes; a welcome text, like other text messages, 2048. */
 const STREAM_BYTES = 20480;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCount, parseDay, parseRatio } from '../../src/bot/words.ts';
+import { parseCount, parseDay, parseRatio } from '../../src/core/words.ts';
 
 describe('numbers as people type them', () => {
   it('reads digits and Chinese numerals', () => {

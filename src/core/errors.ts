@@ -1,0 +1,11 @@
+import type { Params } from '../i18n.ts';
+
+/** A failure the caller can fix: it becomes a localized reply, and nothing is written. */
+export class UserError extends Error {
+  constructor(
+    readonly key: string,
+    readonly params?: Params,
+  ) {
+    super(key);
+  }
+}

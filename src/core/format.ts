@@ -1,0 +1,49 @@
+import type { Translate } from '../i18n.ts';
+import type { Told } from './notice.ts';
+
+// How figures and notices are written, one function each, for chat, dashboard, chart and export.
+
+/** A rate as a fraction for display (and the export's 0.0% cells): rounded down to 0.1%, so 99.96% never shows as 100%. */
+export function shownRate(rate: number | null): number | null {
+  return rate === null ? null : Math.floor(rate * 1000) / 1000;
+}
+
+/** A rate as shown: 66.6%, or — when there is nothing to count. */
+export function percent(rate: number | null): string {
+  const shown = shownRate(rate);
+  return shown === null ? '—' : `${(shown * 100).toFixed(1)}%`;
+}
+
+/** insured of total as a shown rate: 12/13 → 92.3%. */
+export const ratioPercent = (insured: number, total: number): string => percent(total ? insured / total : null);
+
+/** A target's rate, stored in basis points: 9000 → 90%. */
+export const targetPercent = (rateBp: number): string => `${rateBp / 100}%`;
+
+/** A change of a count: +2, -1, 0. */
+export const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
+
+/** Enterprises insured since the same figures a week earlier: ↑2, ↓1, — (none), or `fresh` when there were no figures then. */
+export function changeText(row: { insured: number; lastWeek: number | null }, fresh: string): string {
+  if (row.lastWeek === null) return fresh;
+  const d = row.insured - row.lastWeek;
+  return d > 0 ? `↑${d}` : d < 0 ? `↓${-d}` : '—';
+}
+
+/** The reply's lines on who a notice reached, and who it could not reach and why. */
+export function toldLines(t: Translate, told: Told): string[] {
+  const groups = told.reached.filter((r) => r.via === 'group').map((r) => r.name);
+  const members = told.reached.filter((r) => r.via === 'member').map((r) => r.name);
+  const lines: string[] = [];
+  if (groups.length) lines.push(t('notice.reached_groups', { count: groups.length, names: groups.join('、') }));
+  if (members.length) lines.push(t('notice.reached_members', { count: members.length, names: members.join('、') }));
+  if (!told.reached.length && !told.missed.length) lines.push(t('notice.reached_none'));
+  for (const m of told.missed)
+    lines.push(
+      t('notice.missed', {
+        who: m.who === 'leaders' || m.who === 'admins' || m.who === 'asker' ? t(`notice.who_${m.who}`) : m.who,
+        why: t(`notice.why_${m.why}`),
+      }),
+    );
+  return lines;
+}

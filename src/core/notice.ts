@@ -1,0 +1,53 @@
+// A notice and who it is for, as the domain says it; the audience router (src/delivery/audience.ts)
+// turns it into outbox messages and answers who was reached, who was not, and why.
+
+/**
+ * Who is told: a unit (its groups, else its liaisons through the app), the county's leaders' or
+ * admins' groups, one member, the member who asked (in the chat they asked in), or one group chat.
+ */
+export type Audience = { unit: number } | 'leaders' | 'admins' | { member: string } | 'asker' | { group: string };
+
+/**
+ * A button under a message, where the channel has template cards. Pressing it runs `command`
+ * exactly as if the presser had typed it: same parsing, permissions and checks, as the presser.
+ */
+export interface Button {
+  label: string;
+  command: string;
+  style?: 'primary' | 'danger';
+}
+
+export type Notice =
+  /**
+   * Markdown for groups; members reached through the app get it as plain text, with `buttons` as a
+   * card. `mention` @-mentions, in a unit's groups, the liaisons who would otherwise be told.
+   */
+  | { markdown: string; mention?: boolean; buttons?: Button[] }
+  /** A picture; `path` is where it was written, for a channel that uploads files. */
+  | { image: Buffer; path: string; name: string }
+  | { file: string; name: string }
+  /** The campaign's coverage chart of a day, drawn when it is sent (robots only). */
+  | { chart: { campaignId: number; day: string } };
+
+/** A destination reached: a group chat, or a member through the app. */
+export interface Reached {
+  via: 'group' | 'member';
+  name: string;
+}
+
+/** Whom a notice could not reach, and why (a locale key under notice.why_*). */
+export interface Missed {
+  who: string;
+  why: 'no_destination' | 'no_group' | 'unknown_member' | 'unreachable_chat';
+}
+
+export interface Told {
+  reached: Reached[];
+  missed: Missed[];
+}
+
+/** Told results of several notices, as one. */
+export const merged = (all: Told[]): Told => ({
+  reached: all.flatMap((x) => x.reached),
+  missed: all.flatMap((x) => x.missed),
+});

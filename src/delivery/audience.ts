@@ -1,0 +1,169 @@
+import type { Audience, Missed, Notice, Reached, Told } from '../core/notice.ts';
+import { splitRoles, type Role } from '../core/roles.ts';
+import type { Tx } from '../db/client.ts';
+import { groupMarkdown, purposeGroups, routeOf, unitGroups, type GroupReach, type NamedGroup } from './groups.ts';
+import {
+  appCard,
+  appMedia,
+  appText,
+  enqueue,
+  WEBHOOK_IMAGE_BYTES,
+  webhookChart,
+  webhookFile,
+  webhookImage,
+  type Outbound,
+} from './outbox.ts';
+import type { Clock } from '../clock.ts';
+
+// The audience router: the one place that decides where a notice goes. A unit is told in its group
+// chats (by robot, or by chatid over the long connection where the deployment holds one), else its
+// liaisons (an insurer's staff) through the app; the leaders and the admins in their groups, else
+// the members holding that role; a member through the app; the asker in the chat they asked in.
+// Every call answers who was reached, and who was not and why, so a notice never goes unheard
+// without a word.
+
+/** What routing needs: the database, how groups are reached, the county, and who asked (for 'asker'). */
+export interface Routing {
+  db: Tx;
+  reach: GroupReach;
+  /** The county whose groups and members hear it; null for the deployment's own (a message of unknown county). */
+  countyCode: string | null;
+  asker?: { userId: string; chatId: string | null };
+}
+
+/** The people who hear about a unit when it has no group: its liaisons, or an insurer's staff. */
+const UNIT_VOICES: Role[] = ['liaison', 'insurer'];
+
+interface Person {
+  userId: string;
+  name: string;
+}
+
+/** The outbox messages of a notice for every destination, and who they reach; nothing is written. */
+export async function route(r: Routing, to: Audience, notice: Notice): Promise<{ messages: Outbound[]; told: Told }> {
+  const dest = await destinations(r, to, notice);
+  const messages: Outbound[] = [];
+  const reached: Reached[] = [];
+  const missed: Missed[] = [...dest.missed];
+  const mentions = 'markdown' in notice && notice.mention ? dest.mentions : [];
+  for (const g of dest.groups) {
+    const m = toGroup(g, notice, mentions);
+    if (m) {
+      messages.push(m);
+      reached.push({ via: 'group', name: g.name });
+    } else missed.push({ who: g.name, why: 'unreachable_chat' });
+  }
+  for (const p of dest.people) {
+    const m = toMember(p.userId, notice);
+    if (m.length) {
+      messages.push(...m);
+      reached.push({ via: 'member', name: p.name || p.userId });
+    }
+  }
+  return { messages, told: { reached, missed } };
+}
+
+/** Routes a notice and queues its messages in the transaction; answers who was reached. */
+export async function tell(r: Routing, clock: Clock, to: Audience, notice: Notice): Promise<Told> {
+  const { messages, told } = await route(r, to, notice);
+  for (const m of messages) await enqueue(r.db, m, clock);
+  return told;
+}
+
+interface Destinations {
+  groups: NamedGroup[];
+  people: Person[];
+  /** Who to @-mention in a group message (the people who would be told without a group). */
+  mentions: string[];
+  missed: Missed[];
+}
+
+async function destinations(r: Routing, to: Audience, notice: Notice): Promise<Destinations> {
+  const { db, reach, countyCode } = r;
+  const none = (who: string, why: Missed['why']): Destinations => ({
+    groups: [],
+    people: [],
+    mentions: [],
+    missed: [{ who, why }],
+  });
+  if (to === 'leaders' || to === 'admins') {
+    const role: Role = to === 'leaders' ? 'leader' : 'admin';
+    const groups = await purposeGroups(db, countyCode, reach, [to]);
+    if (groups.length) return { groups, people: [], mentions: [], missed: [] };
+    const people = await holders(db, countyCode ? { unit: { countyCode } } : {}, [role]);
+    return people.length ? { groups: [], people, mentions: [], missed: [] } : none(to, 'no_destination');
+  }
+  if (to === 'asker') {
+    if (!r.asker) return none('asker', 'unknown_member');
+    // In the chat asked in, where its channel carries the notice; else to the asker through the app.
+    const chat = r.asker.chatId ? await reachableChat(db, r.asker.chatId, reach) : null;
+    if (chat && ('markdown' in notice || chat.channel === 'webhook'))
+      return { groups: [chat], people: [], mentions: [], missed: [] };
+    return { groups: [], people: [{ userId: r.asker.userId, name: r.asker.userId }], mentions: [], missed: [] };
+  }
+  if ('member' in to) {
+    const m = await db.member.findUnique({ where: { userId: to.member }, select: { userId: true, name: true } });
+    return { groups: [], people: [m ?? { userId: to.member, name: to.member }], mentions: [], missed: [] };
+  }
+  if ('group' in to) {
+    const chat = await reachableChat(db, to.group, reach);
+    return chat ? { groups: [chat], people: [], mentions: [], missed: [] } : none(to.group, 'unreachable_chat');
+  }
+  const unit = await db.unit.findUnique({ where: { id: to.unit }, select: { name: true } });
+  const [groups, people] = await Promise.all([
+    unitGroups(db, to.unit, reach),
+    holders(db, { unitId: to.unit }, UNIT_VOICES),
+  ]);
+  if (groups.length) return { groups, people: [], mentions: people.map((p) => p.userId), missed: [] };
+  return people.length
+    ? { groups: [], people, mentions: [], missed: [] }
+    : none(unit?.name ?? String(to.unit), 'no_destination');
+}
+
+/** Active members holding one of the roles, where they are. */
+async function holders(
+  db: Tx,
+  where: { unitId: number } | { unit: { countyCode: string } } | Record<string, never>,
+  roles: Role[],
+): Promise<Person[]> {
+  const members = await db.member.findMany({
+    where: { ...where, active: true },
+    select: { userId: true, name: true, roles: true },
+    orderBy: { id: 'asc' },
+  });
+  return members.filter((m) => splitRoles(m.roles).some((x) => roles.includes(x)));
+}
+
+async function reachableChat(db: Tx, chatId: string, reach: GroupReach): Promise<NamedGroup | null> {
+  const chat = await db.groupChat.findFirst({ where: { chatId } });
+  if (!chat) return null;
+  if (chat.webhookKey) return routeOf(chat);
+  return reach.longconn ? routeOf(chat) : null;
+}
+
+/** A group's message for a notice; null when the group's channel cannot carry it (a picture over the long connection). */
+function toGroup(g: NamedGroup, notice: Notice, mentions: string[]): Outbound | null {
+  if ('markdown' in notice) {
+    const text = mentions.length ? `${notice.markdown}\n${mentions.map((u) => `<@${u}>`).join(' ')}` : notice.markdown;
+    return groupMarkdown(g, text);
+  }
+  if (g.channel !== 'webhook') return null;
+  if ('chart' in notice) return webhookChart(g.target, notice.chart);
+  if ('image' in notice)
+    return notice.image.length <= WEBHOOK_IMAGE_BYTES
+      ? webhookImage(g.target, notice.image)
+      : webhookFile(g.target, notice.path, notice.name);
+  return webhookFile(g.target, notice.file, notice.name);
+}
+
+/** A member's messages through the app: markdown becomes text without mentions, its buttons a card. */
+function toMember(userId: string, notice: Notice): Outbound[] {
+  if ('markdown' in notice) {
+    const text = notice.markdown.replace(/<@[^>]+>/g, '').trim();
+    const card = notice.buttons?.length ? appCard(userId, text, notice.buttons) : null;
+    return [appText(userId, text), ...(card ? [card] : [])];
+  }
+  if ('image' in notice) return [appMedia(userId, 'image', notice.path, notice.name)];
+  if ('file' in notice) return [appMedia(userId, 'file', notice.file, notice.name)];
+  return [];
+}

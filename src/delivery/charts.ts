@@ -1,0 +1,31 @@
+import type { Clock } from '../clock.ts';
+import type { Tx } from '../db/client.ts';
+import { coverageChartPng } from '../domain/chart.ts';
+import { translator, type Locale } from '../i18n.ts';
+import type { OutboxRow } from './dispatcher.ts';
+import { webhookImage } from './outbox.ts';
+
+/**
+ * The dispatcher's `prepare`: a webhookChart row becomes the image of its campaign's chart, with
+ * the figures of the moment it is sent; other rows pass as they are.
+ */
+export function drawCharts(o: {
+  db: Tx;
+  clock: Clock;
+  locale: Locale;
+  timeZone: string;
+}): (row: OutboxRow) => Promise<OutboxRow> {
+  return async (row) => {
+    if (!row.payload.includes('"chart"')) return row; // most rows: not parsed twice
+    const { chart } = JSON.parse(row.payload) as { chart?: { campaignId: number; day: string } };
+    if (!chart) return row;
+    const campaign = await o.db.campaign.findUniqueOrThrow({ where: { id: chart.campaignId } });
+    const png = await coverageChartPng(o.db, campaign, {
+      day: chart.day,
+      now: o.clock.now(),
+      t: translator(o.locale),
+      timeZone: o.timeZone,
+    });
+    return { ...row, payload: JSON.stringify(webhookImage(row.target, png).payload) };
+  };
+}
