@@ -278,7 +278,8 @@ describe('reminders in websocket mode', () => {
     // The service queued the morning's reminders as it started; once its connection is up, the
     // test sends them rather than wait for the dispatcher's next tick (twice: a tick's drain
     // under way may have looked before the clock moved).
-    await fake.until(() => service.longConn?.state === 'subscribed', 'the service to subscribe');
+    // (A generous bound: the service connects with its own tuning, a second's backoff after a failure.)
+    await fake.until(() => service.longConn?.state === 'subscribed', 'the service to subscribe', 20_000);
     await service.dispatcher.drain();
     await service.dispatcher.drain();
     const frame = fake.frames('aibot_send_msg').find((f) => f.body.chatid === 'demo-chat-jtj');
