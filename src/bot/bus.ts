@@ -286,7 +286,8 @@ export function bindArgs(spec: CommandSpec, parsed: Parsed, t: Translate, env: P
   if (raw[param] === undefined) throw new UserError('bus.missing_arg', { param: t(`param.${param}`) });
   // Schemas carry locale keys as messages; zod's own messages fall back to a generic line.
   const key = /^[a-z_]+\.[a-z_.]+$/.test(issue.message) ? issue.message : 'bus.bad_arg';
-  throw new UserError(key, { param: t(`param.${param}`), value: raw[param] ?? '' });
+  const params = issue.code === 'custom' ? (issue.params as Record<string, string | number> | undefined) : undefined;
+  throw new UserError(key, { param: t(`param.${param}`), value: raw[param] ?? '', ...params });
 }
 
 export function usageLine(spec: CommandSpec, t: Translate): string {
