@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { defineCommand } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { parseRatio } from '../src/core/words.ts';
+import { parseCount, parseRatio } from '../src/core/words.ts';
 import { ratioPercent, signed, targetPercent } from '../src/core/format.ts';
 import { findSector, findTownship } from '../src/domain/directory.ts';
 import { recordReport, reportScope } from '../src/domain/reports.ts';
@@ -17,9 +17,15 @@ export default defineCommand({
   params: ['sector', 'ratio', '...rest'],
   args: z.object({
     sector: z.string(),
-    ratio: z
-      .string()
-      .transform((v, ctx) => parseRatio(v) ?? (ctx.addIssue({ code: 'custom', message: 'report.bad_ratio' }), z.NEVER)),
+    ratio: z.string().transform(
+      (v, ctx) =>
+        parseRatio(v) ??
+        (ctx.addIssue({
+          code: 'custom',
+          message: parseCount(v.split(/[/／]/)[1] ?? '') === 0 ? 'report.zero_total' : 'report.bad_ratio',
+        }),
+        z.NEVER),
+    ),
     rest: z.string().optional(),
   }),
   roles: ['liaison'],
