@@ -44,7 +44,7 @@ export default defineCommand({
   roles: ['leader'],
   writes: true,
   async confirm(ctx, { target, rest }) {
-    const { units } = await assignees(ctx.db, ctx.campaign, target);
+    const { units } = await assignees(ctx, target);
     if (units.length < 2) return null;
     const names =
       units
@@ -55,7 +55,7 @@ export default defineCommand({
   },
   async run(ctx, { target, rest: { content, dueOn } }) {
     const { db, campaign, clock, t, userId } = ctx;
-    const { units, sectorId } = await assignees(db, campaign, target);
+    const { units, sectorId } = await assignees(ctx, target);
     const ids: number[] = [];
     const told: Told[] = [];
     for (const u of units) {

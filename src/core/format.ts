@@ -42,6 +42,10 @@ export function changeText(row: { insured: number; lastWeek: number | null }, fr
   return d > 0 ? `↑${d}` : d < 0 ? `↓${-d}` : '—';
 }
 
+/** "Did you mean" for a name that named nothing: 您是不是要写东坪？, or `otherwise` when nothing is near. */
+export const didYouMean = (t: Translate, names: string[], otherwise = ''): string =>
+  names.length ? t('names.did_you_mean', { names: names.join('、') }) : otherwise;
+
 /** The reply's lines on who a notice reached, and who it could not reach and why. */
 export function toldLines(t: Translate, told: Told): string[] {
   const groups = told.reached.filter((r) => r.via === 'group').map((r) => r.name);

@@ -359,8 +359,8 @@ export type CoverageViewKind =
   | { by: 'department' }
   /** One sector across townships (and its county-wide report, if that is all it has). */
   | { by: 'sector_townships'; sector: SectorRef }
-  /** One township across sectors. */
-  | { by: 'township_sectors'; township: { id: number; name: string } };
+  /** One township across sectors, or in one sector only (one cell). */
+  | { by: 'township_sectors'; township: { id: number; name: string }; sector?: SectorRef };
 
 export interface CoverageView {
   rows: CoverageRow[];
@@ -464,7 +464,7 @@ export async function coverageView(
       }
       case 'township_sectors':
         return {
-          groups: sectors.map(bySector),
+          groups: (view.sector ? sectors.filter((s) => s.id === view.sector!.id) : sectors).map(bySector),
           keyOf: (c) => (c.townshipId === view.township.id ? c.sectorId : undefined),
         };
     }
