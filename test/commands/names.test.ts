@@ -64,6 +64,12 @@ describe('units, sectors and townships get the nearest known names', () => {
     expect((await say('demo-liaison-yjj', '/上报 危话 4/4')).text).toContain('您是不是要写危化？');
   });
 
+  it('/逾期 of a misspelt unit suggests the nearest', async () => {
+    const out = await say('demo-leader', '/逾期 应机局');
+    expect(out.outcome).toBe('invalid');
+    expect(out.text).toContain('没有找到单位“应机局”。您是不是要写县应急管理局？');
+  });
+
   it('/覆盖率 东坪 危化 gives that one cell, in either order', async () => {
     const cell = await say('demo-leader', '/覆盖率 东坪 危化');
     expect(cell.outcome, cell.text).toBe('ok');
