@@ -148,7 +148,7 @@ async function named({ db, campaign, t }: CommandContext, word: string): Promise
     });
   throw new UserError('coverage.unknown_scope', {
     word,
-    nearest: didYouMean(t, unit ? [] : await nearestKnown(db, campaign, word, { sectors: true })),
+    nearest: didYouMean(t, unit ? [] : await nearestKnown(db, campaign, word, { sectors: true, units: 'any' })),
   });
 }
 

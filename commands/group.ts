@@ -45,7 +45,7 @@ export default defineCommand({
     if (purpose === 'unit' && !unit)
       throw new UserError('group.no_unit', {
         word: target,
-        nearest: didYouMean(t, await nearestKnown(db, campaign, target, { sectors: false })),
+        nearest: didYouMean(t, await nearestKnown(db, campaign, target, { units: 'any' })),
       });
     const what = purpose === 'unit' ? t('group.unit_chat', { unit: unit!.name }) : t(`group.${purpose}_chat`);
     const r = await bindChat(db, { chatId, purpose, unitId: unit?.id ?? null, name: what, webhookKey: key });

@@ -38,7 +38,7 @@ export default defineCommand({
     if (word && !named)
       throw new UserError('tasks.unknown_unit', {
         word,
-        nearest: didYouMean(t, await nearestKnown(db, campaign, word, { sectors: false })),
+        nearest: didYouMean(t, await nearestKnown(db, campaign, word, { units: 'any' })),
       });
     if (!overseer && (!member!.unit || (named && named.id !== member!.unit.id)))
       throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });

@@ -36,18 +36,17 @@ export default defineCommand({
     if (!sector)
       throw new UserError('report.unknown_sector', {
         word: sectorWord,
-        nearest: didYouMean(t, await nearestKnown(db, campaign, sectorWord, { sectors: true, kinds: [] })),
+        nearest: didYouMean(t, await nearestKnown(db, campaign, sectorWord, { sectors: true })),
       });
     // The word after the numbers is a township when it names one, a question when it looks like a
     // place but names none (东平 for 东坪); otherwise it starts the note.
     const [first, ...more] = (rest ?? '').split(/\s+/).filter(Boolean);
-    const place = first ? await placeWord(db, campaign, first) : null;
-    if (place && 'unknown' in place)
+    const named = first ? await placeWord(db, campaign, first) : null;
+    if (named && 'unknown' in named)
       throw new UserError('report.unknown_township', {
-        word: place.unknown,
-        nearest: didYouMean(t, place.nearest, t('report.name_a_township')),
+        word: named.unknown,
+        nearest: didYouMean(t, named.nearest, t('report.name_a_township')),
       });
-    const named = place;
     const note = (named ? more : [first, ...more]).filter(Boolean).join(' ') || null;
     const unit = member?.unit
       ? { id: member.unit.id, code: member.unit.code, name: member.unit.name, kind: member.unit.kind }

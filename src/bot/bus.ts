@@ -136,9 +136,11 @@ export class Bus {
     let parsed = parse(msg.text);
     if (!parsed) return done({ text: t('bus.empty'), outcome: 'unknown' });
     // A bare "/" asks for help; a command glued to its argument (/签收17) runs as if spaced.
-    const glued = parsed.slash ? registry.prefixOf(parsed.word) : undefined;
     if (parsed.slash && !parsed.word) parsed = { ...parsed, word: 'help' };
-    else if (!registry.find(parsed.word) && glued) parsed = unglue(parsed, glued);
+    else if (parsed.slash && !registry.find(parsed.word)) {
+      const glued = registry.prefixOf(parsed.word);
+      if (glued) parsed = unglue(parsed, glued);
+    }
     const spec = registry.find(parsed.word);
     if (!spec) {
       const near = registry.suggest(parsed.word, member);

@@ -116,7 +116,7 @@ function place(month: number, day: number, today: string, field: DayField): stri
 }
 
 /** Chinese numerals before 年, 月, 日, 号 and 天 become digits: 十二月三十一日 → 12月31日, 三天后 → 3天后. */
-function digits(text: string): string {
+function withDigits(text: string): string {
   return text
     .trim()
     .replace(/\s+/g, '')
@@ -128,7 +128,7 @@ const MONTH_DAY = /^(\d{1,2})[月/-](\d{1,2})[日号]?$/;
 
 /** Written as a date (2026-02-30, 2月30日, 20260230), whether or not that day exists: such a word is "not a date", not some other word. */
 export function dateShaped(text: string): boolean {
-  const s = digits(text);
+  const s = withDigits(text);
   return FULL.test(s) || MONTH_DAY.test(s);
 }
 
@@ -139,7 +139,7 @@ export function dateShaped(text: string): boolean {
  * 年底; 周五/本周五, 下周一, 下下周一. Null when it is not a date.
  */
 export function parseDay(text: string, today: string, field: DayField): string | null {
-  const s = digits(text);
+  const s = withDigits(text);
   let m = FULL.exec(s);
   if (m) return valid(Number(m[1]), Number(m[2] ?? m[4]), Number(m[3] ?? m[5]));
   m = MONTH_DAY.exec(s);

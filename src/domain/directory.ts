@@ -60,14 +60,14 @@ export async function findUnit(db: Tx, countyCode: string, word: string, kinds?:
 
 /**
  * The known names nearest a word that named nothing, for "did you mean": sectors (by their
- * common short name) and units of `kinds` (any kind unless given). A word written without 镇/乡
- * gets townships without it too (东平 → 东坪).
+ * common short name) and units of the kinds asked for. A word written without 镇/乡 gets
+ * townships without it too (东平 → 东坪).
  */
 export async function nearestKnown(
   db: Tx,
   campaign: { id: number; countyCode: string },
   word: string,
-  want: { sectors: boolean; kinds?: string[] },
+  want: { sectors?: boolean; units?: 'any' | string[] },
 ): Promise<string[]> {
   const w = word.replace(/^县/, '');
   const bare = !/(镇|乡|街道)$/.test(w);
@@ -77,7 +77,8 @@ export async function nearestKnown(
         words: sectorWords(s),
       }))
     : [];
-  const units = (await unitsOf(db, campaign.countyCode, want.kinds)).map((u) => ({
+  const kinds = want.units === 'any' ? undefined : want.units;
+  const units = (want.units ? await unitsOf(db, campaign.countyCode, kinds) : []).map((u) => ({
     name: u.kind === 'township' && bare ? shortTownship(u.name) : u.name,
     words: unitWords(u),
   }));
@@ -94,17 +95,17 @@ export async function placeWord(
   campaign: { id: number; countyCode: string },
   word: string,
 ): Promise<UnitRef | { unknown: string; nearest: string[] } | null> {
-  const township = await findTownship(db, campaign.countyCode, word);
-  if (township) return township;
   const townships = await unitsOf(db, campaign.countyCode, ['township']);
   const w = word.toLowerCase();
+  const u = matchName(townships, w, unitWords);
+  if (u) return { id: u.id, code: u.code, name: u.name, kind: u.kind };
   const placeLike =
     /(镇|乡|街道)$/.test(word) ||
-    townships.some((u) =>
-      [u.name, shortTownship(u.name)].some((name) => name.length === w.length && distance(name, w) === 1),
+    townships.some((t) =>
+      [t.name, shortTownship(t.name)].some((name) => name.length === w.length && distance(name, w) === 1),
     );
   if (!placeLike) return null;
-  return { unknown: word, nearest: await nearestKnown(db, campaign, word, { sectors: false, kinds: ['township'] }) };
+  return { unknown: word, nearest: await nearestKnown(db, campaign, word, { units: ['township'] }) };
 }
 
 export function findTownship(db: Tx, countyCode: string, word: string): Promise<UnitRef | null> {

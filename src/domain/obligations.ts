@@ -163,7 +163,7 @@ export async function assignees(
   if (!sector)
     throw new UserError('assign.unknown_target', {
       word,
-      nearest: didYouMean(t, await nearestKnown(db, campaign, word, { sectors: true })),
+      nearest: didYouMean(t, await nearestKnown(db, campaign, word, { sectors: true, units: 'any' })),
     });
   const leads = await db.sectorResponsibility.findMany({
     where: { sectorId: sector.id, role: 'lead' },
