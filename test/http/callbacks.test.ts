@@ -124,6 +124,24 @@ describe('the AI bot callback', () => {
     expect(await service.db.inboundMessage.count({ where: { dedupeKey: 'bot:bot-msg-1' } })).toBe(1);
   });
 
+  it('reads a message as the sandbox does: a mention and a command glued to its argument', async () => {
+    const ask = async (msgid: string, text: string) => {
+      const res = await bot.postBot(
+        botTextMessage({ msgid, userid: 'demo-leader', chatid: 'demo-chat-leaders', text }),
+      );
+      return (bot.openBotReply(await res.json()) as { stream: { content: string } }).stream.content;
+    };
+    const glued = await ask('bot-msg-glued', '@安责险助手/覆盖率危化');
+    const spaced = await service.bus.handle({
+      channel: 'sandbox',
+      userId: 'demo-leader',
+      chatId: 'demo-chat-leaders',
+      text: '@安责险助手 /覆盖率 危化',
+    });
+    expect(glued).toBe(spaced.text);
+    expect(glued).toMatch(/\d+\.\d%/);
+  });
+
   it('verifies its URL with an empty ReceiveId', async () => {
     const res = await bot.verifyUrl('echo-123');
     expect(await res.text()).toBe('echo-123');
