@@ -65,7 +65,8 @@ async function query(ctx: CommandContext, words: string[]): Promise<Query> {
 function dayRange(word: string, today: string): [string, string] | null {
   const parts = word.split(/[~～至到]/);
   if (parts.length > 2) return null;
-  const days = parts.map((p) => parseDay(p, today));
+  // The log holds the past: a day without a year is the last such day.
+  const days = parts.map((p) => parseDay(p, today, 'backward'));
   if (days.some((d) => d === null)) return null;
   const [from, to = from] = days as string[];
   return from! <= to! ? [from!, to!] : [to!, from!];

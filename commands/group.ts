@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { findUnit } from '../src/domain/directory.ts';
+import { findUnit, nearestKnown } from '../src/domain/directory.ts';
+import { didYouMean } from '../src/core/format.ts';
 import { bindChat, chatPurpose, keyTail, parseWebhookKey } from '../src/domain/members.ts';
 
 /**
@@ -45,7 +46,11 @@ export default defineCommand({
         : ((await db.unit.findFirst({ where: { countyCode: campaign.countyCode, kind: 'commission_office' } })) ??
           member?.unit ??
           null);
-    if (purpose === 'unit' && !unit) throw new UserError('group.no_unit', { word: target });
+    if (purpose === 'unit' && !unit)
+      throw new UserError('group.no_unit', {
+        word: target,
+        nearest: didYouMean(t, await nearestKnown(db, campaign, target, { units: 'any' })),
+      });
     const what = purpose === 'unit' ? t('group.unit_chat', { unit: unit!.name }) : t(`group.${purpose}_chat`);
     const r = await bindChat(db, { chatId, purpose, unitId: unit?.id ?? null, name: what, webhookKey: key });
     ctx.undoable(r.undo);

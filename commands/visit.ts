@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { parseDay } from '../src/core/words.ts';
+import { dayArg } from '../src/core/args.ts';
 import { toldLines } from '../src/core/format.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 import { enterpriseSide, parseServiceType, recordVisit, visitLabel } from '../src/domain/visits.ts';
@@ -22,10 +22,7 @@ export default defineCommand({
         .string()
         .refine((s) => parseServiceType(s) !== null, 'visit.bad_service')
         .transform((s) => parseServiceType(s)!),
-      date: z
-        .string()
-        .refine((s) => parseDay(s, today) !== null, 'visit.bad_date')
-        .transform((s) => parseDay(s, today)!),
+      date: dayArg(today, 'backward', 'visit.bad_date'),
       staff: z.string().optional(),
       findings: z.string().optional(),
     }),

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { addDays } from '../../src/clock.ts';
 import { coverageBySector, coverageCells } from '../../src/domain/coverage.ts';
+import { shownRate } from '../../src/core/format.ts';
 import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
@@ -92,7 +93,7 @@ describe('/导出', () => {
     const rows = values(workbook.getWorksheet('按行业')!);
     const sectors = await coverageBySector(t.db, t.campaignId, DAY, t.clock.now());
     expect(rows.slice(0, sectors.length).map((r) => r.slice(0, 5))).toEqual(
-      sectors.map((s) => [s.name, s.enterprises, s.insured, Math.floor(s.rate! * 1000) / 1000, s.gap]),
+      sectors.map((s) => [s.name, s.enterprises, s.insured, shownRate(s.rate), s.gap]),
     );
     // Read off the chat reply: "🔴 非煤矿山  23/27 家 85.1%", and the high-risk total line.
     const text = (await say('/覆盖率')).text;
@@ -146,7 +147,7 @@ describe('/导出', () => {
     const dongpingRow = rows.find((r) => r[0] === '东坪镇')!;
     expect(dongpingRow.slice(7, 9)).toEqual([
       `${cell.insured}/${cell.enterprises}`,
-      Math.floor((cell.insured / cell.enterprises) * 1000) / 1000,
+      shownRate(cell.insured / cell.enterprises),
     ]);
     // The county-wide report of 民爆 has a row of its own; the total row repeats the per-sector figures,
     // and ends with the county's: every sector's insured over every sector's in scope.
@@ -156,7 +157,7 @@ describe('/导出', () => {
     expect(total.slice(0, 5)).toEqual(['合计', ...bySector.slice(0, 2).flatMap((r) => [`${r[2]}/${r[1]}`, r[3]])]);
     const insured = bySector.reduce((n: number, r) => n + (r[2] as number), 0);
     const inScope = bySector.reduce((n: number, r) => n + (r[1] as number), 0);
-    expect(total.slice(19, 21)).toEqual([`${insured}/${inScope}`, Math.floor((insured / inScope) * 1000) / 1000]);
+    expect(total.slice(19, 21)).toEqual([`${insured}/${inScope}`, shownRate(insured / inScope)]);
   });
 
   it('lists exactly the uninsured enterprises the ledger cells count, and policies ending within 60 days', async () => {

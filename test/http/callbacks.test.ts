@@ -17,6 +17,12 @@ let bot: WeComSender;
 let app: WeComSender;
 
 const counts = () => callbackTrail(service.db);
+/** Whatever a callback set going has ended: its runs in the inbox, and what they queued, sent. */
+const settle = async () => {
+  await service.inbox.idle();
+  await service.dispatcher.drain();
+  await service.dispatcher.drain(); // one already under way may have looked before
+};
 
 beforeAll(async () => {
   t = await testDb({ demo: true });
@@ -76,7 +82,7 @@ describe('the official WeCom sample vector over HTTP', () => {
     // WeCom's retry of the same message changes nothing and sends nothing more.
     const before = await counts();
     expect((await post()).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await settle();
     expect(await counts()).toEqual(before);
     expect(api.delivered.filter((d) => d.target === 'ChenJiaShun')).toHaveLength(1);
   });
@@ -116,6 +122,24 @@ describe('the AI bot callback', () => {
     expect(again.stream.content).toBe(reply.stream.content);
     expect(await service.db.auditEvent.count({ where: { command: 'coverage' } })).toBe(audits);
     expect(await service.db.inboundMessage.count({ where: { dedupeKey: 'bot:bot-msg-1' } })).toBe(1);
+  });
+
+  it('reads a message as the sandbox does: a mention and a command glued to its argument', async () => {
+    const ask = async (msgid: string, text: string) => {
+      const res = await bot.postBot(
+        botTextMessage({ msgid, userid: 'demo-leader', chatid: 'demo-chat-leaders', text }),
+      );
+      return (bot.openBotReply(await res.json()) as { stream: { content: string } }).stream.content;
+    };
+    const glued = await ask('bot-msg-glued', '@安责险助手/覆盖率危化');
+    const spaced = await service.bus.handle({
+      channel: 'sandbox',
+      userId: 'demo-leader',
+      chatId: 'demo-chat-leaders',
+      text: '@安责险助手 /覆盖率 危化',
+    });
+    expect(glued).toBe(spaced.text);
+    expect(glued).toMatch(/\d+\.\d%/);
   });
 
   it('verifies its URL with an empty ReceiveId', async () => {
@@ -196,7 +220,7 @@ describe('forged and malformed callbacks are refused and change nothing', () => 
     );
     const before = await counts();
     expect((await app.postEncrypted(sealed, envelope)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await settle();
     expect(await counts()).toEqual(before);
   });
 });
