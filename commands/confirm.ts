@@ -6,6 +6,7 @@ import { parseCount } from '../src/core/words.ts';
 import { isArchived, mayConfirm, visitLabel } from '../src/domain/visits.ts';
 import { minuteIn } from '../src/clock.ts';
 import { isLocale, translator } from '../src/i18n.ts';
+import { trusted } from '../src/core/neutral.ts';
 
 /** '5 讲解清楚' → satisfaction 5 and the comment; a first word that is a number must be 1–5. */
 const feedback = z
@@ -90,13 +91,13 @@ export default defineCommand({
         { member: recorder.userId },
         {
           markdown: tr(archived ? 'confirm.notice_archived' : 'confirm.notice', {
-            visit: visitLabel(tr, visit),
+            visit: trusted(visitLabel(tr, visit)),
             by: member!.name,
           }),
         },
       );
     }
-    const lines = [t('confirm.done', { visit: label })];
+    const lines = [t('confirm.done', { visit: trusted(label) })];
     if (satisfaction !== null) lines.push(t('confirm.satisfaction', { score: satisfaction }));
     if (comment) lines.push(t('confirm.comment', { comment }));
     lines.push(t(archived ? 'confirm.archived' : 'confirm.awaiting_insurer'));

@@ -3,6 +3,7 @@ import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { parseCount } from '../core/words.ts';
 import { transition } from './obligations.ts';
+import { neutral } from '../core/neutral.ts';
 
 // Accident-prevention services (事故预防服务) that insurers owe the enterprises they insure, as
 // AQ 9010-2019 lists them. A visit record is archived only when both sides confirmed it: the
@@ -264,7 +265,7 @@ export function visitLabel(
     enterprise: { name: string };
   },
 ): string {
-  return `#${v.id} ${v.visitedOn ?? v.plannedOn ?? '—'} ${v.enterprise.name} · ${serviceName(t, v.serviceType)}`;
+  return `#${v.id} ${v.visitedOn ?? v.plannedOn ?? '—'} ${neutral(v.enterprise.name)} · ${serviceName(t, v.serviceType)}`;
 }
 
 export function serviceName(t: Translate, code: string): string {
