@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { neutral, Trusted } from './core/neutral.ts';
+import { LOCALES, type Locale, type Translate } from './core/translate.ts';
 
-export const LOCALES = ['zh-CN', 'en'] as const;
-export type Locale = (typeof LOCALES)[number];
-
-/** A template's values: data (neutralised where it is interpolated), or `trusted(...)` text of our own. */
-export type Params = Record<string, string | number | Trusted>;
-export type Translate = (key: string, params?: Params) => string;
+export { LOCALES, type Locale, type Params, type Translate } from './core/translate.ts';
 
 const dir = fileURLToPath(new URL('../locales/', import.meta.url));
 const catalogs = new Map<Locale, Record<string, string>>();

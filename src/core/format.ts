@@ -1,4 +1,4 @@
-import type { Translate } from '../i18n.ts';
+import type { Translate } from './translate.ts';
 import type { Missed, Told } from './notice.ts';
 
 // How figures and notices are written, one function each, for chat, dashboard, chart and export.
