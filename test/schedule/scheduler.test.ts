@@ -384,3 +384,15 @@ describe('audiences nobody can reach', () => {
     expect(run.unheard.map((u) => u.who)).not.toContain('leaders');
   });
 });
+
+describe('technical notices', () => {
+  it('next year’s missing holiday arrangement goes to the admins, never to the leaders’ group', async () => {
+    const w = await world();
+    // December of a year whose next the calendar cannot know.
+    expect(calendar.knowsYear(2031)).toBe(false);
+    expect((await runDay(w, '2030-12-02')).state).toBe('ran');
+    const missing = (texts: { text: string }[]) => texts.filter((m) => m.text.includes('2031 年的节假日安排'));
+    expect(missing(await queued(w.db, KEYS.leaders))).toEqual([]);
+    expect(missing(await queued(w.db, 'demo-admin'))).toHaveLength(1);
+  });
+});
