@@ -1,5 +1,6 @@
 import type { Translate } from './translate.ts';
 import type { Missed, Told } from './notice.ts';
+import { trusted } from './neutral.ts';
 
 // How figures and notices are written, one function each, for chat, dashboard, chart and export.
 
@@ -44,11 +45,13 @@ export function toldLines(t: Translate, told: Told): string[] {
     const names = byWhy.get(m.why) ?? [];
     if (!names.includes(who)) byWhy.set(m.why, [...names, who]);
   }
-  for (const [why, names] of byWhy)
+  for (const [key, names] of byWhy) {
+    const why = trusted(t(`notice.why_${key}`));
     lines.push(
       names.length === 1
-        ? t('notice.missed', { who: names[0]!, why: t(`notice.why_${why}`) })
-        : t('notice.missed_many', { count: names.length, names: names.join('、'), why: t(`notice.why_${why}`) }),
+        ? t('notice.missed', { who: names[0]!, why })
+        : t('notice.missed_many', { count: names.length, names: names.join('、'), why }),
     );
+  }
   return lines;
 }

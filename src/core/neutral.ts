@@ -26,9 +26,6 @@ export function neutral(text: string): string {
 /** Text of our own (already neutral where it holds data) that a template may show as it is. */
 export class Trusted {
   constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
 }
 
 /** Marks text as ours, so a translation interpolates it unchanged. */

@@ -152,7 +152,7 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, settings, t } = env;
   const open = await openObligations(db, campaign.id);
   const byUnit = new Map<number, typeof open>();
-  const escalate: { o: OpenObligation; step: number; line: string }[] = [];
+  const escalate: { target: string; step: number; line: string }[] = [];
   const countdowns: Reminder[] = [];
   const steps: Reminder[] = [];
   const urgent = open.filter((o) => urgency(calendar, day, o.dueOn) !== 'open');
@@ -160,6 +160,7 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     env,
     urgent.map((o) => `obligation:${o.id}`),
   );
+  const last = (rung: Rung, target: string) => ladder.get(`${stepRule(rung)} ${target}`);
   // The red items' last reactions (any event), read at once rather than per item.
   const red = urgent.filter((o) => o.dueOn < day);
   const lastEvent = new Map(
@@ -189,22 +190,22 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
         : null;
     if (threshold !== null)
       countdowns.push({ rule: 'countdown', target, slot: String(threshold), messages: [], summary: '' });
-    const unitStep = u !== 'open' && !snoozed ? dueStep(env, ladder.get(`${stepRule('unit')} ${target}`)) : null;
+    const unitStep = u !== 'open' && !snoozed ? dueStep(env, last('unit', target)) : null;
     if (unitStep !== null)
       steps.push({ rule: stepRule('unit'), target, slot: String(unitStep), messages: [], summary: '' });
     if (unitStep !== null || threshold !== null) byUnit.set(o.unitId, [...(byUnit.get(o.unitId) ?? []), o]);
     if (u !== 'overdue') continue;
     // Red items escalate when long overdue or reminded K times without a reaction (any event since).
     const since = lastEvent.get(o.id) ?? new Date(0);
-    const ignored = (ladder.get(`${stepRule('unit')} ${target}`)?.told ?? []).filter((at) => at > since).length;
-    const leadersStep = dueStep(env, ladder.get(`${stepRule('leaders')} ${target}`));
+    const ignored = (last('unit', target)?.told ?? []).filter((at) => at > since).length;
+    const leadersStep = dueStep(env, last('leaders', target));
     if (
       leadersStep !== null &&
       (calendar.workingDaysBetween(o.dueOn, day) > settings.escalateAfterWorkingDays ||
         ignored >= settings.escalateAfterReminders)
     )
       escalate.push({
-        o,
+        target,
         step: leadersStep,
         line:
           t('remind.escalated_item', { unit: o.unit.name, id: o.id, title: o.title, days: daysBetween(o.dueOn, day) }) +
@@ -254,7 +255,7 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
       },
       ...escalate.map((e) => ({
         rule: stepRule('leaders'),
-        target: `obligation:${e.o.id}`,
+        target: e.target,
         slot: String(e.step),
         messages: [],
         summary: '',
