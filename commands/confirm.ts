@@ -6,7 +6,6 @@ import { parseCount } from '../src/core/words.ts';
 import { isArchived, mayConfirm, visitLabel } from '../src/domain/visits.ts';
 import { minuteIn } from '../src/clock.ts';
 import { isLocale, translator } from '../src/i18n.ts';
-import { trusted } from '../src/core/neutral.ts';
 import { toldLines } from '../src/core/format.ts';
 import type { Told } from '../src/core/notice.ts';
 
@@ -94,13 +93,13 @@ export default defineCommand({
         { member: recorder.userId },
         {
           markdown: tr(archived ? 'confirm.notice_archived' : 'confirm.notice', {
-            visit: trusted(visitLabel(tr, visit)),
+            visit: visitLabel(tr, visit),
             by: member!.name,
           }),
         },
       );
     }
-    const lines = [t('confirm.done', { visit: trusted(label) })];
+    const lines = [t('confirm.done', { visit: label })];
     if (satisfaction !== null) lines.push(t('confirm.satisfaction', { score: satisfaction }));
     if (comment) lines.push(t('confirm.comment', { comment }));
     lines.push(t(archived ? 'confirm.archived' : 'confirm.awaiting_insurer'));

@@ -7,7 +7,6 @@ import { merged, type Told } from '../src/core/notice.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 import { enterpriseSide, parseServiceType, recordVisit, visitLabel } from '../src/domain/visits.ts';
 import { isLocale, translator } from '../src/i18n.ts';
-import { trusted } from '../src/core/neutral.ts';
 
 /** /走访: an insurer records a prevention visit that took place; the enterprise side confirms it with /确认. */
 export default defineCommand({
@@ -64,7 +63,7 @@ export default defineCommand({
     const visit = { ...out.visit!, enterprise };
     ctx.undoable({ model: 'preventionVisit', action: 'delete', where: { id: visit.id } });
 
-    const lines = [t('visit.recorded', { visit: trusted(visitLabel(t, visit)) })];
+    const lines = [t('visit.recorded', { visit: visitLabel(t, visit) })];
     if (visit.staff) lines.push(t('visit.staff', { staff: visit.staff }));
     if (visit.findings) lines.push(t('visit.findings', { findings: visit.findings }));
     lines.push(...(await notifyEnterpriseSide(ctx, visit, insurer.name)));
@@ -91,7 +90,7 @@ async function notifyEnterpriseSide(
   const side = await enterpriseSide(db, visit.enterpriseId);
   const notice = (tr: typeof t) =>
     [
-      tr('visit.notice', { insurer, visit: trusted(visitLabel(tr, visit)) }),
+      tr('visit.notice', { insurer, visit: visitLabel(tr, visit) }),
       ...(visit.staff ? [tr('visit.staff', { staff: visit.staff })] : []),
       ...(visit.findings ? [tr('visit.findings', { findings: visit.findings })] : []),
       tr('visit.notice_how', { id: visit.id }),

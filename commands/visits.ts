@@ -53,7 +53,7 @@ export default defineCommand({
     for (const v of visits) {
       const state = isArchived(v) ? t('visits.archived') : t('visits.pending');
       const insurer = showInsurer ? ` · ${neutral(v.insurer.aliases.split('|')[0] || v.insurer.name)}` : '';
-      lines.push(`${visitLabel(t, v)}${insurer} ${state}`);
+      lines.push(`${visitLabel(t, v).text}${insurer} ${state}`);
     }
     if (total > SHOWN) lines.push(t('visits.more', { shown: SHOWN }));
     // 确认 buttons, where the channel has cards, for the listed visits the caller may confirm.
