@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { addDays, dayIn } from '../../src/clock.ts';
 import { findCjkFont } from '../../src/domain/chart.ts';
@@ -382,6 +384,18 @@ describe('audiences nobody can reach', () => {
     const heard = await w.db.groupChat.findMany({ where: { unitId: { not: null } }, include: { unit: true } });
     for (const g of heard) expect(run.unheard.map((u) => u.who)).not.toContain(g.unit!.name);
     expect(run.unheard.map((u) => u.who)).not.toContain('leaders');
+  });
+
+  it('are named by `npm run remind -- --dry-run`', async () => {
+    const w = await world();
+    const zjj = await w.db.unit.findFirstOrThrow({ where: { code: 'zjj' } });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/remind.ts', '--now', '2026-11-30 09:00', '--dry-run'],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: w.url }, timeout: 60_000 },
+    );
+    expect(stdout).toContain(`⚠️ obligationReminders: ${zjj.name} cannot be reached (no_destination)`);
+    expect(await w.db.outboxMessage.count()).toBe(0);
   });
 });
 
