@@ -4,6 +4,7 @@ import { minuteIn } from '../src/clock.ts';
 import { sendToAsker } from '../src/bot/attachments.ts';
 import { defineCommand, specNamed, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
+import { neutral } from '../src/core/neutral.ts';
 import { parseCount, parseDay } from '../src/core/words.ts';
 import { outputDir, stamped } from '../src/domain/attachments.ts';
 import { argWords, auditEntries, writeAuditLog, type AuditEntry, type AuditFilter } from '../src/domain/audit-log.ts';
@@ -119,8 +120,8 @@ export default defineCommand({
     const lines = listed.map((e) =>
       [
         minuteIn(e.at, timeZone).slice(5),
-        e.actorName ?? '—',
-        what(e),
+        neutral(e.actorName ?? '—'),
+        neutral(what(e)),
         `${MARK[e.outcome] ?? e.outcome}${e.confirmed ? t('audit.confirmed') : ''}${e.undone ? ' ↩️' : ''}`,
       ].join(' '),
     );

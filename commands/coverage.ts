@@ -25,6 +25,7 @@ import {
   type TargetInForce,
 } from '../src/domain/coverage.ts';
 import { changeText, didYouMean, percent, targetPercent } from '../src/core/format.ts';
+import { neutral } from '../src/core/neutral.ts';
 
 /** Words that ask for the per-township and per-department views (and the default, by name). */
 const BY_TOWNSHIP = ['乡镇', '按乡镇', '分乡镇', 'township', 'townships'];
@@ -171,7 +172,7 @@ function title({ t, campaign }: CommandContext, view: CoverageViewKind): string 
 }
 
 function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: TargetInForce | null): string[] {
-  if (row.sources.length === 0) return [`⚪ ${row.name}  ${t('coverage.no_data')}`];
+  if (row.sources.length === 0) return [`⚪ ${neutral(row.name)}  ${t('coverage.no_data')}`];
   const source = t('coverage.source', {
     sources: row.sources
       .map((s) =>
@@ -181,7 +182,7 @@ function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: Tar
       )
       .join(' + '),
   });
-  if (row.enterprises === 0) return [`⚪ ${row.name}  ${t('coverage.none_in_scope')} · ${source}`];
+  if (row.enterprises === 0) return [`⚪ ${neutral(row.name)}  ${t('coverage.none_in_scope')} · ${source}`];
   const details = [
     ...(sameTarget(row.target, common) ? [] : [targetText(t, row.target)]),
     ...(row.headcountRate === null
@@ -196,7 +197,7 @@ function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: Tar
     source,
   ];
   return [
-    `${colour(row.rate, row.target)} ${row.name}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}${change(t, row)}`,
+    `${colour(row.rate, row.target)} ${neutral(row.name)}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}${change(t, row)}`,
     `   ${details.join(' · ')}`,
   ];
 }

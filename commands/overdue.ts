@@ -13,6 +13,7 @@ import {
   urgency,
   type SectorGaps,
 } from '../src/domain/obligations.ts';
+import { neutral } from '../src/core/neutral.ts';
 
 /** Names shown per list: the counts carry the rest. */
 const NAMES = 2;
@@ -53,7 +54,7 @@ export default defineCommand({
     if (!late.length) lines.push(t('overdue.none'));
     for (const unitId of [...new Set(late.map((o) => o.unitId))]) {
       const mine = late.filter((o) => o.unitId === unitId);
-      lines.push(`【${mine[0]!.unit.name}】`, ...mine.flatMap((o) => obligationLines(ctx, o)));
+      lines.push(`【${neutral(mine[0]!.unit.name)}】`, ...mine.flatMap((o) => obligationLines(ctx, o)));
     }
 
     const gaps = (await policyGaps(db, campaign.id, today, await gapScope(db, unit))).filter(

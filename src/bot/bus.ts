@@ -20,6 +20,7 @@ import { UNDO_MINUTES, type UndoOp } from '../core/undo.ts';
 import { UserError } from '../core/errors.ts';
 import type { Campaign } from '../domain/context.ts';
 import { holdsDemoData } from '../domain/demo.ts';
+import { trusted } from '../core/neutral.ts';
 
 export interface Incoming {
   channel: Channel;
@@ -330,7 +331,7 @@ export function bindArgs(spec: CommandSpec, parsed: Parsed, t: Translate, env: P
 }
 
 export function usageLine(spec: CommandSpec, t: Translate): string {
-  return t('bus.usage', { usage: `/${spec.aliases[0] ?? spec.name}${spec.usage ? ` ${t(spec.usage)}` : ''}` });
+  return t('bus.usage', { usage: trusted(`/${spec.aliases[0] ?? spec.name}${spec.usage ? ` ${t(spec.usage)}` : ''}`) });
 }
 
 export function exampleLine(spec: CommandSpec, t: Translate): string {

@@ -1,5 +1,6 @@
-import type { Translate } from '../i18n.ts';
-import type { Told } from './notice.ts';
+import type { Translate } from './translate.ts';
+import type { Missed, Told } from './notice.ts';
+import { trusted } from './neutral.ts';
 
 // How figures and notices are written, one function each, for chat, dashboard, chart and export.
 
@@ -46,7 +47,7 @@ export function changeText(row: { insured: number; lastWeek: number | null }, fr
 export const didYouMean = (t: Translate, names: string[], otherwise = ''): string =>
   names.length ? t('names.did_you_mean', { names: names.join('、') }) : otherwise;
 
-/** The reply's lines on who a notice reached, and who it could not reach and why. */
+/** The reply's lines on who a notice reached, and who it could not reach and why: one line per reason, naming all. */
 export function toldLines(t: Translate, told: Told): string[] {
   const groups = told.reached.filter((r) => r.via === 'group').map((r) => r.name);
   const members = told.reached.filter((r) => r.via === 'member').map((r) => r.name);
@@ -54,12 +55,19 @@ export function toldLines(t: Translate, told: Told): string[] {
   if (groups.length) lines.push(t('notice.reached_groups', { count: groups.length, names: groups.join('、') }));
   if (members.length) lines.push(t('notice.reached_members', { count: members.length, names: members.join('、') }));
   if (!told.reached.length && !told.missed.length) lines.push(t('notice.reached_none'));
-  for (const m of told.missed)
+  const byWhy = new Map<Missed['why'], string[]>();
+  for (const m of told.missed) {
+    const who = m.who === 'leaders' || m.who === 'admins' || m.who === 'asker' ? t(`notice.who_${m.who}`) : m.who;
+    const names = byWhy.get(m.why) ?? [];
+    if (!names.includes(who)) byWhy.set(m.why, [...names, who]);
+  }
+  for (const [key, names] of byWhy) {
+    const why = trusted(t(`notice.why_${key}`));
     lines.push(
-      t('notice.missed', {
-        who: m.who === 'leaders' || m.who === 'admins' || m.who === 'asker' ? t(`notice.who_${m.who}`) : m.who,
-        why: t(`notice.why_${m.why}`),
-      }),
+      names.length === 1
+        ? t('notice.missed', { who: names[0]!, why })
+        : t('notice.missed_many', { count: names.length, names: names.join('、'), why }),
     );
+  }
   return lines;
 }

@@ -7,6 +7,7 @@ import type { WorkCalendar } from './calendar.ts';
 import { findSector, findUnit, nearestKnown, type UnitRef } from './directory.ts';
 import { didYouMean } from '../core/format.ts';
 import type { Obligation } from '../generated/prisma/client.ts';
+import { neutral } from '../core/neutral.ts';
 
 // Obligations (督办事项): dated duties of one unit, with the lifecycle of government supervision
 // practice 交办 → 签收 → 反馈 → 办结 and extensions (延期) a leader grants. Every step is an
@@ -139,7 +140,7 @@ export function obligationLines(
     ...(o.requestedDueOn ? [t('tasks.requested', { date: o.requestedDueOn })] : []),
     ...(o.snoozedUntil && o.snoozedUntil > today ? [t('snooze.state', { date: o.snoozedUntil })] : []),
   ];
-  return [`${URGENCY_MARK[u]} #${o.id} ${o.title}`, `   ${due} · ${state.join(' · ')}`];
+  return [`${URGENCY_MARK[u]} #${o.id} ${neutral(o.title)}`, `   ${due} · ${state.join(' · ')}`];
 }
 
 /** Words that mean every township (全部乡镇), for /交办. */

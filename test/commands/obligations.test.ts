@@ -237,6 +237,17 @@ describe('/交办', () => {
     const run = await say('demo-admin', '/执行');
     expect(run.text).toContain('已向 23 个单位交办');
     expect(run.text).toContain('已通知 1 个工作群');
+    // The townships nobody could reach, all named on one line with the reason, counted independently.
+    const unheard = (
+      await t.db.unit.findMany({
+        where: { kind: 'township', chats: { none: {} }, members: { none: {} } },
+        orderBy: { sortOrder: 'asc' },
+      })
+    ).map((u) => u.name);
+    expect(unheard.length).toBeGreaterThan(10);
+    expect(run.text).toContain(
+      `⚠️ 以下 ${unheard.length} 个未能通知（没有可用的工作群，也没有登记联络员，请管理员用 /群 或 /绑定 补上）：${unheard.join('、')}。`,
+    );
     expect((await say('demo-admin', '/执行')).text).toContain('没有等待确认的操作');
     const made = await t.db.obligation.findMany({
       where: { dutyId: null, title: '摸排辖区未参保企业' },
