@@ -99,12 +99,18 @@ export default defineCommand({
     const writes = new Set(commands.filter((s) => s.writes || s.confirm).map((s) => s.name));
     const entries = await auditEntries(db, { county: adminCounty(member), filter: q.filter, writes, timeZone });
     const spec = (name: string | null) => (name ? commands.find((s) => s.name === name) : undefined);
-    /** The command with its recorded arguments (secrets as ***), or the line as typed where none were. */
+    /**
+     * The command with its recorded arguments (secrets as ***), or the line as typed where none were;
+     * what members typed is neutralised, the secrets' mask is ours.
+     */
     const what = (e: AuditEntry) => {
       const s = spec(e.command);
       const label = e.command ? `/${s?.aliases[0] ?? e.command}` : '';
-      if (!e.args) return (e.text ?? '').replace(/\s+/g, ' ').slice(0, 60) || label || '—';
-      const args = typeof e.args.role === 'string' ? { ...e.args, role: t(`role.${e.args.role}`) } : e.args;
+      if (!e.args) return neutral((e.text ?? '').slice(0, 60)) || label || '—';
+      const typed = Object.fromEntries(
+        Object.entries(e.args).map(([k, v]) => [k, typeof v === 'string' && v !== '***' ? neutral(v) : v]),
+      );
+      const args = typeof typed.role === 'string' ? { ...typed, role: t(`role.${typed.role}`) } : typed;
       return [label, argWords(args, s?.params ?? [])].filter(Boolean).join(' ');
     };
     if (q.file) {
@@ -121,7 +127,7 @@ export default defineCommand({
       [
         minuteIn(e.at, timeZone).slice(5),
         neutral(e.actorName ?? '—'),
-        neutral(what(e)),
+        what(e),
         `${MARK[e.outcome] ?? e.outcome}${e.confirmed ? t('audit.confirmed') : ''}${e.undone ? ' ↩️' : ''}`,
       ].join(' '),
     );
