@@ -9,7 +9,7 @@ export default defineCommand({
   aliases: ['签收'],
   summary: 'ack.summary',
   usage: 'ack.usage',
-  examples: ['/签收 12'],
+  examples: ['/签收 14'],
   params: ['id'],
   args: z.object({ id: obligationId }),
   roles: ['liaison', 'leader', 'insurer'],

@@ -9,7 +9,7 @@ export default defineCommand({
   aliases: ['批准'],
   summary: 'approve.summary',
   usage: 'approve.usage',
-  examples: ['/批准 12'],
+  examples: ['/批准 14'],
   params: ['id'],
   args: z.object({ id: obligationId }),
   roles: ['leader'],

@@ -30,7 +30,7 @@ export default defineCommand({
   aliases: ['确认'],
   summary: 'confirm.summary',
   usage: 'confirm.usage',
-  examples: ['/确认 12 5 讲解清楚，隐患已整改', '/确认 12'],
+  examples: ['/确认 1 5 讲解清楚，隐患已整改', '/确认 2'],
   params: ['visit', '...feedback'],
   args: z.object({
     visit: recordId('confirm.bad_visit'),

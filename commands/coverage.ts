@@ -43,6 +43,7 @@ export default defineCommand({
   params: ['scope', 'cell'],
   args: z.object({ scope: z.string().optional(), cell: z.string().optional() }),
   roles: ['leader', 'liaison', 'viewer'],
+  figures: true,
   writes: false,
   async run(ctx, { scope, cell }) {
     if (scope && !cell && CHART.includes(scope.trim().toLowerCase())) return sendCoverageChart(ctx);
@@ -104,7 +105,6 @@ export default defineCommand({
       );
     }
     lines.push(t('coverage.legend'), t('coverage.change_legend', { day: addDays(today, -7).slice(5) }));
-    if (named.some((r) => r.demo)) lines.push(t('demo.data'));
     return { text: lines.join('\n') };
   },
 });

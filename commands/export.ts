@@ -14,6 +14,7 @@ export default defineCommand({
   params: [],
   args: z.object({}),
   roles: ['leader'],
+  figures: true,
   writes: false,
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;

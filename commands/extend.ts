@@ -11,7 +11,7 @@ export default defineCommand({
   aliases: ['延期'],
   summary: 'extend.summary',
   usage: 'extend.usage',
-  examples: ['/延期 12 12月20日 等待企业补交材料'],
+  examples: ['/延期 14 12月20日 等待企业补交材料'],
   params: ['id', 'date', '...reason'],
   args: ({ today }) =>
     z.object({

@@ -8,7 +8,7 @@ export default defineCommand({
   aliases: ['反馈'],
   summary: 'feedback.summary',
   usage: 'feedback.usage',
-  examples: ['/反馈 12 已完成 8 家企业的检查'],
+  examples: ['/反馈 14 已完成 8 家企业的检查'],
   params: ['id', '...text'],
   args: z.object({ id: obligationId, text: z.string().trim().min(1).max(500) }),
   roles: ['liaison', 'leader', 'insurer'],

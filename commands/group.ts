@@ -17,7 +17,11 @@ export default defineCommand({
   aliases: ['群'],
   summary: 'group.summary',
   usage: 'group.usage',
-  examples: ['/群 应急局', '/群 东坪 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…', '/群 领导'],
+  examples: [
+    '/群 应急局',
+    '/群 东坪 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa',
+    '/群 领导',
+  ],
   params: ['target', 'key'],
   secret: ['key'],
   args: z.object({
@@ -65,7 +69,16 @@ export default defineCommand({
     if (key) lines.push(t(r.before?.hadKey ? 'group.key_changed' : 'group.key_set', { tail: keyTail(key) }));
     else
       lines.push(
-        t(r.hasKey ? 'group.key_kept' : ctx.reach.longconn ? 'group.via_longconn' : 'group.no_key', { target }),
+        t(
+          r.hasKey
+            ? 'group.key_kept'
+            : ctx.reach.sandbox
+              ? 'group.via_sandbox'
+              : ctx.reach.longconn
+                ? 'group.via_longconn'
+                : 'group.no_key',
+          { target },
+        ),
       );
     return { text: lines.join('\n') };
   },

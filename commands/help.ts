@@ -1,6 +1,20 @@
 import { z } from 'zod';
 import { usageLine } from '../src/bot/bus.ts';
-import { defineCommand } from '../src/bot/spec.ts';
+import { defineCommand, specNamed, type CommandSpec } from '../src/bot/spec.ts';
+
+/** /帮助's sections, in README's order: each role's commands, as the manuals in docs/ teach them. */
+export const HELP_SECTIONS: readonly { role: string; commands: readonly string[] }[] = [
+  { role: 'everyone', commands: ['help', 'whoami', 'undo', 'yes', 'cancel'] },
+  { role: 'leader', commands: ['coverage', 'rank', 'export', 'overdue', 'approve', 'reject', 'assign'] },
+  {
+    role: 'liaison',
+    commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm'],
+  },
+  { role: 'insurer', commands: ['visit', 'visits', 'plan'] },
+  { role: 'admin', commands: ['bind', 'unbind', 'group', 'audit'] },
+];
+
+const word = (s: CommandSpec) => `/${s.aliases[0] ?? s.name}`;
 
 export default defineCommand({
   name: 'help',
@@ -13,21 +27,26 @@ export default defineCommand({
   roles: 'public',
   writes: false,
   async run({ t, commands, member }, { command }) {
-    const word = command?.replace(/^\//, '').toLowerCase();
-    if (word) {
-      const spec = commands.find((s) => s.name === word || s.aliases.some((a) => a.toLowerCase() === word));
-      if (!spec) return { text: t('help.no_such', { word }) };
+    if (command) {
+      const spec = specNamed(commands, command);
+      if (!spec) return { text: t('help.no_such', { word: command.replace(/^[/／]/, '') }) };
       return {
         text: [
-          `/${spec.aliases[0] ?? spec.name} — ${t(spec.summary)}`,
+          `${word(spec)} — ${t(spec.summary)}`,
           usageLine(spec, t),
           t('help.examples', { examples: spec.examples.join('  ') }),
         ].join('\n'),
       };
     }
-    const lines = commands.map(
-      (s) => `/${s.aliases[0] ?? s.name}${s.aliases[0] ? ` (/${s.name})` : ''} — ${t(s.summary)}`,
-    );
-    return { text: [t('help.title'), ...lines, '', t(member ? 'help.more' : 'help.unregistered')].join('\n') };
+    const lines = [t('help.title')];
+    for (const section of HELP_SECTIONS) {
+      const specs = section.commands.flatMap((name) => commands.filter((s) => s.name === name));
+      if (!specs.length) continue;
+      lines.push('', t(`help.section_${section.role}`));
+      for (const s of specs) lines.push(`${word(s)} (/${s.name}) — ${t(s.summary)}`);
+    }
+    lines.push('', t(member ? 'help.more' : 'help.unregistered'));
+    if (member) lines.push(t('help.manual'));
+    return { text: lines.join('\n') };
   },
 });

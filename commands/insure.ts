@@ -19,7 +19,7 @@ export default defineCommand({
   aliases: ['投保'],
   summary: 'insure.summary',
   usage: 'insure.usage',
-  examples: ['/投保 鑫达化工 平安 PA2026001 2026-12-01 2027-11-30 45 6750'],
+  examples: ['/投保 大福新宇化工 平安 PA2026001 2026-12-01 2027-11-30 45 6750'],
   params: ['enterprise', 'insurer', 'policy_no', 'start', 'end', 'headcount', 'premium'],
   args: ({ today }: ParseEnv) =>
     z
@@ -52,6 +52,7 @@ export default defineCommand({
         end: readDay(a.end, today, { after: a.start }, 'insure.bad_day', ctx, ['end']),
       })),
   roles: ['insurer', 'liaison'],
+  figures: true,
   writes: true,
   async run(ctx, a) {
     const { db, campaign, t, today } = ctx;
@@ -108,7 +109,6 @@ export default defineCommand({
         t('insure.starts', { start: policy.startOn, until: (await insuredUntil(db, enterprise.id, policy.startOn))! }),
       );
     else lines.push(t('insure.not_covered'));
-    if (full.isDemo) lines.push(t('demo.data'));
     return { text: lines.join('\n') };
   },
 });

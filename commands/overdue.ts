@@ -31,6 +31,7 @@ export default defineCommand({
   params: ['unit'],
   args: z.object({ unit: z.string().optional() }),
   roles: ['leader', 'viewer', 'liaison'],
+  figures: true,
   writes: false,
   async run(ctx, { unit: word }) {
     const { db, campaign, member, t, today, calendar } = ctx;
@@ -62,7 +63,6 @@ export default defineCommand({
     lines.push('', t('overdue.gaps_title'));
     if (!gaps.length) lines.push(t('overdue.no_gaps'));
     for (const g of gaps) lines.push(...gapLines(ctx, g));
-    if (late.some((o) => o.isDemo) || gaps.some((g) => g.demo)) lines.push(t('demo.data'));
     return { text: lines.join('\n') };
   },
 });

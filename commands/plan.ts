@@ -3,6 +3,8 @@ import { defineCommand } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { parseServiceCounts, recordServicePlan, serviceName } from '../src/domain/visits.ts';
 
+const FIRST_PLAN_YEAR = 2000;
+
 /** /服务计划: an insurer's annual prevention-service plan, which fulfils its 15 January report duty. */
 export default defineCommand({
   name: 'plan',
@@ -11,19 +13,16 @@ export default defineCommand({
   usage: 'plan.usage',
   examples: ['/服务计划 2027 培训4 排查6 演练1', '/服务计划 2027 每季度对全部投保企业开展一次隐患排查'],
   params: ['year', '...plan'],
-  args: ({ today }) =>
-    z.object({
-      year: z
-        .string()
-        .regex(/^\d{4}年?$/, 'plan.bad_year')
-        .transform((s) => Number(s.slice(0, 4)))
-        .refine((y) => y >= 2000 && y <= Number(today.slice(0, 4)) + 1, 'plan.bad_year'),
-      plan: z.string(),
-    }),
+  args: z.object({ year: z.string(), plan: z.string() }),
   roles: ['insurer'],
   writes: true,
-  async run(ctx, { year, plan }) {
-    const { t, member } = ctx;
+  async run(ctx, { year: word, plan }) {
+    const { t, member, today } = ctx;
+    // Plans are filed from 2000 up to next year; the answer names that range.
+    const latest = Number(today.slice(0, 4)) + 1;
+    const year = /^\d{4}年?$/.test(word) ? Number(word.slice(0, 4)) : NaN;
+    if (!(year >= FIRST_PLAN_YEAR && year <= latest))
+      throw new UserError('plan.bad_year', { value: word, from: FIRST_PLAN_YEAR, to: latest });
     const insurer = member!.unit;
     if (insurer?.kind !== 'insurer') throw new UserError('plan.not_insurer', { unit: insurer?.name ?? '—' });
     const counts = parseServiceCounts(plan);
@@ -39,9 +38,10 @@ export default defineCommand({
     const lines = [t(out.updated ? 'plan.updated' : 'plan.recorded', { insurer: insurer.name, year }), content];
     if (out.obligation)
       lines.push(
-        t(out.fulfilled === 'now' ? 'plan.fulfilled' : 'plan.fulfilled_before', {
+        t(out.fulfilled === 'before' ? 'plan.fulfilled_before' : out.late ? 'plan.fulfilled_late' : 'plan.fulfilled', {
           title: out.obligation.title,
           due: out.obligation.dueOn,
+          days: out.late,
         }),
       );
     else lines.push(t('plan.no_obligation', { year }));

@@ -3,17 +3,13 @@ import { minuteIn } from '../src/clock.ts';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { changeText, percent } from '../src/core/format.ts';
 import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
-import {
-  rankCoverage,
-  rankTimeliness,
-  tiedAt,
-  topAndBottom,
-  type Ranked,
-  type Timeliness,
-} from '../src/domain/ranking.ts';
+import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
 import { neutral } from '../src/core/neutral.ts';
 
-/** /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. */
+/**
+ * /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. A 通报
+ * names everyone; a long one goes as several messages where the channel splits text (the outbox).
+ */
 export default defineCommand({
   name: 'rank',
   aliases: ['排名'],
@@ -22,6 +18,7 @@ export default defineCommand({
   params: [],
   args: z.object({}),
   roles: ['leader', 'viewer'],
+  figures: true,
   writes: false,
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;
@@ -48,18 +45,17 @@ export default defineCommand({
       }),
       '',
       t('rank.townships', { count: coverage.townships.length }),
-      ...section(coverage.townships, (r) => coverageLine(ctx, r)),
+      ...coverage.townships.map((r) => coverageLine(ctx, r)),
       ...(coverage.unranked.length ? [t('rank.unranked', { names: coverage.unranked.join('、') })] : []),
       '',
       t('rank.departments'),
-      ...section(coverage.departments, (r) => coverageLine(ctx, r)),
+      ...coverage.departments.map((r) => coverageLine(ctx, r)),
       '',
       t('rank.timeliness'),
-      ...(timeliness.length ? section(timeliness, (r) => timelinessLine(ctx, r)) : [t('rank.nothing_due')]),
+      ...(timeliness.length ? timeliness.map((r) => timelinessLine(ctx, r)) : [t('rank.nothing_due')]),
       '',
       t('rank.legend'),
     ];
-    if ([...coverage.townships, ...coverage.departments].some((r) => r.item.demo)) lines.push(t('demo.data'));
     return { text: lines.join('\n') };
   },
 });
@@ -69,12 +65,6 @@ function names({ t }: CommandContext, tied: CoverageRow[]): string {
   const first = tied[0];
   if (!first) return '—';
   return `${first.name}${tied.length > 1 ? t('rank.and_others', { count: tied.length }) : ''} ${percent(first.rate)}`;
-}
-
-/** The top and the bottom few, with an ellipsis between when the middle is left out. */
-function section<T>(ranked: Ranked<T>[], line: (r: Ranked<T>) => string): string[] {
-  const { top, bottom } = topAndBottom(ranked);
-  return [...top.map(line), ...(bottom.length ? ['……', ...bottom.map(line)] : [])];
 }
 
 function coverageLine({ t }: CommandContext, { rank, item: r }: Ranked<CoverageRow>): string {

@@ -9,7 +9,7 @@ export default defineCommand({
   aliases: ['驳回'],
   summary: 'reject.summary',
   usage: 'reject.usage',
-  examples: ['/驳回 12 时间节点不能推迟，请按期完成'],
+  examples: ['/驳回 11 时间节点不能推迟，请按期完成'],
   params: ['id', '...reason'],
   args: z.object({ id: obligationId, reason: z.string().trim().min(1).max(300) }),
   roles: ['leader'],

@@ -29,6 +29,7 @@ export default defineCommand({
     rest: z.string().optional(),
   }),
   roles: ['liaison'],
+  figures: true,
   writes: true,
   async run(ctx, { sector: sectorWord, ratio, rest }) {
     const { db, campaign, member, t, clock, today, timeZone } = ctx;
@@ -47,7 +48,12 @@ export default defineCommand({
         word: named.unknown,
         nearest: didYouMean(t, named.nearest, t('report.name_a_township')),
       });
-    const note = (named ? more : [first, ...more]).filter(Boolean).join(' ') || null;
+    // The reply labels the note itself, so a typed label (说明：…) is not repeated.
+    const note =
+      (named ? more : [first, ...more])
+        .filter(Boolean)
+        .join(' ')
+        .replace(/^(说明|备注|note)\s*[:：]\s*/i, '') || null;
     const unit = member?.unit
       ? { id: member.unit.id, code: member.unit.code, name: member.unit.name, kind: member.unit.kind }
       : null;
@@ -84,7 +90,7 @@ export default defineCommand({
         rate: ratioPercent(ratio.insured, ratio.total),
       }),
       r.previous
-        ? t('report.change', {
+        ? t(ratio.insured === r.previous.insured ? 'report.unchanged' : 'report.change', {
             delta: signed(ratio.insured - r.previous.insured),
             previous: `${r.previous.insured}/${r.previous.total}`,
             time: minuteIn(r.previous.reportedAt, timeZone).slice(5),
@@ -99,6 +105,9 @@ export default defineCommand({
         : t('coverage.no_target'),
     ];
     if (r.ledger) lines.push(t('report.ledger', { insured: r.ledger.insured, enterprises: r.ledger.enterprises }));
+    // A township's total is checked against the ledger's count for it; the report is taken either way.
+    if (r.ledger && scope.township && r.ledger.enterprises !== ratio.total)
+      lines.push(t('report.total_differs', { total: ratio.total, enterprises: r.ledger.enterprises }));
     if (note) lines.push(t('report.note', { note }));
     return { text: lines.join('\n') };
   },

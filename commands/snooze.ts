@@ -13,7 +13,7 @@ export default defineCommand({
   aliases: ['暂缓'],
   summary: 'snooze.summary',
   usage: 'snooze.usage',
-  examples: ['/暂缓 12 12月10日 等待企业补交材料'],
+  examples: ['/暂缓 4 12月10日 等待企业补交材料'],
   params: ['id', 'date', '...reason'],
   args: ({ today }) =>
     z.object({

@@ -14,6 +14,7 @@ export default defineCommand({
   params: ['unit'],
   args: z.object({ unit: z.string().optional() }),
   roles: ['liaison', 'leader', 'insurer'],
+  figures: true,
   writes: false,
   async run(ctx, { unit: word }) {
     const { db, campaign, member, t } = ctx;
@@ -26,8 +27,9 @@ export default defineCommand({
     if (!unit) throw new UserError('tasks.no_unit');
     const open = await openObligations(db, campaign.id, [unit.id]);
     const lines = [t('tasks.title', { unit: unit.name, count: open.length })];
-    // Where the channel has cards: 批准/驳回 for a leader's pending decisions, 签收 for the unit's own new items.
-    const decide: ReplyButton[][] = [];
+    // Where the channel has cards: 批准 for a leader's pending decisions (驳回 needs a reason, so it is
+    // typed), 签收 for the unit's own new items.
+    const decide: ReplyButton[] = [];
     const acks: ReplyButton[] =
       unit.id === member!.unit?.id
         ? open
@@ -56,19 +58,12 @@ export default defineCommand({
               reason: o.requestReason ?? '',
             }),
           );
-          decide.push([
-            { label: t('card.approve', { id: o.id }), command: `/批准 ${o.id}`, style: 'primary' },
-            { label: t('card.reject', { id: o.id }), command: `/驳回 ${o.id}`, style: 'danger' },
-          ]);
+          decide.push({ label: t('card.approve', { id: o.id }), command: `/批准 ${o.id}`, style: 'primary' });
         }
         lines.push(t('tasks.requests_hint'));
       }
     }
-    if (open.some((o) => o.isDemo)) lines.push(t('demo.data'));
-    // Decisions go first and stay in pairs; the card holds six buttons.
-    const buttons: ReplyButton[] = [];
-    for (const pair of decide) if (buttons.length + pair.length <= MAX_BUTTONS) buttons.push(...pair);
-    buttons.push(...acks.slice(0, MAX_BUTTONS - buttons.length));
-    return { text: lines.join('\n'), buttons };
+    // Decisions go first; the card holds six buttons.
+    return { text: lines.join('\n'), buttons: [...decide, ...acks].slice(0, MAX_BUTTONS) };
   },
 });

@@ -14,7 +14,7 @@ export default defineCommand({
   aliases: ['走访'],
   summary: 'visit.summary',
   usage: 'visit.usage',
-  examples: ['/走访 东坪鑫达化工 排查 昨天 张工 发现2处隐患', '/走访 安泰运输 演练 11月20日'],
+  examples: ['/走访 东坪众诚化工 排查 昨天 张工 发现2处隐患', '/走访 东坪众诚烟花 演练 11月20日'],
   params: ['enterprise', 'service', 'date', 'staff', '...findings'],
   args: ({ today }) =>
     z.object({

@@ -18,6 +18,7 @@ export default defineCommand({
   params: ['filter'],
   args: z.object({ filter: z.string().optional() }),
   roles: ['insurer', 'leader', 'liaison', 'viewer', 'enterprise'],
+  figures: true,
   writes: false,
   async run({ db, t, member, campaign, today }, { filter }) {
     const scope = await visibleVisits(db, campaign.countyCode, member!);

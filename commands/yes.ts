@@ -12,12 +12,20 @@ export default defineCommand({
   args: z.object({}),
   roles: 'member',
   writes: false,
-  async run({ db, userId, clock, runConfirmed }) {
+  async run({ db, userId, chatId, clock, runConfirmed }) {
     const pending = await db.pendingAction.findFirst({ where: { userId, state: 'pending' }, orderBy: { id: 'desc' } });
     if (!pending) throw new UserError('confirm.nothing');
     if (pending.expiresAt < clock.now()) {
       await db.pendingAction.update({ where: { id: pending.id }, data: { state: 'expired' } });
       throw new UserError('confirm.expired');
+    }
+    // A preview is confirmed where it was shown, before the people who saw it.
+    if (pending.chatId !== chatId) {
+      const chat = pending.chatId && (await db.groupChat.findUnique({ where: { chatId: pending.chatId } }));
+      throw new UserError(pending.chatId ? 'confirm.elsewhere' : 'confirm.elsewhere_direct', {
+        chat: chat ? chat.name : (pending.chatId ?? ''),
+        preview: pending.preview.split('\n')[0]!,
+      });
     }
     return runConfirmed(pending.text, pending.id);
   },

@@ -81,7 +81,10 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
  * Groups with no robot are spoken to by chatid through the AI bot's long connection when the
  * deployment holds one (and in sandbox mode, which prints every channel).
  */
-export const groupReach = (config: Config): GroupReach => ({ longconn: config.sandbox || !!config.botLongConn });
+export const groupReach = (config: Config): GroupReach => ({
+  longconn: config.sandbox || !!config.botLongConn,
+  sandbox: config.sandbox,
+});
 
 /** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
 export function senders(

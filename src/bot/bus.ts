@@ -19,6 +19,7 @@ import { splitRoles, type Member } from '../core/roles.ts';
 import { UNDO_MINUTES, type UndoOp } from '../core/undo.ts';
 import { UserError } from '../core/errors.ts';
 import type { Campaign } from '../domain/context.ts';
+import { holdsDemoData } from '../domain/demo.ts';
 import { trusted } from '../core/neutral.ts';
 
 export interface Incoming {
@@ -236,11 +237,11 @@ export class Bus {
         );
       }
       const reply = await spec.run(ctx, args);
-      return done(
-        { text: reply.text, outcome: 'ok', command, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
-        audited,
-        tx,
-      );
+      // A button runs its command as pressed: one that could not (an argument missing) is not shown.
+      const buttons = reply.buttons?.filter((b) => this.runsAsPressed(b.command, t, { today }));
+      const text =
+        spec.figures && (await holdsDemoData(tx, campaign)) ? `${reply.text}\n${t('demo.data')}` : reply.text;
+      return done({ text, outcome: 'ok', command, ...(buttons?.length ? { buttons } : {}) }, audited, tx);
     };
     try {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
@@ -257,9 +258,27 @@ export class Bus {
     }
   }
 
-  /** Stores the command line to run on /执行; a newer preview replaces the member's older one. */
+  /** Whether a button's command line parses into its command's arguments, as pressing it would. */
+  private runsAsPressed(line: string, t: Translate, env: ParseEnv): boolean {
+    const parsed = parse(line);
+    const spec = parsed && this.o.registry.find(parsed.word);
+    if (!parsed || !spec) return false;
+    try {
+      bindArgs(spec, parsed, t, env);
+      return true;
+    } catch (e) {
+      if (e instanceof UserError) return false;
+      throw e;
+    }
+  }
+
+  /** Stores the command line to run on /执行; a newer preview replaces the member's older one, and says so. */
   private async askConfirmation(tx: Tx, msg: Incoming, preview: string, t: Translate): Promise<string> {
     const now = this.o.clock.now();
+    const older = await tx.pendingAction.findFirst({
+      where: { userId: msg.userId, state: 'pending', expiresAt: { gt: now } },
+      orderBy: { id: 'desc' },
+    });
     await tx.pendingAction.updateMany({
       where: { userId: msg.userId, state: 'pending' },
       data: { state: 'cancelled' },
@@ -274,7 +293,8 @@ export class Bus {
         expiresAt: new Date(now.getTime() + CONFIRM_MINUTES * 60_000),
       },
     });
-    return `${preview}\n${t('confirm.ask', { minutes: CONFIRM_MINUTES })}`;
+    const replaced = older ? [t('confirm.replaced', { preview: older.preview.split('\n')[0]! })] : [];
+    return [preview, t('confirm.ask', { minutes: CONFIRM_MINUTES }), ...replaced].join('\n');
   }
 }
 

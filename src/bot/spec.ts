@@ -64,6 +64,8 @@ export interface CommandSpec<A extends z.ZodType<Record<string, unknown>> = z.Zo
   args: A | ((env: ParseEnv) => A);
   /** Who may run it: listed roles (admins always may), any registered `member`, or the `public`. */
   roles: Role[] | 'member' | 'public';
+  /** Its reply shows the county's figures: where the county holds demo data, the bus says so under it. */
+  figures?: boolean;
   /** Writing commands run in a transaction with their audit event; a failure leaves nothing. */
   writes: boolean;
   /** Arguments never written to the audit trail or logs (e.g. a webhook key). */
@@ -78,6 +80,12 @@ export interface CommandSpec<A extends z.ZodType<Record<string, unknown>> = z.Zo
 
 export function defineCommand<A extends z.ZodType<Record<string, unknown>>>(spec: CommandSpec<A>): CommandSpec {
   return spec as unknown as CommandSpec;
+}
+
+/** The spec a word names among `specs`, by name or alias, with or without its slash. */
+export function specNamed(specs: readonly CommandSpec[], word: string): CommandSpec | undefined {
+  const w = word.replace(/^[/／]/, '').toLowerCase();
+  return specs.find((s) => s.name === w || s.aliases.some((a) => a.toLowerCase() === w));
 }
 
 export function mayRun(spec: CommandSpec, member: Member | null): boolean {

@@ -11,6 +11,8 @@ import type { Prisma } from '../generated/prisma/client.ts';
  */
 export interface GroupReach {
   longconn: boolean;
+  /** Sandbox mode: nothing is sent, every channel is printed (and counts as reaching its group). */
+  sandbox?: boolean;
 }
 
 /** One group chat as the outbox addresses it. */

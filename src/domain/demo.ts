@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
 import { addDays, dayIn, type Clock } from '../clock.ts';
 import { refreshCover } from './cover.ts';
@@ -81,6 +81,15 @@ function prng(seed: number) {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Whether the campaign's figures include demo data: demo enterprises of its county, or demo reports. */
+export async function holdsDemoData(db: Tx, campaign: { id: number; countyCode: string }): Promise<boolean> {
+  const [enterprise, report] = await Promise.all([
+    db.enterprise.findFirst({ where: { countyCode: campaign.countyCode, isDemo: true }, select: { id: true } }),
+    db.progressReport.findFirst({ where: { campaignId: campaign.id, isDemo: true }, select: { id: true } }),
+  ]);
+  return Boolean(enterprise ?? report);
 }
 
 export interface DemoResult {
@@ -222,6 +231,8 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
     // This year's duties: those whose date has passed are done, except a few left open (overdue).
     const year = today.slice(0, 4);
     const leftOpen = new Set(['pingan-pc', 'jtj', 'zjj']);
+    /** One overdue item waits for a leader's decision on more time, for /批准 and /驳回 to try. */
+    const asksMoreTime = 'zjj';
     for (const duty of campaign.duties) {
       const dueOn = `${year}-${duty.dueMonthDay}`;
       const assignees =
@@ -250,6 +261,30 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
           { campaignId, dutyId: duty.id, unitId: u.id, title: duty.title, period: year, dueOn, isDemo: true },
           clock,
         );
+        if (created && dueOn < today && u.code === asksMoreTime) {
+          const o = await tx.obligation.findUniqueOrThrow({
+            where: { campaignId_dutyId_unitId_period: { campaignId, dutyId: duty.id, unitId: u.id, period: year } },
+          });
+          const requestedDueOn = addDays(today, 21);
+          const requestReason = '部分企业停产整顿，待复产后检查（演示）';
+          await tx.obligation.update({
+            where: { id: o.id },
+            data: {
+              requestedDueOn,
+              requestReason,
+              events: {
+                create: {
+                  fromStatus: 'assigned',
+                  toStatus: 'extension_requested',
+                  dueOn: requestedDueOn,
+                  note: requestReason,
+                  actorUserId: 'demo-seed',
+                  at: clock.now(),
+                },
+              },
+            },
+          });
+        }
         if (created && dueOn < today && !leftOpen.has(u.code)) {
           const o = await tx.obligation.findUniqueOrThrow({
             where: { campaignId_dutyId_unitId_period: { campaignId, dutyId: duty.id, unitId: u.id, period: year } },

@@ -1,5 +1,5 @@
 import type ExcelJS from 'exceljs';
-import { addDays, minuteIn } from '../clock.ts';
+import { addDays, dayIn, minuteIn } from '../clock.ts';
 import { shownRate } from '../core/format.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -8,14 +8,17 @@ import {
   colour,
   coverageBySector,
   coverageCells,
+  combine,
   totalOf,
   type CoverageRow,
   type Figures,
   type SectorCoverage,
   type TargetInForce,
 } from './coverage.ts';
-import { daysBetween } from './obligations.ts';
-import { isArchived } from './visits.ts';
+import { daysBetween, daysLate } from './obligations.ts';
+import { SEED_NOTE } from './seed.ts';
+import { addSheet } from './workbook.ts';
+import { isArchived, SERVICE_PLAN_NOTE } from './visits.ts';
 
 // The 台账 as a workbook for county staff: coverage per sector (the /覆盖率 figures) and per
 // sector × township, the uninsured enterprises, policies ending within 60 days, prevention visits
@@ -102,19 +105,8 @@ export async function ledgerWorkbook(
   const cols = (key: string) => t(key).split('|');
   const minute = (at: Date | null) => (at ? minuteIn(at, timeZone) : '');
 
-  /** A sheet with a bold, frozen, filterable header row; `percent` columns (1-based) as 0.0 %. */
-  const sheet = (name: string, headers: string[], rows: unknown[][], percent: number[] = []) => {
-    const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 1 }] });
-    ws.addRow(headers).font = { bold: true };
-    for (const r of rows) ws.addRow(r);
-    headers.forEach((h, i) => {
-      const widest = Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length));
-      ws.getColumn(i + 1).width = Math.min(40, Math.max(8, widest * 2 + 2));
-    });
-    for (const c of percent) ws.getColumn(c).numFmt = '0.0%';
-    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
-    return ws;
-  };
+  const sheet = (name: string, headers: string[], rows: unknown[][], percent: number[] = []) =>
+    addSheet(wb, name, headers, rows, percent);
   const paint = (cell: ExcelJS.Cell, mark: string) => {
     if (FILLS[mark]) cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: FILLS[mark] } };
   };
@@ -153,31 +145,41 @@ export async function ledgerWorkbook(
   bySector.addRow([t('export.as_of', { time: minute(now), county: campaign.countyName })]);
   if (grid.sectors.some((r) => r.demo)) bySector.addRow([t('demo.data')]);
 
-  // 2. Sector × township: rates, coloured as /覆盖率 colours them; totals per township and per sector.
+  // 2. Sector × township: for each sector (and the total) insured/in scope, then the rate, coloured as
+  // /覆盖率 colours it; a total per township, per sector, and for the county.
   const places = [...grid.townships, ...(grid.countyWide ? [{ id: null, name: t('coverage.county_wide') }] : [])];
+  const pair = (f: { insured: number; enterprises: number; rate: number | null } | undefined) =>
+    f?.enterprises ? [`${f.insured}/${f.enterprises}`, shownRate(f.rate)] : ['', null];
+  const county = combine(grid.sectors);
   const matrixRows = places.map((u) => [
     u.name,
-    ...grid.sectors.map((s) => shownRate(grid.cell(s.sector.id, u.id)?.rate ?? null)),
-    u.id === null ? null : shownRate(grid.byTownship.get(u.id)?.rate ?? null),
+    ...grid.sectors.flatMap((s) => pair(grid.cell(s.sector.id, u.id))),
+    ...(u.id === null ? ['', null] : pair(grid.byTownship.get(u.id))),
   ]);
-  const totals = [t('export.total'), ...grid.sectors.map((s) => shownRate(s.rate)), null];
+  const totals = [t('export.total'), ...grid.sectors.flatMap((s) => pair(s)), ...pair(county)];
+  const columns = [...grid.sectors.map((s) => s.name), t('export.total')];
+  /** The rate column of the j-th sector (j = sectors.length for the total), 1-based. */
+  const rateColumn = (j: number) => 2 * j + 3;
   const matrix = sheet(
     t('export.sheet_matrix'),
-    [t('export.township'), ...grid.sectors.map((s) => s.name), t('export.total')],
+    [
+      t('export.township'),
+      ...columns.flatMap((name) => [t('export.matrix_count', { name }), t('export.matrix_rate', { name })]),
+    ],
     [...matrixRows, totals],
-    grid.sectors.map((_, j) => j + 2).concat(grid.sectors.length + 2),
+    columns.map((_, j) => rateColumn(j)),
   );
   places.forEach((u, i) => {
     grid.sectors.forEach((s, j) =>
-      paint(matrix.getCell(i + 2, j + 2), colour(grid.cell(s.sector.id, u.id)?.rate ?? null, s.target)),
+      paint(matrix.getCell(i + 2, rateColumn(j)), colour(grid.cell(s.sector.id, u.id)?.rate ?? null, s.target)),
     );
     if (u.id !== null)
       paint(
-        matrix.getCell(i + 2, grid.sectors.length + 2),
+        matrix.getCell(i + 2, rateColumn(grid.sectors.length)),
         colour(grid.byTownship.get(u.id)?.rate ?? null, grid.target),
       );
   });
-  grid.sectors.forEach((s, j) => paint(matrix.getCell(places.length + 2, j + 2), colour(s.rate, s.target)));
+  grid.sectors.forEach((s, j) => paint(matrix.getCell(places.length + 2, rateColumn(j)), colour(s.rate, s.target)));
   matrix.getRow(places.length + 2).font = { bold: true };
 
   // 3. Uninsured: in scope as coverage counts it (operating; every one in a high-risk sector, 规上 elsewhere).
@@ -258,8 +260,12 @@ export async function ledgerWorkbook(
     include: { insurer: true, enterprise: { include: { sector: true, township: true } } },
     orderBy: [{ visitedOn: 'desc' }, { id: 'desc' }],
   });
+  const names = new Map(
+    (await db.member.findMany({ select: { userId: true, name: true } })).map((m) => [m.userId, m.name]),
+  );
+  const who = (userId: string) => names.get(userId) ?? userId;
   const confirmed = (at: Date | null, by: string | null) =>
-    at ? `${minute(at)} ${by ?? ''}`.trim() : t('export.not_confirmed');
+    at ? `${minute(at)} ${by ? who(by) : ''}`.trim() : t('export.not_confirmed');
   sheet(
     t('export.sheet_visits'),
     cols('export.cols_visits'),
@@ -292,11 +298,15 @@ export async function ledgerWorkbook(
     include: { unit: true, sector: true, events: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } },
     orderBy: [{ dueOn: 'asc' }, { id: 'asc' }],
   });
-  const status = (s: string | null) => {
-    if (s === null) return '';
-    const key = s === 'extension_requested' ? 'export.extension_requested' : `tasks.status_${s}`;
-    const text = t(key);
-    return text === key ? s : text;
+  // Statuses, notes and people in the office's words: 驳回延期 rather than extension_rejected, names rather than userids.
+  const status = (s: string | null) =>
+    s === null ? '' : t(s.startsWith('extension_') ? `export.${s}` : `tasks.status_${s}`);
+  const note = (n: string | null) =>
+    n === SEED_NOTE ? t('export.note_seed') : n === SERVICE_PLAN_NOTE ? t('export.note_service_plan') : (n ?? '');
+  const late = (x: { status: string; dueOn: string; doneAt: Date | null }) => {
+    if (x.status !== 'done') return x.dueOn < day ? t('export.overdue_days', { days: daysBetween(x.dueOn, day) }) : '';
+    const days = daysLate(x.dueOn, dayIn(x.doneAt!, timeZone));
+    return days ? t('export.done_late_days', { days }) : '';
   };
   sheet(
     t('export.sheet_obligations'),
@@ -309,7 +319,7 @@ export async function ledgerWorkbook(
       x.period,
       x.dueOn,
       status(x.status),
-      x.status !== 'done' && x.dueOn < day ? t('export.overdue_days', { days: daysBetween(x.dueOn, day) }) : '',
+      late(x),
       minute(x.doneAt),
       x.requestedDueOn ?? '',
       x.requestReason ?? '',
@@ -326,8 +336,8 @@ export async function ledgerWorkbook(
         minute(e.at),
         status(e.fromStatus),
         status(e.toStatus),
-        e.actorUserId ?? '',
-        e.note ?? '',
+        e.actorUserId ? who(e.actorUserId) : '',
+        note(e.note),
         e.dueOn ?? '',
       ]),
     ),

@@ -155,9 +155,16 @@ export async function bindChat(
       undo: { model: 'groupChat', action: 'delete', where: { id: chat.id } },
     };
   }
-  await db.groupChat.update({ where: { id: existing.id }, data });
+  // A chat bound to something else takes the name of what it now is; the same binding keeps its name.
+  const rebound = existing.purpose !== c.purpose || existing.unitId !== c.unitId;
+  await db.groupChat.update({ where: { id: existing.id }, data: { ...data, ...(rebound ? { name: c.name } : {}) } });
   // Restoring a changed key needs the old one: it stays in the undo op, never in the audit detail.
-  const previous = { purpose: existing.purpose, unitId: existing.unitId, webhookKey: existing.webhookKey };
+  const previous = {
+    purpose: existing.purpose,
+    unitId: existing.unitId,
+    webhookKey: existing.webhookKey,
+    name: existing.name,
+  };
   return {
     before: { purpose: existing.purpose, unitName: existing.unit?.name ?? null, hadKey: Boolean(existing.webhookKey) },
     hasKey: Boolean(c.webhookKey ?? existing.webhookKey),
@@ -185,27 +192,4 @@ export async function leftWithoutGroup(
     },
   });
   return others ? null : { purpose: chat.purpose, unitName: chat.unit?.name ?? null };
-}
-
-/** The latest audit events, newest first, with the actor's name where the bot knows them. */
-/** The latest audit events: of a county's members when a county is given, else all. */
-export async function latestAuditEvents(db: Tx, n: number, county?: string) {
-  const actors = county
-    ? (await db.member.findMany({ where: { unit: { countyCode: county } }, select: { userId: true } })).map(
-        (m) => m.userId,
-      )
-    : undefined;
-  const events = await db.auditEvent.findMany({
-    where: actors ? { actorUserId: { in: actors } } : {},
-    orderBy: { id: 'desc' },
-    take: n,
-  });
-  const ids = [...new Set(events.map((e) => e.actorUserId).filter((u): u is string => Boolean(u)))];
-  const names = new Map(
-    (await db.member.findMany({ where: { userId: { in: ids } }, select: { userId: true, name: true } })).map((m) => [
-      m.userId,
-      m.name,
-    ]),
-  );
-  return events.map((e) => ({ ...e, actorName: e.actorUserId ? (names.get(e.actorUserId) ?? e.actorUserId) : null }));
 }

@@ -30,6 +30,9 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
+/** Days an obligation closed on `day` is late (0 when on time): 逾期办结 as /排名 counts it. */
+export const daysLate = (dueOn: string, day: string): number => (day > dueOn ? daysBetween(dueOn, day) : 0);
+
 /** Obligation ids as people type them: 12, #12, 十二. */
 export const obligationId = recordId('tasks.bad_id');
 

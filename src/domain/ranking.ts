@@ -116,17 +116,6 @@ export async function rankTimeliness(
   );
 }
 
-/**
- * The first n and the last n of a ranking, widened to keep units that share a rank together, or
- * all of it when that leaves out hardly anything.
- */
-export function topAndBottom<T>(ranked: Ranked<T>[], n = 3): { top: Ranked<T>[]; bottom: Ranked<T>[] } {
-  if (ranked.length <= 2 * n + 1) return { top: ranked, bottom: [] };
-  const top = ranked.filter((r) => r.rank <= ranked[n - 1]!.rank);
-  const bottom = ranked.filter((r) => r.rank >= ranked[ranked.length - n]!.rank);
-  return top.length + bottom.length >= ranked.length - 1 ? { top: ranked, bottom: [] } : { top, bottom };
-}
-
 /** The units that share the first (or last) rank. */
 export function tiedAt<T>(ranked: Ranked<T>[], end: 'first' | 'last'): T[] {
   const rank = (end === 'first' ? ranked[0] : ranked.at(-1))?.rank;

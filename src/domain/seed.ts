@@ -145,6 +145,9 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
   }, BULK_TRANSACTION);
 }
 
+/** The history note of an obligation the campaign file created (the export words it). */
+export const SEED_NOTE = 'seed';
+
 export interface ObligationSeed {
   campaignId: number;
   dutyId: number;
@@ -162,7 +165,7 @@ export async function ensureObligation(tx: Tx, o: ObligationSeed, clock: Clock):
   };
   if (await tx.obligation.findUnique({ where: key })) return 0;
   await tx.obligation.create({
-    data: { ...o, events: { create: { toStatus: 'assigned', note: 'seed', at: clock.now() } } },
+    data: { ...o, events: { create: { toStatus: 'assigned', note: SEED_NOTE, at: clock.now() } } },
   });
   return 1;
 }

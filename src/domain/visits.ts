@@ -2,7 +2,7 @@ import type { Actor } from './context.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { parseCount } from '../core/words.ts';
-import { transition } from './obligations.ts';
+import { daysLate, transition } from './obligations.ts';
 import { neutral, trusted, type Trusted } from '../core/neutral.ts';
 
 // Accident-prevention services (事故预防服务) that insurers owe the enterprises they insure, as
@@ -152,8 +152,11 @@ export const ANNUAL_REPORT_DUTY = 'insurer-annual-report';
  * Records an insurer's service plan for a year (replacing an earlier one) and marks its
  * annual-report obligation for that year done: the plan is what that report owes.
  */
+/** The history note of an annual report closed by a service plan (the export words it). */
+export const SERVICE_PLAN_NOTE = 'service plan';
+
 export async function recordServicePlan(
-  ctx: Pick<Actor, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable'>,
+  ctx: Pick<Actor, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable' | 'today'>,
   p: { insurerId: number; year: number; text: string; counts: Partial<Record<ServiceType, number>> | null },
 ) {
   const { db, campaign, clock, userId } = ctx;
@@ -206,10 +209,11 @@ export async function recordServicePlan(
     await transition(
       ctx,
       obligation,
-      { toStatus: 'done', note: 'service plan' },
+      { toStatus: 'done', note: SERVICE_PLAN_NOTE },
       { status: 'done', doneAt: clock.now() },
     );
-  return { plan, updated: previous !== null, obligation, fulfilled };
+  const late = obligation && fulfilled === 'now' ? daysLate(obligation.dueOn, ctx.today) : 0;
+  return { plan, updated: previous !== null, obligation, fulfilled, late };
 }
 
 export type VisitRefusal = { reason: 'future' } | { reason: 'not_insured'; insuredBy: string[] };

@@ -204,6 +204,61 @@ describe('confirmation of bulk writes', async () => {
     t.clock.set('2026-11-29T08:00:00+08:00');
   });
 
+  it('says when a preview replaces an earlier one, and runs only in the chat where it was shown', async () => {
+    const inChat = (text: string, chatId: string | null) =>
+      b().handle({ channel: 'sandbox', userId: 'demo-admin', chatId, text });
+    const first = await inChat('/批量', 'demo-chat-leaders');
+    expect(first.text).not.toContain('代替');
+    const second = await inChat('/批量 again', 'demo-chat-leaders');
+    expect(second.text).toContain('（它代替了您之前未确认的预览：将写入 1 条上报）');
+    const before = await written();
+    const elsewhere = await inChat('/执行', 'demo-chat-yjj');
+    expect(elsewhere.outcome).toBe('invalid');
+    expect(elsewhere.text).toContain('待确认的操作是在“演示·县领导群”里预览的：请在那个群里回复 /执行');
+    const direct = await inChat('/执行', null);
+    expect(direct.text).toContain('“演示·县领导群”');
+    expect(await written()).toBe(before);
+    expect((await inChat('/执行', 'demo-chat-leaders')).text).toBe('写好了');
+    expect(await written()).toBe(before + 1);
+    // A preview made in the direct chat is confirmed there.
+    await inChat('/批量', null);
+    expect((await inChat('/执行', 'demo-chat-leaders')).text).toContain('与机器人的单聊里预览的');
+    expect((await inChat('/执行', null)).text).toBe('写好了');
+  });
+
+  it('shows only the buttons whose command runs as pressed', async () => {
+    const offer = defineCommand({
+      name: 'offer',
+      aliases: ['按钮'],
+      summary: 'help.summary',
+      examples: [],
+      params: [],
+      args: z.object({}),
+      roles: 'member',
+      writes: false,
+      async run() {
+        return {
+          text: '请选择',
+          buttons: [
+            { label: '执行', command: '/执行' },
+            { label: '驳回', command: '/驳回 14' }, // its reason is missing
+            { label: '驳回', command: '/驳回 14 不能推迟' },
+            { label: '太多', command: '/执行 现在' }, // an argument /执行 does not take
+            { label: '没有', command: '/没有这个命令' },
+          ],
+        };
+      },
+    });
+    const out = await new Bus({
+      db: t.db,
+      clock: t.clock,
+      timeZone: TZ,
+      locale: 'zh-CN',
+      registry: new Registry([...(await Registry.load()).specs, offer]),
+    }).handle({ channel: 'sandbox', userId: 'demo-admin', chatId: null, text: '/按钮' });
+    expect(out.buttons?.map((b) => b.command)).toEqual(['/执行', '/驳回 14 不能推迟']);
+  });
+
   it('keeps secret arguments out of the audit trail', async () => {
     const events = await t.db.auditEvent.findMany({ where: { command: 'bulk' } });
     expect(events.length).toBeGreaterThan(2);

@@ -171,13 +171,14 @@ describe('/群', () => {
     expect((await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-1' } })).webhookKey).toBe(key1);
   });
 
-  it('makes a chat the leaders’ group, keeping its key, and says what it was', async () => {
+  it('makes a chat the leaders’ group, keeping its key, renamed for what it now is, and says what it was', async () => {
     const out = await say('demo-admin', '/群 领导', 'chat-new-1');
     expect(out.text).toMatch(/本群已绑定为：县领导群\n（原为：东坪镇工作群）\n🔑 webhook key 未变/);
     expect(await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'chat-new-1' } })).toMatchObject({
       purpose: 'leaders',
       unitId: await unitId('aqw'),
       webhookKey: key1,
+      name: '县领导群',
     });
   });
 
@@ -217,6 +218,23 @@ describe('/群', () => {
     });
     expect(via.text).toContain('提醒将由本机器人通过长连接直接发进本群');
     expect(via.text).not.toContain('本群还没有 webhook key');
+    // The sandbox prints instead of sending, and says so rather than claim a long connection.
+    const sandbox = new Bus({
+      db: t.db,
+      clock: t.clock,
+      timeZone: TZ,
+      locale: 'zh-CN',
+      registry: await Registry.load(),
+      reach: { longconn: true, sandbox: true },
+    });
+    const printed = await sandbox.handle({
+      channel: 'sandbox',
+      userId: 'demo-admin',
+      chatId: 'chat-new-3',
+      text: '/群 应急局',
+    });
+    expect(printed.text).toContain('沙箱模式：没有连接企业微信');
+    expect(printed.text).not.toContain('长连接');
   });
 
   it('previews a rebinding that would leave the leaders, the admins or a unit without any group, and binds only after /执行', async () => {
@@ -245,28 +263,25 @@ describe('/群', () => {
 });
 
 describe('/日志', () => {
-  it('lists the latest events, newest first: time, who, command, outcome', async () => {
+  it('lists changes first, with their arguments; reads, refusals of reads and non-commands when asked for', async () => {
     await say('demo-leader', '/覆盖率');
     await say('demo-insurer-pingan', '/覆盖率');
     await say('demo-admin', '/解绑 demo-admin');
     const latest = await t.db.auditEvent.findMany({ orderBy: { id: 'desc' }, take: 3 });
-    const out = await say('demo-admin', '/日志 3');
-    const lines = out.text.split('\n');
-    expect(lines[0]).toBe('🧾 最近 3 条操作记录（新的在前）：');
-    expect(lines.slice(1, 4)).toEqual([
-      '11-29 08:00 演示·管理员 /解绑 ⚠️',
-      '11-29 08:00 演示·平安财险 /覆盖率 🚫',
-      '11-29 08:00 演示·县领导 /覆盖率 ✅',
-    ]);
     expect(latest.map((e) => e.command)).toEqual(['unbind', 'coverage', 'coverage']);
-    expect(lines).toHaveLength(5);
+    const writes = (await say('demo-admin', '/日志 1')).text.split('\n');
+    expect(writes[0]).toBe('🧾 操作记录 1 条（修改在前，新的在前）：');
+    expect(writes[1]).toBe('11-29 08:00 演示·管理员 /解绑 demo-admin ⚠️');
+    expect(writes[2]).toMatch(/^另有 \d+ 条查询或非命令记录，加“全部”一并列出。$/);
+    const reads = (await say('demo-admin', '/日志 覆盖率 2')).text.split('\n');
+    expect(reads.slice(1, 3)).toEqual(['11-29 08:00 演示·平安财险 /覆盖率 🚫', '11-29 08:00 演示·县领导 /覆盖率 ✅']);
   });
 
   it('shows 10 by default and at most 50', async () => {
     const total = await t.db.auditEvent.count();
     expect(total).toBeGreaterThan(50);
-    expect((await say('demo-admin', '/日志')).text.split('\n')).toHaveLength(12);
-    expect((await say('demo-admin', '/日志 一百')).text.split('\n')).toHaveLength(52);
+    expect((await say('demo-admin', '/日志 全部')).text.split('\n')).toHaveLength(12);
+    expect((await say('demo-admin', '/日志 一百 全部')).text.split('\n')).toHaveLength(52);
     expect((await say('demo-admin', '/日志 零')).text).toContain('请写 1 到 50 的数字');
   });
 
@@ -275,13 +290,50 @@ describe('/日志', () => {
     await say('demo-admin', '/解绑 zhaoliu');
     await say('demo-admin', '/执行');
     await say('demo-admin', '/撤销');
-    const lines = (await say('demo-admin', '/日志 5')).text.split('\n');
-    expect(lines.slice(1, 6)).toEqual([
+    const lines = (await say('demo-admin', '/日志 4')).text.split('\n');
+    expect(lines.slice(1, 5)).toEqual([
       '11-29 08:00 演示·管理员 /撤销 ✅',
-      '11-29 08:00 演示·管理员 /执行 ✅',
-      '11-29 08:00 演示·管理员 /解绑 ✅（经 /执行） ↩️',
-      '11-29 08:00 演示·管理员 /解绑 ⏳',
-      '11-29 08:00 演示·管理员 /绑定 ✅',
+      '11-29 08:00 演示·管理员 /解绑 zhaoliu ✅（经 /执行） ↩️',
+      '11-29 08:00 演示·管理员 /解绑 zhaoliu ⏳',
+      '11-29 08:00 演示·管理员 /绑定 zhaoliu 查看者 应急局 ✅',
     ]);
+  });
+
+  it('answers who made someone an admin: by command and member, by days, by record, secrets still hidden', async () => {
+    const key = '0a1b2c3d-5555-6666-7777-888899990000';
+    await say('demo-admin', '/绑定 qianqi 管理员 应急局');
+    await say('demo-admin', `/群 应急局 ${key}`, 'chat-audit');
+    await say('demo-liaison-jtj', '/签收 14');
+
+    const who = (await say('demo-admin', '/日志 绑定 演示·管理员 今天')).text;
+    expect(who).toContain('演示·管理员 /绑定 qianqi 管理员 应急局 ✅');
+    expect(who).not.toContain('/群');
+    expect((await say('demo-admin', '/日志 绑定 11月1日~11月28日')).text).toBe('没有符合条件的操作记录。');
+    const chat = (await say('demo-admin', '/日志 群 1')).text;
+    expect(chat).toContain('/群 应急局 *** ✅');
+    expect(chat).not.toContain(key);
+    const record = (await say('demo-admin', '/日志 #14')).text.split('\n');
+    expect(record.slice(1, -1)).toEqual(['11-29 08:00 演示·交通局联络员 /签收 14 ✅']);
+    const bad = await say('demo-admin', '/日志 某某');
+    expect(bad.outcome).toBe('invalid');
+    expect(bad.text).toContain('看不懂“某某”');
+  });
+
+  it('gives the whole log as a file of its own', async () => {
+    const out = await say('demo-admin', '/日志 文件');
+    expect(out.outcome).toBe('ok');
+    expect(out.text).toMatch(/操作日志 \d+ 条，已生成文件/);
+    const path = /文件：(\S+)/.exec(out.text)![1]!;
+    const { default: Excel } = await import('exceljs');
+    const wb = new Excel.Workbook();
+    await wb.xlsx.readFile(path);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['操作日志']);
+    const rows = wb.worksheets[0]!.getSheetValues().slice(1) as unknown[][];
+    expect(rows[0]!.slice(1)).toEqual('序号|时间|成员|账号|群聊|命令与参数|结果|经/执行|已撤销'.split('|'));
+    const texts = rows.map((r) => r.slice(1).join(' '));
+    expect(texts.some((r) => r.includes('/绑定 qianqi 管理员 应急局 完成'))).toBe(true);
+    expect(texts.join('\n')).not.toContain('0a1b2c3d-5555');
+    // Every event of the county's members, as many rows as the trail holds for them.
+    expect(rows.length - 1).toBe(Number(/操作日志 (\d+) 条/.exec(out.text)![1]));
   });
 });

@@ -88,6 +88,8 @@ describe('an obligation from assigned to done', () => {
     const tasks = await say('demo-liaison-jtj', '/任务');
     expect(colours(tasks.text).get(o.id)).toBe('🔴');
     expect(tasks.text).toContain('待签收');
+    // The legend explains the colours (how near the date), not a status the items do not have.
+    expect(tasks.text).toContain('🔴 已逾期 🟡 3 个工作日内到期 🔵 未到期');
 
     expect((await say('demo-liaison-jtj', `/签收 ${o.id}`)).text).toContain(`已签收 #${o.id}`);
     expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({ status: 'acknowledged' });
@@ -104,9 +106,11 @@ describe('an obligation from assigned to done', () => {
     expect(notice).toContain(`#${o.id} 县交通运输局`);
     expect(notice).toContain(`/批准 ${o.id}`);
     expect((await say('demo-liaison-jtj', '/任务')).text).toContain('申请延期至 2026-12-20，待批准');
-    expect((await say('demo-leader', '/任务')).text).toContain(
-      `#${o.id} 县交通运输局：2026-10-31 → 2026-12-20（等待企业补交材料）`,
-    );
+    const leader = await say('demo-leader', '/任务');
+    expect(leader.text).toContain(`#${o.id} 县交通运输局：2026-10-31 → 2026-12-20（等待企业补交材料）`);
+    // Buttons are only those that run as pressed: 批准 does, 驳回 needs a reason and is typed.
+    expect(leader.buttons).toContainEqual({ label: `批准 #${o.id}`, command: `/批准 ${o.id}`, style: 'primary' });
+    expect(leader.buttons?.some((b) => b.command.startsWith('/驳回'))).toBe(false);
 
     const approve = await say('demo-leader', `/批准 ${o.id}`);
     expect(approve.text).toContain(`已批准 #${o.id}（县交通运输局）延期：2026-10-31 → 2026-12-20`);
@@ -208,6 +212,17 @@ describe('an obligation from assigned to done', () => {
       requestedDueOn: '2027-11-30',
       requestReason: '再次申请',
     });
+  });
+
+  it('/办结 after the due day says 逾期办结 and the days late', async () => {
+    const o = await t.db.obligation.findFirstOrThrow({
+      where: { unitId: await unitId('jtj'), status: { not: 'done' } },
+    });
+    await t.db.obligation.update({ where: { id: o.id }, data: { dueOn: '2026-11-19' } });
+    const out = await say('demo-liaison-jtj', `/办结 ${o.id}`);
+    expect(out.text).toContain(`#${o.id} ${o.title} 已逾期办结（截止 2026-11-19，逾期 10 天）`);
+    expect((await say('demo-liaison-jtj', '/撤销')).outcome).toBe('ok');
+    await t.db.obligation.update({ where: { id: o.id }, data: { dueOn: o.dueOn } });
   });
 });
 

@@ -45,6 +45,29 @@ describe('/上报', () => {
     expect(out.text).toContain('已达到目标 100%');
   });
 
+  it('says 持平 for an unchanged figure, labels a note once, and warns when a township’s total differs from the ledger', async () => {
+    t.clock.advance(3600_000);
+    const ledger = await t.db.enterprise.count({
+      where: { sector: { code: 'hazardous_chemicals' }, township: { name: '东坪镇' }, status: 'operating' },
+    });
+    expect(ledger).toBeGreaterThan(0);
+    const same = await say('demo-liaison-dongping', `/上报 危化 4/${ledger + 4} 说明：两家新办企业未入台账`);
+    expect(same.outcome).toBe('ok');
+    expect(same.text).toContain('与上次（11-29 09:00，4/4）持平');
+    expect(same.text).not.toContain('+0');
+    expect(same.text).toContain('\n说明：两家新办企业未入台账');
+    expect(same.text).not.toContain('说明：说明');
+    expect(same.text).toContain(`⚠️ 应投保 ${ledger + 4} 家与台账的 ${ledger} 家不一致`);
+    expect(await t.db.progressReport.findFirstOrThrow({ orderBy: { id: 'desc' } })).toMatchObject({
+      total: ledger + 4,
+      note: '两家新办企业未入台账',
+    });
+    // A total that matches the ledger raises no warning.
+    const fits = await say('demo-liaison-dongping', `/上报 危化 ${ledger}/${ledger}`);
+    expect(fits.outcome).toBe('ok');
+    expect(fits.text).not.toContain('不一致');
+  });
+
   it('takes a department liaison’s county-wide report for a sector it leads, and Chinese numerals', async () => {
     const out = await say('demo-liaison-jtj', '／上报　交通　四十五/五十');
     expect(out.outcome).toBe('ok');

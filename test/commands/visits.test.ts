@@ -314,10 +314,27 @@ describe('/服务计划', () => {
     expect((await obligation2027()).status).toBe('done');
   });
 
-  it('refuses a year too far ahead, and a leader (not an insurer) without writing', async () => {
+  it('closes an item overdue since January as 逾期办结 with the days late, as /排名 counts it', async () => {
+    const lateBefore = /中国平安财险安化支公司  按时 \d+ · 逾期办结 (\d+)/.exec(
+      (await say('demo-leader', '/排名')).text,
+    )![1];
+    const out = await say('demo-insurer-pingan', '/服务计划 2026 培训2');
+    expect(out.text).toContain('（2026-01-15 前）已逾期办结，逾期 318 天');
+    expect(out.text).not.toContain('已办结。');
+    const lateAfter = /中国平安财险安化支公司  按时 \d+ · 逾期办结 (\d+)/.exec(
+      (await say('demo-leader', '/排名')).text,
+    )![1];
+    expect(Number(lateAfter)).toBe(Number(lateBefore) + 1);
+    await say('demo-insurer-pingan', '/撤销');
+  });
+
+  it('refuses a year out of range naming the years it takes, and a leader (not an insurer), without writing', async () => {
     const before = await snapshot();
     const far = await say('demo-insurer-pingan', '/服务计划 2030 培训4');
-    expect(far.text).toContain('年份请写四位数字');
+    expect(far.outcome).toBe('invalid');
+    expect(far.text).toContain('年份“2030”不能登记：可登记 2000 年至 2027 年的计划');
+    const old = await say('demo-insurer-pingan', '/服务计划 1999 培训4');
+    expect(old.text).toContain('年份“1999”不能登记：可登记 2000 年至 2027 年的计划');
     const leader = await say('demo-leader', '/服务计划 2027 培训4');
     expect(leader.outcome).toBe('denied');
     const admin = await say('demo-admin', '/服务计划 2027 培训4');

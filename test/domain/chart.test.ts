@@ -43,7 +43,10 @@ describe.skipIf(skip)('the coverage chart', () => {
 
   it('/覆盖率 图 in a group: a webhook image (base64 + md5, ≤ 2 MB) of both charts with their labels', async () => {
     const r = await say('/覆盖率 图', 'demo-chat-leaders');
-    expect(r.text).toMatch(/^📊 参保率图.*\n已发到本群。\n文件：.*安责险参保率-2026-11-29-0800\.png$/);
+    // The picture shows demo figures: the reply says so, as every reply with figures does.
+    expect(r.text).toMatch(
+      /^📊 参保率图.*\n已发到本群。\n文件：.*安责险参保率-2026-11-29-0800\.png\n⚠️ 含演示数据，仅供试用。$/,
+    );
     const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
     expect(outbox).toMatchObject({ channel: 'webhook', target: 'demo-webhook-leaders' });
     const { msgtype, image } = JSON.parse(outbox.payload) as {

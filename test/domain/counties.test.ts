@@ -228,11 +228,13 @@ describe('two counties in one database', () => {
       .unit;
     expect(unit).toMatchObject({ countyCode: XINHUA, code: 'gaj' });
 
-    const xinhuaLog = await say('xh-admin', '/日志 50');
+    const xinhuaLog = await say('xh-admin', '/日志 50 全部');
     expect(xinhuaLog).toContain('新化·管理员');
     expect(xinhuaLog).toContain('新化·平安财险');
-    expect(xinhuaLog).not.toMatch(/演示|demo-/);
-    const anhuaLog = await say('demo-admin', '/日志 50');
+    // Xinhua's admin sees the arguments of their own attempts on an Anhua member, but no Anhua member's events.
+    expect(xinhuaLog).toContain('/解绑 demo-liaison-yjj');
+    expect(xinhuaLog).not.toMatch(/演示·/);
+    const anhuaLog = await say('demo-admin', '/日志 50 全部');
     expect(anhuaLog).toContain('/覆盖率');
     expect(anhuaLog).not.toContain('新化');
   });

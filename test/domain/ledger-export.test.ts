@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { addSheet, columnWidth, WIDTH_SAMPLE } from '../../src/domain/workbook.ts';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
@@ -75,7 +76,7 @@ describe('/导出', () => {
       },
     });
     expect(reply).toMatch(
-      /^📎 安化县安责险台账已导出（截至 2026-11-29 08:00）：.*未参保企业 \d+ 家；60 天内到期保单 \d+ 份；走访 2 条；督办事项 \d+ 项。\n已发到本群。\n文件：.*\.xlsx$/,
+      /^📎 安化县安责险台账已导出（截至 2026-11-29 08:00）：.*未参保企业 \d+ 家；60 天内到期保单 \d+ 份；走访 2 条；督办事项 \d+ 项。\n已发到本群。\n文件：.*\.xlsx\n⚠️ 含演示数据，仅供试用。$/,
     );
     expect(workbook.worksheets.map((w) => w.name)).toEqual([
       '按行业',
@@ -111,11 +112,10 @@ describe('/导出', () => {
     );
   });
 
-  it('has per township the rates of /覆盖率 乡镇, and per sector × township the ledger’s cells', async () => {
+  it('has per township the rates of /覆盖率 乡镇, and per sector × township the ledger’s cells with n/N', async () => {
     const rows = values(workbook.getWorksheet('行业×乡镇')!);
     const header = workbook.getWorksheet('行业×乡镇')!.getRow(1).values as string[];
-    expect(header.slice(1)).toEqual([
-      '乡镇',
+    const columns = [
       '非煤矿山',
       '危险化学品',
       '烟花爆竹',
@@ -126,13 +126,14 @@ describe('/导出', () => {
       '农机渔业',
       '其他规上工贸企业',
       '合计',
-    ]);
+    ];
+    expect(header.slice(1)).toEqual(['乡镇', ...columns.flatMap((c) => [`${c}（已保/应保）`, `${c}参保率`])]);
     const text = (await say('/覆盖率 乡镇')).text;
     const byTownship = new Map([...text.matchAll(/^\S+ (\S+)\s+\d+\/\d+ 家 ([\d.]+%)/gmu)].map((m) => [m[1]!, m[2]!]));
     const inSheet = new Map(
       rows
-        .filter((r) => typeof r[10] === 'number')
-        .map((r) => [r[0] as string, `${((r[10] as number) * 100).toFixed(1)}%`]),
+        .filter((r) => typeof r[20] === 'number' && r[0] !== '合计')
+        .map((r) => [r[0] as string, `${((r[20] as number) * 100).toFixed(1)}%`]),
     );
     expect(inSheet).toEqual(byTownship);
     // One cell checked against the cells coverage counts: 东坪镇 × 交通运输.
@@ -143,15 +144,20 @@ describe('/导出', () => {
     const cell = (await coverageCells(t.db, t.campaignId, DAY, t.clock.now())).find(
       (c) => c.sectorId === transport.id && c.townshipId === dongping.id,
     )!;
-    expect(rows.find((r) => r[0] === '东坪镇')![4]).toBe(shownRate(cell.insured / cell.enterprises));
-    // The county-wide report of 民爆 has a row of its own; the total row repeats the per-sector rates.
-    expect(rows.find((r) => r[0] === '全县（未分乡镇）')![6]).toBe(0.75);
-    expect(rows.at(-1)!.slice(0, 3)).toEqual([
-      '合计',
-      ...values(workbook.getWorksheet('按行业')!)
-        .slice(0, 2)
-        .map((r) => r[3]),
+    const dongpingRow = rows.find((r) => r[0] === '东坪镇')!;
+    expect(dongpingRow.slice(7, 9)).toEqual([
+      `${cell.insured}/${cell.enterprises}`,
+      shownRate(cell.insured / cell.enterprises),
     ]);
+    // The county-wide report of 民爆 has a row of its own; the total row repeats the per-sector figures,
+    // and ends with the county's: every sector's insured over every sector's in scope.
+    expect(rows.find((r) => r[0] === '全县（未分乡镇）')!.slice(11, 13)).toEqual(['3/4', 0.75]);
+    const bySector = values(workbook.getWorksheet('按行业')!).slice(0, columns.length - 1);
+    const total = rows.at(-1)!;
+    expect(total.slice(0, 5)).toEqual(['合计', ...bySector.slice(0, 2).flatMap((r) => [`${r[2]}/${r[1]}`, r[3]])]);
+    const insured = bySector.reduce((n: number, r) => n + (r[2] as number), 0);
+    const inScope = bySector.reduce((n: number, r) => n + (r[1] as number), 0);
+    expect(total.slice(19, 21)).toEqual([`${insured}/${inScope}`, shownRate(insured / inScope)]);
   });
 
   it('lists exactly the uninsured enterprises the ledger cells count, and policies ending within 60 days', async () => {
@@ -178,11 +184,47 @@ describe('/导出', () => {
       ['2026-11-25', '宣传教育培训', '待企业确认'],
       ['2026-11-20', '隐患排查', '已归档'],
     ]);
-    expect(visits[1]![11]).toBe('2026-11-20 10:00 demo-liaison-dongping');
+    // People by name, not userid.
+    expect(visits[1]!.slice(10, 12)).toEqual(['2026-11-20 10:00 演示·平安财险', '2026-11-20 10:00 演示·东坪镇联络员']);
     expect(values(workbook.getWorksheet('督办事项')!).length).toBe(await t.db.obligation.count());
     const history = values(workbook.getWorksheet('督办记录')!);
     expect(history.length).toBe(await t.db.obligationEvent.count());
     expect(history.some((r) => r[5] === '已办结' && r[4] === '待签收')).toBe(true);
+    // Statuses and notes in Chinese: the demo's request for more time, the plan's own items.
+    expect(history.some((r) => r[5] === '申请延期')).toBe(true);
+    expect(history.filter((r) => r[4] === null || r[4] === undefined || r[4] === '').map((r) => r[7])).toContain(
+      '按工作方案生成',
+    );
+    expect(JSON.stringify(history)).not.toMatch(/extension_|"seed"|service plan|demo-liaison|demo-insurer/);
+  });
+
+  it('says how late an item closed late was, in the 逾期 column', async () => {
+    // 平安's annual report was due 2026-01-15; its 2026 service plan, filed today, closes it.
+    expect((await say('/服务计划 2026 培训2', 'demo-insurer-pingan')).outcome).toBe('ok');
+    await say('/导出');
+    const outbox = await t.db.outboxMessage.findFirstOrThrow({
+      where: { payload: { contains: '.xlsx' } },
+      orderBy: { id: 'desc' },
+    });
+    const again = new ExcelJS.Workbook();
+    await again.xlsx.readFile((JSON.parse(outbox.payload) as { file: { path: string } }).file.path);
+    const item = values(again.getWorksheet('督办事项')!).find(
+      (r) => r[1] === '中国平安财险安化支公司' && r[5] === '2026-01-15',
+    )!;
+    expect(item.slice(6, 8)).toEqual(['已办结', '逾期办结 318 天']);
+    const step = values(again.getWorksheet('督办记录')!).find((r) => r[0] === item[0] && r[5] === '已办结')!;
+    expect(step.slice(6, 8)).toEqual(['演示·平安财险', '保险机构登记年度服务计划']);
+    await say('/撤销', 'demo-insurer-pingan');
+  });
+
+  it('judges column widths from the header and a sample of rows, not every row', () => {
+    const wb = new ExcelJS.Workbook();
+    const rows = Array.from({ length: WIDTH_SAMPLE + 10 }, (_, i) => [
+      i === WIDTH_SAMPLE + 5 ? '很长'.repeat(40) : '短',
+    ]);
+    const ws = addSheet(wb, 'x', ['企业名称'], rows);
+    expect(ws.getColumn(1).width).toBe(columnWidth('企业名称', ['短']));
+    expect(columnWidth('企业名称', ['短'])).toBe(10);
   });
 
   it('sends it to the member through the app where the chat has no robot', async () => {

@@ -1,0 +1,35 @@
+import type ExcelJS from 'exceljs';
+
+// Sheets as the bot's workbooks lay them out (the 台账 export, the audit log).
+
+/** Rows a column's width is judged from: the header and a sample, not every row (workbooks are streamed, rows go as written). */
+export const WIDTH_SAMPLE = 50;
+
+/** A column's width in characters (a Chinese character counts two) from its header and the sample's cells. */
+export function columnWidth(header: string, sample: unknown[]): number {
+  const width = (v: unknown) => [...String(v ?? '')].reduce((n, c) => n + (c.charCodeAt(0) > 0xff ? 2 : 1), 0);
+  return Math.min(60, Math.max(8, ...[header, ...sample].map(width)) + 2);
+}
+
+/** A sheet with a bold, frozen, filterable header row; `percent` columns (1-based) as 0.0 %. */
+export function addSheet(
+  wb: ExcelJS.Workbook,
+  name: string,
+  headers: string[],
+  rows: unknown[][],
+  percent: number[] = [],
+): ExcelJS.Worksheet {
+  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 1 }] });
+  ws.addRow(headers).font = { bold: true };
+  const sample = rows.slice(0, WIDTH_SAMPLE);
+  headers.forEach((h, i) => {
+    ws.getColumn(i + 1).width = columnWidth(
+      h,
+      sample.map((r) => r[i]),
+    );
+  });
+  for (const r of rows) ws.addRow(r);
+  for (const c of percent) ws.getColumn(c).numFmt = '0.0%';
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
+  return ws;
+}
