@@ -13,12 +13,12 @@ export class ConfigError extends Error {
 
   constructor(message: string | ((t: Translate) => string)) {
     const render = typeof message === 'string' ? () => message : message;
-    super(render(translator('en')));
+    super(render(translator('en', 'terminal')));
     this.render = render;
   }
 
   localized(locale: Locale): string {
-    return this.render(translator(locale));
+    return this.render(translator(locale, 'terminal'));
   }
 }
 
@@ -37,7 +37,7 @@ export function operatorLocale(env: NodeJS.ProcessEnv = process.env): Locale {
 
 /** One line for the operator: "configuration: …" / "配置错误：…". */
 export function configErrorLine(e: ConfigError, locale: Locale): string {
-  return translator(locale)('config.error', { message: e.localized(locale) });
+  return translator(locale, 'terminal')('config.error', { message: e.localized(locale) });
 }
 
 const optional = z

@@ -23,10 +23,13 @@ export function isLocale(s: string | null | undefined): s is Locale {
 
 /**
  * A translator for one locale; a missing key falls back to zh-CN, then shows the key itself. The
- * templates are ours, the values are data: every string value is neutralised (src/core/neutral.ts),
- * so a name, note or reason can never add a link, a heading, a quote or a line to a message.
+ * templates are ours, the values are data: for a message (`chat`, the default) every string value
+ * is neutralised (src/core/neutral.ts), so a name, note or reason can never add a link, a heading,
+ * a quote or a line to it. Text for an operator's terminal (`terminal`) is not markdown: its values
+ * show as they are.
  */
-export function translator(locale: Locale): Translate {
+export function translator(locale: Locale, lands: 'chat' | 'terminal' = 'chat'): Translate {
+  const shown = lands === 'chat' ? inChat : asIs;
   const own = catalog(locale);
   const fallback = catalog('zh-CN');
   return (key, params) => {
@@ -37,5 +40,6 @@ export function translator(locale: Locale): Translate {
   };
 }
 
-const shown = (v: string | number | Trusted): string =>
+const inChat = (v: string | number | Trusted): string =>
   v instanceof Trusted ? v.text : typeof v === 'string' ? neutral(v) : String(v);
+const asIs = (v: string | number | Trusted): string => (v instanceof Trusted ? v.text : String(v));

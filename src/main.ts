@@ -13,7 +13,7 @@ try {
   );
   process.exit(1);
 }
-const t = translator(config.locale);
+const t = translator(config.locale, 'terminal');
 const logger = serviceLogger(config, systemClock);
 try {
   const service = await startService(config, systemClock, logger);

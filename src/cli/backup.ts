@@ -14,10 +14,10 @@ const { values, positionals } = args(
 const file = positionals[0];
 if (!file || positionals.length > 1) usage(USAGE);
 
-let t = translator(locale);
+let t = translator(locale, 'terminal');
 try {
   const config = configFromEnvironment();
-  t = translator(config.locale);
+  t = translator(config.locale, 'terminal');
   let shown = -1;
   const r = await backupDatabase(config.databaseUrl, file, {
     force: values.force,

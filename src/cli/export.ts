@@ -15,7 +15,7 @@ if (!file || !file.toLowerCase().endsWith('.xlsx')) {
 
 try {
   const config = configFromEnvironment();
-  const t = translator(config.locale);
+  const t = translator(config.locale, 'terminal');
   const db = await connectDatabase(config.databaseUrl);
   const campaign = await campaignFor(db, null);
   if (!campaign) throw new ConfigError(t('bus.no_campaign'));

@@ -14,10 +14,10 @@ if ((kind !== 'roster' && kind !== 'policies') || !file) {
   usage('npm run import -- roster|policies <file.csv|file.xlsx>');
 }
 
-let t = translator(locale);
+let t = translator(locale, 'terminal');
 try {
   const config = configFromEnvironment();
-  t = translator(config.locale);
+  t = translator(config.locale, 'terminal');
   const db = await connectDatabase(config.databaseUrl);
   const campaign = await campaignFor(db, null);
   if (!campaign) throw new ImportFileError(t('bus.no_campaign'));

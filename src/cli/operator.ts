@@ -4,7 +4,7 @@ import { ConfigError, configErrorLine, operatorLocale } from '../config.ts';
 import { translator } from '../i18n.ts';
 
 export const locale = operatorLocale();
-export const t = translator(locale);
+export const t = translator(locale, 'terminal');
 
 /** Prints the tool's usage and exits with 2. */
 export function usage(syntax: string): never {

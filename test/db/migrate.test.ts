@@ -215,7 +215,7 @@ describe('applyMigrations', () => {
       db.prepare(`SELECT sql FROM sqlite_master WHERE name = '_prisma_migrations'`).pluck().get();
     expect(ddl(byPrisma)).toBe(ddl(open[0]!));
     expect(applyMigrations(byPrisma, migrations)).toEqual({ applied: [], alreadyApplied: 2 });
-  });
+  }, 120_000); // the real Prisma CLI, twice: slow on a loaded machine
 });
 
 describe('the committed migrations', () => {
