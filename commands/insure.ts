@@ -84,7 +84,7 @@ export default defineCommand({
       isDemo: full.isDemo,
       today,
     });
-    ctx.undoable({ model: 'policy', action: 'delete', where: { id: policy.id } });
+    ctx.undoable({ model: 'policy', action: 'withdraw', where: { id: policy.id } });
 
     const lines = [
       t('insure.recorded', { policyNo: policy.policyNo }),

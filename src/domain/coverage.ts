@@ -195,7 +195,7 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       }[]
     >`
       SELECT "sectorId" AS "sectorId", "townshipId" AS "townshipId", total, insured, "reportedAt" AS "reportedAt", "isDemo" AS "isDemo"
-      FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
+      FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "withdrawnAt" IS NULL AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
   ]);
   return asked.map(({ now }, i) => {
     const ledger = ledgers[i]!;

@@ -278,11 +278,13 @@ export async function ledgerWorkbook(
       v.findings ?? '',
       confirmed(v.insurerConfirmedAt, v.insurerConfirmedBy),
       confirmed(v.enterpriseConfirmedAt, v.enterpriseConfirmedBy),
-      isArchived(v)
-        ? t('export.archived')
-        : !v.enterpriseConfirmedAt
-          ? t('export.awaiting_enterprise')
-          : t('export.awaiting_insurer'),
+      v.withdrawnAt
+        ? t('export.withdrawn')
+        : isArchived(v)
+          ? t('export.archived')
+          : !v.enterpriseConfirmedAt
+            ? t('export.awaiting_enterprise')
+            : t('export.awaiting_insurer'),
       v.satisfaction ?? '',
       v.comment ?? '',
     ]),
@@ -310,8 +312,10 @@ export async function ledgerWorkbook(
       x.title,
       x.period,
       x.dueOn,
-      status(x.status),
-      x.status !== 'done' && x.dueOn < day ? t('export.overdue_days', { days: daysBetween(x.dueOn, day) }) : '',
+      x.withdrawnAt ? t('export.withdrawn') : status(x.status),
+      x.status !== 'done' && !x.withdrawnAt && x.dueOn < day
+        ? t('export.overdue_days', { days: daysBetween(x.dueOn, day) })
+        : '',
       minute(x.doneAt),
       x.requestedDueOn ?? '',
       x.requestReason ?? '',
@@ -329,7 +333,7 @@ export async function ledgerWorkbook(
         status(e.fromStatus),
         status(e.toStatus),
         e.actorUserId ?? '',
-        e.note ?? '',
+        [e.withdrawnAt ? t('export.withdrawn') : '', e.note ?? ''].filter(Boolean).join(' '),
         e.dueOn ?? '',
       ]),
     ),

@@ -90,7 +90,8 @@ export async function recordPolicy(db: Tx, p: NewPolicy) {
     where: { insurerId_policyNo: { insurerId: p.insurer.id, policyNo: p.policyNo } },
     include: { enterprise: true },
   });
-  if (same)
+  // A policy its author withdrew may be entered again under its number (the withdrawal stays in the audit trail).
+  if (same && same.status !== 'withdrawn')
     throw new UserError('insure.duplicate', {
       policyNo: p.policyNo,
       insurer: p.insurer.name,
@@ -105,20 +106,24 @@ export async function recordPolicy(db: Tx, p: NewPolicy) {
     orderBy: { endOn: 'desc' },
   });
   const rule = await ruleInForce(db, 'min_liability_per_person', p.startOn);
-  const policy = await db.policy.create({
-    data: {
-      policyNo: p.policyNo,
-      insurerId: p.insurer.id,
-      enterpriseId: p.enterprise.id,
-      startOn: p.startOn,
-      endOn: p.endOn,
-      insuredHeadcount: p.headcount,
-      premiumFen: p.premiumFen,
-      liabilityPerPerson: p.liabilityPerPerson ?? rule?.value ?? null,
-      renewsPolicyId: renews?.id ?? null,
-      isDemo: p.isDemo,
-    },
-  });
+  const data = {
+    policyNo: p.policyNo,
+    insurerId: p.insurer.id,
+    enterpriseId: p.enterprise.id,
+    startOn: p.startOn,
+    endOn: p.endOn,
+    insuredHeadcount: p.headcount,
+    premiumFen: p.premiumFen,
+    liabilityPerPerson: p.liabilityPerPerson ?? rule?.value ?? null,
+    renewsPolicyId: renews?.id ?? null,
+    isDemo: p.isDemo,
+  };
+  const policy = same
+    ? await db.policy.update({
+        where: { id: same.id },
+        data: { ...data, status: 'valid', withdrawnAt: null, withdrawnBy: null },
+      })
+    : await db.policy.create({ data });
   await refreshCover(db, [p.enterprise.id], p.today);
   return { policy, renews, rule };
 }

@@ -35,7 +35,7 @@ beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/投保', () => {
-  it('by the insurer, for an uninsured enterprise, raises its sector’s insured count by one; /撤销 removes it', async () => {
+  it('by the insurer, for an uninsured enterprise, raises its sector’s insured count by one; /撤销 withdraws it', async () => {
     const e = await uninsured();
     const before = await coverageOf(e.sector.name);
     const out = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-T-0001 ${TODAY} 2027-11-28`);
@@ -59,9 +59,17 @@ describe('/投保', () => {
     expect(policy.insurer.code).toBe('pingan-pc');
     expect(await coverageOf(e.sector.name)).toEqual([before[0] + 1, before[1]]);
 
-    expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
-    expect(await t.db.policy.findFirst({ where: { policyNo: 'PA-T-0001' } })).toBeNull();
+    expect((await say('demo-insurer-pingan', '/撤销')).text).toContain(`已撤回保单 PA-T-0001（${e.name}）`);
+    expect(await t.db.policy.findFirstOrThrow({ where: { policyNo: 'PA-T-0001' } })).toMatchObject({
+      status: 'withdrawn',
+      withdrawnBy: 'demo-insurer-pingan',
+    });
     expect(await coverageOf(e.sector.name)).toEqual(before);
+    // Its number may be entered again, corrected.
+    const again = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-T-0001 ${TODAY} 2027-11-27`);
+    expect(again.text).toContain('✅ 已登记保单 PA-T-0001');
+    expect(await coverageOf(e.sector.name)).toEqual([before[0] + 1, before[1]]);
+    expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
   });
 
   it('takes the headcount and premium as typed, warns about a headcount off the ledger, and says when cover starts later', async () => {

@@ -82,8 +82,12 @@ describe('/上报', () => {
     await say('liaison-gaj', '/上报 民爆 4/4');
     expect(await civil()).toContain('4/4 家');
     const before = await reports();
-    expect((await say('liaison-gaj', '/撤销')).text).toContain('已撤销');
-    expect(await reports()).toBe(before - 1);
+    expect((await say('liaison-gaj', '/撤销')).text).toContain('已撤回上报（民用爆炸物品 4/4，全县）');
+    // Kept, marked withdrawn, and out of the figures.
+    expect(await reports()).toBe(before);
+    expect(await t.db.progressReport.findFirstOrThrow({ where: { reportedBy: 'liaison-gaj' } })).toMatchObject({
+      withdrawnBy: 'liaison-gaj',
+    });
     expect(await civil()).toContain('3/4 家');
     expect((await say('liaison-gaj', '/撤销')).outcome).toBe('invalid');
   });
