@@ -8,6 +8,7 @@ import {
   colour,
   coverageBySector,
   coverageCells,
+  sourcesText,
   totalOf,
   type CoverageRow,
   type Figures,
@@ -123,12 +124,6 @@ export async function ledgerWorkbook(
 
   // 1. Per sector, the /覆盖率 figures, and the high-risk total.
   const grid = await coverageGrid(db, campaign, day, now);
-  const sources = (r: CoverageRow) =>
-    r.sources
-      .map((s) =>
-        s === 'ledger' ? t('coverage.source_ledger') : t('coverage.source_report', { time: minute(r.asOf).slice(5) }),
-      )
-      .join(' + ');
   const sectorLine = (r: CoverageRow): unknown[] => [
     r.name,
     r.enterprises,
@@ -141,7 +136,7 @@ export async function ledgerWorkbook(
     r.insuredPersons || null,
     shownRate(r.headcountRate),
     r.lastWeek === null ? '' : r.insured - r.lastWeek,
-    sources(r),
+    sourcesText(t, r, minute(r.asOf).slice(5)),
   ];
   const bySector = sheet(
     t('export.sheet_sectors'),
