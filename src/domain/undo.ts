@@ -17,6 +17,8 @@ import { isArchived, visitLabel } from './visits.ts';
 
 /** Outbox states after which a message may have been read: it is retracted, not cancelled. */
 const GONE_OUT = ['sending', 'sent', 'failed'];
+/** A notice queues a row per destination and part; more than this many for one audience are left as they are. */
+const MAX_ROWS_PER_AUDIENCE = 500;
 
 /** Reverts the caller's last write; answers the reply's lines. */
 export async function undoLast(ctx: Actor): Promise<string[]> {
@@ -33,8 +35,16 @@ export async function undoLast(ctx: Actor): Promise<string[]> {
   });
   if (newer) throw new UserError('undo.nothing', { minutes: UNDO_MINUTES });
   const entry = readUndo(last.undo!);
-  const what = (await Promise.all(entry.ops.map((op) => describe(ctx, op)))).filter((w): w is string => !!w);
-  const named = what.length ? shortList(what) : t('undo.your_change');
+  // What is taken back, in the caller's words and in the groups' (for the retraction).
+  const name = async (tr: Actor['t']) => {
+    const what: string[] = [];
+    for (const op of entry.ops) {
+      const w = await describe({ ...ctx, t: tr }, op);
+      if (w) what.push(w);
+    }
+    return what.length ? shortList(what) : tr('undo.your_change');
+  };
+  const [named, told] = [await name(t), await name(ctx.groupT)];
   for (const op of entry.ops) await assertStillOwn(ctx, op, named);
   for (const op of [...entry.ops].reverse()) await revert(ctx, op);
   await db.auditEvent.update({ where: { id: last.id }, data: { undoneAt: clock.now() } });
@@ -43,7 +53,7 @@ export async function undoLast(ctx: Actor): Promise<string[]> {
   let cancelled = 0;
   const retracted: Told[] = [];
   for (const { to, outbox } of entry.told) {
-    const ids = outbox.slice(0, 1000);
+    const ids = outbox.slice(0, MAX_ROWS_PER_AUDIENCE);
     cancelled += (
       await db.outboxMessage.updateMany({ where: { id: { in: ids }, state: 'pending' }, data: { state: 'cancelled' } })
     ).count;
@@ -51,7 +61,7 @@ export async function undoLast(ctx: Actor): Promise<string[]> {
     if (out)
       retracted.push(
         await ctx.tell(to, {
-          markdown: ctx.groupT('undo.retraction', { what: named, by: ctx.member?.name ?? userId }),
+          markdown: ctx.groupT('undo.retraction', { what: told, by: ctx.member?.name ?? userId }),
         }),
       );
   }
