@@ -66,7 +66,7 @@ async function target(
   { userid, role: { role, add }, unit: word }: { userid: string; role: { role: Role; add: boolean }; unit?: string },
 ): Promise<BindTarget> {
   const { db, campaign, t } = ctx;
-  const base = { userId: userid, role, add, county: adminCounty(ctx.member) };
+  const base = { userId: userid, role, add, county: adminCounty(ctx.member), by: ctx.userId };
   if (role === 'enterprise') {
     if (!word) throw new UserError('bus.missing_arg', { param: t('param.unit') });
     return { ...base, enterprise: await resolveEnterprise(db, campaign.countyCode, word) };

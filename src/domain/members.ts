@@ -21,6 +21,8 @@ export interface BindTarget {
   enterprise?: { id: number; name: string };
   /** The county of the admin binding: a member of another county is not theirs to change. */
   county?: string;
+  /** The admin binding: they may not take their own admin role away (another admin does). */
+  by?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ async function planned(db: Tx, b: BindTarget) {
   if (current) sameCounty(current, b.county);
   const kept = current ? splitRoles(current.roles) : [];
   const roles = ROLES.filter((r) => r === b.role || (b.add && kept.includes(r)));
+  if (b.by === b.userId && kept.includes('admin') && !roles.includes('admin')) throw new UserError('bind.self_admin');
   const unit = b.unit ?? current?.unit ?? null;
   for (const role of roles) {
     const kinds = ROLE_UNIT_KINDS[role];

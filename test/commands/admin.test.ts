@@ -95,6 +95,10 @@ describe('/绑定', () => {
     expect(await roles()).toBe('admin|liaison');
     expect((await say('demo-admin', '/绑定 qianqi +联络员')).outcome).toBe('ok');
     expect(await roles()).toBe('admin|liaison');
+    // An admin does not take their own admin role away (nobody might be left to manage).
+    const self = await say('demo-admin', '/绑定 demo-admin 领导');
+    expect(self.outcome).toBe('invalid');
+    expect(self.text).toContain('不能去掉自己的管理员角色');
   });
 
   it('makes any change this way: an insurer becomes a leader of the commission office', async () => {
