@@ -35,10 +35,12 @@ export default defineCommand({
     if (!removes || !before) return null;
     const { t } = ctx;
     const roles = (list: Role[]) => list.map((r) => t(`role.${r}`)).join('、') || '—';
+    // What changes shows before → after; what stays, once.
+    const change = (from: string, to: string) => (from === to ? to : `${from} → ${to}`);
     return t('bind.preview', {
       userId: args.userid,
-      roles: `${roles(before.roles)} → ${roles(after.roles)}`,
-      unit: `${before.unit ?? '—'} → ${after.unit ?? '—'}`,
+      roles: change(roles(before.roles), roles(after.roles)),
+      unit: change(before.unit ?? '—', after.unit ?? '—'),
     });
   },
   async run(ctx, args) {

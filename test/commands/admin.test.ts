@@ -86,7 +86,7 @@ describe('/绑定', () => {
     // Setting another role takes 管理员 away: shown, and done only after /执行.
     const preview = await say('demo-admin', '/绑定 qianqi 联络员 东坪');
     expect(preview.outcome).toBe('pending');
-    expect(preview.text).toContain('将更改 qianqi：\n角色：管理员 → 联络员\n单位：东坪镇 → 东坪镇');
+    expect(preview.text).toContain('将更改 qianqi：\n角色：管理员 → 联络员\n单位：东坪镇\n');
     expect(await roles()).toBe('admin');
     expect((await say('demo-admin', '/执行')).outcome).toBe('ok');
     expect(await roles()).toBe('liaison');
