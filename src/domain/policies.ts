@@ -176,7 +176,11 @@ export async function policiesToCheck(db: Tx, countyCode: string, today: string)
     db.ruleSetting.findMany({ where: { key: 'min_liability_per_person' }, orderBy: { effectiveOn: 'desc' } }),
   ]);
   const byEnterprise = new Map<number, typeof policies>();
-  for (const p of policies) byEnterprise.set(p.enterpriseId, [...(byEnterprise.get(p.enterpriseId) ?? []), p]);
+  for (const p of policies) {
+    const list = byEnterprise.get(p.enterpriseId);
+    if (list) list.push(p);
+    else byEnterprise.set(p.enterpriseId, [p]);
+  }
   return policies
     .map((p) => ({
       policy: p,
@@ -190,7 +194,7 @@ export async function policiesToCheck(db: Tx, countyCode: string, today: string)
           premiumFen: p.premiumFen,
           liabilityPerPerson: p.liabilityPerPerson,
         },
-        byEnterprise.get(p.enterpriseId)!.filter((o) => o.id !== p.id && sharedDays(o, p) > 0),
+        byEnterprise.get(p.enterpriseId)!.filter((o) => o.id !== p.id),
         rules.find((r) => r.effectiveOn <= p.startOn) ?? null,
       ),
     }))
