@@ -1,6 +1,7 @@
 import { minuteIn } from '../clock.ts';
 import { UserError } from '../core/errors.ts';
 import { toldLines } from '../core/format.ts';
+import { trusted, type Trusted } from '../core/neutral.ts';
 import { merged, type Told } from '../core/notice.ts';
 import { readUndo, UNDO_MINUTES, UNDO_MODELS, type UndoOp } from '../core/undo.ts';
 import type { Tx } from '../db/client.ts';
@@ -42,7 +43,8 @@ export async function undoLast(ctx: Actor): Promise<string[]> {
       const w = await describe({ ...ctx, t: tr }, op);
       if (w) what.push(w);
     }
-    return what.length ? shortList(what) : tr('undo.your_change');
+    // Our own templates' words, each value in them already neutralised.
+    return trusted(what.length ? shortList(what) : tr('undo.your_change'));
   };
   const [named, told] = [await name(t), await name(ctx.groupT)];
   for (const op of entry.ops) await assertStillOwn(ctx, op, named);
@@ -96,7 +98,7 @@ async function describe({ db, t }: Actor, op: UndoOp): Promise<string | null> {
       if (!e) return null;
       // A snooze records the status unchanged.
       const step = e.fromStatus === e.toStatus ? 'snooze' : e.toStatus;
-      return t('undo.what_step', { id: e.obligationId, step: t(`undo.step_${step}`) });
+      return t('undo.what_step', { id: e.obligationId, step: trusted(t(`undo.step_${step}`)) });
     }
     case 'preventionVisit': {
       const v = await db.preventionVisit.findUnique({ where: { id }, include: { enterprise: true } });
@@ -138,22 +140,19 @@ async function describe({ db, t }: Actor, op: UndoOp): Promise<string | null> {
  * Refuses when the record is no longer the caller's alone: someone else acted on it after this
  * write, or it is archived, or decided. The refusal says what to do instead.
  */
-async function assertStillOwn(ctx: Actor, op: UndoOp, what: string): Promise<void> {
+async function assertStillOwn(ctx: Actor, op: UndoOp, what: Trusted): Promise<void> {
   if (!('where' in op)) return;
   const { db, userId, timeZone } = ctx;
   const { id } = op.where;
   const acted = async (e: { actorUserId: string | null; toStatus: string; fromStatus: string | null; at: Date }) => {
     const step = e.fromStatus === e.toStatus ? 'snooze' : e.toStatus;
+    const words = trusted(ctx.t(`undo.step_${step}`));
     if (step === 'extended' || step === 'extension_rejected')
-      throw new UserError('undo.decided', {
-        what,
-        who: await nameOf(db, e.actorUserId),
-        step: ctx.t(`undo.step_${step}`),
-      });
+      throw new UserError('undo.decided', { what, who: await nameOf(db, e.actorUserId), step: words });
     throw new UserError('undo.acted', {
       what,
       who: await nameOf(db, e.actorUserId),
-      step: ctx.t(`undo.step_${step}`),
+      step: words,
       time: minuteIn(e.at, timeZone).slice(5),
     });
   };
@@ -181,7 +180,7 @@ async function assertStillOwn(ctx: Actor, op: UndoOp, what: string): Promise<voi
       throw new UserError('undo.acted', {
         what,
         who: await nameOf(db, v.enterpriseConfirmedBy),
-        step: ctx.t('undo.step_confirmed'),
+        step: trusted(ctx.t('undo.step_confirmed')),
         time: minuteIn(v.enterpriseConfirmedAt, timeZone).slice(5),
       });
   }

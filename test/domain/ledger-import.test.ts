@@ -14,7 +14,7 @@ const code = (serial: string) => `91430923MA4LT${serial}` + creditCodeCheck(`914
 async function load(
   kind: LedgerKind,
   file: string,
-  o: { progress?: (done: number, total: number) => void; every?: number } = {},
+  o: { progress?: (done: number, total: number) => void; every?: number; day?: string } = {},
 ) {
   return importLedger(t.db, kind, await readSheet(file), {
     campaignId: t.campaignId,
@@ -240,9 +240,9 @@ describe('importing the roster and the policies', () => {
   it('refuses a policy that cannot be right, naming the rule; imports one that needs a look with its warnings', async () => {
     const file = writeCsv('checks.csv', [
       '保单号,保险机构,企业,起保日期,止保日期,参保人数,保费,每人责任限额',
-      'PAAH2026000301,平安,东坪恒安石材开采有限公司（示例）,2026-03-01,2028-02-28,5,7500,400000',
-      'PAAH2026000302,平安,东坪恒安石材开采有限公司（示例）,2026-03-01,2027-02-28,5,0,400000',
-      'PAAH2026000303,人寿,东坪恒安石材开采有限公司（示例）,2026-03-01,2027-02-28,99999,7500,300000',
+      'PAAH2026000401,平安,东坪恒安石材开采有限公司（示例）,2026-03-01,2028-02-28,5,7500,400000',
+      'PAAH2026000402,平安,东坪恒安石材开采有限公司（示例）,2026-03-01,2027-02-28,5,0,400000',
+      'PAAH2026000403,人寿,东坪恒安石材开采有限公司（示例）,2026-03-01,2027-02-28,99999,7500,300000',
     ]);
     const r = await load('policies', file);
     expect(r.rejected).toEqual([
@@ -254,6 +254,38 @@ describe('importing the roster and the policies', () => {
     expect(r.warnings.map((w) => w.warning).join('\n')).toMatch(
       /重叠 365 天[\s\S]*每人责任限额 ¥300,000 低于 ¥400,000（应急〔2025〕27号[\s\S]*投保人数超过台账职工数/,
     );
+  });
+
+  it('places dates without a year: the start the nearest such day, the end the first after the start', async () => {
+    const row = (no: string, start: string, end: string) =>
+      `${no},平安,东坪恒安石材开采有限公司（示例）,${start},${end},50,7500`;
+    const header = '保单号,保险机构,企业,起保日期,止保日期,参保人数,保费';
+    const december = await load(
+      'policies',
+      writeCsv('december.csv', [
+        header,
+        row('PAAH2026000301', '1月1日', '12月31日'),
+        row('PAAH2026000302', '2月30日', '3月1日'),
+      ]),
+      { day: '2026-12-30' },
+    );
+    expect([december.added, december.rejected]).toEqual([1, [{ row: 3, reason: '起保日期“2月30日”不是日期' }]]);
+    expect(await t.db.policy.findFirstOrThrow({ where: { policyNo: 'PAAH2026000301' } })).toMatchObject({
+      startOn: '2027-01-01',
+      endOn: '2027-12-31',
+    });
+    const january = await load(
+      'policies',
+      writeCsv('january.csv', [header, row('PAAH2026000303', '12月1日', '11月30日')]),
+      {
+        day: '2027-01-03',
+      },
+    );
+    expect(january.added).toBe(1);
+    expect(await t.db.policy.findFirstOrThrow({ where: { policyNo: 'PAAH2026000303' } })).toMatchObject({
+      startOn: '2026-12-01',
+      endOn: '2027-11-30',
+    });
   });
 
   it('refuses a file without the required columns, naming them, and changes nothing', async () => {
