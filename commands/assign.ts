@@ -71,10 +71,8 @@ export default defineCommand({
           assignedBy: userId,
           events: { create: { toStatus: 'assigned', actorUserId: userId, at: clock.now() } },
         },
-        include: { events: true },
       });
-      ctx.undoable({ model: 'obligation', action: 'delete', where: { id: o.id } });
-      ctx.undoable({ model: 'obligationEvent', action: 'delete', where: { id: o.events[0]!.id } });
+      ctx.undoable({ model: 'obligation', action: 'withdraw', where: { id: o.id } });
       ids.push(o.id);
       const notice = ctx.groupT('assign.notice', {
         id: o.id,

@@ -42,7 +42,7 @@ export default defineCommand({
   async run(ctx, { visit: id, feedback: { satisfaction, comment } }) {
     const { db, t, member, campaign, clock, userId } = ctx;
     const visit = await db.preventionVisit.findFirst({
-      where: { id, enterprise: { countyCode: campaign.countyCode } },
+      where: { id, withdrawnAt: null, enterprise: { countyCode: campaign.countyCode } },
       include: { enterprise: true, insurer: true },
     });
     if (!visit) throw new UserError('confirm.no_visit', { id });

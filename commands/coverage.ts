@@ -18,6 +18,7 @@ import { coverageChartPng } from '../src/domain/chart.ts';
 import {
   colour,
   coverageView,
+  sourcesText,
   totalOf,
   weakest,
   type CoverageRow,
@@ -174,13 +175,7 @@ function title({ t, campaign }: CommandContext, view: CoverageViewKind): string 
 function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: TargetInForce | null): string[] {
   if (row.sources.length === 0) return [`⚪ ${neutral(row.name)}  ${t('coverage.no_data')}`];
   const source = t('coverage.source', {
-    sources: row.sources
-      .map((s) =>
-        s === 'ledger'
-          ? t('coverage.source_ledger')
-          : t('coverage.source_report', { time: minuteIn(row.asOf!, timeZone).slice(5) }),
-      )
-      .join(' + '),
+    sources: sourcesText(t, row, row.asOf ? minuteIn(row.asOf, timeZone).slice(5) : ''),
   });
   if (row.enterprises === 0) return [`⚪ ${neutral(row.name)}  ${t('coverage.none_in_scope')} · ${source}`];
   const details = [
@@ -195,6 +190,15 @@ function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: Tar
           }),
         ]),
     source,
+    // Township reports newer than the county-wide report the line shows: counted for the township only.
+    ...(row.newerReports ?? []).map((r) =>
+      t('coverage.newer_report', {
+        township: r.township,
+        insured: r.insured,
+        total: r.total,
+        time: minuteIn(r.asOf, timeZone).slice(5),
+      }),
+    ),
   ];
   return [
     `${colour(row.rate, row.target)} ${neutral(row.name)}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}${change(t, row)}`,

@@ -74,7 +74,7 @@ export default defineCommand({
       include: { sector: true, township: true },
     });
     const headcount = a.headcount ?? enterprise.employees;
-    const { policy, renews, rule } = await recordPolicy(db, {
+    const { policy, renews, rule, warnings } = await recordPolicy(db, {
       enterprise,
       insurer,
       policyNo: a.policy_no,
@@ -85,7 +85,7 @@ export default defineCommand({
       isDemo: full.isDemo,
       today,
     });
-    ctx.undoable({ model: 'policy', action: 'delete', where: { id: policy.id } });
+    ctx.undoable({ model: 'policy', action: 'withdraw', where: { id: policy.id } });
 
     const lines = [
       t('insure.recorded', { policyNo: policy.policyNo }),
@@ -98,7 +98,7 @@ export default defineCommand({
     ];
     if (renews) lines.push(t('insure.renews', { policyNo: renews.policyNo, end: renews.endOn }));
     // Warnings only: the ledger's headcount may be out of date, and the policy is recorded as issued.
-    if (headcount > enterprise.employees) lines.push(t('insure.headcount_above', { employees: enterprise.employees }));
+    lines.push(...warnings.map((w) => t(w.key, w.params)));
     if (headcount < enterprise.employees) lines.push(t('insure.headcount_below', { employees: enterprise.employees }));
     if (enterprise.status !== 'operating') lines.push(t('insure.not_operating'));
     // The enterprise's cover now: in force today, starting later, or already over.

@@ -3,6 +3,7 @@ import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { findUnit, nearestKnown } from '../src/domain/directory.ts';
 import { didYouMean } from '../src/core/format.ts';
+import { policiesToCheck } from '../src/domain/policies.ts';
 import {
   EXPIRING_DAYS,
   gapScope,
@@ -17,17 +18,21 @@ import { neutral } from '../src/core/neutral.ts';
 
 /** Names shown per list: the counts carry the rest. */
 const NAMES = 2;
+/** Policies shown by /逾期 保单: the count carries the rest. */
+const POLICIES = 30;
 
 /**
  * /逾期: what is late or nearly so — obligations overdue or due within 3 working days, by unit;
  * then, per sector, enterprises without a valid policy and policies lapsed or about to end.
+ * `/逾期 保单`: the policies in force or to come that need a look (double cover, a low limit, more
+ * insured than employed), for leaders.
  */
 export default defineCommand({
   name: 'overdue',
   aliases: ['逾期'],
   summary: 'overdue.summary',
   usage: 'overdue.usage',
-  examples: ['/逾期', '/逾期 交通局', '/逾期 东坪'],
+  examples: ['/逾期', '/逾期 交通局', '/逾期 东坪', '/逾期 保单'],
   params: ['unit'],
   args: z.object({ unit: z.string().optional() }),
   roles: ['leader', 'viewer', 'liaison'],
@@ -36,6 +41,10 @@ export default defineCommand({
   async run(ctx, { unit: word }) {
     const { db, campaign, member, t, today, calendar } = ctx;
     const overseer = member!.roles.some((r) => r === 'leader' || r === 'admin' || r === 'viewer');
+    if (word && /^(保单|policies)$/i.test(word)) {
+      if (!overseer) throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });
+      return { text: await policyLines(ctx) };
+    }
     const named = word ? await findUnit(db, campaign.countyCode, word) : null;
     if (word && !named)
       throw new UserError('tasks.unknown_unit', {
@@ -66,6 +75,26 @@ export default defineCommand({
     return { text: lines.join('\n') };
   },
 });
+
+/** The policies to check, each with what is wrong with it. */
+async function policyLines({ db, campaign, t, today }: CommandContext): Promise<string> {
+  const found = await policiesToCheck(db, campaign.countyCode, today);
+  const lines = [t('overdue.policies_title', { scope: campaign.countyName, today, count: found.length })];
+  if (!found.length) lines.push(t('overdue.policies_none'));
+  for (const { policy: p, warnings } of found.slice(0, POLICIES))
+    lines.push(
+      t('overdue.policy_line', {
+        enterprise: p.enterprise.name,
+        insurer: p.insurer.name,
+        policyNo: p.policyNo,
+        start: p.startOn,
+        end: p.endOn,
+      }),
+      ...warnings.map((w) => `   ${t(w.key, w.params)}`),
+    );
+  if (found.length > POLICIES) lines.push(t('overdue.policies_more', { count: found.length - POLICIES }));
+  return lines.join('\n');
+}
 
 /** One line of counts per sector; then a few names of the uninsured and of the policies ending first. */
 function gapLines({ t }: CommandContext, g: SectorGaps): string[] {

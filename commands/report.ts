@@ -80,7 +80,7 @@ export default defineCommand({
       at: now,
       day: today,
     });
-    ctx.undoable({ model: 'progressReport', action: 'delete', where: { id: r.id } });
+    ctx.undoable({ model: 'progressReport', action: 'withdraw', where: { id: r.id } });
     const lines = [
       t('report.recorded', {
         sector: sector.name,

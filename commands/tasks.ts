@@ -42,7 +42,7 @@ export default defineCommand({
     // Leaders see what waits for their decision.
     if (overseer) {
       const asked = await db.obligation.findMany({
-        where: { campaignId: campaign.id, status: { not: 'done' }, requestedDueOn: { not: null } },
+        where: { campaignId: campaign.id, status: { not: 'done' }, withdrawnAt: null, requestedDueOn: { not: null } },
         include: { unit: true },
         orderBy: { id: 'asc' },
       });

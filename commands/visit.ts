@@ -58,7 +58,7 @@ export default defineCommand({
       });
     }
     const visit = { ...out.visit!, enterprise };
-    ctx.undoable({ model: 'preventionVisit', action: 'delete', where: { id: visit.id } });
+    ctx.undoable({ model: 'preventionVisit', action: 'withdraw', where: { id: visit.id } });
 
     const lines = [t('visit.recorded', { visit: visitLabel(t, visit) })];
     if (visit.staff) lines.push(t('visit.staff', { staff: visit.staff }));

@@ -34,11 +34,11 @@ export default defineCommand({
         else throw new UserError('visits.no_match', { word: filter });
       }
     }
-    const where = { AND: [scope, narrow] };
+    const where = { AND: [scope, narrow, { withdrawnAt: null }] };
     const [total, archived, visits] = await Promise.all([
       db.preventionVisit.count({ where }),
       db.preventionVisit.count({
-        where: { AND: [scope, narrow, { insurerConfirmedAt: { not: null }, enterpriseConfirmedAt: { not: null } }] },
+        where: { AND: [where, { insurerConfirmedAt: { not: null }, enterpriseConfirmedAt: { not: null } }] },
       }),
       db.preventionVisit.findMany({
         where,

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { dayIn, type Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
-import { tell } from '../delivery/audience.ts';
+import { tellQueued } from '../delivery/audience.ts';
 import { WorkCalendar } from '../domain/calendar.ts';
 import type { GroupReach } from '../delivery/groups.ts';
 import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
@@ -16,7 +16,7 @@ import {
   type ReplyButton,
 } from './spec.ts';
 import { splitRoles, type Member } from '../core/roles.ts';
-import { UNDO_MINUTES, type UndoOp } from '../core/undo.ts';
+import { UNDO_MINUTES, type UndoEntry, type UndoOp, type UndoTold } from '../core/undo.ts';
 import { UserError } from '../core/errors.ts';
 import type { Campaign } from '../domain/context.ts';
 import { holdsDemoData } from '../domain/demo.ts';
@@ -94,6 +94,8 @@ export class Bus {
     const locale = member?.locale ?? this.o.locale;
     const t = translator(locale);
     const undo: UndoOp[] = [];
+    // The messages this write queued, so /撤销 can cancel them or retract what was sent.
+    const queued: UndoTold[] = [];
     let redactedLine: string | undefined;
     const done = async (out: Outgoing, detail?: unknown, tx: Tx = db): Promise<Outgoing> => {
       // The audit event and `finish` (the inbox marking the message handled) commit together, or a
@@ -110,7 +112,10 @@ export class Bus {
           action: run.pendingId ? 'confirmed' : 'command',
           outcome: out.outcome,
           detail: JSON.stringify(detail ?? { text: msg.text.slice(0, 500) }),
-          undo: out.outcome === 'ok' && undo.length ? JSON.stringify(undo) : null,
+          undo:
+            out.outcome === 'ok' && undo.length
+              ? JSON.stringify({ ops: undo, told: queued } satisfies UndoEntry)
+              : null,
         },
       });
       if (out.outcome === 'error') out = { ...out, text: t('bus.failed', { ref: event.id }) };
@@ -205,8 +210,8 @@ export class Bus {
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
       reach: this.o.reach ?? { longconn: false },
-      tell: (to, notice) =>
-        tell(
+      tell: async (to, notice) => {
+        const { told, outbox } = await tellQueued(
           {
             db: tx,
             reach: this.o.reach ?? { longconn: false },
@@ -216,7 +221,10 @@ export class Bus {
           clock,
           to,
           notice,
-        ),
+        );
+        if (outbox.length) queued.push({ to, outbox });
+        return told;
+      },
       runConfirmed: async (text, pendingId) => {
         const out = await this.execute({ ...msg, text }, { pendingId });
         return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
@@ -247,6 +255,7 @@ export class Bus {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
     } catch (e) {
       undo.length = 0;
+      queued.length = 0;
       if (e instanceof Superseded) throw e;
       if (e instanceof UserError)
         return done({ text: t(e.key, e.params), outcome: 'invalid', command }, { ...audited, error: e.key });

@@ -44,6 +44,8 @@ try {
     }),
   );
   for (const x of r.rejected) console.log(`  ${t('import.rejected_row', { row: x.row, reason: x.reason })}`);
+  if (r.warnings.length) console.log(t('import.warnings', { count: r.warnings.length }));
+  for (const x of r.warnings) console.log(`  ${t('import.warning_row', { row: x.row, warning: x.warning })}`);
   await db.$disconnect();
 } catch (e) {
   if (e instanceof ImportFileError) console.error(e.message);

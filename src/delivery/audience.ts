@@ -65,9 +65,20 @@ export async function route(r: Routing, to: Audience, notice: Notice): Promise<{
 
 /** Routes a notice and queues its messages in the transaction; answers who was reached. */
 export async function tell(r: Routing, clock: Clock, to: Audience, notice: Notice): Promise<Told> {
+  return (await tellQueued(r, clock, to, notice)).told;
+}
+
+/** As `tell`, also answering the outbox rows it queued (so /撤销 can cancel or retract them). */
+export async function tellQueued(
+  r: Routing,
+  clock: Clock,
+  to: Audience,
+  notice: Notice,
+): Promise<{ told: Told; outbox: number[] }> {
   const { messages, told } = await route(r, to, notice);
-  for (const m of messages) await enqueue(r.db, m, clock);
-  return told;
+  const outbox: number[] = [];
+  for (const m of messages) outbox.push(...(await enqueue(r.db, m, clock)).map((row) => row.id));
+  return { told, outbox };
 }
 
 interface Destinations {

@@ -1,12 +1,17 @@
 import type { Tx } from '../db/client.ts';
 import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
+import type { Translate } from '../i18n.ts';
 import type { SectorRef } from './directory.ts';
 
 // Coverage (参保率) of a campaign's scopes on a day. The source rule, used everywhere: a
 // sector × township cell that has enterprises in the ledger (台账) is counted from the ledger; a
 // cell without is taken from the latest progress report for it; a sector with neither falls back
-// to its latest county-wide report. Every figure carries its source and "as of" time.
+// to its latest county-wide report. A part never replaces the whole: in a sector without ledger
+// data the county figure is its latest county-wide report, and a township's report counts for that
+// township only (shown on the county line when newer); only without a county-wide report is the
+// county figure the sum of the township reports, and it says so. Every figure carries its source
+// and "as of" time.
 
 export type Source = 'ledger' | 'report';
 
@@ -22,6 +27,11 @@ export interface Cell {
   insuredPersons: number;
   asOf: Date;
   demo: boolean;
+  /**
+   * A township's report in a sector whose county-wide report stands for the whole: it counts for
+   * its township, never in a figure summed across townships.
+   */
+  part?: boolean;
 }
 
 export interface TargetInForce {
@@ -195,7 +205,7 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       }[]
     >`
       SELECT "sectorId" AS "sectorId", "townshipId" AS "townshipId", total, insured, "reportedAt" AS "reportedAt", "isDemo" AS "isDemo"
-      FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
+      FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "withdrawnAt" IS NULL AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
   ]);
   return asked.map(({ now }, i) => {
     const ledger = ledgers[i]!;
@@ -231,14 +241,13 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       asOf: r.reportedAt,
       demo: r.isDemo,
     });
-    const sectorsWithCells = new Set(sectorsInLedger);
     for (const r of latest.values()) {
       if (r.townshipId === null || inLedger.has(`${r.sectorId}:${r.townshipId}`)) continue;
-      cells.push(fromReport(r));
-      sectorsWithCells.add(r.sectorId);
+      const whole = !sectorsInLedger.has(r.sectorId) && latest.has(`${r.sectorId}:*`);
+      cells.push(whole ? { ...fromReport(r), part: true } : fromReport(r));
     }
     for (const r of latest.values()) {
-      if (r.townshipId === null && !sectorsWithCells.has(r.sectorId)) cells.push(fromReport(r));
+      if (r.townshipId === null && !sectorsInLedger.has(r.sectorId)) cells.push(fromReport(r));
     }
     return cells;
   });
@@ -347,6 +356,10 @@ export interface CoverageRow extends Figures {
   gap: number;
   /** Enterprises insured a week earlier, counted with only what was known then; null when there were no figures. */
   lastWeek: number | null;
+  /** A sector's county line from township reports alone (no ledger, no county-wide report): how many it sums. */
+  summedReports?: number;
+  /** A sector's township reports newer than the county-wide report its county line shows (not summed into it). */
+  newerReports?: { township: string; insured: number; total: number; asOf: Date }[];
 }
 
 export interface SectorCoverage extends CoverageRow {
@@ -433,10 +446,12 @@ export async function coverageView(
     keyOf: (c: Cell) => number | null | undefined;
     onlyWithData?: boolean;
     weakestFirst?: boolean;
+    /** Rows summed across townships: a township's report under a county-wide one is no part of them. */
+    wholes?: boolean;
   } = (() => {
     switch (view.by) {
       case 'sector':
-        return { groups: sectors.map(bySector), keyOf: (c) => c.sectorId };
+        return { groups: sectors.map(bySector), keyOf: (c) => c.sectorId, wholes: true };
       case 'township':
         return {
           groups: townships.map((u) => byTownship(u)),
@@ -450,7 +465,7 @@ export async function coverageView(
           name: u.name,
           sectors: sectors.filter((s) => leadOf.get(s.id) === u.id),
         }));
-        return { groups, keyOf: (c) => leadOf.get(c.sectorId) };
+        return { groups, keyOf: (c) => leadOf.get(c.sectorId), wholes: true };
       }
       case 'sector_townships': {
         const own = [view.sector];
@@ -470,8 +485,10 @@ export async function coverageView(
     }
   })();
 
-  const current = aggregate(cells, plan.keyOf);
-  const previous = aggregate(before, plan.keyOf);
+  const counted = (list: Cell[]) => (plan.wholes ? list.filter((c) => !c.part) : list);
+  const current = aggregate(counted(cells), plan.keyOf);
+  const previous = aggregate(counted(before), plan.keyOf);
+  const townshipName = new Map(townships.map((u) => [u.id, u.name]));
   let rows: CoverageRow[] = plan.groups
     .filter((g) => !plan.onlyWithData || current.has(g.key))
     .map((g) => {
@@ -485,6 +502,7 @@ export async function coverageView(
         target,
         gap: gapTo(target, figures.enterprises, figures.insured),
         lastWeek: previous.get(g.key)?.insured ?? null,
+        ...(view.by === 'sector' ? reportNotes(cells, g.key!, townshipName) : {}),
       };
     });
   if (plan.weakestFirst) rows = sortWeakestFirst(rows);
@@ -495,6 +513,41 @@ export async function coverageView(
       : [];
   const target = view.by === 'sector_townships' ? targetOf({ key: null, name: '', sectors: [view.sector] }) : highRisk;
   return { rows, target, countyWideOnly };
+}
+
+/** Where a row's figures come from, in words (`time`: the oldest figure's, as shown): 台账 + 上报 11-29 08:00. */
+export function sourcesText(t: Translate, row: Pick<CoverageRow, 'sources' | 'summedReports'>, time: string): string {
+  return row.sources
+    .map((s) =>
+      s === 'ledger'
+        ? t('coverage.source_ledger')
+        : row.summedReports
+          ? t('coverage.source_report_sum', { count: row.summedReports, time })
+          : t('coverage.source_report', { time }),
+    )
+    .join(' + ');
+}
+
+/** How a sector's county line stands to its township reports: summed in place of a county-wide one, or newer than it. */
+function reportNotes(
+  cells: Cell[],
+  sectorId: number,
+  townshipName: Map<number, string>,
+): Pick<CoverageRow, 'summedReports' | 'newerReports'> {
+  const own = cells.filter((c) => c.sectorId === sectorId);
+  if (own.some((c) => c.source === 'ledger')) return {};
+  const whole = own.find((c) => c.townshipId === null);
+  const townshipReports = own.filter((c) => c.townshipId !== null);
+  if (!whole) return townshipReports.length ? { summedReports: townshipReports.length } : {};
+  const newer = townshipReports
+    .filter((c) => c.asOf > whole.asOf)
+    .map((c) => ({
+      township: townshipName.get(c.townshipId!) ?? String(c.townshipId),
+      insured: c.insured,
+      total: c.enterprises,
+      asOf: c.asOf,
+    }));
+  return newer.length ? { newerReports: newer } : {};
 }
 
 /** Lowest rate first; among equal rates the larger gap first; rows without figures last. Stable otherwise. */

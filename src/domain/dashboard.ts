@@ -147,7 +147,12 @@ export async function unconfirmedVisits(db: Tx, campaignId: number, today: strin
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
   const dueAfter = reminderSettings(campaign.reminders).visitConfirmWorkingDays;
   const visits = await db.preventionVisit.findMany({
-    where: { enterpriseConfirmedAt: null, visitedOn: { not: null }, enterprise: { countyCode: campaign.countyCode } },
+    where: {
+      enterpriseConfirmedAt: null,
+      visitedOn: { not: null },
+      withdrawnAt: null,
+      enterprise: { countyCode: campaign.countyCode },
+    },
     include: {
       enterprise: { include: { township: true, members: { where: { active: true }, orderBy: { id: 'asc' } } } },
       insurer: true,

@@ -9,6 +9,7 @@ import {
   coverageBySector,
   coverageCells,
   combine,
+  sourcesText,
   totalOf,
   type CoverageRow,
   type Figures,
@@ -113,12 +114,6 @@ export async function ledgerWorkbook(
 
   // 1. Per sector, the /覆盖率 figures, and the high-risk total.
   const grid = await coverageGrid(db, campaign, day, now);
-  const sources = (r: CoverageRow) =>
-    r.sources
-      .map((s) =>
-        s === 'ledger' ? t('coverage.source_ledger') : t('coverage.source_report', { time: minute(r.asOf).slice(5) }),
-      )
-      .join(' + ');
   const sectorLine = (r: CoverageRow): unknown[] => [
     r.name,
     r.enterprises,
@@ -131,7 +126,7 @@ export async function ledgerWorkbook(
     r.insuredPersons || null,
     shownRate(r.headcountRate),
     r.lastWeek === null ? '' : r.insured - r.lastWeek,
-    sources(r),
+    sourcesText(t, r, minute(r.asOf).slice(5)),
   ];
   const bySector = sheet(
     t('export.sheet_sectors'),
@@ -282,11 +277,13 @@ export async function ledgerWorkbook(
       v.findings ?? '',
       confirmed(v.insurerConfirmedAt, v.insurerConfirmedBy),
       confirmed(v.enterpriseConfirmedAt, v.enterpriseConfirmedBy),
-      isArchived(v)
-        ? t('export.archived')
-        : !v.enterpriseConfirmedAt
-          ? t('export.awaiting_enterprise')
-          : t('export.awaiting_insurer'),
+      v.withdrawnAt
+        ? t('export.withdrawn')
+        : isArchived(v)
+          ? t('export.archived')
+          : !v.enterpriseConfirmedAt
+            ? t('export.awaiting_enterprise')
+            : t('export.awaiting_insurer'),
       v.satisfaction ?? '',
       v.comment ?? '',
     ]),
@@ -318,8 +315,8 @@ export async function ledgerWorkbook(
       x.title,
       x.period,
       x.dueOn,
-      status(x.status),
-      late(x),
+      x.withdrawnAt ? t('export.withdrawn') : status(x.status),
+      x.withdrawnAt ? '' : late(x),
       minute(x.doneAt),
       x.requestedDueOn ?? '',
       x.requestReason ?? '',
@@ -337,7 +334,7 @@ export async function ledgerWorkbook(
         status(e.fromStatus),
         status(e.toStatus),
         e.actorUserId ? who(e.actorUserId) : '',
-        note(e.note),
+        [e.withdrawnAt ? t('export.withdrawn') : '', note(e.note)].filter(Boolean).join(' '),
         e.dueOn ?? '',
       ]),
     ),

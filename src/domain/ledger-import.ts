@@ -15,7 +15,8 @@ import {
   type UnitRef,
 } from './directory.ts';
 import { refreshCover } from './cover.ts';
-import { parseYuanToFen, recordPolicy } from './policies.ts';
+import { UserError } from '../core/errors.ts';
+import { checkPolicy, parseYuanToFen, recordPolicy, type PolicyWarning } from './policies.ts';
 
 // The county's 台账 from Excel or CSV: the enterprise roster and the policies. Columns are found by
 // their Chinese headers (and the usual variants); each row is checked on its own, and the whole
@@ -36,6 +37,8 @@ export interface ImportReport {
   updated: number;
   unchanged: number;
   rejected: { row: number; reason: string }[];
+  /** Rows applied that need a look (src/domain/policies.ts checkPolicy). */
+  warnings: { row: number; warning: string }[];
 }
 
 /** The file cannot be imported at all (unreadable, or a required column missing). */
@@ -206,12 +209,21 @@ class RowError extends Error {
 export async function importLedger(db: Db, kind: LedgerKind, sheet: Sheet, o: ImportOptions): Promise<ImportReport> {
   const { headerRow, columns } = findColumns(kind, sheet, o.t);
   const data = sheet.rows.filter((r) => r.row > headerRow && r.cells.some((c) => c.trim() !== ''));
-  const report: ImportReport = { kind, rows: data.length, added: 0, updated: 0, unchanged: 0, rejected: [] };
+  const report: ImportReport = {
+    kind,
+    rows: data.length,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: [],
+    warnings: [],
+  };
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: o.campaignId } });
   const every = o.every ?? 500;
   await db.$transaction(
     async (tx) => {
-      const apply = kind === 'roster' ? rosterRow(tx, campaign) : policyRow(tx, campaign, o.day);
+      const warn = (row: number, w: PolicyWarning) => report.warnings.push({ row, warning: o.t(w.key, w.params) });
+      const apply = kind === 'roster' ? rosterRow(tx, campaign) : policyRow(tx, campaign, o.day, warn);
       const seen = new Map<string, number>();
       for (const [i, { row, cells }] of data.entries()) {
         const r: Row = {
@@ -225,12 +237,13 @@ export async function importLedger(db: Db, kind: LedgerKind, sheet: Sheet, o: Im
         try {
           report[await apply(r, seen)]++;
         } catch (e) {
-          if (!(e instanceof RowError)) throw e;
+          // A refused row, its rule named: the row's own checks, and the policy checks shared with /投保.
+          if (!(e instanceof RowError || e instanceof UserError)) throw e;
           report.rejected.push({ row, reason: o.t(e.key, e.params) });
         }
         if ((i + 1) % every === 0) o.progress?.(i + 1, data.length);
       }
-      const { rejected, ...counts } = report;
+      const { rejected, warnings, ...counts } = report;
       await tx.auditEvent.create({
         data: {
           at: o.now,
@@ -239,7 +252,12 @@ export async function importLedger(db: Db, kind: LedgerKind, sheet: Sheet, o: Im
           command: 'import',
           action: `import_${kind}`,
           outcome: 'ok',
-          detail: JSON.stringify({ source: o.source, ...counts, rejected: rejected.length }),
+          detail: JSON.stringify({
+            source: o.source,
+            ...counts,
+            rejected: rejected.length,
+            warnings: warnings.length,
+          }),
         },
       });
     },
@@ -344,7 +362,7 @@ function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
   };
 }
 
-function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
+function policyRow(tx: Tx, campaign: CampaignRow, today: string, warn: (row: number, w: PolicyWarning) => void): Apply {
   const insurer = cached((w) => findInsurer(tx, campaign.countyCode, w));
   // By credit code, or by the enterprise's full name when it is the only one with that name.
   const enterprise = cached(async (w): Promise<EnterpriseRef | 'several' | null> => {
@@ -367,7 +385,6 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
     // A date without its year: the start is the nearest such day, the end the first after the start.
     const startOn = day(r, 'startOn', today, 'nearest');
     const endOn = day(r, 'endOn', today, { after: startOn });
-    if (endOn <= startOn) throw new RowError('import.end_before_start', { start: startOn, end: endOn });
     const headcount = count(r, 'headcount', 1);
     const premiumFen = fen(r, 'premium');
     const liabilityFen = fen(r, 'liability');
@@ -383,8 +400,17 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
       ...(liabilityFen === null ? {} : { liabilityPerPerson: Math.round(liabilityFen / 100) }),
     };
     const existing = await tx.policy.findUnique({ where: { insurerId_policyNo: { insurerId: company.id, policyNo } } });
-    if (!existing) {
-      await recordPolicy(tx, {
+    const terms = {
+      enterpriseId: e.id,
+      employees: e.employees,
+      startOn,
+      endOn,
+      headcount,
+      premiumFen,
+      liabilityPerPerson: data.liabilityPerPerson ?? existing?.liabilityPerPerson ?? null,
+    };
+    if (!existing || existing.status === 'withdrawn') {
+      const { warnings } = await recordPolicy(tx, {
         enterprise: e,
         insurer: company,
         policyNo,
@@ -396,8 +422,10 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
         liabilityPerPerson: data.liabilityPerPerson,
         today,
       });
+      for (const w of warnings) warn(r.row, w);
       return 'added';
     }
+    for (const w of await checkPolicy(tx, { ...terms, id: existing.id })) warn(r.row, w);
     if (Object.entries(data).every(([k, v]) => existing[k as keyof typeof existing] === v)) return 'unchanged';
     await tx.policy.update({ where: { id: existing.id }, data });
     // Both enterprises' kept cover follows the policy (src/domain/cover.ts).

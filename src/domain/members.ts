@@ -1,4 +1,4 @@
-import { ROLES, splitRoles, type Role } from '../core/roles.ts';
+import { joinRoles, ROLES, splitRoles, type Role } from '../core/roles.ts';
 import { UserError } from '../core/errors.ts';
 import type { UndoOp } from '../core/undo.ts';
 import type { Tx } from '../db/client.ts';
@@ -15,10 +15,14 @@ const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {
 export interface BindTarget {
   userId: string;
   role: Role;
+  /** `+role` adds the role to those held; otherwise the member holds exactly this role. */
+  add: boolean;
   unit?: { id: number; name: string; kind: string };
   enterprise?: { id: number; name: string };
   /** The county of the admin binding: a member of another county is not theirs to change. */
   county?: string;
+  /** The admin binding: they may not take their own admin role away (another admin does). */
+  by?: string;
 }
 
 /**
@@ -34,29 +38,52 @@ function sameCounty(member: { userId: string; unit: { countyCode: string } | nul
     throw new UserError('members.other_county', { userId: member.userId });
 }
 
+/** What a /绑定 would change: the member's roles and unit before and after. */
+export interface BindPlan {
+  before: { roles: Role[]; unit: string | null } | null;
+  after: { roles: Role[]; unit: string | null };
+  /** A role taken away or the unit changed: the admin confirms with /执行. */
+  removes: boolean;
+}
+
 /**
- * Creates the member or adds the role (reactivating an unbound one). For role 'enterprise' the
- * enterprise is set and the unit kept; otherwise the unit is set. Refuses a unit that does not fit
- * the member's roles, saying why.
+ * What binding would make of the member, checked but not written: `role` alone sets exactly that
+ * role (replacing the others), `+role` adds it. The unit is the one given, else the member's own;
+ * for role 'enterprise' the enterprise is set and the unit kept. Refuses a unit that does not fit
+ * the roles, saying why.
  */
-export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: boolean; roles: Role[]; undo: UndoOp }> {
+async function planned(db: Tx, b: BindTarget) {
   const before = await db.member.findUnique({ where: { userId: b.userId }, include: { unit: true } });
-  if (before?.active) sameCounty(before, b.county);
-  const kept = before?.active ? splitRoles(before.roles) : [];
-  const roles = ROLES.filter((r) => r === b.role || kept.includes(r));
-  const unit = b.unit ?? (before?.unit && before.active ? before.unit : null);
+  const current = before?.active ? before : null;
+  if (current) sameCounty(current, b.county);
+  const kept = current ? splitRoles(current.roles) : [];
+  const roles = ROLES.filter((r) => r === b.role || (b.add && kept.includes(r)));
+  if (b.by === b.userId && kept.includes('admin') && !roles.includes('admin')) throw new UserError('bind.self_admin');
+  const unit = b.unit ?? current?.unit ?? null;
   for (const role of roles) {
     const kinds = ROLE_UNIT_KINDS[role];
     if (kinds && (!unit || !kinds.includes(unit.kind))) {
       throw new UserError(`bind.unit_for_${role}`, { unit: unit?.name ?? '—' });
     }
   }
-  const data = {
-    roles: roles.join('|'),
-    unitId: unit?.id ?? null,
-    active: true,
-    enterpriseId: b.enterprise?.id ?? (before?.active ? before.enterpriseId : null),
+  const enterpriseId = b.enterprise?.id ?? (roles.includes('enterprise') ? (current?.enterpriseId ?? null) : null);
+  const plan: BindPlan = {
+    before: current && { roles: kept, unit: current.unit?.name ?? null },
+    after: { roles, unit: unit?.name ?? null },
+    removes: !!current && (kept.some((r) => !roles.includes(r)) || (current.unitId ?? null) !== (unit?.id ?? null)),
   };
+  return { before, plan, data: { roles: joinRoles(roles), unitId: unit?.id ?? null, active: true, enterpriseId } };
+}
+
+/** The change /绑定 would make, for its preview. */
+export async function bindPlan(db: Tx, b: BindTarget): Promise<BindPlan> {
+  return (await planned(db, b)).plan;
+}
+
+/** Creates the member, or sets (or adds to) their roles and unit, reactivating an unbound one. */
+export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: boolean; roles: Role[]; undo: UndoOp }> {
+  const { before, plan, data } = await planned(db, b);
+  const roles = plan.after.roles;
   if (!before) {
     const m = await db.member.create({ data: { userId: b.userId, name: b.userId, ...data } });
     return { created: true, roles, undo: { model: 'member', action: 'delete', where: { id: m.id } } };

@@ -42,7 +42,10 @@ export type ObligationWithUnit = Obligation & { unit: { id: number; code: string
 type Ctx = Pick<Actor, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable'>;
 
 export async function findObligation(ctx: Ctx, id: number): Promise<ObligationWithUnit> {
-  const o = await ctx.db.obligation.findFirst({ where: { id, campaignId: ctx.campaign.id }, include: { unit: true } });
+  const o = await ctx.db.obligation.findFirst({
+    where: { id, campaignId: ctx.campaign.id, withdrawnAt: null },
+    include: { unit: true },
+  });
   if (!o) throw new UserError('tasks.not_found', { id });
   return o;
 }
@@ -71,7 +74,7 @@ type Fields = Partial<
 
 /**
  * Records one step: the obligation's new fields and an event. Undo restores the fields it
- * changed and deletes the event.
+ * changed and marks the event withdrawn.
  */
 export async function transition(
   ctx: Ctx,
@@ -101,19 +104,22 @@ export async function transition(
       at: clock.now(),
     },
   });
-  ctx.undoable({ model: 'obligationEvent', action: 'delete', where: { id: e.id } });
+  ctx.undoable({ model: 'obligationEvent', action: 'withdraw', where: { id: e.id } });
 }
 
 /** Whether the obligation was ever acknowledged (its status may since have moved on to 'extended'). */
 export async function wasAcknowledged(db: Tx, obligationId: number): Promise<boolean> {
-  return (await db.obligationEvent.count({ where: { obligationId, toStatus: 'acknowledged' } })) > 0;
+  return (await db.obligationEvent.count({ where: { obligationId, toStatus: 'acknowledged', withdrawnAt: null } })) > 0;
 }
 
-/** Open obligations (not done), soonest first; of some units, or of the whole campaign. */
+/** Open obligations (not done, not withdrawn), soonest first; of some units, or of the whole campaign. */
 export async function openObligations(db: Tx, campaignId: number, unitIds?: number[]) {
   return db.obligation.findMany({
-    where: { campaignId, status: { not: 'done' }, ...(unitIds ? { unitId: { in: unitIds } } : {}) },
-    include: { unit: true, events: { where: { toStatus: 'extended' }, orderBy: { at: 'desc' }, take: 1 } },
+    where: { campaignId, status: { not: 'done' }, withdrawnAt: null, ...(unitIds ? { unitId: { in: unitIds } } : {}) },
+    include: {
+      unit: true,
+      events: { where: { toStatus: 'extended', withdrawnAt: null }, orderBy: { at: 'desc' }, take: 1 },
+    },
     orderBy: [{ dueOn: 'asc' }, { id: 'asc' }],
   });
 }

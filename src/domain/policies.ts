@@ -69,6 +69,139 @@ export async function assertMayRecordPolicy(
   });
 }
 
+/** Days two policies of one enterprise may overlap as a renewal before it looks like a double policy. */
+export const RENEWAL_OVERLAP_DAYS = 7;
+
+/** A policy's terms as the checks see them; `id` is the policy itself when it is being updated. */
+export interface PolicyTerms {
+  id?: number;
+  enterpriseId: number;
+  employees: number;
+  startOn: string;
+  endOn: string;
+  headcount: number;
+  premiumFen: number | null;
+  /** Yuan per person; null when not stated (the minimum in force is then recorded). */
+  liabilityPerPerson: number | null;
+}
+
+/** A warning on a policy: a locale key and its values. */
+export interface PolicyWarning {
+  key: string;
+  params: Record<string, string | number>;
+}
+
+/** The day `months` calendar months after `day` (clamped to the month's end): 2026-01-31 + 1 → 2026-02-28. */
+function addMonths(day: string, months: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const total = y * 12 + (m - 1) + months;
+  const last = new Date(Date.UTC(Math.floor(total / 12), (total % 12) + 1, 0)).getUTCDate();
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
+}
+
+/** Whole days two day ranges share (inclusive); 0 when they do not meet. */
+function sharedDays(a: { startOn: string; endOn: string }, b: { startOn: string; endOn: string }): number {
+  const from = a.startOn > b.startOn ? a.startOn : b.startOn;
+  const until = a.endOn < b.endOn ? a.endOn : b.endOn;
+  return until < from ? 0 : Math.round((Date.parse(until) - Date.parse(from)) / 86_400_000) + 1;
+}
+
+/**
+ * The one check of a policy, for /投保 and the import alike. Refuses, naming the rule, what cannot
+ * be right: an end before its start, a term longer than the campaign's longest, a premium of zero
+ * or less. Answers what may be right but needs a look: another policy of the enterprise over the
+ * same days beyond a renewal's overlap, a per-person limit below the rule in force on its start
+ * day, more insured persons than the enterprise's employees.
+ */
+export async function checkPolicy(db: Tx, p: PolicyTerms): Promise<PolicyWarning[]> {
+  if (p.endOn <= p.startOn) throw new UserError('policy.end_before_start', { start: p.startOn, end: p.endOn });
+  const longest = await ruleInForce(db, 'max_policy_months', p.startOn);
+  if (longest && p.endOn > addMonths(p.startOn, longest.value))
+    throw new UserError('policy.too_long', {
+      start: p.startOn,
+      end: p.endOn,
+      months: longest.value,
+      source: longest.source,
+      since: longest.effectiveOn,
+    });
+  if (p.premiumFen !== null && p.premiumFen <= 0) throw new UserError('policy.premium_not_positive');
+  const others = await db.policy.findMany({
+    where: {
+      enterpriseId: p.enterpriseId,
+      status: 'valid',
+      startOn: { lte: p.endOn },
+      endOn: { gte: p.startOn },
+      ...(p.id ? { id: { not: p.id } } : {}),
+    },
+    include: { insurer: { select: { name: true } } },
+    orderBy: { startOn: 'asc' },
+  });
+  return termWarnings(p, others, await ruleInForce(db, 'min_liability_per_person', p.startOn));
+}
+
+type OtherPolicy = { policyNo: string; startOn: string; endOn: string; insurer: { name: string } };
+
+/** checkPolicy's warnings, given the enterprise's other valid policies and the liability rule of the start day. */
+function termWarnings(p: PolicyTerms, others: OtherPolicy[], minimum: RuleInForce | null): PolicyWarning[] {
+  const warnings: PolicyWarning[] = [];
+  for (const o of others) {
+    const days = sharedDays(o, p);
+    if (days > RENEWAL_OVERLAP_DAYS)
+      warnings.push({
+        key: 'policy.overlap',
+        params: { policyNo: o.policyNo, insurer: o.insurer.name, start: o.startOn, end: o.endOn, days },
+      });
+  }
+  if (minimum && p.liabilityPerPerson !== null && p.liabilityPerPerson < minimum.value)
+    warnings.push({
+      key: 'policy.liability_below',
+      params: {
+        amount: yuan(p.liabilityPerPerson),
+        minimum: yuan(minimum.value),
+        source: minimum.source,
+        since: minimum.effectiveOn,
+      },
+    });
+  if (p.headcount > p.employees) warnings.push({ key: 'insure.headcount_above', params: { employees: p.employees } });
+  return warnings;
+}
+
+/** The county's policies in force or to come with checkPolicy's warnings, for leaders to look at (/逾期 保单). */
+export async function policiesToCheck(db: Tx, countyCode: string, today: string) {
+  const [policies, rules] = await Promise.all([
+    db.policy.findMany({
+      where: { status: 'valid', endOn: { gte: today }, enterprise: { countyCode } },
+      include: { insurer: { select: { name: true } }, enterprise: { select: { name: true, employees: true } } },
+      orderBy: [{ enterpriseId: 'asc' }, { startOn: 'asc' }, { id: 'asc' }],
+    }),
+    db.ruleSetting.findMany({ where: { key: 'min_liability_per_person' }, orderBy: { effectiveOn: 'desc' } }),
+  ]);
+  const byEnterprise = new Map<number, typeof policies>();
+  for (const p of policies) {
+    const list = byEnterprise.get(p.enterpriseId);
+    if (list) list.push(p);
+    else byEnterprise.set(p.enterpriseId, [p]);
+  }
+  return policies
+    .map((p) => ({
+      policy: p,
+      warnings: termWarnings(
+        {
+          enterpriseId: p.enterpriseId,
+          employees: p.enterprise.employees,
+          startOn: p.startOn,
+          endOn: p.endOn,
+          headcount: p.insuredHeadcount,
+          premiumFen: p.premiumFen,
+          liabilityPerPerson: p.liabilityPerPerson,
+        },
+        byEnterprise.get(p.enterpriseId)!.filter((o) => o.id !== p.id),
+        rules.find((r) => r.effectiveOn <= p.startOn) ?? null,
+      ),
+    }))
+    .filter((x) => x.warnings.length);
+}
+
 export interface NewPolicy {
   enterprise: EnterpriseRef;
   insurer: UnitRef;
@@ -84,14 +217,24 @@ export interface NewPolicy {
   today: string;
 }
 
-/** Records a policy: refuses a number the insurer already used; links the policy it renews; applies the liability rule of its start day. */
+/** Records a policy: checks it (checkPolicy); refuses a number the insurer already used; links the policy it renews; applies the liability rule of its start day. */
 export async function recordPolicy(db: Tx, p: NewPolicy) {
-  if (p.endOn <= p.startOn) throw new UserError('insure.end_before_start', { start: p.startOn, end: p.endOn });
+  const rule = await ruleInForce(db, 'min_liability_per_person', p.startOn);
+  const warnings = await checkPolicy(db, {
+    enterpriseId: p.enterprise.id,
+    employees: p.enterprise.employees,
+    startOn: p.startOn,
+    endOn: p.endOn,
+    headcount: p.headcount,
+    premiumFen: p.premiumFen,
+    liabilityPerPerson: p.liabilityPerPerson ?? null,
+  });
   const same = await db.policy.findUnique({
     where: { insurerId_policyNo: { insurerId: p.insurer.id, policyNo: p.policyNo } },
     include: { enterprise: true },
   });
-  if (same)
+  // A policy its author withdrew may be entered again under its number (the withdrawal stays in the audit trail).
+  if (same && same.status !== 'withdrawn')
     throw new UserError('insure.duplicate', {
       policyNo: p.policyNo,
       insurer: p.insurer.name,
@@ -105,23 +248,26 @@ export async function recordPolicy(db: Tx, p: NewPolicy) {
     },
     orderBy: { endOn: 'desc' },
   });
-  const rule = await ruleInForce(db, 'min_liability_per_person', p.startOn);
-  const policy = await db.policy.create({
-    data: {
-      policyNo: p.policyNo,
-      insurerId: p.insurer.id,
-      enterpriseId: p.enterprise.id,
-      startOn: p.startOn,
-      endOn: p.endOn,
-      insuredHeadcount: p.headcount,
-      premiumFen: p.premiumFen,
-      liabilityPerPerson: p.liabilityPerPerson ?? rule?.value ?? null,
-      renewsPolicyId: renews?.id ?? null,
-      isDemo: p.isDemo,
-    },
-  });
+  const data = {
+    policyNo: p.policyNo,
+    insurerId: p.insurer.id,
+    enterpriseId: p.enterprise.id,
+    startOn: p.startOn,
+    endOn: p.endOn,
+    insuredHeadcount: p.headcount,
+    premiumFen: p.premiumFen,
+    liabilityPerPerson: p.liabilityPerPerson ?? rule?.value ?? null,
+    renewsPolicyId: renews?.id ?? null,
+    isDemo: p.isDemo,
+  };
+  const policy = same
+    ? await db.policy.update({
+        where: { id: same.id },
+        data: { ...data, status: 'valid', withdrawnAt: null, withdrawnBy: null },
+      })
+    : await db.policy.create({ data });
   await refreshCover(db, [p.enterprise.id], p.today);
-  return { policy, renews, rule };
+  return { policy, renews, rule, warnings };
 }
 
 /** The last day of the enterprise's unbroken cover from `day` on, through back-to-back policies; null when not insured that day. */

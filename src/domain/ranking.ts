@@ -74,8 +74,8 @@ export async function rankTimeliness(
   timeZone: string,
 ): Promise<Ranked<Timeliness>[]> {
   const [obligations, reports] = await Promise.all([
-    db.obligation.findMany({ where: { campaignId }, include: { unit: true } }),
-    db.progressReport.groupBy({ by: ['unitId'], where: { campaignId }, _max: { reportedAt: true } }),
+    db.obligation.findMany({ where: { campaignId, withdrawnAt: null }, include: { unit: true } }),
+    db.progressReport.groupBy({ by: ['unitId'], where: { campaignId, withdrawnAt: null }, _max: { reportedAt: true } }),
   ]);
   const reportUnits = await db.unit.findMany({ where: { id: { in: reports.map((r) => r.unitId) } } });
   const rows = new Map<number, Timeliness & { sortOrder: number }>();

@@ -56,7 +56,7 @@ export async function recordReport(
 ): Promise<ReportOutcome> {
   const scope = { campaignId: r.campaignId, sectorId: r.sector.id, townshipId: r.townshipId };
   const previous = await db.progressReport.findFirst({
-    where: scope,
+    where: { ...scope, withdrawnAt: null },
     orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }],
   });
   const row = await db.progressReport.create({

@@ -385,7 +385,7 @@ export async function silentUnits(env: RuleEnv): Promise<Reminder[]> {
   const out: Reminder[] = [];
   for (const u of units) {
     const last = await db.progressReport.findFirst({
-      where: { campaignId: campaign.id, unitId: u.id },
+      where: { campaignId: campaign.id, unitId: u.id, withdrawnAt: null },
       orderBy: { reportedAt: 'desc' },
     });
     const since = last
@@ -419,6 +419,7 @@ export async function unconfirmedVisits(env: RuleEnv): Promise<Reminder[]> {
       enterpriseConfirmedAt: null,
       insurerConfirmedAt: { not: null },
       visitedOn: { not: null },
+      withdrawnAt: null,
       enterprise: { countyCode: campaign.countyCode },
     },
     include: { enterprise: { include: { members: { where: { active: true } } } }, insurer: true },

@@ -39,8 +39,9 @@ describe('/绑定', () => {
     expect(who).toContain('角色：联络员');
     expect(who).toContain('单位：东坪镇');
 
-    // A second role and another unit update the same row; /撤销 restores it as it was.
-    expect((await say('demo-admin', '/bind zhangsan viewer 应急局')).outcome).toBe('ok');
+    // A second role and another unit update the same row (moving the unit waits for /执行); /撤销 restores it as it was.
+    expect((await say('demo-admin', '/bind zhangsan +viewer 应急局')).outcome).toBe('pending');
+    expect((await say('demo-admin', '/执行')).outcome).toBe('ok');
     expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'zhangsan' } })).toMatchObject({
       roles: 'liaison|viewer',
       unitId: await unitId('yjj'),
@@ -77,6 +78,39 @@ describe('/绑定', () => {
     expect((await say('demo-admin', '/绑定 wangwu 联络员 火星局')).text).toContain('找不到单位“火星局”');
     expect([insurer.outcome, liaison.outcome, role.outcome]).toEqual(['invalid', 'invalid', 'invalid']);
     expect(await state()).toEqual(before);
+  });
+
+  it('sets what it says: a role replaces the others after a before → after preview; +role adds one', async () => {
+    const roles = async () => (await t.db.member.findUniqueOrThrow({ where: { userId: 'qianqi' } })).roles;
+    expect((await say('demo-admin', '/绑定 qianqi 管理员 东坪')).outcome).toBe('ok');
+    // Setting another role takes 管理员 away: shown, and done only after /执行.
+    const preview = await say('demo-admin', '/绑定 qianqi 联络员 东坪');
+    expect(preview.outcome).toBe('pending');
+    expect(preview.text).toContain('将更改 qianqi：\n角色：管理员 → 联络员\n单位：东坪镇\n');
+    expect(await roles()).toBe('admin');
+    expect((await say('demo-admin', '/执行')).outcome).toBe('ok');
+    expect(await roles()).toBe('liaison');
+    // Adding needs no confirmation; the same again changes nothing.
+    expect((await say('demo-admin', '/绑定 qianqi +管理员')).outcome).toBe('ok');
+    expect(await roles()).toBe('admin|liaison');
+    expect((await say('demo-admin', '/绑定 qianqi +联络员')).outcome).toBe('ok');
+    expect(await roles()).toBe('admin|liaison');
+    // An admin does not take their own admin role away (nobody might be left to manage).
+    const self = await say('demo-admin', '/绑定 demo-admin 领导');
+    expect(self.outcome).toBe('invalid');
+    expect(self.text).toContain('不能去掉自己的管理员角色');
+  });
+
+  it('makes any change this way: an insurer becomes a leader of the commission office', async () => {
+    const preview = await say('demo-admin', '/绑定 demo-insurer-pingan 领导 安委办');
+    expect(preview.outcome).toBe('pending');
+    expect(preview.text).toContain('角色：保险机构 → 领导\n单位：中国平安财险安化支公司 → ');
+    expect((await say('demo-admin', '/执行')).outcome).toBe('ok');
+    expect(
+      await t.db.member.findUniqueOrThrow({ where: { userId: 'demo-insurer-pingan' }, include: { unit: true } }),
+    ).toMatchObject({ roles: 'leader', unit: { kind: 'commission_office' } });
+    expect((await say('demo-admin', '/撤销')).outcome).toBe('ok');
+    expect((await t.db.member.findUniqueOrThrow({ where: { userId: 'demo-insurer-pingan' } })).roles).toBe('insurer');
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { refreshCover } from '../../src/domain/cover.ts';
-import { byName, expectedCells, sumBy, type ExpectedCell } from '../support/coverage.ts';
+import { byName, expectedCells, sumBy, wholes, type ExpectedCell } from '../support/coverage.ts';
 import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
@@ -19,7 +19,7 @@ function figures(reply: string): Map<string, [number, number]> {
 /** The same figures counted independently (test/support/coverage.ts), per sector by name. */
 async function expected(day: string, now = t.clock.now()): Promise<Map<string, [number, number]>> {
   const sectors = await t.db.sector.findMany({ where: { campaignId: t.campaignId } });
-  const sums = sumBy(await expectedCells(t.db, t.campaignId, day, now), (c) => c.sectorId);
+  const sums = sumBy(wholes(await expectedCells(t.db, t.campaignId, day, now)), (c) => c.sectorId);
   return new Map(sectors.map((s) => [s.name, sums.get(s.id) ?? [0, 0]]));
 }
 
@@ -187,7 +187,7 @@ describe('/覆盖率 views', () => {
   const sector = (k: number | null) => sectorName.get(k)!;
 
   it('by sector (no argument), with the change since last week and the five weakest', async () => {
-    const { reply } = await checkView('/覆盖率', (c) => c.sectorId, sector);
+    const { reply } = await checkView('/覆盖率', (c) => (c.part ? undefined : c.sectorId), sector);
     expect(reply).toMatch(/^最弱五个：/m);
   });
 
@@ -250,7 +250,7 @@ describe('/覆盖率 views', () => {
     const unitName = new Map(leads.map((l) => [l.unitId, l.unit.name]));
     const { shown } = await checkView(
       '/覆盖率 部门',
-      (c) => leadOf.get(c.sectorId),
+      (c) => (c.part ? undefined : leadOf.get(c.sectorId)),
       (k) => unitName.get(k!)!,
     );
     expect(shown.map((r) => r.name)).toEqual([
@@ -313,12 +313,10 @@ describe('/覆盖率 views', () => {
       );
       // A week ago only the 10-day-old report (1/3) was known; today the 3-day-old one (2/3) counts.
       expect(explosives.reply).toMatch(/东坪镇  2\/3 家 66\.7%，差 1 家  ↑1\n   来源：上报 11-26 08:00$/m);
-      const bySector = await checkView('/覆盖率', (c) => c.sectorId, sector);
-      expect(bySector.shown.find((r) => r.name === '民用爆炸物品')).toMatchObject({
-        insured: 2,
-        total: 3,
-        change: '↑1',
-      });
+      // The county line keeps the county-wide report (3/4); the township's reports are a note on it.
+      const bySector = await checkView('/覆盖率', (c) => (c.part ? undefined : c.sectorId), sector);
+      expect(bySector.shown.find((r) => r.name === '民用爆炸物品')).toMatchObject({ insured: 3, total: 4 });
+      expect(bySector.reply).toContain('东坪镇 11-26 08:00 上报 2/3（晚于全县上报，只计入该乡镇）');
       const inDongping = await checkView(
         '/覆盖率 东坪',
         (c) => (c.townshipId === dongping.id ? c.sectorId : undefined),

@@ -35,7 +35,7 @@ beforeAll(async () => ({ t, bus } = await testBot({ demo: true })));
 afterAll(() => t.close());
 
 describe('/投保', () => {
-  it('by the insurer, for an uninsured enterprise, raises its sector’s insured count by one; /撤销 removes it', async () => {
+  it('by the insurer, for an uninsured enterprise, raises its sector’s insured count by one; /撤销 withdraws it', async () => {
     const e = await uninsured();
     const before = await coverageOf(e.sector.name);
     const out = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-T-0001 ${TODAY} 2027-11-28`);
@@ -59,9 +59,17 @@ describe('/投保', () => {
     expect(policy.insurer.code).toBe('pingan-pc');
     expect(await coverageOf(e.sector.name)).toEqual([before[0] + 1, before[1]]);
 
-    expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
-    expect(await t.db.policy.findFirst({ where: { policyNo: 'PA-T-0001' } })).toBeNull();
+    expect((await say('demo-insurer-pingan', '/撤销')).text).toContain(`已撤回保单 PA-T-0001（${e.name}）`);
+    expect(await t.db.policy.findFirstOrThrow({ where: { policyNo: 'PA-T-0001' } })).toMatchObject({
+      status: 'withdrawn',
+      withdrawnBy: 'demo-insurer-pingan',
+    });
     expect(await coverageOf(e.sector.name)).toEqual(before);
+    // Its number may be entered again, corrected.
+    const again = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-T-0001 ${TODAY} 2027-11-27`);
+    expect(again.text).toContain('✅ 已登记保单 PA-T-0001');
+    expect(await coverageOf(e.sector.name)).toEqual([before[0] + 1, before[1]]);
+    expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
   });
 
   it('takes the headcount and premium as typed, warns about a headcount off the ledger, and says when cover starts later', async () => {
@@ -151,7 +159,7 @@ describe('/投保', () => {
       [
         'demo-insurer-pingan',
         `/投保 ${e.creditCode} 平安 PA-T-2 2027-11-28 ${TODAY}`,
-        /到期日 2026-11-29 必须晚于起保日 2027-11-28/,
+        /止保日期 2026-11-29 不晚于起保日期 2027-11-28/,
       ],
       [
         'demo-insurer-pingan',
@@ -178,6 +186,39 @@ describe('/投保', () => {
       expect(out.text, text).toMatch(expected);
     }
     expect(await policies()).toEqual(before);
+  });
+});
+
+describe('policies that cannot be right', () => {
+  it('refuses a term longer than the campaign allows and a premium of zero, naming the rule; writes nothing', async () => {
+    const e = await uninsured();
+    const before = await policies();
+    const long = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-LONG-1 ${TODAY} 2028-01-05`);
+    expect(long.outcome).toBe('invalid');
+    expect(long.text).toContain('保险期间 2026-11-29 至 2028-01-05 超过 13 个月（县安委办设定');
+    const free = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-FREE-1 ${TODAY} 2027-11-28 5 0`);
+    expect(free.outcome).toBe('invalid');
+    expect(free.text).toContain('保费必须大于 0');
+    expect(await policies()).toEqual(before);
+    // Thirteen months to the day is still a policy.
+    const edge = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-EDGE-1 ${TODAY} 2027-12-29`);
+    expect(edge.outcome).toBe('ok');
+    expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
+  });
+
+  it('records a second policy over the same days with a warning, and leaders find it with /逾期 保单', async () => {
+    const e = await uninsured();
+    await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-DUP-1 ${TODAY} 2027-11-28`);
+    // A renewal overlapping a few days is no warning; a second year-long cover is.
+    const renewal = await say('demo-insurer-pingan', `/投保 ${e.creditCode} 平安 PA-DUP-2 2027-11-25 2028-11-24`);
+    expect(renewal.text).not.toContain('重叠');
+    const out = await say('demo-liaison-yjj', `/投保 ${e.creditCode} 人寿 GS-DUP-3 2026-12-01 2027-11-30`);
+    expect(out.outcome).toBe('ok');
+    expect(out.text).toContain('⚠️ 与 中国平安财险安化支公司 保单 PA-DUP-1（2026-11-29 至 2027-11-28）重叠 363 天');
+    const list = (await say('demo-leader', '/逾期 保单')).text;
+    expect(list).toContain(`· ${e.name}（中国人寿财险安化县支公司 GS-DUP-3，2026-12-01 至 2027-11-30）`);
+    expect(list).toContain('来源：台账');
+    expect((await say('demo-liaison-yjj', '/逾期 保单')).outcome).toBe('invalid');
   });
 });
 

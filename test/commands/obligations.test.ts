@@ -8,13 +8,19 @@ let bus: Bus;
 const say = (userId: string, text: string) => bus.handle({ channel: 'sandbox', userId, chatId: null, text });
 const TODAY = '2026-11-29';
 
-/** Everything an obligation command may write: a refusal (or an undo) must leave all of it as it was. */
-const snapshot = async () =>
+/**
+ * Everything an obligation command may write: a refusal must leave all of it as it was; an undo, all
+ * that lists and reminders see (`live`: its withdrawn step and cancelled messages are kept, left out).
+ */
+const snapshot = async (live = false) =>
   JSON.stringify([
     // updatedAt is Prisma's own stamp of the last write, which an undo is too.
     (await t.db.obligation.findMany({ orderBy: { id: 'asc' } })).map(({ updatedAt: _, ...o }) => o),
-    await t.db.obligationEvent.findMany({ orderBy: { id: 'asc' } }),
-    await t.db.outboxMessage.findMany({ orderBy: { id: 'asc' } }),
+    await t.db.obligationEvent.findMany({ where: live ? { withdrawnAt: null } : {}, orderBy: { id: 'asc' } }),
+    await t.db.outboxMessage.findMany({
+      where: live ? { state: { not: 'cancelled' } } : {},
+      orderBy: { id: 'asc' },
+    }),
   ]);
 const unitId = async (code: string) => (await t.db.unit.findFirstOrThrow({ where: { code } })).id;
 /** The demo's open 2026 enforcement inspection of a unit (due 10-31, overdue on 11-29). */
@@ -153,6 +159,7 @@ describe('an obligation from assigned to done', () => {
     });
     const yjjDone = await t.db.obligation.findFirstOrThrow({ where: { unitId: await unitId('yjj'), status: 'done' } });
     const before = await snapshot();
+    const liveBefore = await snapshot(true);
     const refusals: [string, string, string][] = [
       ['demo-liaison-jtj', `/签收 ${zjj.id}`, `事项 #${zjj.id} 由 县住建局 负责`],
       ['demo-liaison-jtj', `/办结 ${zjj.id}`, '由 县住建局 负责'],
@@ -178,8 +185,12 @@ describe('an obligation from assigned to done', () => {
     const acked = await snapshot();
     expect((await say('demo-liaison-jtj', `/签收 ${jtj.id}`)).text).toContain('已签收过了');
     expect(await snapshot()).toBe(acked);
-    await say('demo-liaison-jtj', '/撤销');
-    expect(await snapshot()).toBe(before);
+    expect((await say('demo-liaison-jtj', '/撤销')).text).toContain(`已撤回#${jtj.id} 的签收`);
+    expect(await snapshot(true)).toBe(liveBefore);
+    // The step is kept, marked withdrawn.
+    expect(
+      await t.db.obligationEvent.findFirstOrThrow({ where: { obligationId: jtj.id, toStatus: 'acknowledged' } }),
+    ).toMatchObject({ withdrawnBy: 'demo-liaison-jtj' });
   });
 
   it('/驳回 clears the request with the reason and tells the unit; /撤销 reverts a /办结', async () => {
@@ -198,14 +209,14 @@ describe('an obligation from assigned to done', () => {
     expect((await webhooks('demo-webhook-jtj')).at(-1)).toContain('理由：时间节点不能推迟');
 
     await say('demo-liaison-jtj', `/延期 ${o.id} 2027-11-30 再次申请`);
-    const before = await snapshot();
+    const before = await snapshot(true);
     await say('demo-liaison-jtj', `/办结 ${o.id}`);
     expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
       status: 'done',
       requestedDueOn: null,
     });
     expect((await say('demo-liaison-jtj', '/撤销')).outcome).toBe('ok');
-    expect(await snapshot()).toBe(before);
+    expect(await snapshot(true)).toBe(before);
     expect(await t.db.obligation.findUniqueOrThrow({ where: { id: o.id } })).toMatchObject({
       status: o.status,
       doneAt: null,
@@ -227,8 +238,9 @@ describe('an obligation from assigned to done', () => {
 });
 
 describe('/交办', () => {
-  it('to 全部乡镇 waits for /执行, then creates 23 obligations once; /撤销 removes them', async () => {
-    const count = () => t.db.obligation.count({ where: { dutyId: null, title: '摸排辖区未参保企业' } });
+  it('to 全部乡镇 waits for /执行, then creates 23 obligations once; /撤销 withdraws them', async () => {
+    const count = () =>
+      t.db.obligation.count({ where: { dutyId: null, title: '摸排辖区未参保企业', withdrawnAt: null } });
     const preview = await say('demo-admin', '/交办 全部乡镇 摸排辖区未参保企业 本月底');
     expect(preview.outcome).toBe('pending');
     expect(preview.text).toContain('将向 23 个单位交办：摸排辖区未参保企业，截止 2026-11-30');
@@ -272,9 +284,13 @@ describe('/交办', () => {
     expect((await webhooks('demo-webhook-dongping')).at(-1)).toContain(`#${dongping.id}`);
     expect(colours((await say('demo-liaison-dongping', '/任务')).text).get(dongping.id)).toBe('🟡');
 
-    await say('demo-admin', '/撤销');
+    const undone = await say('demo-admin', '/撤销');
+    expect(undone.text).toContain(`已撤回交办 #${Math.min(...made.map((o) => o.id))}（`);
+    expect(undone.text).toContain('（23）');
     expect(await count()).toBe(0);
-    expect(await t.db.obligationEvent.count({ where: { obligationId: { in: made.map((o) => o.id) } } })).toBe(0);
+    // Kept, with their history, marked withdrawn; out of the unit's list.
+    expect(await t.db.obligationEvent.count({ where: { obligationId: { in: made.map((o) => o.id) } } })).toBe(23);
+    expect(colours((await say('demo-liaison-dongping', '/任务')).text).has(dongping.id)).toBe(false);
   });
 
   it('/取消 drops the preview: nothing is created, and /执行 finds nothing', async () => {

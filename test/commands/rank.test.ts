@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
-import { expectedCells, sumBy } from '../support/coverage.ts';
+import { expectedCells, sumBy, wholes } from '../support/coverage.ts';
 import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
@@ -84,7 +84,7 @@ describe('/排名', () => {
     const reply = (await say('/排名')).text;
     const leads = await t.db.sectorResponsibility.findMany({ where: { role: 'lead' }, include: { unit: true } });
     const leadOf = new Map(leads.map((l) => [l.sectorId, l.unit.name]));
-    const sums = sumBy(await expectedCells(t.db, t.campaignId, '2026-11-29', t.clock.now()), (c) =>
+    const sums = sumBy(wholes(await expectedCells(t.db, t.campaignId, '2026-11-29', t.clock.now())), (c) =>
       leadOf.get(c.sectorId),
     );
     const shown = section(reply, '二、牵头部门参保率排名');

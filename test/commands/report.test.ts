@@ -105,9 +105,48 @@ describe('/上报', () => {
     await say('liaison-gaj', '/上报 民爆 4/4');
     expect(await civil()).toContain('4/4 家');
     const before = await reports();
-    expect((await say('liaison-gaj', '/撤销')).text).toContain('已撤销');
-    expect(await reports()).toBe(before - 1);
+    expect((await say('liaison-gaj', '/撤销')).text).toContain('已撤回上报（民用爆炸物品 4/4，全县）');
+    // Kept, marked withdrawn, and out of the figures.
+    expect(await reports()).toBe(before);
+    expect(await t.db.progressReport.findFirstOrThrow({ where: { reportedBy: 'liaison-gaj' } })).toMatchObject({
+      withdrawnBy: 'liaison-gaj',
+    });
     expect(await civil()).toContain('3/4 家');
     expect((await say('liaison-gaj', '/撤销')).outcome).toBe('invalid');
+  });
+});
+
+describe('a part never replaces the whole', () => {
+  const county = async () => (await say('demo-leader', '/覆盖率')).text.split('\n');
+  const civilLines = (lines: string[]) => {
+    const i = lines.findIndex((l) => l.includes('民用爆炸物品'));
+    return lines.slice(i, i + 2);
+  };
+
+  it('a township’s report counts for the township; the county line keeps its county-wide report, with the newer one as a note', async () => {
+    const before = await county();
+    const total = before.find((l) => l.includes('高危行业合计'));
+    expect(civilLines(before)[0]).toContain('3/4 家');
+    expect((await say('demo-liaison-dongping', '/上报 民爆 1/1')).outcome).toBe('ok');
+    const after = await county();
+    const [line, source] = civilLines(after);
+    expect(line).toContain('3/4 家');
+    expect(source).toMatch(/来源：上报 .* · 东坪镇 \d\d-\d\d \d\d:\d\d 上报 1\/1（晚于全县上报，只计入该乡镇）/);
+    // The eight-sector total is unchanged.
+    expect(after.find((l) => l.includes('高危行业合计'))).toBe(total);
+    // The township's own figure is its report.
+    const dongping = (await say('demo-leader', '/覆盖率 东坪')).text.split('\n');
+    expect(dongping.find((l) => l.includes('民用爆炸物品'))).toContain('1/1 家');
+  });
+
+  it('without a county-wide report, the county line is the sum of the township reports and says so', async () => {
+    // The county-wide report withdrawn, as /撤销 leaves a record.
+    await t.db.progressReport.updateMany({
+      where: { sector: { code: 'civil_explosives' }, townshipId: null },
+      data: { withdrawnAt: t.clock.now(), withdrawnBy: 'test' },
+    });
+    const [line, source] = civilLines(await county());
+    expect(line).toContain('1/1 家');
+    expect(source).toContain('1 个乡镇上报之和（无全县上报）');
   });
 });

@@ -248,20 +248,27 @@ describe('/走访 refusals', () => {
     expect(await snapshot()).toBe(before);
   });
 
-  it('/撤销 after /走访 removes the visit', async () => {
+  it('/撤销 after /走访 withdraws the visit and cancels its queued notice', async () => {
     const before = await snapshot();
     const out = await say('demo-insurer-pingan', `/走访 ${insured.creditCode} 演练 11月27日`);
     expect(out.outcome).toBe('ok');
     expect(
       await t.db.preventionVisit.count({ where: { enterpriseId: insured.id, serviceType: 'emergency_drill' } }),
     ).toBe(1);
-    expect((await say('demo-insurer-pingan', '/撤销')).text).toContain('已撤销');
+    const undone = await say('demo-insurer-pingan', '/撤销');
+    expect(undone.text).toContain(`已撤回走访记录 #`);
+    expect(undone.text).toContain('尚未发出的 1 条通知已取消');
     expect(
-      await t.db.preventionVisit.count({ where: { enterpriseId: insured.id, serviceType: 'emergency_drill' } }),
+      await t.db.preventionVisit.count({
+        where: { enterpriseId: insured.id, serviceType: 'emergency_drill', withdrawnAt: null },
+      }),
     ).toBe(0);
-    // The notice already queued to the township chat stays: it was sent in good faith.
-    const [visits, plans, obligations, events] = JSON.parse(before) as unknown[];
-    expect(JSON.parse(await snapshot()).slice(0, 4)).toEqual([visits, plans, obligations, events]);
+    // Kept, withdrawn; its notice to the township chat, not yet sent, is cancelled.
+    const [, plans, obligations, events, outbox] = JSON.parse(before) as unknown[];
+    expect(JSON.parse(await snapshot()).slice(1)).toEqual([plans, obligations, events, (outbox as number) + 1]);
+    expect(await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } })).toMatchObject({
+      state: 'cancelled',
+    });
   });
 });
 
@@ -297,7 +304,7 @@ describe('/服务计划', () => {
     expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
     expect(await t.db.servicePlan.count()).toBe(0);
     expect(await obligation2027()).toMatchObject({ status: 'assigned', doneAt: null });
-    expect(await t.db.obligationEvent.count()).toBe(eventsBefore);
+    expect(await t.db.obligationEvent.count({ where: { withdrawnAt: null } })).toBe(eventsBefore);
   });
 
   it('a second plan for the year replaces the first, and /撤销 brings the first back', async () => {

@@ -56,7 +56,7 @@ describe('the kept cover', () => {
     expect(await insured()).toBe(12);
     await agrees();
     expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
-    expect(await t.db.policy.count({ where: { policyNo: 'PA-COVER-1' } })).toBe(0);
+    expect(await t.db.policy.count({ where: { policyNo: 'PA-COVER-1', status: 'valid' } })).toBe(0);
     expect(await insured()).toBeNull();
     await agrees();
     expect(await rebuildCover(t.db, TODAY)).toEqual({ changed: 0, repaired: 0 });

@@ -114,7 +114,7 @@ describe('importing the roster and the policies', () => {
       unchanged: 0,
     });
     expect(r.rejected).toEqual([
-      { row: 19, reason: '止保日期 2026-06-01 不晚于起保日期 2026-12-01' },
+      { row: 19, reason: '止保日期 2026-06-01 不晚于起保日期 2026-12-01：保单不能在起保前到期，没有登记。' },
       { row: 20, reason: '不认识保险机构“太平洋财险”' },
       { row: 21, reason: expect.stringMatching(/^台账中没有企业“91430923MA4LAH044.”，请先导入企业名单$/) },
       { row: 22, reason: '保险起期“2026-02-30”不是日期' },
@@ -235,6 +235,25 @@ describe('importing the roster and the policies', () => {
       premiumFen: 750_000,
       liabilityPerPerson: 400_000,
     });
+  });
+
+  it('refuses a policy that cannot be right, naming the rule; imports one that needs a look with its warnings', async () => {
+    const file = writeCsv('checks.csv', [
+      '保单号,保险机构,企业,起保日期,止保日期,参保人数,保费,每人责任限额',
+      'PAAH2026000401,平安,东坪恒安石材开采有限公司（示例）,2026-03-01,2028-02-28,5,7500,400000',
+      'PAAH2026000402,平安,东坪恒安石材开采有限公司（示例）,2026-03-01,2027-02-28,5,0,400000',
+      'PAAH2026000403,人寿,东坪恒安石材开采有限公司（示例）,2026-03-01,2027-02-28,99999,7500,300000',
+    ]);
+    const r = await load('policies', file);
+    expect(r.rejected).toEqual([
+      { row: 2, reason: expect.stringContaining('保险期间 2026-03-01 至 2028-02-28 超过 13 个月') },
+      { row: 3, reason: '保费必须大于 0，没有登记。' },
+    ]);
+    expect(r.added).toBe(1);
+    expect(r.warnings.map((w) => w.row)).toEqual([4, 4, 4]);
+    expect(r.warnings.map((w) => w.warning).join('\n')).toMatch(
+      /重叠 365 天[\s\S]*每人责任限额 ¥300,000 低于 ¥400,000（应急〔2025〕27号[\s\S]*投保人数超过台账职工数/,
+    );
   });
 
   it('places dates without a year: the start the nearest such day, the end the first after the start', async () => {

@@ -9,14 +9,22 @@ export interface ExpectedCell {
   insured: number;
   total: number;
   source: 'ledger' | 'report';
+  /** A township's report under its sector's county-wide report: counted for the township, never across townships. */
+  part?: boolean;
 }
+
+/** Cells as summed across townships (per sector, per department): without the parts. */
+export const wholes = (cells: ExpectedCell[]): ExpectedCell[] => cells.filter((c) => !c.part);
 
 /** Every sector × township cell on `day`, with only the reports made by `now`, by the source rule. */
 export async function expectedCells(db: Db, campaignId: number, day: string, now: Date): Promise<ExpectedCell[]> {
   const sectors = await db.sector.findMany({ where: { campaignId } });
   const enterprises = await db.enterprise.findMany({ include: { policies: true } });
   const reports = (
-    await db.progressReport.findMany({ where: { campaignId }, orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }] })
+    await db.progressReport.findMany({
+      where: { campaignId, withdrawnAt: null },
+      orderBy: [{ reportedAt: 'desc' }, { id: 'desc' }],
+    })
   ).filter((r) => r.reportedAt.getTime() <= now.getTime());
   const cells: ExpectedCell[] = [];
   for (const s of sectors) {
@@ -31,14 +39,22 @@ export async function expectedCells(db: Db, campaignId: number, day: string, now
       ).length;
       cells.push({ sectorId: s.id, townshipId, insured, total: scope.length, source: 'ledger' });
     }
+    // Without ledger data, the county-wide report is the sector's whole; township reports are its parts.
+    const countyWide = known.length ? undefined : reports.find((r) => r.sectorId === s.id && r.townshipId === null);
     const seen = new Set<number>();
     for (const r of reports.filter((r) => r.sectorId === s.id && r.townshipId !== null)) {
       if (ledgerTownships.includes(r.townshipId!) || seen.has(r.townshipId!)) continue;
       seen.add(r.townshipId!);
-      cells.push({ sectorId: s.id, townshipId: r.townshipId, insured: r.insured, total: r.total, source: 'report' });
+      cells.push({
+        sectorId: s.id,
+        townshipId: r.townshipId,
+        insured: r.insured,
+        total: r.total,
+        source: 'report',
+        ...(countyWide ? { part: true } : {}),
+      });
     }
-    const countyWide = reports.find((r) => r.sectorId === s.id && r.townshipId === null);
-    if (!known.length && !seen.size && countyWide)
+    if (countyWide)
       cells.push({
         sectorId: s.id,
         townshipId: null,
