@@ -1,6 +1,6 @@
 import type { Tx } from '../db/client.ts';
 import { textContains } from '../db/dialect.ts';
-import { matchName, nameWords } from '../core/names.ts';
+import { matchName, nameWords, nearestNames } from '../core/names.ts';
 import { isCreditCode, normaliseCreditCode } from './credit-code.ts';
 
 // Finding sectors, units and enterprises by the words people type: names, short names (危化,
@@ -19,11 +19,19 @@ export interface UnitRef {
   kind: string;
 }
 
+const sectorWords = (x: { name: string; aliases: string; code: string }) => nameWords(x.name, x.aliases, x.code);
+
 export async function findSector(db: Tx, campaignId: number, word: string): Promise<SectorRef | null> {
   const w = word.toLowerCase();
   const sectors = await db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } });
-  const s = matchName(sectors, w, (x) => nameWords(x.name, x.aliases, x.code));
+  const s = matchName(sectors, w, sectorWords);
   return s ? { id: s.id, code: s.code, name: s.name, highRisk: s.highRisk } : null;
+}
+
+/** The sectors nearest to a word that named none, for "did you mean". */
+export async function nearestSectors(db: Tx, campaignId: number, word: string): Promise<string[]> {
+  const sectors = await db.sector.findMany({ where: { campaignId }, orderBy: { sortOrder: 'asc' } });
+  return nearestNames(sectors, word, sectorWords);
 }
 
 /** Townships answer to their full name, their name without 镇/乡 (东坪), and their statistical code. */
@@ -33,14 +41,22 @@ export async function findUnit(db: Tx, countyCode: string, word: string, kinds?:
     where: { countyCode, ...(kinds ? { kind: { in: kinds } } : {}) },
     orderBy: { sortOrder: 'asc' },
   });
-  const names = (u: (typeof units)[number]) =>
-    [
-      ...nameWords(u.name, u.aliases, u.code),
-      u.name.replace(/^县/, ''),
-      ...(u.kind === 'township' ? [u.name.replace(/[镇乡]$/, ''), u.statCode ?? ''] : []),
-    ].filter(Boolean);
-  const u = matchName(units, w, names);
+  const u = matchName(units, w, unitWords);
   return u ? { id: u.id, code: u.code, name: u.name, kind: u.kind } : null;
+}
+
+type UnitRow = { name: string; aliases: string; code: string; kind: string; statCode: string | null };
+const unitWords = (u: UnitRow) =>
+  [
+    ...nameWords(u.name, u.aliases, u.code),
+    u.name.replace(/^县/, ''),
+    ...(u.kind === 'township' ? [u.name.replace(/[镇乡]$/, ''), u.statCode ?? ''] : []),
+  ].filter(Boolean);
+
+/** The townships nearest to a word that named none, for "did you mean". */
+export async function nearestTownships(db: Tx, countyCode: string, word: string): Promise<string[]> {
+  const units = await db.unit.findMany({ where: { countyCode, kind: 'township' }, orderBy: { sortOrder: 'asc' } });
+  return nearestNames(units, word.replace(/^县/, ''), unitWords);
 }
 
 export function findTownship(db: Tx, countyCode: string, word: string): Promise<UnitRef | null> {
