@@ -50,9 +50,11 @@ try {
   for (const x of r.skipped) console.log(`  ${t('import.rejected_row', { row: x.row, reason: x.note })}`);
   await db.$disconnect();
 } catch (e) {
-  if (e instanceof ImportFileError) console.error(e.message);
-  else if (e instanceof ConfigError) console.error(describe(e));
-  else console.error(e);
-  console.error(t('import.nothing_changed'));
+  // A file that cannot be imported: one line, what is wrong and that nothing changed.
+  if (e instanceof ImportFileError) console.error(`${e.message} ${t('import.nothing_changed')}`);
+  else {
+    console.error(e instanceof ConfigError ? describe(e) : e);
+    console.error(t('import.nothing_changed'));
+  }
   process.exit(1);
 }

@@ -1,0 +1,130 @@
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { creditCodeCheck } from '../../src/domain/credit-code.ts';
+import { readLedgerFile } from '../../src/domain/ledger-file.ts';
+import { importLedger, type LedgerKind } from '../../src/domain/ledger-import.ts';
+import { translator } from '../../src/i18n.ts';
+import { testDb, type TestDb } from '../support/db.ts';
+
+// Files as county offices really keep them, built here: CSV with quotes and line breaks, broken
+// and mislabelled files, and workbooks with a cover sheet, titles, two-row headers, totals and notes.
+
+let t: TestDb;
+const zh = translator('zh-CN');
+const code = (serial: string) => `91430923MA4LU${serial}` + creditCodeCheck(`91430923MA4LU${serial}`);
+const ROSTER_HEADER = '企业名称,统一社会信用代码,行业,乡镇,是否规上,从业人数,经营状态';
+
+const path = (name: string) => join(t.dir, name);
+function write(name: string, content: string | Buffer): string {
+  writeFileSync(path(name), content);
+  return path(name);
+}
+const read = (file: string) => readLedgerFile(file, zh);
+async function load(kind: LedgerKind, file: string) {
+  return importLedger(t.db, kind, await read(file), {
+    campaignId: t.campaignId,
+    day: '2026-11-29',
+    now: t.clock.now(),
+    t: zh,
+    source: file,
+  });
+}
+async function workbook(name: string, build: (wb: ExcelJS.Workbook) => void): Promise<string> {
+  const wb = new ExcelJS.Workbook();
+  build(wb);
+  await wb.xlsx.writeFile(path(name));
+  return path(name);
+}
+
+beforeAll(async () => {
+  t = await testDb();
+});
+afterAll(() => t.close());
+
+describe('CSV through csv-parse', () => {
+  it('reads quoted fields with commas, doubled quotes and line breaks, CRLF rows', async () => {
+    const file = write(
+      'quoted.csv',
+      [ROSTER_HEADER, `"资江""新""运输\n有限公司，（测试）",${code('0001')},交通,东坪,否,"1,200",在营`].join('\r\n'),
+    );
+    const r = await load('roster', file);
+    expect([r.added, r.rejected]).toEqual([1, []]);
+    expect(await t.db.enterprise.findUniqueOrThrow({ where: { creditCode: code('0001') } })).toMatchObject({
+      name: '资江"新"运输 有限公司，（测试）',
+      employees: 1200,
+    });
+  });
+
+  it('refuses a file with a broken quote, naming its row as a spreadsheet counts it, and loads none of its rows', async () => {
+    const before = await t.db.enterprise.count();
+    for (const [name, bad] of [
+      ['open.csv', `"未闭合有限公司（测试）,${code('0003')},交通,东坪,否,10,在营`],
+      ['closed-mid-field.csv', `"引号"有限公司（测试）,${code('0003')},交通,东坪,否,10,在营`],
+    ]) {
+      const file = write(
+        name!,
+        [ROSTER_HEADER, `"好企业\n有限公司（测试）",${code('0002')},交通,东坪,否,10,在营`, '', bad].join('\n'),
+      );
+      await expect(read(file)).rejects.toThrow(`${file}：第 4 行引号不配对，整个文件未读入，请修正该行`);
+    }
+    expect(await t.db.enterprise.count()).toBe(before);
+  });
+});
+
+describe('bad files: one line in Chinese, nothing read', () => {
+  it('an old workbook by its extension or by its bytes: save as .xlsx', async () => {
+    const ole = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
+    for (const name of ['old.xls', 'old.et', 'renamed-xls.xlsx', 'renamed-xls.csv']) {
+      const file = write(name, ole);
+      await expect(read(file)).rejects.toThrow(
+        `${file}：旧版 Excel（.xls、.et）或加了密码的工作簿读不了，请用 Excel 或 WPS 另存为 .xlsx 后再导入`,
+      );
+    }
+  });
+
+  it('a missing, empty, blank, unknown-kind or mislabelled file', async () => {
+    const missing = path('nowhere.csv');
+    await expect(read(missing)).rejects.toThrow(`${missing}：文件不存在`);
+    for (const [name, content] of [
+      ['empty.csv', ''],
+      ['blank.csv', '\r\n,,,\r\n\r\n'],
+      ['empty.xlsx', ''],
+    ]) {
+      const file = write(name!, content!);
+      await expect(read(file)).rejects.toThrow(`${file}：文件是空的`);
+    }
+    const doc = write('roster.docx', 'x');
+    await expect(read(doc)).rejects.toThrow(`${doc}：只能导入 .csv 或 .xlsx 文件`);
+    const text = write('text.xlsx', `${ROSTER_HEADER}\n`);
+    await expect(read(text)).rejects.toThrow(
+      `${text}：内容不是 .xlsx 工作簿（可能改过扩展名），请用 Excel 或 WPS 另存为 .xlsx`,
+    );
+    const real = await workbook('real.xlsx', (wb) => wb.addWorksheet('台账').addRow(ROSTER_HEADER.split(',')));
+    const zipped = write('zipped.csv', readFileSync(real));
+    await expect(read(zipped)).rejects.toThrow(
+      `${zipped}：内容不是 CSV 文本（像是改了扩展名的工作簿），请另存为 .csv 或 .xlsx`,
+    );
+  });
+
+  it('a damaged workbook: cut short, or its contents garbled behind an intact directory', async () => {
+    const bytes = readFileSync(await workbook('whole.xlsx', (wb) => wb.addWorksheet('台账').addRow(['企业名称'])));
+    const cut = write('cut.xlsx', bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(read(cut)).rejects.toThrow(`${cut}：工作簿已损坏，无法打开，请重新保存后再导入`);
+    const garbled = Buffer.from(bytes);
+    garbled.fill(0x55, 40, Math.floor(bytes.length / 2));
+    const file = write('garbled.xlsx', garbled);
+    await expect(read(file)).rejects.toThrow(`${file}：工作簿已损坏，无法打开，请重新保存后再导入`);
+  });
+
+  it('refuses, before reading, a file over 20 MB and a workbook that unzips to over 100 times its size', async () => {
+    const big = write('big.csv', `${ROSTER_HEADER}\n`);
+    truncateSync(big, 20 * 1024 * 1024 + 1);
+    await expect(read(big)).rejects.toThrow(`${big}：文件超过 20 MB，不予读取`);
+    // 4 MB of one repeated character compresses to a few kilobytes.
+    const bomb = await workbook('bomb.xlsx', (wb) => wb.addWorksheet('台账').addRow(['企业名称', 'a'.repeat(4 << 20)]));
+    expect(readFileSync(bomb).length).toBeLessThan(100_000);
+    await expect(read(bomb)).rejects.toThrow(`${bomb}：工作簿解压后超过 200 MB 或超过文件大小的 100 倍，不予读取`);
+  });
+});
