@@ -128,3 +128,98 @@ describe('bad files: one line in Chinese, nothing read', () => {
     await expect(read(bomb)).rejects.toThrow(`${bomb}：工作簿解压后超过 200 MB 或超过文件大小的 100 倍，不予读取`);
   });
 });
+
+describe('workbooks as offices keep them', () => {
+  it('finds the sheet by its headers after a cover, reads a title, 填报 line, two-row merged headers and units, passes over totals and notes', async () => {
+    const file = await workbook('office.xlsx', (wb) => {
+      const cover = wb.addWorksheet('填表说明');
+      cover.addRow(['填表说明']);
+      cover.addRow(['1. 企业名称、统一社会信用代码、行业、乡镇、从业人数为必填项']);
+      const ws = wb.addWorksheet('企业台账');
+      ws.addRow(['安化县安责险企业台账（测试）']);
+      ws.mergeCells('A1:G1');
+      ws.addRow(['填报单位：东坪镇', '', '', '', '填报日期：2026年11月20日']);
+      ws.addRow(['企业名称', '统一社会信用代码', '基本情况', '', '是否规上', '从业人数', '经营状态']);
+      ws.addRow(['', '', '所属行业', '所属乡镇', '', '（人）', '']);
+      for (const c of ['A', 'B', 'E', 'F', 'G']) ws.mergeCells(`${c}3:${c}4`);
+      ws.mergeCells('C3:D3');
+      ws.addRow(['东坪合众危化有限公司（测试）', code('0011'), '危化', '东坪', '是', '1,200', '在营']);
+      ws.addRow(['梅城全角人数有限公司（测试）', code('0012'), '建筑', '梅城镇', '否', '５０', '在营']);
+      ws.addRow(['小淹数字人数有限公司（测试）', code('0013'), '交通', '小淹', '否', 36, '在营']);
+      ws.addRow(['合计', '', '', '', '', 1286, '']);
+      ws.addRow(['注：1. 规上指规模以上工贸企业；']);
+      ws.addRow(['2. 从业人数含劳务派遣人员。']);
+      ws.addRow(['填表人：（测试）', '', '', '审核人：（测试）']);
+    });
+    const r = await load('roster', file);
+    expect(r).toMatchObject({ sheet: '企业台账', rows: 3, added: 3, rejected: [] });
+    expect(r.skipped).toEqual([
+      { row: 8, why: 'total', note: '合计行，已跳过' },
+      { row: 9, why: 'note', note: '注释或签名行，已跳过' },
+      { row: 10, why: 'note', note: '注释或签名行，已跳过' },
+      { row: 11, why: 'note', note: '注释或签名行，已跳过' },
+    ]);
+    const employees = await t.db.enterprise.findMany({
+      where: { creditCode: { in: [code('0011'), code('0012'), code('0013')] } },
+      orderBy: { creditCode: 'asc' },
+      include: { sector: true, township: true },
+    });
+    expect(employees.map((e) => [e.employees, e.sector.code, e.township.name, e.aboveScale])).toEqual([
+      [1200, 'hazardous_chemicals', '东坪镇', true],
+      [50, 'construction', '梅城镇', false],
+      [36, 'transport', '小淹镇', false],
+    ]);
+  });
+
+  it('reads dates as offices write them, Excel serials, amounts typed as text, and 保险期限 over 起 and 止', async () => {
+    const dates: [ExcelJS.CellValue, string][] = [
+      [new Date(Date.UTC(2026, 0, 5)), '2026-01-05'],
+      [46027, '2026-01-05'],
+      ['46028', '2026-01-06'],
+      ['2026.1.7', '2026-01-07'],
+      ['2026/1/8', '2026-01-08'],
+      ['2026年1月9日', '2026-01-09'],
+      ['20260110', '2026-01-10'],
+      ['2026-01-11 00:00:00', '2026-01-11'],
+    ];
+    const file = await workbook('dates.xlsx', (wb) => {
+      const ws = wb.addWorksheet('保单');
+      ws.addRow(['保单号', '保险公司', '统一社会信用代码', '保险期限', '', '参保人数', '保费（万元）']);
+      ws.addRow(['', '', '', '起', '止', '', '']);
+      ws.mergeCells('D1:E1');
+      dates.forEach(([start], i) =>
+        ws.addRow([`DT-${i}`, '平安', code('0011'), start, '2026年12月31日', '１,２００', '1,234.5']),
+      );
+      ws.addRow(['DT-bad', '平安', code('0011'), '2026.13.1', '2026年12月31日', 10, 1]);
+    });
+    const r = await load('policies', file);
+    expect(r.rejected).toEqual([{ row: 11, reason: '保险期限起“2026.13.1”不是日期' }]);
+    const policies = await t.db.policy.findMany({
+      where: { policyNo: { startsWith: 'DT-' } },
+      orderBy: { policyNo: 'asc' },
+    });
+    expect(policies.map((p) => [p.startOn, p.endOn, p.insuredHeadcount, p.premiumFen])).toEqual(
+      dates.map(([, day]) => [day, '2026-12-31', 1200, 1_234_500_000]),
+    );
+  });
+});
+
+describe('names as offices write them', () => {
+  it('an unknown sector or township gets the nearest known names in its row’s message', async () => {
+    const file = write(
+      'names.csv',
+      [
+        ROSTER_HEADER,
+        `近名一有限公司（测试）,${code('0021')},危化学品,东坪,否,10,在营`,
+        `近名二有限公司（测试）,${code('0022')},建筑,东平,否,10,在营`,
+        `近名三有限公司（测试）,${code('0023')},餐饮,东坪,否,10,在营`,
+      ].join('\n'),
+    );
+    const r = await load('roster', file);
+    expect(r.rejected).toEqual([
+      { row: 2, reason: '不认识行业“危化学品”，是否指：危险化学品' },
+      { row: 3, reason: '不认识乡镇“东平”，是否指：东坪镇' },
+      { row: 4, reason: '不认识行业“餐饮”' },
+    ]);
+  });
+});
