@@ -39,6 +39,8 @@ try {
     console.log(
       `${r.campaign} ${r.day}: ${r.state}${r.reminders.some((x) => x.messages.length) ? '' : ' — nothing to send'}`,
     );
+    // Audiences a rule had something for and no way to reach: a warning, never silence.
+    for (const u of r.unheard) console.log(`⚠️ ${u.rule}: ${u.who} cannot be reached (${u.why})`);
     for (const x of r.reminders.filter((x) => x.messages.length)) {
       console.log(
         `\n[${x.state}] ${x.rule} → ${x.target} (${x.messages.length} message${x.messages.length === 1 ? '' : 's'}: ${x.messages.map((m) => `${m.channel} ${m.channel === 'webhook' ? '…' + m.target.slice(-4) : m.target}`).join(', ')})`,

@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import ExcelJS from 'exceljs';
+import { trusted } from '../core/neutral.ts';
 import type { Translate } from '../i18n.ts';
 import { CsvSyntaxError, parseCsv } from './csv.ts';
 import { ImportFileError, type Sheet } from './ledger-import.ts';
@@ -27,7 +28,8 @@ const startsWith = (bytes: Buffer, magic: number[]) => magic.every((b, i) => byt
  */
 export async function readLedgerFile(file: string, t: Translate): Promise<Sheet[]> {
   const fail = (key: string, params: Record<string, string | number> = {}) =>
-    new ImportFileError(t(key, { file, ...params }));
+    // The path is the operator's own words, shown in the operator's terminal as typed.
+    new ImportFileError(t(key, { file: trusted(file), ...params }));
   const ext = extname(file).toLowerCase();
   if (ext === '.xls' || ext === '.et') throw fail('import.file_old_excel');
   if (ext !== '.csv' && ext !== '.xlsx') throw fail('import.file_kind');

@@ -1,4 +1,4 @@
-import { parseCount, parseDay } from '../core/words.ts';
+import { parseCount, parseDay, type DayField } from '../core/words.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { creditCodeCheck, isCreditCode, normaliseCreditCode } from './credit-code.ts';
@@ -7,8 +7,7 @@ import {
   findInsurer,
   findSector,
   findTownship,
-  nearestSectors,
-  nearestTownships,
+  nearestKnown,
   type EnterpriseRef,
   type UnitRef,
 } from './directory.ts';
@@ -317,22 +316,21 @@ function count(r: Row, field: string, min: number): number {
 const EXCEL_EPOCH = Date.UTC(1899, 11, 30);
 
 /**
- * A date as files hold it: what parseDay reads (2026-01-05, 2026.1.5, 2026/1/5, 2026年1月5日),
- * 20260105, a date with a time of day, or an Excel serial (46027) from a cell not formatted as a date.
+ * A date as files hold it: what parseDay reads (2026-01-05, 2026.1.5, 2026/1/5, 2026年1月5日,
+ * 20260105, 1月5日 placed by its field), a date with a time of day, or an Excel serial (46027)
+ * from a cell not formatted as a date.
  */
-function fileDay(value: string, today: string): string | null {
+function fileDay(value: string, today: string, placed: DayField): string | null {
   const s = figure(value.trim().replace(/(T|\s+)\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$/, ''));
-  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(s);
-  if (compact) return parseDay(compact.slice(1).join('-'), today);
   // Serials 20000–80000: the years 1954–2119.
   if (/^\d{5}(\.\d+)?$/.test(s) && Number(s) >= 20_000 && Number(s) < 80_000)
     return new Date(EXCEL_EPOCH + Math.floor(Number(s)) * 86_400_000).toISOString().slice(0, 10);
-  return parseDay(s, today);
+  return parseDay(s, today, placed);
 }
 
-function day(r: Row, field: string, today: string): string {
+function day(r: Row, field: string, today: string, placed: DayField): string {
   const value = required(r, field);
-  const d = fileDay(value, today);
+  const d = fileDay(value, today, placed);
   if (!d) throw new RowError('import.bad_date', { column: r.header(field), value });
   return d;
 }
@@ -360,8 +358,8 @@ function once(seen: Map<string, number>, key: string, r: Row, shown: string): vo
 function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
   const sector = cached((w) => findSector(tx, campaign.id, w));
   const township = cached((w) => findTownship(tx, campaign.countyCode, w));
-  const nearSector = cached((w) => nearestSectors(tx, campaign.id, w));
-  const nearTownship = cached((w) => nearestTownships(tx, campaign.countyCode, w));
+  const nearSector = cached((w) => nearestKnown(tx, campaign, w, { sectors: true }));
+  const nearTownship = cached((w) => nearestKnown(tx, campaign, w, { units: ['township'] }));
   return async (r, seen) => {
     const name = required(r, 'name');
     required(r, 'creditCode');
@@ -418,8 +416,9 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
     const e = await enterprise(word);
     if (e === null) throw new RowError('import.unknown_enterprise', { value: word });
     if (e === 'several') throw new RowError('import.ambiguous_enterprise', { value: word });
-    const startOn = day(r, 'startOn', today);
-    const endOn = day(r, 'endOn', today);
+    // A date without its year: the start is the nearest such day, the end the first after the start.
+    const startOn = day(r, 'startOn', today, 'nearest');
+    const endOn = day(r, 'endOn', today, { after: startOn });
     if (endOn <= startOn) throw new RowError('import.end_before_start', { start: startOn, end: endOn });
     const headcount = count(r, 'headcount', 1);
     const premiumFen = fen(r, 'premium');

@@ -13,8 +13,8 @@ import {
   readAppMessage,
   readBotMessage,
   sealBotReply,
-  stripMention,
 } from '../wecom/envelope.ts';
+import { stripMentions } from '../core/mention.ts';
 import { BodyTooLarge, readBody } from './body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
@@ -102,7 +102,7 @@ export function wecomCallbacks(o: CallbackOptions): Router {
         if (msg.msgType === 'event' && msg.event === 'enter_chat') {
           answer = await o.inbox.receive({ ...from, text: '/帮助', replyVia: 'passive' });
         } else if (msg.text !== undefined && msg.msgType !== 'event' && msg.msgType !== 'stream') {
-          answer = await o.inbox.receive({ ...from, text: stripMention(msg.text), replyVia: 'passive' });
+          answer = await o.inbox.receive({ ...from, text: stripMentions(msg.text), replyVia: 'passive' });
         } else {
           // A button press runs its command as if the presser had typed it. Its passive reply could
           // only update the card (doc 101031), so the answer goes to the event's response_url.

@@ -217,8 +217,8 @@ describe('names as offices write them', () => {
     );
     const r = await load('roster', file);
     expect(r.rejected).toEqual([
-      { row: 2, reason: '不认识行业“危化学品”，是否指：危险化学品' },
-      { row: 3, reason: '不认识乡镇“东平”，是否指：东坪镇' },
+      { row: 2, reason: '不认识行业“危化学品”，您是不是要写危化？' },
+      { row: 3, reason: '不认识乡镇“东平”，您是不是要写东坪？' },
       { row: 4, reason: '不认识行业“餐饮”' },
     ]);
   });
