@@ -47,7 +47,8 @@ try {
   );
   if (r.sheet) console.log(`  ${t('import.sheet', { sheet: r.sheet })}`);
   for (const x of r.rejected) console.log(`  ${t('import.rejected_row', { row: x.row, reason: x.reason })}`);
-  for (const x of r.skipped) console.log(`  ${t('import.rejected_row', { row: x.row, reason: x.note })}`);
+  for (const x of r.skipped)
+    console.log(`  ${t('import.rejected_row', { row: x.row, reason: t(`import.skipped_${x.why}`) })}`);
   await db.$disconnect();
 } catch (e) {
   // A file that cannot be imported: one line, what is wrong and that nothing changed.

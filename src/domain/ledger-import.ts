@@ -35,7 +35,7 @@ export interface ImportReport {
   unchanged: number;
   rejected: { row: number; reason: string }[];
   /** Rows below the header passed over: totals (合计, 小计) and notes or signatures (注, 填表人). */
-  skipped: { row: number; why: 'total' | 'note'; note: string }[];
+  skipped: { row: number; why: 'total' | 'note' }[];
   /** The sheet read, when the workbook has several (the first whose headers fit). */
   sheet?: string;
 }
@@ -220,7 +220,7 @@ export async function importLedger(db: Db, kind: LedgerKind, sheets: Sheet[], o:
   const skipped: ImportReport['skipped'] = [];
   for (const r of sheet.rows.filter((r) => r.row > headerRow && r.cells.some((c) => c.trim() !== ''))) {
     const why = passedOver(r.cells, skipped.at(-1)?.why === 'note');
-    if (why) skipped.push({ row: r.row, why, note: o.t(`import.skipped_${why}`) });
+    if (why) skipped.push({ row: r.row, why });
     else data.push(r);
   }
   const report: ImportReport = {
@@ -398,6 +398,7 @@ function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
 
 function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
   const insurer = cached((w) => findInsurer(tx, campaign.countyCode, w));
+  const nearInsurer = cached((w) => nearestKnown(tx, campaign, w, { units: ['insurer'] }));
   // By credit code, or by the enterprise's full name when it is the only one with that name.
   const enterprise = cached(async (w): Promise<EnterpriseRef | 'several' | null> => {
     const byCode = isCreditCode(normaliseCreditCode(w));
@@ -408,7 +409,7 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
   return async (r, seen) => {
     const policyNo = required(r, 'policyNo');
     const company: UnitRef | null = await insurer(required(r, 'insurer'));
-    if (!company) throw new RowError('import.unknown_insurer', { value: r.get('insurer') });
+    if (!company) throw unknown('import.unknown_insurer', r.get('insurer'), await nearInsurer(r.get('insurer')));
     if (r.has('creditCode')) creditCode(r);
     const word = r.has('creditCode')
       ? normaliseCreditCode(r.get('creditCode'))

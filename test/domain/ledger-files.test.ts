@@ -154,10 +154,10 @@ describe('workbooks as offices keep them', () => {
     const r = await load('roster', file);
     expect(r).toMatchObject({ sheet: '企业台账', rows: 3, added: 3, rejected: [] });
     expect(r.skipped).toEqual([
-      { row: 8, why: 'total', note: '合计行，已跳过' },
-      { row: 9, why: 'note', note: '注释或签名行，已跳过' },
-      { row: 10, why: 'note', note: '注释或签名行，已跳过' },
-      { row: 11, why: 'note', note: '注释或签名行，已跳过' },
+      { row: 8, why: 'total' },
+      { row: 9, why: 'note' },
+      { row: 10, why: 'note' },
+      { row: 11, why: 'note' },
     ]);
     const employees = await t.db.enterprise.findMany({
       where: { creditCode: { in: [code('0011'), code('0012'), code('0013')] } },
@@ -191,9 +191,14 @@ describe('workbooks as offices keep them', () => {
         ws.addRow([`DT-${i}`, '平安', code('0011'), start, '2026年12月31日', '１,２００', '1,234.5']),
       );
       ws.addRow(['DT-bad', '平安', code('0011'), '2026.13.1', '2026年12月31日', 10, 1]);
+      ws.addRow(['DT-typo', '平按', code('0011'), '2026.1.5', '2026年12月31日', 10, 1]);
     });
     const r = await load('policies', file);
-    expect(r.rejected).toEqual([{ row: 11, reason: '保险期限起“2026.13.1”不是日期' }]);
+    expect(r.rejected).toEqual([
+      { row: 11, reason: '保险期限起“2026.13.1”不是日期' },
+      // The nearest insurer, too.
+      { row: 12, reason: '不认识保险机构“平按”，您是不是要写中国平安财险安化支公司？' },
+    ]);
     const policies = await t.db.policy.findMany({
       where: { policyNo: { startsWith: 'DT-' } },
       orderBy: { policyNo: 'asc' },
