@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import ExcelJS from 'exceljs';
 import { trusted } from '../core/neutral.ts';
@@ -33,15 +33,12 @@ export async function readLedgerFile(file: string, t: Translate): Promise<Sheet[
   const ext = extname(file).toLowerCase();
   if (ext === '.xls' || ext === '.et') throw fail('import.file_old_excel');
   if (ext !== '.csv' && ext !== '.xlsx') throw fail('import.file_kind');
-  const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
+  const bytes = await readSmall(file).catch((e: NodeJS.ErrnoException) => {
     throw fail(e.code === 'ENOENT' ? 'import.file_missing' : 'import.file_unreadable');
   });
-  if (!info.isFile()) throw fail('import.file_unreadable');
-  if (info.size === 0) throw fail('import.file_empty');
-  if (info.size > MAX_FILE_BYTES) throw fail('import.file_too_large', { limit: MAX_FILE_BYTES / MB });
-  const bytes = await readBytes(file).catch(() => {
-    throw fail('import.file_unreadable');
-  });
+  if (bytes === 'not a file') throw fail('import.file_unreadable');
+  if (bytes === 'too large') throw fail('import.file_too_large', { limit: MAX_FILE_BYTES / MB });
+  if (bytes.length === 0) throw fail('import.file_empty');
   if (startsWith(bytes, OLE)) throw fail('import.file_old_excel');
   let sheets: Sheet[];
   if (ext === '.csv') {
@@ -57,13 +54,17 @@ export async function readLedgerFile(file: string, t: Translate): Promise<Sheet[
       throw fail('import.file_corrupt');
     });
   }
-  if (!sheets.some((s) => s.rows.some((r) => r.cells.some((c) => c !== '')))) throw fail('import.file_empty');
+  if (!sheets.some((s) => s.rows.some((r) => r.cells.some((c) => c.trim() !== '')))) throw fail('import.file_empty');
   return sheets;
 }
 
-async function readBytes(file: string): Promise<Buffer> {
+/** The file's bytes, unless it is no regular file or larger than MAX_FILE_BYTES (then it is not read). */
+async function readSmall(file: string): Promise<Buffer | 'not a file' | 'too large'> {
   const handle = await open(file, 'r');
   try {
+    const info = await handle.stat();
+    if (!info.isFile()) return 'not a file';
+    if (info.size > MAX_FILE_BYTES) return 'too large';
     return await handle.readFile();
   } finally {
     await handle.close();

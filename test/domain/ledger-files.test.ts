@@ -1,4 +1,4 @@
-import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,9 @@ describe('bad files: one line in Chinese, nothing read', () => {
   it('a missing, empty, blank, unknown-kind or mislabelled file', async () => {
     const missing = path('nowhere.csv');
     await expect(read(missing)).rejects.toThrow(`${missing}：文件不存在`);
+    const folder = path('folder.csv');
+    mkdirSync(folder);
+    await expect(read(folder)).rejects.toThrow(`${folder}：无法读取该文件`);
     for (const [name, content] of [
       ['empty.csv', ''],
       ['blank.csv', '\r\n,,,\r\n\r\n'],
