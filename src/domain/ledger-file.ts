@@ -90,7 +90,7 @@ function csvRows(bytes: Buffer, fail: (key: string, params?: Record<string, numb
  * The total unzipped size the zip's central directory declares, read before anything is
  * inflated; null when there is no readable central directory (a truncated or damaged file).
  */
-export function unzippedSize(zip: Buffer): number | null {
+function unzippedSize(zip: Buffer): number | null {
   const END = 0x06054b50;
   const ENTRY = 0x02014b50;
   let end = -1;

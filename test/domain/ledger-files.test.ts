@@ -221,6 +221,7 @@ describe('names as offices write them', () => {
         `近名一有限公司（测试）,${code('0021')},危化学品,东坪,否,10,在营`,
         `近名二有限公司（测试）,${code('0022')},建筑,东平,否,10,在营`,
         `近名三有限公司（测试）,${code('0023')},餐饮,东坪,否,10,在营`,
+        `控制字符有限公司（测试）,${code('0024')},"餐饮\u001b[2J\u202e",东坪,否,10,在营`,
       ].join('\n'),
     );
     const r = await load('roster', file);
@@ -228,6 +229,8 @@ describe('names as offices write them', () => {
       { row: 2, reason: '不认识行业“危化学品”，您是不是要写危化？' },
       { row: 3, reason: '不认识乡镇“东平”，您是不是要写东坪？' },
       { row: 4, reason: '不认识行业“餐饮”' },
+      // A terminal escape and a direction override from the file reach no terminal.
+      { row: 5, reason: '不认识行业“餐饮 ［2J”' },
     ]);
   });
 });
