@@ -344,6 +344,15 @@ function fen(r: Row, field: string): number | null {
   return Math.round(n * r.scale(field));
 }
 
+/** A name without its bracketed notes and the 人民政府 or 办事处 after a place; looked up only when that differs. */
+function orElse<T>(word: string, find: (plain: string) => Promise<T | null>): Promise<T | null> | null {
+  const plain = word
+    .replace(/[（(][^）)]*[）)]/g, '')
+    .replace(/(人民政府|办事处)$/, '')
+    .trim();
+  return plain && plain !== word ? find(plain) : null;
+}
+
 /** An unknown name, with the nearest known ones when there are any. */
 const unknown = (key: string, value: string, near: string[]) =>
   near.length ? new RowError(`${key}_near`, { value, names: near.join('、') }) : new RowError(key, { value });
@@ -356,8 +365,14 @@ function once(seen: Map<string, number>, key: string, r: Row, shown: string): vo
 }
 
 function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
-  const sector = cached((w) => findSector(tx, campaign.id, w));
-  const township = cached((w) => findTownship(tx, campaign.countyCode, w));
+  // As written, else as the plan and offices also write it: 交通运输（含水上交通）, 东坪镇人民政府.
+  const sector = cached(
+    async (w) => (await findSector(tx, campaign.id, w)) ?? orElse(w, (p) => findSector(tx, campaign.id, p)),
+  );
+  const township = cached(
+    async (w) =>
+      (await findTownship(tx, campaign.countyCode, w)) ?? orElse(w, (p) => findTownship(tx, campaign.countyCode, p)),
+  );
   const nearSector = cached((w) => nearestKnown(tx, campaign, w, { sectors: true }));
   const nearTownship = cached((w) => nearestKnown(tx, campaign, w, { units: ['township'] }));
   return async (r, seen) => {

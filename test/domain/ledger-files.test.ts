@@ -213,7 +213,7 @@ describe('workbooks as offices keep them', () => {
 });
 
 describe('names as offices write them', () => {
-  it('an unknown sector or township gets the nearest known names in its row’s message', async () => {
+  it('reads the plan’s phrasing (交通运输（含水上交通）, 东坪镇人民政府); an unknown sector or township gets the nearest known names', async () => {
     const file = write(
       'names.csv',
       [
@@ -221,6 +221,7 @@ describe('names as offices write them', () => {
         `近名一有限公司（测试）,${code('0021')},危化学品,东坪,否,10,在营`,
         `近名二有限公司（测试）,${code('0022')},建筑,东平,否,10,在营`,
         `近名三有限公司（测试）,${code('0023')},餐饮,东坪,否,10,在营`,
+        `原文名称有限公司（测试）,${code('0025')},交通运输（含水上交通）,东坪镇人民政府,否,10,在营`,
         `控制字符有限公司（测试）,${code('0024')},"餐饮\u001b[2J\u202e",东坪,否,10,在营`,
       ].join('\n'),
     );
@@ -230,7 +231,14 @@ describe('names as offices write them', () => {
       { row: 3, reason: '不认识乡镇“东平”，您是不是要写东坪？' },
       { row: 4, reason: '不认识行业“餐饮”' },
       // A terminal escape and a direction override from the file reach no terminal.
-      { row: 5, reason: '不认识行业“餐饮 ［2J”' },
+      { row: 6, reason: '不认识行业“餐饮 ［2J”' },
     ]);
+    expect(r.added).toBe(1);
+    expect(
+      await t.db.enterprise.findUniqueOrThrow({
+        where: { creditCode: code('0025') },
+        include: { sector: true, township: true },
+      }),
+    ).toMatchObject({ sector: { code: 'transport' }, township: { name: '东坪镇' } });
   });
 });
