@@ -118,4 +118,14 @@ describe('the service and the tools, as an operator runs them', () => {
     const remind = await run('src/cli/remind.ts', ['--now', 'someday'], {});
     expect(remind).toMatchObject({ code: 1, stderr: '配置错误：--now：“someday”不是时间\n' });
   });
+
+  it('a file the import cannot read: one line in Chinese, exit 1, no stack trace, no database opened', async () => {
+    const file = join(dir, '台账.xls');
+    expect(await run('src/cli/import.ts', ['roster', file], {})).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${file}：旧版 Excel（.xls、.et）或加了密码的工作簿读不了，请用 Excel 或 WPS 另存为 .xlsx 后再导入 导入未完成，数据库未作任何改动。\n`,
+    });
+    expect(existsSync(join(dir, 'anze.db'))).toBe(false);
+  });
 });

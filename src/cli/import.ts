@@ -5,7 +5,8 @@ import { campaignFor } from '../bot/bus.ts';
 import { dayIn, systemClock } from '../clock.ts';
 import { ConfigError, configFromEnvironment } from '../config.ts';
 import { connectDatabase } from '../db/client.ts';
-import { ImportFileError, importLedger, readSheet, type LedgerKind } from '../domain/ledger-import.ts';
+import { readLedgerFile } from '../domain/ledger-file.ts';
+import { ImportFileError, importLedger, type LedgerKind } from '../domain/ledger-import.ts';
 import { translator } from '../i18n.ts';
 import { describe, locale, usage } from './operator.ts';
 
@@ -18,12 +19,13 @@ let t = translator(locale, 'terminal');
 try {
   const config = configFromEnvironment();
   t = translator(config.locale, 'terminal');
+  // The whole file is read (or refused) before the database is opened.
+  const sheets = await readLedgerFile(file, t);
   const db = await connectDatabase(config.databaseUrl);
   const campaign = await campaignFor(db, null);
   if (!campaign) throw new ImportFileError(t('bus.no_campaign'));
   const now = systemClock.now();
-  const sheet = await readSheet(file);
-  const r = await importLedger(db, kind as LedgerKind, sheet, {
+  const r = await importLedger(db, kind as LedgerKind, sheets, {
     campaignId: campaign.id,
     day: dayIn(now, config.timezone),
     now,
@@ -43,14 +45,19 @@ try {
       rejected: r.rejected.length,
     }),
   );
+  if (r.sheet) console.log(`  ${t('import.sheet', { sheet: r.sheet })}`);
   for (const x of r.rejected) console.log(`  ${t('import.rejected_row', { row: x.row, reason: x.reason })}`);
+  for (const x of r.skipped)
+    console.log(`  ${t('import.rejected_row', { row: x.row, reason: t(`import.skipped_${x.why}`) })}`);
   if (r.warnings.length) console.log(t('import.warnings', { count: r.warnings.length }));
   for (const x of r.warnings) console.log(`  ${t('import.warning_row', { row: x.row, warning: x.warning })}`);
   await db.$disconnect();
 } catch (e) {
-  if (e instanceof ImportFileError) console.error(e.message);
-  else if (e instanceof ConfigError) console.error(describe(e));
-  else console.error(e);
-  console.error(t('import.nothing_changed'));
+  // A file that cannot be imported: one line, what is wrong and that nothing changed.
+  if (e instanceof ImportFileError) console.error(`${e.message} ${t('import.nothing_changed')}`);
+  else {
+    console.error(e instanceof ConfigError ? describe(e) : e);
+    console.error(t('import.nothing_changed'));
+  }
   process.exit(1);
 }

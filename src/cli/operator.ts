@@ -1,6 +1,7 @@
 // What the command-line tools say to the person running them, in BOT_LOCALE's language: usage,
 // configuration errors.
 import { ConfigError, configErrorLine, operatorLocale } from '../config.ts';
+import { trusted } from '../core/neutral.ts';
 import { translator } from '../i18n.ts';
 
 export const locale = operatorLocale();
@@ -8,7 +9,7 @@ export const t = translator(locale, 'terminal');
 
 /** Prints the tool's usage and exits with 2. */
 export function usage(syntax: string): never {
-  console.error(t('cli.usage', { usage: syntax }));
+  console.error(t('cli.usage', { usage: trusted(syntax) }));
   process.exit(2);
 }
 

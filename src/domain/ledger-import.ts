@@ -1,16 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import ExcelJS from 'exceljs';
 import { parseCount, parseDay, type DayField } from '../core/words.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
-import { parseCsv } from './csv.ts';
 import { creditCodeCheck, isCreditCode, normaliseCreditCode } from './credit-code.ts';
 import {
   findEnterprise,
   findInsurer,
   findSector,
   findTownship,
+  nearestKnown,
   type EnterpriseRef,
   type UnitRef,
 } from './directory.ts';
@@ -27,6 +24,7 @@ export type LedgerKind = 'roster' | 'policies';
 
 /** A sheet as read, each row with its number as a spreadsheet program shows it. */
 export interface Sheet {
+  name?: string;
   rows: { row: number; cells: string[] }[];
 }
 
@@ -39,6 +37,10 @@ export interface ImportReport {
   rejected: { row: number; reason: string }[];
   /** Rows applied that need a look (src/domain/policies.ts checkPolicy). */
   warnings: { row: number; warning: string }[];
+  /** Rows below the header passed over: totals (合计, 小计) and notes or signatures (注, 填表人). */
+  skipped: { row: number; why: 'total' | 'note' }[];
+  /** The sheet read, when the workbook has several (the first whose headers fit). */
+  sheet?: string;
 }
 
 /** The file cannot be imported at all (unreadable, or a required column missing). */
@@ -60,8 +62,8 @@ const COLUMNS = {
     insurer: ['保险机构', '保险公司', '承保机构', '承保公司'],
     enterprise: ['企业', '企业名称', '投保企业', '投保单位', '被保险人', '单位名称'],
     creditCode: ['统一社会信用代码', '信用代码', '社会信用代码'],
-    startOn: ['起保日期', '开始日期', '保险起期', '起保日', '生效日期'],
-    endOn: ['止保日期', '结束日期', '保险止期', '止保日', '到期日期', '终保日期'],
+    startOn: ['起保日期', '开始日期', '保险起期', '起保日', '生效日期', '保险期限起', '保险期间起'],
+    endOn: ['止保日期', '结束日期', '保险止期', '止保日', '到期日期', '终保日期', '保险期限止', '保险期间止'],
     headcount: ['参保人数', '投保人数', '承保人数'],
     liability: ['每人责任限额', '责任限额', '每人限额'],
     premium: ['保费', '保险费', '保费金额'],
@@ -98,46 +100,16 @@ const STATUS: Record<string, string> = {
   closed: 'closed',
 };
 
-/** Reads a .csv (UTF-8, or GBK as Excel saves it in China) or an .xlsx file's first sheet. */
-export async function readSheet(file: string): Promise<Sheet> {
-  const ext = extname(file).toLowerCase();
-  if (ext === '.csv') {
-    const bytes = await readFile(file);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      text = new TextDecoder('gb18030').decode(bytes);
-    }
-    return { rows: parseCsv(text, true).map((cells, i) => ({ row: i + 1, cells })) };
-  }
-  if (ext !== '.xlsx') throw new ImportFileError(`${file}: .csv or .xlsx`);
-  const workbook = new ExcelJS.Workbook();
-  await workbook.xlsx.readFile(file);
-  const sheet = workbook.worksheets[0];
-  const rows: Sheet['rows'] = [];
-  sheet?.eachRow((r, row) => {
-    rows.push({ row, cells: Array.from({ length: r.cellCount }, (_, i) => cellText(r.getCell(i + 1).value)) });
-  });
-  return { rows };
-}
-
-/** A cell as text: dates as 'YYYY-MM-DD', formulas by their result, rich text joined. */
-function cellText(v: ExcelJS.CellValue): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return new Date(Math.round(v.getTime() / 60_000) * 60_000).toISOString().slice(0, 10);
-  if (typeof v !== 'object') return String(v);
-  if ('richText' in v) return v.richText.map((r) => r.text).join('');
-  if ('text' in v) return String(v.text);
-  if ('result' in v) return cellText(v.result as ExcelJS.CellValue);
-  return '';
-}
-
 /** The usual name of a field's column, for messages. */
 const usualName = (kind: LedgerKind, field: string): string =>
   (COLUMNS[kind] as Record<string, readonly string[]>)[field]![0]!;
 
-const normalise = (header: string) => header.replace(/[（(][^）)]*[）)]/g, '').replace(/[\s*＊:：]/g, '');
+/** A header cell as compared: no bracketed notes or units, spaces, required-marks, or a trailing unit (保费/万元). */
+const normalise = (header: string) =>
+  header
+    .replace(/[（(][^）)]*[）)]/g, '')
+    .replace(/[\s*＊:：]/g, '')
+    .replace(/[/／]?(万元|元|人|名|家|个)$/, '');
 
 interface Column {
   index: number;
@@ -145,28 +117,67 @@ interface Column {
   scale: number;
 }
 
-/** The header row (the first that names every required column) and where each field is. */
+const fieldOf = (kind: LedgerKind, header: string) =>
+  Object.entries(COLUMNS[kind]).find(([, names]) => (names as readonly string[]).includes(normalise(header)))?.[0];
+
+/** The fields a header row names, a cell taken as itself or, below a merged heading, with the one above. */
+function headerColumns(kind: LedgerKind, top: string[], below?: string[]): Map<string, Column> {
+  const columns = new Map<string, Column>();
+  const width = Math.max(top.length, below?.length ?? 0);
+  for (let index = 0; index < width; index++) {
+    const [a, b] = [(top[index] ?? '').trim(), (below?.[index] ?? '').trim()];
+    // Heading and sub-heading together (保险期限 over 起), the sub-heading, or the heading alone.
+    const header = [a + b, b, a].find((h) => h && fieldOf(kind, h));
+    const field = header && fieldOf(kind, header);
+    // 万元 in a money column's header: the figures are in units of ten thousand yuan.
+    if (field && !columns.has(field))
+      columns.set(field, { index, header, scale: header.includes('万元') ? 10_000 : 1 });
+  }
+  return columns;
+}
+
+/**
+ * The sheet and header row to read (the first within a sheet's top rows that names every required
+ * column, possibly over two rows), the last header row, and where each field is. Sheets before it
+ * (a cover, instructions) are passed over.
+ */
 function findColumns(
   kind: LedgerKind,
-  sheet: Sheet,
+  sheets: Sheet[],
   t: Translate,
-): { headerRow: number; columns: Map<string, Column> } {
-  let best: { headerRow: number; columns: Map<string, Column>; missing: string[][] } | null = null;
-  for (const { row, cells } of sheet.rows.slice(0, HEADER_SEARCH)) {
-    const columns = new Map<string, Column>();
-    cells.forEach((header, index) => {
-      const word = normalise(header);
-      const field = Object.entries(COLUMNS[kind]).find(([, names]) => (names as readonly string[]).includes(word))?.[0];
-      // 万元 in a money column's header: the figures are in units of ten thousand yuan.
-      if (field && !columns.has(field))
-        columns.set(field, { index, header: header.trim(), scale: header.includes('万元') ? 10_000 : 1 });
-    });
-    const missing = REQUIRED[kind].filter((any) => !any.some((f) => columns.has(f)));
-    if (!missing.length) return { headerRow: row, columns };
-    if (!best || missing.length < best.missing.length) best = { headerRow: row, columns, missing };
+): { sheet: Sheet; headerRow: number; columns: Map<string, Column> } {
+  const missingOf = (columns: Map<string, Column>) => REQUIRED[kind].filter((any) => !any.some((f) => columns.has(f)));
+  let best: string[][] | null = null;
+  for (const sheet of sheets) {
+    const top = sheet.rows.slice(0, HEADER_SEARCH + 1);
+    for (const [i, { row, cells }] of top.slice(0, HEADER_SEARCH).entries()) {
+      const one = headerColumns(kind, cells);
+      const next = top[i + 1];
+      // A second header row: sub-headings under merged ones, or units; never a row of figures.
+      const two = next && !next.cells.some((c) => /\d/.test(c)) ? headerColumns(kind, cells, next.cells) : null;
+      if (two && !missingOf(two).length && (missingOf(one).length || two.size >= one.size))
+        return { sheet, headerRow: next!.row, columns: two };
+      const missing = missingOf(one);
+      if (!missing.length) return { sheet, headerRow: row, columns: one };
+      if (!best || missing.length < best.length) best = missing;
+    }
   }
-  const names = (best?.missing ?? REQUIRED[kind]).map((any) => any.map((f) => usualName(kind, f)).join(t('import.or')));
+  const names = (best ?? REQUIRED[kind]).map((any) => any.map((f) => usualName(kind, f)).join(t('import.or')));
   throw new ImportFileError(t('import.missing_columns', { columns: names.join('、') }));
+}
+
+/** Why a row below the header is no enterprise or policy: a total, or a note or signature line. */
+function passedOver(cells: string[], afterNote: boolean): 'total' | 'note' | null {
+  const filled = cells.map((c) => c.replace(/\s/g, '')).filter(Boolean);
+  if (filled.some((c) => /^\D{0,6}(合计|小计|总计|共计)[:：]?$/.test(c))) return 'total';
+  if (
+    /^(注|备注|说明|填表说明|填表人|填报人|审核人|制表人|负责人|联系人|联系电话|填表日期|填报日期)([:：、.．\d]|$)/.test(
+      filled[0] ?? '',
+    )
+  )
+    return 'note';
+  // The lines of a note go on below it, one cell each.
+  return afterNote && filled.length === 1 ? 'note' : null;
 }
 
 export interface ImportOptions {
@@ -206,17 +217,25 @@ class RowError extends Error {
 }
 
 /** Imports a roster or a policy sheet; see the comment at the top of this file. */
-export async function importLedger(db: Db, kind: LedgerKind, sheet: Sheet, o: ImportOptions): Promise<ImportReport> {
-  const { headerRow, columns } = findColumns(kind, sheet, o.t);
-  const data = sheet.rows.filter((r) => r.row > headerRow && r.cells.some((c) => c.trim() !== ''));
+export async function importLedger(db: Db, kind: LedgerKind, sheets: Sheet[], o: ImportOptions): Promise<ImportReport> {
+  const { sheet, headerRow, columns } = findColumns(kind, sheets, o.t);
+  const data: Sheet['rows'] = [];
+  const skipped: ImportReport['skipped'] = [];
+  for (const r of sheet.rows.filter((r) => r.row > headerRow && r.cells.some((c) => c.trim() !== ''))) {
+    const why = passedOver(r.cells, skipped.at(-1)?.why === 'note');
+    if (why) skipped.push({ row: r.row, why });
+    else data.push(r);
+  }
   const report: ImportReport = {
     kind,
+    ...(sheets.length > 1 && sheet.name ? { sheet: sheet.name } : {}),
     rows: data.length,
     added: 0,
     updated: 0,
     unchanged: 0,
     rejected: [],
     warnings: [],
+    skipped,
   };
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: o.campaignId } });
   const every = o.every ?? 500;
@@ -243,7 +262,7 @@ export async function importLedger(db: Db, kind: LedgerKind, sheet: Sheet, o: Im
         }
         if ((i + 1) % every === 0) o.progress?.(i + 1, data.length);
       }
-      const { rejected, warnings, ...counts } = report;
+      const { rejected, warnings, skipped: passed, ...counts } = report;
       await tx.auditEvent.create({
         data: {
           at: o.now,
@@ -257,6 +276,7 @@ export async function importLedger(db: Db, kind: LedgerKind, sheet: Sheet, o: Im
             ...counts,
             rejected: rejected.length,
             warnings: warnings.length,
+            skipped: passed.length,
           }),
         },
       });
@@ -293,16 +313,36 @@ function creditCode(r: Row): string {
   throw new RowError('import.bad_credit_code', { value });
 }
 
+/** A number as offices type it into a cell: full-width digits, thousands separators, spaces. */
+const figure = (value: string) =>
+  value.replace(/[０-９．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/[,，\s]/g, '');
+
 function count(r: Row, field: string, min: number): number {
   const value = required(r, field);
-  const n = parseCount(value.replace(/\.0+$/, ''));
+  const n = parseCount(figure(value).replace(/\.0+$/, ''));
   if (n === null || n < min) throw new RowError('import.bad_count', { column: r.header(field), value });
   return n;
 }
 
+/** Excel's day 0 (its serials count days from 1899-12-30, counting 1900's phantom 29 February). */
+const EXCEL_EPOCH = Date.UTC(1899, 11, 30);
+
+/**
+ * A date as files hold it: what parseDay reads (2026-01-05, 2026.1.5, 2026/1/5, 2026年1月5日,
+ * 20260105, 1月5日 placed by its field), a date with a time of day, or an Excel serial (46027)
+ * from a cell not formatted as a date.
+ */
+function fileDay(value: string, today: string, placed: DayField): string | null {
+  const s = figure(value.trim().replace(/(T|\s+)\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$/, ''));
+  // Serials 20000–80000: the years 1954–2119.
+  if (/^\d{5}(\.\d+)?$/.test(s) && Number(s) >= 20_000 && Number(s) < 80_000)
+    return new Date(EXCEL_EPOCH + Math.floor(Number(s)) * 86_400_000).toISOString().slice(0, 10);
+  return parseDay(s, today, placed);
+}
+
 function day(r: Row, field: string, today: string, placed: DayField): string {
   const value = required(r, field);
-  const d = parseDay(value, today, placed);
+  const d = fileDay(value, today, placed);
   if (!d) throw new RowError('import.bad_date', { column: r.header(field), value });
   return d;
 }
@@ -310,11 +350,24 @@ function day(r: Row, field: string, today: string, placed: DayField): string {
 /** Yuan (or 万元 where the header says so) → fen; null when the column is empty. */
 function fen(r: Row, field: string): number | null {
   if (!r.has(field)) return null;
-  const value = r.get(field).replace(/,/g, '');
-  const n = parseYuanToFen(value);
+  const value = r.get(field);
+  const n = parseYuanToFen(figure(value));
   if (n === null) throw new RowError('import.bad_amount', { column: r.header(field), value });
   return Math.round(n * r.scale(field));
 }
+
+/** A name without its bracketed notes and the 人民政府 or 办事处 after a place; looked up only when that differs. */
+function orElse<T>(word: string, find: (plain: string) => Promise<T | null>): Promise<T | null> | null {
+  const plain = word
+    .replace(/[（(][^）)]*[）)]/g, '')
+    .replace(/(人民政府|办事处)$/, '')
+    .trim();
+  return plain && plain !== word ? find(plain) : null;
+}
+
+/** An unknown name, with the nearest known ones when there are any. */
+const unknown = (key: string, value: string, near: string[]) =>
+  near.length ? new RowError(`${key}_near`, { value, names: near.join('、') }) : new RowError(key, { value });
 
 /** Rejects the second row with the same key in one file, naming the first. */
 function once(seen: Map<string, number>, key: string, r: Row, shown: string): void {
@@ -324,16 +377,24 @@ function once(seen: Map<string, number>, key: string, r: Row, shown: string): vo
 }
 
 function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
-  const sector = cached((w) => findSector(tx, campaign.id, w));
-  const township = cached((w) => findTownship(tx, campaign.countyCode, w));
+  // As written, else as the plan and offices also write it: 交通运输（含水上交通）, 东坪镇人民政府.
+  const sector = cached(
+    async (w) => (await findSector(tx, campaign.id, w)) ?? orElse(w, (p) => findSector(tx, campaign.id, p)),
+  );
+  const township = cached(
+    async (w) =>
+      (await findTownship(tx, campaign.countyCode, w)) ?? orElse(w, (p) => findTownship(tx, campaign.countyCode, p)),
+  );
+  const nearSector = cached((w) => nearestKnown(tx, campaign, w, { sectors: true }));
+  const nearTownship = cached((w) => nearestKnown(tx, campaign, w, { units: ['township'] }));
   return async (r, seen) => {
     const name = required(r, 'name');
     required(r, 'creditCode');
     const code = creditCode(r);
     const s = await sector(required(r, 'sector'));
-    if (!s) throw new RowError('import.unknown_sector', { value: r.get('sector') });
+    if (!s) throw unknown('import.unknown_sector', r.get('sector'), await nearSector(r.get('sector')));
     const u = await township(required(r, 'township'));
-    if (!u) throw new RowError('import.unknown_township', { value: r.get('township') });
+    if (!u) throw unknown('import.unknown_township', r.get('township'), await nearTownship(r.get('township')));
     const employees = count(r, 'employees', 0);
     const flag = r.get('aboveScale').toLowerCase();
     if (!YES.includes(flag) && !NO.includes(flag))
@@ -364,6 +425,7 @@ function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
 
 function policyRow(tx: Tx, campaign: CampaignRow, today: string, warn: (row: number, w: PolicyWarning) => void): Apply {
   const insurer = cached((w) => findInsurer(tx, campaign.countyCode, w));
+  const nearInsurer = cached((w) => nearestKnown(tx, campaign, w, { units: ['insurer'] }));
   // By credit code, or by the enterprise's full name when it is the only one with that name.
   const enterprise = cached(async (w): Promise<EnterpriseRef | 'several' | null> => {
     const byCode = isCreditCode(normaliseCreditCode(w));
@@ -374,7 +436,7 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string, warn: (row: num
   return async (r, seen) => {
     const policyNo = required(r, 'policyNo');
     const company: UnitRef | null = await insurer(required(r, 'insurer'));
-    if (!company) throw new RowError('import.unknown_insurer', { value: r.get('insurer') });
+    if (!company) throw unknown('import.unknown_insurer', r.get('insurer'), await nearInsurer(r.get('insurer')));
     if (r.has('creditCode')) creditCode(r);
     const word = r.has('creditCode')
       ? normaliseCreditCode(r.get('creditCode'))

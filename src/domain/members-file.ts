@@ -3,7 +3,7 @@ import type { Db } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
 import { joinRoles, parseRole, ROLES } from '../core/roles.ts';
 import { LOCALES } from '../i18n.ts';
-import { parseCsv } from './csv.ts';
+import { CsvSyntaxError, parseCsv } from './csv.ts';
 
 // Members and group chats of a deployment, from one CSV file with a header row:
 //   kind,id,name,roles,unit,locale,webhook_key,purpose
@@ -47,7 +47,16 @@ export interface MembersReport {
 
 /** Loads the file; a bad row is reported with its line and skipped, the others are applied together. */
 export async function loadMembersFile(db: Db, text: string, countyCode: string): Promise<MembersReport> {
-  const [header, ...lines] = parseCsv(text);
+  let rows: string[][];
+  try {
+    rows = parseCsv(text);
+  } catch (e) {
+    // A broken quote: nothing of the file is loaded.
+    if (e instanceof CsvSyntaxError)
+      return { members: 0, chats: 0, rejected: [{ line: e.row, reason: 'unmatched quote; nothing was loaded' }] };
+    throw e;
+  }
+  const [header, ...lines] = rows;
   if (!header) return { members: 0, chats: 0, rejected: [{ line: 1, reason: 'empty file' }] };
   const columns = header.map((h) => h.trim().toLowerCase());
   const units = new Map((await db.unit.findMany({ where: { countyCode } })).map((u) => [u.code, u.id]));

@@ -143,4 +143,18 @@ describe('seeding', () => {
     await loadMembersFile(t.db, csv, '430923');
     expect(await t.db.groupChat.count({ where: { webhookKey: 'key-1' } })).toBe(1);
   });
+
+  it('loads nothing of a members file with a broken quote, naming its line', async () => {
+    const csv = [
+      'kind,id,name,roles,unit,locale,webhook_key,purpose',
+      'member,quote-a,联络员乙,liaison,yjj,,,',
+      'member,quote-b,"联络员丙,liaison,yjj,,,',
+    ].join('\n');
+    expect(await loadMembersFile(t.db, csv, '430923')).toEqual({
+      members: 0,
+      chats: 0,
+      rejected: [{ line: 3, reason: 'unmatched quote; nothing was loaded' }],
+    });
+    expect(await t.db.member.count({ where: { userId: { startsWith: 'quote-' } } })).toBe(0);
+  });
 });

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditCodeCheck } from '../../src/domain/credit-code.ts';
-import { ImportFileError, importLedger, readSheet, type LedgerKind } from '../../src/domain/ledger-import.ts';
+import { readLedgerFile } from '../../src/domain/ledger-file.ts';
+import { ImportFileError, importLedger, type LedgerKind } from '../../src/domain/ledger-import.ts';
 import { translator } from '../../src/i18n.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 
@@ -16,7 +17,7 @@ async function load(
   file: string,
   o: { progress?: (done: number, total: number) => void; every?: number; day?: string } = {},
 ) {
-  return importLedger(t.db, kind, await readSheet(file), {
+  return importLedger(t.db, kind, await readLedgerFile(file, translator('zh-CN')), {
     campaignId: t.campaignId,
     day: '2026-11-29',
     now: t.clock.now(),
@@ -73,7 +74,7 @@ describe('importing the roster and the policies', () => {
         reason: expect.stringMatching(/^统一社会信用代码“91430923MA4LAH040.”校验位不对（按前 17 位应为 .）$/),
       },
       { row: 25, reason: '不认识行业“餐饮”' },
-      { row: 26, reason: '不认识乡镇“长沙镇”' },
+      { row: 26, reason: '不认识乡镇“长沙镇”，您是不是要写长塘镇？' },
       { row: 27, reason: '从业人数“若干”不是有效人数' },
       { row: 28, reason: expect.stringContaining('与第 2 行重复') },
     ]);
