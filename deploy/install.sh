@@ -14,13 +14,17 @@
 # changes, applies the new release's migrations and restarts the service if it was running.
 # See docs/部署运维手册.md (installation, upgrade, rollback).
 #
-# Environment: ANZE_NODE, the node to use (default: the one on PATH).
+# Environment: ANZE_NODE, the node to use (default: the one on PATH). ANZE_DESTDIR, for tests and
+# packagers: install under that folder instead of /, as the current user, without creating the
+# user or touching systemd.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-PREFIX=/opt/anze-bot
-ETC=/etc/anze-bot
-DATA=/var/lib/anze-bot
+D=${ANZE_DESTDIR:-}
+PREFIX=$D/opt/anze-bot
+ETC=$D/etc/anze-bot
+DATA=$D/var/lib/anze-bot
+BIN=$D/usr/local/bin
 USER_NAME=anze-bot
 UNITS=/etc/systemd/system
 
@@ -62,15 +66,22 @@ have_glibc=$("$NODE" -p 'process.report.getReport().header.glibcVersionRuntime |
 say "this machine fits: Node.js $have_node on $have_arch, glibc $have_glibc (needs $want_glibc)"
 
 # 2. Install.
-[ "$(id -u)" = 0 ] || die "the checks passed; now run this as root (sudo) to install."
-
-if ! id "$USER_NAME" >/dev/null 2>&1; then
-  nologin=$(command -v nologin || echo /sbin/nologin)
-  useradd --system --user-group --home-dir "$DATA" --no-create-home --shell "$nologin" "$USER_NAME"
-  say "created the system user $USER_NAME"
+if [ -z "$D" ]; then
+  [ "$(id -u)" = 0 ] || die "the checks passed; now run this as root (sudo) to install."
+  if ! id "$USER_NAME" >/dev/null 2>&1; then
+    nologin=$(command -v nologin || echo /sbin/nologin)
+    useradd --system --user-group --home-dir "$DATA" --no-create-home --shell "$nologin" "$USER_NAME"
+    say "created the system user $USER_NAME"
+  fi
+  owned="-o $USER_NAME -g $USER_NAME"
+  systemd=$(command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] && echo 1 || true)
+else
+  owned=""
+  systemd=""
 fi
-install -d -m 0755 "$PREFIX" "$ETC"
-install -d -o "$USER_NAME" -g "$USER_NAME" -m 0750 "$DATA" "$DATA/backups"
+install -d -m 0755 "$PREFIX" "$ETC" "$BIN"
+# shellcheck disable=SC2086 # $owned is two options or none
+install -d $owned -m 0750 "$DATA" "$DATA/backups"
 
 dest="$PREFIX/$version"
 if [ -e "$dest" ]; then
@@ -78,28 +89,37 @@ if [ -e "$dest" ]; then
 else
   rm -rf "$dest.partial"
   cp -a "$here" "$dest.partial"
-  chown -R root:root "$dest.partial"
+  [ -n "$D" ] || chown -R root:root "$dest.partial"
   chmod -R go-w "$dest.partial"
   mv "$dest.partial" "$dest"
   say "installed the release in $dest"
 fi
 
 if [ ! -e "$ETC/anze-bot.env" ]; then
-  install -o "$USER_NAME" -g "$USER_NAME" -m 0600 "$dest/deploy/anze-bot.env.example" "$ETC/anze-bot.env"
+  # shellcheck disable=SC2086
+  install $owned -m 0600 "$dest/deploy/anze-bot.env.example" "$ETC/anze-bot.env"
   fresh_env=1
   say "wrote $ETC/anze-bot.env from the example (mode 0600): fill in the WeCom settings"
 fi
 [ -e "$ETC/calendar.json" ] || install -m 0644 "$dest/samples/calendar.json" "$ETC/calendar.json"
 
-anze() { runuser -u "$USER_NAME" -- env ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$dest/bin/anze.mjs" "$@"; }
+# The release's own commands, as the service user, on the installed configuration.
+anze() {
+  if [ -n "$D" ]; then
+    ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$dest/bin/anze.mjs" "$@"
+  else
+    runuser -u "$USER_NAME" -- env ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$dest/bin/anze.mjs" "$@"
+  fi
+}
 anze check-config "$ETC/anze-bot.env"
 
 old=$(readlink "$PREFIX/current" 2>/dev/null || true)
 running=0
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet anze-bot 2>/dev/null; then running=1; fi
+if [ -n "$systemd" ] && systemctl is-active --quiet anze-bot; then running=1; fi
 if [ -n "$old" ] && [ "$old" != "$version" ]; then
-  # An upgrade: stop, back up, switch, migrate; the backup is what a rollback restores.
-  [ "$running" = 1 ] && systemctl stop anze-bot
+  # An upgrade: stop, back up, switch, migrate. deploy/rollback.sh restores this backup when the
+  # migrations changed the database.
+  if [ "$running" = 1 ]; then systemctl stop anze-bot; fi
   db=$(grep -E '^DATABASE_URL=file:' "$ETC/anze-bot.env" | sed 's/^DATABASE_URL=file://' || true)
   if [ -n "$db" ] && [ -e "$db" ]; then
     backup="$DATA/backups/before-$version-from-$old-$(date +%Y%m%d-%H%M%S).db"
@@ -110,11 +130,11 @@ if [ -n "$old" ] && [ "$old" != "$version" ]; then
 fi
 ln -sfn "$version" "$PREFIX/current.new"
 mv -T "$PREFIX/current.new" "$PREFIX/current"
-ln -sfn "$PREFIX/current/bin/anze" /usr/local/bin/anze
+ln -sfn "$PREFIX/current/bin/anze" "$BIN/anze"
 say "$PREFIX/current → $version${old:+ (previous: $old)}"
-[ -n "$old" ] && [ "$old" != "$version" ] && anze migrate
+if [ -n "$old" ] && [ "$old" != "$version" ]; then anze migrate; fi
 
-if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+if [ -n "$systemd" ]; then
   for unit in anze-bot.service anze-bot-backup.service anze-bot-backup.timer; do
     sed "s|@NODE@|$NODE|g" "$dest/deploy/$unit" >"$UNITS/$unit"
     chmod 0644 "$UNITS/$unit"
@@ -128,6 +148,6 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   else
     say "next: edit $ETC/anze-bot.env, then systemctl start anze-bot"
   fi
-else
+elif [ -z "$D" ]; then
   say "no systemd here: the units are in $dest/deploy/ (replace @NODE@ with $NODE)"
 fi

@@ -90,7 +90,7 @@ try {
     fs.chmodSync(path.join(app, file), 0o755);
   }
   fs.cpSync(path.join(ROOT, 'deploy'), path.join(app, 'deploy'), { recursive: true });
-  fs.chmodSync(path.join(app, 'deploy/install.sh'), 0o755);
+  for (const script of ['install.sh', 'rollback.sh']) fs.chmodSync(path.join(app, 'deploy', script), 0o755);
   fs.writeFileSync(path.join(app, 'deploy/anze-bot.env.example'), deploymentEnv(read('.env.example')));
   for (const [from, to] of [
     ['prisma/samples/roster.csv', 'samples/roster.csv'],

@@ -7,12 +7,15 @@
 import { execFile, type ExecFileException } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -67,7 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (service) await kill(service);
   if (dir) rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** bin/anze as an operator types it: found by its shebang through PATH, in the temporary folder. */
 async function anze(args: string[], extra: Record<string, string> = {}) {
@@ -204,6 +207,97 @@ describe('the release bundle', () => {
     expect(check.prepare(`SELECT count(*) FROM Unit WHERE name = 'changed'`).pluck().get()).toBe(0);
     check.close();
   });
+
+  it('upgrades with a backup before migrating; rolls back restoring it only when the upgrade migrated', async () => {
+    const root = join(dir, 'root'); // ANZE_DESTDIR: /opt, /etc and /var/lib under it, no user, no systemd
+    const prefix = join(root, 'opt/anze-bot');
+    const data = join(root, 'var/lib/anze-bot');
+    const envFile = join(root, 'etc/anze-bot/anze-bot.env');
+    const dbFile = join(data, 'anze.db');
+    const script = (file: string) =>
+      run('sh', [file], { env: { PATH: process.env.PATH, ANZE_NODE: process.execPath, ANZE_DESTDIR: root } });
+    const installed = (args: string[]) =>
+      run(join(prefix, 'current/bin/anze'), args, {
+        cwd: dir,
+        env: { PATH: env.PATH, HOME: dir, HTTPS_PROXY: env.HTTPS_PROXY, ANZE_ENV_FILE: envFile },
+      });
+    const link = (name: string) => (existsSync(join(prefix, name)) ? readlinkSync(join(prefix, name)) : null);
+    /** This bundle relabelled, with a migration more (node_modules linked, not copied: install.sh copies the release). */
+    const release = async (version: string, migration?: string) => {
+      const copy = join(dir, `release-${version}`);
+      mkdirSync(copy);
+      for (const entry of readdirSync(app))
+        if (entry === 'node_modules') symlinkSync(join(app, entry), join(copy, entry));
+        else cpSync(join(app, entry), join(copy, entry), { recursive: true, verbatimSymlinks: true });
+      const info = JSON.parse(readFileSync(join(copy, 'bundle.json'), 'utf8'));
+      writeFileSync(join(copy, 'bundle.json'), JSON.stringify({ ...info, version }));
+      if (migration) {
+        mkdirSync(join(copy, 'dist/prisma/migrations/29990101000000_upgrade_probe'));
+        writeFileSync(join(copy, 'dist/prisma/migrations/29990101000000_upgrade_probe/migration.sql'), migration);
+      }
+      return copy;
+    };
+    const sql = <T>(query: string, write = false): T => {
+      const raw = new Database(dbFile, { readonly: !write });
+      try {
+        return (write ? raw.prepare(query).run() : raw.prepare(query).pluck().get()) as T;
+      } finally {
+        raw.close();
+      }
+    };
+    const [v1, v2, v3] = await Promise.all([
+      release('1.0.0'),
+      release('1.1.0', 'CREATE TABLE "UpgradeProbe" ("id" INTEGER NOT NULL PRIMARY KEY);\n'),
+      release('1.0.1'),
+    ]);
+
+    // A first installation: the configuration from the example, readable by its owner only.
+    const first = await script(join(v1, 'deploy/install.sh'));
+    expect(first.stdout).toContain('this machine fits');
+    expect(link('current')).toBe('1.0.0');
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    writeFileSync(
+      envFile,
+      readFileSync(envFile, 'utf8')
+        .replace(/^DATABASE_URL=.*$/m, `DATABASE_URL=file:${dbFile}`)
+        .replace(/^BOT_CALENDAR_FILE=.*$/m, `BOT_CALENDAR_FILE=${join(app, 'samples/calendar.json')}`),
+    );
+    await installed(['seed']);
+    const units = sql<number>('SELECT count(*) FROM Unit');
+    expect(units).toBeGreaterThan(20);
+
+    // An upgrade with a migration: backed up first, then migrated; the old release stays as previous.
+    const up = await script(join(v2, 'deploy/install.sh'));
+    expect(up.stdout).toContain('backed up the database before the upgrade');
+    expect([link('current'), link('previous')]).toEqual(['1.1.0', '1.0.0']);
+    const backups = readdirSync(join(data, 'backups'));
+    expect(backups).toEqual([expect.stringMatching(/^before-1\.1\.0-from-1\.0\.0-\d{8}-\d{6}\.db$/)]);
+    expect(sql<number>(`SELECT count(*) FROM sqlite_master WHERE name = 'UpgradeProbe'`)).toBe(1);
+    sql('INSERT INTO UpgradeProbe (id) VALUES (1)', true);
+    sql(`UPDATE Unit SET name = 'after-upgrade' WHERE id = (SELECT min(id) FROM Unit)`, true);
+
+    // Rolled back: 1.0.0 never runs on 1.1.0's schema, so the backup comes back; what came after is gone.
+    const back = await script(join(prefix, 'current/deploy/rollback.sh'));
+    expect(back.stdout).toContain('restoring the backup taken before the upgrade');
+    expect([link('current'), link('previous')]).toEqual(['1.0.0', null]);
+    expect(sql<number>(`SELECT count(*) FROM sqlite_master WHERE name = 'UpgradeProbe'`)).toBe(0);
+    expect(sql<number>(`SELECT count(*) FROM _prisma_migrations WHERE migration_name LIKE '2999%'`)).toBe(0);
+    expect(sql<number>(`SELECT count(*) FROM Unit WHERE name = 'after-upgrade'`)).toBe(0);
+    expect(sql<number>('SELECT count(*) FROM Unit')).toBe(units);
+    expect(sql<string>('PRAGMA integrity_check')).toBe('ok');
+    expect((await installed(['migrate'])).stdout).toContain('无需迁移');
+
+    // An upgrade without migrations rolls back keeping everything written since.
+    await script(join(v3, 'deploy/install.sh'));
+    expect([link('current'), link('previous')]).toEqual(['1.0.1', '1.0.0']);
+    sql(`UPDATE Unit SET name = 'kept' WHERE id = (SELECT min(id) FROM Unit)`, true);
+    expect((await script(join(prefix, 'current/deploy/rollback.sh'))).stdout).toContain('kept as it is');
+    expect(link('current')).toBe('1.0.0');
+    expect(sql<number>(`SELECT count(*) FROM Unit WHERE name = 'kept'`)).toBe(1);
+    await expect(script(join(prefix, 'current/deploy/rollback.sh'))).rejects.toMatchObject({
+      stderr: expect.stringContaining('no previous release'),
+    });
+  }, 120_000);
 
   it('install.sh refuses another architecture or Node.js, saying what the bundle was built for', async () => {
     const install = (info: object) => {

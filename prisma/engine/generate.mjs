@@ -5,7 +5,8 @@
 // `prisma` is a dev dependency. A production install (`npm ci --omit=dev --omit=optional`) has no
 // Prisma CLI, and does not need one: a release bundle (`npm run bundle`) ships the clients already
 // compiled into dist/. Without the CLI this says what it skipped and succeeds, so the install does
-// not fail; with it, generation errors fail the install as before.
+// not fail (with --required, as npm run db:generate runs it, it fails); with it, generation errors
+// fail the install as before.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +25,10 @@ function prismaCli() {
 }
 
 const cli = prismaCli();
+if (!cli && process.argv.includes('--required')) {
+  console.error('prisma generate: the Prisma CLI (a dev dependency) is not installed: run npm install');
+  process.exit(1);
+}
 if (!cli) {
   const have = existsSync(new URL('../../src/generated/prisma/client.ts', import.meta.url));
   console.log(
