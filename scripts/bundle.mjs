@@ -193,7 +193,9 @@ function deploymentEnv(example) {
     `# Check it with: sudo -u anze-bot /opt/anze-bot/current/bin/anze check-config /etc/anze-bot/anze-bot.env\n\n` +
     text.replace(/^# Copy to \.env and fill in\. /, '# ') +
     `\n# The deployment's corrections to China's holiday calendar (see samples/calendar.json).\n` +
-    `BOT_CALENDAR_FILE=/etc/anze-bot/calendar.json\n`
+    `BOT_CALENDAR_FILE=/etc/anze-bot/calendar.json\n` +
+    `# Days the daily backups are kept (anze-bot-backup.service); five years by default.\n` +
+    `ANZE_BACKUP_KEEP_DAYS=1830\n`
   );
 }
 
