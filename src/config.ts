@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import type { Retention } from './domain/retention.ts';
 
 /** Thrown when the environment cannot start the service; the message names the variable. */
 export class ConfigError extends Error {}
@@ -135,13 +136,6 @@ export interface Config {
   sessionSecret?: string;
   /** How long records are kept (BOT_RETAIN_*); the legal minimums when not given. */
   retention?: Retention;
-}
-
-/** Retention periods: each at least its legal minimum (see src/domain/retention.ts). */
-export interface Retention {
-  visitsYears: number;
-  auditMonths: number;
-  messagesMonths: number;
 }
 
 const BOT_VARS = { token: 'WECOM_BOT_TOKEN', encodingAesKey: 'WECOM_BOT_AES_KEY' } as const;

@@ -10,9 +10,15 @@
 //
 // A record younger than its period is never deleted: every condition is "older than the cutoff".
 import type { Clock } from '../clock.ts';
-import type { Retention } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
+
+/** Retention periods (BOT_RETAIN_* in src/config.ts): each at least its legal minimum. */
+export interface Retention {
+  visitsYears: number;
+  auditMonths: number;
+  messagesMonths: number;
+}
 
 /** The legal minimums, which are also the defaults. */
 export const MINIMUM_RETENTION: Retention = { visitsYears: 5, auditMonths: 6, messagesMonths: 6 };
