@@ -19,6 +19,17 @@ const commands = [
     .map((f) => f.slice(0, -3)),
 ].sort();
 
+const envFile = process.env.ANZE_ENV_FILE ?? '/etc/anze-bot/anze-bot.env';
+let unreadable = null;
+if (envFile && existsSync(envFile)) {
+  try {
+    process.loadEnvFile(envFile); // never overrides what the environment already has
+  } catch (e) {
+    unreadable = e.code ?? e.message;
+  }
+}
+
+// Messages in BOT_LOCALE, as the configuration sets it.
 const locale = process.env.BOT_LOCALE === 'en' ? 'en' : 'zh-CN';
 const messages = JSON.parse(readFileSync(new URL(`dist/locales/${locale}.json`, root), 'utf8'));
 const t = (key, params = {}) => messages[key].replace(/\{(\w+)\}/g, (m, name) => params[name] ?? m);
@@ -32,15 +43,9 @@ if (!commands.includes(command)) {
   console.error(t('anze.unknown', { command, commands: commands.join(', ') }));
   process.exit(2);
 }
-
-const envFile = process.env.ANZE_ENV_FILE ?? '/etc/anze-bot/anze-bot.env';
-if (envFile && existsSync(envFile)) {
-  try {
-    process.loadEnvFile(envFile); // never overrides what the environment already has
-  } catch (e) {
-    console.error(t('anze.env_unreadable', { path: envFile, reason: e.code ?? e.message }));
-    process.exit(1);
-  }
+if (unreadable) {
+  console.error(t('anze.env_unreadable', { path: envFile, reason: unreadable }));
+  process.exit(1);
 }
 
 // The command's module sees itself as the script run, with its own arguments.
