@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDay } from '../src/core/words.ts';
+import { readDay } from '../src/core/args.ts';
 import { defineCommand } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { assignees } from '../src/domain/obligations.ts';
@@ -29,9 +29,14 @@ export default defineCommand({
       target: z.string(),
       rest: z.string().transform((v, ctx) => {
         const m = /^(.*\S)[\s,，、;；]+(\S+)$/.exec(v.trim());
-        const dueOn = m ? parseDay(m[2]!, today) : null;
-        if (!m || !dueOn) return (ctx.addIssue({ code: 'custom', message: 'assign.bad_date' }), z.NEVER);
-        if (dueOn < today) return (ctx.addIssue({ code: 'custom', message: 'assign.past_date' }), z.NEVER);
+        if (!m) return (ctx.addIssue({ code: 'custom', message: 'assign.bad_date' }), z.NEVER);
+        const dueOn = readDay(m[2]!, today, 'forward', 'assign.bad_date', ctx);
+        if (dueOn === z.NEVER) return z.NEVER;
+        if (dueOn < today)
+          return (
+            ctx.addIssue({ code: 'custom', message: 'assign.past_date', params: { day: dueOn, today } }),
+            z.NEVER
+          );
         if (m[1]!.length > 200) return (ctx.addIssue({ code: 'custom', message: 'assign.too_long' }), z.NEVER);
         return { content: m[1]!.replace(/^["“「](.*)["”」]$/, '$1'), dueOn };
       }),
@@ -39,7 +44,7 @@ export default defineCommand({
   roles: ['leader'],
   writes: true,
   async confirm(ctx, { target, rest }) {
-    const { units } = await assignees(ctx.db, ctx.campaign, target);
+    const { units } = await assignees(ctx, target);
     if (units.length < 2) return null;
     const names =
       units
@@ -50,7 +55,7 @@ export default defineCommand({
   },
   async run(ctx, { target, rest: { content, dueOn } }) {
     const { db, campaign, clock, t, userId } = ctx;
-    const { units, sectorId } = await assignees(db, campaign, target);
+    const { units, sectorId } = await assignees(ctx, target);
     const ids: number[] = [];
     const told: Told[] = [];
     for (const u of units) {

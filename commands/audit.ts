@@ -3,6 +3,7 @@ import { minuteIn } from '../src/clock.ts';
 import { defineCommand } from '../src/bot/spec.ts';
 import { parseCount } from '../src/core/words.ts';
 import { adminCounty, latestAuditEvents } from '../src/domain/members.ts';
+import { neutral } from '../src/core/neutral.ts';
 
 const DEFAULT = 10;
 const MAX = 50;
@@ -45,7 +46,7 @@ export default defineCommand({
     const lines = events.map((e) =>
       [
         minuteIn(e.at, timeZone).slice(5),
-        e.actorName ?? '—',
+        neutral(e.actorName ?? '—'),
         label(e.command),
         `${MARK[e.outcome] ?? e.outcome}${e.action === 'confirmed' ? t('audit.confirmed') : ''}${e.undoneAt ? ' ↩️' : ''}`,
       ].join(' '),

@@ -6,6 +6,8 @@ import { parseCount } from '../src/core/words.ts';
 import { isArchived, mayConfirm, visitLabel } from '../src/domain/visits.ts';
 import { minuteIn } from '../src/clock.ts';
 import { isLocale, translator } from '../src/i18n.ts';
+import { toldLines } from '../src/core/format.ts';
+import type { Told } from '../src/core/notice.ts';
 
 /** '5 讲解清楚' → satisfaction 5 and the comment; a first word that is a number must be 1–5. */
 const feedback = z
@@ -84,9 +86,10 @@ export default defineCommand({
     const archived = isArchived(updated);
     // The insurer who recorded it hears that its record is complete.
     const recorder = await db.member.findUnique({ where: { userId: visit.recordedBy } });
+    let told: Told | null = null;
     if (recorder?.active) {
       const tr = translator(isLocale(recorder.locale) ? recorder.locale : ctx.locale);
-      await ctx.tell(
+      told = await ctx.tell(
         { member: recorder.userId },
         {
           markdown: tr(archived ? 'confirm.notice_archived' : 'confirm.notice', {
@@ -100,6 +103,7 @@ export default defineCommand({
     if (satisfaction !== null) lines.push(t('confirm.satisfaction', { score: satisfaction }));
     if (comment) lines.push(t('confirm.comment', { comment }));
     lines.push(t(archived ? 'confirm.archived' : 'confirm.awaiting_insurer'));
+    if (told) lines.push(...toldLines(t, told));
     return { text: lines.join('\n') };
   },
 });

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { addDays, minuteIn } from '../src/clock.ts';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { findSector, findTownship } from '../src/domain/directory.ts';
+import {
+  findSector,
+  findTownship,
+  findUnit,
+  nearestKnown,
+  type SectorRef,
+  type UnitRef,
+} from '../src/domain/directory.ts';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { sendToAsker } from '../src/bot/attachments.ts';
@@ -17,7 +24,8 @@ import {
   type CoverageViewKind,
   type TargetInForce,
 } from '../src/domain/coverage.ts';
-import { changeText, percent, targetPercent } from '../src/core/format.ts';
+import { changeText, didYouMean, percent, targetPercent } from '../src/core/format.ts';
+import { neutral } from '../src/core/neutral.ts';
 
 /** Words that ask for the per-township and per-department views (and the default, by name). */
 const BY_TOWNSHIP = ['乡镇', '按乡镇', '分乡镇', 'township', 'townships'];
@@ -31,16 +39,16 @@ export default defineCommand({
   aliases: ['覆盖率', '参保率'],
   summary: 'coverage.summary',
   usage: 'coverage.usage',
-  examples: ['/覆盖率', '/覆盖率 乡镇', '/覆盖率 危化', '/覆盖率 东坪', '/覆盖率 图'],
-  params: ['scope'],
-  args: z.object({ scope: z.string().optional() }),
+  examples: ['/覆盖率', '/覆盖率 乡镇', '/覆盖率 危化', '/覆盖率 东坪', '/覆盖率 东坪 危化', '/覆盖率 图'],
+  params: ['scope', 'cell'],
+  args: z.object({ scope: z.string().optional(), cell: z.string().optional() }),
   roles: ['leader', 'liaison', 'viewer'],
   writes: false,
-  async run(ctx, { scope }) {
-    if (scope && CHART.includes(scope.trim().toLowerCase())) return sendCoverageChart(ctx);
+  async run(ctx, { scope, cell }) {
+    if (scope && !cell && CHART.includes(scope.trim().toLowerCase())) return sendCoverageChart(ctx);
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
-    const view = await viewFor(ctx, scope);
+    const view = await viewFor(ctx, scope, cell);
     const { rows, target: common, countyWideOnly } = await coverageView(db, campaign, view, today, now);
     const named = rows.map((r) => (r.key === null ? { ...r, name: t('coverage.county_wide') } : r));
     // The header states the target most rows share; a row states its own only where it differs.
@@ -51,7 +59,9 @@ export default defineCommand({
     ];
     for (const row of named) lines.push(...rowLines(ctx, row, common));
     lines.push('');
-    if (view.by === 'sector') {
+    if (view.by === 'township_sectors' && view.sector) {
+      // One cell: its line says it all.
+    } else if (view.by === 'sector') {
       const highRisk = totalOf(
         named.filter((r) => r.sectors[0]!.highRisk),
         '',
@@ -99,17 +109,48 @@ export default defineCommand({
   },
 });
 
-/** No word: by sector; 乡镇 / 部门: by township or lead department; else a sector's or a township's name. */
-async function viewFor({ db, campaign }: CommandContext, scope: string | undefined): Promise<CoverageViewKind> {
+/**
+ * No word: by sector; 乡镇 / 部门: by township or lead department; else a sector's or a township's
+ * name; a township and a sector (东坪 危化, either order): that one cell.
+ */
+async function viewFor(ctx: CommandContext, scope?: string, cell?: string): Promise<CoverageViewKind> {
   const word = scope?.trim().toLowerCase();
   if (!word || BY_SECTOR.includes(word)) return { by: 'sector' };
-  if (BY_TOWNSHIP.includes(word)) return { by: 'township' };
-  if (BY_DEPARTMENT.includes(word)) return { by: 'department' };
-  const sector = await findSector(db, campaign.id, scope!);
-  if (sector) return { by: 'sector_townships', sector };
-  const township = await findTownship(db, campaign.countyCode, scope!);
-  if (township) return { by: 'township_sectors', township };
-  throw new UserError('coverage.unknown_scope', { word: scope! });
+  if (!cell && BY_TOWNSHIP.includes(word)) return { by: 'township' };
+  if (!cell && BY_DEPARTMENT.includes(word)) return { by: 'department' };
+  const first = await named(ctx, scope!);
+  if (!cell)
+    return 'highRisk' in first
+      ? { by: 'sector_townships', sector: first }
+      : { by: 'township_sectors', township: first };
+  const second = await named(ctx, cell);
+  const sector = [first, second].find((x): x is SectorRef => 'highRisk' in x);
+  const township = [first, second].find((x): x is UnitRef => 'kind' in x);
+  if (!sector || !township) throw new UserError('coverage.bad_cell', { first: scope!, second: cell });
+  return { by: 'township_sectors', township, sector };
+}
+
+/** A sector or a township a word names; else the sectors a unit it names leads, or the nearest names. */
+async function named({ db, campaign, t }: CommandContext, word: string): Promise<SectorRef | UnitRef> {
+  const found = (await findSector(db, campaign.id, word)) ?? (await findTownship(db, campaign.countyCode, word));
+  if (found) return found;
+  const unit = await findUnit(db, campaign.countyCode, word);
+  const leads = unit
+    ? await db.sectorResponsibility.findMany({
+        where: { unitId: unit.id, role: 'lead', sector: { campaignId: campaign.id } },
+        include: { sector: true },
+        orderBy: { sector: { sortOrder: 'asc' } },
+      })
+    : [];
+  if (unit && leads.length)
+    throw new UserError('coverage.unit_scope', {
+      unit: unit.name,
+      sectors: leads.map((l) => l.sector.aliases.split('|')[0] || l.sector.name).join('、'),
+    });
+  throw new UserError('coverage.unknown_scope', {
+    word,
+    nearest: didYouMean(t, unit ? [] : await nearestKnown(db, campaign, word, { sectors: true, units: 'any' })),
+  });
 }
 
 function title({ t, campaign }: CommandContext, view: CoverageViewKind): string {
@@ -124,12 +165,14 @@ function title({ t, campaign }: CommandContext, view: CoverageViewKind): string 
     case 'sector_townships':
       return t('coverage.title_one_sector', { county, sector: view.sector.name });
     case 'township_sectors':
-      return t('coverage.title_one_township', { township: view.township.name });
+      return view.sector
+        ? t('coverage.title_cell', { township: view.township.name, sector: view.sector.name })
+        : t('coverage.title_one_township', { township: view.township.name });
   }
 }
 
 function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: TargetInForce | null): string[] {
-  if (row.sources.length === 0) return [`⚪ ${row.name}  ${t('coverage.no_data')}`];
+  if (row.sources.length === 0) return [`⚪ ${neutral(row.name)}  ${t('coverage.no_data')}`];
   const source = t('coverage.source', {
     sources: row.sources
       .map((s) =>
@@ -139,7 +182,7 @@ function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: Tar
       )
       .join(' + '),
   });
-  if (row.enterprises === 0) return [`⚪ ${row.name}  ${t('coverage.none_in_scope')} · ${source}`];
+  if (row.enterprises === 0) return [`⚪ ${neutral(row.name)}  ${t('coverage.none_in_scope')} · ${source}`];
   const details = [
     ...(sameTarget(row.target, common) ? [] : [targetText(t, row.target)]),
     ...(row.headcountRate === null
@@ -154,7 +197,7 @@ function rowLines({ t, timeZone }: CommandContext, row: CoverageRow, common: Tar
     source,
   ];
   return [
-    `${colour(row.rate, row.target)} ${row.name}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}${change(t, row)}`,
+    `${colour(row.rate, row.target)} ${neutral(row.name)}  ${t('coverage.enterprises', { insured: row.insured, enterprises: row.enterprises, rate: percent(row.rate) })}${row.gap ? t('coverage.gap', { gap: row.gap }) : ''}${change(t, row)}`,
     `   ${details.join(' · ')}`,
   ];
 }

@@ -14,7 +14,11 @@ export default defineCommand({
   examples: ['/延期 12 12月20日 等待企业补交材料'],
   params: ['id', 'date', '...reason'],
   args: ({ today }) =>
-    z.object({ id: obligationId, date: dayArg(today, 'extend.bad_date'), reason: z.string().trim().min(1).max(300) }),
+    z.object({
+      id: obligationId,
+      date: dayArg(today, 'forward', 'extend.bad_date'),
+      reason: z.string().trim().min(1).max(300),
+    }),
   roles: ['liaison', 'leader', 'insurer'],
   writes: true,
   async run(ctx, { id, date, reason }) {

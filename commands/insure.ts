@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineCommand, type ParseEnv } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { parseCount, parseDay } from '../src/core/words.ts';
+import { parseCount } from '../src/core/words.ts';
+import { dayArg, readDay } from '../src/core/args.ts';
 import { findInsurer } from '../src/domain/directory.ts';
 import {
   assertMayRecordPolicy,
@@ -12,13 +13,6 @@ import {
   yuan,
 } from '../src/domain/policies.ts';
 
-const day = (today: string) =>
-  z
-    .string()
-    .transform(
-      (v, ctx) => parseDay(v, today) ?? (ctx.addIssue({ code: 'custom', message: 'insure.bad_day' }), z.NEVER),
-    );
-
 /** /投保: records a 安责险 policy in the ledger. */
 export default defineCommand({
   name: 'insure',
@@ -28,29 +22,35 @@ export default defineCommand({
   examples: ['/投保 鑫达化工 平安 PA2026001 2026-12-01 2027-11-30 45 6750'],
   params: ['enterprise', 'insurer', 'policy_no', 'start', 'end', 'headcount', 'premium'],
   args: ({ today }: ParseEnv) =>
-    z.object({
-      enterprise: z.string(),
-      insurer: z.string(),
-      policy_no: z.string().regex(/^[A-Za-z0-9_./-]{1,40}$/, 'insure.bad_policy_no'),
-      start: day(today),
-      end: day(today),
-      headcount: z
-        .string()
-        .optional()
-        .transform((v, ctx) => {
-          if (v === undefined) return undefined;
-          const n = parseCount(v);
-          return n && n > 0 ? n : (ctx.addIssue({ code: 'custom', message: 'insure.bad_headcount' }), z.NEVER);
-        }),
-      premium: z
-        .string()
-        .optional()
-        .transform((v, ctx) =>
-          v === undefined
-            ? undefined
-            : (parseYuanToFen(v) ?? (ctx.addIssue({ code: 'custom', message: 'insure.bad_premium' }), z.NEVER)),
-        ),
-    }),
+    z
+      .object({
+        enterprise: z.string(),
+        insurer: z.string(),
+        policy_no: z.string().regex(/^[A-Za-z0-9_./-]{1,40}$/, 'insure.bad_policy_no'),
+        start: dayArg(today, 'nearest', 'insure.bad_day'),
+        end: z.string(),
+        headcount: z
+          .string()
+          .optional()
+          .transform((v, ctx) => {
+            if (v === undefined) return undefined;
+            const n = parseCount(v);
+            return n && n > 0 ? n : (ctx.addIssue({ code: 'custom', message: 'insure.bad_headcount' }), z.NEVER);
+          }),
+        premium: z
+          .string()
+          .optional()
+          .transform((v, ctx) =>
+            v === undefined
+              ? undefined
+              : (parseYuanToFen(v) ?? (ctx.addIssue({ code: 'custom', message: 'insure.bad_premium' }), z.NEVER)),
+          ),
+      })
+      // The end without a year is the first such day after the start.
+      .transform((a, ctx) => ({
+        ...a,
+        end: readDay(a.end, today, { after: a.start }, 'insure.bad_day', ctx, ['end']),
+      })),
   roles: ['insurer', 'liaison'],
   writes: true,
   async run(ctx, a) {

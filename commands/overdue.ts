@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { findUnit } from '../src/domain/directory.ts';
+import { findUnit, nearestKnown } from '../src/domain/directory.ts';
+import { didYouMean } from '../src/core/format.ts';
 import {
   EXPIRING_DAYS,
   gapScope,
@@ -12,6 +13,7 @@ import {
   urgency,
   type SectorGaps,
 } from '../src/domain/obligations.ts';
+import { neutral } from '../src/core/neutral.ts';
 
 /** Names shown per list: the counts carry the rest. */
 const NAMES = 2;
@@ -34,7 +36,11 @@ export default defineCommand({
     const { db, campaign, member, t, today, calendar } = ctx;
     const overseer = member!.roles.some((r) => r === 'leader' || r === 'admin' || r === 'viewer');
     const named = word ? await findUnit(db, campaign.countyCode, word) : null;
-    if (word && !named) throw new UserError('tasks.unknown_unit', { word });
+    if (word && !named)
+      throw new UserError('tasks.unknown_unit', {
+        word,
+        nearest: didYouMean(t, await nearestKnown(db, campaign, word, { units: 'any' })),
+      });
     if (!overseer && (!member!.unit || (named && named.id !== member!.unit.id)))
       throw new UserError('tasks.own_unit_only', { unit: member!.unit?.name ?? '—' });
     // Liaisons see their own unit; leaders the whole county unless they name a unit.
@@ -47,7 +53,7 @@ export default defineCommand({
     if (!late.length) lines.push(t('overdue.none'));
     for (const unitId of [...new Set(late.map((o) => o.unitId))]) {
       const mine = late.filter((o) => o.unitId === unitId);
-      lines.push(`【${mine[0]!.unit.name}】`, ...mine.flatMap((o) => obligationLines(ctx, o)));
+      lines.push(`【${neutral(mine[0]!.unit.name)}】`, ...mine.flatMap((o) => obligationLines(ctx, o)));
     }
 
     const gaps = (await policyGaps(db, campaign.id, today, await gapScope(db, unit))).filter(

@@ -11,6 +11,7 @@ import {
   type Ranked,
   type Timeliness,
 } from '../src/domain/ranking.ts';
+import { neutral } from '../src/core/neutral.ts';
 
 /** /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. */
 export default defineCommand({
@@ -78,7 +79,7 @@ function section<T>(ranked: Ranked<T>[], line: (r: Ranked<T>) => string): string
 
 function coverageLine({ t }: CommandContext, { rank, item: r }: Ranked<CoverageRow>): string {
   const withReport = r.sources.includes('report') ? t('rank.with_report') : '';
-  return `${colour(r.rate, r.target)} ${rank}. ${r.name}  ${t('coverage.enterprises', { insured: r.insured, enterprises: r.enterprises, rate: percent(r.rate) })}  ${changeText(r, t('coverage.change_new'))}${withReport}`;
+  return `${colour(r.rate, r.target)} ${rank}. ${neutral(r.name)}  ${t('coverage.enterprises', { insured: r.insured, enterprises: r.enterprises, rate: percent(r.rate) })}  ${changeText(r, t('coverage.change_new'))}${withReport}`;
 }
 
 function timelinessLine({ t, timeZone }: CommandContext, { rank, item: r }: Ranked<Timeliness>): string {
@@ -89,5 +90,5 @@ function timelinessLine({ t, timeZone }: CommandContext, { rank, item: r }: Rank
     : r.unit.kind === 'insurer'
       ? null
       : t('rank.never_reported');
-  return `${mark} ${rank}. ${r.unit.name}  ${t('rank.counts', { onTime: r.onTime, late: r.late, overdue: r.overdue })}${report ? ` · ${report}` : ''}`;
+  return `${mark} ${rank}. ${neutral(r.unit.name)}  ${t('rank.counts', { onTime: r.onTime, late: r.late, overdue: r.overdue })}${report ? ` · ${report}` : ''}`;
 }

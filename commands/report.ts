@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
 import { defineCommand } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { parseRatio } from '../src/core/words.ts';
-import { ratioPercent, signed, targetPercent } from '../src/core/format.ts';
-import { findSector, findTownship } from '../src/domain/directory.ts';
+import { parseCount, parseRatio } from '../src/core/words.ts';
+import { didYouMean, ratioPercent, signed, targetPercent } from '../src/core/format.ts';
+import { findSector, nearestKnown, placeWord } from '../src/domain/directory.ts';
 import { recordReport, reportScope } from '../src/domain/reports.ts';
 
 /** /上报: a liaison's progress report for a sector (and township) their unit answers for. */
@@ -17,9 +17,15 @@ export default defineCommand({
   params: ['sector', 'ratio', '...rest'],
   args: z.object({
     sector: z.string(),
-    ratio: z
-      .string()
-      .transform((v, ctx) => parseRatio(v) ?? (ctx.addIssue({ code: 'custom', message: 'report.bad_ratio' }), z.NEVER)),
+    ratio: z.string().transform(
+      (v, ctx) =>
+        parseRatio(v) ??
+        (ctx.addIssue({
+          code: 'custom',
+          message: parseCount(v.split(/[/／]/)[1] ?? '') === 0 ? 'report.zero_total' : 'report.bad_ratio',
+        }),
+        z.NEVER),
+    ),
     rest: z.string().optional(),
   }),
   roles: ['liaison'],
@@ -27,10 +33,20 @@ export default defineCommand({
   async run(ctx, { sector: sectorWord, ratio, rest }) {
     const { db, campaign, member, t, clock, today, timeZone } = ctx;
     const sector = await findSector(db, campaign.id, sectorWord);
-    if (!sector) throw new UserError('report.unknown_sector', { word: sectorWord });
-    // The word after the numbers is a township when it names one; otherwise it starts the note.
+    if (!sector)
+      throw new UserError('report.unknown_sector', {
+        word: sectorWord,
+        nearest: didYouMean(t, await nearestKnown(db, campaign, sectorWord, { sectors: true })),
+      });
+    // The word after the numbers is a township when it names one, a question when it looks like a
+    // place but names none (东平 for 东坪); otherwise it starts the note.
     const [first, ...more] = (rest ?? '').split(/\s+/).filter(Boolean);
-    const named = first ? await findTownship(db, campaign.countyCode, first) : null;
+    const named = first ? await placeWord(db, campaign, first) : null;
+    if (named && 'unknown' in named)
+      throw new UserError('report.unknown_township', {
+        word: named.unknown,
+        nearest: didYouMean(t, named.nearest, t('report.name_a_township')),
+      });
     const note = (named ? more : [first, ...more]).filter(Boolean).join(' ') || null;
     const unit = member?.unit
       ? { id: member.unit.id, code: member.unit.code, name: member.unit.name, kind: member.unit.kind }

@@ -16,13 +16,19 @@ export default defineCommand({
   examples: ['/暂缓 12 12月10日 等待企业补交材料'],
   params: ['id', 'date', '...reason'],
   args: ({ today }) =>
-    z.object({ id: obligationId, date: dayArg(today, 'snooze.bad_date'), reason: z.string().trim().min(1).max(300) }),
+    z.object({
+      id: obligationId,
+      date: dayArg(today, 'forward', 'snooze.bad_date'),
+      reason: z.string().trim().min(1).max(300),
+    }),
   roles: ['liaison', 'leader', 'insurer'],
   writes: true,
   async run(ctx, { id, date, reason }) {
     const { t, today } = ctx;
     const o = await ownOpenObligation(ctx, id);
     if (date <= today) throw new UserError('snooze.not_future', { date, today });
+    // A snooze ends by the item's deadline; an item already overdue keeps escalating anyway.
+    if (o.dueOn >= today && date > o.dueOn) throw new UserError('snooze.after_due', { date, due: o.dueOn });
     await transition(
       ctx,
       o,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { parseDay } from '../src/core/words.ts';
+import { dayArg } from '../src/core/args.ts';
 import { toldLines } from '../src/core/format.ts';
+import { merged, type Told } from '../src/core/notice.ts';
 import { resolveEnterprise } from '../src/domain/policies.ts';
 import { enterpriseSide, parseServiceType, recordVisit, visitLabel } from '../src/domain/visits.ts';
 import { isLocale, translator } from '../src/i18n.ts';
@@ -22,10 +23,7 @@ export default defineCommand({
         .string()
         .refine((s) => parseServiceType(s) !== null, 'visit.bad_service')
         .transform((s) => parseServiceType(s)!),
-      date: z
-        .string()
-        .refine((s) => parseDay(s, today) !== null, 'visit.bad_date')
-        .transform((s) => parseDay(s, today)!),
+      date: dayArg(today, 'backward', 'visit.bad_date'),
       staff: z.string().optional(),
       findings: z.string().optional(),
     }),
@@ -95,19 +93,22 @@ async function notifyEnterpriseSide(
       tr('visit.notice_how', { id: visit.id }),
     ].join('\n');
   if (side.contacts.length) {
+    const told: Told[] = [];
     for (const c of side.contacts) {
       const tr = isLocale(c.locale) ? translator(c.locale) : ctx.groupT;
       // The contact confirms with one press of the app card's button (the same /确认 as typing it).
-      await ctx.tell(
-        { member: c.userId },
-        {
-          markdown: notice(tr),
-          buttons: [{ label: tr('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }],
-        },
+      told.push(
+        await ctx.tell(
+          { member: c.userId },
+          {
+            markdown: notice(tr),
+            buttons: [{ label: tr('card.confirm', { id: visit.id }), command: `/确认 ${visit.id}`, style: 'primary' }],
+          },
+        ),
       );
     }
     const names = side.contacts.map((c) => c.name).join('、');
-    return [t('visit.confirm_by_contact', { names, id: visit.id }), t('visit.sent_contact', { names })];
+    return [t('visit.confirm_by_contact', { names, id: visit.id }), ...toldLines(t, merged(told))];
   }
   const units = [side.township.name, ...side.leadUnits.map((u) => u.name)].join('、');
   const told = await ctx.tell({ unit: side.township.id }, { markdown: notice(ctx.groupT) });

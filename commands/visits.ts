@@ -3,6 +3,7 @@ import { defineCommand, MAX_BUTTONS, type ReplyButton } from '../src/bot/spec.ts
 import { UserError } from '../src/core/errors.ts';
 import { findEnterprise } from '../src/domain/directory.ts';
 import { isArchived, mayConfirm, parseMonth, visibleVisits, visitLabel } from '../src/domain/visits.ts';
+import { neutral } from '../src/core/neutral.ts';
 
 /** How many visits one reply lists, newest first. */
 const SHOWN = 20;
@@ -51,8 +52,8 @@ export default defineCommand({
     const lines = [title, t('visits.count', { total, archived, pending: total - archived })];
     for (const v of visits) {
       const state = isArchived(v) ? t('visits.archived') : t('visits.pending');
-      const insurer = showInsurer ? ` · ${v.insurer.aliases.split('|')[0] || v.insurer.name}` : '';
-      lines.push(`${visitLabel(t, v)}${insurer} ${state}`);
+      const insurer = showInsurer ? ` · ${neutral(v.insurer.aliases.split('|')[0] || v.insurer.name)}` : '';
+      lines.push(`${visitLabel(t, v).text}${insurer} ${state}`);
     }
     if (total > SHOWN) lines.push(t('visits.more', { shown: SHOWN }));
     // 确认 buttons, where the channel has cards, for the listed visits the caller may confirm.

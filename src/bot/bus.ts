@@ -5,7 +5,7 @@ import { tell } from '../delivery/audience.ts';
 import { WorkCalendar } from '../domain/calendar.ts';
 import type { GroupReach } from '../delivery/groups.ts';
 import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
-import { parse, type Parsed } from './parse.ts';
+import { parse, unglue, type Parsed } from './parse.ts';
 import type { Registry } from './registry.ts';
 import {
   mayRun,
@@ -19,6 +19,7 @@ import { splitRoles, type Member } from '../core/roles.ts';
 import { UNDO_MINUTES, type UndoOp } from '../core/undo.ts';
 import { UserError } from '../core/errors.ts';
 import type { Campaign } from '../domain/context.ts';
+import { trusted } from '../core/neutral.ts';
 
 export interface Incoming {
   channel: Channel;
@@ -48,6 +49,12 @@ export interface BusOptions {
   /** How group chats are reached; by their robots only unless given. */
   reach?: GroupReach;
 }
+
+/** The longest message read; a longer one is refused, naming the limit, and not echoed back. */
+export const MAX_MESSAGE = 2000;
+/** How much of a refused word a reply quotes. */
+const QUOTED = 40;
+const clip = (word: string) => (word.length > QUOTED ? `${word.slice(0, QUOTED)}…` : word);
 
 /** How long a preview waits for its member's /执行. */
 export const CONFIRM_MINUTES = 5;
@@ -122,14 +129,25 @@ export class Bus {
       return out;
     };
 
-    const parsed = parse(msg.text);
+    if (msg.text.length > MAX_MESSAGE)
+      return done(
+        { text: t('bus.message_too_long', { limit: MAX_MESSAGE }), outcome: 'invalid' },
+        { length: msg.text.length },
+      );
+    let parsed = parse(msg.text);
     if (!parsed) return done({ text: t('bus.empty'), outcome: 'unknown' });
+    // A bare "/" asks for help; a command glued to its argument (/签收17) runs as if spaced.
+    if (parsed.slash && !parsed.word) parsed = { ...parsed, word: 'help' };
+    else if (parsed.slash && !registry.find(parsed.word)) {
+      const glued = registry.prefixOf(parsed.word);
+      if (glued) parsed = unglue(parsed, glued);
+    }
     const spec = registry.find(parsed.word);
     if (!spec) {
       const near = registry.suggest(parsed.word, member);
       const text =
         parsed.slash || near
-          ? t('bus.unknown', { word: parsed.word }) +
+          ? t('bus.unknown', { word: clip(parsed.word) }) +
             (near ? t('bus.did_you_mean', { command: `/${near}` }) : '') +
             t('bus.see_help')
           : t('bus.not_a_command');
@@ -284,13 +302,16 @@ export function bindArgs(spec: CommandSpec, parsed: Parsed, t: Translate, env: P
   const issue = result.error.issues[0]!;
   const param = String(issue.path[0] ?? '');
   if (raw[param] === undefined) throw new UserError('bus.missing_arg', { param: t(`param.${param}`) });
+  if (issue.code === 'too_big')
+    throw new UserError('bus.too_long', { param: t(`param.${param}`), limit: Number(issue.maximum) });
   // Schemas carry locale keys as messages; zod's own messages fall back to a generic line.
   const key = /^[a-z_]+\.[a-z_.]+$/.test(issue.message) ? issue.message : 'bus.bad_arg';
-  throw new UserError(key, { param: t(`param.${param}`), value: raw[param] ?? '' });
+  const params = issue.code === 'custom' ? (issue.params as Record<string, string | number> | undefined) : undefined;
+  throw new UserError(key, { param: t(`param.${param}`), value: clip(raw[param] ?? ''), ...params });
 }
 
 export function usageLine(spec: CommandSpec, t: Translate): string {
-  return t('bus.usage', { usage: `/${spec.aliases[0] ?? spec.name}${spec.usage ? ` ${t(spec.usage)}` : ''}` });
+  return t('bus.usage', { usage: trusted(`/${spec.aliases[0] ?? spec.name}${spec.usage ? ` ${t(spec.usage)}` : ''}`) });
 }
 
 export function exampleLine(spec: CommandSpec, t: Translate): string {

@@ -25,6 +25,19 @@ export class Registry {
     return this.byWord.get(word.toLowerCase());
   }
 
+  /**
+   * The longest command word a typed word starts with, for a command glued to its argument
+   * (签收17, 覆盖率危化); none when the word would run on into a longer English one (coveragex).
+   */
+  prefixOf(word: string): string | undefined {
+    let best: string | undefined;
+    for (const w of this.byWord.keys()) {
+      if (word.length <= w.length || !word.startsWith(w) || (best && best.length >= w.length)) continue;
+      if (!/[a-z]$/.test(w) || !/^[a-z]/.test(word.slice(w.length))) best = w;
+    }
+    return best;
+  }
+
   /** The nearest command word the member may run, for a typo; a prefix counts as near. */
   suggest(word: string, member: Member | null): string | undefined {
     let best: { word: string; d: number } | undefined;

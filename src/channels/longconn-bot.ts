@@ -6,7 +6,8 @@ import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
 import { fitBytes } from '../delivery/outbox.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
-import { botReply, commandOfKey, readBotMessage, stripMention, type BotInbound } from '../wecom/envelope.ts';
+import { botReply, commandOfKey, readBotMessage, type BotInbound } from '../wecom/envelope.ts';
+import { stripMentions } from '../core/mention.ts';
 import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '../wecom/longconn.ts';
 
 /** A stream reply holds 20480 bytes; a welcome text, like other text messages, 2048. */
@@ -16,7 +17,14 @@ const WELCOME_BYTES = 2048;
 export type LongConnTuning = Partial<
   Pick<
     LongConnOptions,
-    'heartbeatMs' | 'maxMissedHeartbeats' | 'ackTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'random'
+    | 'heartbeatMs'
+    | 'maxMissedHeartbeats'
+    | 'ackTimeoutMs'
+    | 'backoffBaseMs'
+    | 'backoffMaxMs'
+    | 'random'
+    | 'now'
+    | 'agent'
   >
 >;
 
@@ -65,7 +73,7 @@ async function answer(
   const text = welcome
     ? '/帮助'
     : frame.cmd === CMD.message && msg.msgType !== 'stream' && msg.text !== undefined
-      ? stripMention(msg.text)
+      ? stripMentions(msg.text)
       : undefined;
   try {
     if (text === undefined) {

@@ -1,4 +1,4 @@
-import type { Params } from '../i18n.ts';
+import type { Params } from './translate.ts';
 
 /** A failure the caller can fix: it becomes a localized reply, and nothing is written. */
 export class UserError extends Error {

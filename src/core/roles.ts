@@ -1,4 +1,4 @@
-import type { Locale } from '../i18n.ts';
+import type { Locale } from './translate.ts';
 
 // Who is who: the roles a member may hold, and the one reader of role words and stored roles.
 

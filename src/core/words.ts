@@ -60,6 +60,17 @@ export function parseRatio(text: string): { insured: number; total: number } | n
 
 const WEEKDAYS: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 日: 7, 天: 7 };
 
+/**
+ * How a day typed without its year is placed, by what its field looks at: a deadline, extension
+ * or snooze looks `forward` (the next such day on or after today); a visit, accident, payment or
+ * report looks `backward` (the last on or before today); a policy's end comes after its start
+ * (`{ after: start }`); a policy's start is the `nearest` such day.
+ */
+export type DayField = 'forward' | 'backward' | 'nearest' | { after: string };
+
+/** How far ahead a forward-looking day (a deadline, an extension, a snooze) may lie. */
+export const FORWARD_LIMIT_YEARS = 2;
+
 function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
@@ -74,24 +85,67 @@ function monthEnd(y: number, m: number): string {
   return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
 }
 
+/** The same day `years` later; 29 February becomes the 28th in a common year. */
+export function yearsLater(day: string, years: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return valid(y + years, m, d) ?? monthEnd(y + years, m);
+}
+
 /** Monday = 1 … Sunday = 7 of a 'YYYY-MM-DD' day. */
 export function weekday(day: string): number {
   return new Date(`${day}T00:00:00Z`).getUTCDay() || 7;
 }
 
+const daysBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 86_400_000;
+
+/** Month and day without a year, placed as its field looks (see DayField); null when no year has that day. */
+function place(month: number, day: number, today: string, field: DayField): string | null {
+  const from = typeof field === 'object' ? field.after : today;
+  const base = Number(from.slice(0, 4));
+  // Nine years around: 29 February is in at least two of them.
+  const days = [-4, -3, -2, -1, 0, 1, 2, 3, 4]
+    .map((k) => valid(base + k, month, day))
+    .filter((d): d is string => d !== null);
+  if (field === 'forward') return days.find((d) => d >= today) ?? null;
+  if (field === 'backward') return days.findLast((d) => d <= today) ?? null;
+  if (typeof field === 'object') return days.find((d) => d > field.after) ?? null;
+  return days.reduce<string | null>(
+    (best, d) => (best === null || Math.abs(daysBetween(today, d)) < Math.abs(daysBetween(today, best)) ? d : best),
+    null,
+  );
+}
+
+/** Chinese numerals before 年, 月, 日, 号 and 天 become digits: 十二月三十一日 → 12月31日, 三天后 → 3天后. */
+function withDigits(text: string): string {
+  return text
+    .trim()
+    .replace(/\s+/g, '')
+    .replace(/[〇零一二两三四五六七八九十]+(?=[年月日号天])/g, (w) => String(parseCount(w) ?? w));
+}
+
+const FULL = /^(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?|(\d{2})(\d{2}))$/;
+const MONTH_DAY = /^(\d{1,2})[月/-](\d{1,2})[日号]?$/;
+
+/** Written as a date (2026-02-30, 2月30日, 20260230), whether or not that day exists: such a word is "not a date", not some other word. */
+export function dateShaped(text: string): boolean {
+  const s = withDigits(text);
+  return FULL.test(s) || MONTH_DAY.test(s);
+}
+
 /**
  * A calendar day from what people type, relative to `today` (in the campaign's timezone):
- * 2021-10-31, 2021/10/31, 2021年10月31日, 10月31日 (this year), 今天, 明天, 后天, 昨天, 前天,
- * 本月底/月底, 下月底, 年底, 周五/本周五, 下周一. Null when it is not a date.
+ * 2027-01-15, 2027/1/15, 2027年1月15日, 20270115; 1月15日 and 十二月三十一日 without a year,
+ * placed as `field` looks; 今天, 明天, 后天, 昨天, 前天, 3天后, 三天前; 本月底/月底, 下月底/下个月底,
+ * 年底; 周五/本周五, 下周一, 下下周一. Null when it is not a date.
  */
-export function parseDay(text: string, today: string): string | null {
-  const s = text.trim().replace(/\s+/g, '');
-  let m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?$/.exec(s);
-  if (m) return valid(Number(m[1]), Number(m[2]), Number(m[3]));
+export function parseDay(text: string, today: string, field: DayField): string | null {
+  const s = withDigits(text);
+  let m = FULL.exec(s);
+  if (m) return valid(Number(m[1]), Number(m[2] ?? m[4]), Number(m[3] ?? m[5]));
+  m = MONTH_DAY.exec(s);
+  if (m) return place(Number(m[1]), Number(m[2]), today, field);
   const year = Number(today.slice(0, 4));
   const month = Number(today.slice(5, 7));
-  m = /^(\d{1,2})[月/-](\d{1,2})[日号]?$/.exec(s);
-  if (m) return valid(year, Number(m[1]), Number(m[2]));
   const relative: Record<string, number> = {
     今天: 0,
     今日: 0,
@@ -103,13 +157,16 @@ export function parseDay(text: string, today: string): string | null {
     前天: -2,
   };
   if (Object.hasOwn(relative, s)) return addDays(today, relative[s]!);
+  m = /^(\d{1,4})天(后|以后|之后|前|以前|之前)$/.exec(s);
+  if (m) return addDays(today, Number(m[1]) * (m[2]!.endsWith('前') ? -1 : 1));
   if (s === '本月底' || s === '月底') return monthEnd(year, month);
-  if (s === '下月底') return monthEnd(month === 12 ? year + 1 : year, (month % 12) + 1);
-  if (s === '年底' || s === '本年底') return `${year}-12-31`;
-  m = /^(本周|这周|周|星期|下周|下星期)([一二三四五六日天])$/.exec(s);
+  if (s === '下月底' || s === '下个月底') return monthEnd(month === 12 ? year + 1 : year, (month % 12) + 1);
+  if (s === '年底' || s === '本年底' || s === '今年底') return `${year}-12-31`;
+  if (s === '明年底') return `${year + 1}-12-31`;
+  m = /^(本周|这周|周|星期|下周|下星期|下下周|下下星期)([一二三四五六日天])$/.exec(s);
   if (m) {
-    const next = m[1]!.startsWith('下') ? 7 : 0;
-    return addDays(today, WEEKDAYS[m[2]!]! - weekday(today) + next);
+    const weeks = m[1]!.startsWith('下下') ? 2 : m[1]!.startsWith('下') ? 1 : 0;
+    return addDays(today, WEEKDAYS[m[2]!]! - weekday(today) + 7 * weeks);
   }
   return null;
 }

@@ -238,21 +238,18 @@ export class Dispatcher {
   }
 
   /**
-   * Tells the admins' group (else the leaders', else each admin through the app) that a message
-   * could not be delivered: those of the recipient's county where it is known, so one county never hears of
-   * another's messages. A report never goes to the destination that just failed.
+   * Tells the admins (their group, else each admin through the app) that a message could not be
+   * delivered: those of the recipient's county where it is known, so one county never hears of
+   * another's messages. A technical notice never goes to the leaders' group, and never to the
+   * destination that just failed.
    */
   private async reportFailure(tx: Tx, row: OutboxRow, reason: string): Promise<void> {
     const county = await recipientCounty(tx, row.channel, row.target);
     const t = translator(this.o.locale ?? 'zh-CN');
     const where = (await groupName(tx, row)) ?? (row.channel === 'webhook' ? t('delivery.unknown_group') : row.target);
     const reach = { longconn: !!this.o.senders.longconn };
-    const routing = { db: tx, reach, countyCode: county };
     const notice = { markdown: t('delivery.failed', { id: row.id, to: where, reason }) };
-    // The admins' group, else the leaders' group, else each admin through the app.
-    const admins = await route(routing, 'admins', notice);
-    const leaders = admins.told.reached.some((r) => r.via === 'group') ? null : await route(routing, 'leaders', notice);
-    const { messages } = leaders?.told.reached.some((r) => r.via === 'group') ? leaders : admins;
+    const { messages } = await route({ db: tx, reach, countyCode: county }, 'admins', notice);
     for (const m of messages)
       if (m.channel !== row.channel || m.target !== row.target) await enqueue(tx, m, this.o.clock);
   }

@@ -105,7 +105,7 @@ function renderSvg(option: EChartsOption, width: number, height: number): string
 const WIDTH = 1000;
 const BAR_HEIGHT = 600;
 const HEX: Record<string, string> = { '🟢': '#3ba272', '🟡': '#f2b53a', '🔴': '#e5534b', '⚪': '#c0c4cc' };
-/** Rounded down to 0.1, as /覆盖率 shows rates. */
+/** In percent, as /覆盖率 shows rates. */
 const pct = (rate: number | null) => {
   const shown = shownRate(rate);
   return shown === null ? null : Math.round(shown * 1000) / 10;
@@ -182,9 +182,8 @@ export function heatMapSvg(grid: CoverageGrid, text: ChartText): { svg: string; 
   const places = [...grid.townships, ...(grid.countyWide ? [{ id: null, name: text.countyWide }] : [])];
   const data = places.flatMap((u, y) =>
     grid.sectors.flatMap((s, x) => {
-      // Whole percents, rounded down: the colour carries the rest.
       const rate = pct(grid.cell(s.sector.id, u.id)?.rate ?? null);
-      return rate === null ? [] : [[x, y, Math.floor(rate)]];
+      return rate === null ? [] : [[x, y, rate]];
     }),
   );
   const height = 120 + 30 * places.length + 70;

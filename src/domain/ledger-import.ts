@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import ExcelJS from 'exceljs';
-import { parseCount, parseDay } from '../core/words.ts';
+import { parseCount, parseDay, type DayField } from '../core/words.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { parseCsv } from './csv.ts';
@@ -282,9 +282,9 @@ function count(r: Row, field: string, min: number): number {
   return n;
 }
 
-function day(r: Row, field: string, today: string): string {
+function day(r: Row, field: string, today: string, placed: DayField): string {
   const value = required(r, field);
-  const d = parseDay(value, today);
+  const d = parseDay(value, today, placed);
   if (!d) throw new RowError('import.bad_date', { column: r.header(field), value });
   return d;
 }
@@ -364,8 +364,9 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
     const e = await enterprise(word);
     if (e === null) throw new RowError('import.unknown_enterprise', { value: word });
     if (e === 'several') throw new RowError('import.ambiguous_enterprise', { value: word });
-    const startOn = day(r, 'startOn', today);
-    const endOn = day(r, 'endOn', today);
+    // A date without its year: the start is the nearest such day, the end the first after the start.
+    const startOn = day(r, 'startOn', today, 'nearest');
+    const endOn = day(r, 'endOn', today, { after: startOn });
     if (endOn <= startOn) throw new RowError('import.end_before_start', { start: startOn, end: endOn });
     const headcount = count(r, 'headcount', 1);
     const premiumFen = fen(r, 'premium');

@@ -165,6 +165,28 @@ export async function bindChat(
   };
 }
 
+/**
+ * The audience a chat serves now (a unit, the leaders, the admins) when binding it to something
+ * else would leave that audience without any group chat; null when another group still serves it.
+ */
+export async function leftWithoutGroup(
+  db: Tx,
+  chatId: string,
+  next: { purpose: ChatPurpose; unitId: number | null },
+  countyCode: string,
+): Promise<{ purpose: string; unitName: string | null } | null> {
+  const chat = await db.groupChat.findUnique({ where: { chatId }, include: { unit: true } });
+  if (!chat || (chat.purpose === next.purpose && (chat.purpose !== 'unit' || chat.unitId === next.unitId))) return null;
+  const others = await db.groupChat.count({
+    where: {
+      id: { not: chat.id },
+      purpose: chat.purpose,
+      ...(chat.purpose === 'unit' ? { unitId: chat.unitId } : { OR: [{ unitId: null }, { unit: { countyCode } }] }),
+    },
+  });
+  return others ? null : { purpose: chat.purpose, unitName: chat.unit?.name ?? null };
+}
+
 /** The latest audit events, newest first, with the actor's name where the bot knows them. */
 /** The latest audit events: of a county's members when a county is given, else all. */
 export async function latestAuditEvents(db: Tx, n: number, county?: string) {

@@ -4,8 +4,10 @@ import { UserError } from '../core/errors.ts';
 import type { Actor } from './context.ts';
 import { recordId } from '../core/args.ts';
 import type { WorkCalendar } from './calendar.ts';
-import { findSector, findUnit, type UnitRef } from './directory.ts';
+import { findSector, findUnit, nearestKnown, type UnitRef } from './directory.ts';
+import { didYouMean } from '../core/format.ts';
 import type { Obligation } from '../generated/prisma/client.ts';
+import { neutral } from '../core/neutral.ts';
 
 // Obligations (督办事项): dated duties of one unit, with the lifecycle of government supervision
 // practice 交办 → 签收 → 反馈 → 办结 and extensions (延期) a leader grants. Every step is an
@@ -135,7 +137,7 @@ export function obligationLines(
     ...(o.requestedDueOn ? [t('tasks.requested', { date: o.requestedDueOn })] : []),
     ...(o.snoozedUntil && o.snoozedUntil > today ? [t('snooze.state', { date: o.snoozedUntil })] : []),
   ];
-  return [`${URGENCY_MARK[u]} #${o.id} ${o.title}`, `   ${due} · ${state.join(' · ')}`];
+  return [`${URGENCY_MARK[u]} #${o.id} ${neutral(o.title)}`, `   ${due} · ${state.join(' · ')}`];
 }
 
 /** Words that mean every township (全部乡镇), for /交办. */
@@ -146,8 +148,7 @@ const ALL_TOWNSHIPS = ['全部乡镇', '各乡镇', '所有乡镇', '全体乡�
  * or a sector's lead department (牵头单位) when a sector is named (危化 → 县应急管理局).
  */
 export async function assignees(
-  db: Tx,
-  campaign: { id: number; countyCode: string },
+  { db, campaign, t }: Pick<Actor, 'db' | 'campaign' | 't'>,
   word: string,
 ): Promise<{ units: UnitRef[]; sectorId: number | null }> {
   if (ALL_TOWNSHIPS.includes(word)) {
@@ -160,7 +161,11 @@ export async function assignees(
   const unit = await findUnit(db, campaign.countyCode, word);
   if (unit) return { units: [unit], sectorId: null };
   const sector = await findSector(db, campaign.id, word);
-  if (!sector) throw new UserError('assign.unknown_target', { word });
+  if (!sector)
+    throw new UserError('assign.unknown_target', {
+      word,
+      nearest: didYouMean(t, await nearestKnown(db, campaign, word, { sectors: true, units: 'any' })),
+    });
   const leads = await db.sectorResponsibility.findMany({
     where: { sectorId: sector.id, role: 'lead' },
     include: { unit: true },

@@ -5,6 +5,7 @@ import { MAX_COUNT, parseCount } from '../core/words.ts';
 import type { Tx } from '../db/client.ts';
 import { refreshCover } from './cover.ts';
 import { findEnterprise, type EnterpriseRef, type UnitRef } from './directory.ts';
+import { neutral, trusted } from '../core/neutral.ts';
 
 // The policy ledger (台账): recording a 安责险 policy, who may record it, renewals, and the rules
 // (such as the minimum liability per person) that changed over time.
@@ -32,9 +33,9 @@ export async function resolveEnterprise(db: Tx, countyCode: string, word: string
   const { match, candidates } = await findEnterprise(db, countyCode, word, limit);
   if (match) return match;
   if (!candidates.length) throw new UserError('insure.no_enterprise', { word });
-  const list = candidates.slice(0, limit).map((e, i) => `${i + 1}. ${e.name}（${e.creditCode}）`);
+  const list = candidates.slice(0, limit).map((e, i) => `${i + 1}. ${neutral(e.name)}（${neutral(e.creditCode)}）`);
   if (candidates.length > limit) list.push('…');
-  throw new UserError('insure.pick', { word, list: list.join('\n') });
+  throw new UserError('insure.pick', { word, list: trusted(list.join('\n')) });
 }
 
 /**

@@ -13,8 +13,18 @@ export const reminderSettingsSchema = z.object({
   digestAt: clockTime.default('09:00'),
   /** Overdue items escalate to the leaders' group after this many working days overdue … */
   escalateAfterWorkingDays: z.number().int().min(0).default(3),
-  /** … or after this many reminders without any reaction. */
+  /** … or after this many reminders (steps of the ladder) without any reaction. */
   escalateAfterReminders: z.number().int().min(1).default(3),
+  /**
+   * The steps in time every item climbs on each rung (audience, see RUNGS in src/schedule/rules.ts): the first notice,
+   * again after `againAfterWorkingDays`, then every `thenEveryWorkingDays` (weekly), whatever runs late.
+   */
+  ladder: z
+    .object({
+      againAfterWorkingDays: z.number().int().min(1).default(3),
+      thenEveryWorkingDays: z.number().int().min(1).default(5),
+    })
+    .default({ againAfterWorkingDays: 3, thenEveryWorkingDays: 5 }),
   countdownWorkingDays: z.array(z.number().int().min(1)).default([7, 3, 1]),
   policyExpiryDays: z.array(z.number().int().min(1)).default([30, 7]),
   silentDays: z.number().int().min(1).default(7),

@@ -3,6 +3,7 @@ import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { parseCount } from '../core/words.ts';
 import { transition } from './obligations.ts';
+import { neutral, trusted, type Trusted } from '../core/neutral.ts';
 
 // Accident-prevention services (事故预防服务) that insurers owe the enterprises they insure, as
 // AQ 9010-2019 lists them. A visit record is archived only when both sides confirmed it: the
@@ -253,7 +254,7 @@ export async function recordVisit(
   return { visit };
 }
 
-/** '#12 2026-11-28 某某化工有限公司 · 隐患排查': how a visit is named in replies and notices. */
+/** '#12 2026-11-28 某某化工有限公司 · 隐患排查': how a visit is named in replies and notices (its name neutralised, so a template shows it as it is). */
 export function visitLabel(
   t: Translate,
   v: {
@@ -263,8 +264,10 @@ export function visitLabel(
     serviceType: string;
     enterprise: { name: string };
   },
-): string {
-  return `#${v.id} ${v.visitedOn ?? v.plannedOn ?? '—'} ${v.enterprise.name} · ${serviceName(t, v.serviceType)}`;
+): Trusted {
+  return trusted(
+    `#${v.id} ${v.visitedOn ?? v.plannedOn ?? '—'} ${neutral(v.enterprise.name)} · ${serviceName(t, v.serviceType)}`,
+  );
 }
 
 export function serviceName(t: Translate, code: string): string {

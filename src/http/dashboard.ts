@@ -7,7 +7,7 @@ import { campaignFor } from '../bot/bus.ts';
 import type { Member } from '../core/roles.ts';
 import { dayIn, minuteIn } from '../clock.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
-import { percent } from '../core/format.ts';
+import { percent, percentFigure } from '../core/format.ts';
 import { colour, type CoverageRow, type Figures } from '../domain/coverage.ts';
 import { overdueBoard, sectorBoard, townshipMatrix, unconfirmedVisits } from '../domain/dashboard.ts';
 import { catalog, translator, type Locale } from '../i18n.ts';
@@ -71,6 +71,8 @@ function figures(f: Figures & Partial<Pick<CoverageRow, 'gap' | 'lastWeek' | 'ta
     insured: f.insured,
     rate: f.rate,
     rateText: percent(f.rate),
+    /** The same figure without its sign, for the heat map's cells and the bar's width: the page computes no rate itself. */
+    rateFigure: percentFigure(f.rate),
     employees: f.employees,
     insuredPersons: f.insuredPersons,
     headcountRateText: f.headcountRate === null ? null : percent(f.headcountRate),

@@ -8,16 +8,23 @@ import { rebuildCover, refreshStaleCover } from '../domain/cover.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { translator, type Locale } from '../i18n.ts';
 import { RULES, type Reminder, type RuleEnv } from './rules.ts';
+import type { Missed } from '../core/notice.ts';
 import { reminderSettings, type ReminderSettings } from '../domain/reminder-settings.ts';
 
 export interface Queued extends Reminder {
   state: 'queued' | 'late' | 'would';
+}
+/** An audience a rule had something for but no way to reach, and why. */
+export interface Unheard extends Missed {
+  rule: string;
 }
 export interface RunResult {
   campaign: string;
   day: string;
   state: 'ran' | 'late' | 'skipped' | 'already' | 'not-working-day';
   reminders: Queued[];
+  /** Whom the run's rules could not reach: a warning, so nobody goes unheard without a word. */
+  unheard: Unheard[];
 }
 
 export interface SchedulerOptions {
@@ -144,18 +151,20 @@ export class Scheduler {
     const { db, calendar, timeZone } = this.o;
     const settings = reminderSettings(c.reminders);
     const day = dayIn(due, timeZone);
+    const unheard: Unheard[] = [];
     const result = (state: RunResult['state'], reminders: Queued[] = []): RunResult => ({
       campaign: c.key,
       day,
       state,
       reminders,
+      unheard,
     });
     if (!calendar.isWorkingDay(day)) return result('not-working-day');
     const late = now.getTime() - due.getTime() > 60 * 60_000;
     // Sent late only when less than catchUpHours old, as the issue says; at the limit it is skipped.
     const tooOld = now.getTime() - due.getTime() >= settings.catchUpHours * 3600_000;
     const t = translator(this.o.locale);
-    const env: RuleEnv = {
+    const env: Omit<RuleEnv, 'unheard'> = {
       db,
       campaign: c,
       day,
@@ -164,8 +173,22 @@ export class Scheduler {
       t,
       clock: { now: () => due },
       reach: this.o.reach ?? { longconn: false },
+      timeZone,
     };
-    const plan = async () => (await Promise.all(RULES.map((rule) => rule(env)))).flat();
+    // Each rule with its own list of whom it could not reach, gathered under the rule's name.
+    const plan = async () =>
+      (
+        await Promise.all(
+          RULES.map(async (rule) => {
+            const own: RuleEnv = { ...env, unheard: [] };
+            const reminders = await rule(own);
+            for (const m of own.unheard)
+              if (!unheard.some((u) => u.rule === rule.name && u.who === m.who && u.why === m.why))
+                unheard.push({ rule: rule.name, ...m });
+            return reminders;
+          }),
+        )
+      ).flat();
     if (dryRun) {
       const planned = await plan();
       const told = await ledgered(db, planned);
@@ -215,6 +238,8 @@ export class Scheduler {
           }
           await tx.reminderLedger.createMany({ data: records });
           this.o.log?.(`reminders for ${c.key} on ${day}: ${queued.length} queued${late ? ' (late)' : ''}`);
+          for (const u of unheard)
+            this.o.log?.(`reminders for ${c.key} on ${day}: ${u.rule} could not reach ${u.who} (${u.why})`);
           return result(late ? 'late' : 'ran', queued);
         },
         { timeout: 60_000 },

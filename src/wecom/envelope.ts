@@ -330,12 +330,6 @@ export function readBotMessage(json: string): BotInbound {
   return m;
 }
 
-/** Removes a leading "@Name" mention (up to the first whitespace, incl. U+3000) and trims. */
-export function stripMention(text: string): string {
-  const t = text.trim();
-  return t.startsWith('@') ? t.replace(/^@[^\s\u3000]*/, '').trim() : t;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Template cards with buttons (card_type button_interaction), for AI bot replies (doc 101031,
 // 101032) and app messages (doc 90236). A button's key is the command line it runs, behind a

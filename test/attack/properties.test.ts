@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus, Outcome } from '../../src/bot/bus.ts';
 import { normalise, parse, tokenize } from '../../src/bot/parse.ts';
 import { distance } from '../../src/core/names.ts';
-import { MAX_COUNT, parseCount, parseDay, parseRatio } from '../../src/core/words.ts';
+import { MAX_COUNT, parseCount, parseDay, parseRatio, yearsLater, type DayField } from '../../src/core/words.ts';
 import { addDays, isDay } from '../../src/clock.ts';
 import { sqlitePath } from '../../src/db/client.ts';
 import { coverAround, FIRST_DAY, headcountOn, LAST_DAY } from '../../src/domain/cover.ts';
@@ -134,20 +134,41 @@ describe('the command parser', () => {
     );
   });
 
+  const field = fc.constantFrom<DayField>('forward', 'backward', 'nearest', { after: '2026-12-31' });
+
   it('parseDay reads back any day, and gives only real days', () => {
     fc.assert(
-      fc.property(day, day, (d, today) => {
-        expect(parseDay(d, today)).toBe(d);
+      fc.property(day, day, field, (d, today, f) => {
+        expect(parseDay(d, today, f)).toBe(d);
         const [y, m, dd] = d.split('-').map(Number);
-        expect(parseDay(`${y}年${m}月${dd}日`, today)).toBe(d);
-        expect(parseDay(`${y}/${m}/${dd}`, today)).toBe(d);
+        expect(parseDay(`${y}年${m}月${dd}日`, today, f)).toBe(d);
+        expect(parseDay(`${y}/${m}/${dd}`, today, f)).toBe(d);
+        expect(parseDay(d.replaceAll('-', ''), today, f)).toBe(d);
       }),
       RUNS,
     );
     fc.assert(
-      fc.property(anyText, day, (s, today) => {
-        const d = parseDay(s, today);
+      fc.property(anyText, day, field, (s, today, f) => {
+        const d = parseDay(s, today, f);
         if (d !== null) expect(isDay(d)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a day without its year lies where its field looks, within a year (four for 29 February)', () => {
+    fc.assert(
+      fc.property(day, day, (d, today) => {
+        const md = `${Number(d.slice(5, 7))}月${Number(d.slice(8, 10))}日`;
+        const reach = d.endsWith('02-29') ? 4 : 1;
+        const forward = parseDay(md, today, 'forward')!;
+        expect(forward >= today && forward <= yearsLater(today, reach)).toBe(true);
+        const backward = parseDay(md, today, 'backward')!;
+        expect(backward <= today && backward >= yearsLater(today, -reach)).toBe(true);
+        const after = parseDay(md, today, { after: today })!;
+        expect(after > today && after <= yearsLater(today, reach)).toBe(true);
+        for (const placed of [forward, backward, after, parseDay(md, today, 'nearest')!])
+          expect(placed.slice(5)).toBe(d.slice(5));
       }),
       RUNS,
     );

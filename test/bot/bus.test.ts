@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Bus, type Incoming } from '../../src/bot/bus.ts';
-import { parse } from '../../src/bot/parse.ts';
+import { parse, unglue } from '../../src/bot/parse.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { defineCommand } from '../../src/bot/spec.ts';
 import { UserError } from '../../src/core/errors.ts';
@@ -208,5 +208,85 @@ describe('confirmation of bulk writes', async () => {
     const events = await t.db.auditEvent.findMany({ where: { command: 'bulk' } });
     expect(events.length).toBeGreaterThan(2);
     for (const e of events) expect(e.detail).not.toContain('secret-webhook-key');
+  });
+});
+
+describe('commands as people type them: glued, spaced, mentioned', () => {
+  it('reads every command word glued to its first argument as if spaced', async () => {
+    const registry = await Registry.load();
+    let glued = 0;
+    for (const spec of registry.specs)
+      for (const example of spec.examples) {
+        const spaced = parse(example)!;
+        if (!spaced.tokens.length) continue;
+        const first = spaced.tokens[0]!.text;
+        for (const word of [spec.name, ...spec.aliases]) {
+          // An English word runs on into an English argument (/bindzhangsan): not a glued command.
+          if (/[a-z]$/i.test(word) && /^[a-z]/i.test(first)) continue;
+          const text = `/${word}${first}${spaced.line.slice(spaced.tokens[0]!.start + first.length)}`;
+          const p = parse(text)!;
+          const command = registry.find(p.word) ? p.word : registry.prefixOf(p.word);
+          expect(command, text).toBe(word.toLowerCase());
+          const read = unglue(p, command!);
+          expect(
+            read.tokens.map((x) => x.text),
+            text,
+          ).toEqual(spaced.tokens.map((x) => x.text));
+          expect(read.line.slice(read.tokens[0]!.start), text).toBe(spaced.line.slice(spaced.tokens[0]!.start));
+          glued++;
+        }
+      }
+    expect(glued).toBeGreaterThan(50);
+    // An English command word does not run on into a longer English word.
+    expect(registry.prefixOf('coveragex')).toBeUndefined();
+    expect(registry.prefixOf('ack17')).toBe('ack');
+  });
+
+  it('answers glued, spaced-out and mentioned commands as the plain ones', async () => {
+    const same: [string, string, string][] = [
+      ['demo-leader', '/覆盖率危化', '/覆盖率 危化'],
+      ['demo-leader', '/ 覆盖率', '/覆盖率'],
+      ['demo-leader', '／　覆盖率', '/覆盖率'],
+      ['demo-leader', '@安责险助手/覆盖率', '/覆盖率'],
+      ['demo-leader', '@安责险助手 @张三 /覆盖率 乡镇', '/覆盖率 乡镇'],
+      ['demo-leader', '/', '/帮助'],
+      ['demo-leader', '/批准9999', '/批准 9999'],
+      ['demo-liaison-yjj', '/签收9999', '/签收 9999'],
+      ['demo-liaison-yjj', '/签收#9999', '/签收 #9999'],
+    ];
+    for (const [user, text, plain] of same) {
+      const [a, b] = [await say(user, text), await say(user, plain)];
+      expect(a.text, text).toBe(b.text);
+      expect(a.outcome, text).toBe(b.outcome);
+      expect(a.command, text).toBe(b.command);
+    }
+  });
+
+  it('takes "27 / 29" and a glued /上报 as a ratio, and refuses 0/0 naming the rule', async () => {
+    const glued = await say('demo-liaison-yjj', '/上报危化 26 / 29');
+    expect(glued.outcome, glued.text).toBe('ok');
+    expect(glued.text).toContain('26/29');
+    expect(await t.db.progressReport.findFirstOrThrow({ orderBy: { id: 'desc' } })).toMatchObject({
+      insured: 26,
+      total: 29,
+    });
+    const before = await t.db.progressReport.count();
+    const zero = await say('demo-liaison-yjj', '/上报 危化 0/0');
+    expect(zero.outcome).toBe('invalid');
+    expect(zero.text).toContain('总数不能为 0');
+    expect(await t.db.progressReport.count()).toBe(before);
+  });
+
+  it('refuses over-long text naming its limit, without echoing it back', async () => {
+    const long = '很长'.repeat(300);
+    const reason = await say('demo-liaison-yjj', `/延期 9999 2027-01-20 ${long}`);
+    expect(reason.outcome).toBe('invalid');
+    expect(reason.text).toContain('理由太长了：最多 300 字');
+    expect(reason.text).not.toContain('很长很长很长');
+    const message = await say('demo-leader', `/覆盖率 ${'危'.repeat(3000)}`);
+    expect(message.outcome).toBe('invalid');
+    expect(message.text).toBe('消息太长了：最多 2000 字，请分几次发送。');
+    const word = await say('demo-leader', `/${'覆'.repeat(1000)}`);
+    expect(word.text).not.toContain('覆'.repeat(41));
   });
 });

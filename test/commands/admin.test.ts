@@ -218,6 +218,30 @@ describe('/群', () => {
     expect(via.text).toContain('提醒将由本机器人通过长连接直接发进本群');
     expect(via.text).not.toContain('本群还没有 webhook key');
   });
+
+  it('previews a rebinding that would leave the leaders, the admins or a unit without any group, and binds only after /执行', async () => {
+    const leadersChat = () => t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'demo-chat-leaders' } });
+    // The leaders' group bound above in chat-new-1 goes: the demo's is their only one.
+    await t.db.groupChat.deleteMany({ where: { purpose: 'leaders', chatId: { not: 'demo-chat-leaders' } } });
+    expect(await t.db.groupChat.count({ where: { purpose: 'leaders' } })).toBe(1);
+    const before = await leadersChat();
+    const out = await say('demo-admin', '/群 东坪', 'demo-chat-leaders');
+    expect(out.outcome).toBe('pending');
+    expect(out.text).toContain('本群现在是县领导群。改绑为东坪镇工作群后，县领导群将没有任何工作群');
+    expect(await leadersChat()).toEqual(before);
+    expect((await say('demo-admin', '/取消', 'demo-chat-leaders')).outcome).toBe('ok');
+    expect(await leadersChat()).toEqual(before);
+    // The same binding again needs no preview.
+    expect((await say('demo-admin', '/群 领导', 'demo-chat-leaders')).outcome).toBe('ok');
+    // A unit's only group likewise.
+    const preview = await say('demo-admin', '/群 管理员', 'demo-chat-jtj');
+    expect(preview.outcome).toBe('pending');
+    expect(preview.text).toContain('县交通运输局工作群将没有任何工作群');
+    expect((await say('demo-admin', '/执行', 'demo-chat-jtj')).text).toContain('本群已绑定为：管理员群');
+    expect((await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'demo-chat-jtj' } })).purpose).toBe('admins');
+    expect((await say('demo-admin', '/撤销', 'demo-chat-jtj')).outcome).toBe('ok');
+    expect((await t.db.groupChat.findUniqueOrThrow({ where: { chatId: 'demo-chat-jtj' } })).purpose).toBe('unit');
+  });
 });
 
 describe('/日志', () => {

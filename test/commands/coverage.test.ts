@@ -124,7 +124,7 @@ function rows(reply: string): { name: string; insured: number; total: number; ch
   }));
 }
 
-/** "最弱五个：平口镇 66.6%、乐安镇 66.6%、…" → the names. */
+/** "最弱五个：平口镇 66.7%、乐安镇 66.7%、…" → the names. */
 function weakestNames(reply: string): string[] {
   const line = reply.split('\n').find((l) => l.startsWith('最弱'))!;
   return line
@@ -312,7 +312,7 @@ describe('/覆盖率 views', () => {
         township,
       );
       // A week ago only the 10-day-old report (1/3) was known; today the 3-day-old one (2/3) counts.
-      expect(explosives.reply).toMatch(/东坪镇  2\/3 家 66\.6%，差 1 家  ↑1\n   来源：上报 11-26 08:00$/m);
+      expect(explosives.reply).toMatch(/东坪镇  2\/3 家 66\.7%，差 1 家  ↑1\n   来源：上报 11-26 08:00$/m);
       const bySector = await checkView('/覆盖率', (c) => c.sectorId, sector);
       expect(bySector.shown.find((r) => r.name === '民用爆炸物品')).toMatchObject({
         insured: 2,

@@ -222,6 +222,17 @@ describe('/交办', () => {
     const run = await say('demo-admin', '/执行');
     expect(run.text).toContain('已向 23 个单位交办');
     expect(run.text).toContain('已通知 1 个工作群');
+    // The townships nobody could reach, all named on one line with the reason, counted independently.
+    const unheard = (
+      await t.db.unit.findMany({
+        where: { kind: 'township', chats: { none: {} }, members: { none: {} } },
+        orderBy: { sortOrder: 'asc' },
+      })
+    ).map((u) => u.name);
+    expect(unheard.length).toBeGreaterThan(10);
+    expect(run.text).toContain(
+      `⚠️ 以下 ${unheard.length} 个未能通知（没有可用的工作群，也没有登记联络员，请管理员用 /群 或 /绑定 补上）：${unheard.join('、')}。`,
+    );
     expect((await say('demo-admin', '/执行')).text).toContain('没有等待确认的操作');
     const made = await t.db.obligation.findMany({
       where: { dutyId: null, title: '摸排辖区未参保企业' },
@@ -278,7 +289,9 @@ describe('/交办', () => {
       ['demo-admin', '/交办 火星 报送台账 明天', '没有找到“火星”'],
       ['demo-admin', '/交办 其他 报送台账 明天', '其他规上工贸企业 没有牵头单位'],
       ['demo-admin', '/交办 应急局 报送台账', '最后一个词应是截止日期'],
-      ['demo-admin', '/交办 应急局 报送台账 昨天', '不能早于今天'],
+      ['demo-admin', '/交办 应急局 报送台账 昨天', '截止日期 2026-11-28 早于今天（2026-11-29）'],
+      ['demo-admin', '/交办 应急局 报送台账 2月30日', '“2月30日”不是一个日期'],
+      ['demo-admin', '/交办 应急局 报送台账 2029-01-01', '日期 2029-01-01 太远了：最晚只能到 2028-11-29'],
       ['demo-liaison-yjj', '/交办 东坪 报送台账 明天', '不能使用 /交办'],
     ] as const) {
       const out = await say(user, text);

@@ -7,7 +7,7 @@ let t: TestDb;
 let bus: Bus;
 const say = (text: string, userId = 'demo-leader') => bus.handle({ channel: 'sandbox', userId, chatId: null, text });
 
-/** The lines of one numbered section of the reply: "🔴 22. 平口镇  8/12 家 66.6% …" → rank, name, rest. */
+/** The lines of one numbered section of the reply: "🔴 22. 平口镇  8/12 家 66.7% …" → rank, name, rest. */
 function section(reply: string, heading: string): { rank: number; name: string; rest: string }[] {
   const lines = reply.split('\n');
   const start = lines.findIndex((l) => l.startsWith(heading));

@@ -92,7 +92,9 @@ describe('/暂缓', () => {
     const out = await say('demo-liaison-jtj', `/暂缓 ${id} 12月20日 已约谈企业负责人`);
     expect(out.text).toContain('2026-12-20 起恢复');
     expect(out.text).toContain('⚠️ 该事项已逾期，暂缓期间仍会按规定升级报县领导督办。');
-    const queued = await run('2026-12-10');
+    // The leaders heard of it on Tuesday (above); the ladder's next step, three working days on,
+    // escalates it again, snoozed or not.
+    const queued = await run('2026-12-11');
     expect((await queued('demo-webhook-jtj')).join('\n')).not.toContain(`#${id} `);
     const [escalation] = (await queued('demo-webhook-leaders')).filter((m) => m.includes('逾期升级'));
     expect(escalation).toContain(`🔴 县交通运输局 #${id} `);

@@ -201,7 +201,7 @@ describe('an enterprise with its own contact', () => {
     const out = await say('demo-insurer-pingan', `/走访 ${e.creditCode} 培训 今天`);
     const visit = await t.db.preventionVisit.findFirstOrThrow({ where: { enterpriseId: e.id } });
     expect(out.text).toContain(`请企业联系人 企业安全员 发送 /确认 ${visit.id}`);
-    expect(out.text).toContain('已通知企业联系人 企业安全员');
+    expect(out.text).toContain('已通过应用消息通知 1 人：企业安全员');
     const notice = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
     expect([notice.channel, notice.target]).toEqual(['app', 'contact-e']);
     expect(notice.payload).toContain(`/确认 ${visit.id}`);

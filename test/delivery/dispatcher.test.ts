@@ -125,6 +125,25 @@ describe('rate limits and failure reports', () => {
     await t.db.groupChat.deleteMany();
   });
 
+  it('reports a failure to the admins through the app when they have no group, never to the leaders’ group', async () => {
+    api.webhooks.add('leaders-key');
+    await t.db.member.create({ data: { userId: 'ops-admin', name: '运维管理员', roles: 'admin' } });
+    await t.db.groupChat.create({
+      data: { name: '县领导群', purpose: 'leaders', webhookKey: 'leaders-key', chatId: 'leaders-chat' },
+    });
+    await t.db.groupChat.create({
+      data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' },
+    });
+    await enqueue(t.db, webhookMarkdown('gone-key', '提醒'), t.clock);
+    await dispatcher.drain();
+    await dispatcher.drain();
+    expect(api.delivered.filter((d) => d.target === 'leaders-key')).toEqual([]);
+    const report = await t.db.outboxMessage.findFirstOrThrow({ where: { channel: 'app', target: 'ops-admin' } });
+    expect(JSON.parse(report.payload).text.content).toMatch(/无法发送到 已解散的群.*93000/);
+    await t.db.groupChat.deleteMany();
+    await t.db.member.delete({ where: { userId: 'ops-admin' } });
+  });
+
   it('fails and reports at once a message for a channel this deployment does not have, instead of keeping it for ever', async () => {
     api.webhooks.add('admins-key');
     await t.db.groupChat.create({

@@ -169,7 +169,7 @@ describe('two counties in one database', () => {
     expect(reply).not.toContain('新化测试金源化工有限公司');
   });
 
-  it('reports a message Xinhua could not deliver to Xinhua’s leaders, not Anhua’s', async () => {
+  it('reports a message Xinhua could not deliver to Xinhua’s admins, not its leaders’ group nor Anhua’s', async () => {
     const [aqw, gaj] = await Promise.all([
       t.db.unit.findUniqueOrThrow({ where: { countyCode_code: { countyCode: XINHUA, code: 'aqw' } } }),
       t.db.unit.findUniqueOrThrow({ where: { countyCode_code: { countyCode: XINHUA, code: 'gaj' } } }),
@@ -207,9 +207,11 @@ describe('two counties in one database', () => {
     await t.db.outboxMessage.deleteMany();
     await enqueue(t.db, webhookMarkdown('xh-webhook-gaj', '新化测试提醒'), t.clock);
     await dispatcher.drain();
-    expect(sent).toEqual(['xh-webhook-gaj', 'xh-webhook-leaders']);
-    const report = await t.db.outboxMessage.findFirstOrThrow({ where: { target: 'xh-webhook-leaders' } });
+    // A technical notice: to Xinhua's admin (no admins' group, so through the app), never to the leaders.
+    expect(sent).toEqual(['xh-webhook-gaj']);
+    const report = await t.db.outboxMessage.findFirstOrThrow({ where: { channel: 'app', target: 'xh-admin' } });
     expect(report.payload).toContain('新化·公安局工作群');
+    expect(await t.db.outboxMessage.count({ where: { target: 'xh-webhook-leaders' } })).toBe(0);
     expect(await t.db.outboxMessage.count({ where: { target: { startsWith: 'demo-' } } })).toBe(0);
   });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { addDays } from '../../src/clock.ts';
 import { coverageBySector, coverageCells } from '../../src/domain/coverage.ts';
+import { shownRate } from '../../src/core/format.ts';
 import { testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
@@ -91,7 +92,7 @@ describe('/导出', () => {
     const rows = values(workbook.getWorksheet('按行业')!);
     const sectors = await coverageBySector(t.db, t.campaignId, DAY, t.clock.now());
     expect(rows.slice(0, sectors.length).map((r) => r.slice(0, 5))).toEqual(
-      sectors.map((s) => [s.name, s.enterprises, s.insured, Math.floor(s.rate! * 1000) / 1000, s.gap]),
+      sectors.map((s) => [s.name, s.enterprises, s.insured, shownRate(s.rate), s.gap]),
     );
     // Read off the chat reply: "🔴 非煤矿山  23/27 家 85.1%", and the high-risk total line.
     const text = (await say('/覆盖率')).text;
@@ -142,7 +143,7 @@ describe('/导出', () => {
     const cell = (await coverageCells(t.db, t.campaignId, DAY, t.clock.now())).find(
       (c) => c.sectorId === transport.id && c.townshipId === dongping.id,
     )!;
-    expect(rows.find((r) => r[0] === '东坪镇')![4]).toBe(Math.floor((cell.insured / cell.enterprises) * 1000) / 1000);
+    expect(rows.find((r) => r[0] === '东坪镇')![4]).toBe(shownRate(cell.insured / cell.enterprises));
     // The county-wide report of 民爆 has a row of its own; the total row repeats the per-sector rates.
     expect(rows.find((r) => r[0] === '全县（未分乡镇）')![6]).toBe(0.75);
     expect(rows.at(-1)!.slice(0, 3)).toEqual([

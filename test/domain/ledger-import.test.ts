@@ -14,7 +14,7 @@ const code = (serial: string) => `91430923MA4LT${serial}` + creditCodeCheck(`914
 async function load(
   kind: LedgerKind,
   file: string,
-  o: { progress?: (done: number, total: number) => void; every?: number } = {},
+  o: { progress?: (done: number, total: number) => void; every?: number; day?: string } = {},
 ) {
   return importLedger(t.db, kind, await readSheet(file), {
     campaignId: t.campaignId,
@@ -234,6 +234,38 @@ describe('importing the roster and the policies', () => {
       insuredHeadcount: 50,
       premiumFen: 750_000,
       liabilityPerPerson: 400_000,
+    });
+  });
+
+  it('places dates without a year: the start the nearest such day, the end the first after the start', async () => {
+    const row = (no: string, start: string, end: string) =>
+      `${no},平安,东坪恒安石材开采有限公司（示例）,${start},${end},50,7500`;
+    const header = '保单号,保险机构,企业,起保日期,止保日期,参保人数,保费';
+    const december = await load(
+      'policies',
+      writeCsv('december.csv', [
+        header,
+        row('PAAH2026000301', '1月1日', '12月31日'),
+        row('PAAH2026000302', '2月30日', '3月1日'),
+      ]),
+      { day: '2026-12-30' },
+    );
+    expect([december.added, december.rejected]).toEqual([1, [{ row: 3, reason: '起保日期“2月30日”不是日期' }]]);
+    expect(await t.db.policy.findFirstOrThrow({ where: { policyNo: 'PAAH2026000301' } })).toMatchObject({
+      startOn: '2027-01-01',
+      endOn: '2027-12-31',
+    });
+    const january = await load(
+      'policies',
+      writeCsv('january.csv', [header, row('PAAH2026000303', '12月1日', '11月30日')]),
+      {
+        day: '2027-01-03',
+      },
+    );
+    expect(january.added).toBe(1);
+    expect(await t.db.policy.findFirstOrThrow({ where: { policyNo: 'PAAH2026000303' } })).toMatchObject({
+      startOn: '2026-12-01',
+      endOn: '2027-11-30',
     });
   });
 

@@ -17,6 +17,12 @@ let bot: WeComSender;
 let app: WeComSender;
 
 const counts = () => callbackTrail(service.db);
+/** Whatever a callback set going has ended: its runs in the inbox, and what they queued, sent. */
+const settle = async () => {
+  await service.inbox.idle();
+  await service.dispatcher.drain();
+  await service.dispatcher.drain(); // one already under way may have looked before
+};
 
 beforeAll(async () => {
   t = await testDb({ demo: true });
@@ -76,7 +82,7 @@ describe('the official WeCom sample vector over HTTP', () => {
     // WeCom's retry of the same message changes nothing and sends nothing more.
     const before = await counts();
     expect((await post()).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await settle();
     expect(await counts()).toEqual(before);
     expect(api.delivered.filter((d) => d.target === 'ChenJiaShun')).toHaveLength(1);
   });
@@ -116,6 +122,24 @@ describe('the AI bot callback', () => {
     expect(again.stream.content).toBe(reply.stream.content);
     expect(await service.db.auditEvent.count({ where: { command: 'coverage' } })).toBe(audits);
     expect(await service.db.inboundMessage.count({ where: { dedupeKey: 'bot:bot-msg-1' } })).toBe(1);
+  });
+
+  it('reads a message as the sandbox does: a mention and a command glued to its argument', async () => {
+    const ask = async (msgid: string, text: string) => {
+      const res = await bot.postBot(
+        botTextMessage({ msgid, userid: 'demo-leader', chatid: 'demo-chat-leaders', text }),
+      );
+      return (bot.openBotReply(await res.json()) as { stream: { content: string } }).stream.content;
+    };
+    const glued = await ask('bot-msg-glued', '@安责险助手/覆盖率危化');
+    const spaced = await service.bus.handle({
+      channel: 'sandbox',
+      userId: 'demo-leader',
+      chatId: 'demo-chat-leaders',
+      text: '@安责险助手 /覆盖率 危化',
+    });
+    expect(glued).toBe(spaced.text);
+    expect(glued).toMatch(/\d+\.\d%/);
   });
 
   it('verifies its URL with an empty ReceiveId', async () => {
@@ -196,7 +220,7 @@ describe('forged and malformed callbacks are refused and change nothing', () => 
     );
     const before = await counts();
     expect((await app.postEncrypted(sealed, envelope)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
+    await settle();
     expect(await counts()).toEqual(before);
   });
 });
@@ -212,5 +236,42 @@ describe('health', () => {
       role: 'leader',
       database: 'ok',
     });
+  });
+});
+
+describe('nobody writes in the bot’s voice, through the AI bot callback', () => {
+  it('answers and notifies with hostile text neutralised: no link, bold, forged line or mention in the stream or the outbox', async () => {
+    const said = async (msgid: string, userid: string, chatid: string, text: string) => {
+      const res = await bot.postBot(botTextMessage({ msgid, userid, chatid, text: `@安责险助手 ${text}` }));
+      return (bot.openBotReply(await res.json()) as { stream: { content: string } }).stream.content;
+    };
+    const assign = await said(
+      'bot-hostile-1',
+      'demo-leader',
+      'demo-chat-leaders',
+      '/交办 东坪 [点此查看](http://evil.example.com/a) **加粗**<@someone> 12月9日',
+    );
+    expect(assign).toContain('［点此查看］（http://evil.example.com/a） ＊＊加粗＊＊＜@someone＞');
+    const o = await service.db.obligation.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    const extend = await said(
+      'bot-hostile-2',
+      'demo-liaison-dongping',
+      'demo-chat-dongping',
+      `/延期 ${o.id} 12月20日 理由\n> 截止 2026-12-09 → 已获批准延至 **2099-01-01**`,
+    );
+    expect(extend).toContain('已提交');
+    const payloads = (await service.db.outboxMessage.findMany({ where: { createdAt: { gte: clock.now() } } })).map(
+      (m) => m.payload,
+    );
+    expect(payloads.join('\n')).toContain('理由 ＞ 截止 2026-12-09 → 已获批准延至 ＊＊2099-01-01＊＊');
+    const contents = payloads.map((p) => {
+      const m = JSON.parse(p) as Record<string, { content?: string }>;
+      return m[String(m.msgtype)]?.content ?? '';
+    });
+    expect(contents.length).toBeGreaterThan(1);
+    for (const text of [assign, extend, ...contents]) {
+      for (const bad of ['](http', '**加粗', '**2099', '<@someone']) expect(text).not.toContain(bad);
+      expect(text).not.toMatch(/^\s*>\s*截止[^\n]*已获批准/m);
+    }
   });
 });

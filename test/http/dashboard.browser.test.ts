@@ -143,6 +143,11 @@ describe.skipIf(!present && !ci)(
       expect(`${await detail.locator('.count').textContent()} ${await detail.locator('.rate').textContent()}`).toBe(
         `${w.insured}/${w.enterprises} 家 ${w.rate}`,
       );
+      // Its total cell shows the chat's figure: the page rounds nothing itself.
+      const figures = await page
+        .locator(`#heatmap g[data-township="${weakest}"] text[font-weight="600"]`)
+        .allTextContents();
+      expect(figures.at(-1)).toBe(w.rate.replace('%', ''));
       expect(await page.locator('#heatmap h2 small').textContent()).toContain(
         `${totalLine(text, '各乡镇')!.insured}/${totalLine(text, '各乡镇')!.enterprises} 家`,
       );

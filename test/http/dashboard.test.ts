@@ -387,6 +387,7 @@ describe('the figures', () => {
     insured: number;
     rate: number | null;
     rateText: string;
+    rateFigure: string | null;
     gap: number;
     change: number | null;
     mark: string;
@@ -461,6 +462,8 @@ describe('the figures', () => {
         change: changeWord(r.change),
       });
       const cells = r.cells.filter((c): c is F => c !== null);
+      // The heat map's cells and bars show the server's figure: the page rounds nothing itself.
+      for (const c of [r, ...cells]) expect(c.rate === null ? '—' : `${c.rateFigure}%`).toBe(c.rateText);
       expect([cells.reduce((n, c) => n + c.insured, 0), cells.reduce((n, c) => n + c.enterprises, 0)]).toEqual([
         r.insured,
         r.enterprises,

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { addDays, dayIn } from '../../src/clock.ts';
 import { findCjkFont } from '../../src/domain/chart.ts';
@@ -38,25 +40,33 @@ describe('a week across 国庆 and 中秋 2025, with two 调休 weekend working 
     expect(Object.values(states).filter((s) => s !== 'ran')).toEqual(Array(10).fill('not-working-day'));
     // Nothing at all was queued or recorded on the days off.
     const rows = await w.db.outboxMessage.findMany();
-    expect(new Set(rows.map((r) => dayIn(r.createdAt, TZ)))).toEqual(new Set(ran));
+    expect([...new Set(rows.map((r) => dayIn(r.createdAt, TZ)))].filter((d) => !ran.includes(d))).toEqual([]);
     const runs = await w.db.reminderLedger.findMany({ where: { rule: 'run' } });
     expect(runs.map((r) => r.slot).sort()).toEqual(ran);
 
-    // The item, day by day, to 交通局's group: a countdown on the make-up Sunday, yellow, red.
+    // The item to 交通局's group, on the ladder: the countdown at 7 on the make-up Sunday; yellow
+    // (the first notice, with the countdown at 3); the countdown at 1; due today, three working days
+    // after the first notice; overdue on Saturday is not told again within the window.
     const told = (await queued(w.db, KEYS.jtj)).filter((m) => m.text.includes(`#${o.id} `));
-    expect(told.map((m) => m.day)).toEqual(ran);
+    expect(told.map((m) => m.day)).toEqual(['2025-09-28', '2025-09-29', '2025-10-09', '2025-10-10']);
     const line = (text: string) =>
       text.split('\n')[text.split('\n').findIndex((l) => l.includes(`#${o.id} `)) + 1]!.trim();
     expect(told.map((m) => line(m.text))).toEqual([
       '截止 2025-10-10，还剩 4 个工作日 · 待签收',
       '截止 2025-10-10，还剩 3 个工作日 · 待签收',
-      '截止 2025-10-10，还剩 2 个工作日 · 待签收',
       '截止 2025-10-10，还剩 1 个工作日 · 待签收',
       '今天（2025-10-10）到期 · 待签收',
-      '截止 2025-10-10，已逾期 1 天 · 待签收',
     ]);
     expect(told[0]!.text).toContain(`🔵 #${o.id} `);
-    expect(told.at(-1)!.text).toContain(`🔴 #${o.id} `);
+    expect(told.at(-1)!.text).toContain(`🟡 #${o.id} `);
+    expect(
+      (await w.db.reminderLedger.findMany({ where: { rule: 'ladder-unit', target: `obligation:${o.id}` } })).map(
+        (r) => [r.slot, dayIn(r.createdAt, TZ)],
+      ),
+    ).toEqual([
+      ['0', '2025-09-29'],
+      ['1', '2025-10-10'],
+    ]);
     expect(
       await w.db.reminderLedger.findUnique({
         where: { rule_target_slot: { rule: 'countdown', target: `obligation:${o.id}`, slot: '7' } },
@@ -117,8 +127,8 @@ describe('each (rule, target, slot) once', () => {
   });
 });
 
-describe('escalation to the leaders’ group', () => {
-  it('after 3 reminders without reaction; a /签收 or /反馈 resets the count, and the item escalates once 3 working days overdue', async () => {
+describe('the ladder: one message per audience and item within a window', () => {
+  it('the unit hears an item first, again 3 working days on, then weekly; the leaders likewise once it escalates (3 working days overdue), whatever reactions', async () => {
     const w = await world();
     const ignored = await obligation(w, 'jtj', '报送货运企业参保名单', '2026-12-09');
     const answered = await obligation(w, 'jtj', '报送客运企业参保名单', '2026-12-09');
@@ -127,40 +137,47 @@ describe('escalation to the leaders’ group', () => {
       return w.bus.handle({ channel: 'sandbox', userId: 'demo-liaison-jtj', chatId: 'demo-chat-jtj', text });
     };
     const escalated: Record<string, string[]> = {};
-    for (const day of [
-      '2026-12-07',
-      '2026-12-08',
-      '2026-12-09',
-      '2026-12-10',
-      '2026-12-11',
-      '2026-12-14',
-      '2026-12-15',
-    ]) {
+    const unit: Record<string, string[]> = {};
+    const mine = (text: string) =>
+      text.split('\n').filter((l) => l.includes(`#${ignored.id} `) || l.includes(`#${answered.id} `));
+    for (let day = '2026-12-07'; day <= '2026-12-25'; day = addDays(day, 1)) {
+      if (!calendar.isWorkingDay(day)) continue;
       expect((await runDay(w, day)).state).toBe('ran');
-      const [msg] = (await queued(w.db, KEYS.leaders)).filter((m) => m.day === day && m.text.includes('逾期升级'));
-      escalated[day] = msg!.text
-        .split('\n')
-        .filter((l) => l.includes(`#${ignored.id} `) || l.includes(`#${answered.id} `));
+      // A second run the same evening (late, or by hand) tells nobody anything again.
+      w.clock.set(at(day, '21:00'));
+      expect((await w.scheduler.runAt(w.clock.now()))[0]!.state).toBe('already');
+      const today = (target: string) => queued(w.db, target).then((ms) => ms.filter((m) => m.day === day));
+      const leaders = mine((await today(KEYS.leaders)).map((m) => m.text).join('\n'));
+      if (leaders.length) escalated[day] = leaders;
+      const own = (await today(KEYS.jtj)).map((m) => m.text).join('\n');
+      if (mine(own).length)
+        unit[day] = [ignored, answered].filter((o) => own.includes(`#${o.id} `)).map((o) => o.title);
       if (day === '2026-12-08') expect((await say(`/签收 ${answered.id}`, '10:00', day)).outcome).toBe('ok');
       if (day === '2026-12-11')
         expect((await say(`/反馈 ${answered.id} 已收集 12 家`, '10:00', day)).outcome).toBe('ok');
     }
+    const both = [ignored.title, answered.title];
+    // 交通局: due soon on Monday (the first notice); the countdown's last day; 3 working days on;
+    // then a week of working days each time.
+    expect(unit).toEqual({
+      '2026-12-07': both,
+      '2026-12-08': both,
+      '2026-12-10': both,
+      '2026-12-17': both,
+      '2026-12-24': both,
+    });
     const I = `🔴 县交通运输局 #${ignored.id} 报送货运企业参保名单 — 已逾期`;
     const A = `🔴 县交通运输局 #${answered.id} 报送客运企业参保名单 — 已逾期`;
+    // The leaders: from 4 working days overdue, then 3 working days on, then weekly; the reminders
+    // the unit left unanswered since its last reaction are counted.
     expect(escalated).toEqual({
-      '2026-12-07': [],
-      '2026-12-08': [],
-      '2026-12-09': [],
-      '2026-12-10': [`${I} 1 天，已提醒 3 次未回应`],
-      '2026-12-11': [`${I} 2 天，已提醒 4 次未回应`],
-      '2026-12-14': [`${I} 5 天，已提醒 5 次未回应`],
-      // 4 working days overdue: past the threshold, reaction or not.
-      '2026-12-15': [`${I} 6 天，已提醒 6 次未回应`, `${A} 6 天，已提醒 1 次未回应`],
+      '2026-12-15': [`${I} 6 天，已提醒 2 次未回应`, `${A} 6 天`],
+      '2026-12-18': [`${I} 9 天，已提醒 3 次未回应`, `${A} 9 天，已提醒 1 次未回应`],
+      '2026-12-25': [`${I} 16 天，已提醒 4 次未回应`, `${A} 16 天，已提醒 2 次未回应`],
     });
-    // Meanwhile 交通局's own group heard of both every working day, mentioning its liaison.
-    const unit = (await queued(w.db, KEYS.jtj)).filter((m) => m.text.includes(`#${answered.id} `));
-    expect(unit.map((m) => m.day)).toEqual(Object.keys(escalated));
-    expect(unit.every((m) => m.text.includes(`#${ignored.id} `) && m.text.endsWith('<@demo-liaison-jtj>'))).toBe(true);
+    // The unit's messages mention its liaison.
+    const told = (await queued(w.db, KEYS.jtj)).filter((m) => m.text.includes(`#${answered.id} `));
+    expect(told.every((m) => m.text.endsWith('<@demo-liaison-jtj>'))).toBe(true);
   });
 });
 
@@ -266,7 +283,7 @@ describe('policy expiry', () => {
 });
 
 describe('quiet hours', () => {
-  it('a run at 21:00, or a catch-up at 20:30, waits until after 08:00 the next morning', async () => {
+  it('a run at 21:00, or a catch-up at 20:30, waits until after 08:00 the next morning, and the next run does not say it again', async () => {
     const w = await world();
     expect((await runDay(w, '2026-12-01', '21:00')).state).toBe('ran');
     w.clock.set(at('2026-12-02', '20:30'));
@@ -276,12 +293,21 @@ describe('quiet hours', () => {
     ]);
     const rows = await w.db.outboxMessage.findMany();
     for (const day of ['2026-12-01', '2026-12-02']) {
-      const of = rows.filter((r) => dayIn(r.createdAt, TZ) === day);
-      expect(of.length).toBeGreaterThan(0);
       const morning = at(addDays(day, 1), '08:00').getTime();
-      for (const r of of) expect(r.nextAttemptAt.getTime()).toBeGreaterThan(morning);
-      for (const r of of) expect(r.nextAttemptAt.getTime()).toBeLessThan(morning + 10 * 60_000);
+      for (const r of rows.filter((r) => dayIn(r.createdAt, TZ) === day)) {
+        expect(r.nextAttemptAt.getTime()).toBeGreaterThan(morning);
+        expect(r.nextAttemptAt.getTime()).toBeLessThan(morning + 10 * 60_000);
+      }
     }
+    // The items told on the evening of the 1st (sent the next morning) are not told again by the
+    // run of the 2nd: the ladder's window, not the day, decides.
+    const items = (day: string) =>
+      rows
+        .filter((r) => dayIn(r.createdAt, TZ) === day)
+        .map((r) => content(r.payload))
+        .filter((text) => text.includes('督办提醒') || text.includes('逾期升级'));
+    expect(items('2026-12-01').length).toBeGreaterThan(0);
+    expect(items('2026-12-02')).toEqual([]);
     w.clock.set(at('2026-12-02', '07:59'));
     await w.dispatcher.drain();
     expect(w.api.delivered.length).toBe(0);
@@ -342,5 +368,45 @@ describe('Done when: `npm run remind` on fresh demo data', () => {
           .join('\n'),
       ),
     ).toEqual(ofDongping);
+  });
+});
+
+describe('audiences nobody can reach', () => {
+  it('are named by the run and by the dry run, rule by rule, instead of going unheard', async () => {
+    const w = await world();
+    const zjj = await w.db.unit.findFirstOrThrow({ where: { code: 'zjj' } });
+    const [dry] = await w.scheduler.runAt(at('2026-11-30'), { dryRun: true });
+    // 住建局 has an overdue item and neither a group nor a liaison.
+    expect(dry!.unheard).toContainEqual({ rule: 'obligationReminders', who: zjj.name, why: 'no_destination' });
+    const run = await runDay(w, '2026-11-30');
+    expect(run.unheard).toEqual(dry!.unheard);
+    // Units with a group, and the leaders, are heard.
+    const heard = await w.db.groupChat.findMany({ where: { unitId: { not: null } }, include: { unit: true } });
+    for (const g of heard) expect(run.unheard.map((u) => u.who)).not.toContain(g.unit!.name);
+    expect(run.unheard.map((u) => u.who)).not.toContain('leaders');
+  });
+
+  it('are named by `npm run remind -- --dry-run`', async () => {
+    const w = await world();
+    const zjj = await w.db.unit.findFirstOrThrow({ where: { code: 'zjj' } });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/remind.ts', '--now', '2026-11-30 09:00', '--dry-run'],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: w.url }, timeout: 60_000 },
+    );
+    expect(stdout).toContain(`⚠️ obligationReminders: ${zjj.name} cannot be reached (no_destination)`);
+    expect(await w.db.outboxMessage.count()).toBe(0);
+  });
+});
+
+describe('technical notices', () => {
+  it('next year’s missing holiday arrangement goes to the admins, never to the leaders’ group', async () => {
+    const w = await world();
+    // December of a year whose next the calendar cannot know.
+    expect(calendar.knowsYear(2031)).toBe(false);
+    expect((await runDay(w, '2030-12-02')).state).toBe('ran');
+    const missing = (texts: { text: string }[]) => texts.filter((m) => m.text.includes('2031 年的节假日安排'));
+    expect(missing(await queued(w.db, KEYS.leaders))).toEqual([]);
+    expect(missing(await queued(w.db, 'demo-admin'))).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { WeComCipher } from '../../src/wecom/crypto.ts';
 import { reasonOf } from '../support/fake-wecom.ts';
+import { stripMentions } from '../../src/core/mention.ts';
 import {
   openAppEnvelope,
   openBotEnvelope,
@@ -9,7 +10,6 @@ import {
   readBotMessage,
   sealAppReply,
   sealBotReply,
-  stripMention,
 } from '../../src/wecom/envelope.ts';
 
 const TOKEN = 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo';
@@ -238,7 +238,7 @@ describe('readBotMessage', () => {
     const opened = openBotEnvelope(JSON.stringify({ encrypt }));
     bot.verify(signature, '1700000002', 'n1', opened.encrypt);
     const m = readBotMessage(bot.decrypt(opened.encrypt));
-    expect(stripMention(m.text!)).toBe('/coverage 危化');
+    expect(stripMentions(m.text!)).toBe('/coverage 危化');
   });
 
   it('joins the text items of a mixed message, ignoring a quote', () => {
@@ -333,20 +333,5 @@ describe('readBotMessage', () => {
     ];
     for (const b of bad) expect(reasonOf(() => readBotMessage(JSON.stringify(b)))).toBe('envelope');
     expect(reasonOf(() => readBotMessage('{not json'))).toBe('envelope');
-  });
-});
-
-describe('stripMention', () => {
-  it.each([
-    ['@安责险助手 /覆盖率', '/覆盖率'],
-    ['@安责险助手\u3000/coverage 危化', '/coverage 危化'],
-    ['  @安责险助手   /coverage  ', '/coverage'],
-    ['@安责险助手\n查询', '查询'],
-    ['@安责险助手', ''],
-    ['  /coverage 危化 ', '/coverage 危化'],
-    ['问一下 @安责险助手 覆盖率', '问一下 @安责险助手 覆盖率'],
-    ['', ''],
-  ])('%j -> %j', (input, expected) => {
-    expect(stripMention(input)).toBe(expected);
   });
 });
