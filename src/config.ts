@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
+import type { Retention } from './domain/retention.ts';
 import { isLocale, translator, type Locale, type Translate } from './i18n.ts';
 
 /**
@@ -134,6 +135,22 @@ const schema = z.object({
   PUBLIC_BASE_URL: optional.refine((v) => v === undefined || isBaseUrl(v), {
     message: 'must be the http(s) address the bot is reached at, such as https://anze.example.gov.cn (no query or #)',
   }),
+  /** How long records are kept before `anze purge` deletes them; never below the legal minimum (src/domain/retention.ts). */
+  BOT_RETAIN_VISITS_YEARS: z.coerce
+    .number()
+    .int()
+    .min(5, { message: 'must be at least 5: AQ 9010 keeps prevention-service records five years' })
+    .default(5),
+  BOT_RETAIN_AUDIT_MONTHS: z.coerce
+    .number()
+    .int()
+    .min(6, { message: 'must be at least 6: 网络安全法 第二十一条 keeps logs six months' })
+    .default(6),
+  BOT_RETAIN_MESSAGES_MONTHS: z.coerce
+    .number()
+    .int()
+    .min(6, { message: 'must be at least 6: messages are logs too (网络安全法 第二十一条)' })
+    .default(6),
   /** Signs dashboard sessions; required with the self-built app (its WeCom sign-in). */
   SESSION_SECRET: optional.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters (e.g. openssl rand -hex 32)',
@@ -230,6 +247,8 @@ export interface Config {
   publicBaseUrl?: string;
   /** SESSION_SECRET; without it (sandbox mode) each process signs with a random one. */
   sessionSecret?: string;
+  /** How long records are kept (BOT_RETAIN_*); the legal minimums when not given. */
+  retention?: Retention;
 }
 
 const BOT_VARS = { token: 'WECOM_BOT_TOKEN', encodingAesKey: 'WECOM_BOT_AES_KEY' } as const;
@@ -322,6 +341,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandbox: !bot && !app && !botLongConn,
     ...(e.PUBLIC_BASE_URL ? { publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, '') } : {}),
     ...(e.SESSION_SECRET ? { sessionSecret: e.SESSION_SECRET } : {}),
+    retention: {
+      visitsYears: e.BOT_RETAIN_VISITS_YEARS,
+      auditMonths: e.BOT_RETAIN_AUDIT_MONTHS,
+      messagesMonths: e.BOT_RETAIN_MESSAGES_MONTHS,
+    },
   };
 }
 

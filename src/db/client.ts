@@ -6,7 +6,13 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { serialised } from './serial.ts';
 import { reusingStatements } from './statements.ts';
-import { applyMigrations, applyPostgresMigrations, MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR } from './migrate.ts';
+import {
+  applyMigrations,
+  applyPostgresMigrations,
+  MIGRATIONS_DIR,
+  POSTGRES_MIGRATIONS_DIR,
+  type MigrationResult,
+} from './migrate.ts';
 import { TRANSACTION_OPTIONS } from './transactions.ts';
 
 // Prisma compiles each new query shape with its query compiler, a 3 MB WebAssembly module. V8's
@@ -38,19 +44,44 @@ export function sqlitePath(databaseUrl: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
+/** Applies pending migrations to a SQLite file (created with its folder if missing), in WAL mode. */
+function migrateSqlite(file: string): MigrationResult {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const raw = new Database(file);
+  try {
+    raw.pragma('journal_mode = WAL');
+    return applyMigrations(raw, MIGRATIONS_DIR);
+  } finally {
+    raw.close();
+  }
+}
+
+// Sessions in UTC: a TIMESTAMP column's DEFAULT CURRENT_TIMESTAMP then means the same instant
+// Prisma writes and reads (it treats TIMESTAMP as UTC), whatever the server's timezone.
+const postgresConfig = (databaseUrl: string) => ({ connectionString: databaseUrl, options: '-c TimeZone=UTC' });
+
+async function migratePostgres(databaseUrl: string): Promise<MigrationResult> {
+  const { default: pg } = await import('pg');
+  const migrator = new pg.Client(postgresConfig(databaseUrl));
+  await migrator.connect();
+  try {
+    return await applyPostgresMigrations(migrator, POSTGRES_MIGRATIONS_DIR);
+  } finally {
+    await migrator.end();
+  }
+}
+
+/** Applies pending migrations to the database behind DATABASE_URL without opening Prisma (`anze migrate`). */
+export async function migrateDatabase(databaseUrl: string): Promise<MigrationResult> {
+  return providerOf(databaseUrl) === 'sqlite' ? migrateSqlite(sqlitePath(databaseUrl)) : migratePostgres(databaseUrl);
+}
+
 /** Applies pending migrations, then opens Prisma on the same SQLite file. Synchronous: for tools on SQLite only. */
 export function openDatabase(databaseUrl: string): Db {
   if (providerOf(databaseUrl) !== 'sqlite')
     throw new Error('openDatabase is for SQLite files; use connectDatabase for PostgreSQL');
   const file = sqlitePath(databaseUrl);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const raw = new Database(file);
-  try {
-    raw.pragma('journal_mode = WAL');
-    applyMigrations(raw, MIGRATIONS_DIR);
-  } finally {
-    raw.close();
-  }
+  migrateSqlite(file);
   // busy_timeout lets a CLI (npm run chat, seed) write while the service holds the file.
   const adapter = serialised(reusingStatements(new PrismaBetterSqlite3({ url: file, timeout: 5000 })));
   return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
@@ -64,21 +95,12 @@ export function openDatabase(databaseUrl: string): Db {
 export async function connectDatabase(databaseUrl: string): Promise<Db> {
   if (providerOf(databaseUrl) === 'sqlite') return openDatabase(databaseUrl);
   // Loaded only here, so a SQLite deployment never loads the PostgreSQL client.
-  const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([
-    import('pg'),
+  const [{ PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([
     import('@prisma/adapter-pg'),
     import('../generated/prisma-pg/client.ts'),
   ]);
-  // Sessions in UTC: a TIMESTAMP column's DEFAULT CURRENT_TIMESTAMP then means the same instant
-  // Prisma writes and reads (it treats TIMESTAMP as UTC), whatever the server's timezone.
-  const config = { connectionString: databaseUrl, options: '-c TimeZone=UTC' };
-  const migrator = new pg.Client(config);
-  await migrator.connect();
-  try {
-    await applyPostgresMigrations(migrator, POSTGRES_MIGRATIONS_DIR);
-  } finally {
-    await migrator.end();
-  }
+  await migratePostgres(databaseUrl);
+  const config = postgresConfig(databaseUrl);
   // Generated from the same source schema, the two clients have the same models and queries; the
   // PostgreSQL one's types only add what SQLite lacks, which the code never uses.
   return new PostgresClient({

@@ -74,6 +74,27 @@ function readMigrations(dir: string): Migration[] {
     });
 }
 
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Whether a migration's script matches the checksum the ledger holds, as Prisma's schema engine
+ * decides it (schema-connector's checksum.rs, `script_matches_checksum`): the script as it is,
+ * with its CRLF line endings turned into LF, or with its LF turned into CRLF — so a migration
+ * checked out with the other line ending is not "edited". A checksum that is not 64 characters long
+ * was written by an old engine that did not zero-pad the hex bytes; it is compared the same way.
+ */
+export function checksumMatches(sql: string, checksum: string): boolean {
+  const variants = [sql, sql.replaceAll('\r\n', '\n'), sql.replaceAll('\n', '\r\n')];
+  return variants.some((script) => {
+    const digest = sha256(script);
+    const hex =
+      checksum.length !== 0 && checksum.length !== 64
+        ? [...digest].map((b) => b.toString(16)).join('')
+        : digest.toString('hex');
+    return hex === checksum;
+  });
+}
+
 // DateTime as Prisma writes it on SQLite through the driver adapter.
 const timestamp = (at: Date) => at.toISOString().replace('Z', '+00:00');
 
@@ -133,7 +154,7 @@ function pendingOf(rows: LedgerRow[], migrations: Migration[]): { pending: Migra
   for (const migration of migrations) {
     const row = applied.get(migration.name);
     if (!row) pending.push(migration);
-    else if (row.checksum !== migration.checksum) {
+    else if (!checksumMatches(migration.sql, row.checksum)) {
       throw new Error(
         `Migration ${migration.name} was edited after it was applied (checksum differs). ` +
           'Restore its migration.sql and put the change in a new migration.',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyMigrations, MIGRATIONS_DIR } from '../../src/db/migrate.ts';
+import { applyMigrations, checksumMatches, MIGRATIONS_DIR } from '../../src/db/migrate.ts';
 import { derivePostgres } from '../../prisma/engine/derive-postgres.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -165,6 +165,23 @@ describe('applyMigrations', () => {
     expect(() => applyMigrations(db, migrations)).toThrow(/20260101000000_init was edited/);
   });
 
+  it('accepts a migration whose line endings changed after it was applied, as Prisma does', () => {
+    const db = database();
+    applyMigrations(db, migrations);
+    const crlf = INIT.replaceAll('\n', '\r\n');
+    writeFileSync(join(migrations, '20260101000000_init', 'migration.sql'), crlf);
+    expect(applyMigrations(db, migrations)).toEqual({ applied: [], alreadyApplied: 2 });
+
+    // …and the other way round: applied with CRLF (a Windows checkout), then checked out with LF.
+    const other = database('crlf.db');
+    applyMigrations(other, migrations);
+    writeFileSync(join(migrations, '20260101000000_init', 'migration.sql'), INIT);
+    expect(applyMigrations(other, migrations)).toEqual({ applied: [], alreadyApplied: 2 });
+    // A change of content is still an edit, whatever the line endings.
+    writeFileSync(join(migrations, '20260101000000_init', 'migration.sql'), `${crlf}-- tweak\r\n`);
+    expect(() => applyMigrations(other, migrations)).toThrow(/20260101000000_init was edited/);
+  });
+
   it('refuses to go on after a failed migration', () => {
     const db = database();
     applyMigrations(db, migrations);
@@ -215,7 +232,42 @@ describe('applyMigrations', () => {
       db.prepare(`SELECT sql FROM sqlite_master WHERE name = '_prisma_migrations'`).pluck().get();
     expect(ddl(byPrisma)).toBe(ddl(open[0]!));
     expect(applyMigrations(byPrisma, migrations)).toEqual({ applied: [], alreadyApplied: 2 });
-  }, 120_000); // the real Prisma CLI, twice: slow on a loaded machine
+
+    // Both accept the migration checked out again with CRLF line endings.
+    writeFileSync(join(migrations, '20260101000000_init', 'migration.sql'), INIT.replaceAll('\n', '\r\n'));
+    expect(prisma(['migrate', 'status'])).toContain('Database schema is up to date!');
+    expect(applyMigrations(byPrisma, migrations)).toEqual({ applied: [], alreadyApplied: 2 });
+  }, 120_000); // the real Prisma CLI, three times: slow on a loaded machine
+});
+
+describe('checksumMatches', () => {
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+  // The cases of Prisma's own test (schema-connector's checksum.rs): a lone CR is content.
+  const scripts = [
+    ['ab\ncd\nef\ngh\rab', 'ab\r\ncd\r\nef\r\ngh\rab'],
+    ['ab\ncd\nef\ngh\rab\n', 'ab\r\ncd\r\nef\r\ngh\rab\r\n'],
+  ];
+
+  it('matches a script with either line ending against the checksum of the other', () => {
+    for (const pair of scripts)
+      for (const a of pair) for (const b of pair) expect(checksumMatches(a, sha(b))).toBe(true);
+  });
+
+  it('does not match another content', () => {
+    expect(checksumMatches('abc', sha('abcd'))).toBe(false);
+    expect(checksumMatches('abc\n', sha('abc'))).toBe(false);
+    expect(checksumMatches('ab\ncd', sha('ab\rcd'))).toBe(false);
+  });
+
+  it('matches the unpadded checksums an old Prisma engine wrote', () => {
+    // A script whose digest has a byte below 0x10, which the old engine wrote as one hex digit.
+    const old = (text: string) => [...createHash('sha256').update(text).digest()].map((b) => b.toString(16)).join('');
+    const script = [...Array(40).keys()].map((i) => `-- ${i}`).find((s) => old(s).length < 64)!;
+    expect(old(script).length).toBeLessThan(64);
+    expect(checksumMatches(script, old(script))).toBe(true);
+    expect(checksumMatches(script, sha(script))).toBe(true);
+    expect(checksumMatches(`${script} `, old(script))).toBe(false);
+  });
 });
 
 describe('the committed migrations', () => {

@@ -110,7 +110,7 @@ export async function until<T>(
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A port nothing listens on (PORT must be set, and 0 is not accepted). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
@@ -127,17 +127,18 @@ export interface ServiceProcess {
 
 /**
  * The service as `npm start` runs it (`node --import tsx src/main.ts`; or `entry`, such as the
- * compiled dist/src/main.js), in its own process, on the test database, with the AI bot's callback channel (BOT) against a WeCom API at `apiBase`; resolves
+ * compiled dist/src/main.js, or a release bundle's bin/anze serve), in its own process (in `cwd`, the checkout unless told), on the test database, with the AI bot's callback channel (BOT) against a WeCom API at `apiBase`; resolves
  * once it listens.
  */
 export async function startServiceProcess(
-  t: TestDb,
+  t: Pick<TestDb, 'url'>,
   apiBase: string,
   env: Record<string, string> = {},
   entry = ['--import', 'tsx', 'src/main.ts'],
+  cwd = ROOT,
 ): Promise<ServiceProcess> {
   const proc = spawn(process.execPath, entry, {
-    cwd: ROOT,
+    cwd,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
