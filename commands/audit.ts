@@ -110,7 +110,14 @@ export default defineCommand({
       const typed = Object.fromEntries(
         Object.entries(e.args).map(([k, v]) => [k, typeof v === 'string' && v !== '***' ? neutral(v) : v]),
       );
-      const args = typeof typed.role === 'string' ? { ...typed, role: t(`role.${typed.role}`) } : typed;
+      // /绑定 records its role as { role, add }: shown as typed, 管理员 or +管理员.
+      const role = typed.role as string | { role: string; add: boolean } | undefined;
+      const args =
+        role === undefined
+          ? typed
+          : typeof role === 'string'
+            ? { ...typed, role: t(`role.${role}`) }
+            : { ...typed, role: `${role.add ? '+' : ''}${t(`role.${role.role}`)}` };
       return [label, argWords(args, s?.params ?? [])].filter(Boolean).join(' ');
     };
     if (q.file) {

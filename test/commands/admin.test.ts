@@ -335,7 +335,9 @@ describe('/日志', () => {
 
   it('answers who made someone an admin: by command and member, by days, by record, secrets still hidden', async () => {
     const key = '0a1b2c3d-5555-6666-7777-888899990000';
-    await say('demo-admin', '/绑定 qianqi 管理员 应急局');
+    // Taking qianqi's other role away and moving the unit is previewed first (#15).
+    expect((await say('demo-admin', '/绑定 qianqi 管理员 应急局')).outcome).toBe('pending');
+    await say('demo-admin', '/执行');
     await say('demo-admin', `/群 应急局 ${key}`, 'chat-audit');
     await say('demo-liaison-jtj', '/签收 14');
 
