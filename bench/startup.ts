@@ -10,7 +10,7 @@ import { fmt, median, ROOT, type Row, rssMb, spawnNode, stop } from './lib.ts';
 async function once(args: string[], env: Record<string, string>): Promise<{ readyMs: number; restMb: number }> {
   const port = String(20000 + Math.floor(Math.random() * 20000));
   const start = performance.now();
-  const { proc } = await spawnNode(args, { ...env, PORT: port }, /listening on (http:\/\/\S+)/);
+  const { proc } = await spawnNode(args, { ...env, PORT: port }, /(?:listening on|正在监听) (http:\/\/[^\s（("]+)/);
   try {
     // Ready: it answers.
     for (;;) {

@@ -1,8 +1,44 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { z } from 'zod';
+import { isLocale, translator, type Locale, type Translate } from './i18n.ts';
 
-/** Thrown when the environment cannot start the service; the message names the variable. */
-export class ConfigError extends Error {}
+/**
+ * Thrown when the environment cannot start the service; the message names the setting. Its text
+ * comes from the locale files, so an operator reads it in BOT_LOCALE's language (`localized`);
+ * `message` is the English.
+ */
+export class ConfigError extends Error {
+  private readonly render: (t: Translate) => string;
+
+  constructor(message: string | ((t: Translate) => string)) {
+    const render = typeof message === 'string' ? () => message : message;
+    super(render(translator('en')));
+    this.render = render;
+  }
+
+  localized(locale: Locale): string {
+    return this.render(translator(locale));
+  }
+}
+
+/** The language of messages to the operator: BOT_LOCALE when it is a valid one (after `.env`), else zh-CN. */
+export function operatorLocale(env: NodeJS.ProcessEnv = process.env): Locale {
+  if (env === process.env && existsSync('.env')) {
+    try {
+      process.loadEnvFile('.env');
+    } catch {
+      // an unreadable .env is reported by configFromEnvironment
+    }
+  }
+  const l = env.BOT_LOCALE?.trim();
+  return isLocale(l) ? l : 'zh-CN';
+}
+
+/** One line for the operator: "configuration: …" / "配置错误：…". */
+export function configErrorLine(e: ConfigError, locale: Locale): string {
+  return translator(locale)('config.error', { message: e.localized(locale) });
+}
 
 const optional = z
   .string()
@@ -14,8 +50,49 @@ const aesKey = optional.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.t
   message: 'must be the 43-character EncodingAESKey shown by WeCom',
 });
 
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
+
+/** A setting left empty in .env (`LOG_LEVEL=`) counts as not given. */
+const unsetIfEmpty = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === '' ? undefined : v), t);
+
+const onOff = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .default('off')
+  .refine((v) => ['on', 'off', 'true', 'false', '1', '0', ''].includes(v), { message: 'must be on or off' })
+  .transform((v) => v === 'on' || v === 'true' || v === '1');
+
+const proxyUrl = optional.refine((v) => v === undefined || isProxyUrl(v), {
+  message: 'must be a proxy address such as http://proxy.example.gov.cn:8080',
+});
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** The address to listen on: all interfaces unless told (127.0.0.1 behind a reverse proxy on the same machine). */
+  HOST: optional.refine((v) => v === undefined || isHost(v), {
+    message: 'must be an IP address or host name to listen on, such as 127.0.0.1 or 0.0.0.0',
+  }),
+  LOG_LEVEL: unsetIfEmpty(z.enum(LOG_LEVELS).default('info')),
+  /** json (journald, files) or pretty (a person at a terminal); unset: pretty on a terminal, JSON elsewhere. */
+  LOG_FORMAT: unsetIfEmpty(z.enum(['json', 'pretty']).optional()),
+  /** /metrics (Prometheus); off unless on. */
+  METRICS: onOff,
+  /** With it, /metrics answers anyone who sends it as a bearer token; without it, loopback only. */
+  METRICS_TOKEN: optional.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  /** /readyz answers 503 once a configured channel has been down this many seconds. */
+  READY_MAX_DOWN_SECONDS: unsetIfEmpty(z.coerce.number().int().min(0).default(300)),
+  /** WeCom's domain verification file (WW_verify_*.txt), served at /<its name>. */
+  WECOM_VERIFY_FILE: optional.refine((v) => v === undefined || /(^|\/)WW_verify_[A-Za-z0-9]+\.txt$/.test(v), {
+    message: 'must be the path of the WW_verify_….txt file downloaded from the WeCom admin console',
+  }),
+  HTTPS_PROXY: proxyUrl,
+  HTTP_PROXY: proxyUrl,
+  NO_PROXY: optional,
   DATABASE_URL: z
     .string()
     .default('file:./data/anze.db')
@@ -39,6 +116,8 @@ const schema = z.object({
   /** How far a callback's timestamp may be from now, in seconds; 0 turns the check off. */
   CALLBACK_MAX_SKEW: z.coerce.number().int().min(0).default(300),
   WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
+  /** WeCom's web sign-in host (open.weixin.qq.com); 政务微信 and private deployments have their own. */
+  WECOM_OAUTH_BASE: unsetIfEmpty(z.url({ protocol: /^https?$/ }).default('https://open.weixin.qq.com')),
   WECOM_CORP_ID: optional,
   WECOM_AGENT_ID: optional.refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number' }),
   WECOM_APP_SECRET: optional,
@@ -70,6 +149,19 @@ function isBaseUrl(v: string): boolean {
   }
 }
 
+function isProxyUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname;
+  } catch {
+    return false;
+  }
+}
+
+function isHost(v: string): boolean {
+  return /^[A-Za-z0-9.:-]+$/.test(v) && !/^[:.-]/.test(v.replace(/^::/, 'x'));
+}
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -94,8 +186,29 @@ export interface BotLongConnChannel {
   url: string;
 }
 
+/** Proxies for WeCom (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, or their lower-case forms). */
+export interface ProxyConfig {
+  httpsProxy?: string;
+  httpProxy?: string;
+  noProxy?: string;
+}
+
 export interface Config {
   port: number;
+  /** HOST: the bind address; all interfaces when not given. */
+  host?: string;
+  logLevel?: LogLevel;
+  /** LOG_FORMAT; unset: pretty on a terminal, JSON lines elsewhere. */
+  logFormat?: LogFormat;
+  /** /metrics: off unless enabled; then loopback only, or anyone with the token. */
+  metrics?: { enabled: boolean; token?: string };
+  /** A configured channel down this long makes /readyz answer 503 (READY_MAX_DOWN_SECONDS, 300). */
+  readyMaxDownSeconds?: number;
+  /** WECOM_OAUTH_BASE without a trailing slash; open.weixin.qq.com when not given. */
+  wecomOauthBase?: string;
+  /** WeCom's domain verification file: served at /<name> with its content. */
+  verifyFile?: { name: string; content: string };
+  proxy?: ProxyConfig;
   databaseUrl: string;
   timezone: string;
   locale: 'zh-CN' | 'en';
@@ -135,35 +248,66 @@ function channel<K extends string>(name: string, vars: Record<K, string>, env: R
   const missing = entries.filter(([, v]) => env[v] === undefined).map(([, v]) => v);
   if (missing.length === entries.length) return undefined;
   if (missing.length > 0)
-    throw new ConfigError(`${name} is half-configured: set ${missing.join(', ')} (or unset the others)`);
+    throw new ConfigError((t) => t('config.half_configured', { channel: t(name), missing: missing.join(', ') }));
   return Object.fromEntries(entries.map(([k, v]) => [k, env[v]!])) as Record<K, string>;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // The proxy variables are often set in lower case (curl, wget): both count, upper case first.
+  env = {
+    ...env,
+    HTTPS_PROXY: env.HTTPS_PROXY ?? env.https_proxy,
+    HTTP_PROXY: env.HTTP_PROXY ?? env.http_proxy,
+    NO_PROXY: env.NO_PROXY ?? env.no_proxy,
+  };
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${String(issue.path[0])}: ${issue.message}`);
+    const setting = String(issue.path[0]);
+    // Each setting's expectation in the operator's words; zod's own message for one without.
+    throw new ConfigError((t) => {
+      const key = `config.expect.${setting}`;
+      const problem = t(key);
+      return t('config.invalid', { setting, problem: problem === key ? issue.message : problem });
+    });
   }
   const e = parsed.data;
   const flat = e as unknown as Record<string, string | undefined>;
-  const bot = channel('The AI bot channel', BOT_VARS, flat);
-  const ws = channel('The AI bot long connection', BOT_WS_VARS, flat);
+  const bot = channel('config.channel_bot', BOT_VARS, flat);
+  const ws = channel('config.channel_longconn', BOT_WS_VARS, flat);
   // A bot runs in one mode in the admin console: settings of the other mode are a mistake, not a fallback.
-  if (e.WECOM_BOT_MODE === 'websocket' && !ws)
-    throw new ConfigError('WECOM_BOT_MODE=websocket needs WECOM_BOT_ID and WECOM_BOT_SECRET');
-  if (e.WECOM_BOT_MODE === 'websocket' && bot)
-    throw new ConfigError('WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY are for WECOM_BOT_MODE=callback: unset them');
-  if (e.WECOM_BOT_MODE === 'callback' && ws)
-    throw new ConfigError('WECOM_BOT_ID, WECOM_BOT_SECRET are for WECOM_BOT_MODE=websocket: set it, or unset them');
+  if (e.WECOM_BOT_MODE === 'websocket' && !ws) throw new ConfigError((t) => t('config.websocket_needs_bot_id'));
+  if (e.WECOM_BOT_MODE === 'websocket' && bot) throw new ConfigError((t) => t('config.callback_settings_in_websocket'));
+  if (e.WECOM_BOT_MODE === 'callback' && ws) throw new ConfigError((t) => t('config.websocket_settings_in_callback'));
   const botLongConn = ws && { ...ws, url: e.WECOM_BOT_WS_URL };
-  const app = channel('The self-built app channel', APP_VARS, flat);
-  if (app && !e.SESSION_SECRET)
-    throw new ConfigError(
-      'SESSION_SECRET: required with the self-built app channel (it signs dashboard sign-ins); at least 32 characters',
-    );
+  const app = channel('config.channel_app', APP_VARS, flat);
+  if (app && !e.SESSION_SECRET) throw new ConfigError((t) => t('config.session_secret_required'));
+  let verifyFile: Config['verifyFile'];
+  if (e.WECOM_VERIFY_FILE) {
+    let content: string;
+    try {
+      content = readFileSync(e.WECOM_VERIFY_FILE, 'utf8').trim();
+    } catch (err) {
+      const file = e.WECOM_VERIFY_FILE;
+      throw new ConfigError((t) => t('config.verify_file_unreadable', { file, error: (err as Error).message }));
+    }
+    verifyFile = { name: basename(e.WECOM_VERIFY_FILE), content };
+  }
+  const proxy: ProxyConfig = {
+    ...(e.HTTPS_PROXY ? { httpsProxy: e.HTTPS_PROXY } : {}),
+    ...(e.HTTP_PROXY ? { httpProxy: e.HTTP_PROXY } : {}),
+    ...(e.NO_PROXY ? { noProxy: e.NO_PROXY } : {}),
+  };
   return {
     port: e.PORT,
+    ...(e.HOST ? { host: e.HOST } : {}),
+    logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
+    metrics: { enabled: e.METRICS, ...(e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : {}) },
+    readyMaxDownSeconds: e.READY_MAX_DOWN_SECONDS,
+    wecomOauthBase: e.WECOM_OAUTH_BASE.replace(/\/+$/, ''),
+    ...(verifyFile ? { verifyFile } : {}),
+    ...(proxy.httpsProxy || proxy.httpProxy ? { proxy } : {}),
     databaseUrl: e.DATABASE_URL,
     timezone: e.BOT_TIMEZONE,
     locale: e.BOT_LOCALE,

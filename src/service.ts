@@ -1,8 +1,6 @@
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { Bus } from './bot/bus.ts';
-import { Inbox } from './bot/inbox.ts';
 import { Registry } from './bot/registry.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -17,11 +15,17 @@ import type { GroupReach } from './delivery/groups.ts';
 import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { dashboard } from './http/dashboard.ts';
+import { opsRoutes } from './http/ops.ts';
 import { wecomCallbacks } from './http/wecom-callbacks.ts';
-import { Scheduler } from './schedule/scheduler.ts';
+import { configSecrets, createLogger, functionLogger, textLog, type Logger } from './log.ts';
+import { readiness } from './ops/readiness.ts';
+import { ObservedBus, ObservedInbox, ObservedScheduler, Telemetry } from './ops/telemetry.ts';
+import type { Scheduler } from './schedule/scheduler.ts';
+import type { Inbox } from './bot/inbox.ts';
 import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 import type { LongConnection } from './wecom/longconn.ts';
-import { botLongConnection, longconnSender } from './channels/longconn-bot.ts';
+import { botLongConnection, longconnSender, type LongConnTuning } from './channels/longconn-bot.ts';
+import { useProxy, wsAgent } from './wecom/proxy.ts';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -34,6 +38,8 @@ export interface Service extends Core {
   server: Server;
   url: string;
   longConn?: LongConnection;
+  logger: Logger;
+  telemetry: Telemetry;
   close(): Promise<void>;
 }
 
@@ -42,8 +48,8 @@ const ADOPT_EVERY_MS = 60_000;
 
 export interface Core {
   db: Db;
-  bus: Bus;
-  inbox: Inbox;
+  bus: ObservedBus;
+  inbox: ObservedInbox;
   registry: Registry;
   calendar: WorkCalendar;
 }
@@ -58,7 +64,7 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
   await ensureAdmins(db, config.admins);
   const registry = await Registry.load();
   const calendar = new WorkCalendar(readCalendarFile(config.calendarFile));
-  const bus = new Bus({
+  const bus = new ObservedBus({
     db,
     clock,
     timeZone: config.timezone,
@@ -68,7 +74,7 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
     log,
     reach: groupReach(config),
   });
-  return { db, bus, registry, calendar, inbox: new Inbox({ db, bus, clock, log }) };
+  return { db, bus, registry, calendar, inbox: new ObservedInbox({ db, bus, clock, log }) };
 }
 
 /**
@@ -90,7 +96,9 @@ export function senders(
     const printer: Sender = async (row) => {
       // An image's base64 is shortened: the console is for people.
       const payload = row.payload.replace(/("base64":")([^"]{40})[^"]*"/g, '$1$2…"');
-      print(`[sandbox → ${row.channel} ${row.target}] ${payload}`);
+      // A robot's key is a secret even in the sandbox: only its first characters are shown.
+      const target = row.channel === 'webhook' ? `${row.target.slice(0, 4)}…` : row.target;
+      print(`[sandbox → ${row.channel} ${target}] ${payload}`);
       return 'printed';
     };
     return { webhook: printer, app: printer, response_url: printer, longconn: printer };
@@ -121,50 +129,129 @@ export function appApi(config: Config, clock?: Clock): AppApi | undefined {
   );
 }
 
+/** The process's logger as the configuration asks (LOG_LEVEL, LOG_FORMAT), its secrets redacted. */
+export function serviceLogger(config: Config, clock: Clock): Logger {
+  return createLogger({
+    clock,
+    level: config.logLevel ?? 'info',
+    format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    secrets: configSecrets(config),
+  });
+}
+
+/**
+ * Starts the service. `output` is its logger (by default as the configuration asks), or a
+ * function that collects the text of each line (tests); `options` tunes the long connection's timings (tests).
+ */
 export async function startService(
   config: Config,
   clock: Clock,
-  log: (m: string) => void = console.log,
+  output?: Logger | ((m: string) => void),
+  options: { longConn?: LongConnTuning } = {},
 ): Promise<Service> {
-  const core = await openCore(config, clock, log);
-  const { db, inbox, calendar } = core;
+  const logger =
+    typeof output === 'function'
+      ? functionLogger(output, clock, configSecrets(config))
+      : (output ?? serviceLogger(config, clock));
+  const text = (component: string) => textLog(logger.child({ component }));
+  useProxy(config.proxy);
+  // All of it, for an operator chasing a setting: the redaction takes the secrets out (src/log.ts).
+  logger.debug({ config }, 'configuration');
+  const core = await openCore(config, clock, text('bot'));
+  const { db, inbox, calendar, bus } = core;
   const api = appApi(config, clock);
-  const scheduler = new Scheduler({
+  const scheduler = new ObservedScheduler({
     db,
     clock,
     timeZone: config.timezone,
     locale: config.locale,
     calendar,
-    log,
+    log: text('scheduler'),
     reach: groupReach(config),
   });
-  const longConn = config.botLongConn && botLongConnection({ channel: config.botLongConn, inbox, log });
-  const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log });
+  const longConn =
+    config.botLongConn &&
+    botLongConnection({
+      channel: config.botLongConn,
+      inbox,
+      log: text('longconn'),
+      tuning: {
+        now: () => clock.now().getTime(),
+        ...(config.proxy ? { agent: wsAgent(config.botLongConn.url, config.proxy) } : {}),
+        ...options.longConn,
+      },
+    });
+  const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log: text('lease') });
+  const role = () => (lease.token() === null ? ('follower' as const) : ('leader' as const));
+  const telemetry = new Telemetry({
+    db,
+    clock,
+    logger: logger.child({ component: 'ops' }),
+    role,
+    longConn,
+  });
+  bus.telemetry = telemetry;
+  inbox.telemetry = telemetry;
+  scheduler.telemetry = telemetry;
+  const sending = {
+    ...senders(config, text('sandbox'), api),
+    ...(longConn ? { longconn: longconnSender(longConn) } : {}),
+  };
+  const log = text('service');
   const dispatcher = new Dispatcher({
     db,
     clock,
     locale: config.locale,
-    log,
+    log: text('outbox'),
     lease,
-    senders: { ...senders(config, log, api), ...(longConn ? { longconn: longconnSender(longConn) } : {}) },
+    senders: Object.fromEntries(
+      Object.entries(sending).map(([channel, send]) => [
+        channel,
+        telemetry.countSender(channel as OutboxChannel, send),
+      ]),
+    ),
     paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
     prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone }),
   });
+  const startedAt = clock.now().getTime();
   const app = createHttpApp({
     db,
     version: VERSION,
     mode: config.sandbox ? 'sandbox' : 'wecom',
     channels: { bot: !!(config.bot ?? config.botLongConn), app: !!config.app },
-    log,
-    role: () => (lease.token() === null ? 'follower' : 'leader'),
+    logger: logger.child({ component: 'http' }),
+    role,
     routers: [
+      opsRoutes({
+        readiness: () =>
+          readiness({
+            db,
+            clock,
+            config,
+            role,
+            startedAt,
+            lastSweep: () => telemetry.lastSweep,
+            ...(longConn ? { longConn } : {}),
+            ...(api ? { app: api } : {}),
+          }),
+        ...(config.metrics?.enabled
+          ? {
+              metrics: {
+                registry: telemetry.registry,
+                ...(config.metrics.token ? { token: config.metrics.token } : {}),
+              },
+            }
+          : {}),
+        ...(config.verifyFile ? { verifyFile: config.verifyFile } : {}),
+      }),
       wecomCallbacks({
         inbox,
         clock,
         maxSkewSeconds: config.callbackMaxSkewSeconds,
         bot: config.bot,
         app: config.app,
-        log,
+        log: text('callbacks'),
+        onRefused: (channel) => telemetry.refused(channel),
       }),
       ...dashboard({
         db,
@@ -174,16 +261,17 @@ export async function startService(
         calendar,
         sandbox: config.sandbox,
         publicBaseUrl: config.publicBaseUrl,
+        oauthBase: config.wecomOauthBase,
         sessionSecret: config.sessionSecret,
         app: api,
-        log,
+        log: text('dashboard'),
       }),
     ],
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, () => resolve(s)).once('error', reject);
+    const s = app.listen(config.port, config.host, () => resolve(s)).once('error', reject);
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://${localAddress(config.host)}:${(server.address() as AddressInfo).port}`;
 
   // Messages this instance accepted before it was killed; another replica's are adopted by the leader below.
   const resumed = await inbox.resume();
@@ -197,6 +285,8 @@ export async function startService(
     server,
     url,
     ...(longConn ? { longConn } : {}),
+    logger,
+    telemetry,
     async close() {
       await lease.release();
       await longConn?.stop();
@@ -204,6 +294,12 @@ export async function startService(
       await db.$disconnect();
     },
   };
+}
+
+/** Where this machine reaches a server bound to `host`: loopback for all interfaces. */
+function localAddress(host: string | undefined): string {
+  if (!host || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { authorizeUrl } from '../src/wecom/oauth.ts';
 
 const KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
@@ -48,5 +52,70 @@ describe('configuration', () => {
       expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
     }
     expect(() => loadConfig({ DATABASE_URL: 'postgres://' })).toThrow(/^DATABASE_URL: .*postgres:\/\//);
+  });
+
+  it('takes the operations settings: HOST, LOG_LEVEL, LOG_FORMAT, METRICS, READY_MAX_DOWN_SECONDS', () => {
+    expect(loadConfig({})).toMatchObject({ logLevel: 'info', metrics: { enabled: false }, readyMaxDownSeconds: 300 });
+    expect(loadConfig({}).host).toBeUndefined();
+    expect(
+      loadConfig({
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'debug',
+        LOG_FORMAT: 'json',
+        METRICS: 'on',
+        METRICS_TOKEN: 'a-token-of-32-characters-or-so-0',
+        READY_MAX_DOWN_SECONDS: '60',
+      }),
+    ).toMatchObject({
+      host: '127.0.0.1',
+      logLevel: 'debug',
+      logFormat: 'json',
+      metrics: { enabled: true, token: 'a-token-of-32-characters-or-so-0' },
+      readyMaxDownSeconds: 60,
+    });
+    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+    expect(() => loadConfig({ HOST: 'http://x' })).toThrow(/^HOST: /);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/^LOG_LEVEL: /);
+    expect(() => loadConfig({ METRICS: 'maybe' })).toThrow(/^METRICS: /);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/^METRICS_TOKEN: /);
+  });
+
+  it("takes WeCom's sign-in host beside its API host (政务微信, private deployments)", () => {
+    expect(loadConfig({}).wecomOauthBase).toBe('https://open.weixin.qq.com');
+    const c = loadConfig({
+      WECOM_API_BASE: 'https://api.zwwx.example.gov.cn',
+      WECOM_OAUTH_BASE: 'https://open.zwwx.example.gov.cn/',
+    });
+    expect(c.wecomApiBase).toBe('https://api.zwwx.example.gov.cn');
+    expect(c.wecomOauthBase).toBe('https://open.zwwx.example.gov.cn');
+    const to = new URL(
+      authorizeUrl({
+        corpId: 'ww1',
+        agentId: '1000002',
+        redirectUri: 'https://a/cb',
+        state: 's',
+        oauthBase: c.wecomOauthBase,
+      }),
+    );
+    expect(`${to.origin}${to.pathname}`).toBe('https://open.zwwx.example.gov.cn/connect/oauth2/authorize');
+    expect(() => loadConfig({ WECOM_OAUTH_BASE: 'open.weixin.qq.com' })).toThrow(/^WECOM_OAUTH_BASE: /);
+  });
+
+  it("reads WeCom's domain verification file, and stops naming the setting when it cannot", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anze-verify-'));
+    try {
+      const file = join(dir, 'WW_verify_Ab12Cd34.txt');
+      writeFileSync(file, 'Ab12Cd34\n');
+      expect(loadConfig({ WECOM_VERIFY_FILE: file }).verifyFile).toEqual({
+        name: 'WW_verify_Ab12Cd34.txt',
+        content: 'Ab12Cd34',
+      });
+      expect(() => loadConfig({ WECOM_VERIFY_FILE: join(dir, 'WW_verify_missing.txt') })).toThrow(
+        /^WECOM_VERIFY_FILE: cannot read/,
+      );
+      expect(() => loadConfig({ WECOM_VERIFY_FILE: join(dir, 'other.txt') })).toThrow(/^WECOM_VERIFY_FILE: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

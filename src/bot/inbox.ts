@@ -82,6 +82,11 @@ export class Inbox {
     return run;
   }
 
+  /** Resolves once no run is in flight: every message this inbox was given to process so far is done with. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
   /** Accepts and processes; the reply (and its buttons), whether this is the first delivery or a retry. */
   async receive(m: Accepted): Promise<{ reply: string; buttons?: Reply['buttons']; duplicate: boolean }> {
     const { row, fresh } = await this.accept(m);

@@ -16,7 +16,14 @@ const WELCOME_BYTES = 2048;
 export type LongConnTuning = Partial<
   Pick<
     LongConnOptions,
-    'heartbeatMs' | 'maxMissedHeartbeats' | 'ackTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs' | 'random'
+    | 'heartbeatMs'
+    | 'maxMissedHeartbeats'
+    | 'ackTimeoutMs'
+    | 'backoffBaseMs'
+    | 'backoffMaxMs'
+    | 'random'
+    | 'now'
+    | 'agent'
   >
 >;
 

@@ -1,21 +1,20 @@
 // npm run backup -- <file> [--force]
 // A consistent copy of the SQLite database, safe while the service runs; see src/db/backup.ts.
 import { parseArgs } from 'node:util';
-import { ConfigError, configFromEnvironment } from '../config.ts';
+import { configFromEnvironment } from '../config.ts';
 import { BackupError, backupDatabase } from '../db/backup.ts';
 import { translator } from '../i18n.ts';
+import { args, describe, locale, usage } from './operator.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { force: { type: 'boolean', default: false } },
-});
+const USAGE = 'npm run backup -- <file> [--force]';
+const { values, positionals } = args(
+  () => parseArgs({ allowPositionals: true, options: { force: { type: 'boolean', default: false } } }),
+  USAGE,
+);
 const file = positionals[0];
-if (!file || positionals.length > 1) {
-  console.error('usage: npm run backup -- <file> [--force]');
-  process.exit(2);
-}
+if (!file || positionals.length > 1) usage(USAGE);
 
-let t = translator('zh-CN');
+let t = translator(locale);
 try {
   const config = configFromEnvironment();
   t = translator(config.locale);
@@ -42,6 +41,6 @@ try {
     }),
   );
 } catch (e) {
-  console.error(e instanceof BackupError || e instanceof ConfigError ? e.message : e);
+  console.error(e instanceof BackupError ? e.message : describe(e));
   process.exit(1);
 }

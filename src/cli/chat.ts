@@ -5,17 +5,20 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { fixedClock, systemClock } from '../clock.ts';
-import { ConfigError, configFromEnvironment } from '../config.ts';
+import { configFromEnvironment } from '../config.ts';
 import { openCore } from '../service.ts';
+import { args, describe, usage } from './operator.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { as: { type: 'string' }, chat: { type: 'string' }, at: { type: 'string' } },
-});
-if (!values.as) {
-  console.error('usage: npm run chat -- --as <userid> [--chat <chatid>] [--at <ISO time>] ["<text>"]');
-  process.exit(2);
-}
+const USAGE = 'npm run chat -- --as <userid> [--chat <chatid>] [--at <ISO time>] ["<text>"]';
+const { values, positionals } = args(
+  () =>
+    parseArgs({
+      allowPositionals: true,
+      options: { as: { type: 'string' }, chat: { type: 'string' }, at: { type: 'string' } },
+    }),
+  USAGE,
+);
+if (!values.as) usage(USAGE);
 const userId = values.as;
 
 try {
@@ -47,6 +50,6 @@ try {
   }
   await core.db.$disconnect();
 } catch (e) {
-  console.error(e instanceof ConfigError ? `configuration: ${e.message}` : e);
+  console.error(describe(e));
   process.exit(1);
 }

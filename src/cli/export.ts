@@ -6,11 +6,11 @@ import { ConfigError, configFromEnvironment } from '../config.ts';
 import { connectDatabase } from '../db/client.ts';
 import { EXPIRING_WITHIN_DAYS, writeLedgerExport } from '../domain/ledger-export.ts';
 import { translator } from '../i18n.ts';
+import { locale, usage } from './operator.ts';
 
 const file = process.argv[2];
 if (!file || !file.toLowerCase().endsWith('.xlsx')) {
-  console.error('usage: npm run export -- <file.xlsx>');
-  process.exit(2);
+  usage('npm run export -- <file.xlsx>');
 }
 
 try {
@@ -37,6 +37,6 @@ try {
   console.log(t('export.written', { path: file }));
   await db.$disconnect();
 } catch (e) {
-  console.error(e instanceof ConfigError ? e.message : e);
+  console.error(e instanceof ConfigError ? e.localized(locale) : e);
   process.exit(1);
 }

@@ -7,14 +7,14 @@ import { ConfigError, configFromEnvironment } from '../config.ts';
 import { connectDatabase } from '../db/client.ts';
 import { ImportFileError, importLedger, readSheet, type LedgerKind } from '../domain/ledger-import.ts';
 import { translator } from '../i18n.ts';
+import { describe, locale, usage } from './operator.ts';
 
 const [kind, file] = process.argv.slice(2);
 if ((kind !== 'roster' && kind !== 'policies') || !file) {
-  console.error('usage: npm run import -- roster|policies <file.csv|file.xlsx>');
-  process.exit(2);
+  usage('npm run import -- roster|policies <file.csv|file.xlsx>');
 }
 
-let t = translator('zh-CN');
+let t = translator(locale);
 try {
   const config = configFromEnvironment();
   t = translator(config.locale);
@@ -46,7 +46,8 @@ try {
   for (const x of r.rejected) console.log(`  ${t('import.rejected_row', { row: x.row, reason: x.reason })}`);
   await db.$disconnect();
 } catch (e) {
-  if (e instanceof ImportFileError || e instanceof ConfigError) console.error(e.message);
+  if (e instanceof ImportFileError) console.error(e.message);
+  else if (e instanceof ConfigError) console.error(describe(e));
   else console.error(e);
   console.error(t('import.nothing_changed'));
   process.exit(1);

@@ -4,10 +4,14 @@
 import { parseArgs } from 'node:util';
 import { fixedClock, systemClock } from '../clock.ts';
 import { ConfigError, configFromEnvironment } from '../config.ts';
+import { args, describe } from './operator.ts';
 import { instantAt, Scheduler } from '../schedule/scheduler.ts';
 import { groupReach, openCore } from '../service.ts';
 
-const { values } = parseArgs({ options: { now: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } } });
+const { values } = args(
+  () => parseArgs({ options: { now: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } } }),
+  'npm run remind -- --now <time> [--dry-run]',
+);
 
 try {
   const config = configFromEnvironment();
@@ -17,7 +21,10 @@ try {
     : local
       ? instantAt(local[1]!, local[2]!, config.timezone)
       : new Date(values.now);
-  if (Number.isNaN(at.getTime())) throw new ConfigError(`--now: not a time: ${values.now}`);
+  if (Number.isNaN(at.getTime())) {
+    const value = values.now ?? '';
+    throw new ConfigError((t) => t('cli.bad_time', { value }));
+  }
   const clock = fixedClock(at);
   const core = await openCore(config, clock, () => {});
   const scheduler = new Scheduler({
@@ -42,6 +49,6 @@ try {
   }
   await core.db.$disconnect();
 } catch (e) {
-  console.error(e instanceof ConfigError ? `configuration: ${e.message}` : e);
+  console.error(describe(e));
   process.exit(1);
 }

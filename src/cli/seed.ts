@@ -2,17 +2,22 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.ts';
-import { ConfigError, configFromEnvironment } from '../config.ts';
+import { configFromEnvironment } from '../config.ts';
 import { connectDatabase } from '../db/client.ts';
 import { CampaignFileError, DEFAULT_CAMPAIGN_FILE, readCampaignFile } from '../domain/campaign-file.ts';
 import { seedDemo } from '../domain/demo.ts';
 import { loadMembersFile } from '../domain/members-file.ts';
 import { ensureAdmins, seedCampaign } from '../domain/seed.ts';
+import { args, describe, t } from './operator.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { demo: { type: 'boolean', default: false }, members: { type: 'string' } },
-});
+const { values, positionals } = args(
+  () =>
+    parseArgs({
+      allowPositionals: true,
+      options: { demo: { type: 'boolean', default: false }, members: { type: 'string' } },
+    }),
+  'npm run seed -- [<campaign.json>] [--demo] [--members <file.csv>]',
+);
 
 try {
   const config = configFromEnvironment();
@@ -35,13 +40,12 @@ try {
     console.log(
       `${values.members}: ${m.members} members and ${m.chats} group chats loaded, ${m.rejected.length} rows rejected`,
     );
-    for (const x of m.rejected) console.log(`  line ${x.line}: ${x.reason}`);
+    for (const x of m.rejected) console.log(`  ${t('cli.members_rejected_line', { line: x.line, reason: x.reason })}`);
     if (m.rejected.length) process.exitCode = 1;
   }
   await db.$disconnect();
 } catch (e) {
-  if (e instanceof CampaignFileError) console.error(`The campaign file is not valid:\n${e.message}`);
-  else if (e instanceof ConfigError) console.error(`configuration: ${e.message}`);
-  else console.error(e);
+  if (e instanceof CampaignFileError) console.error(t('cli.campaign_file_invalid', { errors: e.message }));
+  else console.error(describe(e));
   process.exit(1);
 }

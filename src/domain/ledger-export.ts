@@ -75,8 +75,6 @@ export async function coverageGrid(
   };
 }
 
-/** A rate as the workbook stores it: rounded down to 0.1 %, as /覆盖率 shows it. */
-
 const FILLS: Record<string, string> = { '🟢': 'FFC6EFCE', '🟡': 'FFFFEB9C', '🔴': 'FFFFC7CE' };
 
 export interface ExportOptions {

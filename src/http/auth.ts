@@ -35,6 +35,8 @@ export interface AuthOptions {
   sandbox: boolean;
   /** The bot's public address (PUBLIC_BASE_URL): where WeCom sends the member back to. */
   publicBaseUrl?: string;
+  /** WeCom's sign-in host (WECOM_OAUTH_BASE); open.weixin.qq.com unless given. */
+  oauthBase?: string | undefined;
   /** The self-built app: its corp id and agent id for the authorize page, its token for getuserinfo. */
   app?: AppApi;
   signer: Signer;
@@ -116,6 +118,7 @@ export function authRoutes(o: AuthOptions): Router {
         agentId: o.app.agentId,
         redirectUri: `${o.publicBaseUrl}/auth/wecom/callback`,
         state,
+        ...(o.oauthBase ? { oauthBase: o.oauthBase } : {}),
       }),
     );
   });

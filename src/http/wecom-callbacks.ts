@@ -28,6 +28,8 @@ export interface CallbackOptions {
   bot?: { token: string; encodingAesKey: string };
   app?: { token: string; encodingAesKey: string; corpId: string };
   log: (m: string) => void;
+  /** Told of each callback refused by its checks (for the metrics). */
+  onRefused?: (channel: 'bot' | 'app') => void;
 }
 
 interface Signed {
@@ -54,7 +56,7 @@ function signed(ctx: Context, o: CallbackOptions): Signed {
 /** The AI bot (智能机器人, JSON) and self-built app (自建应用, XML) callbacks. */
 export function wecomCallbacks(o: CallbackOptions): Router {
   const router = new Router();
-  const guard = async (ctx: Context, channel: string, work: () => Promise<void>) => {
+  const guard = async (ctx: Context, channel: 'bot' | 'app', work: () => Promise<void>) => {
     try {
       await work();
     } catch (e) {
@@ -69,6 +71,7 @@ export function wecomCallbacks(o: CallbackOptions): Router {
         ctx.status = e.reason === 'signature' || e.reason === 'timestamp' ? 403 : 400;
         ctx.body = `rejected: ${e.reason}`;
       } else throw e;
+      o.onRefused?.(channel);
       o.log(`${channel} callback refused (${ctx.status}): ${(e as Error).message}`);
     }
   };

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { wecomFetch } from './proxy.ts';
 
 export class WeComError extends Error {
   constructor(
@@ -21,7 +22,7 @@ const TOKEN_EXPIRED = new Set([40014, 42001]);
 export const apiTimeout = { ms: 10_000 };
 
 async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
+  const res = await wecomFetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -71,7 +72,7 @@ async function multipartFile(
 }
 
 async function upload(url: string, file: { body: Buffer; contentType: string }): Promise<string> {
-  const res = await fetch(url, {
+  const res = await wecomFetch(url, {
     method: 'POST',
     headers: { 'content-type': file.contentType },
     body: file.body,
@@ -147,6 +148,8 @@ export class Expiring {
 /** A self-built app's API client, with its access token cached and refreshed one at a time. */
 export class AppApi {
   private readonly token: Expiring;
+  /** The last access-token fetch, for /readyz: when, whether it worked, and since when it has been failing. */
+  lastTokenFetch: { at: number; ok: boolean; error?: string; failingSince?: number } | null = null;
 
   constructor(
     private readonly c: AppCredentials,
@@ -154,8 +157,15 @@ export class AppApi {
   ) {
     this.token = new Expiring(async () => {
       const url = `${c.apiBase}/cgi-bin/gettoken?corpid=${encodeURIComponent(c.corpId)}&corpsecret=${encodeURIComponent(c.secret)}`;
-      const json = await readReply(await fetch(url, { signal: AbortSignal.timeout(apiTimeout.ms) }));
-      return { value: String(json.access_token), expiresIn: Number(json.expires_in ?? 7200) };
+      try {
+        const json = await readReply(await wecomFetch(url, { signal: AbortSignal.timeout(apiTimeout.ms) }));
+        this.lastTokenFetch = { at: now(), ok: true };
+        return { value: String(json.access_token), expiresIn: Number(json.expires_in ?? 7200) };
+      } catch (e) {
+        const failingSince = this.lastTokenFetch?.ok === false ? this.lastTokenFetch.failingSince : now();
+        this.lastTokenFetch = { at: now(), ok: false, error: (e as Error).message, failingSince };
+        throw e;
+      }
     }, now);
   }
 
@@ -191,7 +201,9 @@ export class AppApi {
   get(path: string, query: Record<string, string> = {}): Promise<Record<string, unknown>> {
     return this.withToken(async (token) => {
       const q = new URLSearchParams({ ...query, access_token: token });
-      return readReply(await fetch(`${this.c.apiBase}${path}?${q}`, { signal: AbortSignal.timeout(apiTimeout.ms) }));
+      return readReply(
+        await wecomFetch(`${this.c.apiBase}${path}?${q}`, { signal: AbortSignal.timeout(apiTimeout.ms) }),
+      );
     });
   }
 

@@ -5,6 +5,7 @@
 // This module is the wire only: connect, subscribe, heartbeats, reconnects, acks.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import type { Agent } from 'node:http';
 import type WebSocket from 'ws';
 import { WeComError } from './api.ts';
 
@@ -52,6 +53,10 @@ export interface LongConnOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   random?: () => number;
+  /** The time of state changes, for /readyz (the service's clock). */
+  now?: () => number;
+  /** How the socket reaches WeCom: through an HTTP proxy's CONNECT when one applies (src/wecom/proxy.ts). */
+  agent?: Agent;
 }
 
 interface Pending {
@@ -69,12 +74,20 @@ interface Pending {
 export class LongConnection {
   private ws: WebSocket | null = null;
   private stateNow: LongConnState = 'idle';
+  /** When the state last changed; with `state`, how long the connection has been down. */
+  private stateAt: number;
+  /** Connections made again after one was lost (not the first, not after stop or kick). */
+  reconnects = 0;
+  /** Since when the connection has been wanted but not subscribed (through reconnect attempts); null while up or stopped. */
+  downSince: number | null = null;
+  /** When WeCom last accepted our subscription; null before the first. */
+  lastSubscribedAt: number | null = null;
   private attempts = 0;
   private missed = 0;
   private heartbeat: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
   private readonly pending = new Map<string, Pending>();
-  private readonly o: Required<LongConnOptions>;
+  private readonly o: Required<Omit<LongConnOptions, 'agent'>> & Pick<LongConnOptions, 'agent'>;
 
   constructor(options: LongConnOptions) {
     this.o = {
@@ -84,12 +97,27 @@ export class LongConnection {
       backoffBaseMs: 1000,
       backoffMaxMs: 60_000,
       random: Math.random,
+      now: Date.now,
       ...options,
     };
+    this.stateAt = this.o.now();
   }
 
   get state(): LongConnState {
     return this.stateNow;
+  }
+
+  /** Since when the connection has been in its present state (ms since the epoch). */
+  get since(): number {
+    return this.stateAt;
+  }
+
+  private set(state: LongConnState): void {
+    const now = this.o.now();
+    if (state !== this.stateNow) this.stateAt = now;
+    if (state === 'subscribed' || state === 'stopped' || state === 'idle') this.downSince = null;
+    else this.downSince ??= now;
+    this.stateNow = state;
   }
 
   start(): void {
@@ -150,10 +178,13 @@ export class LongConnection {
   }
 
   private connect(): void {
-    this.stateNow = 'connecting';
+    this.set('connecting');
     // ws is loaded on the first connection, not with the service: most deployments use callbacks.
     const Socket = createRequire(import.meta.url)('ws') as typeof WebSocket;
-    const ws = new Socket(this.o.url, { handshakeTimeout: this.o.ackTimeoutMs });
+    const ws = new Socket(this.o.url, {
+      handshakeTimeout: this.o.ackTimeoutMs,
+      ...(this.o.agent ? { agent: this.o.agent } : {}),
+    });
     this.ws = ws;
     ws.on('open', () => {
       this.exchange(ws, {
@@ -165,7 +196,8 @@ export class LongConnection {
           if (this.ws !== ws) return;
           this.attempts = 0;
           this.missed = 0;
-          this.stateNow = 'subscribed';
+          this.set('subscribed');
+          this.lastSubscribedAt = this.o.now();
           this.o.log(`long connection: subscribed as bot ${this.o.botId}`);
           this.heartbeat = setInterval(() => this.beat(ws), this.o.heartbeatMs);
         })
@@ -235,7 +267,7 @@ export class LongConnection {
     if (this.retry) clearTimeout(this.retry);
     this.heartbeat = this.retry = null;
     for (const reqId of [...this.pending.keys()]) this.settle(reqId, new Error(`long connection ${why}`));
-    this.stateNow = state;
+    this.set(state);
   }
 
   private scheduleReconnect(why: string): void {
@@ -245,7 +277,9 @@ export class LongConnection {
     this.o.log(`long connection: ${why}; reconnecting in ${delay} ms (attempt ${this.attempts})`);
     this.retry = setTimeout(() => {
       this.retry = null;
-      if (this.stateNow === 'waiting') this.connect();
+      if (this.stateNow !== 'waiting') return;
+      this.reconnects++;
+      this.connect();
     }, delay);
   }
 }

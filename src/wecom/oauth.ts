@@ -2,10 +2,17 @@
 // which comes back to our callback with a one-time code; the code names the member's userid.
 import type { AppApi } from './api.ts';
 
-/** WeCom's authorize page; inside the WeCom client it answers at once, without asking the member. */
-export const AUTHORIZE_URL = 'https://open.weixin.qq.com/connect/oauth2/authorize';
+/** WeCom's sign-in host (WECOM_OAUTH_BASE); 政务微信 and private deployments have their own. */
+export const OAUTH_BASE = 'https://open.weixin.qq.com';
 
-export function authorizeUrl(o: { corpId: string; agentId: string; redirectUri: string; state: string }): string {
+/** WeCom's authorize page under `oauthBase`; inside the WeCom client it answers at once, without asking the member. */
+export function authorizeUrl(o: {
+  corpId: string;
+  agentId: string;
+  redirectUri: string;
+  state: string;
+  oauthBase?: string;
+}): string {
   const q = new URLSearchParams({
     appid: o.corpId,
     redirect_uri: o.redirectUri,
@@ -14,7 +21,7 @@ export function authorizeUrl(o: { corpId: string; agentId: string; redirectUri: 
     state: o.state,
     agentid: o.agentId,
   });
-  return `${AUTHORIZE_URL}?${q}#wechat_redirect`;
+  return `${o.oauthBase ?? OAUTH_BASE}/connect/oauth2/authorize?${q}#wechat_redirect`;
 }
 
 /** The userid of the member a code was issued to; null for someone outside the corp (WeCom gives an openid instead). */

@@ -9,7 +9,7 @@ import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
-import { APP, BOT, callbackTrail, itRefuses, startWecomService } from '../support/service.ts';
+import { APP, BOT, callbackTrail, itRefuses, startWecomService, until } from '../support/service.ts';
 
 const MAX_SKEW = 300; // wecomConfig's callbackMaxSkewSeconds
 
@@ -323,7 +323,7 @@ describe('every forged or malformed callback is refused, stores nothing, and the
             setTimeout(r, 100);
           });
       }
-      for (let i = 0; i < 50 && !closed; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(() => closed, 'the service to close the connection');
       const serverSide = sockets.find((s) => s.remotePort === sock.localPort);
       sock.destroy();
       expect(serverSide).toBeDefined();

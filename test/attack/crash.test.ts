@@ -1,6 +1,6 @@
 // The service process (src/main.ts, as `npm start` runs it) is killed with SIGKILL at a random
-// moment while it answers a burst of callbacks (reports being written, coverage asked, unknown
-// words) and sends a burst of reminders, then started again on the same database. Every
+// point, chosen by the test, while it answers a burst of callbacks (reports being written, coverage
+// asked, unknown words) and sends a burst of reminders, then started again on the same database. Every
 // acknowledged report exists; every message WeCom sent (and re-sent, for those never answered) is
 // handled exactly once, with one audit event; every reminder reaches WeCom at least once, and at
 // most once more for the one in flight per robot at the kill.
@@ -49,44 +49,84 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
     const apiBase = await api.start();
     const first = await startChild(apiBase);
     const sender = (url: string) => new WeComSender(url, '/wecom/bot', { ...BOT, receiveId: '' }, Date.now);
-    const acknowledged = new Set<number>();
-    let sent = 0;
-    // The burst of reminders, for the dispatcher's next tick; the callbacks come in meanwhile.
-    await t.db.$transaction(async (tx) => {
-      for (let n = 0; n < PER_HOOK; n++)
-        for (const h of HOOKS) await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock);
-    });
+    const delivered = () => api.delivered.filter((d) => d.target.startsWith('crash-hook-')).length;
+    const reminders = (from: number, to: number) =>
+      t.db.$transaction(async (tx) => {
+        for (let n = from; n < to; n++)
+          for (const h of HOOKS) await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock);
+      });
+    // The moment of the kill is random, but set by the test, not by how fast the machine is: after
+    // `killAt` answers, with one reminder taken by WeCom and not yet answered (the `held`-th sent
+    // from then on), while the next few callbacks come in. (The service gives up on an unanswered
+    // call after 10 s; the kill comes within a poll or two of holding it.)
+    const killAt = 10 + Math.floor(Math.random() * 50);
+    const held = 1 + Math.floor(Math.random() * 40);
+    const WAVE = 6;
 
-    // The burst of callbacks: six at a time, until the process dies under them.
+    // Half the reminders, for the dispatcher's next tick; the callbacks come in meanwhile.
+    await reminders(0, 7);
+
+    // The burst of callbacks, six at a time; they stop before message `upTo` until the test moves it.
+    const acknowledged = new Set<number>();
+    let next = 0;
+    let upTo = killAt;
+    let dead = false;
+    let gone = 0;
+    const parked: (() => void)[] = [];
+    const moveTo = (n: number) => {
+      upTo = n;
+      for (const wake of parked.splice(0)) wake();
+    };
     const burst = (async () => {
       const s = sender(first.url);
-      let next = 0;
       await Promise.all(
         Array.from({ length: 6 }, async () => {
-          while (next < MESSAGES) {
-            const i = next++;
-            sent = Math.max(sent, i + 1);
-            try {
+          try {
+            for (;;) {
+              while (next >= upTo && !dead) await new Promise<void>((r) => parked.push(r));
+              if (dead || next >= MESSAGES) return;
+              const i = next++;
               const res = await s.postBot(message(i).msg);
               if (res.status === 200 && s.openBotReply(await res.json())) acknowledged.add(i);
-            } catch {
-              return; // the connection died with the process
             }
+          } catch {
+            return; // the connection died with the process
+          } finally {
+            gone++;
           }
         }),
       );
     })();
-    // A random moment in the middle of both: after some answers, once reminders have begun to go out.
-    const delivered = () => api.delivered.filter((d) => d.target.startsWith('crash-hook-')).length;
-    const killAt = 10 + Math.floor(Math.random() * 50);
+    await until(() => parked.length + gone === 6, `the callbacks to stop at ${killAt}`, 60_000);
+
+    // The other half of the reminders; WeCom keeps back its answer to the `held`-th sent from now.
+    let sentSince = 0;
+    let inFlight: string | undefined;
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    api.holdAnswer = (d) => {
+      if (!d.target.startsWith('crash-hook-') || ++sentSince !== held) return undefined;
+      inFlight = (d.body.markdown as { content: string }).content;
+      return answered;
+    };
+    await reminders(7, PER_HOOK);
+    await until(() => inFlight, `reminder ${held} to be in flight`, 60_000);
+
+    // A few more callbacks; the kill comes once the service has taken one of them.
+    const wave = Array.from({ length: WAVE }, (_, i) => `bot:crash-msg-${killAt + i}`);
+    moveTo(killAt + WAVE);
     await until(
-      async () => acknowledged.size >= killAt && delivered() > 0,
-      `${killAt} answers and a first reminder`,
+      async () => (await t.db.inboundMessage.count({ where: { dedupeKey: { in: wave } } })) > 0,
+      'the next callbacks to reach the service',
       60_000,
     );
     await kill(first);
+    dead = true;
+    moveTo(MESSAGES);
+    answer();
+    api.holdAnswer = undefined;
     await burst;
-    const atKill = { delivered: delivered(), acknowledged: acknowledged.size, sent };
+    const atKill = { delivered: delivered(), acknowledged: acknowledged.size };
     expect(atKill.delivered, 'killed in the middle of the reminders').toBeLessThan(HOOKS.length * PER_HOOK);
     expect(atKill.acknowledged, 'killed in the middle of the callbacks').toBeLessThan(MESSAGES);
 
@@ -140,6 +180,7 @@ describe('SIGKILL in the middle of a burst, then a restart', () => {
     // Every reminder reached WeCom; a repeat only for the one in flight at the kill, per robot.
     const times = api.timesDelivered('burst ');
     expect(times.size).toBe(HOOKS.length * PER_HOOK);
+    expect(times.get(inFlight!), 'the reminder in flight at the kill, sent again').toBe(2);
     const repeats = [...times].filter(([, n]) => n > 1);
     expect(repeats.every(([, n]) => n === 2)).toBe(true);
     expect(repeats.length).toBeLessThanOrEqual(HOOKS.length);

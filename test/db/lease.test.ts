@@ -11,6 +11,7 @@ import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
 import { sendWebhook } from '../../src/wecom/api.ts';
 import { NOW, testDb, type TestDb } from '../support/db.ts';
 import { FakeWeComApi } from '../support/fake-wecom.ts';
+import { until } from '../support/service.ts';
 
 let t: TestDb;
 let other: Db; // a second instance's own connection to the same database
@@ -129,7 +130,7 @@ describe('the leader lease', () => {
     expect(events).toEqual(['gain 1']);
     // A successor took over (as after a pause longer than the lease): A notices at its next renewal.
     await other.lease.update({ where: { name: 'leader' }, data: { holder: 'elsewhere', token: 2 } });
-    for (let i = 0; i < 50 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await until(() => events.length >= 2, 'A to notice at its next renewal');
     expect(events).toEqual(['gain 1', 'lose']);
     await a.release();
     expect(events).toEqual(['gain 1', 'lose']);
@@ -144,7 +145,7 @@ describe('the leader lease', () => {
       where: { name: 'leader' },
       data: { holder: 'elsewhere', token: 2, expiresAt: clock.now() },
     });
-    for (let i = 0; i < 50 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await until(() => events.length >= 3, 'A to notice, and take the lease again');
     expect(events).toEqual(['gain 1', 'lose', 'gain 3']);
     await a.release();
   });

@@ -11,6 +11,7 @@ import { connectDatabase, type Db, type Provider } from '../../src/db/client.ts'
 import { applyPostgresMigrations, POSTGRES_MIGRATIONS_DIR } from '../../src/db/migrate.ts';
 import { findEnterprise } from '../../src/domain/directory.ts';
 import { emptyDatabase, NO_POSTGRES, TEST_POSTGRES_URL, testDb } from '../support/db.ts';
+import { until } from '../support/service.ts';
 
 // PostgreSQL itself: the migration runner (Prisma's ledger, the advisory lock, all or nothing) and
 // what a driver could make differ from SQLite. The integration suites run on PostgreSQL through the
@@ -75,7 +76,13 @@ describe.skipIf(!TEST_POSTGRES_URL)('the PostgreSQL migration runner', () => {
       applyPostgresMigrations(a!, POSTGRES_MIGRATIONS_DIR, () => at),
       applyPostgresMigrations(b!, POSTGRES_MIGRATIONS_DIR, () => at),
     ];
-    await new Promise((r) => setTimeout(r, 300));
+    // Both are waiting for the lock (PostgreSQL says so), and neither made anything before it.
+    await until(async () => {
+      const { rows } = await reader!.query(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND NOT granted",
+      );
+      return (rows[0] as { n: number }).n === 2;
+    }, 'both runners to wait for the migration lock');
     expect(await tables(reader!)).toEqual([]);
     await holder!.query('COMMIT');
 

@@ -108,14 +108,16 @@ describe('failover', () => {
         return l.token;
       };
 
-      // The burst, spread as the scheduler spreads one: each robot's reminders 6 s apart.
+      // The burst, spread as the scheduler spreads one: each robot's reminders 6 s apart. Its last
+      // round comes later, due at once (see 2.).
       const start = Date.now();
-      await t.db.$transaction(async (tx) => {
-        for (let n = 0; n < PER_HOOK; n++) {
-          for (const h of HOOKS)
-            await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock, new Date(start + n * 6_000));
-        }
-      });
+      const burst = (from: number, to: number, due = (n: number) => new Date(start + n * 6_000)) =>
+        t.db.$transaction(async (tx) => {
+          for (let n = from; n < to; n++) {
+            for (const h of HOOKS) await enqueue(tx, webhookMarkdown(h, `burst ${h} #${n}`), systemClock, due(n));
+          }
+        });
+      await burst(0, PER_HOOK - 1);
       const delivered = () => api.delivered.filter((d) => d.target.startsWith('replica-hook-')).length;
       const sentUnder = (token: number) =>
         t.db.outboxMessage.count({ where: { target: { in: HOOKS }, fence: token, state: 'sent' } });
@@ -153,9 +155,25 @@ describe('failover', () => {
       expect((await sentUnder(first.token)) - beforeWake).toBeLessThanOrEqual(1);
 
       // 2. The new leader dies (SIGKILL); the old one, now a follower, takes over.
+      // It dies with a reminder in flight and the rest of the burst unsent, whatever the machine's
+      // speed: the last round is queued now, WeCom holds back its answer to the first of it sent,
+      // and the kill comes once it was.
       await until(async () => (await sentUnder(second)) >= HOOKS.length, 'reminders under the new leader', 30_000);
+      let inFlight: string | undefined;
+      let answer!: () => void;
+      const answered = new Promise<void>((r) => (answer = r));
+      api.holdAnswer = (d) => {
+        const content = (d.body.markdown as { content?: string } | undefined)?.content ?? '';
+        if (inFlight || !content.startsWith('burst ') || !content.endsWith(`#${PER_HOOK - 1}`)) return undefined;
+        inFlight = content;
+        return answered;
+      };
+      await burst(PER_HOOK - 1, PER_HOOK, () => new Date()); // due now
+      await until(() => inFlight, 'a reminder of the last round in flight', 30_000);
       await kill(follower);
       const killedAt = Date.now();
+      answer();
+      api.holdAnswer = undefined;
       expect(delivered(), 'killed in the middle of the burst').toBeLessThan(HOOKS.length * PER_HOOK);
       for (let i = 30; i < MESSAGES; i++) await post(leader, i);
       await takeOver(leader, killedAt, second);
@@ -171,6 +189,7 @@ describe('failover', () => {
       // Every reminder reached WeCom; a repeat only for one in flight at a failover, per robot.
       const times = api.timesDelivered('burst ');
       expect(times.size).toBe(HOOKS.length * PER_HOOK);
+      expect(times.get(inFlight!), 'the reminder in flight at the kill, sent again').toBe(2);
       const repeats = [...times].filter(([, n]) => n > 1);
       expect(repeats.every(([, n]) => n === 2)).toBe(true);
       expect(repeats.length).toBeLessThanOrEqual(2);

@@ -12,17 +12,25 @@ afterAll(async () => t?.close());
 
 describe('queries outside a transaction, while one is open', () => {
   it('keep their writes when the open transaction rolls back', async () => {
+    // The outside write is made once the transaction has written (so its BEGIN is open), and the
+    // transaction stays open until that write is done or has had many turns of the event loop
+    // (no clock: SQLite here does no I/O of its own, so a write that may run gets done in a few;
+    // one that rightly waits for the transaction would wait for ever).
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
+    let outsideDone = false;
     const failing = t.db
       .$transaction(async (tx) => {
         await tx.auditEvent.create({ data: { at: t.clock.now(), channel: 'test', action: 'inside', outcome: 'ok' } });
-        await new Promise((r) => setTimeout(r, 100));
+        opened();
+        for (let turn = 0; turn < 100 && !outsideDone; turn++) await new Promise((r) => setImmediate(r));
         throw new Error('rolled back');
       })
       .catch((e: Error) => e.message);
-    await new Promise((r) => setTimeout(r, 20));
-    const outside = await t.db.auditEvent.create({
-      data: { at: t.clock.now(), channel: 'test', action: 'outside', outcome: 'ok' },
-    });
+    await open;
+    const outside = await t.db.auditEvent
+      .create({ data: { at: t.clock.now(), channel: 'test', action: 'outside', outcome: 'ok' } })
+      .finally(() => (outsideDone = true));
     expect(await failing).toBe('rolled back');
     expect(await t.db.auditEvent.findUnique({ where: { id: outside.id } })).not.toBeNull();
     expect(await t.db.auditEvent.count({ where: { action: 'inside' } })).toBe(0);

@@ -61,7 +61,15 @@ async function say(userid: string, text: string, msgid: string, chatid?: string)
   return bot.openBotReply(await res.json()) as BotReply;
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 250));
+/**
+ * Whatever a callback set going has ended: its runs in the inbox, then what they queued, sent (a
+ * drain already under way may have looked before that was queued: a second one comes after it).
+ */
+const settle = async () => {
+  await service.inbox.idle();
+  await service.dispatcher.drain();
+  await service.dispatcher.drain();
+};
 /** The answer sent to a response_url, sending what the outbox holds rather than waiting for the next tick. */
 const answerAt = (code: string) =>
   until(async () => (await service.dispatcher.drain(), answered.find((a) => a.code === code)), `the answer at ${code}`);

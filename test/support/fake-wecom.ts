@@ -152,6 +152,11 @@ export class FakeWeComApi {
   readonly uploads = new Map<string, Upload>();
   /** JS-SDK tickets issued: the corp's (get_jsapi_ticket) and the app's (ticket/get?type=agent_config). */
   readonly tickets = { corp: [] as string[], agent: [] as string[] };
+  /**
+   * Keeps back the answer to a webhook message once it is delivered, until the promise it gives
+   * resolves: a send WeCom took while the caller has not heard so yet (the one in flight at a crash).
+   */
+  holdAnswer?: (d: Delivered) => Promise<void> | undefined;
   /** How long a ticket takes to come, so that concurrent callers overlap. */
   ticketDelayMs = 0;
   private readonly oauthCodes = new Map<string, { userId: string; member: boolean }>();
@@ -268,7 +273,9 @@ export class FakeWeComApi {
         const recent = (this.webhookCalls.get(key) ?? []).filter((t) => t > this.now() - 60_000);
         if (recent.length >= 20) return answer({ errcode: 45009, errmsg: 'api freq out of limit' });
         this.webhookCalls.set(key, [...recent, this.now()]);
-        this.delivered.push({ kind: 'webhook', target: key, body });
+        const delivered: Delivered = { kind: 'webhook', target: key, body };
+        this.delivered.push(delivered);
+        await this.holdAnswer?.(delivered);
         return answer({});
       }
       if (url.pathname === '/cgi-bin/get_jsapi_ticket' || url.pathname === '/cgi-bin/ticket/get') {

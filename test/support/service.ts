@@ -157,7 +157,8 @@ export async function startServiceProcess(
     const timer = setTimeout(() => reject(new Error(`the service did not start:\n${out}`)), 45_000);
     const read = (d: Buffer) => {
       out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      // The start-up line, in English or Chinese (BOT_LOCALE).
+      const m = /(?:listening on|正在监听) (http:\/\/[^\s（("]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

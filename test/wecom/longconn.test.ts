@@ -275,11 +275,16 @@ describe('reminders in websocket mode', () => {
   it('reminds a unit whose group has no robot in that group, by chatid through the connection; without the connection, its liaisons through the app', async () => {
     expect(byApp.map((m) => `${m.channel} ${m.target}`)).toEqual(['app demo-liaison-jtj']);
     own.clock.advance(10 * 60_000); // past the spread the scheduler gives the morning's sends
-    const frame = await fake.until(
-      () => fake.frames('aibot_send_msg').find((f) => f.body.chatid === 'demo-chat-jtj'),
-      'the reminder in the group',
-    );
-    const content = (frame.body.markdown as { content: string }).content;
+    // The service queued the morning's reminders as it started; once its connection is up, the
+    // test sends them rather than wait for the dispatcher's next tick (twice: a tick's drain
+    // under way may have looked before the clock moved).
+    // (A generous bound: the service connects with its own tuning, a second's backoff after a failure.)
+    await fake.until(() => service.longConn?.state === 'subscribed', 'the service to subscribe', 20_000);
+    await service.dispatcher.drain();
+    await service.dispatcher.drain();
+    const frame = fake.frames('aibot_send_msg').find((f) => f.body.chatid === 'demo-chat-jtj');
+    expect(frame, 'the reminder in the group').toBeDefined();
+    const content = (frame!.body.markdown as { content: string }).content;
     expect(content).toContain('<@demo-liaison-jtj>');
     expect(content.replace(/\s*<@[^>]+>/g, '').trim()).toBe((byApp[0]!.payload.text as { content: string }).content);
     await until(
@@ -417,9 +422,11 @@ describe('the wire', () => {
     expect(logsA).toContain(
       `long connection: WeCom handed bot ${BOT.botId} to a newer connection; this one stops and will not reconnect`,
     );
-    // Many backoff periods later the first client has not come back: the second keeps the bot.
+    // Once its socket is closed the first client has not scheduled a reconnect (each is logged, and
+    // only a close schedules one), so it will not come back: the second keeps the bot.
     const opened = fake.connections.length;
-    await new Promise((r) => setTimeout(r, 500));
+    await fake.until(() => first.ws.readyState === first.ws.CLOSED, 'the first socket to be closed');
+    expect(logsA.filter((l) => l.includes('reconnecting in'))).toEqual([]);
     expect(fake.connections.length).toBe(opened);
     expect(holder()!.id).toBe(second.id);
     expect(b.state).toBe('subscribed');
