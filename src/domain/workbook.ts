@@ -33,3 +33,66 @@ export function addSheet(
   ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
   return ws;
 }
+
+export type WorkbookWriter = ExcelJS.stream.xlsx.WorkbookWriter;
+
+export interface StreamedSheet {
+  /** Columns (1-based) shown as 0.0 %. */
+  percent?: number[];
+  /** Styles a data row (its index from 0) before it is committed. */
+  style?: (row: ExcelJS.Row, index: number) => void;
+  /** Lines after the data (notes), not judged for widths. */
+  tail?: unknown[][];
+}
+
+/**
+ * A sheet laid out as addSheet lays it out, on a streaming workbook: rows are committed as they
+ * are written, so only a batch is in memory; widths come from the header and the first rows.
+ */
+export async function streamSheet(
+  wb: WorkbookWriter,
+  name: string,
+  headers: string[],
+  batches: AsyncIterable<unknown[][]> | Iterable<unknown[][]>,
+  o: StreamedSheet = {},
+): Promise<number> {
+  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 1 }] });
+  let count = 0;
+  const write = (rows: unknown[][]) => {
+    for (const r of rows) {
+      const row = ws.addRow(r);
+      o.style?.(row, count);
+      count++;
+      row.commit();
+    }
+  };
+  const held: unknown[][] = [];
+  let started = false;
+  const start = () => {
+    const sample = held.slice(0, WIDTH_SAMPLE);
+    headers.forEach((h, i) => {
+      ws.getColumn(i + 1).width = columnWidth(
+        h,
+        sample.map((r) => r[i]),
+      );
+    });
+    for (const c of o.percent ?? []) ws.getColumn(c).numFmt = '0.0%';
+    const head = ws.addRow(headers);
+    head.font = { bold: true };
+    head.commit();
+    started = true;
+    write(held.splice(0));
+  };
+  for await (const rows of batches) {
+    if (started) write(rows);
+    else {
+      held.push(...rows);
+      if (held.length >= WIDTH_SAMPLE) start();
+    }
+  }
+  if (!started) start();
+  for (const r of o.tail ?? []) ws.addRow(r).commit();
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
+  ws.commit();
+  return count;
+}
