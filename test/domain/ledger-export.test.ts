@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { addDays } from '../../src/clock.ts';
 import { coverageBySector, coverageCells } from '../../src/domain/coverage.ts';
-import { testBot, type TestDb } from '../support/db.ts';
+import { runJobs, testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -15,6 +15,12 @@ let reply: string;
 const DAY = '2026-11-29';
 const say = (text: string, userId = 'demo-leader', chatId: string | null = 'demo-chat-leaders') =>
   bus.handle({ channel: 'sandbox', userId, chatId, text });
+/** The latest file the bot queued (its text follows it). */
+const lastFile = () =>
+  t.db.outboxMessage.findFirstOrThrow({
+    where: { payload: { contains: '"msgtype":"file"' } },
+    orderBy: { id: 'desc' },
+  });
 const values = (ws: ExcelJS.Worksheet) =>
   ws
     .getSheetValues()
@@ -54,8 +60,9 @@ beforeAll(async () => {
       insurerConfirmedBy: 'demo-insurer-pingan',
     },
   });
-  reply = (await say('/导出')).text;
-  const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
+  expect((await say('/导出')).text).toMatch(/^⏳ 正在生成…，完成后发到这里。/);
+  [reply] = (await runJobs(t)) as [string];
+  const outbox = await lastFile();
   const { file } = JSON.parse(outbox.payload) as { file: { path: string } };
   workbook = new ExcelJS.Workbook();
   await workbook.xlsx.readFile(file.path);
@@ -64,7 +71,7 @@ afterAll(() => t.close());
 
 describe('/导出', () => {
   it('writes the workbook beside the database and queues it as a file to the chat’s robot', async () => {
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    const outbox = await lastFile();
     const payload = JSON.parse(outbox.payload);
     expect(outbox).toMatchObject({ channel: 'webhook', target: 'demo-webhook-leaders', state: 'pending' });
     expect(payload).toEqual({
@@ -201,10 +208,8 @@ describe('/导出', () => {
     // 平安's annual report was due 2026-01-15; its 2026 service plan, filed today, closes it.
     expect((await say('/服务计划 2026 培训2', 'demo-insurer-pingan')).outcome).toBe('ok');
     await say('/导出');
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({
-      where: { payload: { contains: '.xlsx' } },
-      orderBy: { id: 'desc' },
-    });
+    await runJobs(t);
+    const outbox = await lastFile();
     const again = new ExcelJS.Workbook();
     await again.xlsx.readFile((JSON.parse(outbox.payload) as { file: { path: string } }).file.path);
     const item = values(again.getWorksheet('督办事项')!).find(
@@ -227,9 +232,10 @@ describe('/导出', () => {
   });
 
   it('sends it to the member through the app where the chat has no robot', async () => {
-    const r = await say('/export', 'demo-leader', null);
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
-    expect(r.text).toContain('已通过应用单独发给你');
+    await say('/export', 'demo-leader', null);
+    const [text] = await runJobs(t);
+    const outbox = await lastFile();
+    expect(text).toContain('已通过应用单独发给你');
     expect(outbox.channel).toBe('app');
     const payload = JSON.parse(outbox.payload);
     expect(payload).toMatchObject({
