@@ -16,7 +16,7 @@ try {
   const counts = await writeLedgerExport(
     db,
     campaign,
-    { day: r.day, now: new Date(r.now), t: translator(r.locale), timeZone: r.timeZone, batch: r.batch },
+    { day: r.day, now: new Date(r.now), t: translator(r.locale), timeZone: r.timeZone },
     r.file,
   );
   process.stdout.write(JSON.stringify(counts));

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,6 +20,7 @@ import {
   type TargetInForce,
 } from './coverage.ts';
 import { daysBetween, daysLate } from './obligations.ts';
+import { runChild } from './child.ts';
 import { SEED_NOTE } from './seed.ts';
 import { streamSheet } from './workbook.ts';
 import { isArchived, SERVICE_PLAN_NOTE } from './visits.ts';
@@ -485,8 +485,10 @@ export interface ChildRequest {
   locale: Locale;
   timeZone: string;
   file: string;
-  batch?: number;
 }
+
+/** Far more than the 100,000 county takes (under 20 s): an export that hangs is killed. */
+const EXPORT_TIMEOUT_MS = 600_000;
 
 /** Its own file beside this one: .ts under tsx and vitest (run through tsx's loader), .js once compiled. */
 const CHILD = fileURLToPath(
@@ -498,22 +500,6 @@ export async function exportInChild(r: ChildRequest): Promise<ExportCounts> {
   const loader = CHILD.endsWith('.ts')
     ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href]
     : [];
-  const child = spawn(process.execPath, [...loader, CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  const exit = new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new Error(`export ${signal ?? `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim().slice(-500)}`),
-          ),
-    );
-  });
-  child.stdin.end(JSON.stringify(r));
-  await exit;
-  return JSON.parse(Buffer.concat(out).toString('utf8')) as ExportCounts;
+  const out = await runChild([...loader, CHILD], JSON.stringify(r), { what: 'export', timeoutMs: EXPORT_TIMEOUT_MS });
+  return JSON.parse(out.toString('utf8')) as ExportCounts;
 }

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { addDays } from '../../src/clock.ts';
 import { coverageBySector, coverageCells } from '../../src/domain/coverage.ts';
-import { runJobs, testBot, type TestDb } from '../support/db.ts';
+import { writeLedgerExport } from '../../src/domain/ledger-export.ts';
+import { translator } from '../../src/i18n.ts';
+import { runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -219,6 +221,18 @@ describe('/导出', () => {
     const step = values(again.getWorksheet('督办记录')!).find((r) => r[0] === item[0] && r[5] === '已办结')!;
     expect(step.slice(6, 8)).toEqual(['演示·平安财险', '保险机构登记年度服务计划']);
     await say('/撤销', 'demo-insurer-pingan');
+  });
+
+  it('reads in pages: two rows a page gives the same workbook as a thousand', async () => {
+    const day = { day: DAY, now: t.clock.now(), t: translator('zh-CN'), timeZone: TZ };
+    const campaign = await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } });
+    const [small, large] = [join(t.dir, 'small.xlsx'), join(t.dir, 'large.xlsx')];
+    const counts = await writeLedgerExport(t.db, campaign, { ...day, batch: 2 }, small);
+    expect(counts).toEqual(await writeLedgerExport(t.db, campaign, day, large));
+    expect(counts.uninsured + counts.expiring).toBeGreaterThan(10);
+    const [a, b] = [new ExcelJS.Workbook(), new ExcelJS.Workbook()];
+    await Promise.all([a.xlsx.readFile(small), b.xlsx.readFile(large)]);
+    expect(a.worksheets.map(values)).toEqual(b.worksheets.map(values));
   });
 
   it('judges column widths from the header and a sample of rows, not every row', () => {
