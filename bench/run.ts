@@ -105,6 +105,10 @@ ${result}
    \`npm start\` runs it (\`node --import tsx src/main.ts\`), and compiled (\`tsc -p tsconfig.build.json\`,
    then \`node dist/src/main.js\`). Baselines: a bare Koa server (bench/bare-koa.mjs) started the same
    way, under tsx and by Node alone.
+6. **Export.** The 台账 workbook (\`writeLedgerExport\`, all seven sheets) of the county of benchmarks
+   2 and 3, in a process of its own as the service runs it, its wall time and peak RSS; baseline:
+   the two long sheets' rows (uninsured enterprises, policies ending within 60 days) as two plain
+   SQL queries on better-sqlite3 written out as CSV, in a process of its own. The row counts must agree.
 
 ## What was changed for these results
 
@@ -125,6 +129,11 @@ ${result}
   at every call (it showed in every profile).
 - **Start-up:** exceljs (half a second to load) is loaded when a workbook is made, not with the
   service.
+- **Export** (src/domain/ledger-export.ts, #19): it failed on this county after about 2 s with
+  Prisma's P2029 (an \`include\` that bound every uninsured enterprise's id). Now the workbook is
+  streamed (exceljs' \`WorkbookWriter\`, rows committed as written), each long sheet read in
+  keyset-paged batches of 1,000 with flat selects joined in memory per batch, and in the service
+  it runs in a child process as a stored job, so no message waits for it.
 - **Correctness under load** (found by the attack tests, and what makes benchmark 1's last row
   hold): Prisma's better-sqlite3 adapter ran a query made outside a transaction, while another
   request's interactive transaction was open, inside that transaction — rolled back with it after

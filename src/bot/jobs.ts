@@ -75,9 +75,12 @@ export interface JobRunnerOptions {
 export const JOB_ATTEMPTS = 3;
 
 type JobRow = NonNullable<Awaited<ReturnType<Db['job']['findFirst']>>>;
+const localeOf = (job: JobRow): Locale => (isLocale(job.locale) ? job.locale : 'zh-CN');
 
 export class JobRunner {
   private readonly active = new Set<Promise<void>>();
+  /** The jobs those are running or delivering (never more than the limit). */
+  private readonly inFlight = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
   private stopped = false;
@@ -119,9 +122,13 @@ export class JobRunner {
     while (!this.stopped && this.active.size < (this.o.concurrency ?? 2)) {
       const job = await this.claim();
       if (!job) return;
+      this.inFlight.add(job.id);
       const run: Promise<void> = this.run(job)
         .catch((e: unknown) => this.o.log?.(`job ${job.id} (${job.kind}): ${(e as Error).stack ?? e}`))
-        .finally(() => this.active.delete(run));
+        .finally(() => {
+          this.active.delete(run);
+          this.inFlight.delete(job.id);
+        });
       this.active.add(run);
     }
   }
@@ -130,7 +137,10 @@ export class JobRunner {
   private async claim(): Promise<JobRow | null> {
     const { db, clock } = this.o;
     for (;;) {
-      const job = await db.job.findFirst({ where: { state: { in: ['pending', 'ready'] } }, orderBy: { id: 'asc' } });
+      const job = await db.job.findFirst({
+        where: { state: { in: ['pending', 'ready'] }, id: { notIn: [...this.inFlight] } },
+        orderBy: { id: 'asc' },
+      });
       if (!job || job.state === 'ready') return job;
       const taken = await db.job.updateMany({
         where: { id: job.id, state: 'pending' },
@@ -142,7 +152,7 @@ export class JobRunner {
 
   private async run(job: JobRow): Promise<void> {
     const { db, clock, timeZone } = this.o;
-    const locale = isLocale(job.locale) ? job.locale : 'zh-CN';
+    const locale = localeOf(job);
     const t = translator(locale);
     if (job.state === 'running') {
       let result: JobResult & { failed?: boolean };
@@ -187,7 +197,7 @@ export class JobRunner {
         data: { state: result.failed ? 'failed' : 'done', finishedAt: clock.now() },
       });
       if (!done.count) return null;
-      const t = translator(isLocale(job.locale) ? job.locale : 'zh-CN');
+      const t = translator(localeOf(job));
       const campaign = await tx.campaign.findUniqueOrThrow({ where: { id: job.campaignId } });
       const asker = {
         t,
