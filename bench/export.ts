@@ -62,7 +62,8 @@ async function dump(url: string, file: string): Promise<ExportFigures> {
       JOIN "Unit" t ON t.id = e."townshipId" JOIN "Unit" i ON i.id = p."insurerId"
     WHERE p.status = 'valid' AND p."startOn" <= ? AND p."endOn" BETWEEN ? AND ?
     ORDER BY p."endOn", p.id`);
-  for (const r of expiring.raw().iterate(TODAY, TODAY, addDays(TODAY, EXPIRING_WITHIN_DAYS))) await write(r as unknown[]);
+  for (const r of expiring.raw().iterate(TODAY, TODAY, addDays(TODAY, EXPIRING_WITHIN_DAYS)))
+    await write(r as unknown[]);
   out.end();
   await once(out, 'finish');
   db.close();
