@@ -47,8 +47,7 @@ export default defineCommand({
     return { text: t('chart.done'), attachment: { type: 'image', path, name } };
   },
   async run(ctx, { scope }) {
-    if (scope && CHART.includes(scope.trim().toLowerCase()))
-      return { text: await startJob(ctx, 'coverage', { scope }) };
+    if (scope && CHART.includes(scope.trim().toLowerCase())) return { text: await startJob(ctx, 'coverage', {}) };
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const view = await viewFor(ctx, scope);

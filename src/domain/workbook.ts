@@ -11,6 +11,22 @@ export function columnWidth(header: string, sample: unknown[]): number {
   return Math.min(60, Math.max(8, ...[header, ...sample].map(width)) + 2);
 }
 
+const FROZEN = { views: [{ state: 'frozen' as const, ySplit: 1, xSplit: 1 }] };
+
+/** The header row, bold, with the widths judged from it and the sample, and the `percent` columns (1-based) as 0.0 %. */
+function header(ws: ExcelJS.Worksheet, headers: string[], sample: unknown[][], percent: number[]): ExcelJS.Row {
+  headers.forEach((h, i) => {
+    ws.getColumn(i + 1).width = columnWidth(
+      h,
+      sample.map((r) => r[i]),
+    );
+  });
+  for (const c of percent) ws.getColumn(c).numFmt = '0.0%';
+  const row = ws.addRow(headers);
+  row.font = { bold: true };
+  return row;
+}
+
 /** A sheet with a bold, frozen, filterable header row; `percent` columns (1-based) as 0.0 %. */
 export function addSheet(
   wb: ExcelJS.Workbook,
@@ -19,17 +35,9 @@ export function addSheet(
   rows: unknown[][],
   percent: number[] = [],
 ): ExcelJS.Worksheet {
-  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 1 }] });
-  ws.addRow(headers).font = { bold: true };
-  const sample = rows.slice(0, WIDTH_SAMPLE);
-  headers.forEach((h, i) => {
-    ws.getColumn(i + 1).width = columnWidth(
-      h,
-      sample.map((r) => r[i]),
-    );
-  });
+  const ws = wb.addWorksheet(name, FROZEN);
+  header(ws, headers, rows.slice(0, WIDTH_SAMPLE), percent);
   for (const r of rows) ws.addRow(r);
-  for (const c of percent) ws.getColumn(c).numFmt = '0.0%';
   ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
   return ws;
 }
@@ -56,7 +64,7 @@ export async function streamSheet(
   batches: AsyncIterable<unknown[][]> | Iterable<unknown[][]>,
   o: StreamedSheet = {},
 ): Promise<number> {
-  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1, xSplit: 1 }] });
+  const ws = wb.addWorksheet(name, FROZEN);
   let count = 0;
   const write = (rows: unknown[][]) => {
     for (const r of rows) {
@@ -69,17 +77,7 @@ export async function streamSheet(
   const held: unknown[][] = [];
   let started = false;
   const start = () => {
-    const sample = held.slice(0, WIDTH_SAMPLE);
-    headers.forEach((h, i) => {
-      ws.getColumn(i + 1).width = columnWidth(
-        h,
-        sample.map((r) => r[i]),
-      );
-    });
-    for (const c of o.percent ?? []) ws.getColumn(c).numFmt = '0.0%';
-    const head = ws.addRow(headers);
-    head.font = { bold: true };
-    head.commit();
+    header(ws, headers, held.slice(0, WIDTH_SAMPLE), o.percent ?? []).commit();
     started = true;
     write(held.splice(0));
   };
