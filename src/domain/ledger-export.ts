@@ -136,6 +136,7 @@ export async function writeLedgerExport(
   const take = o.batch ?? EXPORT_BATCH;
   // Loaded when a workbook is made, not with the service: exceljs alone takes half a second to load.
   const { default: Excel } = await import('exceljs');
+  // Strings inline, not shared: a shared-string table would hold every name (100,000) until the end.
   const wb = new Excel.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true, useSharedStrings: false });
   wb.creator = t('export.creator');
   wb.created = now;
