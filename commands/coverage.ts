@@ -12,7 +12,7 @@ import {
 } from '../src/domain/directory.ts';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { sendToAsker } from '../src/bot/attachments.ts';
+import { startJob } from '../src/bot/jobs.ts';
 import { outputDir, stamped } from '../src/domain/attachments.ts';
 import { coverageChartPng } from '../src/domain/chart.ts';
 import {
@@ -46,8 +46,18 @@ export default defineCommand({
   roles: ['leader', 'liaison', 'viewer'],
   figures: true,
   writes: false,
+  /** /覆盖率 图: the chart (a second or more), to the chat's robot as an image, else to the member through the app. */
+  async background({ db, campaign, today, clock, t, timeZone }) {
+    const now = clock.now();
+    const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone });
+    const name = `${stamped(t('chart.file_name'), minuteIn(now, timeZone))}.png`;
+    const path = join(await outputDir(db), name);
+    writeFileSync(path, png);
+    return { text: t('chart.done'), attachment: { type: 'image', path, name } };
+  },
   async run(ctx, { scope, cell }) {
-    if (scope && !cell && CHART.includes(scope.trim().toLowerCase())) return sendCoverageChart(ctx);
+    if (scope && !cell && CHART.includes(scope.trim().toLowerCase()))
+      return { text: await startJob(ctx, 'coverage', {}) };
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const view = await viewFor(ctx, scope, cell);
@@ -220,15 +230,4 @@ function targetText(t: CommandContext['t'], target: TargetInForce | null): strin
     rate: targetPercent(target.rateBp),
     due: target.dueOn,
   });
-}
-
-/** /覆盖率 图: the chart, to the chat's robot as an image, else to the member through the app. */
-async function sendCoverageChart(ctx: CommandContext) {
-  const { db, campaign, today, clock, t, timeZone } = ctx;
-  const now = clock.now();
-  const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone });
-  const name = `${stamped(t('chart.file_name'), minuteIn(now, timeZone))}.png`;
-  const path = join(await outputDir(db), name);
-  writeFileSync(path, png);
-  return { text: [t('chart.done'), ...(await sendToAsker(ctx, { type: 'image', path, name, png }))].join('\n') };
 }

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { minuteIn } from '../src/clock.ts';
+import { startJob } from '../src/bot/jobs.ts';
 import { defineCommand } from '../src/bot/spec.ts';
-import { sendToAsker } from '../src/bot/attachments.ts';
 import { outputDir, stamped } from '../src/domain/attachments.ts';
-import { EXPIRING_WITHIN_DAYS, writeLedgerExport } from '../src/domain/ledger-export.ts';
+import { EXPIRING_WITHIN_DAYS, exportInChild } from '../src/domain/ledger-export.ts';
 
 export default defineCommand({
   name: 'export',
@@ -17,17 +17,28 @@ export default defineCommand({
   figures: true,
   writes: false,
   async run(ctx) {
-    const { db, campaign, today, clock, t, timeZone } = ctx;
+    return { text: await startJob(ctx, 'export', {}) };
+  },
+  // The workbook of a large county takes seconds: written in a process of its own, sent when done.
+  async background({ db, databaseUrl, campaign, today, clock, locale, t, timeZone }) {
     const now = clock.now();
     const name = `${stamped(t('export.file_name'), minuteIn(now, timeZone))}.xlsx`;
     const path = join(await outputDir(db), name);
-    const counts = await writeLedgerExport(db, campaign, { day: today, now, t, timeZone }, path);
-    const done = t('export.done', {
+    const counts = await exportInChild({
+      databaseUrl,
+      campaignId: campaign.id,
+      day: today,
+      now: now.toISOString(),
+      locale,
+      timeZone,
+      file: path,
+    });
+    const text = t('export.done', {
       county: campaign.countyName,
       time: minuteIn(now, timeZone),
       days: EXPIRING_WITHIN_DAYS,
       ...counts,
     });
-    return { text: [done, ...(await sendToAsker(ctx, { type: 'file', path, name }))].join('\n') };
+    return { text, attachment: { type: 'file', path, name } };
   },
 });

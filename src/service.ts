@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { JobRunner } from './bot/jobs.ts';
 import { Registry } from './bot/registry.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -33,6 +34,7 @@ export const VERSION = (
 
 export interface Service extends Core {
   dispatcher: Dispatcher;
+  jobs: JobRunner;
   scheduler: Scheduler;
   lease: Lease;
   server: Server;
@@ -198,6 +200,15 @@ export async function startService(
     ...(longConn ? { longconn: longconnSender(longConn) } : {}),
   };
   const log = text('service');
+  const jobs = new JobRunner({
+    db,
+    registry: core.registry,
+    clock,
+    timeZone: config.timezone,
+    databaseUrl: config.databaseUrl,
+    reach: groupReach(config),
+    log: text('jobs'),
+  });
   const dispatcher = new Dispatcher({
     db,
     clock,
@@ -276,10 +287,13 @@ export async function startService(
   // Messages this instance accepted before it was killed; another replica's are adopted by the leader below.
   const resumed = await inbox.resume();
   if (resumed) log(`resumed ${resumed} inbound messages left from the last run`);
-  await lease.watch(leaderDuties({ dispatcher, scheduler, inbox, clock, log, ...(longConn ? { longConn } : {}) }));
+  await lease.watch(
+    leaderDuties({ dispatcher, scheduler, jobs, inbox, clock, log, ...(longConn ? { longConn } : {}) }),
+  );
   return {
     ...core,
     dispatcher,
+    jobs,
     scheduler,
     lease,
     server,
@@ -290,6 +304,7 @@ export async function startService(
     async close() {
       await lease.release();
       await longConn?.stop();
+      await jobs.close();
       await new Promise<void>((r) => server.close(() => r()));
       await db.$disconnect();
     },
@@ -304,19 +319,20 @@ function localAddress(host: string | undefined): string {
 
 /**
  * What only the leader among the replicas does (src/db/lease.ts): send the outbox, run the
- * reminder schedule, hold the bot's long connection (WeCom keeps one per bot and kicks the older),
+ * reminder schedule and the slow commands' jobs, hold the bot's long connection (WeCom keeps one per bot and kicks the older),
  * and finish inbound messages an instance accepted and died with. A single instance leads from
  * start to close.
  */
 function leaderDuties(o: {
   dispatcher: Dispatcher;
   scheduler: Scheduler;
+  jobs: JobRunner;
   inbox: Inbox;
   clock: Clock;
   log: (m: string) => void;
   longConn?: LongConnection;
 }): Duties {
-  const { dispatcher, scheduler, inbox, clock, log, longConn } = o;
+  const { dispatcher, scheduler, jobs, inbox, clock, log, longConn } = o;
   let adopting: NodeJS.Timeout | null = null;
   const adopt = async () => {
     const n = await inbox.resume(new Date(clock.now().getTime() - ADOPT_EVERY_MS));
@@ -333,12 +349,14 @@ function leaderDuties(o: {
       for (const r of await scheduler.catchUp())
         if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
       scheduler.start();
+      await jobs.start();
       adopting = setInterval(() => void adopt().catch((e) => log(`inbound: ${e}`)), ADOPT_EVERY_MS);
     },
     async lose() {
       if (adopting) clearInterval(adopting);
       scheduler.stop();
       dispatcher.stop();
+      await jobs.close();
       await longConn?.stop();
     },
   };

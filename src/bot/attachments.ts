@@ -7,7 +7,10 @@ export type Attachment =
   { type: 'file'; path: string; name: string } | { type: 'image'; path: string; name: string; png: Buffer };
 
 /** Queues the attachment to the asker; the reply's lines on where it went (in the sandbox also where it was written). */
-export async function sendToAsker(ctx: CommandContext, a: Attachment): Promise<string[]> {
+export async function sendToAsker(
+  ctx: Pick<CommandContext, 'tell' | 't' | 'channel'>,
+  a: Attachment,
+): Promise<string[]> {
   const told = await ctx.tell(
     'asker',
     a.type === 'image' ? { image: a.png, path: a.path, name: a.name } : { file: a.path, name: a.name },

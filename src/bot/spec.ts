@@ -4,6 +4,7 @@ import type { Actor } from '../domain/context.ts';
 import type { GroupReach } from '../delivery/groups.ts';
 import type { Db } from '../db/client.ts';
 import type { Locale } from '../i18n.ts';
+import type { JobContext, JobResult } from './jobs.ts';
 
 /** Where a message came from and where its reply goes. */
 export type Channel = 'bot' | 'app' | 'sandbox';
@@ -76,6 +77,11 @@ export interface CommandSpec<A extends z.ZodType<Record<string, unknown>> = z.Zo
    */
   confirm?(ctx: CommandContext, args: z.output<A>): Promise<string | null>;
   run(ctx: CommandContext, args: z.output<A>): Promise<Reply>;
+  /**
+   * Work too slow for the message lane at a county's real size: `run` stores it with startJob
+   * (src/bot/jobs.ts) and answers at once; the job runner calls this and delivers its result.
+   */
+  background?(job: JobContext, args: z.output<A>): Promise<JobResult>;
 }
 
 export function defineCommand<A extends z.ZodType<Record<string, unknown>>>(spec: CommandSpec<A>): CommandSpec {

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { fixedClock, systemClock } from '../clock.ts';
 import { configFromEnvironment } from '../config.ts';
-import { openCore } from '../service.ts';
+import { JobRunner } from '../bot/jobs.ts';
+import { groupReach, openCore } from '../service.ts';
 import { args, describe, usage } from './operator.ts';
 
 const USAGE = 'npm run chat -- --as <userid> [--chat <chatid>] [--at <ISO time>] ["<text>"]';
@@ -25,6 +26,16 @@ try {
   const config = configFromEnvironment();
   const clock = values.at ? fixedClock(values.at) : systemClock;
   const core = await openCore(config, clock, () => {});
+  // Slow commands (/导出, /覆盖率 图) answer at once; their result is printed when made.
+  const jobs = new JobRunner({
+    db: core.db,
+    registry: core.registry,
+    clock,
+    timeZone: config.timezone,
+    databaseUrl: config.databaseUrl,
+    reach: groupReach(config),
+    delivered: (text) => console.log(text),
+  });
   const say = async (text: string) => {
     const { reply, buttons } = await core.inbox.receive({
       dedupeKey: `sandbox:${randomUUID()}`,
@@ -37,6 +48,7 @@ try {
     console.log(reply);
     // In WeCom these are a card's buttons; here, the command each one would run.
     for (const b of buttons ?? []) console.log(`  [${b.label}] → ${b.command}`);
+    await jobs.drain();
   };
   const text = positionals.join(' ').trim();
   if (text) await say(text);

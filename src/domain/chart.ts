@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import type { Tx } from '../db/client.ts';
 import { translator, type Locale, type Translate } from '../i18n.ts';
 import { besideSources } from '../paths.ts';
 import { percent, shownRate, targetPercent } from '../core/format.ts';
+import { runChild } from './child.ts';
 import { colour } from './coverage.ts';
 import { coverageGrid, type CoverageGrid } from './ledger-export.ts';
 
@@ -57,26 +57,10 @@ export async function rasterise(
   o: { pixels?: boolean } = {},
 ): Promise<Raster> {
   if (!font) throw new UserError('chart.no_font');
-  const child = spawn(process.execPath, [RASTERISER], { stdio: ['pipe', 'pipe', 'pipe'], timeout: RASTER_TIMEOUT_MS });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  const exit = new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new Error(
-              `chart rasteriser ${signal ?? `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim().slice(-500)}`,
-            ),
-          ),
-    );
+  const data = await runChild([RASTERISER], JSON.stringify({ svg, font, pixels: !!o.pixels }), {
+    what: 'chart rasteriser',
+    timeoutMs: RASTER_TIMEOUT_MS,
   });
-  child.stdin.end(JSON.stringify({ svg, font, pixels: !!o.pixels }));
-  await exit;
-  const data = Buffer.concat(out);
   const [width, height, length] = [data.readUInt32BE(0), data.readUInt32BE(4), data.readUInt32BE(8)];
   return { png: data.subarray(12, 12 + length), width, height, pixels: data.subarray(12 + length) };
 }

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import type { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { ledgerWorkbook } from '../../src/domain/ledger-export.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { writeLedgerExport } from '../../src/domain/ledger-export.ts';
 import { translator } from '../../src/i18n.ts';
 import type { FakeWeComApi } from '../support/fake-wecom.ts';
 import { testBot, TZ, type TestDb } from '../support/db.ts';
@@ -57,12 +61,15 @@ describe('/撤销 of a /交办', () => {
     expect((await say('demo-liaison-dongping', `/签收 ${id}`)).outcome).toBe('invalid');
 
     const t9n = translator('zh-CN');
-    const { workbook } = await ledgerWorkbook(t.db, (await t.db.campaign.findFirstOrThrow())!, {
-      day: '2026-11-29',
-      now: t.clock.now(),
-      t: t9n,
-      timeZone: TZ,
-    });
+    const file = join(mkdtempSync(join(tmpdir(), 'undo-export-')), 'ledger.xlsx');
+    await writeLedgerExport(
+      t.db,
+      await t.db.campaign.findFirstOrThrow(),
+      { day: '2026-11-29', now: t.clock.now(), t: t9n, timeZone: TZ },
+      file,
+    );
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(file);
     const rows = workbook.getWorksheet(t9n('export.sheet_obligations'))!.getSheetValues();
     const row = rows.find((r) => Array.isArray(r) && r[1] === id) as unknown[];
     expect(row).toContain('已撤回');

@@ -6,7 +6,7 @@ import { UserError } from '../../src/core/errors.ts';
 import { chartText, coverageChartSvg, findCjkFont, rasterise, svgToPng } from '../../src/domain/chart.ts';
 import { coverageGrid } from '../../src/domain/ledger-export.ts';
 import { translator } from '../../src/i18n.ts';
-import { testBot, TZ, type TestDb } from '../support/db.ts';
+import { runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
 
 // Without a CJK font the chart cannot be drawn: these tests are skipped on a developer's machine
 // without one, but never in CI (CI=true), where .ci/run installs fonts-noto-cjk.
@@ -42,12 +42,16 @@ describe.skipIf(skip)('the coverage chart', () => {
   });
 
   it('/覆盖率 图 in a group: a webhook image (base64 + md5, ≤ 2 MB) of both charts with their labels', async () => {
-    const r = await say('/覆盖率 图', 'demo-chat-leaders');
-    // The picture shows demo figures: the reply says so, as every reply with figures does.
-    expect(r.text).toMatch(
+    expect((await say('/覆盖率 图', 'demo-chat-leaders')).text).toMatch(/^⏳ 正在生成…，完成后发到这里。/);
+    const [text] = await runJobs(t);
+    // The picture shows demo figures: the text after it says so, as every reply with figures does.
+    expect(text).toMatch(
       /^📊 参保率图.*\n已发到本群。\n文件：.*安责险参保率-2026-11-29-0800\.png\n⚠️ 含演示数据，仅供试用。$/,
     );
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    const outbox = await t.db.outboxMessage.findFirstOrThrow({
+      where: { payload: { contains: '"msgtype":"image"' } },
+      orderBy: { id: 'desc' },
+    });
     expect(outbox).toMatchObject({ channel: 'webhook', target: 'demo-webhook-leaders' });
     const { msgtype, image } = JSON.parse(outbox.payload) as {
       msgtype: string;
@@ -85,9 +89,12 @@ describe.skipIf(skip)('the coverage chart', () => {
   });
 
   it('goes to the member through the app where the chat has no robot, as a file on disk', async () => {
-    const r = await say('/覆盖率 chart', null);
-    expect(r.text).toContain('已通过应用单独发给你');
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    await say('/覆盖率 chart', null);
+    expect((await runJobs(t))[0]).toContain('已通过应用单独发给你');
+    const outbox = await t.db.outboxMessage.findFirstOrThrow({
+      where: { payload: { contains: '"msgtype":"image"' } },
+      orderBy: { id: 'desc' },
+    });
     const payload = JSON.parse(outbox.payload) as { touser: string; msgtype: string; image: { path: string } };
     expect([outbox.channel, payload.touser, payload.msgtype]).toEqual(['app', 'demo-leader', 'image']);
     expect(readFileSync(payload.image.path).subarray(0, 8)).toEqual(PNG);
@@ -95,17 +102,19 @@ describe.skipIf(skip)('the coverage chart', () => {
 });
 
 describe('without a CJK font', () => {
-  it('says how to install one, and sends nothing', async () => {
+  it('says how to install one, and sends no picture', async () => {
     await expect(svgToPng(label('安化县'), null)).rejects.toThrow(UserError);
-    const before = await t.db.outboxMessage.count();
+    const images = () => t.db.outboxMessage.count({ where: { payload: { contains: '"msgtype":"image"' } } });
+    const before = await images();
     process.env.BOT_CJK_FONT = '/nonexistent/font.ttc';
     try {
-      const r = await say('/覆盖率 图', 'demo-chat-leaders');
-      expect(r.text).toContain('sudo apt-get install fonts-noto-cjk');
-      expect(r.text).toContain('BOT_CJK_FONT');
+      await say('/覆盖率 图', 'demo-chat-leaders');
+      const [text] = await runJobs(t);
+      expect(text).toContain('sudo apt-get install fonts-noto-cjk');
+      expect(text).toContain('BOT_CJK_FONT');
     } finally {
       delete process.env.BOT_CJK_FONT;
     }
-    expect(await t.db.outboxMessage.count()).toBe(before);
+    expect(await images()).toBe(before);
   });
 });

@@ -7,7 +7,9 @@ import type { Bus } from '../../src/bot/bus.ts';
 import { addDays } from '../../src/clock.ts';
 import { coverageBySector, coverageCells } from '../../src/domain/coverage.ts';
 import { shownRate } from '../../src/core/format.ts';
-import { testBot, type TestDb } from '../support/db.ts';
+import { writeLedgerExport } from '../../src/domain/ledger-export.ts';
+import { translator } from '../../src/i18n.ts';
+import { runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -16,6 +18,12 @@ let reply: string;
 const DAY = '2026-11-29';
 const say = (text: string, userId = 'demo-leader', chatId: string | null = 'demo-chat-leaders') =>
   bus.handle({ channel: 'sandbox', userId, chatId, text });
+/** The latest file the bot queued (its text follows it). */
+const lastFile = () =>
+  t.db.outboxMessage.findFirstOrThrow({
+    where: { payload: { contains: '"msgtype":"file"' } },
+    orderBy: { id: 'desc' },
+  });
 const values = (ws: ExcelJS.Worksheet) =>
   ws
     .getSheetValues()
@@ -55,8 +63,9 @@ beforeAll(async () => {
       insurerConfirmedBy: 'demo-insurer-pingan',
     },
   });
-  reply = (await say('/导出')).text;
-  const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
+  expect((await say('/导出')).text).toMatch(/^⏳ 正在生成…，完成后发到这里。/);
+  [reply] = (await runJobs(t)) as [string];
+  const outbox = await lastFile();
   const { file } = JSON.parse(outbox.payload) as { file: { path: string } };
   workbook = new ExcelJS.Workbook();
   await workbook.xlsx.readFile(file.path);
@@ -65,7 +74,7 @@ afterAll(() => t.close());
 
 describe('/导出', () => {
   it('writes the workbook beside the database and queues it as a file to the chat’s robot', async () => {
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    const outbox = await lastFile();
     const payload = JSON.parse(outbox.payload);
     expect(outbox).toMatchObject({ channel: 'webhook', target: 'demo-webhook-leaders', state: 'pending' });
     expect(payload).toEqual({
@@ -202,10 +211,8 @@ describe('/导出', () => {
     // 平安's annual report was due 2026-01-15; its 2026 service plan, filed today, closes it.
     expect((await say('/服务计划 2026 培训2', 'demo-insurer-pingan')).outcome).toBe('ok');
     await say('/导出');
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({
-      where: { payload: { contains: '.xlsx' } },
-      orderBy: { id: 'desc' },
-    });
+    await runJobs(t);
+    const outbox = await lastFile();
     const again = new ExcelJS.Workbook();
     await again.xlsx.readFile((JSON.parse(outbox.payload) as { file: { path: string } }).file.path);
     const item = values(again.getWorksheet('督办事项')!).find(
@@ -215,6 +222,18 @@ describe('/导出', () => {
     const step = values(again.getWorksheet('督办记录')!).find((r) => r[0] === item[0] && r[5] === '已办结')!;
     expect(step.slice(6, 8)).toEqual(['演示·平安财险', '保险机构登记年度服务计划']);
     await say('/撤销', 'demo-insurer-pingan');
+  });
+
+  it('reads in pages: two rows a page gives the same workbook as a thousand', async () => {
+    const day = { day: DAY, now: t.clock.now(), t: translator('zh-CN'), timeZone: TZ };
+    const campaign = await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } });
+    const [small, large] = [join(t.dir, 'small.xlsx'), join(t.dir, 'large.xlsx')];
+    const counts = await writeLedgerExport(t.db, campaign, { ...day, batch: 2 }, small);
+    expect(counts).toEqual(await writeLedgerExport(t.db, campaign, day, large));
+    expect(counts.uninsured + counts.expiring).toBeGreaterThan(10);
+    const [a, b] = [new ExcelJS.Workbook(), new ExcelJS.Workbook()];
+    await Promise.all([a.xlsx.readFile(small), b.xlsx.readFile(large)]);
+    expect(a.worksheets.map(values)).toEqual(b.worksheets.map(values));
   });
 
   it('judges column widths from the header and a sample of rows, not every row', () => {
@@ -228,9 +247,10 @@ describe('/导出', () => {
   });
 
   it('sends it to the member through the app where the chat has no robot', async () => {
-    const r = await say('/export', 'demo-leader', null);
-    const outbox = await t.db.outboxMessage.findFirstOrThrow({ orderBy: { id: 'desc' } });
-    expect(r.text).toContain('已通过应用单独发给你');
+    await say('/export', 'demo-leader', null);
+    const [text] = await runJobs(t);
+    const outbox = await lastFile();
+    expect(text).toContain('已通过应用单独发给你');
     expect(outbox.channel).toBe('app');
     const payload = JSON.parse(outbox.payload);
     expect(payload).toMatchObject({

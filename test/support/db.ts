@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Bus } from '../../src/bot/bus.ts';
+import { JobRunner } from '../../src/bot/jobs.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { connectDatabase, type Db, type Provider } from '../../src/db/client.ts';
@@ -183,4 +184,19 @@ export async function testBot(opts: TestDbOptions = {}): Promise<{ t: TestDb; bu
     t,
     bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() }),
   };
+}
+
+/** Runs the jobs slow commands stored (/导出, /覆盖率 图) to their end, as the service's runner does; the texts delivered. */
+export async function runJobs(t: TestDb, registry?: Registry): Promise<string[]> {
+  const delivered: string[] = [];
+  const runner = new JobRunner({
+    db: t.db,
+    registry: registry ?? (await Registry.load()),
+    clock: t.clock,
+    timeZone: TZ,
+    databaseUrl: t.url,
+    delivered: (text) => delivered.push(text),
+  });
+  await runner.drain();
+  return delivered;
 }
