@@ -256,22 +256,6 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
         }
       }
 
-      // The id sequences continue after the copied rows.
-      for (const tb of tables) {
-        for (const column of tb.columns) {
-          const [seq] = await tx.$queryRawUnsafe<{ seq: string | null }[]>(
-            'SELECT pg_get_serial_sequence($1, $2) AS seq',
-            quote(tb.name),
-            column,
-          );
-          if (seq?.seq)
-            await tx.$queryRawUnsafe(
-              `SELECT setval($1::regclass, COALESCE((SELECT max(${quote(column)}) FROM ${quote(tb.name)}), 0) + 1, false)`,
-              seq.seq,
-            );
-        }
-      }
-
       // Checks, before anything is committed: the rows of every table, then the figures.
       for (const tb of tables) {
         const [{ n }] = (await tx.$queryRawUnsafe<{ n: number }[]>(
@@ -289,6 +273,22 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
       for (const c of campaigns)
         if (got.get(c.id) !== expected.get(c.id))
           throw new MoveError(t('move.figures_differ', { county: `${c.countyName}（${c.countyCode}）`, day }));
+
+      // The id sequences continue after the copied rows: last, as setval is not undone by a rollback.
+      for (const tb of tables) {
+        for (const column of tb.columns) {
+          const [seq] = await tx.$queryRawUnsafe<{ seq: string | null }[]>(
+            'SELECT pg_get_serial_sequence($1, $2) AS seq',
+            quote(tb.name),
+            column,
+          );
+          if (seq?.seq)
+            await tx.$queryRawUnsafe(
+              `SELECT setval($1::regclass, COALESCE((SELECT max(${quote(column)}) FROM ${quote(tb.name)}), 0) + 1, false)`,
+              seq.seq,
+            );
+        }
+      }
     }, BULK_TRANSACTION);
 
     const copied = tables.map((tb) => ({ name: tb.name, rows: counts.get(tb.name)! }));
