@@ -145,6 +145,7 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
   const source = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
   let sourceDb: Db | undefined;
   let target: Db | undefined;
+  let copying: string | undefined;
   try {
     const tables = sourceTables(source);
     // One read transaction: every table as of one moment, even if something writes meanwhile.
@@ -212,6 +213,7 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
       if (differ.length) throw new MoveError(t('move.schema_differs', { tables: differ.join(', ') }));
 
       for (const tb of tables) {
+        copying = tb.name;
         const types = targetColumns.get(tb.name)!;
         const convert = tb.columns.map((c) => converter(types.get(c)!));
         const perBatch = Math.max(1, Math.floor(maxBound / tb.columns.length));
@@ -305,6 +307,11 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
     };
   } catch (e) {
     if (e instanceof MoveError) throw e;
+    const cause = driverError(e);
+    if (cause?.originalCode === '23505')
+      throw new MoveError(
+        t('move.conflict', { table: cause.table ?? copying ?? '?', detail: message(e, postgresUrl) }),
+      );
     throw new MoveError(t('move.failed', { detail: message(e, postgresUrl) }));
   } finally {
     if (source.inTransaction) source.exec('COMMIT');
@@ -314,9 +321,23 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
   }
 }
 
-/** An error's first line, with the URL's password taken out should a driver repeat it. */
+interface DriverCause {
+  originalCode?: string;
+  originalMessage?: string;
+  table?: string;
+}
+
+/** What PostgreSQL said, under Prisma's wrapping of a raw query's failure. */
+function driverError(e: unknown): DriverCause | undefined {
+  return (e as { meta?: { driverAdapterError?: { cause?: DriverCause } } })?.meta?.driverAdapterError?.cause;
+}
+
+/** PostgreSQL's own message, else the error's first line, with the URL's password taken out should a driver repeat it. */
 function message(e: unknown, url: string): string {
-  let text = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim()) ?? '';
+  let text =
+    driverError(e)?.originalMessage ??
+    (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim()) ??
+    '';
   try {
     const password = decodeURIComponent(new URL(url).password);
     if (password) text = text.replaceAll(password, '***');
