@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // test/support/db.ts then gives each file a fresh PostgreSQL database. Without TEST_POSTGRES_URL the
 // project runs only test/db/postgres.test.ts, which says why the rest is skipped (and fails under CI).
 // postgres.test.ts and replicas.test.ts (replicas need PostgreSQL) are in that project only.
+// move.test.ts (SQLite into PostgreSQL) picks both databases itself: it runs once, in "sqlite".
 const POSTGRES_SUITES = [
   'test/db/postgres.test.ts',
   'test/db/replicas.test.ts',
