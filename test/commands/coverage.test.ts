@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { refreshCover } from '../../src/domain/cover.ts';
 import { byName, expectedCells, sumBy, wholes, type ExpectedCell } from '../support/coverage.ts';
-import { testBot, type TestDb } from '../support/db.ts';
+import { ANHUA_SECTORS, testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -30,17 +30,7 @@ describe('/覆盖率', () => {
   it('shows all eight sectors and other 规上 with the figures counted independently', async () => {
     const reply = await coverage();
     const shown = figures(reply);
-    expect([...shown.keys()]).toEqual([
-      '非煤矿山',
-      '危险化学品',
-      '烟花爆竹',
-      '交通运输',
-      '建筑施工',
-      '民用爆炸物品',
-      '金属冶炼',
-      '农机渔业',
-      '其他规上工贸企业',
-    ]);
+    expect([...shown.keys()]).toEqual(ANHUA_SECTORS);
     expect(shown).toEqual(await expected('2026-11-29'));
     expect(reply).toContain('截至 2026-11-29 08:00');
     expect(reply).toContain('含演示数据');

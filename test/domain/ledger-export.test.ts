@@ -9,7 +9,7 @@ import { coverageBySector, coverageCells } from '../../src/domain/coverage.ts';
 import { shownRate } from '../../src/core/format.ts';
 import { writeLedgerExport } from '../../src/domain/ledger-export.ts';
 import { translator } from '../../src/i18n.ts';
-import { runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
+import { ANHUA_SECTORS, runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -124,18 +124,7 @@ describe('/导出', () => {
   it('has per township the rates of /覆盖率 乡镇, and per sector × township the ledger’s cells with n/N', async () => {
     const rows = values(workbook.getWorksheet('行业×乡镇')!);
     const header = workbook.getWorksheet('行业×乡镇')!.getRow(1).values as string[];
-    const columns = [
-      '非煤矿山',
-      '危险化学品',
-      '烟花爆竹',
-      '交通运输',
-      '建筑施工',
-      '民用爆炸物品',
-      '金属冶炼',
-      '农机渔业',
-      '其他规上工贸企业',
-      '合计',
-    ];
+    const columns = [...ANHUA_SECTORS, '合计'];
     expect(header.slice(1)).toEqual(['乡镇', ...columns.flatMap((c) => [`${c}（已保/应保）`, `${c}参保率`])]);
     const text = (await say('/覆盖率 乡镇')).text;
     const byTownship = new Map([...text.matchAll(/^\S+ (\S+)\s+\d+\/\d+ 家 ([\d.]+%)/gmu)].map((m) => [m[1]!, m[2]!]));

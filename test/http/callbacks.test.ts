@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
-import { testDb, type TestDb } from '../support/db.ts';
+import { ANHUA_SECTORS, testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
 import { APP, callbackTrail, itRefuses, startWecomService, until } from '../support/service.ts';
 
@@ -104,18 +104,7 @@ describe('the AI bot callback', () => {
     };
     expect(reply.msgtype).toBe('stream');
     expect(reply.stream.finish).toBe(true);
-    for (const sector of [
-      '非煤矿山',
-      '危险化学品',
-      '烟花爆竹',
-      '交通运输',
-      '建筑施工',
-      '民用爆炸物品',
-      '金属冶炼',
-      '农机渔业',
-      '其他规上工贸企业',
-    ])
-      expect(reply.stream.content).toContain(sector);
+    for (const sector of ANHUA_SECTORS) expect(reply.stream.content).toContain(sector);
 
     const audits = await service.db.auditEvent.count({ where: { command: 'coverage' } });
     const again = bot.openBotReply(await (await bot.postBot(msg)).json()) as typeof reply;

@@ -16,6 +16,19 @@ export const TZ = 'Asia/Shanghai';
 /** A Sunday morning in Anhua, for tests that need "today". */
 export const NOW = '2026-11-29T08:00:00+08:00';
 
+/** The Anhua plan's eight high-risk sectors and other 规上, in the campaign's order, as replies name them. */
+export const ANHUA_SECTORS = [
+  '非煤矿山',
+  '危险化学品',
+  '烟花爆竹',
+  '交通运输',
+  '建筑施工',
+  '民用爆炸物品',
+  '金属冶炼',
+  '农机渔业',
+  '其他规上工贸企业',
+];
+
 export interface TestDb {
   db: Db;
   url: string;
