@@ -3,6 +3,7 @@ import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Translate } from '../i18n.ts';
 import type { SectorRef } from './directory.ts';
+import { historySpan } from './roster.ts';
 
 // Coverage (参保率) of a campaign's scopes on a day. The source rule, used everywhere: a
 // sector × township cell that has enterprises in the ledger (台账) is counted from the ledger; a
@@ -32,6 +33,8 @@ export interface Cell {
    * its township, never in a figure summed across townships.
    */
   part?: boolean;
+  /** A ledger cell of a day before the roster's history starts: counted with the earliest roster known. */
+  earliestRoster?: boolean;
 }
 
 export interface TargetInForce {
@@ -73,40 +76,25 @@ async function ledgerScope(db: Tx, campaignId: number): Promise<LedgerScope> {
   return { id: campaignId, countyCode, sectors };
 }
 
-/**
- * Every sector × township cell that has enterprises in the ledger, counted on each of `days`.
- * The counts come from each enterprise's kept cover (src/domain/cover.ts), read in one pass over
- * an index that holds every column counted; then the few enterprises whose kept stretch does not
- * hold one of the days (a week back, or a refresh pending) are counted from their policies
- * instead, for those days: one query for all days. Same figures as joining every enterprise to
- * its policies valid on the day.
- */
-async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: string[]): Promise<LedgerRow[][]> {
-  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
-  const inScope = (e: { sectorId: number; status: string; aboveScale: boolean | number }) =>
-    e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
+/** Enterprises of a sector, township, status and scale: how many, and their summed figures. */
+interface LedgerGroup {
+  sectorId: number;
+  townshipId: number;
+  status: string;
+  aboveScale: boolean | number;
+  n: Num;
+  employees: Num;
+  demo: Num;
+  insured: Num;
+  persons: Num;
+}
 
-  // Grouped by the index's own columns, so no expression is evaluated per enterprise.
-  const groups = await db.$queryRaw<
-    {
-      sectorId: number;
-      townshipId: number;
-      status: string;
-      aboveScale: boolean | number;
-      n: Num;
-      employees: Num;
-      demo: Num;
-      insured: Num;
-      persons: Num;
-    }[]
-  >`
-    SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
-      COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
-      COUNT(e."coverHeadcount") AS insured,
-      SUM(CASE WHEN e."coverHeadcount" IS NULL THEN 0 WHEN e."coverHeadcount" < e.employees THEN e."coverHeadcount" ELSE e.employees END) AS persons
-    FROM "Enterprise" e
-    WHERE e."countyCode" = ${countyCode}
-    GROUP BY e."sectorId", e."townshipId", e.status, e."aboveScale"`;
+/** Enterprises grouped by sector, township, status and scale, summed into cells (known, and in scope). */
+function tally(
+  groups: LedgerGroup[],
+  inScope: (g: LedgerGroup) => boolean,
+  highRisk: Map<number, boolean>,
+): Map<string, LedgerRow> {
   const kept = new Map<string, LedgerRow>();
   for (const g of groups) {
     if (!highRisk.has(g.sectorId)) continue;
@@ -134,6 +122,95 @@ async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: s
     row.insured += num(g.insured);
     row.insuredPersons += num(g.persons);
   }
+  return kept;
+}
+
+/** A day's ledger cells, and whether they were counted with the earliest roster known. */
+interface LedgerDay {
+  rows: LedgerRow[];
+  earliestRoster: boolean;
+}
+
+/**
+ * Every sector × township cell that has enterprises in the ledger, counted on each of `days`, with
+ * the roster of that day (src/domain/roster.ts). A day on or after the county's last roster change
+ * (today always) counts the Enterprise table itself, the fast way (currentCells); a day before it
+ * counts each enterprise's state on that day (historyCells), and a day before the history starts
+ * counts the earliest roster known, and says so.
+ */
+async function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
+  const span = await historySpan(db, scope.countyCode);
+  const past = (day: string) => span !== null && day < span.last;
+  const current = days.filter((d) => !past(d));
+  const fast = current.length ? await currentCells(db, scope, current) : [];
+  return Promise.all(
+    days.map(async (day) =>
+      past(day)
+        ? { rows: await historyCells(db, scope, day), earliestRoster: day < span!.first }
+        : { rows: fast[current.indexOf(day)]!, earliestRoster: false },
+    ),
+  );
+}
+
+/**
+ * A past day's cells, counted with each enterprise's state on that day: its latest EnterpriseState
+ * row on or before the day, else its earliest row (the earliest roster known), else the Enterprise
+ * row itself (no history yet); an enterprise whose history starts with its addition after the day
+ * was on no roster then. Its cover counts where its kept stretch holds the day, else its policies.
+ * One statement, grouped in the database.
+ */
+async function historyCells(db: Tx, { countyCode, sectors }: LedgerScope, day: string): Promise<LedgerRow[]> {
+  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
+  const groups = await db.$queryRaw<LedgerGroup[]>`
+    SELECT x."sectorId" AS "sectorId", x."townshipId" AS "townshipId", x.status AS status, x."aboveScale" AS "aboveScale",
+      COUNT(*) AS n, SUM(x.employees) AS employees, SUM(CASE WHEN x."isDemo" THEN 1 ELSE 0 END) AS demo,
+      COUNT(x.h) AS insured, SUM(CASE WHEN x.h IS NULL THEN 0 WHEN x.h < x.employees THEN x.h ELSE x.employees END) AS persons
+    FROM (
+      SELECT COALESCE(s."sectorId", e."sectorId") AS "sectorId", COALESCE(s."townshipId", e."townshipId") AS "townshipId",
+        COALESCE(s.status, e.status) AS status, COALESCE(s."aboveScale", e."aboveScale") AS "aboveScale",
+        COALESCE(s.employees, e.employees) AS employees, e."isDemo" AS "isDemo",
+        CASE WHEN COALESCE(s.status, e.status) <> 'operating' THEN NULL
+          WHEN e."coverFrom" <= ${day} AND e."coverUntil" >= ${day} THEN e."coverHeadcount"
+          ELSE (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
+            WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) END AS h
+      FROM "Enterprise" e
+      LEFT JOIN "EnterpriseState" s ON s.id = COALESCE(
+        (SELECT s1.id FROM "EnterpriseState" s1 WHERE s1."enterpriseId" = e.id AND s1."validFrom" <= ${day} ORDER BY s1."validFrom" DESC LIMIT 1),
+        (SELECT s2.id FROM "EnterpriseState" s2 WHERE s2."enterpriseId" = e.id ORDER BY s2."validFrom" LIMIT 1))
+      WHERE e."countyCode" = ${countyCode} AND NOT (s.id IS NOT NULL AND s."validFrom" > ${day} AND s.added)
+    ) x
+    GROUP BY x."sectorId", x."townshipId", x.status, x."aboveScale"`;
+  const inScope = (g: LedgerGroup) =>
+    g.status === 'operating' && (highRisk.get(g.sectorId) === true || Boolean(g.aboveScale));
+  // SQLite gives computed columns as BigInt: the keys are made numbers to match the sectors'.
+  const keyed = groups.map((g) => ({ ...g, sectorId: Number(g.sectorId), townshipId: Number(g.townshipId) }));
+  return [...tally(keyed, inScope, highRisk).values()];
+}
+
+/**
+ * Every sector × township cell that has enterprises in the ledger, counted on each of `days` with
+ * today's roster.
+ * The counts come from each enterprise's kept cover (src/domain/cover.ts), read in one pass over
+ * an index that holds every column counted; then the few enterprises whose kept stretch does not
+ * hold one of the days (a week back, or a refresh pending) are counted from their policies
+ * instead, for those days: one query for all days. Same figures as joining every enterprise to
+ * its policies valid on the day.
+ */
+async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: string[]): Promise<LedgerRow[][]> {
+  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
+  const inScope = (e: { sectorId: number; status: string; aboveScale: boolean | number }) =>
+    e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
+
+  // Grouped by the index's own columns, so no expression is evaluated per enterprise.
+  const groups = await db.$queryRaw<LedgerGroup[]>`
+    SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
+      COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
+      COUNT(e."coverHeadcount") AS insured,
+      SUM(CASE WHEN e."coverHeadcount" IS NULL THEN 0 WHEN e."coverHeadcount" < e.employees THEN e."coverHeadcount" ELSE e.employees END) AS persons
+    FROM "Enterprise" e
+    WHERE e."countyCode" = ${countyCode}
+    GROUP BY e."sectorId", e."townshipId", e.status, e."aboveScale"`;
+  const kept = tally(groups, inScope, highRisk);
 
   // Each enterprise the kept counts got wrong for one of the days — its kept stretch misses the
   // day — with the largest headcount its valid policies insure on each day it misses ("a<i>").
@@ -208,7 +285,7 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "withdrawnAt" IS NULL AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
   ]);
   return asked.map(({ now }, i) => {
-    const ledger = ledgers[i]!;
+    const { rows: ledger, earliestRoster } = ledgers[i]!;
     const cells: Cell[] = ledger.map((r) => ({
       sectorId: r.sectorId,
       townshipId: r.townshipId,
@@ -219,6 +296,7 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       insuredPersons: r.insuredPersons,
       asOf: now,
       demo: r.demo > 0,
+      ...(earliestRoster ? { earliestRoster } : {}),
     }));
     const inLedger = new Set(ledger.map((r) => `${r.sectorId}:${r.townshipId}`));
     const sectorsInLedger = new Set(ledger.map((r) => r.sectorId));
@@ -381,6 +459,8 @@ export interface CoverageView {
   target: TargetInForce | null;
   /** Sectors whose only figures are county-wide reports, which a township breakdown cannot place. */
   countyWideOnly: string[];
+  /** The week-earlier figures are of a day before the roster's history starts: counted with the earliest roster known. */
+  lastWeekEarliestRoster: boolean;
 }
 
 /** A row to be: its key in the cells, its name (the command names the county-wide row), and the sectors it stands for. */
@@ -512,7 +592,7 @@ export async function coverageView(
       ? sectors.filter((s) => !placed.has(s.id) && cells.some((c) => c.sectorId === s.id)).map((s) => s.name)
       : [];
   const target = view.by === 'sector_townships' ? targetOf({ key: null, name: '', sectors: [view.sector] }) : highRisk;
-  return { rows, target, countyWideOnly };
+  return { rows, target, countyWideOnly, lastWeekEarliestRoster: before.some((c) => c.earliestRoster === true) };
 }
 
 /** Where a row's figures come from, in words (`time`: the oldest figure's, as shown): 台账 + 上报 11-29 08:00. */
