@@ -94,8 +94,10 @@ function tally(
   groups: LedgerGroup[],
   inScope: (g: LedgerGroup) => boolean,
   highRisk: Map<number, boolean>,
+  kept = new Map<string, LedgerRow>(),
+  sign = 1,
 ): Map<string, LedgerRow> {
-  const kept = new Map<string, LedgerRow>();
+  const add = (v: Num) => sign * num(v);
   for (const g of groups) {
     if (!highRisk.has(g.sectorId)) continue;
     const key = `${g.sectorId}:${g.townshipId}`;
@@ -114,13 +116,13 @@ function tally(
           demo: 0,
         }),
       );
-    row.known += num(g.n);
-    row.demo += num(g.demo);
+    row.known += add(g.n);
+    row.demo += add(g.demo);
     if (!inScope(g)) continue;
-    row.enterprises += num(g.n);
-    row.employees += num(g.employees);
-    row.insured += num(g.insured);
-    row.insuredPersons += num(g.persons);
+    row.enterprises += add(g.n);
+    row.employees += add(g.employees);
+    row.insured += add(g.insured);
+    row.insuredPersons += add(g.persons);
   }
   return kept;
 }
@@ -133,34 +135,53 @@ interface LedgerDay {
 
 /**
  * Every sector × township cell that has enterprises in the ledger, counted on each of `days`, with
- * the roster of that day (src/domain/roster.ts). A day on or after the county's last roster change
- * (today always) counts the Enterprise table itself, the fast way (currentCells); a day before it
- * counts each enterprise's state on that day (historyCells), and a day before the history starts
- * counts the earliest roster known, and says so.
+ * the roster of that day (src/domain/roster.ts). Every day is first counted with the roster as it
+ * is, the fast way (currentCells, one pass for all days: today's figures as they always were). A
+ * day before the county's last roster change is then corrected for the enterprises that changed
+ * (or were added) after it — the only ones whose state on the day differs from their row — and a
+ * day before the history starts is counted with the earliest roster known, and says so.
  */
 async function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
-  const span = await historySpan(db, scope.countyCode);
-  const past = (day: string) => span !== null && day < span.last;
-  const current = days.filter((d) => !past(d));
-  const fast = current.length ? await currentCells(db, scope, current) : [];
+  const [span, fast] = await Promise.all([historySpan(db, scope.countyCode), currentCells(db, scope, days)]);
+  const highRisk = new Map(scope.sectors.map((s) => [s.id, s.highRisk]));
+  const inScope = (g: LedgerGroup) =>
+    g.status === 'operating' && (highRisk.get(g.sectorId) === true || Boolean(g.aboveScale));
   return Promise.all(
-    days.map(async (day) =>
-      past(day)
-        ? { rows: await historyCells(db, scope, day), earliestRoster: day < span!.first }
-        : { rows: fast[current.indexOf(day)]!, earliestRoster: false },
-    ),
+    days.map(async (day, i) => {
+      const rows = fast[i]!;
+      if (!span || day >= span.last) return { rows, earliestRoster: false };
+      const [then, now] = await Promise.all([
+        changedSince(db, scope, day, 'then'),
+        changedSince(db, scope, day, 'now'),
+      ]);
+      const kept = new Map(rows.map((r) => [`${r.sectorId}:${r.townshipId}`, r]));
+      tally(now, inScope, highRisk, kept, -1);
+      tally(then, inScope, highRisk, kept);
+      return { rows: [...kept.values()].filter((r) => r.known > 0), earliestRoster: day < span.first };
+    }),
   );
 }
 
 /**
- * A past day's cells, counted with each enterprise's state on that day: its latest EnterpriseState
- * row on or before the day, else its earliest row (the earliest roster known), else the Enterprise
- * row itself (no history yet); an enterprise whose history starts with its addition after the day
- * was on no roster then. Its cover counts where its kept stretch holds the day, else its policies.
- * One statement, grouped in the database.
+ * The enterprises with a roster change after `day`, grouped as currentCells counts them on the day
+ * ('now': their Enterprise row) or as they stood on it ('then': their latest EnterpriseState row on
+ * or before the day, else their earliest row, the earliest roster known; one whose history starts
+ * with its addition after the day was on no roster then). Either way each counts its cover on the
+ * day: its kept stretch where that holds the day, else its policies. One statement, grouped in
+ * the database; the enterprises are found on the history's (countyCode, validFrom) index.
  */
-async function historyCells(db: Tx, { countyCode, sectors }: LedgerScope, day: string): Promise<LedgerRow[]> {
-  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
+async function changedSince(
+  db: Tx,
+  { countyCode }: LedgerScope,
+  day: string,
+  as: 'then' | 'now',
+): Promise<LedgerGroup[]> {
+  const state =
+    as === 'then'
+      ? Prisma.sql`s.id = COALESCE(
+        (SELECT s1.id FROM "EnterpriseState" s1 WHERE s1."enterpriseId" = e.id AND s1."validFrom" <= ${day} ORDER BY s1."validFrom" DESC LIMIT 1),
+        (SELECT s2.id FROM "EnterpriseState" s2 WHERE s2."enterpriseId" = e.id ORDER BY s2."validFrom" LIMIT 1))`
+      : Prisma.sql`1 = 0`;
   const groups = await db.$queryRaw<LedgerGroup[]>`
     SELECT x."sectorId" AS "sectorId", x."townshipId" AS "townshipId", x.status AS status, x."aboveScale" AS "aboveScale",
       COUNT(*) AS n, SUM(x.employees) AS employees, SUM(CASE WHEN x."isDemo" THEN 1 ELSE 0 END) AS demo,
@@ -174,17 +195,14 @@ async function historyCells(db: Tx, { countyCode, sectors }: LedgerScope, day: s
           ELSE (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
             WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) END AS h
       FROM "Enterprise" e
-      LEFT JOIN "EnterpriseState" s ON s.id = COALESCE(
-        (SELECT s1.id FROM "EnterpriseState" s1 WHERE s1."enterpriseId" = e.id AND s1."validFrom" <= ${day} ORDER BY s1."validFrom" DESC LIMIT 1),
-        (SELECT s2.id FROM "EnterpriseState" s2 WHERE s2."enterpriseId" = e.id ORDER BY s2."validFrom" LIMIT 1))
-      WHERE e."countyCode" = ${countyCode} AND NOT (s.id IS NOT NULL AND s."validFrom" > ${day} AND s.added)
+      LEFT JOIN "EnterpriseState" s ON ${state}
+      WHERE e."countyCode" = ${countyCode}
+        AND e.id IN (SELECT c."enterpriseId" FROM "EnterpriseState" c WHERE c."countyCode" = ${countyCode} AND c."validFrom" > ${day})
+        AND NOT (s.id IS NOT NULL AND s."validFrom" > ${day} AND s.added)
     ) x
     GROUP BY x."sectorId", x."townshipId", x.status, x."aboveScale"`;
-  const inScope = (g: LedgerGroup) =>
-    g.status === 'operating' && (highRisk.get(g.sectorId) === true || Boolean(g.aboveScale));
   // SQLite gives computed columns as BigInt: the keys are made numbers to match the sectors'.
-  const keyed = groups.map((g) => ({ ...g, sectorId: Number(g.sectorId), townshipId: Number(g.townshipId) }));
-  return [...tally(keyed, inScope, highRisk).values()];
+  return groups.map((g) => ({ ...g, sectorId: Number(g.sectorId), townshipId: Number(g.townshipId) }));
 }
 
 /**

@@ -137,6 +137,16 @@ describe('a roster with a history', () => {
     const transport = view.rows.find((r) => r.key === ids.transport)!;
     expect([transport.lastWeek, transport.insured]).toEqual([null, 1]);
   });
+
+  it("replaces that day's row on a second change the same day, still the day it was added", async () => {
+    await importRoster(TODAY, [`东坪丙矿业（测试）,${code('0003')},非煤矿山,东坪镇,否,12,在营`]);
+    const third = await t.db.enterprise.findUniqueOrThrow({
+      where: { creditCode: code('0003') },
+      include: { states: true },
+    });
+    expect(third.states.map((s) => [s.validFrom, s.employees, s.added])).toEqual([[TODAY, 12, true]]);
+    expect(cell(await coverageCells(t.db, t.campaignId, '2026-11-26', t.clock.now()), ids.mines)).toEqual([1, 3]);
+  });
 });
 
 describe('/覆盖率 with a roster history', () => {
