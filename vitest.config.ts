@@ -11,6 +11,7 @@ const POSTGRES_SUITES = [
   'test/db/lease.test.ts',
   'test/domain/counties.test.ts',
   'test/commands/coverage.test.ts',
+  'test/domain/roster-history.test.ts',
   'test/commands/report.test.ts',
   'test/commands/obligations.test.ts',
   'test/http/callbacks.test.ts',

@@ -61,7 +61,12 @@ export default defineCommand({
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const view = await viewFor(ctx, scope, cell);
-    const { rows, target: common, countyWideOnly } = await coverageView(db, campaign, view, today, now);
+    const {
+      rows,
+      target: common,
+      countyWideOnly,
+      lastWeekEarliestRoster,
+    } = await coverageView(db, campaign, view, today, now);
     const named = rows.map((r) => (r.key === null ? { ...r, name: t('coverage.county_wide') } : r));
     // The header states the target most rows share; a row states its own only where it differs.
     const lines = [
@@ -115,7 +120,9 @@ export default defineCommand({
         weak.length === 5 ? t('coverage.weakest', { list }) : t('coverage.weakest_few', { count: weak.length, list }),
       );
     }
-    lines.push(t('coverage.legend'), t('coverage.change_legend', { day: addDays(today, -7).slice(5) }));
+    // A week back before the roster's history starts: its figures count the earliest roster known.
+    const legend = t('coverage.change_legend', { day: addDays(today, -7).slice(5) });
+    lines.push(t('coverage.legend'), lastWeekEarliestRoster ? legend + t('coverage.change_earliest_roster') : legend);
     return { text: lines.join('\n') };
   },
 });

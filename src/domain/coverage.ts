@@ -3,6 +3,7 @@ import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Translate } from '../i18n.ts';
 import type { SectorRef } from './directory.ts';
+import { historySpan } from './roster.ts';
 
 // Coverage (参保率) of a campaign's scopes on a day. The source rule, used everywhere: a
 // sector × township cell that has enterprises in the ledger (台账) is counted from the ledger; a
@@ -32,6 +33,8 @@ export interface Cell {
    * its township, never in a figure summed across townships.
    */
   part?: boolean;
+  /** A ledger cell of a day before the roster's history starts: counted with the earliest roster known. */
+  earliestRoster?: boolean;
 }
 
 export interface TargetInForce {
@@ -73,41 +76,28 @@ async function ledgerScope(db: Tx, campaignId: number): Promise<LedgerScope> {
   return { id: campaignId, countyCode, sectors };
 }
 
-/**
- * Every sector × township cell that has enterprises in the ledger, counted on each of `days`.
- * The counts come from each enterprise's kept cover (src/domain/cover.ts), read in one pass over
- * an index that holds every column counted; then the few enterprises whose kept stretch does not
- * hold one of the days (a week back, or a refresh pending) are counted from their policies
- * instead, for those days: one query for all days. Same figures as joining every enterprise to
- * its policies valid on the day.
- */
-async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: string[]): Promise<LedgerRow[][]> {
-  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
-  const inScope = (e: { sectorId: number; status: string; aboveScale: boolean | number }) =>
-    e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
+/** Enterprises of a sector, township, status and scale: how many, and their summed figures. */
+interface LedgerGroup {
+  sectorId: number;
+  townshipId: number;
+  status: string;
+  aboveScale: boolean | number;
+  n: Num;
+  employees: Num;
+  demo: Num;
+  insured: Num;
+  persons: Num;
+}
 
-  // Grouped by the index's own columns, so no expression is evaluated per enterprise.
-  const groups = await db.$queryRaw<
-    {
-      sectorId: number;
-      townshipId: number;
-      status: string;
-      aboveScale: boolean | number;
-      n: Num;
-      employees: Num;
-      demo: Num;
-      insured: Num;
-      persons: Num;
-    }[]
-  >`
-    SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
-      COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
-      COUNT(e."coverHeadcount") AS insured,
-      SUM(CASE WHEN e."coverHeadcount" IS NULL THEN 0 WHEN e."coverHeadcount" < e.employees THEN e."coverHeadcount" ELSE e.employees END) AS persons
-    FROM "Enterprise" e
-    WHERE e."countyCode" = ${countyCode}
-    GROUP BY e."sectorId", e."townshipId", e.status, e."aboveScale"`;
-  const kept = new Map<string, LedgerRow>();
+/** Enterprises grouped by sector, township, status and scale, summed into cells (known, and in scope). */
+function tally(
+  groups: LedgerGroup[],
+  inScope: (g: LedgerGroup) => boolean,
+  highRisk: Map<number, boolean>,
+  kept = new Map<string, LedgerRow>(),
+  sign = 1,
+): Map<string, LedgerRow> {
+  const add = (v: Num) => sign * num(v);
   for (const g of groups) {
     if (!highRisk.has(g.sectorId)) continue;
     const key = `${g.sectorId}:${g.townshipId}`;
@@ -126,14 +116,119 @@ async function ledgerCells(db: Tx, { countyCode, sectors }: LedgerScope, days: s
           demo: 0,
         }),
       );
-    row.known += num(g.n);
-    row.demo += num(g.demo);
+    row.known += add(g.n);
+    row.demo += add(g.demo);
     if (!inScope(g)) continue;
-    row.enterprises += num(g.n);
-    row.employees += num(g.employees);
-    row.insured += num(g.insured);
-    row.insuredPersons += num(g.persons);
+    row.enterprises += add(g.n);
+    row.employees += add(g.employees);
+    row.insured += add(g.insured);
+    row.insuredPersons += add(g.persons);
   }
+  return kept;
+}
+
+/** A day's ledger cells, and whether they were counted with the earliest roster known. */
+interface LedgerDay {
+  rows: LedgerRow[];
+  earliestRoster: boolean;
+}
+
+/**
+ * Every sector × township cell that has enterprises in the ledger, counted on each of `days`, with
+ * the roster of that day (src/domain/roster.ts). Every day is first counted with the roster as it
+ * is, the fast way (currentCells, one pass for all days: today's figures as they always were). A
+ * day before the county's last roster change is then corrected for the enterprises that changed
+ * (or were added) after it — the only ones whose state on the day differs from their row — and a
+ * day before the history starts is counted with the earliest roster known, and says so.
+ */
+async function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
+  const [span, fast] = await Promise.all([historySpan(db, scope.countyCode), currentCells(db, scope, days)]);
+  const highRisk = new Map(scope.sectors.map((s) => [s.id, s.highRisk]));
+  const inScope = (g: LedgerGroup) =>
+    g.status === 'operating' && (highRisk.get(g.sectorId) === true || Boolean(g.aboveScale));
+  return Promise.all(
+    days.map(async (day, i) => {
+      const rows = fast[i]!;
+      if (!span || day >= span.last) return { rows, earliestRoster: false };
+      const [then, now] = await Promise.all([
+        changedSince(db, scope, day, 'then'),
+        changedSince(db, scope, day, 'now'),
+      ]);
+      const kept = new Map(rows.map((r) => [`${r.sectorId}:${r.townshipId}`, r]));
+      tally(now, inScope, highRisk, kept, -1);
+      tally(then, inScope, highRisk, kept);
+      return { rows: [...kept.values()].filter((r) => r.known > 0), earliestRoster: day < span.first };
+    }),
+  );
+}
+
+/**
+ * The enterprises with a roster change after `day`, grouped as currentCells counts them on the day
+ * ('now': their Enterprise row) or as they stood on it ('then': their latest EnterpriseState row on
+ * or before the day, else their earliest row, the earliest roster known; one whose history starts
+ * with its addition after the day was on no roster then). Either way each counts its cover on the
+ * day: its kept stretch where that holds the day, else its policies. One statement, grouped in
+ * the database; the enterprises are found on the history's (countyCode, validFrom) index.
+ */
+async function changedSince(
+  db: Tx,
+  { countyCode }: LedgerScope,
+  day: string,
+  as: 'then' | 'now',
+): Promise<LedgerGroup[]> {
+  const state =
+    as === 'then'
+      ? Prisma.sql`s.id = COALESCE(
+        (SELECT s1.id FROM "EnterpriseState" s1 WHERE s1."enterpriseId" = e.id AND s1."validFrom" <= ${day} ORDER BY s1."validFrom" DESC LIMIT 1),
+        (SELECT s2.id FROM "EnterpriseState" s2 WHERE s2."enterpriseId" = e.id ORDER BY s2."validFrom" LIMIT 1))`
+      : Prisma.sql`1 = 0`;
+  const groups = await db.$queryRaw<LedgerGroup[]>`
+    SELECT x."sectorId" AS "sectorId", x."townshipId" AS "townshipId", x.status AS status, x."aboveScale" AS "aboveScale",
+      COUNT(*) AS n, SUM(x.employees) AS employees, SUM(CASE WHEN x."isDemo" THEN 1 ELSE 0 END) AS demo,
+      COUNT(x.h) AS insured, SUM(CASE WHEN x.h IS NULL THEN 0 WHEN x.h < x.employees THEN x.h ELSE x.employees END) AS persons
+    FROM (
+      SELECT COALESCE(s."sectorId", e."sectorId") AS "sectorId", COALESCE(s."townshipId", e."townshipId") AS "townshipId",
+        COALESCE(s.status, e.status) AS status, COALESCE(s."aboveScale", e."aboveScale") AS "aboveScale",
+        COALESCE(s.employees, e.employees) AS employees, e."isDemo" AS "isDemo",
+        CASE WHEN COALESCE(s.status, e.status) <> 'operating' THEN NULL
+          WHEN e."coverFrom" <= ${day} AND e."coverUntil" >= ${day} THEN e."coverHeadcount"
+          ELSE (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
+            WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) END AS h
+      FROM "Enterprise" e
+      LEFT JOIN "EnterpriseState" s ON ${state}
+      WHERE e."countyCode" = ${countyCode}
+        AND e.id IN (SELECT c."enterpriseId" FROM "EnterpriseState" c WHERE c."countyCode" = ${countyCode} AND c."validFrom" > ${day})
+        AND NOT (s.id IS NOT NULL AND s."validFrom" > ${day} AND s.added)
+    ) x
+    GROUP BY x."sectorId", x."townshipId", x.status, x."aboveScale"`;
+  // SQLite gives computed columns as BigInt: the keys are made numbers to match the sectors'.
+  return groups.map((g) => ({ ...g, sectorId: Number(g.sectorId), townshipId: Number(g.townshipId) }));
+}
+
+/**
+ * Every sector × township cell that has enterprises in the ledger, counted on each of `days` with
+ * today's roster.
+ * The counts come from each enterprise's kept cover (src/domain/cover.ts), read in one pass over
+ * an index that holds every column counted; then the few enterprises whose kept stretch does not
+ * hold one of the days (a week back, or a refresh pending) are counted from their policies
+ * instead, for those days: one query for all days. Same figures as joining every enterprise to
+ * its policies valid on the day.
+ */
+async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: string[]): Promise<LedgerRow[][]> {
+  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
+  const inScope = (e: { sectorId: number; status: string; aboveScale: boolean | number }) =>
+    e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
+
+  // Grouped by the index's own columns, so no expression is evaluated per enterprise.
+  const groups = await db.$queryRaw<LedgerGroup[]>`
+    SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
+      COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
+      COUNT(e."coverHeadcount") AS insured,
+      SUM(CASE WHEN e."coverHeadcount" IS NULL THEN 0 WHEN e."coverHeadcount" < e.employees THEN e."coverHeadcount" ELSE e.employees END) AS persons
+    FROM "Enterprise" e
+    WHERE e."countyCode" = ${countyCode}
+    GROUP BY e."sectorId", e."townshipId", e.status, e."aboveScale"`;
+  const kept = tally(groups, inScope, highRisk);
 
   // Each enterprise the kept counts got wrong for one of the days — its kept stretch misses the
   // day — with the largest headcount its valid policies insure on each day it misses ("a<i>").
@@ -208,7 +303,7 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "withdrawnAt" IS NULL AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
   ]);
   return asked.map(({ now }, i) => {
-    const ledger = ledgers[i]!;
+    const { rows: ledger, earliestRoster } = ledgers[i]!;
     const cells: Cell[] = ledger.map((r) => ({
       sectorId: r.sectorId,
       townshipId: r.townshipId,
@@ -219,6 +314,7 @@ async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Da
       insuredPersons: r.insuredPersons,
       asOf: now,
       demo: r.demo > 0,
+      ...(earliestRoster ? { earliestRoster } : {}),
     }));
     const inLedger = new Set(ledger.map((r) => `${r.sectorId}:${r.townshipId}`));
     const sectorsInLedger = new Set(ledger.map((r) => r.sectorId));
@@ -381,6 +477,8 @@ export interface CoverageView {
   target: TargetInForce | null;
   /** Sectors whose only figures are county-wide reports, which a township breakdown cannot place. */
   countyWideOnly: string[];
+  /** The week-earlier figures are of a day before the roster's history starts: counted with the earliest roster known. */
+  lastWeekEarliestRoster: boolean;
 }
 
 /** A row to be: its key in the cells, its name (the command names the county-wide row), and the sectors it stands for. */
@@ -512,7 +610,7 @@ export async function coverageView(
       ? sectors.filter((s) => !placed.has(s.id) && cells.some((c) => c.sectorId === s.id)).map((s) => s.name)
       : [];
   const target = view.by === 'sector_townships' ? targetOf({ key: null, name: '', sectors: [view.sector] }) : highRisk;
-  return { rows, target, countyWideOnly };
+  return { rows, target, countyWideOnly, lastWeekEarliestRoster: before.some((c) => c.earliestRoster === true) };
 }
 
 /** Where a row's figures come from, in words (`time`: the oldest figure's, as shown): 台账 + 上报 11-29 08:00. */

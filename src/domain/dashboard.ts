@@ -63,6 +63,7 @@ export async function sectorBoard(db: Tx, campaignId: number, day: string, now: 
       view.target,
     ),
     weakest: weakest(view.rows).map((r) => r.key!),
+    lastWeekEarliestRoster: view.lastWeekEarliestRoster,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Db, Tx } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
 import { addDays, dayIn, type Clock } from '../clock.ts';
 import { refreshCover } from './cover.ts';
+import { keepState } from './roster.ts';
 import { creditCodeCheck } from './credit-code.ts';
 import { ensureObligation } from './seed.ts';
 
@@ -151,6 +152,8 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
           create: { creditCode, ...data },
           update: data,
         });
+        // Kept as the earliest roster known: the demo stands for a roster that was always there.
+        await keepState(tx, enterprise, today);
         enterprises++;
         seeded.push(enterprise.id);
 

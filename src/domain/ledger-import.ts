@@ -12,6 +12,7 @@ import {
   type UnitRef,
 } from './directory.ts';
 import { refreshCover } from './cover.ts';
+import { keepState } from './roster.ts';
 import { UserError } from '../core/errors.ts';
 import { checkPolicy, parseYuanToFen, recordPolicy, type PolicyWarning } from './policies.ts';
 
@@ -242,7 +243,7 @@ export async function importLedger(db: Db, kind: LedgerKind, sheets: Sheet[], o:
   await db.$transaction(
     async (tx) => {
       const warn = (row: number, w: PolicyWarning) => report.warnings.push({ row, warning: o.t(w.key, w.params) });
-      const apply = kind === 'roster' ? rosterRow(tx, campaign) : policyRow(tx, campaign, o.day, warn);
+      const apply = kind === 'roster' ? rosterRow(tx, campaign, o.day) : policyRow(tx, campaign, o.day, warn);
       const seen = new Map<string, number>();
       for (const [i, { row, cells }] of data.entries()) {
         const r: Row = {
@@ -376,7 +377,7 @@ function once(seen: Map<string, number>, key: string, r: Row, shown: string): vo
   seen.set(key, r.row);
 }
 
-function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
+function rosterRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
   // As written, else as the plan and offices also write it: 交通运输（含水上交通）, 东坪镇人民政府.
   const sector = cached(
     async (w) => (await findSector(tx, campaign.id, w)) ?? orElse(w, (p) => findSector(tx, campaign.id, p)),
@@ -412,13 +413,20 @@ function rosterRow(tx: Tx, campaign: CampaignRow): Apply {
       ...(r.column('status') ? { status } : {}),
     };
     const existing = await tx.enterprise.findUnique({ where: { creditCode: code } });
+    // Every enterprise the file lists keeps its state from the import's day (src/domain/roster.ts).
     if (!existing) {
-      await tx.enterprise.create({ data: { creditCode: code, countyCode: campaign.countyCode, ...data } });
+      const added = await tx.enterprise.create({
+        data: { creditCode: code, countyCode: campaign.countyCode, ...data },
+      });
+      await keepState(tx, added, today, true);
       return 'added';
     }
     if (existing.countyCode !== campaign.countyCode) throw new RowError('import.other_county', { value: code });
-    if (Object.entries(data).every(([k, v]) => existing[k as keyof typeof existing] === v)) return 'unchanged';
-    await tx.enterprise.update({ where: { id: existing.id }, data });
+    if (Object.entries(data).every(([k, v]) => existing[k as keyof typeof existing] === v)) {
+      await keepState(tx, existing, today);
+      return 'unchanged';
+    }
+    await keepState(tx, await tx.enterprise.update({ where: { id: existing.id }, data }), today);
     return 'updated';
   };
 }

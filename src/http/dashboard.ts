@@ -192,6 +192,8 @@ export function dashboardRoutes(o: DashboardOptions): Router {
         })),
         highRisk: figures(b.highRisk),
         weakest: b.weakest,
+        /** The week-earlier figures count the earliest roster known (the day is before the roster's history). */
+        lastWeekEarliestRoster: b.lastWeekEarliestRoster,
       };
     }),
   );

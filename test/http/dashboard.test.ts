@@ -400,6 +400,7 @@ describe('the figures', () => {
     const body = await json<{
       sectors: (F & { code: string; leads: { name: string; liaisons: { userId: string }[] }[] })[];
       highRisk: F;
+      lastWeekEarliestRoster: boolean;
     }>('/api/coverage');
     const now = clock.now();
     const rows = await coverageBySector(t.db, t.campaignId, dayIn(now, TZ), now);
@@ -407,6 +408,9 @@ describe('the figures', () => {
     const reply = await say(bus, 'demo-leader', '/覆盖率');
     const lines = coverageReply(reply);
     expect(lines.size).toBe(9);
+    // The demo roster's history starts today: a week back counts the earliest roster, and both say so.
+    expect(body.lastWeekEarliestRoster).toBe(true);
+    expect(reply).toContain('（按最早登记的名录计）');
     body.sectors.forEach((s, i) => {
       const r = rows[i]!;
       expect([s.insured, s.enterprises, s.gap, s.rateText, s.change]).toEqual([
