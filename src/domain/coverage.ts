@@ -150,6 +150,10 @@ async function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<
     days.map(async (day, i) => {
       const rows = fast[i]!;
       if (!span || day >= span.last) return { rows, earliestRoster: false };
+      const earliestRoster = day < span.first;
+      // Most past days have nothing to correct: asked first, so the two grouped queries run only when needed.
+      const changed = await db.$queryRaw<unknown[]>`SELECT 1 FROM (${changedAfter(scope.countyCode, day)}) c LIMIT 1`;
+      if (!changed.length) return { rows, earliestRoster };
       const [then, now] = await Promise.all([
         changedSince(db, scope, day, 'then'),
         changedSince(db, scope, day, 'now'),
@@ -157,10 +161,19 @@ async function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<
       const kept = new Map(rows.map((r) => [`${r.sectorId}:${r.townshipId}`, r]));
       tally(now, inScope, highRisk, kept, -1);
       tally(then, inScope, highRisk, kept);
-      return { rows: [...kept.values()].filter((r) => r.known > 0), earliestRoster: day < span.first };
+      return { rows: [...kept.values()].filter((r) => r.known > 0), earliestRoster };
     }),
   );
 }
+
+/**
+ * The ids of a county's enterprises whose state on `day` differs from their Enterprise row: those
+ * with a history row after the day, but for a lone first row that is no addition (the enterprise as
+ * it still is: its history began after the day with nothing changed since).
+ */
+const changedAfter = (countyCode: string, day: string) => Prisma.sql`
+  SELECT c."enterpriseId" FROM "EnterpriseState" c WHERE c."countyCode" = ${countyCode} AND c."validFrom" > ${day}
+    AND (c.added OR EXISTS (SELECT 1 FROM "EnterpriseState" d WHERE d."enterpriseId" = c."enterpriseId" AND d."validFrom" < c."validFrom"))`;
 
 /**
  * The enterprises with a roster change after `day`, grouped as currentCells counts them on the day
@@ -197,7 +210,7 @@ async function changedSince(
       FROM "Enterprise" e
       LEFT JOIN "EnterpriseState" s ON ${state}
       WHERE e."countyCode" = ${countyCode}
-        AND e.id IN (SELECT c."enterpriseId" FROM "EnterpriseState" c WHERE c."countyCode" = ${countyCode} AND c."validFrom" > ${day})
+        AND e.id IN (${changedAfter(countyCode, day)})
         AND NOT (s.id IS NOT NULL AND s."validFrom" > ${day} AND s.added)
     ) x
     GROUP BY x."sectorId", x."townshipId", x.status, x."aboveScale"`;
