@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, MAX_BUTTONS, type ReplyButton } from '../src/bot/spec.ts';
+import { defineCommand, type ReplyButton } from '../src/bot/spec.ts';
+import { MAX_BUTTONS } from '../src/core/notice.ts';
 import { UserError } from '../src/core/errors.ts';
 import { findUnit } from '../src/domain/directory.ts';
 import { obligationLines, openObligations } from '../src/domain/obligations.ts';

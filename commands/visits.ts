@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, MAX_BUTTONS, type ReplyButton } from '../src/bot/spec.ts';
+import { defineCommand, type ReplyButton } from '../src/bot/spec.ts';
+import { MAX_BUTTONS } from '../src/core/notice.ts';
 import { UserError } from '../src/core/errors.ts';
 import { findEnterprise } from '../src/domain/directory.ts';
 import { isArchived, mayConfirm, parseMonth, visibleVisits, visitLabel } from '../src/domain/visits.ts';

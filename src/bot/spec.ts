@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Button } from '../core/notice.ts';
 import type { Member, Role } from '../core/roles.ts';
 import type { Actor } from '../domain/context.ts';
 import type { GroupReach } from '../delivery/groups.ts';
@@ -29,19 +30,8 @@ export interface ParseEnv {
   today: string;
 }
 
-/**
- * A button under a reply, where the channel has template cards (AI bot replies, app messages).
- * Pressing it runs `command` exactly as if the presser had typed it: same parsing, permissions
- * and checks, under the presser's own identity.
- */
-export interface ReplyButton {
-  label: string;
-  command: string;
-  style?: 'primary' | 'danger';
-}
-
-/** WeCom's button_interaction cards hold at most six buttons. */
-export const MAX_BUTTONS = 6;
+/** A button under a reply: the one button type of src/core/notice.ts. */
+export type ReplyButton = Button;
 
 export interface Reply {
   text: string;

@@ -17,6 +17,9 @@ export interface Button {
   style?: 'primary' | 'danger';
 }
 
+/** WeCom's button_interaction cards hold at most six buttons. */
+export const MAX_BUTTONS = 6;
+
 export type Notice =
   /**
    * Markdown for groups; members reached through the app get it as plain text, with `buttons` as a

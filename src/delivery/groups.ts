@@ -67,12 +67,6 @@ export async function groupName(db: Tx, route: { channel: string; target: string
   return where && ((await db.groupChat.findFirst({ where }))?.name ?? null);
 }
 
-/** The webhook key of the group chat a message came from, when it has a robot. */
-export async function chatWebhook(db: Tx, chatId: string | null): Promise<string | null> {
-  if (!chatId) return null;
-  return (await db.groupChat.findFirst({ where: { chatId, webhookKey: { not: null } } }))?.webhookKey ?? null;
-}
-
 /** The county a message goes to: its group's unit's, or its member's unit's; null when neither is known. */
 export async function recipientCounty(db: Tx, channel: string, target: string): Promise<string | null> {
   const chat =

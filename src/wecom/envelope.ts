@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CallbackRejected, type WeComCipher } from './crypto.ts';
+import { MAX_BUTTONS, type Button } from '../core/notice.ts';
 
 // ---------------------------------------------------------------------------------------------
 // XML: a deliberately small parser for WeCom's flat `<xml>` documents. No DTDs, no comments, no
@@ -337,17 +338,12 @@ export function readBotMessage(json: string): BotInbound {
 // had typed the line, with the presser's own permissions, so a forged key can do nothing the
 // presser could not type.
 
-/** What a button carries: the label, the command line, and an optional look. */
-export interface CardButton {
-  label: string;
-  command: string;
-  style?: 'primary' | 'danger';
-}
+/** What a button carries: the label, the command line, and an optional look (src/core/notice.ts). */
+export type CardButton = Button;
 
 /** Marks a key as a command line. */
 export const BUTTON_KEY_PREFIX = 'cmd:';
 /** WeCom's limits: six buttons, keys up to 1024 bytes, titles ~26 characters, labels ~10. */
-const MAX_CARD_BUTTONS = 6;
 const MAX_KEY_BYTES = 1024;
 const MAX_TITLE_CHARS = 26;
 const MAX_LABEL_CHARS = 10;
@@ -390,7 +386,7 @@ export function buttonCard(
     if (seen.has(key) || Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) continue;
     seen.add(key);
     list.push({ text: cut(b.label, MAX_LABEL_CHARS), ...(b.style ? { style: STYLES[b.style] } : {}), key });
-    if (list.length === MAX_CARD_BUTTONS) break;
+    if (list.length === MAX_BUTTONS) break;
   }
   if (!list.length) return null;
   return { card_type: 'button_interaction', main_title: { title: title || '—' }, button_list: list, task_id: taskId };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus } from '../../src/bot/bus.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { parseServiceCounts, parseServiceType } from '../../src/domain/visits.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { pinganDongping, testDb, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -33,21 +33,7 @@ const lineOf = (reply: string, id: number) => reply.split('\n').find((l) => l.st
 beforeAll(async () => {
   t = await testDb({ demo: true });
   bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-  insured = await t.db.enterprise.findFirstOrThrow({
-    where: {
-      status: 'operating',
-      township: { code: '430923121' },
-      policies: {
-        some: {
-          insurer: { code: 'pingan-pc' },
-          status: 'valid',
-          startOn: { lte: '2026-11-27' },
-          endOn: { gte: '2026-11-29' },
-        },
-      },
-    },
-    orderBy: { id: 'asc' },
-  });
+  insured = await pinganDongping(t.db, '2026-11-27');
   other = await t.db.enterprise.findFirstOrThrow({
     where: {
       policies: {

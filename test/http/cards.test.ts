@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
 import { buttonCard, cardTitle, commandOfKey, readAppMessage, readBotMessage } from '../../src/wecom/envelope.ts';
-import { testDb, type TestDb } from '../support/db.ts';
+import { pinganDongping, testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
 import { APP, startWecomService, until } from '../support/service.ts';
 
@@ -326,21 +326,7 @@ describe('visits awaiting confirmation', () => {
     service.bus.handle({ channel: 'sandbox', userId, chatId, text });
 
   beforeAll(async () => {
-    insured = await service.db.enterprise.findFirstOrThrow({
-      where: {
-        status: 'operating',
-        township: { code: '430923121' },
-        policies: {
-          some: {
-            insurer: { code: 'pingan-pc' },
-            status: 'valid',
-            startOn: { lte: '2026-11-27' },
-            endOn: { gte: '2026-11-29' },
-          },
-        },
-      },
-      orderBy: { id: 'asc' },
-    });
+    insured = await pinganDongping(service.db, '2026-11-27');
   });
 
   it('offer 确认 to those who may confirm: in the group where /走访 is said, and in /走访记录', async () => {

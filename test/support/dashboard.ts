@@ -1,5 +1,5 @@
 import type { Bus } from '../../src/bot/bus.ts';
-import type { TestDb } from './db.ts';
+import { pinganDongping, type TestDb } from './db.ts';
 
 // Shared by the dashboard's HTTP and browser tests: visits to show, and the figures of a /覆盖率 reply.
 
@@ -11,21 +11,7 @@ export const say = async (bus: Bus, userId: string, text: string) =>
  * enterprise side, and one on 11-25 that 东坪's liaison confirmed (so it is not awaiting anything).
  */
 export async function seedVisits(t: TestDb, bus: Bus): Promise<{ unconfirmed: number[]; confirmed: number }> {
-  const e = await t.db.enterprise.findFirstOrThrow({
-    where: {
-      status: 'operating',
-      township: { code: '430923121' },
-      policies: {
-        some: {
-          insurer: { code: 'pingan-pc' },
-          status: 'valid',
-          startOn: { lte: '2026-11-20' },
-          endOn: { gte: '2026-11-29' },
-        },
-      },
-    },
-    orderBy: { id: 'asc' },
-  });
+  const e = await pinganDongping(t.db, '2026-11-20');
   const ids: number[] = [];
   for (const day of ['2026-11-20', '2026-11-25', '2026-11-27']) {
     const reply = await say(bus, 'demo-insurer-pingan', `/走访 ${e.creditCode} 排查 ${day} 张工 发现2处隐患`);

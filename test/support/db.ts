@@ -213,3 +213,22 @@ export async function runJobs(t: TestDb, registry?: Registry): Promise<string[]>
   await runner.drain();
   return delivered;
 }
+
+/** The first operating 东坪镇 enterprise 平安财险 insures from `since` (or earlier) through 2026-11-29, on the demo roster. */
+export function pinganDongping(db: Db, since: string) {
+  return db.enterprise.findFirstOrThrow({
+    where: {
+      status: 'operating',
+      township: { code: '430923121' },
+      policies: {
+        some: {
+          insurer: { code: 'pingan-pc' },
+          status: 'valid',
+          startOn: { lte: since },
+          endOn: { gte: '2026-11-29' },
+        },
+      },
+    },
+    orderBy: { id: 'asc' },
+  });
+}
