@@ -120,15 +120,15 @@ async function destinations(r: Routing, to: Audience, notice: Notice): Promise<D
     const chat = await reachableChat(db, to.group, reach);
     return chat ? { groups: [chat], people: [], mentions: [], missed: [] } : none(to.group, 'unreachable_chat');
   }
-  const unit = await db.unit.findUnique({ where: { id: to.unit }, select: { name: true } });
   const [groups, people] = await Promise.all([
     unitGroups(db, to.unit, reach),
     holders(db, { unitId: to.unit }, UNIT_VOICES),
   ]);
   if (groups.length) return { groups, people: [], mentions: people.map((p) => p.userId), missed: [] };
-  return people.length
-    ? { groups: [], people, mentions: [], missed: [] }
-    : none(unit?.name ?? String(to.unit), 'no_destination');
+  if (people.length) return { groups: [], people, mentions: [], missed: [] };
+  // Only a unit nobody hears is looked up, to be named in the reply.
+  const unit = await db.unit.findUnique({ where: { id: to.unit }, select: { name: true } });
+  return none(unit?.name ?? String(to.unit), 'no_destination');
 }
 
 /** Active members holding one of the roles, where they are. */
