@@ -1,4 +1,4 @@
-import { joinRoles, ROLES, splitRoles, type Role } from '../core/roles.ts';
+import { isUnitRole, joinRoles, ROLES, splitRoles, type Role } from '../core/roles.ts';
 import { UserError } from '../core/errors.ts';
 import type { UndoOp } from '../core/undo.ts';
 import type { Tx } from '../db/client.ts';
@@ -6,11 +6,15 @@ import type { Tx } from '../db/client.ts';
 // Who may use the bot, and which group chats it serves: what admins change with /绑定, /解绑 and
 // /群. Every change returns the undo op that restores the row as it was.
 
-/** The unit kinds a role needs: an insurer contact sits in an insurer, a liaison in a department or township. */
-const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {
-  insurer: ['insurer'],
-  liaison: ['department', 'township', 'commission_office'],
-};
+/**
+ * Whether a role fits a unit: an insurer contact sits in an insurer; a unit's people (联络员, 责任人,
+ * 分管领导) in a department, a township or the commission office; the other roles anywhere.
+ */
+export function roleFitsUnit(role: Role, unit: { kind: string } | null): boolean {
+  if (role === 'insurer') return unit?.kind === 'insurer';
+  if (isUnitRole(role)) return !!unit && ['department', 'township', 'commission_office'].includes(unit.kind);
+  return true;
+}
 
 export interface BindTarget {
   userId: string;
@@ -61,10 +65,9 @@ async function planned(db: Tx, b: BindTarget) {
   if (b.by === b.userId && kept.includes('admin') && !roles.includes('admin')) throw new UserError('bind.self_admin');
   const unit = b.unit ?? current?.unit ?? null;
   for (const role of roles) {
-    const kinds = ROLE_UNIT_KINDS[role];
-    if (kinds && (!unit || !kinds.includes(unit.kind))) {
-      throw new UserError(`bind.unit_for_${role}`, { unit: unit?.name ?? '—' });
-    }
+    if (roleFitsUnit(role, unit)) continue;
+    if (!unit) throw new UserError(`bind.no_unit_for_${role}`, { userId: b.userId });
+    throw new UserError(`bind.unit_for_${role}`, { unit: unit.name });
   }
   const enterpriseId = b.enterprise?.id ?? (roles.includes('enterprise') ? (current?.enterpriseId ?? null) : null);
   const plan: BindPlan = {
