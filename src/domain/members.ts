@@ -1,7 +1,8 @@
-import { isUnitRole, joinRoles, ROLES, splitRoles, type Role } from '../core/roles.ts';
+import { isUnitRole, joinRoles, ROLES, splitRoles, type Role, type UnitRole } from '../core/roles.ts';
 import { UserError } from '../core/errors.ts';
 import type { UndoOp } from '../core/undo.ts';
 import type { Tx } from '../db/client.ts';
+import type { Translate } from '../i18n.ts';
 
 // Who may use the bot, and which group chats it serves: what admins change with /绑定, /解绑 and
 // /群. Every change returns the undo op that restores the row as it was.
@@ -103,6 +104,31 @@ export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: bool
     roles,
     undo: { model: 'member', action: 'update', where: { id: before.id }, data: previous },
   };
+}
+
+/** A unit's people by role (联络员, 责任人, 分管领导), active members only, each list by registration. */
+export async function unitPeople(
+  db: Tx,
+  unitId: number,
+): Promise<Record<UnitRole, { userId: string; name: string }[]>> {
+  const members = await db.member.findMany({
+    where: { unitId, active: true },
+    select: { userId: true, name: true, roles: true },
+    orderBy: { id: 'asc' },
+  });
+  const holding = (role: UnitRole) =>
+    members.filter((m) => splitRoles(m.roles).includes(role)).map(({ userId, name }) => ({ userId, name }));
+  return { liaison: holding('liaison'), responsible: holding('responsible'), in_charge: holding('in_charge') };
+}
+
+/** The unit's people in one line, 分管领导 first (as the plan lists them); a role nobody holds shows —. */
+export function peopleLine(t: Translate, people: Record<UnitRole, { name: string }[]>): string {
+  const names = (role: UnitRole) => people[role].map((p) => p.name).join('、') || '—';
+  return t('people.line', {
+    in_charge: names('in_charge'),
+    responsible: names('responsible'),
+    liaison: names('liaison'),
+  });
 }
 
 /** An active member to unbind, or a refusal saying why. */
