@@ -166,7 +166,7 @@ async function assertStillOwn(ctx: Actor, op: UndoOp, what: Trusted, since: Date
   // An item handed over (its holder changed) is no longer the author's once someone else acted on it since.
   if (op.model === 'obligation' && op.action === 'update' && 'holderUserId' in op.data) {
     const other = await db.obligationEvent.findFirst({
-      where: { obligationId: id, withdrawnAt: null, actorUserId: { not: userId }, at: { gte: since } },
+      where: { obligationId: id, withdrawnAt: null, actorUserId: { not: userId }, at: { gt: since } },
       orderBy: { id: 'asc' },
     });
     if (other) await acted(other);
