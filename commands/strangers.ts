@@ -39,7 +39,7 @@ export default defineCommand({
       const unit = s.chat?.unit;
       if (unit && roleFitsUnit('liaison', unit))
         buttons.push({
-          label: t('strangers.bind_button', { userId: s.userId, unit: unit.name }),
+          label: t('strangers.bind_button', { userId: s.userId }),
           command: `/绑定 ${s.userId} 联络员 ${unit.code}`,
           style: 'primary',
         });

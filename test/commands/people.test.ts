@@ -89,7 +89,7 @@ describe('onboarding', () => {
     expect(seen.text).toContain('• newbie-dp（—）· 3 次 · 最近 11-29 08:00 在 演示·东坪镇工作群：“/上报 危化 2/9”');
     const button = seen.buttons!.find((b) => b.command.includes('newbie-dp'))!;
     expect(button).toEqual({
-      label: '登记 newbie-dp 为东坪镇联络员',
+      label: '登记 newbie-dp',
       command: '/绑定 newbie-dp 联络员 430923121',
       style: 'primary',
     });
