@@ -19,7 +19,7 @@ export default defineCommand({
   aliases: ['交接'],
   summary: 'handover.summary',
   usage: 'handover.usage',
-  examples: ['/交接 demo-liaison-dongping demo-responsible-dongping'],
+  examples: ['/交接 demo-responsible-dongping'],
   params: ['userid', 'successor'],
   args: z.object({ userid, successor: userid.optional() }),
   roles: ['liaison'],

@@ -67,7 +67,7 @@ const TYPIST: Record<string, string> = {
   visit: 'demo-insurer-pingan',
   visits: 'demo-insurer-pingan',
   plan: 'demo-insurer-pingan',
-  handover: 'demo-admin',
+  handover: 'demo-liaison-dongping',
   // /执行 and /撤销 follow the leader's /交办 preview; /取消 the admin's /解绑 preview.
   yes: 'demo-leader',
   undo: 'demo-leader',
