@@ -1,11 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
-import { APP, startWecomService, until } from '../support/service.ts';
+import { APP, cardPress, responseUrls, startWecomService, until } from '../support/service.ts';
 
 // #24 item 2 through WeCom's callbacks, against the fake WeCom: someone unregistered writes in a
 // unit's group → an admin sees them with /待登记 → presses the card's button → they work; a
@@ -18,9 +16,7 @@ let bot: WeComSender;
 let app: WeComSender;
 const clock = fixedClock('2026-11-29T08:00:00+08:00');
 
-const answered: { code: string; body: { markdown: { content: string } } }[] = [];
-let responses: Server;
-let responseBase = '';
+let urls: Awaited<ReturnType<typeof responseUrls>>;
 
 type Card = { button_list: { text: string; key: string }[] };
 type BotReply = { msgtype: string; stream: { content: string }; template_card?: Card };
@@ -33,23 +29,10 @@ async function say(userid: string, text: string, msgid: string, chatid?: string)
 
 /** A card button pressed in a group (doc 101027), its answer sent to a response_url. */
 async function press(userid: string, key: string, msgid: string, chatid: string): Promise<string> {
-  const res = await bot.postBot({
-    msgid,
-    create_time: 1700000000,
-    aibotid: 'AIBOTID',
-    chatid,
-    chattype: 'group',
-    from: { userid },
-    response_url: `${responseBase}/cgi-bin/aibot/response?response_code=${msgid}`,
-    msgtype: 'event',
-    event: {
-      eventtype: 'template_card_event',
-      template_card_event: { card_type: 'button_interaction', event_key: key, task_id: 'task1' },
-    },
-  });
+  const res = await bot.postBot(cardPress({ msgid, userid, chatid, key, responseUrl: urls.url(msgid) }));
   expect(res.status).toBe(200);
   const answer = await until(
-    async () => (await service.dispatcher.drain(), answered.find((a) => a.code === msgid)),
+    async () => (await service.dispatcher.drain(), urls.answered.find((a) => a.code === msgid)),
     `the answer to ${msgid}`,
   );
   return answer.body.markdown.content;
@@ -59,22 +42,14 @@ beforeAll(async () => {
   t = await testDb({ demo: true });
   api = new FakeWeComApi(APP.corpId, 'app-secret');
   const apiBase = await api.start();
-  responses = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const code = new URL(req.url ?? '/', 'http://x').searchParams.get('response_code') ?? '';
-    answered.push({ code, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0,"errmsg":"ok"}');
-  });
-  await new Promise<void>((r) => responses.listen(0, '127.0.0.1', r));
-  responseBase = `http://127.0.0.1:${(responses.address() as AddressInfo).port}`;
+  urls = await responseUrls();
   ({ service, bot, app } = await startWecomService(t, apiBase, clock));
 });
 
 afterAll(async () => {
   await service?.close();
   await api?.stop();
-  await new Promise<void>((r) => (responses ? responses.close(() => r()) : r()));
+  await urls?.close();
   await t?.close();
 });
 
