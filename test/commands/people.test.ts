@@ -142,6 +142,8 @@ describe('hand-over', () => {
     });
     expect(told.map((m) => m.target)).toEqual(['jtj-next', 'demo-liaison-jtj']);
     expect(told[0]!.payload).toContain('演示·交通局联络员 已把在县交通运输局的工作交接给您');
+    // The leaver hears whom it went to.
+    expect(told[1]!.payload).toContain('您的工作已交接给 jtj-next');
     expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'jtj-next' } })).toMatchObject({
       roles: 'liaison|viewer',
     });
