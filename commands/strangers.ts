@@ -6,8 +6,8 @@ import { adminCounty, roleFitsUnit } from '../src/domain/members.ts';
 import { unregistered } from '../src/domain/strangers.ts';
 
 /**
- * /待登记: the people who wrote to the bot but are not registered, latest first — their userid,
- * the name WeCom gave (if any), how often and where they wrote and what they tried. One who wrote
+ * /待登记: the people who wrote to the bot but are not registered, latest first — their userid
+ * (WeCom's callbacks give no name), how often and where they wrote and what they tried. One who wrote
  * in a unit's group gets a button that binds them as that unit's liaison (/绑定, as if typed).
  */
 export default defineCommand({
@@ -29,7 +29,6 @@ export default defineCommand({
       lines.push(
         t('strangers.line', {
           userId: s.userId,
-          name: s.name ?? '—',
           attempts: s.attempts,
           at: minuteIn(s.lastAt, timeZone).slice(5),
           where: s.chat?.name ?? t('strangers.app'),

@@ -12,9 +12,8 @@ export const MAX_STRANGERS = 1000;
 export const STRANGERS_LISTED = 20;
 
 export interface Attempt {
+  /** WeCom's message callbacks carry the userid only, no name. */
   userId: string;
-  /** The name WeCom gave with the message, where it gives one (its message callbacks give only the userid). */
-  name?: string | null;
   chatId: string | null;
   channel: string;
   text: string;
@@ -26,13 +25,10 @@ export async function recordStranger(db: Tx, a: Attempt): Promise<void> {
   const seen = { chatId: a.chatId, channel: a.channel, lastText: a.text.slice(0, STRANGER_TEXT), lastAt: a.at };
   const known = await db.stranger.findUnique({ where: { userId: a.userId }, select: { id: true } });
   if (known) {
-    await db.stranger.update({
-      where: { id: known.id },
-      data: { ...seen, attempts: { increment: 1 }, ...(a.name ? { name: a.name } : {}) },
-    });
+    await db.stranger.update({ where: { id: known.id }, data: { ...seen, attempts: { increment: 1 } } });
     return;
   }
-  await db.stranger.create({ data: { userId: a.userId, name: a.name ?? null, firstAt: a.at, ...seen } });
+  await db.stranger.create({ data: { userId: a.userId, firstAt: a.at, ...seen } });
   const count = await db.stranger.count();
   if (count > MAX_STRANGERS) {
     const oldest = await db.stranger.findMany({
@@ -46,7 +42,6 @@ export async function recordStranger(db: Tx, a: Attempt): Promise<void> {
 
 export interface StrangerRow {
   userId: string;
-  name: string | null;
   attempts: number;
   lastText: string;
   lastAt: Date;
@@ -92,7 +87,6 @@ export async function unregistered(db: Tx, county: string | undefined): Promise<
       if (county && chat?.unit && chat.unit.countyCode !== county) continue;
       out.push({
         userId: s.userId,
-        name: s.name,
         attempts: s.attempts,
         lastText: s.lastText,
         lastAt: s.lastAt,

@@ -86,7 +86,7 @@ describe('onboarding', () => {
       { attempts: 3, lastText: '/上报 危化 2/9', chatId: 'demo-chat-dongping' },
     ]);
     const seen = await say('demo-admin', '/待登记');
-    expect(seen.text).toContain('• newbie-dp（—）· 3 次 · 最近 11-29 08:00 在 演示·东坪镇工作群：“/上报 危化 2/9”');
+    expect(seen.text).toContain('• newbie-dp · 3 次 · 最近 11-29 08:00 在 演示·东坪镇工作群：“/上报 危化 2/9”');
     const button = seen.buttons!.find((b) => b.command.includes('newbie-dp'))!;
     expect(button).toEqual({
       label: '登记 newbie-dp',

@@ -60,7 +60,7 @@ describe('onboarding through WeCom', () => {
     await say('newcomer-dp', '@安责险助手 /我是谁', 'onb-2', 'demo-chat-dongping');
 
     const list = await say('demo-admin', '/待登记', 'onb-3', 'demo-chat-dongping');
-    expect(list.stream.content).toContain('• newcomer-dp（—）· 2 次');
+    expect(list.stream.content).toContain('• newcomer-dp · 2 次');
     expect(list.stream.content).toContain('演示·东坪镇工作群：“/我是谁”');
     const button = list.template_card!.button_list.find((b) => b.key.includes('newcomer-dp'))!;
     expect(button).toEqual({

@@ -1,19 +1,16 @@
 -- AlterTable
-ALTER TABLE "Obligation" ADD COLUMN     "holderUserId" TEXT;
+ALTER TABLE "Obligation" ADD COLUMN "holderUserId" TEXT;
 
 -- CreateTable
 CREATE TABLE "Stranger" (
-    "id" SERIAL NOT NULL,
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "userId" TEXT NOT NULL,
-    "name" TEXT,
     "chatId" TEXT,
     "channel" TEXT NOT NULL,
     "lastText" TEXT NOT NULL,
     "attempts" INTEGER NOT NULL DEFAULT 1,
-    "firstAt" TIMESTAMP(3) NOT NULL,
-    "lastAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "Stranger_pkey" PRIMARY KEY ("id")
+    "firstAt" DATETIME NOT NULL,
+    "lastAt" DATETIME NOT NULL
 );
 
 -- CreateIndex

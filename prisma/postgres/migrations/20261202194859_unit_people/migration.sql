@@ -1,17 +1,18 @@
 -- AlterTable
-ALTER TABLE "Obligation" ADD COLUMN "holderUserId" TEXT;
+ALTER TABLE "Obligation" ADD COLUMN     "holderUserId" TEXT;
 
 -- CreateTable
 CREATE TABLE "Stranger" (
-    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "id" SERIAL NOT NULL,
     "userId" TEXT NOT NULL,
-    "name" TEXT,
     "chatId" TEXT,
     "channel" TEXT NOT NULL,
     "lastText" TEXT NOT NULL,
     "attempts" INTEGER NOT NULL DEFAULT 1,
-    "firstAt" DATETIME NOT NULL,
-    "lastAt" DATETIME NOT NULL
+    "firstAt" TIMESTAMP(3) NOT NULL,
+    "lastAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Stranger_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateIndex
