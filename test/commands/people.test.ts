@@ -119,10 +119,17 @@ describe('onboarding', () => {
 });
 
 describe('hand-over', () => {
+  /** 交通局's item waiting to be signed for (ids differ between SQLite and PostgreSQL). */
+  let item: { id: number; title: string };
+  const holder = async () => (await t.db.obligation.findUniqueOrThrow({ where: { id: item.id } })).holderUserId;
   it("passes a leaving liaison's roles and held items to the successor, tells both, and /任务 shows them; the leaver's access ends", async () => {
-    // The jtj liaison signs for #14 and so holds it.
-    expect((await say('demo-liaison-jtj', '/签收 14')).outcome).toBe('ok');
-    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: 14 } })).holderUserId).toBe('demo-liaison-jtj');
+    item = await t.db.obligation.findFirstOrThrow({
+      where: { unit: { code: 'jtj' }, status: 'assigned', withdrawnAt: null },
+      orderBy: [{ dueOn: 'asc' }, { id: 'asc' }],
+    });
+    // The jtj liaison signs for it and so holds it.
+    expect((await say('demo-liaison-jtj', `/签收 ${item.id}`)).outcome).toBe('ok');
+    expect(await holder()).toBe('demo-liaison-jtj');
     expect((await say('demo-admin', '/绑定 jtj-next 查看 交通局')).outcome).toBe('ok');
     const preview = await say('demo-liaison-jtj', '/交接 jtj-next');
     expect(preview.outcome).toBe('pending');
@@ -133,7 +140,7 @@ describe('hand-over', () => {
     const outboxBefore = await t.db.outboxMessage.count();
     const done = await say('demo-liaison-jtj', '/执行');
     expect(done.outcome).toBe('ok');
-    expect(done.text).toContain('#14 开展投保落实安责险情况专项执法检查');
+    expect(done.text).toContain(`#${item.id} ${item.title}`);
     expect(done.text).toContain('已通过应用消息通知 2 人：jtj-next、演示·交通局联络员');
     const told = await t.db.outboxMessage.findMany({
       where: { id: { gt: 0 } },
@@ -152,7 +159,7 @@ describe('hand-over', () => {
       active: false,
     });
     const tasks = (await say('jtj-next', '/任务')).text;
-    expect(tasks).toContain('#14 开展投保落实安责险情况专项执法检查');
+    expect(tasks).toContain(`#${item.id} ${item.title}`);
     expect(tasks).toContain('经办：jtj-next');
     expect(tasks).toMatch(/联络员 .*jtj-next/);
     expect((await say('demo-liaison-jtj', '/我是谁')).text).toContain('还未登记');
@@ -164,10 +171,10 @@ describe('hand-over', () => {
     t.clock.advance(60_000);
     expect((await say('demo-admin', '/交接 jtj-next demo-responsible-jtj')).outcome).toBe('pending');
     expect((await say('demo-admin', '/执行')).outcome).toBe('ok');
-    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: 14 } })).holderUserId).toBe('demo-responsible-jtj');
+    expect(await holder()).toBe('demo-responsible-jtj');
     const undone = await say('demo-admin', '/撤销');
     expect(undone.outcome).toBe('ok');
-    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: 14 } })).holderUserId).toBe('jtj-next');
+    expect(await holder()).toBe('jtj-next');
     expect(await t.db.member.findUniqueOrThrow({ where: { userId: 'jtj-next' } })).toMatchObject({
       roles: 'liaison|viewer',
       active: true,
@@ -189,11 +196,11 @@ describe('hand-over', () => {
     expect((await say('demo-admin', '/交接 jtj-next demo-responsible-jtj')).outcome).toBe('pending');
     expect((await say('demo-admin', '/执行')).outcome).toBe('ok');
     t.clock.advance(60_000);
-    expect((await say('demo-responsible-jtj', '/反馈 14 已安排检查')).outcome).toBe('ok');
+    expect((await say('demo-responsible-jtj', `/反馈 ${item.id} 已安排检查`)).outcome).toBe('ok');
     const refused = await say('demo-admin', '/撤销');
     expect(refused.outcome).toBe('invalid');
     expect(refused.text).toMatch(/演示·交通局责任人.*反馈/);
-    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: 14 } })).holderUserId).toBe('demo-responsible-jtj');
+    expect(await holder()).toBe('demo-responsible-jtj');
     expect(before).not.toBe(await state());
   });
 
