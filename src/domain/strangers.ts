@@ -23,12 +23,15 @@ export interface Attempt {
 /** Counts one attempt of someone who is not an active member. */
 export async function recordStranger(db: Tx, a: Attempt): Promise<void> {
   const seen = { chatId: a.chatId, channel: a.channel, lastText: a.text.slice(0, STRANGER_TEXT), lastAt: a.at };
-  const known = await db.stranger.findUnique({ where: { userId: a.userId }, select: { id: true } });
-  if (known) {
-    await db.stranger.update({ where: { id: known.id }, data: { ...seen, attempts: { increment: 1 } } });
-    return;
-  }
-  await db.stranger.create({ data: { userId: a.userId, firstAt: a.at, ...seen } });
+  // An upsert on the one unique key, which Prisma sends as the database's own (ON CONFLICT): two first
+  // messages at once make one row.
+  const row = await db.stranger.upsert({
+    where: { userId: a.userId },
+    create: { userId: a.userId, firstAt: a.at, ...seen },
+    update: { ...seen, attempts: { increment: 1 } },
+    select: { attempts: true },
+  });
+  if (row.attempts > 1) return;
   const count = await db.stranger.count();
   if (count > MAX_STRANGERS) {
     const oldest = await db.stranger.findMany({
