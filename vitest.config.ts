@@ -14,6 +14,7 @@ const POSTGRES_SUITES = [
   'test/domain/roster-history.test.ts',
   'test/commands/report.test.ts',
   'test/commands/obligations.test.ts',
+  'test/commands/people.test.ts',
   'test/http/callbacks.test.ts',
 ];
 

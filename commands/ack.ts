@@ -18,7 +18,13 @@ export default defineCommand({
     const o = await ownOpenObligation(ctx, id);
     if (o.status !== 'assigned' && (o.status !== 'extended' || (await wasAcknowledged(ctx.db, o.id))))
       throw new UserError('ack.already', { id });
-    await transition(ctx, o, { toStatus: 'acknowledged' }, { status: 'acknowledged' });
+    // Whoever signs for an item holds it for the unit (经办人) until it is handed over (/交接).
+    await transition(
+      ctx,
+      o,
+      { toStatus: 'acknowledged' },
+      { status: 'acknowledged', ...(o.holderUserId ? {} : { holderUserId: ctx.userId }) },
+    );
     return { text: ctx.t('ack.done', { id, title: o.title, due: o.dueOn }) };
   },
 });

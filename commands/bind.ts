@@ -16,7 +16,12 @@ export default defineCommand({
   aliases: ['绑定'],
   summary: 'bind.summary',
   usage: 'bind.usage',
-  examples: ['/绑定 zhangsan 联络员 应急局', '/绑定 lisi +管理员', '/绑定 wangwu 企业 91430923N38FJPY8B2'],
+  examples: [
+    '/绑定 zhangsan 联络员 应急局',
+    '/绑定 zhaoliu 责任人 东坪',
+    '/绑定 lisi +管理员',
+    '/绑定 wangwu 企业 91430923N38FJPY8B2',
+  ],
   params: ['userid', 'role', 'unit'],
   args: z.object({
     // WeCom userids: letters, digits and _ - . @, at most 64.

@@ -8,10 +8,10 @@ export const HELP_SECTIONS: readonly { role: string; commands: readonly string[]
   { role: 'leader', commands: ['coverage', 'rank', 'export', 'overdue', 'approve', 'reject', 'assign'] },
   {
     role: 'liaison',
-    commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm'],
+    commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm', 'handover'],
   },
   { role: 'insurer', commands: ['visit', 'visits', 'plan'] },
-  { role: 'admin', commands: ['bind', 'unbind', 'group', 'audit'] },
+  { role: 'admin', commands: ['bind', 'unbind', 'strangers', 'group', 'audit'] },
 ];
 
 const word = (s: CommandSpec) => `/${s.aliases[0] ?? s.name}`;

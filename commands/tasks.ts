@@ -3,6 +3,7 @@ import { defineCommand, type ReplyButton } from '../src/bot/spec.ts';
 import { MAX_BUTTONS } from '../src/core/notice.ts';
 import { UserError } from '../src/core/errors.ts';
 import { findUnit } from '../src/domain/directory.ts';
+import { peopleLine, unitPeople } from '../src/domain/members.ts';
 import { obligationLines, openObligations } from '../src/domain/obligations.ts';
 
 /** /任务: a unit's open obligations (督办事项), coloured by time left. */
@@ -27,7 +28,17 @@ export default defineCommand({
     const unit = named ?? member!.unit;
     if (!unit) throw new UserError('tasks.no_unit');
     const open = await openObligations(db, campaign.id, [unit.id]);
-    const lines = [t('tasks.title', { unit: unit.name, count: open.length })];
+    const people = await unitPeople(db, unit.id);
+    const lines = [t('tasks.title', { unit: unit.name, count: open.length }), peopleLine(t, people)];
+    // Who holds each item for the unit (经办人): whoever signed for it, or the one it was handed over to.
+    const holders = new Map(
+      (
+        await db.member.findMany({
+          where: { userId: { in: [...new Set(open.flatMap((o) => (o.holderUserId ? [o.holderUserId] : [])))] } },
+          select: { userId: true, name: true },
+        })
+      ).map((m) => [m.userId, m.name]),
+    );
     // Where the channel has cards: 批准 for a leader's pending decisions (驳回 needs a reason, so it is
     // typed), 签收 for the unit's own new items.
     const decide: ReplyButton[] = [];
@@ -37,7 +48,10 @@ export default defineCommand({
             .filter((o) => o.status === 'assigned')
             .map((o) => ({ label: t('card.ack', { id: o.id }), command: `/签收 ${o.id}`, style: 'primary' as const }))
         : [];
-    for (const o of open) lines.push(...obligationLines(ctx, o));
+    for (const o of open) {
+      lines.push(...obligationLines(ctx, o));
+      if (o.holderUserId) lines.push(t('tasks.holder', { name: holders.get(o.holderUserId) ?? o.holderUserId }));
+    }
     if (open.length) lines.push(t('tasks.legend'), t('tasks.hint'));
     else lines.push(t('tasks.none'));
     // Leaders see what waits for their decision.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
+import { peopleLine, roleFitsUnit, unitPeople } from '../src/domain/members.ts';
 
 export default defineCommand({
   name: 'whoami',
@@ -28,6 +29,7 @@ export default defineCommand({
       if (lead.length) lines.push(t('whoami.leads', { sectors: lead.join('、') }));
       if (co.length) lines.push(t('whoami.shares', { sectors: co.join('、') }));
       if (member.unit.kind === 'township') lines.push(t('whoami.township'));
+      if (roleFitsUnit('liaison', member.unit)) lines.push(peopleLine(t, await unitPeople(db, member.unit.id)));
     }
     if (member.isDemo) lines.push(t('demo.member'));
     return { text: lines.join('\n') };

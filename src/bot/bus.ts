@@ -20,6 +20,7 @@ import { UNDO_MINUTES, type UndoEntry, type UndoOp, type UndoTold } from '../cor
 import { UserError } from '../core/errors.ts';
 import type { Campaign } from '../domain/context.ts';
 import { holdsDemoData } from '../domain/demo.ts';
+import { recordStranger } from '../domain/strangers.ts';
 import { trusted } from '../core/neutral.ts';
 
 export interface Incoming {
@@ -102,6 +103,15 @@ export class Bus {
       // crash between them would have the message run, and audited, again at restart.
       if (tx === db && run.finish) return db.$transaction((inner) => done(out, detail, inner));
       if (redactedLine) out = { ...out, redacted: redactedLine };
+      // Someone not registered: counted (one row per person) for the admins' /待登记, with what they tried.
+      if (!member)
+        await recordStranger(tx, {
+          userId: msg.userId,
+          chatId: msg.chatId,
+          channel: msg.channel,
+          text: redactedLine ?? msg.text,
+          at: clock.now(),
+        });
       const event = await tx.auditEvent.create({
         data: {
           at: clock.now(),

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Button } from '../core/notice.ts';
-import type { Member, Role } from '../core/roles.ts';
+import { isUnitRole, type Member, type Role } from '../core/roles.ts';
 import type { Actor } from '../domain/context.ts';
 import type { GroupReach } from '../delivery/groups.ts';
 import type { Db } from '../db/client.ts';
@@ -88,7 +88,9 @@ export function mayRun(spec: CommandSpec, member: Member | null): boolean {
   if (spec.roles === 'public') return true;
   if (!member) return false;
   if (spec.roles === 'member' || member.roles.includes('admin')) return true;
-  return spec.roles.some((r) => member.roles.includes(r));
+  // The unit's people (责任人, 分管领导) may run what its liaison may: they answer for the same items.
+  const held = member.roles.some(isUnitRole) ? [...member.roles, 'liaison'] : member.roles;
+  return spec.roles.some((r) => held.includes(r));
 }
 
 export type { Db };

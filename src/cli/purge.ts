@@ -25,7 +25,7 @@ try {
         visitsBefore: day(r.cutoffs.visits),
         audit: r.auditEvents + r.pendingActions,
         auditBefore: day(r.cutoffs.audit),
-        messages: r.inboundMessages + r.outboxMessages,
+        messages: r.inboundMessages + r.outboxMessages + r.strangers,
         messagesBefore: day(r.cutoffs.messages),
       }),
     );

@@ -2,10 +2,18 @@
 // turns it into outbox messages and answers who was reached, who was not, and why.
 
 /**
- * Who is told: a unit (its groups, else its liaisons through the app), the county's leaders' or
- * admins' groups, one member, the member who asked (in the chat they asked in), or one group chat.
+ * Who is told: a unit (its groups, else its liaisons through the app), the unit's 责任人 or 分管领导
+ * (each through the app), the county's leaders' or admins' groups, one member, the member who asked
+ * (in the chat they asked in), or one group chat.
  */
-export type Audience = { unit: number } | 'leaders' | 'admins' | { member: string } | 'asker' | { group: string };
+export type Audience =
+  | { unit: number }
+  | { unit: number; people: 'responsible' | 'in_charge' }
+  | 'leaders'
+  | 'admins'
+  | { member: string }
+  | 'asker'
+  | { group: string };
 
 /**
  * A button under a message, where the channel has template cards. Pressing it runs `command`
@@ -41,7 +49,7 @@ export interface Reached {
 /** Whom a notice could not reach, and why (a locale key under notice.why_*). */
 export interface Missed {
   who: string;
-  why: 'no_destination' | 'no_group' | 'unknown_member' | 'unreachable_chat';
+  why: 'no_destination' | 'no_group' | 'unknown_member' | 'unreachable_chat' | 'no_responsible' | 'no_in_charge';
 }
 
 export interface Told {

@@ -2,8 +2,27 @@ import type { Locale } from './translate.ts';
 
 // Who is who: the roles a member may hold, and the one reader of role words and stored roles.
 
-export const ROLES = ['admin', 'leader', 'liaison', 'insurer', 'enterprise', 'viewer'] as const;
+export const ROLES = [
+  'admin',
+  'leader',
+  'liaison',
+  'responsible',
+  'in_charge',
+  'insurer',
+  'enterprise',
+  'viewer',
+] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * A unit's people, as the plan names them (§三(五)): its 联络员, its 责任人 and its 分管领导, in the
+ * order reminders climb to them. They are member roles held in the member's own unit (a department,
+ * a township or the commission office): one member may hold several, a unit may have several of
+ * each. The 责任人 and the 分管领导 may run what the unit's liaison may (see mayRun).
+ */
+export const UNIT_ROLES = ['liaison', 'responsible', 'in_charge'] as const satisfies readonly Role[];
+export type UnitRole = (typeof UNIT_ROLES)[number];
+export const isUnitRole = (role: string): role is UnitRole => (UNIT_ROLES as readonly string[]).includes(role);
 
 export interface Member {
   id: number;
@@ -23,6 +42,8 @@ const ROLE_WORDS: Record<string, Role> = {
   管理员: 'admin',
   领导: 'leader',
   联络员: 'liaison',
+  责任人: 'responsible',
+  分管领导: 'in_charge',
   保险机构: 'insurer',
   保险: 'insurer',
   企业: 'enterprise',

@@ -17,7 +17,7 @@ import type { Clock } from '../clock.ts';
 
 // The audience router: the one place that decides where a notice goes. A unit is told in its group
 // chats (by robot, or by chatid over the long connection where the deployment holds one), else its
-// liaisons (an insurer's staff) through the app; the leaders and the admins in their groups, else
+// liaisons (an insurer's staff) through the app; its 责任人 or 分管领导 through the app; the leaders and the admins in their groups, else
 // the members holding that role; a member through the app; the asker in the chat they asked in.
 // Every call answers who was reached, and who was not and why, so a notice never goes unheard
 // without a word.
@@ -119,6 +119,13 @@ async function destinations(r: Routing, to: Audience, notice: Notice): Promise<D
   if ('group' in to) {
     const chat = await reachableChat(db, to.group, reach);
     return chat ? { groups: [chat], people: [], mentions: [], missed: [] } : none(to.group, 'unreachable_chat');
+  }
+  if ('people' in to) {
+    // A unit's 责任人 or 分管领导, each through the app: an escalation is for them, not the unit's group.
+    const people = await holders(db, { unitId: to.unit }, [to.people]);
+    if (people.length) return { groups: [], people, mentions: [], missed: [] };
+    const unit = await db.unit.findUnique({ where: { id: to.unit }, select: { name: true } });
+    return none(unit?.name ?? String(to.unit), `no_${to.people}`);
   }
   const [groups, people] = await Promise.all([
     unitGroups(db, to.unit, reach),

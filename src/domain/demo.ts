@@ -16,6 +16,13 @@ export const DEMO_MEMBERS = [
   { userId: 'demo-liaison-yjj', name: '演示·应急局联络员', roles: 'liaison', unit: 'yjj' },
   { userId: 'demo-liaison-jtj', name: '演示·交通局联络员', roles: 'liaison', unit: 'jtj' },
   { userId: 'demo-liaison-dongping', name: '演示·东坪镇联络员', roles: 'liaison', unit: '430923121' },
+  // Each demo unit's 责任人 and 分管领导, whom its overdue items escalate to.
+  { userId: 'demo-responsible-yjj', name: '演示·应急局责任人', roles: 'responsible', unit: 'yjj' },
+  { userId: 'demo-incharge-yjj', name: '演示·应急局分管领导', roles: 'in_charge', unit: 'yjj' },
+  { userId: 'demo-responsible-jtj', name: '演示·交通局责任人', roles: 'responsible', unit: 'jtj' },
+  { userId: 'demo-incharge-jtj', name: '演示·交通局分管领导', roles: 'in_charge', unit: 'jtj' },
+  { userId: 'demo-responsible-dongping', name: '演示·东坪镇责任人', roles: 'responsible', unit: '430923121' },
+  { userId: 'demo-incharge-dongping', name: '演示·东坪镇分管领导', roles: 'in_charge', unit: '430923121' },
   { userId: 'demo-insurer-pingan', name: '演示·平安财险', roles: 'insurer', unit: 'pingan-pc' },
 ] as const;
 

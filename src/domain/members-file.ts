@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
-import { joinRoles, parseRole, ROLES } from '../core/roles.ts';
+import { joinRoles, parseRole, ROLES, splitRoles } from '../core/roles.ts';
+import { roleFitsUnit } from './members.ts';
 import { LOCALES } from '../i18n.ts';
 import { CsvSyntaxError, parseCsv } from './csv.ts';
 
-// Members and group chats of a deployment, from one CSV file with a header row:
+// Members and group chats of a deployment, from one CSV file with a header row (each unit's people:
+// roles liaison, responsible (责任人) and in_charge (分管领导), in their unit):
 //   kind,id,name,roles,unit,locale,webhook_key,purpose
 //   member,zhangsan,张三,liaison,yjj,zh-CN,,
 //   chat,wrOgAAAA,应急局工作群,,yjj,,0a1b2c-key,unit
@@ -59,7 +61,7 @@ export async function loadMembersFile(db: Db, text: string, countyCode: string):
   const [header, ...lines] = rows;
   if (!header) return { members: 0, chats: 0, rejected: [{ line: 1, reason: 'empty file' }] };
   const columns = header.map((h) => h.trim().toLowerCase());
-  const units = new Map((await db.unit.findMany({ where: { countyCode } })).map((u) => [u.code, u.id]));
+  const units = new Map((await db.unit.findMany({ where: { countyCode } })).map((u) => [u.code, u]));
   const report: MembersReport = { members: 0, chats: 0, rejected: [] };
   await db.$transaction(async (tx) => {
     for (const [i, cells] of lines.entries()) {
@@ -72,9 +74,20 @@ export async function loadMembersFile(db: Db, text: string, countyCode: string):
         continue;
       }
       const r = parsed.data;
-      const unitId = r.unit ? units.get(r.unit) : undefined;
+      const unit = r.unit ? units.get(r.unit) : undefined;
+      const unitId = unit?.id;
       if (r.unit && unitId === undefined) {
         report.rejected.push({ line, reason: `unit: unknown unit code ${r.unit}` });
+        continue;
+      }
+      // A unit's people (联络员, 责任人, 分管领导) sit in a department, township or the commission office; an insurer contact in an insurer.
+      const misfit =
+        r.kind === 'member' ? splitRoles(r.roles).find((role) => !roleFitsUnit(role, unit ?? null)) : undefined;
+      if (misfit) {
+        report.rejected.push({
+          line,
+          reason: unit ? `unit: ${misfit} cannot sit in ${r.unit} (${unit.kind})` : `unit: ${misfit} needs a unit`,
+        });
         continue;
       }
       if (r.kind === 'member') {

@@ -1,16 +1,21 @@
-import { joinRoles, ROLES, splitRoles, type Role } from '../core/roles.ts';
+import { isUnitRole, joinRoles, ROLES, splitRoles, type Role, type UnitRole } from '../core/roles.ts';
 import { UserError } from '../core/errors.ts';
 import type { UndoOp } from '../core/undo.ts';
 import type { Tx } from '../db/client.ts';
+import type { Translate } from '../i18n.ts';
 
 // Who may use the bot, and which group chats it serves: what admins change with /绑定, /解绑 and
 // /群. Every change returns the undo op that restores the row as it was.
 
-/** The unit kinds a role needs: an insurer contact sits in an insurer, a liaison in a department or township. */
-const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {
-  insurer: ['insurer'],
-  liaison: ['department', 'township', 'commission_office'],
-};
+/**
+ * Whether a role fits a unit: an insurer contact sits in an insurer; a unit's people (联络员, 责任人,
+ * 分管领导) in a department, a township or the commission office; the other roles anywhere.
+ */
+export function roleFitsUnit(role: Role, unit: { kind: string } | null): boolean {
+  if (role === 'insurer') return unit?.kind === 'insurer';
+  if (isUnitRole(role)) return !!unit && ['department', 'township', 'commission_office'].includes(unit.kind);
+  return true;
+}
 
 export interface BindTarget {
   userId: string;
@@ -61,10 +66,9 @@ async function planned(db: Tx, b: BindTarget) {
   if (b.by === b.userId && kept.includes('admin') && !roles.includes('admin')) throw new UserError('bind.self_admin');
   const unit = b.unit ?? current?.unit ?? null;
   for (const role of roles) {
-    const kinds = ROLE_UNIT_KINDS[role];
-    if (kinds && (!unit || !kinds.includes(unit.kind))) {
-      throw new UserError(`bind.unit_for_${role}`, { unit: unit?.name ?? '—' });
-    }
+    if (roleFitsUnit(role, unit)) continue;
+    if (!unit) throw new UserError(`bind.no_unit_for_${role}`, { userId: b.userId });
+    throw new UserError(`bind.unit_for_${role}`, { unit: unit.name });
   }
   const enterpriseId = b.enterprise?.id ?? (roles.includes('enterprise') ? (current?.enterpriseId ?? null) : null);
   const plan: BindPlan = {
@@ -100,6 +104,31 @@ export async function bindMember(db: Tx, b: BindTarget): Promise<{ created: bool
     roles,
     undo: { model: 'member', action: 'update', where: { id: before.id }, data: previous },
   };
+}
+
+/** A unit's people by role (联络员, 责任人, 分管领导), active members only, each list by registration. */
+export async function unitPeople(
+  db: Tx,
+  unitId: number,
+): Promise<Record<UnitRole, { userId: string; name: string }[]>> {
+  const members = await db.member.findMany({
+    where: { unitId, active: true },
+    select: { userId: true, name: true, roles: true },
+    orderBy: { id: 'asc' },
+  });
+  const holding = (role: UnitRole) =>
+    members.filter((m) => splitRoles(m.roles).includes(role)).map(({ userId, name }) => ({ userId, name }));
+  return { liaison: holding('liaison'), responsible: holding('responsible'), in_charge: holding('in_charge') };
+}
+
+/** The unit's people in one line, 分管领导 first (as the plan lists them); a role nobody holds shows —. */
+export function peopleLine(t: Translate, people: Record<UnitRole, { name: string }[]>): string {
+  const names = (role: UnitRole) => people[role].map((p) => p.name).join('、') || '—';
+  return t('people.line', {
+    in_charge: names('in_charge'),
+    responsible: names('responsible'),
+    liaison: names('liaison'),
+  });
 }
 
 /** An active member to unbind, or a refusal saying why. */

@@ -69,7 +69,17 @@ export function pendingRequest(o: Obligation): string {
 }
 
 type Fields = Partial<
-  Pick<Obligation, 'status' | 'dueOn' | 'requestedDueOn' | 'requestReason' | 'doneAt' | 'snoozedUntil' | 'snoozeReason'>
+  Pick<
+    Obligation,
+    | 'status'
+    | 'dueOn'
+    | 'requestedDueOn'
+    | 'requestReason'
+    | 'doneAt'
+    | 'snoozedUntil'
+    | 'snoozeReason'
+    | 'holderUserId'
+  >
 >;
 
 /**

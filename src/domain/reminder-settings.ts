@@ -11,9 +11,15 @@ export const reminderSettingsSchema = z.object({
   dailyAt: clockTime.default('09:00'),
   /** The weekly coverage digest to the leaders' group: the first working day of the week, at this time. */
   digestAt: clockTime.default('09:00'),
-  /** Overdue items escalate to the leaders' group after this many working days overdue … */
+  /**
+   * Overdue items escalate, rung by rung (RUNGS in src/schedule/rules.ts): to the unit's 责任人 after
+   * this many working days overdue, to its 分管领导 after these, to the leaders' group after
+   * `escalateAfterWorkingDays` …
+   */
+  escalateToResponsibleAfterWorkingDays: z.number().int().min(0).default(1),
+  escalateToInChargeAfterWorkingDays: z.number().int().min(0).default(2),
   escalateAfterWorkingDays: z.number().int().min(0).default(3),
-  /** … or after this many reminders (steps of the ladder) without any reaction. */
+  /** … or, each of them, after this many reminders to the unit (steps of the ladder) without any reaction. */
   escalateAfterReminders: z.number().int().min(1).default(3),
   /**
    * The steps in time every item climbs on each rung (audience, see RUNGS in src/schedule/rules.ts): the first notice,

@@ -6,7 +6,8 @@
 // - the audit trail and the pending confirmations of commands: six months (网络安全法 第二十一条:
 //   network logs at least six months);
 // - inbound and outbound messages, logs of what was said and sent: six months likewise; an outbound
-//   message not yet sent or given up on is never deleted.
+//   message not yet sent or given up on is never deleted; and who wrote without being registered
+//   (/待登记), by their last attempt.
 //
 // A record younger than its period is never deleted: every condition is "older than the cutoff".
 import type { Clock } from '../clock.ts';
@@ -36,6 +37,7 @@ export interface PurgeResult {
   pendingActions: number;
   inboundMessages: number;
   outboxMessages: number;
+  strangers: number;
 }
 
 /** `months` calendar months before `at` (the same day and time, or the month's last day when it has no such day). */
@@ -88,15 +90,25 @@ export async function purge(
   const pending = { expiresAt: before(cutoffs.audit) };
   const inbound = { receivedAt: before(cutoffs.messages) };
   const outbox = { createdAt: before(cutoffs.messages), state: { in: ['sent', 'failed'] } };
+  const strangers = { lastAt: before(cutoffs.messages) };
   if (opts.dryRun) {
-    const [v, a, p, i, o] = await Promise.all([
+    const [v, a, p, i, o, s] = await Promise.all([
       db.preventionVisit.count({ where: visits }),
       db.auditEvent.count({ where: audit }),
       db.pendingAction.count({ where: pending }),
       db.inboundMessage.count({ where: inbound }),
       db.outboxMessage.count({ where: outbox }),
+      db.stranger.count({ where: strangers }),
     ]);
-    return { cutoffs, visits: v, auditEvents: a, pendingActions: p, inboundMessages: i, outboxMessages: o };
+    return {
+      cutoffs,
+      visits: v,
+      auditEvents: a,
+      pendingActions: p,
+      inboundMessages: i,
+      outboxMessages: o,
+      strangers: s,
+    };
   }
   // One transaction: the deletions and the audit event that records them, all or nothing.
   return db.$transaction(async (tx) => {
@@ -107,6 +119,7 @@ export async function purge(
       pendingActions: (await tx.pendingAction.deleteMany({ where: pending })).count,
       inboundMessages: (await tx.inboundMessage.deleteMany({ where: inbound })).count,
       outboxMessages: (await tx.outboxMessage.deleteMany({ where: outbox })).count,
+      strangers: (await tx.stranger.deleteMany({ where: strangers })).count,
     };
     const { cutoffs: _, ...counts } = result;
     await tx.auditEvent.create({

@@ -47,7 +47,7 @@ export async function undoLast(ctx: Actor): Promise<string[]> {
     return trusted(what.length ? shortList(what) : tr('undo.your_change'));
   };
   const [named, told] = [await name(t), await name(ctx.groupT)];
-  for (const op of entry.ops) await assertStillOwn(ctx, op, named);
+  for (const op of entry.ops) await assertStillOwn(ctx, op, named, last.at);
   for (const op of [...entry.ops].reverse()) await revert(ctx, op);
   await db.auditEvent.update({ where: { id: last.id }, data: { undoneAt: clock.now() } });
 
@@ -140,7 +140,7 @@ async function describe({ db, t }: Actor, op: UndoOp): Promise<string | null> {
  * Refuses when the record is no longer the caller's alone: someone else acted on it after this
  * write, or it is archived, or decided. The refusal says what to do instead.
  */
-async function assertStillOwn(ctx: Actor, op: UndoOp, what: Trusted): Promise<void> {
+async function assertStillOwn(ctx: Actor, op: UndoOp, what: Trusted, since: Date): Promise<void> {
   if (!('where' in op)) return;
   const { db, userId, timeZone } = ctx;
   const { id } = op.where;
@@ -159,6 +159,14 @@ async function assertStillOwn(ctx: Actor, op: UndoOp, what: Trusted): Promise<vo
   if (op.model === 'obligation' && op.action === 'withdraw') {
     const other = await db.obligationEvent.findFirst({
       where: { obligationId: id, withdrawnAt: null, actorUserId: { not: userId } },
+      orderBy: { id: 'asc' },
+    });
+    if (other) await acted(other);
+  }
+  // An item handed over (its holder changed) is no longer the author's once someone else acted on it since.
+  if (op.model === 'obligation' && op.action === 'update' && 'holderUserId' in op.data) {
+    const other = await db.obligationEvent.findFirst({
+      where: { obligationId: id, withdrawnAt: null, actorUserId: { not: userId }, at: { gt: since } },
       orderBy: { id: 'asc' },
     });
     if (other) await acted(other);

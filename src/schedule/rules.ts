@@ -91,13 +91,36 @@ function countdownLines({ t, day, calendar }: RuleEnv, o: OpenObligation, countd
   return [title!, countdown && blue ? due!.replace(t('tasks.due', { due: o.dueOn }), left) : due!];
 }
 
+/** One rung of the ladder: who hears an item on it, and how long overdue it must be (none: the unit's own rung). */
+interface RungSpec {
+  rung: string;
+  to(unitId: number): Audience;
+  overdueAfter?(settings: ReminderSettings): number;
+}
+
 /**
- * Who hears of an open item, rung by rung: its unit (in the unit's groups, mentioning its liaisons,
- * else the liaisons themselves), then the county leaders once it escalates. This is the one list
- * of rungs; a rung added later (the unit's responsible people) goes here, in order.
+ * Who hears of an open item, rung by rung, lowest first — the one list of rungs. The unit (in its
+ * groups, mentioning its liaisons, else the liaisons themselves) once the item is due soon or
+ * overdue; then, each once the item is overdue more than its working days (campaign file
+ * `reminders`) or the unit let `escalateAfterReminders` reminders pass without a reaction: the
+ * unit's 责任人, its 分管领导 (each through the app), and the county's leaders. A rung with nobody on
+ * it is reported with the run, and the rungs above still climb.
  */
-export const RUNGS = ['unit', 'leaders'] as const;
-export type Rung = (typeof RUNGS)[number];
+export const RUNGS = [
+  { rung: 'unit', to: (unit: number) => ({ unit }) },
+  {
+    rung: 'responsible',
+    to: (unit: number) => ({ unit, people: 'responsible' as const }),
+    overdueAfter: (s: ReminderSettings) => s.escalateToResponsibleAfterWorkingDays,
+  },
+  {
+    rung: 'in_charge',
+    to: (unit: number) => ({ unit, people: 'in_charge' as const }),
+    overdueAfter: (s: ReminderSettings) => s.escalateToInChargeAfterWorkingDays,
+  },
+  { rung: 'leaders', to: () => 'leaders' as const, overdueAfter: (s: ReminderSettings) => s.escalateAfterWorkingDays },
+] as const satisfies readonly RungSpec[];
+export type Rung = (typeof RUNGS)[number]['rung'];
 
 /** The ledger rule under which an item's steps on a rung are recorded (slot: the step, 0, 1, 2 …). */
 const stepRule = (rung: Rung) => `ladder-${rung}`;
@@ -114,7 +137,7 @@ async function climbed(env: RuleEnv, targets: string[]): Promise<Map<string, Cli
   const out = new Map<string, Climbed>();
   for (let i = 0; i < targets.length; i += 1000) {
     const rows = await env.db.reminderLedger.findMany({
-      where: { rule: { in: RUNGS.map(stepRule) }, target: { in: targets.slice(i, i + 1000) } },
+      where: { rule: { in: RUNGS.map((r) => stepRule(r.rung)) }, target: { in: targets.slice(i, i + 1000) } },
       select: { rule: true, target: true, slot: true, createdAt: true },
     });
     for (const r of rows) {
@@ -152,7 +175,11 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, settings, t } = env;
   const open = await openObligations(db, campaign.id);
   const byUnit = new Map<number, typeof open>();
-  const escalate: { target: string; step: number; line: string }[] = [];
+  // The escalations, per audience above the unit: its rung, whom, and each item's step and line.
+  const escalate = new Map<
+    string,
+    { rung: Rung; to: Audience; items: { target: string; step: number; line: string }[] }
+  >();
   const countdowns: Reminder[] = [];
   const steps: Reminder[] = [];
   const urgent = open.filter((o) => urgency(calendar, day, o.dueOn) !== 'open');
@@ -195,22 +222,28 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
       steps.push({ rule: stepRule('unit'), target, slot: String(unitStep), messages: [], summary: '' });
     if (unitStep !== null || threshold !== null) byUnit.set(o.unitId, [...(byUnit.get(o.unitId) ?? []), o]);
     if (u !== 'overdue') continue;
-    // Red items escalate when long overdue or reminded K times without a reaction (any event since).
+    // Red items climb the rungs above the unit when long overdue, or when the unit let K reminders
+    // pass without a reaction (any event since).
     const since = lastEvent.get(o.id) ?? new Date(0);
     const ignored = (last('unit', target)?.told ?? []).filter((at) => at > since).length;
-    const leadersStep = dueStep(env, last('leaders', target));
-    if (
-      leadersStep !== null &&
-      (calendar.workingDaysBetween(o.dueOn, day) > settings.escalateAfterWorkingDays ||
-        ignored >= settings.escalateAfterReminders)
-    )
-      escalate.push({
+    const overdueDays = calendar.workingDaysBetween(o.dueOn, day);
+    for (const r of RUNGS) {
+      if (!('overdueAfter' in r)) continue;
+      const step = dueStep(env, last(r.rung, target));
+      if (step === null || (overdueDays <= r.overdueAfter(settings) && ignored < settings.escalateAfterReminders))
+        continue;
+      const to = r.to(o.unitId);
+      const key = `${r.rung} ${JSON.stringify(to)}`;
+      const group = escalate.get(key) ?? { rung: r.rung, to, items: [] };
+      group.items.push({
         target,
-        step: leadersStep,
+        step,
         line:
           t('remind.escalated_item', { unit: o.unit.name, id: o.id, title: o.title, days: daysBetween(o.dueOn, day) }) +
           (ignored ? t('remind.ignored', { times: ignored }) : ''),
       });
+      escalate.set(key, group);
+    }
   }
   const out: Reminder[] = [...countdowns];
   for (const [unitId, items] of byUnit) {
@@ -239,28 +272,34 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     // The step each item took on the unit's rung, so the next waits its turn and "reminded K times" can be counted.
     out.push(...steps.filter((r) => items.some((o) => r.target === `obligation:${o.id}`)));
   }
-  const escalation = escalate.length
-    ? await messagesFor(env, 'leaders', {
-        markdown: [t('remind.escalated_title', { count: escalate.length }), ...escalate.map((e) => e.line)].join('\n'),
-      })
-    : [];
-  if (escalation.length)
+  for (const { rung, to, items } of escalate.values()) {
+    const unit = typeof to === 'object' && 'unit' in to ? to.unit : null;
+    const title =
+      unit === null
+        ? t('remind.escalated_title', { count: items.length })
+        : t(`remind.escalated_${rung}_title`, {
+            count: items.length,
+            unit: open.find((o) => o.unitId === unit)!.unit.name,
+          });
+    const messages = await messagesFor(env, to, { markdown: [title, ...items.map((e) => e.line)].join('\n') });
+    if (!messages.length) continue;
     out.push(
       {
-        rule: 'escalation',
-        target: 'leaders',
+        rule: unit === null ? 'escalation' : `escalation-${rung}`,
+        target: unit === null ? 'leaders' : `unit:${unit}`,
         slot: day,
-        messages: escalation,
-        summary: `${escalate.length} escalated`,
+        messages,
+        summary: `${items.length} escalated to ${rung}`,
       },
-      ...escalate.map((e) => ({
-        rule: stepRule('leaders'),
+      ...items.map((e) => ({
+        rule: stepRule(rung),
         target: e.target,
         slot: String(e.step),
         messages: [],
         summary: '',
       })),
     );
+  }
   return out;
 }
 

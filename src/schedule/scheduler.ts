@@ -214,6 +214,16 @@ export class Scheduler {
           });
           if (tooOld) return result('skipped');
           const queued: Queued[] = [];
+          // Each destination hears the run in the order it was planned (the digest's text, then its
+          // chart): a message is never timed before the one queued for its destination just before it.
+          const latest = new Map<string, Date>();
+          const inOrder = (m: { channel: string; target: string }, at: Date) => {
+            const key = `${m.channel} ${m.target}`;
+            const before = latest.get(key);
+            const sendAt = before && before > at ? before : at;
+            latest.set(key, sendAt);
+            return sendAt;
+          };
           const told = await ledgered(tx, planned);
           // Rows that only record what was said (one per item reminded) are written together.
           const records: { rule: string; target: string; slot: string; state: string; createdAt: Date }[] = [];
@@ -228,7 +238,7 @@ export class Scheduler {
             let outboxId: number | null = null;
             for (const m of r.messages) {
               const marked = late ? this.markLate(m, t('remind.late', { time: minuteIn(due, timeZone) })) : m;
-              const [row] = await enqueue(tx, marked, { now: () => now }, this.sendTime(now, settings));
+              const [row] = await enqueue(tx, marked, { now: () => now }, inOrder(m, this.sendTime(now, settings)));
               outboxId ??= row?.id ?? null;
             }
             await tx.reminderLedger.create({

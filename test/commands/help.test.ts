@@ -67,6 +67,7 @@ const TYPIST: Record<string, string> = {
   visit: 'demo-insurer-pingan',
   visits: 'demo-insurer-pingan',
   plan: 'demo-insurer-pingan',
+  handover: 'demo-liaison-dongping',
   // /执行 and /撤销 follow the leader's /交办 preview; /取消 the admin's /解绑 preview.
   yes: 'demo-leader',
   undo: 'demo-leader',
@@ -95,8 +96,10 @@ const WORKFLOW = [
   'visit',
   'visits',
   'confirm',
+  'handover',
   'plan',
   'bind',
+  'strangers',
   'group',
   'unbind',
   'cancel',

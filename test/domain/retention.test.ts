@@ -77,6 +77,13 @@ beforeAll(async () => {
         createdAt: at(when!),
       },
     });
+  for (const [userId, when] of [
+    ['stranger-old', '2031-12-01T00:00:00Z'],
+    ['stranger-young', '2032-01-01T00:00:00Z'],
+  ])
+    await t.db.stranger.create({
+      data: { userId: userId!, channel: 'bot', lastText: 'hi', firstAt: at(when!), lastAt: at(when!) },
+    });
   for (const [text, when] of [
     ['pending-old', '2031-12-01T00:00:00Z'],
     ['pending-young', '2032-01-01T00:00:00Z'],
@@ -137,6 +144,8 @@ describe('retention', () => {
     expect(after.inbound).toEqual(['in-young']);
     expect(after.outbox).toEqual(['out-old-pending', 'out-young-sent']);
     expect(after.pending).toEqual(['pending-young']);
+    expect((await t.db.stranger.findMany()).map((x) => x.userId)).toEqual(['stranger-young']);
+    expect(r.strangers).toBe(1);
     const record = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'retention_purge' } });
     expect(JSON.parse(record.detail!)).toMatchObject({ visits: 1, inboundMessages: 1, outboxMessages: 2 });
   });

@@ -1,12 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
 import { buttonCard, cardTitle, commandOfKey, readAppMessage, readBotMessage } from '../../src/wecom/envelope.ts';
 import { pinganDongping, testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
-import { APP, startWecomService, until } from '../support/service.ts';
+import { APP, cardPress, responseUrls, startWecomService, until, type Answered } from '../support/service.ts';
 
 // Template cards: replies that carry buttons (签收, 确认, 执行/取消, 批准/驳回), and button presses
 // (template_card_event) that run the button's command exactly as if the presser had typed it.
@@ -21,26 +19,12 @@ let app: WeComSender;
 const clock = fixedClock('2026-11-29T08:00:00+08:00');
 
 /** The AI bot's response_urls (doc 101138): each code answers once. */
-const answered: { code: string; body: { msgtype: string; markdown: { content: string } } }[] = [];
-let responses: Server;
-let responseBase = '';
-const responseUrl = (code: string) => `${responseBase}/cgi-bin/aibot/response?response_code=${code}`;
+let urls: Awaited<ReturnType<typeof responseUrls>>;
+let answered: Answered[] = [];
+const responseUrl = (code: string) => urls.url(code);
 
-/** An AI bot template_card_event as doc 101027 shows it: event.template_card_event.{card_type, event_key, task_id}. */
-const press = (o: { msgid: string; userid: string; chatid?: string; key: string; code?: string }) => ({
-  msgid: o.msgid,
-  create_time: 1700000000,
-  aibotid: 'AIBOTID',
-  chatid: o.chatid,
-  chattype: o.chatid ? 'group' : 'single',
-  from: { userid: o.userid },
-  ...(o.code ? { response_url: responseUrl(o.code) } : {}),
-  msgtype: 'event',
-  event: {
-    eventtype: 'template_card_event',
-    template_card_event: { card_type: 'button_interaction', event_key: o.key, task_id: 'cardtask1' },
-  },
-});
+const press = (o: { msgid: string; userid: string; chatid?: string; key: string; code?: string }) =>
+  cardPress({ ...o, responseUrl: o.code ? responseUrl(o.code) : undefined });
 /** A self-built app's template_card_event as doc 90240 shows it (decrypted XML). */
 const appPress = (from: string, key: string, createTime: number) =>
   `<xml><ToUserName><![CDATA[${APP.corpId}]]></ToUserName><FromUserName><![CDATA[${from}]]></FromUserName><CreateTime>${createTime}</CreateTime>` +
@@ -94,25 +78,15 @@ beforeAll(async () => {
   t = await testDb({ demo: true });
   api = new FakeWeComApi(APP.corpId, 'app-secret');
   const apiBase = await api.start();
-  responses = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const code = new URL(req.url ?? '/', 'http://x').searchParams.get('response_code') ?? '';
-    const used = answered.some((a) => a.code === code);
-    if (!used) answered.push({ code, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-    res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify(used ? { errcode: 40001, errmsg: 'used' } : { errcode: 0, errmsg: 'ok' }));
-  });
-  await new Promise<void>((r) => responses.listen(0, '127.0.0.1', r));
-  responseBase = `http://127.0.0.1:${(responses.address() as AddressInfo).port}`;
+  urls = await responseUrls();
+  answered = urls.answered;
   ({ service, bot, app } = await startWecomService(t, apiBase, clock));
 });
 
 afterAll(async () => {
   await service?.close();
   await api?.stop();
-  await new Promise<void>((r) => (responses ? responses.close(() => r()) : r()));
+  await urls?.close();
   await t?.close();
 });
 

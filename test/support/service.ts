@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.ts';
@@ -177,3 +178,60 @@ export async function kill(s: ServiceProcess, signal: NodeJS.Signals = 'SIGKILL'
   if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill(signal);
   await s.exited;
 }
+
+/** What the service posted to an AI bot response_url (doc 101138): the code it used and the body. */
+export interface Answered {
+  code: string;
+  body: { msgtype: string; markdown: { content: string } };
+}
+
+/**
+ * WeCom's side of the AI bot's response_urls on loopback: each code answers once (a second use gets
+ * errcode 40001, as WeCom answers), and every first answer is kept in `answered`.
+ */
+export async function responseUrls(): Promise<{
+  answered: Answered[];
+  url(code: string): string;
+  close(): Promise<void>;
+}> {
+  const answered: Answered[] = [];
+  const server = createHttpServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const code = new URL(req.url ?? '/', 'http://x').searchParams.get('response_code') ?? '';
+    const used = answered.some((a) => a.code === code);
+    if (!used) answered.push({ code, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(used ? { errcode: 40001, errmsg: 'used' } : { errcode: 0, errmsg: 'ok' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    answered,
+    url: (code) => `${base}/cgi-bin/aibot/response?response_code=${code}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** An AI bot template_card_event as doc 101027 shows it: event.template_card_event.{card_type, event_key, task_id}. */
+export const cardPress = (o: {
+  msgid: string;
+  userid: string;
+  chatid?: string | undefined;
+  key: string;
+  responseUrl?: string | undefined;
+}) => ({
+  msgid: o.msgid,
+  create_time: 1700000000,
+  aibotid: 'AIBOTID',
+  chatid: o.chatid,
+  chattype: o.chatid ? 'group' : 'single',
+  from: { userid: o.userid },
+  ...(o.responseUrl ? { response_url: o.responseUrl } : {}),
+  msgtype: 'event',
+  event: {
+    eventtype: 'template_card_event',
+    template_card_event: { card_type: 'button_interaction', event_key: o.key, task_id: 'cardtask1' },
+  },
+});
