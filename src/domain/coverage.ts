@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.ts';
+import { memoised } from '../db/versions.ts';
 import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -141,7 +142,20 @@ interface LedgerDay {
  * (or were added) after it — the only ones whose state on the day differs from their row — and a
  * day before the history starts is counted with the earliest roster known, and says so.
  */
-async function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
+function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
+  // Kept while the ledger's tables are not written (src/db/versions.ts): on a large county this
+  // pass is most of a reply's work, and chat messages mostly read. Everything else it depends on is
+  // in the key; progress reports, written by /上报, are read afresh by every caller.
+  const sectors = scope.sectors.map((s) => `${s.id}${s.highRisk ? '*' : ''}`).join(',');
+  return memoised(db, `ledger ${scope.countyCode} ${sectors} ${days.join(',')}`, LEDGER_TABLES, () =>
+    countLedger(db, scope, days),
+  );
+}
+
+/** What the ledger's figures are read from: the enterprises, their roster history and their policies. */
+const LEDGER_TABLES = ['Enterprise', 'EnterpriseState', 'Policy'] as const;
+
+async function countLedger(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
   const [span, fast] = await Promise.all([historySpan(db, scope.countyCode), currentCells(db, scope, days)]);
   const highRisk = new Map(scope.sectors.map((s) => [s.id, s.highRisk]));
   const inScope = (g: LedgerGroup) =>
