@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { buildCounty, buildDemo } from './county.ts';
 import { coverageBench } from './coverage.ts';
 import { exportBench } from './export.ts';
-import { inboundBench } from './inbound.ts';
+import { cryptoOnly, inboundBench, type InboundFigures } from './inbound.ts';
 import { fmt, machine, ROOT, type Row, table, timed } from './lib.ts';
+import { mixedBench } from './mixed.ts';
 import { outboxBench } from './outbox.ts';
 import { startupBench } from './startup.ts';
 import { sweepBench } from './sweep.ts';
 
-const only = process.argv.slice(2).filter((a) => /^[1-6]$/.test(a));
+const only = process.argv.slice(2).filter((a) => /^[1-7]$/.test(a));
 const wanted = (n: number) => !only.length || only.includes(String(n));
 const dir = mkdtempSync(join(tmpdir(), 'anze-bench-'));
 const rows: Row[] = [];
@@ -25,11 +26,15 @@ try {
   const m = machine();
   say(`${m.cpus} × ${m.model}, ${m.memoryGb} GB, Node ${m.node}, load ${m.load}`);
   const demo = await buildDemo(dir);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  let crypto: InboundFigures | undefined;
   if (wanted(1)) {
     say('1 inbound callbacks: bare Koa, crypto only, the service (50 connections, 10 s each)');
-    rows.push(...(await inboundBench(demo, dir, { seconds: Number(process.env.BENCH_SECONDS ?? 10) })).rows);
+    const inbound = await inboundBench(demo, dir, { seconds });
+    rows.push(...inbound.rows);
+    crypto = inbound.figures.find((f) => f.variant === 'crypto');
   }
-  if (wanted(2) || wanted(3) || wanted(6)) {
+  if (wanted(2) || wanted(3) || wanted(6) || wanted(7)) {
     say('building the county ten times Anhua (one bulk insert)');
     const { result: county, wallMs } = await timed(() => buildCounty({ dir }));
     rows.push({
@@ -48,6 +53,19 @@ try {
     if (wanted(6)) {
       say('6 the 台账 export of the county');
       rows.push(...(await exportBench(county.url, dir)));
+    }
+    if (wanted(7)) {
+      if (!crypto) {
+        say('7 the crypto-only reference (as in 1)');
+        crypto = await cryptoOnly(demo, dir, seconds);
+        rows.push({
+          bench: '7 mixed',
+          measure: 'crypto-only reference: req/s, p50 / p99 ms',
+          value: `${fmt(crypto.rps, 0)} req/s, ${fmt(crypto.p50, 0)} / ${fmt(crypto.p99, 0)} ms`,
+        });
+      }
+      say('7 mixed callbacks on the county (1 in 5 a write) with an export and a chart running');
+      rows.push(...(await mixedBench(county.file, dir, crypto, { seconds })));
     }
   }
   if (wanted(4)) {

@@ -50,29 +50,38 @@ export function withMemo<T extends object>(client: T): T {
 }
 
 /**
- * The result of `compute` for `key` (which names everything else it depends on), reused while
- * `tables`' versions stand. A client opened without a memo computes every time.
+ * The results for `keys` (each naming everything else its result depends on), reused while
+ * `tables`' versions stand. `compute` is given the indexes of those not kept, to make them
+ * together; they are kept one by one. A client opened without a memo computes every time.
  */
-export async function memoised<T>(
+export async function memoisedEach<T>(
   db: Tx,
-  key: string,
+  keys: string[],
   tables: readonly VersionedTable[],
-  compute: () => Promise<T>,
-): Promise<T> {
+  compute: (missing: number[]) => Promise<T[]>,
+): Promise<T[]> {
   const memo = (db as Memoising)[MEMO];
-  if (!memo) return compute();
+  if (!memo) return compute(keys.map((_, i) => i));
   const version = await dataVersion(db, tables);
-  const kept = memo.get(key);
-  if (kept?.version === version) {
+  const values: T[] = [];
+  const missing: number[] = [];
+  keys.forEach((key, i) => {
+    const kept = memo.get(key);
+    if (kept?.version !== version) return void missing.push(i);
+    // Most recently used last, so the oldest goes first when full.
     memo.delete(key);
     memo.set(key, kept);
-    return kept.value as T;
-  }
-  const value = await compute();
-  if ((db as Memoising)[ROOT] === db) {
-    memo.delete(key);
+    values[i] = kept.value as T;
+  });
+  if (!missing.length) return values;
+  const made = await compute(missing);
+  const keep = (db as Memoising)[ROOT] === db;
+  missing.forEach((i, j) => {
+    values[i] = made[j]!;
+    if (!keep) return;
+    memo.delete(keys[i]!);
     if (memo.size >= KEPT) memo.delete(memo.keys().next().value!);
-    memo.set(key, { version, value });
-  }
-  return value;
+    memo.set(keys[i]!, { version, value: made[j] });
+  });
+  return values;
 }

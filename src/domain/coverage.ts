@@ -1,5 +1,5 @@
 import type { Tx } from '../db/client.ts';
-import { memoised } from '../db/versions.ts';
+import { memoisedEach } from '../db/versions.ts';
 import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -146,9 +146,15 @@ function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<Ledger
   // Kept while the ledger's tables are not written (src/db/versions.ts): on a large county this
   // pass is most of a reply's work, and chat messages mostly read. Everything else it depends on is
   // in the key; progress reports, written by /上报, are read afresh by every caller.
+  // Kept day by day, so that /上报's check against today's ledger finds what /覆盖率 counted.
   const sectors = scope.sectors.map((s) => `${s.id}${s.highRisk ? '*' : ''}`).join(',');
-  return memoised(db, `ledger ${scope.countyCode} ${sectors} ${days.join(',')}`, LEDGER_TABLES, () =>
-    countLedger(db, scope, days),
+  const keys = days.map((day) => `ledger ${scope.countyCode} ${sectors} ${day}`);
+  return memoisedEach(db, keys, LEDGER_TABLES, (missing) =>
+    countLedger(
+      db,
+      scope,
+      missing.map((i) => days[i]!),
+    ),
   );
 }
 

@@ -4,7 +4,7 @@ CREATE TABLE "DataVersion" (
     "version" BIGINT NOT NULL DEFAULT 0
 );
 
--- The versioned tables start at 0; each write to one adds 1 in the writer's own statement and
+-- The versioned tables start at 0: each write to one adds 1 in the writer's own statement and
 -- transaction (a trigger per table and kind of write: SQLite's triggers run for each row).
 INSERT INTO "DataVersion" ("table") VALUES ('Enterprise'), ('Policy'), ('EnterpriseState');
 CREATE TRIGGER "Enterprise_version_insert" AFTER INSERT ON "Enterprise" BEGIN UPDATE "DataVersion" SET "version" = "version" + 1 WHERE "table" = 'Enterprise'; END;
