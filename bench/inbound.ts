@@ -227,9 +227,8 @@ export async function inboundBench(
       measure: 'full ÷ crypto-only throughput',
       value: `${fmt(full.rps, 0)} req/s`,
       baseline: `${fmt(crypto.rps, 0)} req/s`,
+      // The target is now benchmark 7's (#19): a mixed load on the large county, not this one.
       ratio: full.rps / crypto.rps,
-      target: '≥ 0.5×',
-      ok: full.rps / crypto.rps >= 0.5,
     },
     {
       bench: '1 inbound',

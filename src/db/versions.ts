@@ -14,7 +14,16 @@ import type { Tx } from './client.ts';
 // own writes, which a rollback would undo while their version numbers are taken again by others.
 
 /** The tables whose writes are counted (a trigger each, per database, in migration `data_version`). */
-export const VERSIONED_TABLES = ['Enterprise', 'Policy', 'EnterpriseState'] as const;
+export const VERSIONED_TABLES = [
+  'Enterprise',
+  'Policy',
+  'EnterpriseState',
+  'ProgressReport',
+  'Sector',
+  'Unit',
+  'SectorResponsibility',
+  'Target',
+] as const;
 export type VersionedTable = (typeof VERSIONED_TABLES)[number];
 /** The counts' own table: of the database, not of a county (a move between databases leaves it). */
 export const DATA_VERSION_TABLE = 'DataVersion';
@@ -47,6 +56,16 @@ type Memoising = { [MEMO]?: Map<string, Kept>; [ROOT]?: unknown };
 export function withMemo<T extends object>(client: T): T {
   Object.assign(client, { [MEMO]: new Map<string, Kept>(), [ROOT]: client });
   return client;
+}
+
+/** The result for `key` (which names everything else it depends on), reused while `tables`' versions stand. */
+export async function memoised<T>(
+  db: Tx,
+  key: string,
+  tables: readonly VersionedTable[],
+  compute: () => Promise<T>,
+): Promise<T> {
+  return (await memoisedEach(db, [key], tables, async () => [await compute()]))[0]!;
 }
 
 /**

@@ -119,6 +119,20 @@ describe('the memo of the ledger’s figures', () => {
     await freshAfter(async () => expect((await say(bus, 'demo-insurer-pingan', '/撤销')).outcome).toBe('ok'));
   });
 
+  it('a progress report (/上报, where the ledger has nothing) makes the next reply fresh', async () => {
+    // 公安局 leads 民爆, which has no ledger data in the demo; a liaison of it is bound for the test.
+    await t.db.member.create({
+      data: {
+        userId: 'liaison-gaj',
+        name: '公安局联络员',
+        roles: 'liaison',
+        unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'gaj' } })).id,
+      },
+    });
+    await freshAfter(async () => expect((await say(bus, 'liaison-gaj', '/上报 民爆 4/4')).outcome).toBe('ok'));
+    expect((await say(bus, 'demo-leader', '/覆盖率')).text).toMatch(/民用爆炸物品\s+4\/4 家/);
+  });
+
   it('an import of the roster makes the next reply fresh', async () => {
     await freshAfter(async () => {
       const file = 'prisma/samples/roster.csv';
