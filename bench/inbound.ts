@@ -123,8 +123,8 @@ export async function drive(
   from: number,
   seconds: number,
   connections: number,
-  /** Called when the measured run starts. */
-  measuring?: () => Promise<void>,
+  /** Called after the warm-up, before the pause that precedes the measured run. */
+  beforeMeasuring?: () => Promise<void>,
 ): Promise<{ figures: Omit<InboundFigures, 'variant'>; used: number; answered: number }> {
   let next = from;
   const run = (duration: number) =>
@@ -142,12 +142,11 @@ export async function drive(
       ],
     });
   const warm = await run(2);
+  await beforeMeasuring?.();
   // The warm-up's last requests were sent but not waited for: let the server finish them, or the
   // measured run's first requests would queue behind requests no client waits for any more.
   await new Promise((r) => setTimeout(r, 2000));
-  const measured = run(seconds);
-  await measuring?.();
-  const r = await measured;
+  const r = await run(seconds);
   return {
     answered: warm['2xx'] + r['2xx'],
     figures: {
