@@ -10,7 +10,7 @@ import { readLedgerFile } from '../../src/domain/ledger-file.ts';
 import { importLedger } from '../../src/domain/ledger-import.ts';
 import { translator } from '../../src/i18n.ts';
 import { Scheduler } from '../../src/schedule/scheduler.ts';
-import { testBot, TZ, type TestDb } from '../support/db.ts';
+import { bindPoliceLiaison, testBot, TZ, type TestDb } from '../support/db.ts';
 
 // The ledger's figures are kept between replies while the ledger's tables are not written
 // (src/db/versions.ts). Every kind of writer must make the next reply fresh: each case writes, then
@@ -120,15 +120,7 @@ describe('the memo of the ledger’s figures', () => {
   });
 
   it('a progress report (/上报, where the ledger has nothing) makes the next reply fresh', async () => {
-    // 公安局 leads 民爆, which has no ledger data in the demo; a liaison of it is bound for the test.
-    await t.db.member.create({
-      data: {
-        userId: 'liaison-gaj',
-        name: '公安局联络员',
-        roles: 'liaison',
-        unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'gaj' } })).id,
-      },
-    });
+    await bindPoliceLiaison(t.db);
     await freshAfter(async () => expect((await say(bus, 'liaison-gaj', '/上报 民爆 4/4')).outcome).toBe('ok'));
     expect((await say(bus, 'demo-leader', '/覆盖率')).text).toMatch(/民用爆炸物品\s+4\/4 家/);
   });
