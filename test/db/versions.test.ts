@@ -5,6 +5,7 @@ import { Bus } from '../../src/bot/bus.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { connectDatabase, sqlitePath } from '../../src/db/client.ts';
 import { dataVersion, VERSIONED_TABLES } from '../../src/db/versions.ts';
+import { coverageView } from '../../src/domain/coverage.ts';
 import { WorkCalendar } from '../../src/domain/calendar.ts';
 import { readLedgerFile } from '../../src/domain/ledger-file.ts';
 import { importLedger } from '../../src/domain/ledger-import.ts';
@@ -108,6 +109,36 @@ describe('the memo of the ledger’s figures', () => {
       }),
     ).rejects.toThrow('rolled back');
     expect(await dataVersion(t.db, VERSIONED_TABLES)).toBe(before);
+  });
+
+  it('keeps nothing read inside a transaction: rolled back, its version number is taken by another write', async () => {
+    const [a, b] = await t.db.enterprise.findMany({
+      where: { status: 'operating', sector: { highRisk: true } },
+      orderBy: { id: 'asc' },
+      take: 2,
+    });
+    const byTownship = (db: Parameters<typeof coverageView>[0]) =>
+      coverageView(db, t.campaignId, { by: 'township' }, TODAY, t.clock.now()).then((v) => JSON.stringify(v.rows));
+    const before = await byTownship(t.db);
+    // Inside: its own write is seen (the version it reads counts it), and the result is not kept.
+    await expect(
+      t.db.$transaction(async (tx) => {
+        await tx.enterprise.update({ where: { id: a!.id }, data: { status: 'closed' } });
+        expect(await byTownship(tx)).not.toBe(before);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await byTownship(t.db)).toBe(before);
+    // Another write now takes the version number the rolled-back one had: the reply is its own.
+    await t.db.enterprise.update({ where: { id: b!.id }, data: { employees: { increment: 1000 } } });
+    const after = await byTownship(t.db);
+    expect(after).not.toBe(before);
+    const db = await connectDatabase(t.url);
+    try {
+      expect(after).toBe(await byTownship(db));
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it('a command that writes (/投保 through the bus), then /撤销, each makes the next reply fresh', async () => {
