@@ -16,6 +16,7 @@ const POSTGRES_SUITES = [
   'test/commands/obligations.test.ts',
   'test/commands/people.test.ts',
   'test/http/callbacks.test.ts',
+  'test/db/versions.test.ts',
 ];
 
 export default defineConfig({

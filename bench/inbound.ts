@@ -71,20 +71,31 @@ async function serve(variant: Variant, databaseUrl: string): Promise<void> {
   });
 }
 
-/** Signed, encrypted callbacks as WeCom sends them, each with its own msgid. */
-function bodies(n: number): { path: string; body: string }[] {
+/** Who says what in one callback. */
+export interface Said {
+  userId: string;
+  text: string;
+}
+
+/** Signed, encrypted callbacks as WeCom sends them, each with its own msgid; by default the leader's /覆盖率. */
+export function bodies(
+  n: number,
+  said: (i: number) => Said = () => ({ userId: 'demo-leader', text: '/覆盖率' }),
+  tag = 'bench',
+): { path: string; body: string }[] {
   const cipher = new WeComCipher({ ...BOT, receiveId: '' });
   const timestamp = String(Math.floor(Date.now() / 1000));
   return Array.from({ length: n }, (_, i) => {
+    const { userId, text } = said(i);
     const msg = {
-      msgid: `bench-${process.pid}-${i}`,
+      msgid: `${tag}-${process.pid}-${i}`,
       aibotid: 'AIBOT',
       chatid: 'demo-chat-leaders',
       chattype: 'group',
-      from: { userid: 'demo-leader' },
+      from: { userid: userId },
       response_url: 'https://example.invalid/r',
       msgtype: 'text',
-      text: { content: '@安责险助手 /覆盖率' },
+      text: { content: `@安责险助手 ${text}` },
     };
     const nonce = `n${i}`;
     const { encrypt, signature } = cipher.seal(JSON.stringify(msg), timestamp, nonce);
@@ -106,12 +117,14 @@ export interface InboundFigures {
 }
 
 /** Drives one server with 50 connections: a short warm-up, then `seconds` measured. */
-async function drive(
+export async function drive(
   url: string,
   all: { path: string; body: string }[],
   from: number,
   seconds: number,
   connections: number,
+  /** Called after the warm-up, before the pause that precedes the measured run. */
+  beforeMeasuring?: () => Promise<void>,
 ): Promise<{ figures: Omit<InboundFigures, 'variant'>; used: number; answered: number }> {
   let next = from;
   const run = (duration: number) =>
@@ -129,6 +142,7 @@ async function drive(
       ],
     });
   const warm = await run(2);
+  await beforeMeasuring?.();
   // The warm-up's last requests were sent but not waited for: let the server finish them, or the
   // measured run's first requests would queue behind requests no client waits for any more.
   await new Promise((r) => setTimeout(r, 2000));
@@ -145,6 +159,16 @@ async function drive(
     },
     used: next - from,
   };
+}
+
+/** The crypto-only server alone, driven as in benchmark 1: the reference of benchmark 7 when run without benchmark 1. */
+export async function cryptoOnly(demoDbFile: string, dir: string, seconds = 10): Promise<InboundFigures> {
+  const { proc, match } = await spawnTsx('bench/inbound.ts', ['serve', 'crypto', `file:${demoDbFile}`]);
+  try {
+    return { variant: 'crypto', ...(await drive(match[1]!, bodies(120_000), 0, seconds, 50)).figures };
+  } finally {
+    await stop(proc);
+  }
 }
 
 export async function inboundBench(
@@ -202,9 +226,8 @@ export async function inboundBench(
       measure: 'full ÷ crypto-only throughput',
       value: `${fmt(full.rps, 0)} req/s`,
       baseline: `${fmt(crypto.rps, 0)} req/s`,
+      // The target is now benchmark 7's (#19): a mixed load on the large county, not this one.
       ratio: full.rps / crypto.rps,
-      target: '≥ 0.5×',
-      ok: full.rps / crypto.rps >= 0.5,
     },
     {
       bench: '1 inbound',

@@ -14,6 +14,7 @@ import {
   type MigrationResult,
 } from './migrate.ts';
 import { TRANSACTION_OPTIONS } from './transactions.ts';
+import { withMemo } from './versions.ts';
 
 // Prisma compiles each new query shape with its query compiler, a 3 MB WebAssembly module. V8's
 // default dynamic tiering recompiles its busy functions with TurboFan while the service starts
@@ -84,7 +85,7 @@ export function openDatabase(databaseUrl: string): Db {
   migrateSqlite(file);
   // busy_timeout lets a CLI (npm run chat, seed) write while the service holds the file.
   const adapter = serialised(reusingStatements(new PrismaBetterSqlite3({ url: file, timeout: 5000 })));
-  return new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+  return withMemo(new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }));
 }
 
 /**
@@ -103,8 +104,10 @@ export async function connectDatabase(databaseUrl: string): Promise<Db> {
   const config = postgresConfig(databaseUrl);
   // Generated from the same source schema, the two clients have the same models and queries; the
   // PostgreSQL one's types only add what SQLite lacks, which the code never uses.
-  return new PostgresClient({
-    adapter: new PrismaPg(config),
-    transactionOptions: TRANSACTION_OPTIONS,
-  }) as unknown as Db;
+  return withMemo(
+    new PostgresClient({
+      adapter: new PrismaPg(config),
+      transactionOptions: TRANSACTION_OPTIONS,
+    }) as unknown as Db,
+  );
 }

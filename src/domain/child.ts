@@ -1,7 +1,14 @@
 import { spawn } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 
 // Work run in a process of its own (the chart's rasteriser, the 台账 export): its memory goes back
 // to the system when it exits, and better-sqlite3's synchronous reads hold no other chat's answer.
+
+/**
+ * How much lower than the service such a process runs (the nice value it adds): slow work waits for
+ * the cores while messages are answered, and takes them whenever the service is idle.
+ */
+export const CHILD_NICENESS = 10;
 
 /** Runs `node …args` with `input` on stdin; its stdout, or an error with its stderr's end when it fails. */
 export async function runChild(
@@ -13,6 +20,11 @@ export async function runChild(
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}),
   });
+  try {
+    if (child.pid !== undefined) setPriority(child.pid, Math.min(19, ownNiceness() + CHILD_NICENESS));
+  } catch {
+    // Not permitted here (a container's policy): the child runs at the service's priority.
+  }
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -32,4 +44,13 @@ export async function runChild(
   child.stdin.end(input);
   await exit;
   return Buffer.concat(out);
+}
+
+/** The service's own nice value, which its children's is added to. */
+function ownNiceness(): number {
+  try {
+    return getPriority();
+  } catch {
+    return 0;
+  }
 }

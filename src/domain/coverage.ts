@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.ts';
+import { memoised, memoisedEach } from '../db/versions.ts';
 import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -141,7 +142,29 @@ interface LedgerDay {
  * (or were added) after it — the only ones whose state on the day differs from their row — and a
  * day before the history starts is counted with the earliest roster known, and says so.
  */
-async function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
+function ledgerCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
+  // Kept while the ledger's tables are not written (src/db/versions.ts): on a large county this
+  // pass is most of a reply's work, and chat messages mostly read. Everything else it depends on is
+  // in the key; progress reports, written by /上报, are read afresh by every caller.
+  // Kept day by day, so that /上报's check against today's ledger finds what /覆盖率 counted.
+  const sectors = scope.sectors
+    .map((s) => `${s.id}${s.highRisk ? '*' : ''}`)
+    .sort()
+    .join(',');
+  const keys = days.map((day) => `ledger ${scope.countyCode} ${sectors} ${day}`);
+  return memoisedEach(db, keys, LEDGER_TABLES, (missing) =>
+    countLedger(
+      db,
+      scope,
+      missing.map((i) => days[i]!),
+    ),
+  );
+}
+
+/** What the ledger's figures are read from: the enterprises, their roster history and their policies. */
+const LEDGER_TABLES = ['Enterprise', 'EnterpriseState', 'Policy'] as const;
+
+async function countLedger(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
   const [span, fast] = await Promise.all([historySpan(db, scope.countyCode), currentCells(db, scope, days)]);
   const highRisk = new Map(scope.sectors.map((s) => [s.id, s.highRisk]));
   const inScope = (g: LedgerGroup) =>
@@ -292,28 +315,40 @@ export async function coverageCells(db: Tx, campaignId: number, day: string, now
   return (await cellsOn(db, await ledgerScope(db, campaignId), [{ day, now }]))[0]!;
 }
 
+interface ReportRow {
+  sectorId: number;
+  townshipId: number | null;
+  total: number;
+  insured: number;
+  reportedAt: Date;
+  isDemo: boolean;
+}
+
+/**
+ * A campaign's standing progress reports, newest first (each day's cells take those made by its
+ * `now`). Reports are few, so they stay in memory, kept while none is written (src/db/versions.ts).
+ */
+function progressReports(db: Tx, campaignId: number): Promise<ReportRow[]> {
+  return memoised(
+    db,
+    `reports ${campaignId}`,
+    ['ProgressReport'],
+    () =>
+      db.$queryRaw<ReportRow[]>`
+      SELECT "sectorId" AS "sectorId", "townshipId" AS "townshipId", total, insured, "reportedAt" AS "reportedAt", "isDemo" AS "isDemo"
+      FROM "ProgressReport" WHERE "campaignId" = ${campaignId} AND "withdrawnAt" IS NULL ORDER BY "reportedAt" DESC, id DESC`,
+  );
+}
+
 /** All cells on several days (today and a week back), with one pass over the ledger. */
 async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Date }[]): Promise<Cell[][]> {
-  const latestNow = new Date(Math.max(...asked.map((a) => a.now.getTime())));
   const [ledgers, allReports] = await Promise.all([
     ledgerCells(
       db,
       scope,
       asked.map((a) => a.day),
     ),
-    // Reports are few, so they stay in memory: newest first (the columns used, in a plain statement).
-    db.$queryRaw<
-      {
-        sectorId: number;
-        townshipId: number | null;
-        total: number;
-        insured: number;
-        reportedAt: Date;
-        isDemo: boolean;
-      }[]
-    >`
-      SELECT "sectorId" AS "sectorId", "townshipId" AS "townshipId", total, insured, "reportedAt" AS "reportedAt", "isDemo" AS "isDemo"
-      FROM "ProgressReport" WHERE "campaignId" = ${scope.id} AND "withdrawnAt" IS NULL AND "reportedAt" <= ${latestNow} ORDER BY "reportedAt" DESC, id DESC`,
+    progressReports(db, scope.id),
   ]);
   return asked.map(({ now }, i) => {
     const { rows: ledger, earliestRoster } = ledgers[i]!;
@@ -504,6 +539,42 @@ interface Group {
 /** The week-earlier figures: the day a week back, and only reports made by the same instant a week back. */
 export const WEEK_MS = 7 * 86_400_000;
 
+/** What every view names and compares against: the campaign's sectors, its county's townships, lead units and targets. */
+interface ViewReference {
+  sectors: SectorRef[];
+  townships: { id: number; name: string }[];
+  leads: { sectorId: number; unitId: number; unitName: string }[];
+  targets: { scope: string; rateBp: number; dueOn: string }[];
+}
+
+/**
+ * The few columns the views need, in plain statements (each of Prisma's model reads costs several
+ * times as much as the statement itself, and the lead units would take a second one), kept while
+ * none of their tables is written (src/db/versions.ts).
+ */
+function viewReference(db: Tx, campaignId: number, countyCode: string): Promise<ViewReference> {
+  return memoised(
+    db,
+    `view ${campaignId} ${countyCode}`,
+    ['Sector', 'Unit', 'SectorResponsibility', 'Target'],
+    async () => {
+      const [sectors, townships, leads, targets] = await Promise.all([
+        db.$queryRaw<SectorRef[]>`
+        SELECT id, code, name, "highRisk" AS "highRisk" FROM "Sector" WHERE "campaignId" = ${campaignId} ORDER BY "sortOrder", id`,
+        db.$queryRaw<ViewReference['townships']>`
+        SELECT id, name FROM "Unit" WHERE "countyCode" = ${countyCode} AND kind = 'township' ORDER BY "sortOrder", id`,
+        db.$queryRaw<ViewReference['leads']>`
+        SELECT r."sectorId" AS "sectorId", u.id AS "unitId", u.name AS "unitName"
+        FROM "SectorResponsibility" r JOIN "Sector" s ON s.id = r."sectorId" JOIN "Unit" u ON u.id = r."unitId"
+        WHERE r.role = 'lead' AND s."campaignId" = ${campaignId} ORDER BY u."sortOrder", r.id`,
+        db.$queryRaw<ViewReference['targets']>`
+        SELECT scope, "rateBp" AS "rateBp", "dueOn" AS "dueOn" FROM "Target" WHERE "campaignId" = ${campaignId}`,
+      ]);
+      return { sectors, townships, leads, targets };
+    },
+  );
+}
+
 /**
  * Coverage grouped for one view. Rows listing sectors keep the campaign's order; rows listing
  * townships are sorted weakest first (rows with no figures last).
@@ -520,26 +591,10 @@ export async function coverageView(
     typeof campaign === 'number'
       ? await db.campaign.findUniqueOrThrow({ where: { id: campaign }, select: { id: true, countyCode: true } })
       : campaign;
-  // The few columns the view needs, in plain statements: each of Prisma's model reads costs
-  // several times as much as the statement itself, and the lead units would take a second one.
-  const sectorsRead = db.$queryRaw<SectorRef[]>`
-    SELECT id, code, name, "highRisk" AS "highRisk" FROM "Sector" WHERE "campaignId" = ${campaignId} ORDER BY "sortOrder", id`;
-  const [sectors, townships, leads, targets, [cells = [], before = []]] = await Promise.all([
-    sectorsRead,
-    db.$queryRaw<{ id: number; name: string }[]>`
-      SELECT id, name FROM "Unit" WHERE "countyCode" = ${countyCode} AND kind = 'township' ORDER BY "sortOrder", id`,
-    db.$queryRaw<{ sectorId: number; unitId: number; unitName: string }[]>`
-      SELECT r."sectorId" AS "sectorId", u.id AS "unitId", u.name AS "unitName"
-      FROM "SectorResponsibility" r JOIN "Sector" s ON s.id = r."sectorId" JOIN "Unit" u ON u.id = r."unitId"
-      WHERE r.role = 'lead' AND s."campaignId" = ${campaignId} ORDER BY u."sortOrder", r.id`,
-    db.$queryRaw<{ scope: string; rateBp: number; dueOn: string }[]>`
-      SELECT scope, "rateBp" AS "rateBp", "dueOn" AS "dueOn" FROM "Target" WHERE "campaignId" = ${campaignId}`,
-    sectorsRead.then((sectors) =>
-      cellsOn(db, { id: campaignId, countyCode, sectors }, [
-        { day, now },
-        { day: addDays(day, -7), now: new Date(now.getTime() - WEEK_MS) },
-      ]),
-    ),
+  const { sectors, townships, leads, targets } = await viewReference(db, campaignId, countyCode);
+  const [cells = [], before = []] = await cellsOn(db, { id: campaignId, countyCode, sectors }, [
+    { day, now },
+    { day: addDays(day, -7), now: new Date(now.getTime() - WEEK_MS) },
   ]);
   const highRisk = targetInForce(targets, ['high_risk'], day);
   const targetOf = (g: Group) =>

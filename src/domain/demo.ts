@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
+import { memoised } from '../db/versions.ts';
 import { addDays, dayIn, type Clock } from '../clock.ts';
 import { refreshCover } from './cover.ts';
 import { keepState } from './roster.ts';
@@ -92,12 +93,15 @@ function prng(seed: number) {
 }
 
 /** Whether the campaign's figures include demo data: demo enterprises of its county, or demo reports. */
-export async function holdsDemoData(db: Tx, campaign: { id: number; countyCode: string }): Promise<boolean> {
-  const [enterprise, report] = await Promise.all([
-    db.enterprise.findFirst({ where: { countyCode: campaign.countyCode, isDemo: true }, select: { id: true } }),
-    db.progressReport.findFirst({ where: { campaignId: campaign.id, isDemo: true }, select: { id: true } }),
-  ]);
-  return Boolean(enterprise ?? report);
+export function holdsDemoData(db: Tx, campaign: { id: number; countyCode: string }): Promise<boolean> {
+  // Asked with every figure: kept while neither table is written (src/db/versions.ts).
+  return memoised(db, `demo ${campaign.id} ${campaign.countyCode}`, ['Enterprise', 'ProgressReport'], async () => {
+    const [enterprise, report] = await Promise.all([
+      db.enterprise.findFirst({ where: { countyCode: campaign.countyCode, isDemo: true }, select: { id: true } }),
+      db.progressReport.findFirst({ where: { campaignId: campaign.id, isDemo: true }, select: { id: true } }),
+    ]);
+    return Boolean(enterprise ?? report);
+  });
 }
 
 export interface DemoResult {

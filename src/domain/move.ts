@@ -10,6 +10,7 @@ import type { Clock } from '../clock.ts';
 import { dayIn } from '../clock.ts';
 import { connectDatabase, migrateDatabase, openDatabase, type Db, type Tx } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
+import { DATA_VERSION_TABLE } from '../db/versions.ts';
 import { translator, type Translate } from '../i18n.ts';
 import { coverageBySector } from './coverage.ts';
 
@@ -61,11 +62,11 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The source's tables (all but SQLite's own and the migration ledger), parents before children. */
+/** The source's tables (all but SQLite's own, the migration ledger and the write counts, which are each database's own), parents before children. */
 function sourceTables(source: Database.Database): Table[] {
   const names = source
     .prepare(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_prisma_migrations' ORDER BY name`,
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN ('_prisma_migrations', '${DATA_VERSION_TABLE}') ORDER BY name`,
     )
     .pluck()
     .all() as string[];
@@ -194,7 +195,7 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
       // The target's tables and columns must be the source's: no table copied halfway or left out.
       const columns = await tx.$queryRawUnsafe<{ table_name: string; column_name: string; data_type: string }[]>(
         `SELECT table_name, column_name, data_type FROM information_schema.columns
-          WHERE table_schema = current_schema() AND table_name <> '_prisma_migrations'`,
+          WHERE table_schema = current_schema() AND table_name NOT IN ('_prisma_migrations', '${DATA_VERSION_TABLE}')`,
       );
       const targetColumns = new Map<string, Map<string, string>>();
       for (const c of columns) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
-import { testBot, type TestDb } from '../support/db.ts';
+import { bindPoliceLiaison, testBot, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -93,15 +93,7 @@ describe('/上报', () => {
     const civil = async () =>
       (await say('demo-leader', '/覆盖率')).text.split('\n').find((l) => l.includes('民用爆炸物品'))!;
     expect(await civil()).toContain('3/4 家');
-    // 公安局 leads 民爆; a liaison of it is bound on the fly.
-    await t.db.member.create({
-      data: {
-        userId: 'liaison-gaj',
-        name: '公安局联络员',
-        roles: 'liaison',
-        unitId: (await t.db.unit.findFirstOrThrow({ where: { code: 'gaj' } })).id,
-      },
-    });
+    await bindPoliceLiaison(t.db);
     await say('liaison-gaj', '/上报 民爆 4/4');
     expect(await civil()).toContain('4/4 家');
     const before = await reports();

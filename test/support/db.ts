@@ -214,6 +214,18 @@ export async function runJobs(t: TestDb, registry?: Registry): Promise<string[]>
   return delivered;
 }
 
+/** 公安局's liaison (`liaison-gaj`), bound on the fly: 公安局 leads 民爆, whose demo figures are reports, not the ledger. */
+export async function bindPoliceLiaison(db: Db): Promise<void> {
+  await db.member.create({
+    data: {
+      userId: 'liaison-gaj',
+      name: '公安局联络员',
+      roles: 'liaison',
+      unitId: (await db.unit.findFirstOrThrow({ where: { code: 'gaj' } })).id,
+    },
+  });
+}
+
 /** The first operating 东坪镇 enterprise 平安财险 insures from `since` (or earlier) through 2026-11-29, on the demo roster. */
 export function pinganDongping(db: Db, since: string) {
   return db.enterprise.findFirstOrThrow({
