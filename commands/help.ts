@@ -8,7 +8,7 @@ export const HELP_SECTIONS: readonly { role: string; commands: readonly string[]
   { role: 'leader', commands: ['coverage', 'rank', 'export', 'overdue', 'approve', 'reject', 'assign'] },
   {
     role: 'liaison',
-    commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm'],
+    commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm', 'inspect'],
   },
   { role: 'insurer', commands: ['visit', 'visits', 'plan'] },
   { role: 'admin', commands: ['bind', 'unbind', 'group', 'audit'] },

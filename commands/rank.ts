@@ -5,6 +5,7 @@ import { changeText, percent } from '../src/core/format.ts';
 import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
 import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
 import { neutral } from '../src/core/neutral.ts';
+import { progressText, rankInspections } from '../src/domain/inspections.ts';
 
 /**
  * /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. A 通报
@@ -23,9 +24,10 @@ export default defineCommand({
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
-    const [coverage, timeliness] = await Promise.all([
+    const [coverage, timeliness, inspections] = await Promise.all([
       rankCoverage(db, campaign.id, today, now),
       rankTimeliness(db, campaign.id, today, timeZone),
+      rankInspections(db, campaign.id, today),
     ]);
     const pooled = combine(coverage.townships.map((r) => r.item));
     const overdue = timeliness.filter((r) => r.item.overdue > 0).map((r) => r.item);
@@ -53,6 +55,16 @@ export default defineCommand({
       '',
       t('rank.timeliness'),
       ...(timeliness.length ? timeliness.map((r) => timelinessLine(ctx, r)) : [t('rank.nothing_due')]),
+      ...(inspections
+        ? [
+            '',
+            t('rank.inspections', { year: inspections.period, due: inspections.dueOn }),
+            ...inspections.ranked.map(({ rank, item }) => {
+              const mark = item.inspected >= item.inScope ? '🟢' : today > inspections.dueOn ? '🔴' : '🟡';
+              return `${mark} ${rank}. ${neutral(item.unit.name)}  ${progressText(t, item)}`;
+            }),
+          ]
+        : []),
       '',
       t('rank.legend'),
     ];

@@ -4,6 +4,7 @@ import { MAX_BUTTONS } from '../src/core/notice.ts';
 import { UserError } from '../src/core/errors.ts';
 import { findUnit } from '../src/domain/directory.ts';
 import { obligationLines, openObligations } from '../src/domain/obligations.ts';
+import { dutyProgress, progressText } from '../src/domain/inspections.ts';
 
 /** /任务: a unit's open obligations (督办事项), coloured by time left. */
 export default defineCommand({
@@ -37,7 +38,13 @@ export default defineCommand({
             .filter((o) => o.status === 'assigned')
             .map((o) => ({ label: t('card.ack', { id: o.id }), command: `/签收 ${o.id}`, style: 'primary' as const }))
         : [];
-    for (const o of open) lines.push(...obligationLines(ctx, o));
+    // A duty that counts inspections shows how far the unit has got.
+    const progress = await dutyProgress(db, campaign.id, open);
+    for (const o of open) {
+      lines.push(...obligationLines(ctx, o));
+      const p = progress.get(o.id);
+      if (p) lines.push(`   ${t('tasks.inspection_progress', { progress: progressText(t, p) })}`);
+    }
     if (open.length) lines.push(t('tasks.legend'), t('tasks.hint'));
     else lines.push(t('tasks.none'));
     // Leaders see what waits for their decision.

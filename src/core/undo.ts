@@ -12,6 +12,7 @@ export const UNDO_MODELS = [
   'obligation',
   'obligationEvent',
   'preventionVisit',
+  'inspection',
   'servicePlan',
   'member',
   'groupChat',

@@ -70,6 +70,8 @@ export const campaignFileSchema = z
         due: z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, { message: 'must be MM-DD' }),
         assignees: unitRef,
         reportTo: code.optional(),
+        /** What its progress counts: 'inspections' (src/domain/inspections.ts). */
+        counts: z.enum(['inspections']).optional(),
       }),
     ),
     rules: z.array(z.object({ key: code, value: z.number().int(), effectiveOn: day, source: z.string().min(1) })),

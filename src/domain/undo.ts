@@ -105,6 +105,10 @@ async function describe({ db, t }: Actor, op: UndoOp): Promise<string | null> {
       if (!v) return null;
       return t(op.action === 'withdraw' ? 'undo.what_visit' : 'undo.what_confirmation', { visit: visitLabel(t, v) });
     }
+    case 'inspection': {
+      const i = await db.inspection.findUnique({ where: { id }, include: { enterprise: true } });
+      return i && t('undo.what_inspection', { id, enterprise: i.enterprise.name });
+    }
     case 'progressReport': {
       const r = await db.progressReport.findUnique({ where: { id }, include: { sector: true, township: true } });
       return (

@@ -31,6 +31,7 @@ const MAY: Record<string, string[]> = {
     'done',
     'extend',
     'feedback',
+    'inspect',
     'insure',
     'overdue',
     'report',

@@ -65,6 +65,7 @@ const TYPIST: Record<string, string> = {
   snooze: 'demo-liaison-jtj',
   tasks: 'demo-liaison-jtj',
   visit: 'demo-insurer-pingan',
+  inspect: 'demo-liaison-yjj',
   visits: 'demo-insurer-pingan',
   plan: 'demo-insurer-pingan',
   // /执行 and /撤销 follow the leader's /交办 preview; /取消 the admin's /解绑 preview.
@@ -95,6 +96,7 @@ const WORKFLOW = [
   'visit',
   'visits',
   'confirm',
+  'inspect',
   'plan',
   'bind',
   'group',

@@ -1,0 +1,228 @@
+import { Prisma } from '../generated/prisma/client.ts';
+import type { Tx } from '../db/client.ts';
+import { UserError } from '../core/errors.ts';
+import type { Member } from '../core/roles.ts';
+import type { EnterpriseRef } from './directory.ts';
+import type { Translate } from '../i18n.ts';
+import { percent } from '../core/format.ts';
+import { rankSorted, type Ranked } from './ranking.ts';
+
+// The October enforcement inspection (专项执法检查, plan §三(四)): every sector department inspects,
+// before the end of October, whether the enterprises of its sectors hold 安责险. An inspection
+// records what was found at one enterprise, with a rectification deadline and a penalty. The
+// duty whose `counts` is 'inspections' shows its progress: the enterprises in scope of the unit's
+// sectors inspected in the duty's year, against all of them.
+
+/** What an inspection can find, with the words people type; `compliant` stands alone. */
+export const FINDINGS = [
+  { code: 'compliant', aliases: ['合规', '正常', '已投保', '全员投保', '已全员投保'] },
+  { code: 'uninsured', aliases: ['未投保', '没投保', '无保险'] },
+  { code: 'lapsed', aliases: ['未续保', '断保', '脱保'] },
+  { code: 'partial', aliases: ['未全员', '未全员投保', '部分投保', '未覆盖全员'] },
+  { code: 'charged', aliases: ['摊派', '摊派保费', '员工承担'] },
+  { code: 'other', aliases: ['其他', '其它'] },
+] as const;
+export type Finding = (typeof FINDINGS)[number]['code'];
+
+/** Findings about the policy itself: rectified when a valid policy covers the headcount. */
+export const INSURANCE_FINDINGS: readonly Finding[] = ['uninsured', 'lapsed', 'partial'];
+
+const FINDING_WORDS = new Map<string, Finding>(
+  FINDINGS.flatMap((f) => [f.code, ...f.aliases].map((w) => [w.toLowerCase(), f.code as Finding])),
+);
+
+/** Findings as typed (未投保、摊派 or 未投保,摊派), each once; null when a word is none or 合规 comes with others. */
+export function parseFindings(text: string): Finding[] | null {
+  const words = text.split(/[、,，;；+＋/]+/).filter(Boolean);
+  const codes = words.map((w) => FINDING_WORDS.get(w.trim().toLowerCase()));
+  if (!codes.length || codes.some((c) => c === undefined)) return null;
+  const unique = [...new Set(codes as Finding[])];
+  return unique.includes('compliant') && unique.length > 1 ? null : unique;
+}
+
+/** The days of a duty's period (a year) in which its inspections count. */
+export const periodDays = (period: string) => ({ gte: `${period}-01-01`, lte: `${period}-12-31` });
+
+/**
+ * Who may inspect an enterprise: a liaison of its township, or of a department answering for its
+ * sector (lead or co-responsible). Refuses naming who may.
+ */
+export async function assertMayInspect(
+  db: Tx,
+  member: Member,
+  enterprise: EnterpriseRef,
+): Promise<{ id: number; name: string; kind: string }> {
+  const unit = member.unit;
+  const responsible = await db.sectorResponsibility.findMany({
+    where: { sectorId: enterprise.sectorId, unit: { kind: 'department' } },
+    include: { unit: true },
+    orderBy: { unit: { sortOrder: 'asc' } },
+  });
+  const allowed =
+    unit &&
+    (member.roles.includes('liaison') || member.roles.includes('admin')) &&
+    ((unit.kind === 'township' && unit.id === enterprise.townshipId) ||
+      (unit.kind === 'department' && responsible.some((r) => r.unitId === unit.id)));
+  if (allowed) return unit;
+  const township = await db.unit.findUniqueOrThrow({ where: { id: enterprise.townshipId } });
+  throw new UserError('inspect.not_allowed', {
+    enterprise: enterprise.name,
+    unit: unit?.name ?? '—',
+    township: township.name,
+    departments: responsible.map((r) => r.unit.name).join('、') || '—',
+  });
+}
+
+export interface InspectionProgress {
+  unit: { id: number; code: string; name: string };
+  /** Operating enterprises in scope of the sectors the unit leads (every one in a high-risk sector, 规模以上 elsewhere). */
+  inScope: number;
+  /** Of those, the ones inspected at least once in the period. */
+  inspected: number;
+  rate: number | null;
+}
+
+/**
+ * The October inspection's progress of every lead department, in the campaign's order: the
+ * enterprises in scope of the sectors it leads, and how many of them were inspected (by anyone)
+ * in the period. Two grouped counts whatever the county's size.
+ */
+export async function inspectionProgress(db: Tx, campaignId: number, period: string): Promise<InspectionProgress[]> {
+  const [sectors, leads] = await Promise.all([
+    db.sector.findMany({ where: { campaignId }, select: { id: true, highRisk: true } }),
+    db.sectorResponsibility.findMany({
+      where: { role: 'lead', sector: { campaignId } },
+      include: { unit: true },
+      orderBy: [{ unit: { sortOrder: 'asc' } }, { unitId: 'asc' }],
+    }),
+  ]);
+  if (!sectors.length) return [];
+  const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
+  const ids = Prisma.join(sectors.map((s) => s.id));
+  const { gte, lte } = periodDays(period);
+  type Group = { sectorId: number; aboveScale: boolean | number; n: bigint | number };
+  // Grouped by what decides the scope, which is then read here: booleans differ between the databases.
+  const [scope, inspected] = await Promise.all([
+    db.$queryRaw<Group[]>`
+      SELECT e."sectorId" AS "sectorId", e."aboveScale" AS "aboveScale", COUNT(*) AS n FROM "Enterprise" e
+      WHERE e.status = 'operating' AND e."sectorId" IN (${ids}) GROUP BY e."sectorId", e."aboveScale"`,
+    db.$queryRaw<Group[]>`
+      SELECT e."sectorId" AS "sectorId", e."aboveScale" AS "aboveScale", COUNT(DISTINCT e.id) AS n
+      FROM "Inspection" i JOIN "Enterprise" e ON e.id = i."enterpriseId"
+      WHERE i."campaignId" = ${campaignId} AND i."withdrawnAt" IS NULL AND i."inspectedOn" >= ${gte} AND i."inspectedOn" <= ${lte}
+        AND e.status = 'operating' AND e."sectorId" IN (${ids}) GROUP BY e."sectorId", e."aboveScale"`,
+  ]);
+  const count = (rows: Group[]) => {
+    const out = new Map<number, number>();
+    for (const r of rows) {
+      const sectorId = Number(r.sectorId);
+      if (highRisk.get(sectorId) || Boolean(r.aboveScale)) out.set(sectorId, (out.get(sectorId) ?? 0) + Number(r.n));
+    }
+    return out;
+  };
+  const [scopeOf, inspectedOf] = [count(scope), count(inspected)];
+  const out = new Map<number, InspectionProgress>();
+  for (const l of leads) {
+    const row = out.get(l.unitId) ?? {
+      unit: { id: l.unit.id, code: l.unit.code, name: l.unit.name },
+      inScope: 0,
+      inspected: 0,
+      rate: null,
+    };
+    row.inScope += scopeOf.get(l.sectorId) ?? 0;
+    row.inspected += inspectedOf.get(l.sectorId) ?? 0;
+    row.rate = row.inScope ? row.inspected / row.inScope : null;
+    out.set(l.unitId, row);
+  }
+  return [...out.values()];
+}
+
+/** The progress of the obligations that count inspections, by obligation id (the others have none). */
+export async function dutyProgress(
+  db: Tx,
+  campaignId: number,
+  obligations: { id: number; dutyId: number | null; unitId: number; period: string }[],
+): Promise<Map<number, InspectionProgress>> {
+  const duties = new Set(
+    (await db.duty.findMany({ where: { campaignId, counts: 'inspections' }, select: { id: true } })).map((d) => d.id),
+  );
+  const counted = obligations.filter((o) => o.dutyId !== null && duties.has(o.dutyId));
+  const out = new Map<number, InspectionProgress>();
+  for (const period of new Set(counted.map((o) => o.period))) {
+    const rows = await inspectionProgress(db, campaignId, period);
+    for (const o of counted.filter((x) => x.period === period)) {
+      const row = rows.find((r) => r.unit.id === o.unitId);
+      if (row) out.set(o.id, row);
+    }
+  }
+  return out;
+}
+
+/** "已检查 12/340 家（3.5%）" */
+export const progressText = (t: Translate, p: InspectionProgress): string =>
+  t('inspect.progress', { inspected: p.inspected, inScope: p.inScope, rate: percent(p.rate) });
+
+export interface NewInspection {
+  campaignId: number;
+  enterprise: EnterpriseRef & { isDemo?: boolean };
+  unitId: number;
+  inspectedOn: string;
+  findings: Finding[];
+  note: string | null;
+  rectifyBy: string | null;
+  penalty: { no: string; fen: number } | null;
+  by: string;
+  at: Date;
+}
+
+/** Records an inspection as found; the enterprise's sector and township are copied onto it. */
+export async function recordInspection(db: Tx, i: NewInspection) {
+  const e = await db.enterprise.findUniqueOrThrow({
+    where: { id: i.enterprise.id },
+    select: { sectorId: true, townshipId: true, isDemo: true },
+  });
+  return db.inspection.create({
+    data: {
+      campaignId: i.campaignId,
+      enterpriseId: i.enterprise.id,
+      unitId: i.unitId,
+      sectorId: e.sectorId,
+      townshipId: e.townshipId,
+      inspectedOn: i.inspectedOn,
+      findings: i.findings.join('|'),
+      note: i.note,
+      rectifyBy: i.rectifyBy,
+      penaltyNo: i.penalty?.no ?? null,
+      penaltyFen: i.penalty?.fen ?? null,
+      recordedBy: i.by,
+      recordedAt: i.at,
+      isDemo: e.isDemo,
+    },
+  });
+}
+
+/** The findings of a stored inspection, in the caller's words: 未投保、摊派保费 */
+export const findingsText = (t: Translate, findings: string): string =>
+  findings
+    .split('|')
+    .map((f) => t(`inspect.finding.${f}`))
+    .join('、');
+
+export interface InspectionRanking {
+  /** The duty's year and due day this year. */
+  period: string;
+  dueOn: string;
+  /** Lead departments by the share of their enterprises inspected, best first. */
+  ranked: Ranked<InspectionProgress>[];
+}
+
+/** The year's inspection duty, its lead departments ranked by progress; null when the campaign has no such duty. */
+export async function rankInspections(db: Tx, campaignId: number, today: string): Promise<InspectionRanking | null> {
+  const duty = await db.duty.findFirst({ where: { campaignId, counts: 'inspections' }, orderBy: { id: 'asc' } });
+  if (!duty) return null;
+  const period = today.slice(0, 4);
+  const rows = await inspectionProgress(db, campaignId, period);
+  // Departments with nothing in scope have nothing to rank; more inspected first among equal rates.
+  const sorted = rows.filter((r) => r.rate !== null).sort((a, b) => b.rate! - a.rate! || b.inspected - a.inspected);
+  return { period, dueOn: `${period}-${duty.dueMonthDay}`, ranked: rankSorted(sorted, (a, b) => a.rate === b.rate) };
+}
