@@ -116,7 +116,13 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
     let obligations = 0;
     const today = dayIn(clock.now(), timeZone);
     for (const d of file.duties) {
-      const data = { title: d.title, dueMonthDay: d.due, assignees: d.assignees, reportTo: d.reportTo ?? null, counts: d.counts ?? null };
+      const data = {
+        title: d.title,
+        dueMonthDay: d.due,
+        assignees: d.assignees,
+        reportTo: d.reportTo ?? null,
+        counts: d.counts ?? null,
+      };
       const duty = await tx.duty.upsert({
         where: { campaignId_key: { campaignId: campaign.id, key: d.key } },
         create: { campaignId: campaign.id, key: d.key, ...data },
