@@ -2,9 +2,12 @@ import { z } from 'zod';
 import { defineCommand, type ParseEnv } from '../src/bot/spec.ts';
 import { readDay } from '../src/core/args.ts';
 import { dateShaped, parseDay } from '../src/core/words.ts';
+import { toldLines } from '../src/core/format.ts';
 import { resolveEnterprise, parseYuanToFen, yuan } from '../src/domain/policies.ts';
 import {
   assertMayInspect,
+  DEFAULT_RECTIFY_DAYS,
+  isInsuranceFinding,
   findingsText,
   inspectionProgress,
   parseFindings,
@@ -85,19 +88,24 @@ export default defineCommand({
     const { db, campaign, t, today, clock } = ctx;
     const enterprise = await resolveEnterprise(db, campaign.countyCode, word);
     const unit = await assertMayInspect(db, ctx.member!, enterprise);
-    const inspection = await recordInspection(db, {
-      campaignId: campaign.id,
-      enterprise,
-      unitId: unit.id,
-      inspectedOn: today,
-      findings,
-      note,
-      rectifyBy: deadline,
-      penalty,
-      by: ctx.userId,
-      at: clock.now(),
-    });
+    const { inspection, owner, items } = await recordInspection(
+      db,
+      {
+        campaignId: campaign.id,
+        enterprise,
+        unitId: unit.id,
+        inspectedOn: today,
+        findings,
+        note,
+        rectifyBy: deadline,
+        penalty,
+        by: ctx.userId,
+        at: clock.now(),
+      },
+      ctx.groupT,
+    );
     ctx.undoable({ model: 'inspection', action: 'withdraw', where: { id: inspection.id } });
+    for (const o of items) ctx.undoable({ model: 'obligation', action: 'withdraw', where: { id: o.id } });
     const full = await db.enterprise.findUniqueOrThrow({
       where: { id: enterprise.id },
       include: { sector: true, township: true },
@@ -118,6 +126,35 @@ export default defineCommand({
     if (note) lines.push(t('inspect.note', { note }));
     const progress = (await inspectionProgress(db, campaign.id, today.slice(0, 4))).find((p) => p.unit.id === unit.id);
     if (progress) lines.push(t('inspect.your_progress', { unit: unit.name, progress: progressText(t, progress) }));
+    if (items.length) {
+      // The responsible unit hears of its items at once; how each closes depends on its finding.
+      const itemLines = (tr: typeof t) =>
+        items.map((o) =>
+          tr(isInsuranceFinding(o.finding) ? 'rectify.item_by_policy' : 'rectify.item_by_evidence', {
+            id: o.id,
+            title: o.title,
+            due: o.dueOn,
+            employees: full.employees,
+          }),
+        );
+      lines.push(
+        t(deadline ? 'rectify.opened' : 'rectify.opened_default', {
+          unit: owner.name,
+          days: DEFAULT_RECTIFY_DAYS,
+        }),
+        ...itemLines(t),
+      );
+      const told = await ctx.tell(
+        { unit: owner.id },
+        {
+          markdown: [
+            ctx.groupT('rectify.notice', { unit: unit.name, enterprise: full.name, date: today }),
+            ...itemLines(ctx.groupT),
+          ].join('\n'),
+        },
+      );
+      lines.push(...toldLines(t, told));
+    }
     return { text: lines.join('\n') };
   },
 });

@@ -2,7 +2,8 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { Tx } from '../db/client.ts';
 import { UserError } from '../core/errors.ts';
 import type { Member } from '../core/roles.ts';
-import type { EnterpriseRef } from './directory.ts';
+import type { EnterpriseRef, UnitRef } from './directory.ts';
+import { addDays } from '../clock.ts';
 import type { Translate } from '../i18n.ts';
 import { percent } from '../core/format.ts';
 import { rankSorted, type Ranked } from './ranking.ts';
@@ -26,6 +27,9 @@ export type Finding = (typeof FINDINGS)[number]['code'];
 
 /** Findings about the policy itself: rectified when a valid policy covers the headcount. */
 export const INSURANCE_FINDINGS: readonly Finding[] = ['uninsured', 'lapsed', 'partial'];
+
+export const isInsuranceFinding = (finding: string | null): boolean =>
+  (INSURANCE_FINDINGS as readonly (string | null)[]).includes(finding);
 
 const FINDING_WORDS = new Map<string, Finding>(
   FINDINGS.flatMap((f) => [f.code, ...f.aliases].map((w) => [w.toLowerCase(), f.code as Finding])),
@@ -175,8 +179,56 @@ export interface NewInspection {
   at: Date;
 }
 
-/** Records an inspection as found; the enterprise's sector and township are copied onto it. */
-export async function recordInspection(db: Tx, i: NewInspection) {
+/** Days to rectify when the inspector set no deadline. */
+export const DEFAULT_RECTIFY_DAYS = 30;
+
+/**
+ * Who answers for an enterprise's rectification (整改): the department leading its sector (行业主管部门,
+ * which the plan charges with demanding it), else its township.
+ */
+export async function responsibleUnit(db: Tx, enterprise: { sectorId: number; townshipId: number }): Promise<UnitRef> {
+  const lead = await db.sectorResponsibility.findFirst({
+    where: { sectorId: enterprise.sectorId, role: 'lead' },
+    include: { unit: true },
+    orderBy: { unit: { sortOrder: 'asc' } },
+  });
+  const u = lead?.unit ?? (await db.unit.findUniqueOrThrow({ where: { id: enterprise.townshipId } }));
+  return { id: u.id, code: u.code, name: u.name, kind: u.kind };
+}
+
+/**
+ * Records an inspection as found (the enterprise's sector and township copied onto it), and for
+ * each finding but 合规 a rectification item (an obligation with its 交办 event) of the enterprise's
+ * responsible unit, due by the deadline set or DEFAULT_RECTIFY_DAYS after the inspection. Titles
+ * are in `t`, the deployment's language.
+ */
+export async function recordInspection(db: Tx, i: NewInspection, t: Translate) {
+  const inspection = await createInspection(db, i);
+  const owner = await responsibleUnit(db, inspection);
+  const dueOn = i.rectifyBy ?? addDays(i.inspectedOn, DEFAULT_RECTIFY_DAYS);
+  const items = [];
+  for (const finding of i.findings.filter((f) => f !== 'compliant'))
+    items.push(
+      await db.obligation.create({
+        data: {
+          campaignId: i.campaignId,
+          unitId: owner.id,
+          sectorId: inspection.sectorId,
+          title: t('rectify.title', { enterprise: i.enterprise.name, finding: t(`inspect.finding.${finding}`) }),
+          period: dueOn.slice(0, 4),
+          dueOn,
+          assignedBy: i.by,
+          inspectionId: inspection.id,
+          finding,
+          isDemo: inspection.isDemo,
+          events: { create: { toStatus: 'assigned', actorUserId: i.by, at: i.at } },
+        },
+      }),
+    );
+  return { inspection, owner, items };
+}
+
+async function createInspection(db: Tx, i: NewInspection) {
   const e = await db.enterprise.findUniqueOrThrow({
     where: { id: i.enterprise.id },
     select: { sectorId: true, townshipId: true, isDemo: true },
@@ -225,4 +277,83 @@ export async function rankInspections(db: Tx, campaignId: number, today: string)
   // Departments with nothing in scope have nothing to rank; more inspected first among equal rates.
   const sorted = rows.filter((r) => r.rate !== null).sort((a, b) => b.rate! - a.rate! || b.inspected - a.inspected);
   return { period, dueOn: `${period}-${duty.dueMonthDay}`, ranked: rankSorted(sorted, (a, b) => a.rate === b.rate) };
+}
+
+/** Who closes rectification items by recording a policy, and the words of the closing event. */
+export interface Rectifier {
+  by: string;
+  at: Date;
+  /** The deployment's language, for the event's note. */
+  t: Translate;
+}
+
+/** A rectification item closed by a policy, with what it was before (for /撤销). */
+export interface Rectified {
+  id: number;
+  title: string;
+  unitId: number;
+  before: { status: string; doneAt: Date | null; requestedDueOn: string | null; requestReason: string | null };
+  eventId: number;
+}
+
+/**
+ * The one rule for insurance findings (未投保, 未续保, 未全员): their open rectification items close by
+ * themselves when a policy is recorded that is valid, not over, and insures at least the
+ * enterprise's employees. Whatever records or changes a policy — /投保, the import — calls this with
+ * it, in its transaction.
+ */
+export async function rectifyInsurance(
+  db: Tx,
+  policy: { enterpriseId: number; status: string; endOn: string; insuredHeadcount: number },
+  today: string,
+  r: Rectifier,
+): Promise<Rectified[]> {
+  if (policy.status !== 'valid' || policy.endOn < today) return [];
+  const open = await db.obligation.findMany({
+    where: {
+      inspection: { enterpriseId: policy.enterpriseId },
+      finding: { in: [...INSURANCE_FINDINGS] },
+      status: { not: 'done' },
+      withdrawnAt: null,
+    },
+    orderBy: { id: 'asc' },
+  });
+  if (!open.length) return [];
+  const { employees } = await db.enterprise.findUniqueOrThrow({
+    where: { id: policy.enterpriseId },
+    select: { employees: true },
+  });
+  if (policy.insuredHeadcount < employees) return [];
+  const out: Rectified[] = [];
+  for (const o of open) {
+    await db.obligation.update({
+      where: { id: o.id },
+      data: { status: 'done', doneAt: r.at, requestedDueOn: null, requestReason: null },
+    });
+    const e = await db.obligationEvent.create({
+      data: {
+        obligationId: o.id,
+        fromStatus: o.status,
+        toStatus: 'done',
+        actorUserId: r.by,
+        note: r.t('rectify.closed_note', { employees }),
+        at: r.at,
+      },
+    });
+    out.push({
+      id: o.id,
+      title: o.title,
+      unitId: o.unitId,
+      before: { status: o.status, doneAt: o.doneAt, requestedDueOn: o.requestedDueOn, requestReason: o.requestReason },
+      eventId: e.id,
+    });
+  }
+  return out;
+}
+
+/** A rectification item closed by hand: insurance findings close by a policy only, the others need evidence. */
+export function assertMayCloseByHand(o: { id: number; finding: string | null }, evidence: string | undefined): void {
+  if (o.finding === null) return;
+  if (isInsuranceFinding(o.finding)) throw new UserError('rectify.closes_by_policy', { id: o.id });
+  if (!evidence) throw new UserError('rectify.evidence_needed', { id: o.id });
 }

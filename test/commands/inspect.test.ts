@@ -1,4 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLedgerFile } from '../../src/domain/ledger-file.ts';
+import { importLedger } from '../../src/domain/ledger-import.ts';
+import { translator } from '../../src/i18n.ts';
 import type { Bus } from '../../src/bot/bus.ts';
 import { inspectionProgress, parseFindings, rankInspections } from '../../src/domain/inspections.ts';
 import { testBot, type TestDb } from '../support/db.ts';
@@ -130,5 +135,149 @@ describe('/检查', () => {
     expect(await count()).toBe(before);
     const withdrawn = await t.db.inspection.findFirstOrThrow({ where: { enterpriseId: chemicals.id } });
     expect(withdrawn.withdrawnBy).toBe('demo-liaison-yjj');
+  });
+});
+
+describe('rectification (整改)', () => {
+  /** A 交通运输 enterprise insured by nobody today, for the inspection → rectification → /投保 lifecycle. */
+  let uninsured: { id: number; name: string; creditCode: string; employees: number };
+  beforeAll(async () => {
+    uninsured = await t.db.enterprise.findFirstOrThrow({
+      where: {
+        status: 'operating',
+        sector: { code: 'transport' },
+        policies: { none: { status: 'valid', startOn: { lte: '2026-11-29' }, endOn: { gte: '2026-11-29' } } },
+      },
+      orderBy: { id: 'asc' },
+    });
+  });
+  const itemsOf = (inspectionId: number) =>
+    t.db.obligation.findMany({ where: { inspectionId }, include: { unit: true }, orderBy: { id: 'asc' } });
+
+  it('inspection → an item per finding for the sector’s lead department → /投保 closes the insurance one by itself', async () => {
+    const out = await say('demo-liaison-jtj', `/检查 ${uninsured.creditCode} 未投保、摊派 12月20日`);
+    expect(out.outcome).toBe('ok');
+    const inspection = await t.db.inspection.findFirstOrThrow({
+      where: { enterpriseId: uninsured.id },
+      orderBy: { id: 'desc' },
+    });
+    const [insurance, charged] = await itemsOf(inspection.id);
+    expect(insurance).toMatchObject({ finding: 'uninsured', dueOn: '2026-12-20', status: 'assigned' });
+    expect(charged).toMatchObject({ finding: 'charged', dueOn: '2026-12-20', status: 'assigned' });
+    // 交通运输 is led by 交通局: it answers for the rectification.
+    expect(insurance!.unit.code).toBe('jtj');
+    expect(out.text).toContain('整改事项由县交通运输局负责督促');
+    expect(out.text).toContain(`#${insurance!.id} `);
+    expect(out.text).toMatch(/📨 已通知/);
+    // The unit's group heard of both items.
+    const queued = await t.db.outboxMessage.findMany({ orderBy: { id: 'desc' }, take: 1 });
+    expect(queued[0]!.payload).toContain(`#${charged!.id} `);
+    // In the unit's list, with the usual reminders' colours.
+    expect((await say('demo-liaison-jtj', '/任务')).text).toContain(`#${insurance!.id} 整改：`);
+
+    // By hand: the insurance item is refused, the other one needs evidence.
+    const before = await snapshot();
+    expect((await say('demo-liaison-jtj', `/办结 ${insurance!.id}`)).text).toContain('不能手工办结');
+    expect((await say('demo-liaison-jtj', `/办结 ${charged!.id}`)).text).toContain('办结要写佐证材料');
+    expect(await snapshot()).toBe(before);
+
+    // A policy for fewer than the employees closes nothing; one covering them closes the insurance item.
+    const short = await say(
+      'demo-insurer-pingan',
+      `/投保 ${uninsured.creditCode} 平安 RECT-1 2026-11-29 2027-11-28 ${uninsured.employees - 1}`,
+    );
+    expect(short.outcome).toBe('ok');
+    expect(short.text).not.toContain('已自动销号');
+    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: insurance!.id } })).status).toBe('assigned');
+    const full = await say(
+      'demo-insurer-pingan',
+      `/投保 ${uninsured.creditCode} 平安 RECT-2 2026-11-29 2027-11-28 ${uninsured.employees}`,
+    );
+    expect(full.text).toContain(`✅ 整改事项 #${insurance!.id} `);
+    const closed = await t.db.obligation.findUniqueOrThrow({
+      where: { id: insurance!.id },
+      include: { events: { orderBy: { id: 'asc' } } },
+    });
+    expect(closed.status).toBe('done');
+    expect(closed.events.at(-1)).toMatchObject({ toStatus: 'done', actorUserId: 'demo-insurer-pingan' });
+    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: charged!.id } })).status).toBe('assigned');
+
+    // Taking the policy back reopens the item; recording it again closes it again.
+    expect((await say('demo-insurer-pingan', '/撤销')).outcome).toBe('ok');
+    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: insurance!.id } })).status).toBe('assigned');
+    expect(
+      (
+        await say(
+          'demo-insurer-pingan',
+          `/投保 ${uninsured.creditCode} 平安 RECT-2 2026-11-29 2027-11-28 ${uninsured.employees}`,
+        )
+      ).text,
+    ).toContain(`✅ 整改事项 #${insurance!.id} `);
+
+    // The other closes with evidence, by its unit.
+    const done = await say('demo-liaison-jtj', `/办结 ${charged!.id} 企业已退还员工垫付保费，有收据`);
+    expect(done.outcome).toBe('ok');
+    expect((await t.db.obligation.findUniqueOrThrow({ where: { id: charged!.id } })).status).toBe('done');
+  });
+
+  it('goes to the lead department when a township inspects; without a deadline, the default; 合规 opens nothing', async () => {
+    const out = await say('demo-liaison-dongping', `/检查 ${chemicals.creditCode} 未全员`);
+    expect(out.text).toContain('整改事项由县应急管理局负责督促（未写整改期限，按 30 天计）');
+    const inspection = await t.db.inspection.findFirstOrThrow({
+      where: { enterpriseId: chemicals.id, withdrawnAt: null },
+      orderBy: { id: 'desc' },
+    });
+    expect(await itemsOf(inspection.id)).toMatchObject([
+      { finding: 'partial', dueOn: '2026-12-29', unit: { code: 'yjj' }, assignedBy: 'demo-liaison-dongping' },
+    ]);
+    await say('demo-liaison-yjj', `/检查 ${chemicals.creditCode} 合规`);
+    const compliant = await t.db.inspection.findFirstOrThrow({
+      where: { enterpriseId: chemicals.id },
+      orderBy: { id: 'desc' },
+    });
+    expect(await itemsOf(compliant.id)).toEqual([]);
+  });
+
+  it('closes by itself when the policy import records a policy covering the headcount', async () => {
+    const e = await t.db.enterprise.findFirstOrThrow({
+      where: {
+        status: 'operating',
+        sector: { code: 'construction' },
+        policies: { none: { status: 'valid', startOn: { lte: '2026-11-29' }, endOn: { gte: '2026-11-29' } } },
+      },
+      orderBy: { id: 'asc' },
+    });
+    const zjj = await t.db.unit.findFirstOrThrow({ where: { code: 'zjj' } });
+    await t.db.member.create({
+      data: { userId: 'liaison-zjj', name: '住建局联络员', roles: 'liaison', unitId: zjj.id },
+    });
+    expect((await say('liaison-zjj', `/检查 ${e.creditCode} 未投保`)).outcome).toBe('ok');
+    const item = await t.db.obligation.findFirstOrThrow({
+      where: { inspection: { enterpriseId: e.id }, finding: 'uninsured' },
+    });
+    const file = join(t.dir, 'rectify-policies.csv');
+    writeFileSync(
+      file,
+      [
+        '保单号,保险公司,统一社会信用代码,起保日期,止保日期,参保人数',
+        `IMP-RECT-1,平安,${e.creditCode},2026-11-29,2027-11-28,${e.employees}`,
+      ].join('\r\n'),
+    );
+    const zh = translator('zh-CN');
+    const report = await importLedger(t.db, 'policies', await readLedgerFile(file, zh), {
+      campaignId: t.campaignId,
+      day: '2026-11-29',
+      now: t.clock.now(),
+      t: zh,
+      source: file,
+      actor: 'demo-admin',
+    });
+    expect(report.rejected).toEqual([]);
+    const closed = await t.db.obligation.findUniqueOrThrow({
+      where: { id: item.id },
+      include: { events: { orderBy: { id: 'desc' }, take: 1 } },
+    });
+    expect(closed.status).toBe('done');
+    expect(closed.events[0]).toMatchObject({ toStatus: 'done', actorUserId: 'demo-admin' });
   });
 });
