@@ -13,6 +13,7 @@ export const UNDO_MODELS = [
   'obligationEvent',
   'preventionVisit',
   'inspection',
+  'blacklistProposal',
   'servicePlan',
   'member',
   'groupChat',

@@ -66,6 +66,7 @@ const TYPIST: Record<string, string> = {
   tasks: 'demo-liaison-jtj',
   visit: 'demo-insurer-pingan',
   inspect: 'demo-liaison-yjj',
+  propose: 'demo-liaison-yjj',
   visits: 'demo-insurer-pingan',
   plan: 'demo-insurer-pingan',
   // /执行 and /撤销 follow the leader's /交办 preview; /取消 the admin's /解绑 preview.
@@ -76,6 +77,10 @@ const TYPIST: Record<string, string> = {
 const WORKFLOW = [
   'help',
   'whoami',
+  // An inspection opens the demo's rectification items #17 and #18 before anything else is assigned.
+  'inspect',
+  'propose',
+  'blacklist',
   'coverage',
   'rank',
   'export',
@@ -96,7 +101,6 @@ const WORKFLOW = [
   'visit',
   'visits',
   'confirm',
-  'inspect',
   'plan',
   'bind',
   'group',

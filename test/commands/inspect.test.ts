@@ -281,3 +281,58 @@ describe('rectification (整改)', () => {
     expect(closed.events[0]).toMatchObject({ toStatus: 'done', actorUserId: 'demo-admin' });
   });
 });
+
+describe('the blacklist proposal', () => {
+  it('refusal → proposal by the owning unit → a leader approves; recorded with who, published nowhere', async () => {
+    const e = await t.db.enterprise.findFirstOrThrow({ where: inScope('fireworks'), orderBy: { id: 'asc' } });
+    expect((await say('demo-liaison-yjj', `/检查 ${e.creditCode} 摊派 12月10日`)).outcome).toBe('ok');
+    const item = await t.db.obligation.findFirstOrThrow({
+      where: { inspection: { enterpriseId: e.id }, finding: 'charged' },
+      orderBy: { id: 'desc' },
+    });
+    const outbox = await t.db.outboxMessage.count();
+
+    // Only the owning unit proposes, only for a rectification item, once while it is open.
+    const before = await snapshot();
+    expect((await say('demo-liaison-jtj', `/提请黑名单 ${item.id} 拒不整改`)).text).toContain('县应急管理局');
+    const duty = await t.db.obligation.findFirstOrThrow({ where: { unit: { code: 'yjj' }, inspectionId: null } });
+    expect((await say('demo-liaison-yjj', `/提请黑名单 ${duty.id} 拒不整改`)).text).toContain('不是整改事项');
+    expect((await say('demo-leader', `/提请黑名单 ${item.id} 拒不整改`)).outcome).toBe('denied');
+    expect(await snapshot()).toBe(before);
+
+    const proposed = await say('demo-liaison-yjj', `/提请黑名单 ${item.id} 逾期拒不退还摊派的保费`);
+    expect(proposed.outcome).toBe('ok');
+    const p = await t.db.blacklistProposal.findFirstOrThrow({ where: { obligationId: item.id } });
+    expect(p).toMatchObject({ state: 'proposed', proposedBy: 'demo-liaison-yjj', enterpriseId: e.id });
+    expect((await say('demo-liaison-yjj', `/提请黑名单 ${item.id} 再次`)).text).toContain(`已有待决定的提请 #${p.id}`);
+
+    // The county office's list carries the buttons; only a leader may see and decide.
+    expect((await say('demo-liaison-yjj', '/黑名单')).outcome).toBe('denied');
+    const list = await say('demo-leader', '/黑名单');
+    expect(list.text).toContain(`⏳ #${p.id} ${e.name}`);
+    expect(list.buttons).toContainEqual(expect.objectContaining({ command: `/黑名单 批准 ${p.id}` }));
+    expect(list.buttons).toContainEqual(expect.objectContaining({ command: `/黑名单 驳回 ${p.id}` }));
+
+    expect((await say('demo-leader', `/黑名单 批准 ${p.id}`)).text).toContain(`已批准提请 #${p.id}`);
+    expect(await t.db.blacklistProposal.findUniqueOrThrow({ where: { id: p.id } })).toMatchObject({
+      state: 'approved',
+      decidedBy: 'demo-leader',
+    });
+    expect((await say('demo-leader', `/黑名单 驳回 ${p.id}`)).text).toContain('已由演示·县领导批准');
+    expect((await say('demo-leader', '/黑名单')).text).toMatch(new RegExp(`✅ #${p.id} .*演示·县领导`));
+    // Neither the proposal nor the decision told anyone; both are in the audit trail.
+    expect(await t.db.outboxMessage.count()).toBe(outbox);
+    const audit = await t.db.auditEvent.findMany({
+      where: { command: { in: ['propose', 'blacklist'] }, outcome: 'ok' },
+      orderBy: { id: 'asc' },
+    });
+    expect(audit.map((a) => a.actorUserId)).toEqual(expect.arrayContaining(['demo-liaison-yjj', 'demo-leader']));
+
+    // A decided proposal cannot be withdrawn by its proposer; the leader can take the decision back.
+    const refused = await say('demo-liaison-yjj', '/撤销');
+    expect(refused.outcome).not.toBe('ok');
+    expect(refused.text).toContain('演示·县领导');
+    expect((await say('demo-leader', '/撤销')).outcome).toBe('ok');
+    expect((await t.db.blacklistProposal.findUniqueOrThrow({ where: { id: p.id } })).state).toBe('proposed');
+  });
+});
