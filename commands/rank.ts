@@ -6,6 +6,7 @@ import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
 import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
 import { neutral } from '../src/core/neutral.ts';
 import { progressText, rankInspections } from '../src/domain/inspections.ts';
+import { assess } from '../src/domain/assessment.ts';
 
 /**
  * /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. A 通报
@@ -24,10 +25,11 @@ export default defineCommand({
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
-    const [coverage, timeliness, inspections] = await Promise.all([
+    const [coverage, timeliness, inspections, assessment] = await Promise.all([
       rankCoverage(db, campaign.id, today, now),
       rankTimeliness(db, campaign.id, today, timeZone),
       rankInspections(db, campaign.id, today),
+      assess(db, campaign.id, today.slice(0, 4), today, now, timeZone),
     ]);
     const pooled = combine(coverage.townships.map((r) => r.item));
     const overdue = timeliness.filter((r) => r.item.overdue > 0).map((r) => r.item);
@@ -63,6 +65,21 @@ export default defineCommand({
               const mark = item.inspected >= item.inScope ? '🟢' : today > inspections.dueOn ? '🔴' : '🟡';
               return `${mark} ${rank}. ${neutral(item.unit.name)}  ${progressText(t, item)}`;
             }),
+          ]
+        : []),
+      ...(assessment
+        ? [
+            '',
+            t(assessment.rules.placeholder ? 'rank.assessment' : 'rank.assessment_set', { year: assessment.year }),
+            ...assessment.ranked.map(({ rank, item }) =>
+              t('assess.ranking_line', {
+                rank,
+                unit: neutral(item.unit.name),
+                score: item.score,
+                max: item.max,
+                share: percent(item.share),
+              }),
+            ),
           ]
         : []),
       '',

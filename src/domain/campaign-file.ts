@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isDay } from '../clock.ts';
 import { reminderSettingsSchema } from './reminder-settings.ts';
+import { assessmentSchema } from './assessment.ts';
 
 /** The campaign that ships with the bot: the Anhua plan (安安委办发〔2021〕39号). */
 export const DEFAULT_CAMPAIGN_FILE = fileURLToPath(new URL('../../prisma/campaigns/anhua.json', import.meta.url));
@@ -76,6 +77,7 @@ export const campaignFileSchema = z
     ),
     rules: z.array(z.object({ key: code, value: z.number().int(), effectiveOn: day, source: z.string().min(1) })),
     reminders: reminderSettingsSchema.default(reminderSettingsSchema.parse({})),
+    assessment: assessmentSchema.optional(),
   })
   .superRefine((f, ctx) => {
     const sectors = new Set(f.sectors.map((s) => s.code));

@@ -28,6 +28,7 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
       countyCode: county.code,
       countyName: county.name,
       reminders: JSON.stringify(file.reminders),
+      assessment: JSON.stringify(file.assessment ?? {}),
     };
     const campaign = await tx.campaign.upsert({
       where: { key: file.key },

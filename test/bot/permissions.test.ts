@@ -11,6 +11,7 @@ const MAY: Record<string, string[]> = {
     'snooze',
     'ack',
     'approve',
+    'assess',
     'assign',
     'blacklist',
     'coverage',
@@ -27,6 +28,7 @@ const MAY: Record<string, string[]> = {
   liaison: [
     'snooze',
     'ack',
+    'assess',
     'confirm',
     'coverage',
     'done',
@@ -41,7 +43,7 @@ const MAY: Record<string, string[]> = {
     'visits',
   ],
   insurer: ['snooze', 'ack', 'confirm', 'done', 'extend', 'feedback', 'insure', 'plan', 'tasks', 'visit', 'visits'],
-  viewer: ['coverage', 'overdue', 'rank', 'visits'],
+  viewer: ['assess', 'coverage', 'overdue', 'rank', 'visits'],
   enterprise: ['confirm', 'visits'],
 };
 const EVERY_MEMBER = ['cancel', 'undo', 'yes'];

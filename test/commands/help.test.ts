@@ -83,6 +83,7 @@ const WORKFLOW = [
   'blacklist',
   'coverage',
   'rank',
+  'assess',
   'export',
   'overdue',
   'report',
