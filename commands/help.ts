@@ -5,7 +5,10 @@ import { defineCommand, specNamed, type CommandSpec } from '../src/bot/spec.ts';
 /** /帮助's sections, in README's order: each role's commands, as the manuals in docs/ teach them. */
 export const HELP_SECTIONS: readonly { role: string; commands: readonly string[] }[] = [
   { role: 'everyone', commands: ['help', 'whoami', 'undo', 'yes', 'cancel'] },
-  { role: 'leader', commands: ['coverage', 'rank', 'assess', 'export', 'overdue', 'approve', 'reject', 'assign', 'blacklist'] },
+  {
+    role: 'leader',
+    commands: ['coverage', 'rank', 'assess', 'export', 'overdue', 'approve', 'reject', 'assign', 'blacklist'],
+  },
   {
     role: 'liaison',
     commands: [
