@@ -124,7 +124,7 @@ export default defineCommand({
     if (deadline) lines.push(t('inspect.deadline', { date: deadline }));
     if (penalty) lines.push(t('inspect.penalty', { no: penalty.no, amount: yuan(penalty.fen / 100) }));
     if (note) lines.push(t('inspect.note', { note }));
-    const progress = (await inspectionProgress(db, campaign.id, today.slice(0, 4))).find((p) => p.unit.id === unit.id);
+    const progress = (await inspectionProgress(db, campaign.id, today.slice(0, 4), [unit.id]))[0];
     if (progress) lines.push(t('inspect.your_progress', { unit: unit.name, progress: progressText(t, progress) }));
     if (items.length) {
       // The responsible unit hears of its items at once; how each closes depends on its finding.

@@ -5,7 +5,7 @@ import { changeText, percent } from '../src/core/format.ts';
 import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
 import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
 import { neutral } from '../src/core/neutral.ts';
-import { progressText, rankInspections } from '../src/domain/inspections.ts';
+import { inspectionProgress, progressText, rankInspections } from '../src/domain/inspections.ts';
 import { assess } from '../src/domain/assessment.ts';
 
 /**
@@ -25,12 +25,16 @@ export default defineCommand({
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
-    const [coverage, timeliness, inspections, assessment] = await Promise.all([
+    const [coverage, timeliness, progress] = await Promise.all([
       rankCoverage(db, campaign.id, today, now),
       rankTimeliness(db, campaign.id, today, timeZone),
-      rankInspections(db, campaign.id, today),
-      assess(db, campaign.id, today.slice(0, 4), today, now, timeZone),
+      inspectionProgress(db, campaign.id, today.slice(0, 4)),
     ]);
+    const inspections = await rankInspections(db, campaign.id, today, progress);
+    const assessment = await assess(db, campaign.id, today.slice(0, 4), today, now, timeZone, {
+      coverage,
+      inspections: progress,
+    });
     const pooled = combine(coverage.townships.map((r) => r.item));
     const overdue = timeliness.filter((r) => r.item.overdue > 0).map((r) => r.item);
     const lines = [

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { addDays, dayIn } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { daysBetween } from './obligations.ts';
-import { inspectionProgress } from './inspections.ts';
-import { rankCoverage, rankSorted, type Ranked } from './ranking.ts';
+import { inspectionProgress, type InspectionProgress } from './inspections.ts';
+import { rankCoverage, rankSorted, type CoverageRanking, type Ranked } from './ranking.ts';
 
 // The annual assessment (年度考核, plan §三(三)): the county puts the campaign into each unit's
 // annual work-safety assessment. A score per department and township and year, from the criteria
@@ -74,6 +74,8 @@ export async function assess(
   today: string,
   now: Date,
   timeZone: string,
+  /** /排名's coverage ranking of the same day and this year's inspection progress, when the caller has them (counted once, not twice). */
+  counted?: { coverage: CoverageRanking; inspections: InspectionProgress[] },
 ): Promise<Assessment | null> {
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
   const rules = assessmentRules(campaign.assessment);
@@ -86,8 +88,10 @@ export async function assess(
       where: { countyCode: campaign.countyCode, kind: { in: ['department', 'township'] } },
       orderBy: [{ sortOrder: 'asc' }, { id: 'asc' }],
     }),
-    rankCoverage(db, campaignId, asOf, asOf === today ? now : new Date(`${addDays(asOf, 1)}T00:00:00Z`)),
-    inspectionProgress(db, campaignId, year),
+    counted && asOf === today
+      ? counted.coverage
+      : rankCoverage(db, campaignId, asOf, asOf === today ? now : new Date(`${addDays(asOf, 1)}T00:00:00Z`)),
+    counted && asOf === today ? counted.inspections : inspectionProgress(db, campaignId, year),
     db.obligation.findMany({
       where: { campaignId, withdrawnAt: null, dueOn: { gte: first, lte: asOf } },
       select: { unitId: true, dueOn: true, status: true, doneAt: true, inspectionId: true },

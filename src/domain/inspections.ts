@@ -89,31 +89,40 @@ export interface InspectionProgress {
 /**
  * The October inspection's progress of every lead department, in the campaign's order: the
  * enterprises in scope of the sectors it leads, and how many of them were inspected (by anyone)
- * in the period. Two grouped counts whatever the county's size.
+ * in the period. Two grouped counts whatever the county's size; for some units only, over their sectors only.
  */
-export async function inspectionProgress(db: Tx, campaignId: number, period: string): Promise<InspectionProgress[]> {
-  const [sectors, leads] = await Promise.all([
+export async function inspectionProgress(
+  db: Tx,
+  campaignId: number,
+  period: string,
+  unitIds?: number[],
+): Promise<InspectionProgress[]> {
+  const [campaign, sectors, leads] = await Promise.all([
+    db.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { countyCode: true } }),
     db.sector.findMany({ where: { campaignId }, select: { id: true, highRisk: true } }),
     db.sectorResponsibility.findMany({
-      where: { role: 'lead', sector: { campaignId } },
+      where: { role: 'lead', sector: { campaignId }, ...(unitIds && { unitId: { in: unitIds } }) },
       include: { unit: true },
       orderBy: [{ unit: { sortOrder: 'asc' } }, { unitId: 'asc' }],
     }),
   ]);
-  if (!sectors.length) return [];
+  const led = new Set(leads.map((l) => l.sectorId));
+  if (!led.size) return [];
+  const { countyCode } = campaign;
   const highRisk = new Map(sectors.map((s) => [s.id, s.highRisk]));
-  const ids = Prisma.join(sectors.map((s) => s.id));
+  const ids = Prisma.join([...led]);
   const { gte, lte } = periodDays(period);
   type Group = { sectorId: number; aboveScale: boolean | number; n: bigint | number };
   // Grouped by what decides the scope, which is then read here: booleans differ between the databases.
   const [scope, inspected] = await Promise.all([
     db.$queryRaw<Group[]>`
       SELECT e."sectorId" AS "sectorId", e."aboveScale" AS "aboveScale", COUNT(*) AS n FROM "Enterprise" e
-      WHERE e.status = 'operating' AND e."sectorId" IN (${ids}) GROUP BY e."sectorId", e."aboveScale"`,
+      WHERE e."countyCode" = ${countyCode} AND e.status = 'operating' AND e."sectorId" IN (${ids})
+      GROUP BY e."sectorId", e."aboveScale"`,
     db.$queryRaw<Group[]>`
-      SELECT e."sectorId" AS "sectorId", e."aboveScale" AS "aboveScale", COUNT(DISTINCT e.id) AS n
-      FROM "Inspection" i JOIN "Enterprise" e ON e.id = i."enterpriseId"
-      WHERE i."campaignId" = ${campaignId} AND i."withdrawnAt" IS NULL AND i."inspectedOn" >= ${gte} AND i."inspectedOn" <= ${lte}
+      SELECT e."sectorId" AS "sectorId", e."aboveScale" AS "aboveScale", COUNT(*) AS n FROM "Enterprise" e
+      WHERE e.id IN (SELECT i."enterpriseId" FROM "Inspection" i WHERE i."campaignId" = ${campaignId}
+          AND i."inspectedOn" >= ${gte} AND i."inspectedOn" <= ${lte} AND i."withdrawnAt" IS NULL)
         AND e.status = 'operating' AND e."sectorId" IN (${ids}) GROUP BY e."sectorId", e."aboveScale"`,
   ]);
   const count = (rows: Group[]) => {
@@ -153,8 +162,14 @@ export async function dutyProgress(
   const counted = obligations.filter((o) => o.dutyId !== null && duties.has(o.dutyId));
   const out = new Map<number, InspectionProgress>();
   for (const period of new Set(counted.map((o) => o.period))) {
-    const rows = await inspectionProgress(db, campaignId, period);
-    for (const o of counted.filter((x) => x.period === period)) {
+    const of = counted.filter((x) => x.period === period);
+    const rows = await inspectionProgress(
+      db,
+      campaignId,
+      period,
+      of.map((o) => o.unitId),
+    );
+    for (const o of of) {
       const row = rows.find((r) => r.unit.id === o.unitId);
       if (row) out.set(o.id, row);
     }
@@ -269,11 +284,17 @@ export interface InspectionRanking {
 }
 
 /** The year's inspection duty, its lead departments ranked by progress; null when the campaign has no such duty. */
-export async function rankInspections(db: Tx, campaignId: number, today: string): Promise<InspectionRanking | null> {
+export async function rankInspections(
+  db: Tx,
+  campaignId: number,
+  today: string,
+  /** This year's inspectionProgress, when the caller has it already. */
+  counted?: InspectionProgress[],
+): Promise<InspectionRanking | null> {
   const duty = await db.duty.findFirst({ where: { campaignId, counts: 'inspections' }, orderBy: { id: 'asc' } });
   if (!duty) return null;
   const period = today.slice(0, 4);
-  const rows = await inspectionProgress(db, campaignId, period);
+  const rows = counted ?? (await inspectionProgress(db, campaignId, period));
   // Departments with nothing in scope have nothing to rank; more inspected first among equal rates.
   const sorted = rows.filter((r) => r.rate !== null).sort((a, b) => b.rate! - a.rate! || b.inspected - a.inspected);
   return { period, dueOn: `${period}-${duty.dueMonthDay}`, ranked: rankSorted(sorted, (a, b) => a.rate === b.rate) };
