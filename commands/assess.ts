@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { didYouMean, percent } from '../src/core/format.ts';
-import { neutral } from '../src/core/neutral.ts';
 import { findUnit, nearestKnown } from '../src/domain/directory.ts';
-import { assess, type Assessment, type CriterionScore } from '../src/domain/assessment.ts';
+import { assess, rankingLine, type Assessment, type CriterionScore } from '../src/domain/assessment.ts';
 
 const YEAR = /^(20\d\d)年?$/;
 
@@ -92,15 +91,7 @@ function ranking(ctx: Pick<CommandContext, 't'>, result: Assessment): string[] {
   return [
     t('assess.ranking_title', { year: result.year, count: result.ranked.length }),
     t('assess.as_of', { day: result.asOf }),
-    ...result.ranked.map(({ rank, item }) =>
-      t('assess.ranking_line', {
-        rank,
-        unit: neutral(item.unit.name),
-        score: item.score,
-        max: item.max,
-        share: percent(item.share),
-      }),
-    ),
+    ...result.ranked.map((r) => rankingLine(t, r)),
     t('assess.ranking_hint'),
     ...note(ctx, result),
   ];

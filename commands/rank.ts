@@ -6,7 +6,7 @@ import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
 import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
 import { neutral } from '../src/core/neutral.ts';
 import { inspectionProgress, progressText, rankInspections } from '../src/domain/inspections.ts';
-import { assess } from '../src/domain/assessment.ts';
+import { assess, rankingLine } from '../src/domain/assessment.ts';
 
 /**
  * /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. A 通报
@@ -75,15 +75,7 @@ export default defineCommand({
         ? [
             '',
             t(assessment.rules.placeholder ? 'rank.assessment' : 'rank.assessment_set', { year: assessment.year }),
-            ...assessment.ranked.map(({ rank, item }) =>
-              t('assess.ranking_line', {
-                rank,
-                unit: neutral(item.unit.name),
-                score: item.score,
-                max: item.max,
-                share: percent(item.share),
-              }),
-            ),
+            ...assessment.ranked.map((r) => rankingLine(t, r)),
           ]
         : []),
       '',

@@ -3,6 +3,8 @@ import { addDays, dayIn } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
 import { daysBetween } from './obligations.ts';
 import { inspectionProgress, type InspectionProgress } from './inspections.ts';
+import { percent } from '../core/format.ts';
+import type { Translate } from '../i18n.ts';
 import { rankCoverage, rankSorted, type CoverageRanking, type Ranked } from './ranking.ts';
 
 // The annual assessment (年度考核, plan §三(三)): the county puts the campaign into each unit's
@@ -173,3 +175,13 @@ export async function assess(
   const sorted = scored.filter((s) => s.share !== null).sort((a, b) => b.share! - a.share! || b.score - a.score);
   return { year, asOf, rules, ranked: rankSorted(sorted, (a, b) => a.share === b.share) };
 }
+
+/** "1. 东坪镇  36.4/55 分（66.2%）": a unit's line in /考核's and /排名's ranking. */
+export const rankingLine = (t: Translate, { rank, item }: Ranked<UnitAssessment>): string =>
+  t('assess.ranking_line', {
+    rank,
+    unit: item.unit.name,
+    score: item.score,
+    max: item.max,
+    share: percent(item.share),
+  });
