@@ -70,6 +70,11 @@ export default defineCommand({
         }
         lines.push(t('tasks.requests_hint'));
       }
+      // Blacklist proposals await a leader too; they are listed (and decided) in /黑名单 only.
+      const proposals = await db.blacklistProposal.count({
+        where: { campaignId: campaign.id, state: 'proposed', withdrawnAt: null },
+      });
+      if (proposals) lines.push('', t('tasks.proposals', { count: proposals }));
     }
     // Decisions go first; the card holds six buttons.
     return { text: lines.join('\n'), buttons: [...decide, ...acks].slice(0, MAX_BUTTONS) };

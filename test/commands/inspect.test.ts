@@ -306,7 +306,8 @@ describe('the blacklist proposal', () => {
     expect(p).toMatchObject({ state: 'proposed', proposedBy: 'demo-liaison-yjj', enterpriseId: e.id });
     expect((await say('demo-liaison-yjj', `/提请黑名单 ${item.id} 再次`)).text).toContain(`已有待决定的提请 #${p.id}`);
 
-    // The county office's list carries the buttons; only a leader may see and decide.
+    // A leader's /任务 says one awaits; the county office's list carries the buttons; only a leader may see and decide.
+    expect((await say('demo-leader', '/任务')).text).toContain('黑名单提请待决定 1 项');
     expect((await say('demo-liaison-yjj', '/黑名单')).outcome).toBe('denied');
     const list = await say('demo-leader', '/黑名单');
     expect(list.text).toContain(`⏳ #${p.id} ${e.name}`);
