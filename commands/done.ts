@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
 import { daysLate, obligationId, ownOpenObligation, transition } from '../src/domain/obligations.ts';
+import { assertMayCloseByHand } from '../src/domain/inspections.ts';
 
 /** /办结: the responsible unit closes an obligation, optionally with its evidence (a file no., a link). */
 export default defineCommand({
@@ -15,6 +16,7 @@ export default defineCommand({
   writes: true,
   async run(ctx, { id, evidence }) {
     const o = await ownOpenObligation(ctx, id);
+    assertMayCloseByHand(o, evidence);
     // A pending extension request has nothing left to decide once the obligation is done.
     await transition(
       ctx,

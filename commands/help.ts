@@ -5,10 +5,26 @@ import { defineCommand, specNamed, type CommandSpec } from '../src/bot/spec.ts';
 /** /帮助's sections, in README's order: each role's commands, as the manuals in docs/ teach them. */
 export const HELP_SECTIONS: readonly { role: string; commands: readonly string[] }[] = [
   { role: 'everyone', commands: ['help', 'whoami', 'undo', 'yes', 'cancel'] },
-  { role: 'leader', commands: ['coverage', 'rank', 'export', 'overdue', 'approve', 'reject', 'assign'] },
+  {
+    role: 'leader',
+    commands: ['coverage', 'rank', 'assess', 'export', 'overdue', 'approve', 'reject', 'assign', 'blacklist'],
+  },
   {
     role: 'liaison',
-    commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm', 'handover'],
+    commands: [
+      'report',
+      'insure',
+      'tasks',
+      'ack',
+      'feedback',
+      'done',
+      'extend',
+      'snooze',
+      'confirm',
+      'inspect',
+      'propose',
+      'handover',
+    ],
   },
   { role: 'insurer', commands: ['visit', 'visits', 'plan'] },
   { role: 'admin', commands: ['bind', 'unbind', 'strangers', 'group', 'audit'] },

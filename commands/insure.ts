@@ -74,7 +74,7 @@ export default defineCommand({
       include: { sector: true, township: true },
     });
     const headcount = a.headcount ?? enterprise.employees;
-    const { policy, renews, rule, warnings } = await recordPolicy(db, {
+    const { policy, renews, rule, warnings, rectified } = await recordPolicy(db, {
       enterprise,
       insurer,
       policyNo: a.policy_no,
@@ -84,8 +84,14 @@ export default defineCommand({
       premiumFen: a.premium ?? null,
       isDemo: full.isDemo,
       today,
+      rectifier: { by: ctx.userId, at: ctx.clock.now(), t: ctx.groupT },
     });
     ctx.undoable({ model: 'policy', action: 'withdraw', where: { id: policy.id } });
+    // Taking the policy back reopens the rectification items it closed.
+    for (const r of rectified) {
+      ctx.undoable({ model: 'obligation', action: 'update', where: { id: r.id }, data: r.before });
+      ctx.undoable({ model: 'obligationEvent', action: 'withdraw', where: { id: r.eventId } });
+    }
 
     const lines = [
       t('insure.recorded', { policyNo: policy.policyNo }),
@@ -97,6 +103,7 @@ export default defineCommand({
         : t('insure.no_rule'),
     ];
     if (renews) lines.push(t('insure.renews', { policyNo: renews.policyNo, end: renews.endOn }));
+    for (const r of rectified) lines.push(t('rectify.closed', { id: r.id, title: r.title }));
     // Warnings only: the ledger's headcount may be out of date, and the policy is recorded as issued.
     lines.push(...warnings.map((w) => t(w.key, w.params)));
     if (headcount < enterprise.employees) lines.push(t('insure.headcount_below', { employees: enterprise.employees }));

@@ -5,6 +5,8 @@ import { changeText, percent } from '../src/core/format.ts';
 import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
 import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
 import { neutral } from '../src/core/neutral.ts';
+import { inspectionProgress, progressText, rankInspections } from '../src/domain/inspections.ts';
+import { assess, rankingLine } from '../src/domain/assessment.ts';
 
 /**
  * /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. A 通报
@@ -23,10 +25,16 @@ export default defineCommand({
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
-    const [coverage, timeliness] = await Promise.all([
+    const [coverage, timeliness, progress] = await Promise.all([
       rankCoverage(db, campaign.id, today, now),
       rankTimeliness(db, campaign.id, today, timeZone),
+      inspectionProgress(db, campaign.id, today.slice(0, 4)),
     ]);
+    const inspections = await rankInspections(db, campaign.id, today, progress);
+    const assessment = await assess(db, campaign.id, today.slice(0, 4), today, now, timeZone, {
+      coverage,
+      inspections: progress,
+    });
     const pooled = combine(coverage.townships.map((r) => r.item));
     const overdue = timeliness.filter((r) => r.item.overdue > 0).map((r) => r.item);
     const lines = [
@@ -53,6 +61,23 @@ export default defineCommand({
       '',
       t('rank.timeliness'),
       ...(timeliness.length ? timeliness.map((r) => timelinessLine(ctx, r)) : [t('rank.nothing_due')]),
+      ...(inspections
+        ? [
+            '',
+            t('rank.inspections', { year: inspections.period, due: inspections.dueOn }),
+            ...inspections.ranked.map(({ rank, item }) => {
+              const mark = item.inspected >= item.inScope ? '🟢' : today > inspections.dueOn ? '🔴' : '🟡';
+              return `${mark} ${rank}. ${neutral(item.unit.name)}  ${progressText(t, item)}`;
+            }),
+          ]
+        : []),
+      ...(assessment
+        ? [
+            '',
+            t(assessment.rules.placeholder ? 'rank.assessment' : 'rank.assessment_set', { year: assessment.year }),
+            ...assessment.ranked.map((r) => rankingLine(t, r)),
+          ]
+        : []),
       '',
       t('rank.legend'),
     ];

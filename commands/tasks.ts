@@ -5,6 +5,7 @@ import { UserError } from '../src/core/errors.ts';
 import { findUnit } from '../src/domain/directory.ts';
 import { peopleLine, unitPeople } from '../src/domain/members.ts';
 import { obligationLines, openObligations } from '../src/domain/obligations.ts';
+import { dutyProgress, progressText } from '../src/domain/inspections.ts';
 
 /** /任务: a unit's open obligations (督办事项), coloured by time left. */
 export default defineCommand({
@@ -48,9 +49,13 @@ export default defineCommand({
             .filter((o) => o.status === 'assigned')
             .map((o) => ({ label: t('card.ack', { id: o.id }), command: `/签收 ${o.id}`, style: 'primary' as const }))
         : [];
+    // A duty that counts inspections shows how far the unit has got.
+    const progress = await dutyProgress(db, campaign.id, open);
     for (const o of open) {
       lines.push(...obligationLines(ctx, o));
       if (o.holderUserId) lines.push(t('tasks.holder', { name: holders.get(o.holderUserId) ?? o.holderUserId }));
+      const p = progress.get(o.id);
+      if (p) lines.push(`   ${t('tasks.inspection_progress', { progress: progressText(t, p) })}`);
     }
     if (open.length) lines.push(t('tasks.legend'), t('tasks.hint'));
     else lines.push(t('tasks.none'));
@@ -77,6 +82,11 @@ export default defineCommand({
         }
         lines.push(t('tasks.requests_hint'));
       }
+      // Blacklist proposals await a leader too; they are listed (and decided) in /黑名单 only.
+      const proposals = await db.blacklistProposal.count({
+        where: { campaignId: campaign.id, state: 'proposed', withdrawnAt: null },
+      });
+      if (proposals) lines.push('', t('tasks.proposals', { count: proposals }));
     }
     // Decisions go first; the card holds six buttons.
     return { text: lines.join('\n'), buttons: [...decide, ...acks].slice(0, MAX_BUTTONS) };

@@ -12,6 +12,8 @@ export const UNDO_MODELS = [
   'obligation',
   'obligationEvent',
   'preventionVisit',
+  'inspection',
+  'blacklistProposal',
   'servicePlan',
   'member',
   'groupChat',

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isDay } from '../clock.ts';
 import { reminderSettingsSchema } from './reminder-settings.ts';
+import { assessmentSchema } from './assessment.ts';
 
 /** The campaign that ships with the bot: the Anhua plan (安安委办发〔2021〕39号). */
 export const DEFAULT_CAMPAIGN_FILE = fileURLToPath(new URL('../../prisma/campaigns/anhua.json', import.meta.url));
@@ -70,10 +71,13 @@ export const campaignFileSchema = z
         due: z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, { message: 'must be MM-DD' }),
         assignees: unitRef,
         reportTo: code.optional(),
+        /** What its progress counts: 'inspections' (src/domain/inspections.ts). */
+        counts: z.enum(['inspections']).optional(),
       }),
     ),
     rules: z.array(z.object({ key: code, value: z.number().int(), effectiveOn: day, source: z.string().min(1) })),
     reminders: reminderSettingsSchema.default(reminderSettingsSchema.parse({})),
+    assessment: assessmentSchema.optional(),
   })
   .superRefine((f, ctx) => {
     const sectors = new Set(f.sectors.map((s) => s.code));

@@ -25,6 +25,8 @@ import { runChild } from './child.ts';
 import { SEED_NOTE } from './seed.ts';
 import { streamSheet } from './workbook.ts';
 import { isArchived, SERVICE_PLAN_NOTE } from './visits.ts';
+import { findingsText } from './inspections.ts';
+import { assess } from './assessment.ts';
 
 // The 台账 as a workbook for county staff: coverage per sector (the /覆盖率 figures) and per
 // sector × township, the uninsured enterprises, policies ending within 60 days, prevention visits
@@ -469,6 +471,83 @@ export async function writeLedgerExport(
       );
     }),
   );
+
+  // 8. The enforcement inspections (keyset on id), each with its findings, deadline and penalty.
+  await streamSheet(
+    wb,
+    t('export.sheet_inspections'),
+    cols('export.cols_inspections'),
+    mapped(
+      pages((after: { id: number } | null) =>
+        db.inspection.findMany({
+          where: { campaignId: campaign.id, ...(after && { id: { gt: after.id } }) },
+          orderBy: { id: 'asc' },
+          take,
+        }),
+      ),
+      async (batch) => {
+        const enterprises = await enterprisesOf(batch.map((i) => i.enterpriseId));
+        return batch.map((i) => [
+          i.id,
+          i.inspectedOn,
+          enterprises.get(i.enterpriseId)?.name ?? '',
+          enterprises.get(i.enterpriseId)?.creditCode ?? '',
+          sectorName(i.sectorId),
+          unitName(i.townshipId),
+          unitName(i.unitId),
+          findingsText(t, i.findings),
+          i.rectifyBy ?? '',
+          i.penaltyNo ?? '',
+          // Fen to yuan for the sheet: whole fen divided once, shown with two decimals.
+          i.penaltyFen === null ? null : i.penaltyFen / 100,
+          i.note ?? '',
+          who(i.recordedBy),
+          i.withdrawnAt ? t('export.withdrawn') : '',
+        ]);
+      },
+    ),
+  );
+
+  // 9. The annual assessment, as /考核 and /排名 give it.
+  const assessment = await assess(db, campaign.id, day.slice(0, 4), day, now, timeZone);
+  if (assessment) {
+    const criteria = assessment.rules.criteria;
+    await streamSheet(
+      wb,
+      t('export.sheet_assessment', { year: assessment.year }),
+      [
+        ...cols('export.cols_assessment_head'),
+        ...criteria.map((c) =>
+          t('export.assessment_criterion', { criterion: t(`assess.criterion.${c.key}`), points: c.points }),
+        ),
+        ...cols('export.cols_assessment_tail'),
+      ],
+      [
+        assessment.ranked.map(({ rank, item }) => [
+          rank,
+          item.unit.name,
+          t(`export.unit_kind_${item.unit.kind}`),
+          ...item.criteria.map((c) => (c.share === null ? t('assess.not_applicable') : c.score)),
+          item.score,
+          item.max,
+          item.share,
+        ]),
+      ],
+      {
+        percent: [criteria.length + 6],
+        tail: [
+          [],
+          [t('assess.as_of', { day: assessment.asOf })],
+          [t('assess.not_applicable_hint')],
+          [
+            t(assessment.rules.placeholder ? 'assess.placeholder' : 'assess.rules_note', {
+              note: assessment.rules.note,
+            }),
+          ],
+        ],
+      },
+    );
+  }
 
   await wb.commit();
   return { uninsured: uninsuredCount, expiring: expiringCount, visits: visitCount, obligations: obligationCount };

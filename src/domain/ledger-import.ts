@@ -12,6 +12,7 @@ import {
   type UnitRef,
 } from './directory.ts';
 import { refreshCover } from './cover.ts';
+import { rectifyInsurance, type Rectifier } from './inspections.ts';
 import { keepState } from './roster.ts';
 import { UserError } from '../core/errors.ts';
 import { checkPolicy, parseYuanToFen, recordPolicy, type PolicyWarning } from './policies.ts';
@@ -243,7 +244,10 @@ export async function importLedger(db: Db, kind: LedgerKind, sheets: Sheet[], o:
   await db.$transaction(
     async (tx) => {
       const warn = (row: number, w: PolicyWarning) => report.warnings.push({ row, warning: o.t(w.key, w.params) });
-      const apply = kind === 'roster' ? rosterRow(tx, campaign, o.day) : policyRow(tx, campaign, o.day, warn);
+      const apply =
+        kind === 'roster'
+          ? rosterRow(tx, campaign, o.day)
+          : policyRow(tx, campaign, o.day, warn, { by: o.actor ?? o.source, at: o.now, t: o.t });
       const seen = new Map<string, number>();
       for (const [i, { row, cells }] of data.entries()) {
         const r: Row = {
@@ -431,7 +435,13 @@ function rosterRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
   };
 }
 
-function policyRow(tx: Tx, campaign: CampaignRow, today: string, warn: (row: number, w: PolicyWarning) => void): Apply {
+function policyRow(
+  tx: Tx,
+  campaign: CampaignRow,
+  today: string,
+  warn: (row: number, w: PolicyWarning) => void,
+  rectifier: Rectifier,
+): Apply {
   const insurer = cached((w) => findInsurer(tx, campaign.countyCode, w));
   const nearInsurer = cached((w) => nearestKnown(tx, campaign, w, { units: ['insurer'] }));
   // By credit code, or by the enterprise's full name when it is the only one with that name.
@@ -491,15 +501,17 @@ function policyRow(tx: Tx, campaign: CampaignRow, today: string, warn: (row: num
         isDemo: false,
         liabilityPerPerson: data.liabilityPerPerson,
         today,
+        rectifier,
       });
       for (const w of warnings) warn(r.row, w);
       return 'added';
     }
     for (const w of await checkPolicy(tx, { ...terms, id: existing.id })) warn(r.row, w);
     if (Object.entries(data).every(([k, v]) => existing[k as keyof typeof existing] === v)) return 'unchanged';
-    await tx.policy.update({ where: { id: existing.id }, data });
+    const updated = await tx.policy.update({ where: { id: existing.id }, data });
     // Both enterprises' kept cover follows the policy (src/domain/cover.ts).
     await refreshCover(tx, [existing.enterpriseId, e.id], today);
+    await rectifyInsurance(tx, updated, today, rectifier);
     return 'updated';
   };
 }

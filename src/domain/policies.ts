@@ -4,6 +4,7 @@ import type { Member } from '../core/roles.ts';
 import { MAX_COUNT, parseCount } from '../core/words.ts';
 import type { Tx } from '../db/client.ts';
 import { refreshCover } from './cover.ts';
+import { rectifyInsurance, type Rectifier } from './inspections.ts';
 import { findEnterprise, type EnterpriseRef, type UnitRef } from './directory.ts';
 import { neutral, trusted } from '../core/neutral.ts';
 
@@ -215,6 +216,8 @@ export interface NewPolicy {
   liabilityPerPerson?: number | null;
   /** Today in the campaign's time zone: the enterprise's kept cover is refreshed around it. */
   today: string;
+  /** Who records it: rectification items it settles close in their name (rectifyInsurance). */
+  rectifier: Rectifier;
 }
 
 /** Records a policy: checks it (checkPolicy); refuses a number the insurer already used; links the policy it renews; applies the liability rule of its start day. */
@@ -267,7 +270,8 @@ export async function recordPolicy(db: Tx, p: NewPolicy) {
       })
     : await db.policy.create({ data });
   await refreshCover(db, [p.enterprise.id], p.today);
-  return { policy, renews, rule, warnings };
+  const rectified = await rectifyInsurance(db, policy, p.today, p.rectifier);
+  return { policy, renews, rule, warnings, rectified };
 }
 
 /** The last day of the enterprise's unbroken cover from `day` on, through back-to-back policies; null when not insured that day. */

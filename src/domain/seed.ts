@@ -28,6 +28,7 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
       countyCode: county.code,
       countyName: county.name,
       reminders: JSON.stringify(file.reminders),
+      assessment: JSON.stringify(file.assessment ?? {}),
     };
     const campaign = await tx.campaign.upsert({
       where: { key: file.key },
@@ -116,7 +117,13 @@ export async function seedCampaign(db: Db, file: CampaignFile, clock: Clock, tim
     let obligations = 0;
     const today = dayIn(clock.now(), timeZone);
     for (const d of file.duties) {
-      const data = { title: d.title, dueMonthDay: d.due, assignees: d.assignees, reportTo: d.reportTo ?? null };
+      const data = {
+        title: d.title,
+        dueMonthDay: d.due,
+        assignees: d.assignees,
+        reportTo: d.reportTo ?? null,
+        counts: d.counts ?? null,
+      };
       const duty = await tx.duty.upsert({
         where: { campaignId_key: { campaignId: campaign.id, key: d.key } },
         create: { campaignId: campaign.id, key: d.key, ...data },

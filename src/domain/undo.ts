@@ -105,6 +105,19 @@ async function describe({ db, t }: Actor, op: UndoOp): Promise<string | null> {
       if (!v) return null;
       return t(op.action === 'withdraw' ? 'undo.what_visit' : 'undo.what_confirmation', { visit: visitLabel(t, v) });
     }
+    case 'inspection': {
+      const i = await db.inspection.findUnique({ where: { id }, include: { enterprise: true } });
+      return i && t('undo.what_inspection', { id, enterprise: i.enterprise.name });
+    }
+    case 'blacklistProposal': {
+      const p = await db.blacklistProposal.findUnique({ where: { id } });
+      const e = p && (await db.enterprise.findUnique({ where: { id: p.enterpriseId } }));
+      if (!p || !e) return null;
+      return t(op.action === 'withdraw' ? 'undo.what_proposal' : 'undo.what_proposal_decision', {
+        id,
+        enterprise: e.name,
+      });
+    }
     case 'progressReport': {
       const r = await db.progressReport.findUnique({ where: { id }, include: { sector: true, township: true } });
       return (
@@ -180,6 +193,15 @@ async function assertStillOwn(ctx: Actor, op: UndoOp, what: Trusted, since: Date
         orderBy: { id: 'asc' },
       }));
     if (later) await acted(later);
+  }
+  if (op.model === 'blacklistProposal' && op.action === 'withdraw') {
+    const p = await db.blacklistProposal.findUnique({ where: { id } });
+    if (p?.decidedBy)
+      throw new UserError('undo.decided', {
+        what,
+        who: await nameOf(db, p.decidedBy),
+        step: trusted(ctx.t(`undo.step_proposal_${p.state}`)),
+      });
   }
   if (op.model === 'preventionVisit') {
     const v = await db.preventionVisit.findUnique({ where: { id } });

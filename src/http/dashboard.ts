@@ -10,6 +10,7 @@ import type { WorkCalendar } from '../domain/calendar.ts';
 import { percent, percentFigure } from '../core/format.ts';
 import { colour, type CoverageRow, type Figures } from '../domain/coverage.ts';
 import { overdueBoard, sectorBoard, townshipMatrix, unconfirmedVisits } from '../domain/dashboard.ts';
+import { rankInspections } from '../domain/inspections.ts';
 import { catalog, translator, type Locale } from '../i18n.ts';
 import { besideSources } from '../paths.ts';
 import { WeComError } from '../wecom/api.ts';
@@ -227,6 +228,15 @@ export function dashboardRoutes(o: DashboardOptions): Router {
   router.get(
     '/api/overdue',
     data(async (_ctx, _m, { campaignId, today }) => overdueBoard(o.db, campaignId, today, o.calendar)),
+  );
+
+  // The October inspection as /排名 ranks it.
+  router.get(
+    '/api/inspections',
+    data(async (_ctx, _m, { campaignId, today }) => {
+      const r = await rankInspections(o.db, campaignId, today);
+      return r && { ...r, ranked: r.ranked.map((x) => ({ ...x, rateText: percent(x.item.rate) })) };
+    }),
   );
 
   router.get(

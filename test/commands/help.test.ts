@@ -65,6 +65,8 @@ const TYPIST: Record<string, string> = {
   snooze: 'demo-liaison-jtj',
   tasks: 'demo-liaison-jtj',
   visit: 'demo-insurer-pingan',
+  inspect: 'demo-liaison-yjj',
+  propose: 'demo-liaison-yjj',
   visits: 'demo-insurer-pingan',
   plan: 'demo-insurer-pingan',
   handover: 'demo-liaison-dongping',
@@ -76,8 +78,13 @@ const TYPIST: Record<string, string> = {
 const WORKFLOW = [
   'help',
   'whoami',
+  // An inspection opens the demo's rectification items #17 and #18 before anything else is assigned.
+  'inspect',
+  'propose',
+  'blacklist',
   'coverage',
   'rank',
+  'assess',
   'export',
   'overdue',
   'report',

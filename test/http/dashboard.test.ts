@@ -24,7 +24,14 @@ const CORP = 'ww1436e0e65a779aee';
 const SECRET = 'app-secret';
 const BASE = 'https://anze.example.gov.cn';
 const SESSION_SECRET = 'a-session-secret-of-at-least-32-characters';
-const DATA = ['/api/me', '/api/coverage', '/api/coverage/townships', '/api/overdue', '/api/visits/unconfirmed'];
+const DATA = [
+  '/api/me',
+  '/api/coverage',
+  '/api/coverage/townships',
+  '/api/overdue',
+  '/api/inspections',
+  '/api/visits/unconfirmed',
+];
 
 let t: TestDb;
 let api: FakeWeComApi;
@@ -523,6 +530,23 @@ describe('the figures', () => {
         demo: true,
       })),
     );
+  });
+
+  it('the October inspection is as /排名 ranks it', async () => {
+    const body = await json<{
+      period: string;
+      dueOn: string;
+      ranked: {
+        rank: number;
+        item: { unit: { name: string }; inspected: number; inScope: number };
+        rateText: string;
+      }[];
+    }>('/api/inspections');
+    expect(body).toMatchObject({ period: '2026', dueOn: '2026-10-31' });
+    expect(body.ranked.length).toBeGreaterThan(0);
+    const reply = await say(bus, 'demo-leader', '/排名');
+    for (const { rank, item, rateText } of body.ranked)
+      expect(reply).toContain(`${rank}. ${item.unit.name}  已检查 ${item.inspected}/${item.inScope} 家（${rateText}）`);
   });
 
   it('unconfirmed visits are the ones the enterprise side has not confirmed, oldest first', async () => {

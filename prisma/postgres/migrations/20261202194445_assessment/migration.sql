@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Campaign" ADD COLUMN     "assessment" TEXT NOT NULL DEFAULT '{}';
