@@ -12,6 +12,7 @@ export type Shift = (table: string, id: number) => number;
 
 /** Integer columns that hold another table's id without a foreign key. */
 export const SOFT_REFERENCES: Record<string, Record<string, string>> = {
+  EnterpriseState: { sectorId: 'Sector', townshipId: 'Unit' },
   Job: { campaignId: 'Campaign' },
   ServicePlan: { insurerId: 'Unit' },
   ReminderLedger: { outboxId: 'OutboxMessage' },
@@ -56,7 +57,7 @@ const COMMAND_NUMBER = new RegExp(
 );
 /** "#12": the words just before it say whose number it is (a visit's, a message's), else an obligation's. */
 const HASH_NUMBER = /#(\d+)(?!\d)/g;
-const VISIT_BEFORE = /(走访|visit|确认|confirm)[^#\n]{0,4}$/i;
+const VISIT_BEFORE = /(走访|visit|确认|confirm)[^#]{0,24}$/i;
 const MESSAGE_BEFORE = /(消息|message)\s*$/i;
 
 /** Keys of JSON objects that hold a table's id, wherever they appear (a notice's chart, a command's arguments). */
@@ -86,7 +87,7 @@ export function renumberText(text: string, shift: Shift): string {
     return `${slash}${word}${space}${id}`;
   });
   return commands.replace(HASH_NUMBER, (_, n: string, at: number, whole: string) => {
-    const before = whole.slice(Math.max(0, at - 12), at);
+    const before = whole.slice(Math.max(0, at - 40), at);
     const table = VISIT_BEFORE.test(before)
       ? 'PreventionVisit'
       : MESSAGE_BEFORE.test(before)

@@ -270,6 +270,20 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
       },
     });
     await refreshCover(db, enterprises, DAY);
+    // The roster's history names sector and township by id, without a foreign key.
+    await db.enterpriseState.create({
+      data: {
+        enterpriseId: enterprises[0]!,
+        countyCode: '430922',
+        validFrom: '2026-11-01',
+        status: 'operating',
+        sectorId: chemicals,
+        townshipId: dongping,
+        aboveScale: false,
+        employees: 20,
+        added: true,
+      },
+    });
     await db.member.createMany({
       data: [
         { userId: 'xh-leader', name: '新化·县领导', roles: 'leader', unitId: aqw },
@@ -359,6 +373,11 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
       expect(notice.payload).toContain(`/签收 ${moved.id}`);
       expect(notice.payload).not.toContain(`#${obligationId}\\n`);
       expect(await db.reminderLedger.count({ where: { target: `obligation:${moved.id}` } })).toBe(1);
+      const state = await db.enterpriseState.findFirstOrThrow({
+        where: { countyCode: '430922' },
+        include: { enterprise: true },
+      });
+      expect(state).toMatchObject({ sectorId: state.enterprise.sectorId, townshipId: state.enterprise.townshipId });
 
       // The leader's /撤销 of the assignment made before the move: it withdraws the moved row and cancels
       // the queued notice (the undo entry names both by their new ids).
