@@ -216,23 +216,6 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
     const offsets = new Map<string, number>();
     const inserted = new Map<string, number>();
     await target.$transaction(async (tx) => {
-      // Every table's writers wait until the move commits (readers do not): the offsets below stay
-      // free, and two moves at once run one after the other.
-      for (const tb of tables) await tx.$executeRawUnsafe(`LOCK TABLE ${quote(tb.name)} IN SHARE ROW EXCLUSIVE MODE`);
-      // The county is there already when one of its campaigns is (by the campaign's key).
-      const held = await tx.$queryRawUnsafe<{ key: string; name: string; countyCode: string; countyName: string }[]>(
-        'SELECT key, name, "countyCode", "countyName" FROM "Campaign" WHERE key = ANY($1::text[]) ORDER BY 1',
-        campaigns.map((c) => c.key),
-      );
-      if (held.length)
-        throw new MoveError(
-          t('move.county_exists', {
-            county: `${held[0]!.countyName}（${held[0]!.countyCode}）`,
-            campaign: held[0]!.name,
-            url: redactUrl(postgresUrl),
-          }),
-        );
-
       // The target's tables and columns must be the source's: no table copied halfway or left out.
       const columns = await tx.$queryRawUnsafe<{ table_name: string; column_name: string; data_type: string }[]>(
         `SELECT table_name, column_name, data_type FROM information_schema.columns
@@ -253,6 +236,23 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
         ...[...targetColumns.keys()].filter((n) => !counts.has(n)).map((name) => ({ name })),
       ].map((tb) => tb.name);
       if (differ.length) throw new MoveError(t('move.schema_differs', { tables: differ.join(', ') }));
+
+      // Every table's writers wait until the move commits (readers do not): the offsets below stay
+      // free, and two moves at once run one after the other.
+      for (const tb of tables) await tx.$executeRawUnsafe(`LOCK TABLE ${quote(tb.name)} IN SHARE ROW EXCLUSIVE MODE`);
+      // The county is there already when one of its campaigns is (by the campaign's key).
+      const held = await tx.$queryRawUnsafe<{ key: string; name: string; countyCode: string; countyName: string }[]>(
+        'SELECT key, name, "countyCode", "countyName" FROM "Campaign" WHERE key = ANY($1::text[]) ORDER BY 1',
+        campaigns.map((c) => c.key),
+      );
+      if (held.length)
+        throw new MoveError(
+          t('move.county_exists', {
+            county: `${held[0]!.countyName}（${held[0]!.countyCode}）`,
+            campaign: held[0]!.name,
+            url: redactUrl(postgresUrl),
+          }),
+        );
 
       // Each numbered table's rows follow the target's: new id = old id + the target's largest id
       // (0 in an empty target, where ids stay as they are). References follow the same offsets.

@@ -398,6 +398,34 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
     }
   });
 
+  it('refuses a county whose national rule settings differ from those the target shares, with nothing written', async () => {
+    const other = await emptyDatabase('postgresql');
+    try {
+      await (await connectDatabase(other.url)).$disconnect();
+      const rule = readCampaignFile().rules[0]!;
+      const c = new pg.Client({ connectionString: other.url });
+      await c.connect();
+      await c.query('INSERT INTO "RuleSetting" (key, value, "effectiveOn", source) VALUES ($1, $2, $3, $4)', [
+        rule.key,
+        rule.value + 1,
+        rule.effectiveOn,
+        'another county',
+      ]);
+      await c.end();
+      const before = await snapshot(other.url);
+      const error = await moveToPostgres(xinhua.file, other.url, { clock: anhua.clock, timeZone: TZ, t: en }).catch(
+        (e) => e,
+      );
+      expect(error).toBeInstanceOf(MoveError);
+      expect(error.message).toBe(
+        `The rule setting ${rule.key} (from ${rule.effectiveOn}) is ${rule.value} in the source and ${rule.value + 1} in the target: counties sharing a deployment share its rules; make them agree first. Nothing was written.`,
+      );
+      expect(await snapshot(other.url)).toEqual(before);
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('refuses to move either county again, with nothing written', async () => {
     const before = await snapshot(url);
     for (const file of [sqlitePath(anhua.url), xinhua.file]) {
