@@ -10,7 +10,7 @@ import { buildCounty, buildDemo } from './county.ts';
 import { coverageBench } from './coverage.ts';
 import { exportBench } from './export.ts';
 import { inboundBench } from './inbound.ts';
-import { millionBench } from './million.ts';
+import { millionBench, millionSkipped } from './million.ts';
 import { fmt, machine, ROOT, type Row, table, timed } from './lib.ts';
 import { outboxBench } from './outbox.ts';
 import { startupBench } from './startup.ts';
@@ -31,7 +31,8 @@ try {
     say('1 inbound callbacks: bare Koa, crypto only, the service (50 connections, 10 s each)');
     rows.push(...(await inboundBench(demo, dir, { seconds: Number(process.env.BENCH_SECONDS ?? 10) })).rows);
   }
-  if (wanted(2) || wanted(3) || wanted(6) || wanted(7)) {
+  const noPostgres = wanted(7) ? millionSkipped() : null;
+  if (wanted(2) || wanted(3) || wanted(6) || (wanted(7) && !noPostgres)) {
     say('building the county ten times Anhua (one bulk insert)');
     const { result: county, wallMs } = await timed(() => buildCounty({ dir }));
     rows.push({
@@ -51,11 +52,12 @@ try {
       say('6 the 台账 export of the county');
       rows.push(...(await exportBench(county.url, dir)));
     }
-    if (wanted(7)) {
+    if (wanted(7) && !noPostgres) {
       say('7 ten such counties on PostgreSQL: loading, /覆盖率, the sweep of all ten');
       rows.push(...(await millionBench(county)));
     }
   }
+  if (noPostgres) rows.push(...noPostgres);
   if (wanted(4)) {
     say('4 the outbox: 3,000 reminders to 30 robots');
     rows.push(...(await outboxBench(demo, dir)));
