@@ -62,6 +62,99 @@ export async function buildDemo(dir: string): Promise<string> {
   return sqlitePath(url);
 }
 
+/** One synthetic enterprise with its policies and its kept cover, as written by either loader. */
+export interface SyntheticEnterprise {
+  creditCode: string;
+  name: string;
+  sectorId: number;
+  townshipId: number;
+  aboveScale: boolean;
+  employees: number;
+  status: string;
+  cover: { from: string | null; until: string | null; headcount: number | null };
+  policies: (PolicySpan & { status: string; policyNo: string; insurerId: number })[];
+}
+
+/**
+ * The enterprises of a synthetic county, deterministic for a seed: sectors by share, townships and
+ * insurers in turn, policies lapsed, ending, renewed early or cancelled (see buildCounty).
+ */
+export function* syntheticEnterprises(o: {
+  n: number;
+  countyCode: string;
+  sectors: { id: number; code: string }[];
+  townships: { id: number; name: string }[];
+  insurers: { id: number }[];
+  seed?: number;
+}): Generator<SyntheticEnterprise> {
+  const random = prng(o.seed ?? 20261129);
+  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  let policies = 0;
+  const cumulative = Object.entries(SECTORS).map(([code, [share, above]]) => ({
+    id: o.sectors.find((s) => s.code === code)!.id,
+    share,
+    above,
+  }));
+  for (let i = 0; i < o.n; i++) {
+    let r = random();
+    const sector = cumulative.find((s) => (r -= s.share) < 0) ?? cumulative.at(-1)!;
+    const township = o.townships[Math.floor(random() * o.townships.length)]!;
+    const first17 = `92${o.countyCode}${Array.from({ length: 9 }, () => CODE_CHARS[Math.floor(random() * 31)]).join('')}`;
+    const employees = int(3, 400);
+    const s = random();
+    const status = s < 0.03 ? 'stopped' : s < 0.05 ? 'closed' : 'operating';
+    // ~8 % never insured; the others hold a policy that lapsed (10 %), ends within 30 days (8 %)
+    // or later; most had one before it, some have renewed early, a few were cancelled.
+    const held: (PolicySpan & { status: string })[] = [];
+    const p = random();
+    if (p >= 0.08) {
+      const endOn =
+        p < 0.18 ? addDays(TODAY, -int(1, 180)) : p < 0.26 ? addDays(TODAY, int(0, 30)) : addDays(TODAY, int(31, 364));
+      const startOn = addDays(endOn, -364);
+      const headcount = Math.max(1, employees - int(-2, 5));
+      if (random() < 0.62)
+        held.push({
+          startOn: addDays(startOn, -365),
+          endOn: addDays(startOn, -1),
+          insuredHeadcount: Math.max(1, headcount - int(0, 5)),
+          status: 'valid',
+        });
+      held.push({ startOn, endOn, insuredHeadcount: headcount, status: random() < 0.01 ? 'cancelled' : 'valid' });
+      if (p >= 0.18 && p < 0.26 && random() < 0.5)
+        held.push({
+          startOn: addDays(endOn, 1),
+          endOn: addDays(endOn, 365),
+          insuredHeadcount: Math.max(1, headcount + int(-3, 3)),
+          status: 'valid',
+        });
+    }
+    // The kept cover as the product computes it (src/domain/cover.ts), written with the row.
+    const cover = coverAround(
+      held.filter((h) => h.status === 'valid'),
+      TODAY,
+    );
+    const aboveScale = random() < sector.above;
+    yield {
+      creditCode: first17 + creditCodeCheck(first17),
+      name: `${township.name}合成企业${i + 1}`,
+      sectorId: sector.id,
+      townshipId: township.id,
+      aboveScale,
+      employees,
+      status,
+      cover: { from: cover.from, until: cover.until, headcount: cover.headcount },
+      policies: held.map((h) => {
+        policies++;
+        return {
+          ...h,
+          policyNo: `B${String(policies).padStart(7, '0')}`,
+          insurerId: o.insurers[policies % o.insurers.length]!.id,
+        };
+      }),
+    };
+  }
+}
+
 export async function buildCounty(opts: { enterprises?: number; dir?: string } = {}): Promise<County> {
   const started = performance.now();
   const n = opts.enterprises ?? 100_000;
@@ -88,8 +181,6 @@ export async function buildCounty(opts: { enterprises?: number; dir?: string } =
   const insurers = db
     .prepare(`SELECT id FROM "Unit" WHERE "countyCode" = ? AND kind = 'insurer'`)
     .all(county.countyCode) as { id: number }[];
-  const random = prng(20261129);
-  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const stamp = clock.now().toISOString().replace('Z', '+00:00');
   const addEnterprise =
     db.prepare(`INSERT INTO "Enterprise" ("countyCode", "creditCode", name, "sectorId", "townshipId", "aboveScale", employees, status,
@@ -98,74 +189,28 @@ export async function buildCounty(opts: { enterprises?: number; dir?: string } =
     db.prepare(`INSERT INTO "Policy" ("policyNo", "insurerId", "enterpriseId", "startOn", "endOn", "insuredHeadcount", "premiumFen", "liabilityPerPerson", status, "isDemo", "createdAt", "updatedAt")
     VALUES (?, ?, ?, ?, ?, ?, ?, 400000, ?, 0, ?, ?)`);
   let policies = 0;
-  const cumulative = Object.entries(SECTORS).map(([code, [share, above]]) => ({
-    id: sectors.find((s) => s.code === code)!.id,
-    share,
-    above,
-  }));
   db.transaction(() => {
-    for (let i = 0; i < n; i++) {
-      let r = random();
-      const sector = cumulative.find((s) => (r -= s.share) < 0) ?? cumulative.at(-1)!;
-      const township = townships[Math.floor(random() * townships.length)]!;
-      const first17 = `92${county.countyCode}${Array.from({ length: 9 }, () => CODE_CHARS[Math.floor(random() * 31)]).join('')}`;
-      const employees = int(3, 400);
-      const s = random();
-      const status = s < 0.03 ? 'stopped' : s < 0.05 ? 'closed' : 'operating';
-      // ~8 % never insured; the others hold a policy that lapsed (10 %), ends within 30 days (8 %)
-      // or later; most had one before it, some have renewed early, a few were cancelled.
-      const held: (PolicySpan & { status: string })[] = [];
-      const p = random();
-      if (p >= 0.08) {
-        const endOn =
-          p < 0.18
-            ? addDays(TODAY, -int(1, 180))
-            : p < 0.26
-              ? addDays(TODAY, int(0, 30))
-              : addDays(TODAY, int(31, 364));
-        const startOn = addDays(endOn, -364);
-        const headcount = Math.max(1, employees - int(-2, 5));
-        if (random() < 0.62)
-          held.push({
-            startOn: addDays(startOn, -365),
-            endOn: addDays(startOn, -1),
-            insuredHeadcount: Math.max(1, headcount - int(0, 5)),
-            status: 'valid',
-          });
-        held.push({ startOn, endOn, insuredHeadcount: headcount, status: random() < 0.01 ? 'cancelled' : 'valid' });
-        if (p >= 0.18 && p < 0.26 && random() < 0.5)
-          held.push({
-            startOn: addDays(endOn, 1),
-            endOn: addDays(endOn, 365),
-            insuredHeadcount: Math.max(1, headcount + int(-3, 3)),
-            status: 'valid',
-          });
-      }
-      // The kept cover as the product computes it (src/domain/cover.ts), written with the row.
-      const cover = coverAround(
-        held.filter((h) => h.status === 'valid'),
-        TODAY,
-      );
+    for (const e of syntheticEnterprises({ n, countyCode: county.countyCode, sectors, townships, insurers })) {
       const { lastInsertRowid } = addEnterprise.run(
         county.countyCode,
-        first17 + creditCodeCheck(first17),
-        `${township.name}合成企业${i + 1}`,
-        sector.id,
-        township.id,
-        random() < sector.above ? 1 : 0,
-        employees,
-        status,
-        cover.from,
-        cover.until,
-        cover.headcount,
+        e.creditCode,
+        e.name,
+        e.sectorId,
+        e.townshipId,
+        e.aboveScale ? 1 : 0,
+        e.employees,
+        e.status,
+        e.cover.from,
+        e.cover.until,
+        e.cover.headcount,
         stamp,
         stamp,
       );
-      for (const h of held) {
+      for (const h of e.policies) {
         policies++;
         addPolicy.run(
-          `B${String(policies).padStart(7, '0')}`,
-          insurers[policies % insurers.length]!.id,
+          h.policyNo,
+          h.insurerId,
           Number(lastInsertRowid),
           h.startOn,
           h.endOn,

@@ -1,8 +1,9 @@
 // Benchmark 3: the daily reminder sweep (Scheduler.runAt, dry) on the county ten times Anhua's
-// size, in a process of its own so that its peak resident set is its own.
+// size (benchmark 8: on ten such counties in PostgreSQL), in a process of its own so that its peak
+// resident set is its own.
 //   node --import tsx bench/sweep.ts <database url>   prints RESULT {…}
 import { fixedClock } from '../src/clock.ts';
-import { openDatabase } from '../src/db/client.ts';
+import { connectDatabase } from '../src/db/client.ts';
 import { WorkCalendar } from '../src/domain/calendar.ts';
 import { Scheduler } from '../src/schedule/scheduler.ts';
 import { TZ } from './county.ts';
@@ -21,7 +22,7 @@ export interface SweepFigures {
 }
 
 async function sweep(url: string): Promise<SweepFigures> {
-  const db = openDatabase(url);
+  const db = await connectDatabase(url);
   await db.campaign.count();
   const restRssMb = process.memoryUsage().rss / 2 ** 20;
   const scheduler = new Scheduler({

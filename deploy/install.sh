@@ -15,8 +15,10 @@
 # See docs/部署运维手册.md (installation, upgrade, rollback).
 #
 # Environment: ANZE_NODE, the node to use (default: the one on PATH). ANZE_DESTDIR, for tests and
-# packagers: install under that folder instead of /, as the current user, without creating the
-# user or touching systemd.
+# packagers: install under that folder instead of /, without touching systemd (the units are
+# written under it, not enabled or started), and as the current user — unless ANZE_USER names the
+# service user, when (as root) it is created and owns the data as in a real installation.
+# ANZE_USER: the service user (default anze-bot; the units run as it).
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,8 +27,8 @@ PREFIX=$D/opt/anze-bot
 ETC=$D/etc/anze-bot
 DATA=$D/var/lib/anze-bot
 BIN=$D/usr/local/bin
-USER_NAME=anze-bot
-UNITS=/etc/systemd/system
+USER_NAME=${ANZE_USER:-anze-bot}
+UNITS=$D/etc/systemd/system
 
 say() { echo "install.sh: $*"; }
 die() {
@@ -66,7 +68,9 @@ have_glibc=$("$NODE" -p 'process.report.getReport().header.glibcVersionRuntime |
 say "this machine fits: Node.js $have_node on $have_arch, glibc $have_glibc (needs $want_glibc)"
 
 # 2. Install.
-if [ -z "$D" ]; then
+# As the service user: always on a real installation; under ANZE_DESTDIR only when ANZE_USER says which.
+as_user=$([ -z "$D" ] || [ -n "${ANZE_USER:-}" ] && echo 1 || true)
+if [ -n "$as_user" ]; then
   [ "$(id -u)" = 0 ] || die "the checks passed; now run this as root (sudo) to install."
   if ! id "$USER_NAME" >/dev/null 2>&1; then
     nologin=$(command -v nologin || echo /sbin/nologin)
@@ -74,11 +78,10 @@ if [ -z "$D" ]; then
     say "created the system user $USER_NAME"
   fi
   owned="-o $USER_NAME -g $USER_NAME"
-  systemd=$(command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] && echo 1 || true)
 else
   owned=""
-  systemd=""
 fi
+systemd=$([ -z "$D" ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] && echo 1 || true)
 install -d -m 0755 "$PREFIX" "$ETC" "$BIN"
 # shellcheck disable=SC2086 # $owned is two options or none
 install -d $owned -m 0750 "$DATA" "$DATA/backups"
@@ -89,7 +92,7 @@ if [ -e "$dest" ]; then
 else
   rm -rf "$dest.partial"
   cp -a "$here" "$dest.partial"
-  [ -n "$D" ] || chown -R root:root "$dest.partial"
+  [ -z "$as_user" ] || chown -R root:root "$dest.partial"
   chmod -R go-w "$dest.partial"
   mv "$dest.partial" "$dest"
   say "installed the release in $dest"
@@ -105,10 +108,10 @@ fi
 
 # The release's own commands, as the service user, on the installed configuration.
 anze() {
-  if [ -n "$D" ]; then
-    ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$dest/bin/anze.mjs" "$@"
-  else
+  if [ -n "$as_user" ]; then
     runuser -u "$USER_NAME" -- env ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$dest/bin/anze.mjs" "$@"
+  else
+    ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$dest/bin/anze.mjs" "$@"
   fi
 }
 anze check-config "$ETC/anze-bot.env"
@@ -134,11 +137,15 @@ ln -sfn "$PREFIX/current/bin/anze" "$BIN/anze"
 say "$PREFIX/current → $version${old:+ (previous: $old)}"
 if [ -n "$old" ] && [ "$old" != "$version" ]; then anze migrate; fi
 
-if [ -n "$systemd" ]; then
+if [ -n "$systemd" ] || [ -n "$D" ]; then
+  install -d -m 0755 "$UNITS"
   for unit in anze-bot.service anze-bot-backup.service anze-bot-backup.timer; do
-    sed "s|@NODE@|$NODE|g" "$dest/deploy/$unit" >"$UNITS/$unit"
+    sed -e "s|@NODE@|$NODE|g" -e "s|^User=.*|User=$USER_NAME|" -e "s|^Group=.*|Group=$USER_NAME|" \
+      "$dest/deploy/$unit" >"$UNITS/$unit"
     chmod 0644 "$UNITS/$unit"
   done
+fi
+if [ -n "$systemd" ]; then
   systemctl daemon-reload
   systemctl enable anze-bot.service anze-bot-backup.timer >/dev/null
   systemctl start anze-bot-backup.timer

@@ -10,14 +10,15 @@
 # says so). Without new migrations, the database is kept as it is. The service is stopped, and
 # started again if it was running. See docs/部署运维手册.md (回滚).
 #
-# Environment: ANZE_NODE and ANZE_DESTDIR, as for install.sh.
+# Environment: ANZE_NODE, ANZE_DESTDIR and ANZE_USER, as for install.sh.
 set -eu
 
 D=${ANZE_DESTDIR:-}
 PREFIX=$D/opt/anze-bot
 ETC=$D/etc/anze-bot
 DATA=$D/var/lib/anze-bot
-USER_NAME=anze-bot
+USER_NAME=${ANZE_USER:-anze-bot}
+as_user=$([ -z "$D" ] || [ -n "${ANZE_USER:-}" ] && echo 1 || true)
 
 say() { echo "rollback.sh: $*"; }
 die() {
@@ -27,7 +28,7 @@ die() {
 
 NODE=${ANZE_NODE:-$(command -v node || true)}
 [ -n "$NODE" ] && [ -x "$NODE" ] || die "Node.js is not on PATH: set ANZE_NODE=/path/to/node."
-[ -n "$D" ] || [ "$(id -u)" = 0 ] || die "run this as root (sudo)."
+[ -z "$as_user" ] || [ "$(id -u)" = 0 ] || die "run this as root (sudo)."
 current=$(readlink "$PREFIX/current" 2>/dev/null || true)
 previous=$(readlink "$PREFIX/previous" 2>/dev/null || true)
 [ -n "$current" ] || die "$PREFIX/current does not exist: nothing is installed."
@@ -59,10 +60,10 @@ if [ "$running" = 1 ]; then systemctl stop anze-bot; fi
 if [ -n "$backup" ]; then
   say "$current applied migrations $previous lacks ($newer): restoring the backup taken before the upgrade, $backup"
   say "what was written since the upgrade is lost (the database as it was is kept beside it, .before-restore-…)"
-  if [ -n "$D" ]; then
-    ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$PREFIX/$current/bin/anze.mjs" restore "$backup"
-  else
+  if [ -n "$as_user" ]; then
     runuser -u "$USER_NAME" -- env ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$PREFIX/$current/bin/anze.mjs" restore "$backup"
+  else
+    ANZE_ENV_FILE="$ETC/anze-bot.env" "$NODE" "$PREFIX/$current/bin/anze.mjs" restore "$backup"
   fi
 else
   say "$current applied no migrations that $previous lacks: the database is kept as it is"

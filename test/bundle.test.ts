@@ -5,8 +5,9 @@
 // /覆盖率 in the sandbox, backs up and restores, and stops on SIGTERM; install.sh refuses a machine
 // the bundle was not built for, saying why.
 import { execFile, type ExecFileException } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -81,6 +82,25 @@ async function anze(args: string[], extra: Record<string, string> = {}) {
     const { code, stdout, stderr } = e as ExecFileException & { stdout: string; stderr: string };
     return { code: Number(code), stdout, stderr };
   }
+}
+
+/** A migration that a relabelled release adds, so that an upgrade to it migrates. */
+const PROBE = 'CREATE TABLE "UpgradeProbe" ("id" INTEGER NOT NULL PRIMARY KEY);\n';
+
+/** This bundle relabelled, with a migration more (node_modules linked, not copied: install.sh copies the release). */
+async function release(version: string, migration?: string): Promise<string> {
+  const copy = join(dir, `release-${version}`);
+  mkdirSync(copy);
+  for (const entry of readdirSync(app))
+    if (entry === 'node_modules') symlinkSync(join(app, entry), join(copy, entry));
+    else cpSync(join(app, entry), join(copy, entry), { recursive: true, verbatimSymlinks: true });
+  const info = JSON.parse(readFileSync(join(copy, 'bundle.json'), 'utf8'));
+  writeFileSync(join(copy, 'bundle.json'), JSON.stringify({ ...info, version }));
+  if (migration) {
+    mkdirSync(join(copy, 'dist/prisma/migrations/29990101000000_upgrade_probe'));
+    writeFileSync(join(copy, 'dist/prisma/migrations/29990101000000_upgrade_probe/migration.sql'), migration);
+  }
+  return copy;
 }
 
 describe('the release bundle', () => {
@@ -222,21 +242,6 @@ describe('the release bundle', () => {
         env: { PATH: env.PATH, HOME: dir, HTTPS_PROXY: env.HTTPS_PROXY, ANZE_ENV_FILE: envFile },
       });
     const link = (name: string) => (existsSync(join(prefix, name)) ? readlinkSync(join(prefix, name)) : null);
-    /** This bundle relabelled, with a migration more (node_modules linked, not copied: install.sh copies the release). */
-    const release = async (version: string, migration?: string) => {
-      const copy = join(dir, `release-${version}`);
-      mkdirSync(copy);
-      for (const entry of readdirSync(app))
-        if (entry === 'node_modules') symlinkSync(join(app, entry), join(copy, entry));
-        else cpSync(join(app, entry), join(copy, entry), { recursive: true, verbatimSymlinks: true });
-      const info = JSON.parse(readFileSync(join(copy, 'bundle.json'), 'utf8'));
-      writeFileSync(join(copy, 'bundle.json'), JSON.stringify({ ...info, version }));
-      if (migration) {
-        mkdirSync(join(copy, 'dist/prisma/migrations/29990101000000_upgrade_probe'));
-        writeFileSync(join(copy, 'dist/prisma/migrations/29990101000000_upgrade_probe/migration.sql'), migration);
-      }
-      return copy;
-    };
     const sql = <T>(query: string, write = false): T => {
       const raw = new Database(dbFile, { readonly: !write });
       try {
@@ -245,11 +250,7 @@ describe('the release bundle', () => {
         raw.close();
       }
     };
-    const [v1, v2, v3] = await Promise.all([
-      release('1.0.0'),
-      release('1.1.0', 'CREATE TABLE "UpgradeProbe" ("id" INTEGER NOT NULL PRIMARY KEY);\n'),
-      release('1.0.1'),
-    ]);
+    const [v1, v2, v3] = await Promise.all([release('1.0.0'), release('1.1.0', PROBE), release('1.0.1')]);
 
     // A first installation: the configuration from the example, readable by its owner only.
     const first = await script(join(v1, 'deploy/install.sh'));
@@ -298,6 +299,95 @@ describe('the release bundle', () => {
       stderr: expect.stringContaining('no previous release'),
     });
   }, 120_000);
+
+  // install.sh's root path for real (the service user created, owning the data and the
+  // configuration, running the commands; the release owned by root; the units written for that
+  // user), under ANZE_DESTDIR so that /opt, /etc and /var/lib stay as they are, with a throwaway
+  // user removed afterwards. It needs root to create a user (CI's containers run as root);
+  // elsewhere it is skipped, and the test above covers the rest.
+  it.runIf(process.getuid?.() === 0)(
+    'install.sh as root creates the service user, which owns the data and runs the upgrade and the rollback',
+    async () => {
+      const user = `anze-t${randomBytes(3).toString('hex')}`;
+      const root = join(dir, 'root-as-user');
+      const prefix = join(root, 'opt/anze-bot');
+      const data = join(root, 'var/lib/anze-bot');
+      const envFile = join(root, 'etc/anze-bot/anze-bot.env');
+      const dbFile = join(data, 'anze.db');
+      const script = (file: string) =>
+        run('sh', [file], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, ANZE_NODE: process.execPath, ANZE_DESTDIR: root, ANZE_USER: user },
+        });
+      // The user reaches the release and the data through the temporary folder, as it would through /opt.
+      chmodSync(dir, 0o755);
+      try {
+        const [v1, v2] = await Promise.all([release('2.0.0'), release('2.1.0', PROBE)]);
+        const first = await script(join(v1, 'deploy/install.sh'));
+        expect(first.stdout).toContain(`created the system user ${user}`);
+        const [, , uid, , , home, shell] = (await run('getent', ['passwd', user])).stdout.trim().split(':');
+        expect(Number(uid)).toBeGreaterThan(0);
+        expect(Number(uid)).toBeLessThan(1000); // a system user
+        expect([home, shell]).toEqual([data, expect.stringMatching(/nologin$/)]);
+        const owner = (path: string) => ({ uid: statSync(path).uid, mode: statSync(path).mode & 0o777 });
+        expect(owner(envFile)).toEqual({ uid: Number(uid), mode: 0o600 });
+        expect(owner(data)).toEqual({ uid: Number(uid), mode: 0o750 });
+        expect(owner(join(prefix, '2.0.0/bin/anze.mjs')).uid).toBe(0);
+        expect(owner(join(prefix, '2.0.0/bin/anze.mjs')).mode & 0o022).toBe(0);
+        const unit = readFileSync(join(root, 'etc/systemd/system/anze-bot.service'), 'utf8');
+        expect(unit).toContain(`User=${user}\nGroup=${user}\n`);
+        expect(unit).toContain(`ExecStart=${process.execPath} /opt/anze-bot/current/bin/anze.mjs serve`);
+        expect(readFileSync(join(root, 'etc/systemd/system/anze-bot-backup.service'), 'utf8')).not.toContain('@NODE@');
+
+        // The service user's database, then an upgrade: backed up and migrated as that user.
+        writeFileSync(
+          envFile,
+          readFileSync(envFile, 'utf8')
+            .replace(/^DATABASE_URL=.*$/m, `DATABASE_URL=file:${dbFile}`)
+            .replace(/^BOT_CALENDAR_FILE=.*$/m, `BOT_CALENDAR_FILE=${join(root, 'etc/anze-bot/calendar.json')}`),
+        );
+        await run(
+          'runuser',
+          [
+            '-u',
+            user,
+            '--',
+            'env',
+            `ANZE_ENV_FILE=${envFile}`,
+            process.execPath,
+            join(prefix, 'current/bin/anze.mjs'),
+            'seed',
+          ],
+          { cwd: dir },
+        );
+        expect(owner(dbFile).uid).toBe(Number(uid));
+        const up = await script(join(v2, 'deploy/install.sh'));
+        expect(up.stdout).toContain('backed up the database before the upgrade');
+        expect(up.stdout).not.toContain('created the system user');
+        const [backup] = readdirSync(join(data, 'backups'));
+        expect(owner(join(data, 'backups', backup!)).uid).toBe(Number(uid));
+        const probe = () => {
+          const raw = new Database(dbFile, { readonly: true });
+          try {
+            return raw.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'UpgradeProbe'`).pluck().get();
+          } finally {
+            raw.close();
+          }
+        };
+        expect(probe()).toBe(1);
+
+        // Rolled back: the backup restored by the service user, whose database it stays.
+        const back = await script(join(prefix, 'current/deploy/rollback.sh'));
+        expect(back.stdout).toContain('restoring the backup taken before the upgrade');
+        expect(probe()).toBe(0);
+        expect(owner(dbFile).uid).toBe(Number(uid));
+      } finally {
+        await run('userdel', [user]).catch(() => undefined);
+        await run('groupdel', [user]).catch(() => undefined);
+      }
+    },
+    180_000,
+  );
 
   it('install.sh refuses another architecture or Node.js, saying what the bundle was built for', async () => {
     const install = (info: object) => {

@@ -7,7 +7,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, sqlitePath } from '../../src/db/client.ts';
 import { DATA_VERSION_TABLE } from '../../src/db/versions.ts';
+import { Bus } from '../../src/bot/bus.ts';
+import { Registry } from '../../src/bot/registry.ts';
+import { readCampaignFile } from '../../src/domain/campaign-file.ts';
+import { refreshCover } from '../../src/domain/cover.ts';
 import { coverageBySector } from '../../src/domain/coverage.ts';
+import { seedCampaign } from '../../src/domain/seed.ts';
 import { MoveError, moveToPostgres } from '../../src/domain/move.ts';
 import { translator } from '../../src/i18n.ts';
 import { emptyDatabase, NO_POSTGRES, NOW, TEST_POSTGRES_URL, testDb, TZ, type TestDb } from '../support/db.ts';
@@ -17,6 +22,7 @@ import { emptyDatabase, NO_POSTGRES, NOW, TEST_POSTGRES_URL, testDb, TZ, type Te
 // project "sqlite", and needs TEST_POSTGRES_URL (skipped without it; under CI=true, a failure).
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const XINHUA_FILE = fileURLToPath(new URL('../fixtures/xinhua.json', import.meta.url));
 const DAY = '2026-11-29';
 const en = translator('en', 'terminal');
 
@@ -147,7 +153,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving a county from SQLite to PostgreSQL',
     const before = await snapshot(moved);
     const error = await moveToPostgres(file, moved, { clock: source.clock, timeZone: TZ, t: en }).catch((e) => e);
     expect(error).toBeInstanceOf(MoveError);
-    expect(error.message).toMatch(/already holds 安化县（430923）: refused, nothing was written/);
+    expect(error.message).toMatch(/already holds 安化县（430923）'s campaign “.+”: refused, nothing was written/);
     expect(await snapshot(moved)).toEqual(before);
   });
 
@@ -163,7 +169,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving a county from SQLite to PostgreSQL',
     );
     expect(run.code).toBe(1);
     const lines = run.stderr.trim().split('\n');
-    expect(lines).toEqual([expect.stringMatching(/已有 安化县（430923） 的数据：拒绝迁移，未写入任何数据。$/)]);
+    expect(lines).toEqual([expect.stringMatching(/已有 安化县（430923） 的活动“.+”：拒绝迁移，未写入任何数据。$/)]);
     expect(run.stderr).toContain(`${url.username}:***@`);
     expect(run.stderr).not.toContain(`:${url.password}@`);
   });
@@ -190,6 +196,245 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving a county from SQLite to PostgreSQL',
       /^Rows of Member collide with rows the target holds already \(duplicate key .*"Member_userId_key"\).*nothing was written\.$/,
     );
     expect(error.message).not.toContain('\n');
+    expect(await snapshot(url)).toEqual(before);
+  });
+});
+
+// A shared deployment: Anhua (the demo county) moved into an empty database, then 新化县 (another
+// campaign, test/fixtures/xinhua.json) into the same one. Xinhua's rows are renumbered after
+// Anhua's, and what refers to them follows: its figures, a leader's /撤销 of an assignment made
+// before the move, the assignment's notice still queued, a reminder ledger row.
+describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL database', () => {
+  let anhua: TestDb;
+  let xinhua: {
+    db: Awaited<ReturnType<typeof connectDatabase>>;
+    file: string;
+    campaignId: number;
+    drop(): Promise<void>;
+  };
+  let url: string;
+  let drop: () => Promise<void>;
+  let obligationId: number;
+  const title = '摸排新化未参保企业';
+  const now = () => new Date(NOW);
+  /** Coverage as a leader reads it: sector names and figures, no ids. */
+  const figuresOf = async (db: Awaited<ReturnType<typeof connectDatabase>>, campaignId: number) =>
+    (await coverageBySector(db, campaignId, DAY, now())).map((r) => ({
+      name: r.name,
+      enterprises: r.enterprises,
+      insured: r.insured,
+      gap: r.gap,
+    }));
+  let anhuaFigures: Awaited<ReturnType<typeof figuresOf>>;
+  let xinhuaFigures: Awaited<ReturnType<typeof figuresOf>>;
+
+  beforeAll(async () => {
+    anhua = await testDb({ demo: true, provider: 'sqlite' });
+    anhuaFigures = await figuresOf(anhua.db, anhua.campaignId);
+
+    const x = await emptyDatabase('sqlite');
+    const db = await connectDatabase(x.url);
+    const { campaignId } = await seedCampaign(db, readCampaignFile(XINHUA_FILE), anhua.clock, TZ);
+    const unit = async (code: string) =>
+      (await db.unit.findUniqueOrThrow({ where: { countyCode_code: { countyCode: '430922', code } } })).id;
+    const sector = async (code: string) =>
+      (await db.sector.findUniqueOrThrow({ where: { campaignId_code: { campaignId, code } } })).id;
+    const [aqw, dongping, insurer, chemicals] = await Promise.all([
+      unit('aqw'),
+      unit('430922121'),
+      unit('pingan-pc'),
+      sector('hazardous_chemicals'),
+    ]);
+    const enterprises: number[] = [];
+    for (let i = 1; i <= 3; i++)
+      enterprises.push(
+        (
+          await db.enterprise.create({
+            data: {
+              countyCode: '430922',
+              creditCode: `91430922MOVE${String(i).padStart(6, '0')}`,
+              name: `新化测试化工${i}`,
+              sectorId: chemicals,
+              townshipId: dongping,
+              employees: 20,
+            },
+          })
+        ).id,
+      );
+    await db.policy.create({
+      data: {
+        policyNo: 'XH-MOVE-1',
+        insurerId: insurer,
+        enterpriseId: enterprises[0]!,
+        startOn: '2026-01-01',
+        endOn: '2026-12-31',
+        insuredHeadcount: 20,
+      },
+    });
+    await refreshCover(db, enterprises, DAY);
+    // The roster's history names sector and township by id, without a foreign key.
+    await db.enterpriseState.create({
+      data: {
+        enterpriseId: enterprises[0]!,
+        countyCode: '430922',
+        validFrom: '2026-11-01',
+        status: 'operating',
+        sectorId: chemicals,
+        townshipId: dongping,
+        aboveScale: false,
+        employees: 20,
+        added: true,
+      },
+    });
+    await db.member.createMany({
+      data: [
+        { userId: 'xh-leader', name: '新化·县领导', roles: 'leader', unitId: aqw },
+        { userId: 'xh-liaison', name: '新化·东坪镇联络员', roles: 'liaison', unitId: dongping },
+      ],
+    });
+    await db.groupChat.create({
+      data: {
+        chatId: 'xh-chat-dongping',
+        webhookKey: 'xh-webhook-dongping',
+        name: '新化东坪镇工作群',
+        unitId: dongping,
+      },
+    });
+    const bus = new Bus({ db, clock: anhua.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+    const out = await bus.handle({
+      channel: 'sandbox',
+      userId: 'xh-leader',
+      chatId: null,
+      text: `/交办 东坪 ${title} 12月10日`,
+    });
+    expect(out.outcome).toBe('ok');
+    obligationId = (await db.obligation.findFirstOrThrow({ where: { title } })).id;
+    await db.reminderLedger.create({
+      data: { rule: 'tasks-step', target: `obligation:${obligationId}`, slot: '1', createdAt: now() },
+    });
+    xinhuaFigures = await figuresOf(db, campaignId);
+    xinhua = { db, file: sqlitePath(x.url), campaignId, drop: x.drop };
+
+    const target = await emptyDatabase('postgresql');
+    ({ url, drop } = target);
+  });
+
+  afterAll(async () => {
+    await xinhua?.db.$disconnect();
+    await xinhua?.drop();
+    await anhua?.close();
+    await drop?.();
+  });
+
+  it('moves the first county with its ids, then the second renumbered after them', async () => {
+    const first = await moveToPostgres(sqlitePath(anhua.url), url, { clock: anhua.clock, timeZone: TZ, t: en });
+    expect(Object.values(first.offsets).every((o) => o === 0)).toBe(true);
+
+    // Few bound values per INSERT: every table takes several batches.
+    const second = await moveToPostgres(xinhua.file, url, {
+      clock: anhua.clock,
+      timeZone: TZ,
+      t: en,
+      maxBoundValues: 60,
+    });
+    expect(second.campaigns).toEqual([{ countyCode: '430922', countyName: '新化县', sectors: expect.any(Number) }]);
+    expect(second.offsets.Campaign).toBe(1);
+    expect(second.offsets.Obligation).toBeGreaterThan(0);
+    // The national rules both files carry are the deployment's: kept once.
+    expect(second.tables.find((tb) => tb.name === 'RuleSetting')).toMatchObject({ kept: expect.any(Number) });
+    expect(second.tables.find((tb) => tb.name === 'RuleSetting')!.kept).toBeGreaterThan(0);
+  });
+
+  it("keeps both counties' figures", async () => {
+    const db = await connectDatabase(url);
+    try {
+      const campaigns = await db.campaign.findMany({ orderBy: { id: 'asc' } });
+      expect(campaigns.map((c) => c.countyCode)).toEqual(['430923', '430922']);
+      expect(await figuresOf(db, campaigns[0]!.id)).toEqual(anhuaFigures);
+      expect(await figuresOf(db, campaigns[1]!.id)).toEqual(xinhuaFigures);
+      expect(xinhuaFigures.some((f) => f.insured > 0)).toBe(true);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it('renumbers the queued notice, the reminder ledger and the undo entry; /撤销 takes back the moved assignment', async () => {
+    const db = await connectDatabase(url);
+    try {
+      const moved = await db.obligation.findFirstOrThrow({ where: { title } });
+      expect(moved.id).not.toBe(obligationId);
+      expect(moved.unitId).toBe(
+        (await db.unit.findUniqueOrThrow({ where: { countyCode_code: { countyCode: '430922', code: '430922121' } } }))
+          .id,
+      );
+
+      // The assignment's notice to the township's group, still queued: its number and its command follow.
+      const notice = await db.outboxMessage.findFirstOrThrow({ where: { target: 'xh-webhook-dongping' } });
+      expect(notice.state).toBe('pending');
+      expect(notice.payload).toContain(`#${moved.id}`);
+      expect(notice.payload).toContain(`/签收 ${moved.id}`);
+      expect(notice.payload).not.toContain(`#${obligationId}\\n`);
+      expect(await db.reminderLedger.count({ where: { target: `obligation:${moved.id}` } })).toBe(1);
+      const state = await db.enterpriseState.findFirstOrThrow({
+        where: { countyCode: '430922' },
+        include: { enterprise: true },
+      });
+      expect(state).toMatchObject({ sectorId: state.enterprise.sectorId, townshipId: state.enterprise.townshipId });
+
+      // The leader's /撤销 of the assignment made before the move: it withdraws the moved row and cancels
+      // the queued notice (the undo entry names both by their new ids).
+      const bus = new Bus({ db, clock: anhua.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+      const undo = await bus.handle({ channel: 'sandbox', userId: 'xh-leader', chatId: null, text: '/撤销' });
+      expect(undo.outcome).toBe('ok');
+      expect(undo.text).toContain(`#${moved.id}`);
+      expect(await db.obligation.findUniqueOrThrow({ where: { id: moved.id } })).toMatchObject({
+        withdrawnBy: 'xh-leader',
+      });
+      expect((await db.outboxMessage.findUniqueOrThrow({ where: { id: notice.id } })).state).toBe('cancelled');
+      // Anhua's obligations are untouched.
+      expect(
+        await db.obligation.count({ where: { withdrawnAt: { not: null }, campaign: { countyCode: '430923' } } }),
+      ).toBe(await anhua.db.obligation.count({ where: { withdrawnAt: { not: null } } }));
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it('refuses a county whose national rule settings differ from those the target shares, with nothing written', async () => {
+    const other = await emptyDatabase('postgresql');
+    try {
+      await (await connectDatabase(other.url)).$disconnect();
+      const rule = readCampaignFile().rules[0]!;
+      const c = new pg.Client({ connectionString: other.url });
+      await c.connect();
+      await c.query('INSERT INTO "RuleSetting" (key, value, "effectiveOn", source) VALUES ($1, $2, $3, $4)', [
+        rule.key,
+        rule.value + 1,
+        rule.effectiveOn,
+        'another county',
+      ]);
+      await c.end();
+      const before = await snapshot(other.url);
+      const error = await moveToPostgres(xinhua.file, other.url, { clock: anhua.clock, timeZone: TZ, t: en }).catch(
+        (e) => e,
+      );
+      expect(error).toBeInstanceOf(MoveError);
+      expect(error.message).toBe(
+        `The rule setting ${rule.key} (from ${rule.effectiveOn}) is ${rule.value} in the source and ${rule.value + 1} in the target: counties sharing a deployment share its rules; make them agree first. Nothing was written.`,
+      );
+      expect(await snapshot(other.url)).toEqual(before);
+    } finally {
+      await other.drop();
+    }
+  });
+
+  it('refuses to move either county again, with nothing written', async () => {
+    const before = await snapshot(url);
+    for (const file of [sqlitePath(anhua.url), xinhua.file]) {
+      const error = await moveToPostgres(file, url, { clock: anhua.clock, timeZone: TZ, t: en }).catch((e) => e);
+      expect(error).toBeInstanceOf(MoveError);
+      expect(error.message).toMatch(/already holds .+: refused, nothing was written/);
+    }
     expect(await snapshot(url)).toEqual(before);
   });
 });
