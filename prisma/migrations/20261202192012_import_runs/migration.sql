@@ -1,6 +1,6 @@
 -- CreateTable
 CREATE TABLE "ImportRun" (
-    "id" SERIAL NOT NULL,
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "kind" TEXT NOT NULL,
     "campaignId" INTEGER NOT NULL,
     "countyCode" TEXT NOT NULL,
@@ -9,11 +9,9 @@ CREATE TABLE "ImportRun" (
     "actor" TEXT,
     "state" TEXT NOT NULL,
     "counts" TEXT,
-    "startedAt" TIMESTAMP(3) NOT NULL,
-    "aliveAt" TIMESTAMP(3) NOT NULL,
-    "finishedAt" TIMESTAMP(3),
-
-    CONSTRAINT "ImportRun_pkey" PRIMARY KEY ("id")
+    "startedAt" DATETIME NOT NULL,
+    "aliveAt" DATETIME NOT NULL,
+    "finishedAt" DATETIME
 );
 
 -- CreateTable
@@ -28,12 +26,11 @@ CREATE TABLE "ImportRosterRow" (
     "aboveScale" BOOLEAN,
     "employees" INTEGER NOT NULL,
     "status" TEXT,
+    "keepState" BOOLEAN NOT NULL,
 
-    CONSTRAINT "ImportRosterRow_pkey" PRIMARY KEY ("runId","row")
+    PRIMARY KEY ("runId", "row"),
+    CONSTRAINT "ImportRosterRow_runId_fkey" FOREIGN KEY ("runId") REFERENCES "ImportRun" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateIndex
 CREATE INDEX "ImportRun_state_idx" ON "ImportRun"("state");
-
--- AddForeignKey
-ALTER TABLE "ImportRosterRow" ADD CONSTRAINT "ImportRosterRow_runId_fkey" FOREIGN KEY ("runId") REFERENCES "ImportRun"("id") ON DELETE CASCADE ON UPDATE CASCADE;

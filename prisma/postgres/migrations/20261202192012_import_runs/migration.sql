@@ -1,6 +1,6 @@
 -- CreateTable
 CREATE TABLE "ImportRun" (
-    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "id" SERIAL NOT NULL,
     "kind" TEXT NOT NULL,
     "campaignId" INTEGER NOT NULL,
     "countyCode" TEXT NOT NULL,
@@ -9,9 +9,11 @@ CREATE TABLE "ImportRun" (
     "actor" TEXT,
     "state" TEXT NOT NULL,
     "counts" TEXT,
-    "startedAt" DATETIME NOT NULL,
-    "aliveAt" DATETIME NOT NULL,
-    "finishedAt" DATETIME
+    "startedAt" TIMESTAMP(3) NOT NULL,
+    "aliveAt" TIMESTAMP(3) NOT NULL,
+    "finishedAt" TIMESTAMP(3),
+
+    CONSTRAINT "ImportRun_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -26,10 +28,13 @@ CREATE TABLE "ImportRosterRow" (
     "aboveScale" BOOLEAN,
     "employees" INTEGER NOT NULL,
     "status" TEXT,
+    "keepState" BOOLEAN NOT NULL,
 
-    PRIMARY KEY ("runId", "row"),
-    CONSTRAINT "ImportRosterRow_runId_fkey" FOREIGN KEY ("runId") REFERENCES "ImportRun" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+    CONSTRAINT "ImportRosterRow_pkey" PRIMARY KEY ("runId","row")
 );
 
 -- CreateIndex
 CREATE INDEX "ImportRun_state_idx" ON "ImportRun"("state");
+
+-- AddForeignKey
+ALTER TABLE "ImportRosterRow" ADD CONSTRAINT "ImportRosterRow_runId_fkey" FOREIGN KEY ("runId") REFERENCES "ImportRun"("id") ON DELETE CASCADE ON UPDATE CASCADE;
