@@ -54,15 +54,22 @@ const live = (clock: Clock) => new Date(clock.now().getTime() - STALE_MS);
 /** Starts a run, after finishing any dead one; refuses while another import of the county is alive. */
 export async function startRun(db: Db, s: RunStart, clock: Clock): Promise<number> {
   await recoverImports(db, clock);
+  // Written first, then checked: a transaction that reads before it writes cannot wait for another
+  // process's write on SQLite (SQLITE_BUSY_SNAPSHOT), one that writes first waits its turn.
   return db.$transaction(async (tx) => {
-    const busy = await tx.importRun.findFirst({
-      where: { countyCode: s.countyCode, state: { in: ['reading', 'staged'] }, aliveAt: { gte: live(clock) } },
-    });
-    if (busy) throw new ImportBusy(busy.startedAt);
     const now = clock.now();
     const run = await tx.importRun.create({
       data: { kind: 'roster', ...s, actor: s.actor ?? null, state: 'reading', startedAt: now, aliveAt: now },
     });
+    const busy = await tx.importRun.findFirst({
+      where: {
+        id: { not: run.id },
+        countyCode: s.countyCode,
+        state: { in: ['reading', 'staged'] },
+        aliveAt: { gte: live(clock) },
+      },
+    });
+    if (busy) throw new ImportBusy(busy.startedAt);
     return run.id;
   });
 }
