@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { buildCounty, buildDemo } from './county.ts';
 import { coverageBench } from './coverage.ts';
 import { exportBench } from './export.ts';
+import { importBench } from './import.ts';
 import { inboundBench } from './inbound.ts';
 import { fmt, machine, ROOT, type Row, table, timed } from './lib.ts';
 import { outboxBench } from './outbox.ts';
 import { startupBench } from './startup.ts';
 import { sweepBench } from './sweep.ts';
 
-const only = process.argv.slice(2).filter((a) => /^[1-6]$/.test(a));
+const only = process.argv.slice(2).filter((a) => /^[1-7]$/.test(a));
 const wanted = (n: number) => !only.length || only.includes(String(n));
 const dir = mkdtempSync(join(tmpdir(), 'anze-bench-'));
 const rows: Row[] = [];
@@ -57,6 +58,10 @@ try {
   if (wanted(5)) {
     say('5 start-up and RSS at rest');
     rows.push(...(await startupBench(demo, dir)));
+  }
+  if (wanted(7)) {
+    say('7 the roster import: 100,000 rows as CSV, again, and as XLSX');
+    rows.push(...(await importBench(demo, dir)));
   }
   const result = table(rows);
   console.log(result);
@@ -109,6 +114,12 @@ ${result}
    2 and 3, in a process of its own as the service runs it, its wall time and peak RSS; baseline:
    the two long sheets' rows (uninsured enterprises, policies ending within 60 days) as two plain
    SQL queries on better-sqlite3 written out as CSV, in a process of its own. The row counts must agree.
+7. **Import.** A roster of 100,000 enterprises (deterministic, the demo campaign's sectors and
+   townships) as CSV and as XLSX, each imported by \`importLedger\` as \`npm run import\` runs it, in a
+   process of its own, into a copy of the demo database; then the same CSV again, which changes
+   nothing. While each runs, the parent makes a small write every 50 ms on the same database (as a
+   chat command would) and records its longest wait for the write lock. Baseline: the same CSV loaded
+   by \`sqlite3 .import\` into a table of its own.
 
 ## What was changed for these results
 
