@@ -20,8 +20,8 @@ import type { RosterState } from './roster.ts';
 
 /** How long a run may go without a heartbeat before it is taken for dead. */
 export const STALE_MS = 60_000;
-/** Rows staged per statement: 1,000 × 11 values, under SQLite's 32,766 bound values. */
-export const STAGE_BATCH = 1000;
+/** Rows compared and staged at a time. */
+export const STAGE_BATCH = 2000;
 
 export interface StagedEnterprise extends Omit<RosterState, 'aboveScale' | 'status'> {
   row: number;
@@ -74,19 +74,48 @@ export async function startRun(db: Db, s: RunStart, clock: Clock): Promise<numbe
   });
 }
 
-/** Stages rows of a run (in one short transaction, with its heartbeat). */
+/** The fields of a staged row, in the order of the JSON arrays that carry a batch. */
+const STAGED = [
+  ['row', 'INTEGER', 'int'],
+  ['op', 'TEXT', 'text'],
+  ['creditCode', 'TEXT', 'text'],
+  ['name', 'TEXT', 'text'],
+  ['sectorId', 'INTEGER', 'int'],
+  ['townshipId', 'INTEGER', 'int'],
+  ['aboveScale', 'BOOLEAN', 'boolean'],
+  ['employees', 'INTEGER', 'int'],
+  ['status', 'TEXT', 'text'],
+  ['keepState', 'BOOLEAN', 'boolean'],
+] as const;
+
+/**
+ * A list of values as one bound parameter, its elements read in SQL as a table: SQLite's json_each,
+ * PostgreSQL's jsonb_array_elements. One value, however long the list (no limit on bound values),
+ * and no statement of a thousand placeholders for the driver to build.
+ */
+export function jsonRows(db: Tx, values: unknown[]): { rows: Prisma.Sql; at(i: number, sqlType: string): Prisma.Sql } {
+  const json = JSON.stringify(values);
+  if (providerOfClient(db) === 'postgresql')
+    return {
+      rows: Prisma.sql`jsonb_array_elements(CAST(${json} AS jsonb)) AS j(value)`,
+      at: (i, type) => Prisma.raw(`CAST(j.value->>${i} AS ${type})`),
+    };
+  return { rows: Prisma.sql`json_each(${json}) AS j`, at: (i) => Prisma.raw(`json_extract(j.value, '$[${i}]')`) };
+}
+
+/** Stages rows of a run in one short transaction, with its heartbeat: a statement per batch, the batch one JSON value. */
 export async function stageRows(db: Db, runId: number, rows: StagedEnterprise[], clock: Clock): Promise<void> {
   await db.$transaction(async (tx) => {
     await alive(tx, runId, clock);
+    const pg = providerOfClient(tx) === 'postgresql';
     for (let i = 0; i < rows.length; i += STAGE_BATCH) {
-      const values = rows
-        .slice(i, i + STAGE_BATCH)
-        .map(
-          (r) =>
-            Prisma.sql`(${runId}, ${r.row}, ${r.op}, ${r.creditCode}, ${r.name}, ${r.sectorId}, ${r.townshipId}, ${r.aboveScale}, ${r.employees}, ${r.status}, ${r.keepState})`,
-        );
-      await tx.$executeRaw`INSERT INTO "ImportRosterRow" ("runId", "row", op, "creditCode", name, "sectorId", "townshipId",
-        "aboveScale", employees, status, "keepState") VALUES ${Prisma.join(values)}`;
+      const j = jsonRows(
+        tx,
+        rows.slice(i, i + STAGE_BATCH).map((r) => STAGED.map(([f]) => r[f])),
+      );
+      const columns = Prisma.raw(STAGED.map(([f]) => `"${f}"`).join(', '));
+      const values = Prisma.join(STAGED.map(([, lite, post], n) => j.at(n, pg ? post : lite)));
+      await tx.$executeRaw`INSERT INTO "ImportRosterRow" ("runId", ${columns}) SELECT ${runId}, ${values} FROM ${j.rows} WHERE true`;
     }
   });
 }

@@ -17,6 +17,7 @@ import {
   applyRun,
   heartbeat,
   ImportBusy,
+  jsonRows,
   markStaged,
   rollBackRun,
   stageRows,
@@ -24,7 +25,6 @@ import {
   startRun,
   type StagedEnterprise,
 } from './import-run.ts';
-import { Prisma } from '../generated/prisma/client.ts';
 import { minuteIn, type Clock } from '../clock.ts';
 import { UserError } from '../core/errors.ts';
 import { checkPolicy, parseYuanToFen, recordPolicy, type PolicyWarning } from './policies.ts';
@@ -605,13 +605,17 @@ async function compareRoster(
   o: ImportOptions,
 ): Promise<StagedEnterprise[]> {
   if (!batch.length) return [];
+  const codes = jsonRows(
+    db,
+    batch.map((b) => [b.creditCode]),
+  );
   const rows = await db.$queryRaw<Record<string, unknown>[]>`
     SELECT e.id, e."creditCode", e."countyCode", e.name, e.status, e."sectorId", e."townshipId", e."aboveScale", e.employees,
       st.status AS "lastStatus", st."sectorId" AS "lastSectorId", st."townshipId" AS "lastTownshipId",
       st."aboveScale" AS "lastAboveScale", st.employees AS "lastEmployees"
     FROM "Enterprise" e LEFT JOIN "EnterpriseState" st ON st.id = (SELECT x.id FROM "EnterpriseState" x
       WHERE x."enterpriseId" = e.id AND x."validFrom" <= ${day} ORDER BY x."validFrom" DESC LIMIT 1)
-    WHERE e."creditCode" IN (${Prisma.join(batch.map((b) => b.creditCode))})`;
+    WHERE e."creditCode" IN (SELECT ${codes.at(0, 'text')} FROM ${codes.rows})`;
   const stored = new Map<string, Stored>(
     rows.map((r) => [
       String(r.creditCode),
