@@ -61,6 +61,7 @@ export async function rosterFiles(demoFile: string, dir: string, n = 100_000): P
 
 interface ImportFigures {
   ms: number;
+  cpuMs: number;
   peakRssMb: number;
   added: number;
   unchanged: number;
@@ -84,6 +85,7 @@ async function runImport(url: string, file: string): Promise<ImportFigures> {
   await db.$disconnect();
   return {
     ms: performance.now() - start,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     added: r.added,
     unchanged: r.unchanged,

@@ -211,29 +211,25 @@ async function* workbookSheets(input: Readable, corrupt: () => Error): AsyncIter
     worksheets: 'emit',
     entries: 'ignore',
   });
-  const next = async <T>(it: AsyncIterator<T>) => {
-    try {
-      return await it.next();
-    } catch {
-      throw corrupt();
+  // Errors of the reader only: a consumer's never enter a generator.
+  try {
+    for await (const sheet of reader as AsyncIterable<ExcelJS.stream.xlsx.WorksheetReader>)
+      yield { name: (sheet as unknown as { name: string }).name, rows: sheetRows(sheet, corrupt) };
+  } catch {
+    throw corrupt();
+  }
+}
+
+async function* sheetRows(sheet: ExcelJS.stream.xlsx.WorksheetReader, corrupt: () => Error): AsyncIterable<SheetRow> {
+  try {
+    for await (const r of sheet as AsyncIterable<ExcelJS.Row>) {
+      const values = r.values as ExcelJS.CellValue[];
+      const cells = new Array<string>(Math.max(0, values.length - 1));
+      for (let i = 1; i < values.length; i++) cells[i - 1] = clean(cellText(values[i]));
+      yield { row: r.number, cells };
     }
-  };
-  const sheets = reader[Symbol.asyncIterator]() as AsyncIterator<ExcelJS.stream.xlsx.WorksheetReader>;
-  for (let s = await next(sheets); !s.done; s = await next(sheets)) {
-    const sheet = s.value;
-    yield {
-      name: (sheet as unknown as { name: string }).name,
-      rows: (async function* () {
-        const rows = sheet[Symbol.asyncIterator]() as AsyncIterator<ExcelJS.Row>;
-        for (let r = await next(rows); !r.done; r = await next(rows)) {
-          const values = r.value.values as ExcelJS.CellValue[];
-          yield {
-            row: r.value.number,
-            cells: Array.from({ length: values.length - 1 }, (_, i) => clean(cellText(values[i + 1]))),
-          };
-        }
-      })(),
-    };
+  } catch {
+    throw corrupt();
   }
 }
 

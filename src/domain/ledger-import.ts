@@ -266,15 +266,31 @@ export interface ImportOptions {
 }
 
 /** A row's values by field, and how to name a field's column in a reason. */
-interface Row {
-  row: number;
+class Row {
+  constructor(
+    readonly row: number,
+    private readonly cells: string[],
+    private readonly columns: Map<string, Column>,
+    private readonly kind: LedgerKind,
+  ) {}
   /** Whether the file has the column at all; a missing optional column leaves the ledger's value. */
-  column(field: string): boolean;
+  column(field: string): boolean {
+    return this.columns.has(field);
+  }
   /** Whether this row has a value there. */
-  has(field: string): boolean;
-  get(field: string): string;
-  header(field: string): string;
-  scale(field: string): number;
+  has(field: string): boolean {
+    return this.get(field) !== '';
+  }
+  get(field: string): string {
+    const c = this.columns.get(field);
+    return c ? (this.cells[c.index] ?? '').trim() : '';
+  }
+  header(field: string): string {
+    return this.columns.get(field)?.header ?? usualName(this.kind, field);
+  }
+  scale(field: string): number {
+    return this.columns.get(field)?.scale ?? 1;
+  }
 }
 type Outcome = 'added' | 'updated' | 'unchanged';
 /** A reason a row was rejected: a locale key and its parameters. */
@@ -320,14 +336,7 @@ async function* dataRows(kind: LedgerKind, found: Found, report: ImportReport, o
       report.skipped.push({ row, why });
       continue;
     }
-    yield {
-      row,
-      column: (f) => columns.has(f),
-      has: (f) => columns.has(f) && (cells[columns.get(f)!.index] ?? '').trim() !== '',
-      get: (f) => (columns.has(f) ? (cells[columns.get(f)!.index] ?? '').trim() : ''),
-      header: (f) => columns.get(f)?.header ?? usualName(kind, f),
-      scale: (f) => columns.get(f)?.scale ?? 1,
-    };
+    yield new Row(row, cells, columns, kind);
     if (++report.rows % every === 0) o.progress?.(report.rows);
   }
 }
@@ -336,11 +345,13 @@ async function* dataRows(kind: LedgerKind, found: Found, report: ImportReport, o
 async function checked<T>(
   report: ImportReport,
   o: ImportOptions,
-  row: number,
-  check: () => Promise<T>,
+  r: Row,
+  seen: Map<string, number>,
+  check: (r: Row, seen: Map<string, number>) => Promise<T>,
 ): Promise<T | null> {
+  const row = r.row;
   try {
-    return await check();
+    return await check(r, seen);
   } catch (e) {
     if (!(e instanceof RowError || e instanceof UserError)) throw e;
     report.rejected.push({ row, reason: o.t(e.key, e.params) });
@@ -390,7 +401,7 @@ async function importRoster(
       batch = [];
     };
     for await (const r of rows) {
-      const e = await checked(report, o, r.row, () => check(r, seen));
+      const e = await checked(report, o, r, seen, check);
       if (e) batch.push(e);
       if (batch.length >= STAGE_BATCH) await flush();
     }
@@ -419,7 +430,7 @@ async function importPolicies(
       const apply = policyRow(tx, campaign, o.day, warn);
       const seen = new Map<string, number>();
       for (const r of all) {
-        const outcome = await checked(report, o, r.row, () => apply(r, seen));
+        const outcome = await checked(report, o, r, seen, apply);
         if (outcome) report[outcome]++;
       }
       await tx.auditEvent.create({
