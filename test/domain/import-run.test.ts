@@ -157,6 +157,43 @@ describe('an import killed in the middle', () => {
   });
 });
 
+describe('rows refused when compared with the ledger', () => {
+  it('refuses a credit code another county registered, with its row number, after the row checks, and changes it not', async () => {
+    const sector = await t.db.sector.findFirstOrThrow({ where: { campaignId: t.campaignId } });
+    const township = await t.db.unit.findFirstOrThrow({ where: { kind: 'township' } });
+    const theirs = await t.db.enterprise.create({
+      data: {
+        countyCode: '999999',
+        creditCode: code(700_001),
+        name: '邻县企业（测试）',
+        sectorId: sector.id,
+        townshipId: township.id,
+        employees: 5,
+      },
+    });
+    const file = join(t.dir, 'other-county.csv');
+    writeFileSync(
+      file,
+      [
+        HEADER,
+        `邻县企业改名（测试）,${code(700_001)},建筑,东坪,否,50,在营`,
+        `本县新企业（测试）,${code(700_002)},建筑,东坪,否,8,在营`,
+        `本县坏行（测试）,${code(700_003)},餐饮,东坪,否,8,在营`,
+      ].join('\n'),
+    );
+    const report = await importLedger(t.db, 'roster', await readLedgerFile(file, zh), options(file));
+    expect(report).toMatchObject({ rows: 3, added: 1, updated: 0, unchanged: 0 });
+    expect(report.rejected.map((r) => r.row)).toEqual([2, 4]);
+    expect(report.rejected[0]!.reason).toBe(`统一社会信用代码 ${code(700_001)} 已登记在其他县`);
+    expect(await t.db.enterprise.findUniqueOrThrow({ where: { id: theirs.id } })).toMatchObject({
+      name: '邻县企业（测试）',
+      employees: 5,
+      countyCode: '999999',
+    });
+    expect(await t.db.enterpriseState.count({ where: { enterpriseId: theirs.id } })).toBe(0);
+  });
+});
+
 describe('Chinese text split between chunks of a streamed workbook', () => {
   it('reads every name whole, where exceljs’ own streaming reader breaks some', async () => {
     // Long Chinese names, inline (no shared strings) and shared, so that the sheet's and the shared
