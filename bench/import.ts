@@ -70,6 +70,7 @@ interface ImportFigures {
 
 async function runImport(url: string, file: string): Promise<ImportFigures> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const db = openDatabase(url);
   const campaign = await db.campaign.findFirstOrThrow();
   const source = await openLedgerFile(file, translator('zh-CN'));
@@ -85,7 +86,7 @@ async function runImport(url: string, file: string): Promise<ImportFigures> {
   await db.$disconnect();
   return {
     ms: performance.now() - start,
-    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    cpuMs: ((used) => (used.user + used.system) / 1000)(process.cpuUsage(cpu)),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     added: r.added,
     unchanged: r.unchanged,
@@ -141,8 +142,8 @@ export async function importBench(demoFile: string, dir: string): Promise<Row[]>
   const rows = (label: string, f: ImportFigures & { writeMaxMs: number }, target: number, ok: boolean): Row[] => [
     {
       bench: '7 import',
-      measure: `${label}: wall time, in a process of its own (${f.added.toLocaleString('en')} added, ${f.unchanged.toLocaleString('en')} unchanged, ${f.rejected} rejected)`,
-      value: `${fmt(f.ms / 1000, 1)} s`,
+      measure: `${label}: wall time (CPU time), in a process of its own (${f.added.toLocaleString('en')} added, ${f.unchanged.toLocaleString('en')} unchanged, ${f.rejected} rejected)`,
+      value: `${fmt(f.ms / 1000, 1)} s (${fmt(f.cpuMs / 1000, 1)} s)`,
       baseline: base,
       ratio: f.ms / floor,
       target: `< ${target} s`,
