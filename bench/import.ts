@@ -73,7 +73,7 @@ async function runImport(url: string, file: string): Promise<ImportFigures> {
   const cpu = process.cpuUsage();
   const db = openDatabase(url);
   const campaign = await db.campaign.findFirstOrThrow();
-  const source = await openLedgerFile(file, translator('zh-CN'));
+  const source = await openLedgerFile(file, translator('zh-CN'), { dates: false });
   const r = await importLedger(db, 'roster', source.sheets, {
     campaignId: campaign.id,
     day: TODAY,

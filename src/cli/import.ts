@@ -22,7 +22,7 @@ try {
   t = translator(config.locale, 'terminal');
   // What can be told without parsing (kind, size, first bytes, a zip's size) is checked before the
   // database is opened; the rows stream in as they are imported.
-  const source = await openLedgerFile(file, t);
+  const source = await openLedgerFile(file, t, { dates: kind === 'policies' });
   const db = await connectDatabase(config.databaseUrl);
   const campaign = await campaignFor(db, null);
   if (!campaign) throw new ImportFileError(t('bus.no_campaign'));
