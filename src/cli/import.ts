@@ -28,6 +28,9 @@ try {
   if (!campaign) throw new ImportFileError(t('bus.no_campaign'));
   const now = systemClock.now();
   const bar = progress(process.stderr, t, systemClock);
+  // Ctrl-C stops the import between rows and rolls it back, rather than leaving a run to expire.
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
   const r = await importLedger(db, kind as LedgerKind, source.sheets, {
     campaignId: campaign.id,
     day: dayIn(now, config.timezone),
@@ -37,6 +40,7 @@ try {
     source: file,
     actor: `cli:${userInfo().username}`,
     clock: systemClock,
+    signal: interrupt.signal,
     every: process.stderr.isTTY ? 500 : 10_000,
     progress: (rows) => bar.tick(rows, source.read()),
   }).finally(() => bar.done());

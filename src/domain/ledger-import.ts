@@ -260,6 +260,8 @@ export interface ImportOptions {
   timeZone: string;
   /** The roster run's heartbeats (src/domain/import-run.ts); `now` throughout when not given. */
   clock?: Clock;
+  /** Stops the import between rows (Ctrl-C): it is rolled back and says so. */
+  signal?: AbortSignal;
   /** Called every `every` rows (500 by default) with the rows read so far. */
   progress?: (rows: number) => void;
   every?: number;
@@ -330,6 +332,7 @@ async function* dataRows(kind: LedgerKind, found: Found, report: ImportReport, o
   const { columns } = found;
   const every = o.every ?? 500;
   for await (const { row, cells } of found.rows) {
+    if (o.signal?.aborted) throw new ImportFileError(o.t('import.interrupted'));
     if (row <= found.headerRow || !cells.some((c) => c.trim() !== '')) continue;
     const why = passedOver(cells, report.skipped.at(-1)?.why === 'note');
     if (why) {
@@ -399,6 +402,8 @@ async function importRoster(
       if (staged.length) await stageRows(db, runId, staged, clock);
       else await heartbeat(db, runId, clock);
       batch = [];
+      // On SQLite every step above settles without returning to the event loop: let signals in (Ctrl-C).
+      await new Promise((resolve) => setImmediate(resolve));
     };
     for await (const r of rows) {
       const e = await checked(report, o, r, seen, check);

@@ -41,6 +41,34 @@ const options = (file: string) => ({
 });
 const county = async () => (await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } })).countyCode;
 
+/**
+ * Runs the CLI as an operator does (stderr is no terminal: a plain line every 10,000 rows) and
+ * sends it `signal` at a controlled point: once 10,000 rows are read, with the rest still to come.
+ */
+async function importStopped(file: string, signal: NodeJS.Signals) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', 'roster', file], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let sent = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const read = (d: Buffer) => {
+    out += d;
+    if (!sent && /已读 10,000 行/.test(out)) {
+      sent = true;
+      child.kill(signal);
+    }
+  };
+  child.stdout.on('data', read);
+  child.stderr.on('data', read);
+  const end = await exited;
+  if (!sent) throw new Error(`the import ended before it was stopped:\n${out}`);
+  return { ...end, output: () => out };
+}
+
 beforeAll(async () => {
   t = await testDb({ demo: true });
 });
@@ -53,27 +81,8 @@ describe('an import killed in the middle', () => {
     const file = rosterCsv('killed.csv', 1, 40_000);
     const before = await t.db.enterprise.count();
     const states = await t.db.enterpriseState.count();
-    // The CLI as an operator runs it; stderr is no terminal, so it prints a plain line every 10,000 rows.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', 'roster', file], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: t.url, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
-    await new Promise<void>((resolve, reject) => {
-      const read = (d: Buffer) => {
-        out += d;
-        // Killed at a controlled point: once 10,000 rows are read, with 30,000 still to come.
-        if (/已读 10,000 行/.test(out)) {
-          child.kill('SIGKILL');
-          resolve();
-        }
-      };
-      child.stdout.on('data', read);
-      child.stderr.on('data', read);
-      child.once('exit', () => reject(new Error(`the import ended before it was killed:\n${out}`)));
-    });
-    expect(await exited).toBe('SIGKILL');
+    const { signal } = await importStopped(file, 'SIGKILL');
+    expect(signal).toBe('SIGKILL');
 
     // Readers see the roster as it was: staged rows count nowhere.
     expect(await t.db.enterprise.count()).toBe(before);
@@ -85,8 +94,10 @@ describe('an import killed in the middle', () => {
     // While its heartbeat is recent, another import waits, and changes nothing.
     const now = new Date();
     const other = rosterCsv('other.csv', 900_000, 3);
-    await expect(importLedger(t.db, 'roster', await readLedgerFile(other, zh), options(other))).rejects.toThrow(
-      ImportFileError,
+    const busy = importLedger(t.db, 'roster', await readLedgerFile(other, zh), options(other));
+    await expect(busy).rejects.toThrow(ImportFileError);
+    await expect(busy).rejects.toThrow(
+      /^另一次导入（.+ 开始）还在进行，请等它完成后再导入；若那次导入已被中断，一分钟后即可重新导入。$/,
     );
     expect(await t.db.enterprise.count()).toBe(before);
 
@@ -105,6 +116,17 @@ describe('an import killed in the middle', () => {
     expect(report).toMatchObject({ rows: 40_000, added: 40_000, rejected: [] });
     expect(await t.db.enterprise.count()).toBe(before + 40_000);
     expect(await t.db.importRun.findFirstOrThrow({ orderBy: { id: 'desc' } })).toMatchObject({ state: 'applied' });
+  }, 180_000);
+
+  it('rolls back at once when the operator presses Ctrl-C, and says so', async () => {
+    const file = rosterCsv('interrupted.csv', 200_000, 40_000);
+    const before = await t.db.enterprise.count();
+    const { code, output } = await importStopped(file, 'SIGINT');
+    expect(code, output()).toBe(1);
+    expect(output()).toContain('导入被中断。 导入未完成，数据库未作任何改动。');
+    expect(await t.db.importRun.findFirstOrThrow({ orderBy: { id: 'desc' } })).toMatchObject({ state: 'rolled_back' });
+    expect(await t.db.importRosterRow.count()).toBe(0);
+    expect(await t.db.enterprise.count()).toBe(before);
   }, 180_000);
 
   it('completes a run whose process died once every row was read and staged', async () => {
