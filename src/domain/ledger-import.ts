@@ -34,8 +34,8 @@ import { checkPolicy, parseYuanToFen, recordPolicy, type PolicyWarning } from '.
 // skipped and reported, the good ones applied together, and a crash leaves the database as it was.
 // Importing the same file again changes nothing. A roster streams in as one recorded run
 // (src/domain/import-run.ts): compared with the enterprises a batch at a time, its changes staged
-// in short transactions and applied in one short one at the end. Policies are applied in one
-// transaction.
+// in short transactions and applied together in one set-based transaction at the end. Policies are
+// applied in one transaction.
 
 export type LedgerKind = 'roster' | 'policies';
 
@@ -370,8 +370,8 @@ const auditCounts = (report: ImportReport) => {
 /**
  * The roster as one recorded run (src/domain/import-run.ts): rows are checked as they stream in,
  * compared a batch at a time with the enterprises they name (one query per batch), and those that
- * change something are staged; the run is applied at the end in one short transaction, or rolled
- * back on any failure.
+ * change something are staged; the run is applied at the end in one set-based transaction, or
+ * rolled back on any failure.
  */
 async function importRoster(
   db: Db,
