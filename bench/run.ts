@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { buildCounty, buildDemo } from './county.ts';
 import { coverageBench } from './coverage.ts';
 import { exportBench } from './export.ts';
+import { importBench } from './import.ts';
 import { cryptoOnly, inboundBench, type InboundFigures } from './inbound.ts';
 import { millionBench, millionSkipped } from './million.ts';
 import { fmt, machine, ROOT, type Row, table, timed } from './lib.ts';
@@ -17,7 +18,7 @@ import { outboxBench } from './outbox.ts';
 import { startupBench } from './startup.ts';
 import { sweepBench } from './sweep.ts';
 
-const only = process.argv.slice(2).filter((a) => /^[1-7]$/.test(a));
+const only = process.argv.slice(2).filter((a) => /^[0-9]+$/.test(a));
 const wanted = (n: number) => !only.length || only.includes(String(n));
 const dir = mkdtempSync(join(tmpdir(), 'anze-bench-'));
 const rows: Row[] = [];
@@ -83,6 +84,10 @@ try {
   if (wanted(5)) {
     say('5 start-up and RSS at rest');
     rows.push(...(await startupBench(demo, dir)));
+  }
+  if (wanted(9)) {
+    say('9 the roster import: 100,000 rows as CSV, again, and as XLSX');
+    rows.push(...(await importBench(demo, dir)));
   }
   const result = table(rows);
   console.log(result);
@@ -167,6 +172,12 @@ ${result}
    bus there against the same on benchmark 2's SQLite file (median of 7, interleaved; the replies
    must be identical), and the dry sweep of all ten counties (benchmark 3's script on that
    database, in a fresh process: its first run, then again).
+9. **Import.** A roster of 100,000 enterprises (deterministic, the demo campaign's sectors and
+   townships) as CSV and as XLSX, each imported by \`importLedger\` as \`npm run import\` runs it, in a
+   process of its own, into a copy of the demo database; then the same CSV again, which changes
+   nothing. While each runs, the parent makes a small write every 50 ms on the same database (as a
+   chat command would) and records its longest wait for the write lock. Baseline: the same CSV loaded
+   by \`sqlite3 .import\` into a table of its own.
 
 ## What was changed for these results
 

@@ -10,6 +10,7 @@ import { Lease, type Duties } from './db/lease.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './delivery/outbox.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
+import { recoverImports } from './domain/import-run.ts';
 import { drawCharts } from './delivery/charts.ts';
 import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
 import type { GroupReach } from './delivery/groups.ts';
@@ -288,7 +289,7 @@ export async function startService(
   const resumed = await inbox.resume();
   if (resumed) log(`resumed ${resumed} inbound messages left from the last run`);
   await lease.watch(
-    leaderDuties({ dispatcher, scheduler, jobs, inbox, clock, log, ...(longConn ? { longConn } : {}) }),
+    leaderDuties({ db, dispatcher, scheduler, jobs, inbox, clock, log, ...(longConn ? { longConn } : {}) }),
   );
   return {
     ...core,
@@ -324,6 +325,7 @@ function localAddress(host: string | undefined): string {
  * start to close.
  */
 function leaderDuties(o: {
+  db: Db;
   dispatcher: Dispatcher;
   scheduler: Scheduler;
   jobs: JobRunner;
@@ -332,7 +334,7 @@ function leaderDuties(o: {
   log: (m: string) => void;
   longConn?: LongConnection;
 }): Duties {
-  const { dispatcher, scheduler, jobs, inbox, clock, log, longConn } = o;
+  const { db, dispatcher, scheduler, jobs, inbox, clock, log, longConn } = o;
   let adopting: NodeJS.Timeout | null = null;
   const adopt = async () => {
     const n = await inbox.resume(new Date(clock.now().getTime() - ADOPT_EVERY_MS));
@@ -343,6 +345,11 @@ function leaderDuties(o: {
       // What a previous leader left mid-send: sent again (the one-in-flight bound of the dispatcher).
       const recovered = await dispatcher.recover();
       if (recovered) log(`resumed ${recovered} outbound messages left mid-send`);
+      // Roster imports whose process died: completed when every row was staged, else rolled back.
+      const imports = await recoverImports(db, clock);
+      for (const id of imports.completed) log(`completed import run ${id}, left staged by a process that stopped`);
+      for (const id of imports.rolledBack)
+        log(`rolled back import run ${id}, left half-read by a process that stopped`);
       dispatcher.start();
       longConn?.start();
       await scheduler.rollCover(false);

@@ -5,10 +5,11 @@ import { campaignFor } from '../bot/bus.ts';
 import { dayIn, systemClock } from '../clock.ts';
 import { ConfigError, configFromEnvironment } from '../config.ts';
 import { connectDatabase } from '../db/client.ts';
-import { readLedgerFile } from '../domain/ledger-file.ts';
+import { openLedgerFile } from '../domain/ledger-file.ts';
 import { ImportFileError, importLedger, type LedgerKind } from '../domain/ledger-import.ts';
 import { translator } from '../i18n.ts';
 import { describe, locale, usage } from './operator.ts';
+import { progress } from './progress.ts';
 
 const [kind, file] = process.argv.slice(2);
 if ((kind !== 'roster' && kind !== 'policies') || !file) {
@@ -19,21 +20,30 @@ let t = translator(locale, 'terminal');
 try {
   const config = configFromEnvironment();
   t = translator(config.locale, 'terminal');
-  // The whole file is read (or refused) before the database is opened.
-  const sheets = await readLedgerFile(file, t);
+  // What can be told without parsing (kind, size, first bytes, a zip's size) is checked before the
+  // database is opened; the rows stream in as they are imported.
+  const source = await openLedgerFile(file, t, { dates: kind === 'policies' });
   const db = await connectDatabase(config.databaseUrl);
   const campaign = await campaignFor(db, null);
   if (!campaign) throw new ImportFileError(t('bus.no_campaign'));
   const now = systemClock.now();
-  const r = await importLedger(db, kind as LedgerKind, sheets, {
+  const bar = progress(process.stderr, t, systemClock);
+  // Ctrl-C stops the import between rows and rolls it back, rather than leaving a run to expire.
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
+  const r = await importLedger(db, kind as LedgerKind, source.sheets, {
     campaignId: campaign.id,
     day: dayIn(now, config.timezone),
     now,
     t,
+    timeZone: config.timezone,
     source: file,
     actor: `cli:${userInfo().username}`,
-    progress: (done, total) => console.error(t('import.progress', { done, total })),
-  });
+    clock: systemClock,
+    signal: interrupt.signal,
+    every: process.stderr.isTTY ? 500 : 10_000,
+    progress: (rows) => bar.tick(rows, source.read()),
+  }).finally(() => bar.done());
   console.log(
     t('import.summary', {
       file,

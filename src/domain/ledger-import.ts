@@ -13,22 +13,49 @@ import {
 } from './directory.ts';
 import { refreshCover } from './cover.ts';
 import { rectifyInsurance, type Rectifier } from './inspections.ts';
-import { keepState } from './roster.ts';
+import { sameState, type RosterState } from './roster.ts';
+import {
+  applyRun,
+  heartbeat,
+  ImportBusy,
+  jsonRows,
+  markStaged,
+  rollBackRun,
+  stageRows,
+  STAGE_BATCH,
+  startRun,
+  type StagedEnterprise,
+} from './import-run.ts';
+import { minuteIn, type Clock } from '../clock.ts';
 import { UserError } from '../core/errors.ts';
 import { checkPolicy, parseYuanToFen, recordPolicy, type PolicyWarning } from './policies.ts';
 
 // The county's 台账 from Excel or CSV: the enterprise roster and the policies. Columns are found by
-// their Chinese headers (and the usual variants); each row is checked on its own, and the whole
-// file is applied in one transaction: bad rows are skipped and reported, the good ones applied
-// together, and a crash leaves the database as it was. Importing the same file again changes nothing.
+// their Chinese headers (and the usual variants); each row is checked on its own: bad rows are
+// skipped and reported, the good ones applied together, and a crash leaves the database as it was.
+// Importing the same file again changes nothing. A roster streams in as one recorded run
+// (src/domain/import-run.ts): compared with the enterprises a batch at a time, its changes staged
+// in short transactions and applied together in one set-based transaction at the end. Policies are
+// applied in one transaction.
 
 export type LedgerKind = 'roster' | 'policies';
 
-/** A sheet as read, each row with its number as a spreadsheet program shows it. */
+/** A row of a sheet, with its number as a spreadsheet program shows it. */
+export interface SheetRow {
+  row: number;
+  cells: string[];
+}
+
+/** A sheet as read whole. */
 export interface Sheet {
   name?: string;
-  rows: { row: number; cells: string[] }[];
+  rows: SheetRow[];
 }
+
+/** Sheets as the importer takes them: read whole, or streaming in (src/domain/ledger-file.ts openLedgerFile). */
+export type Sheets =
+  | Iterable<{ name?: string; rows: Iterable<SheetRow> | AsyncIterable<SheetRow> }>
+  | AsyncIterable<{ name?: string; rows: Iterable<SheetRow> | AsyncIterable<SheetRow> }>;
 
 export interface ImportReport {
   kind: LedgerKind;
@@ -126,10 +153,14 @@ const fieldOf = (kind: LedgerKind, header: string) =>
 function headerColumns(kind: LedgerKind, top: string[], below?: string[]): Map<string, Column> {
   const columns = new Map<string, Column>();
   const width = Math.max(top.length, below?.length ?? 0);
+  // A merged heading's text is in its first cell only (a streaming reader sees no merges): it
+  // stands over the empty cells after it that have a sub-heading.
+  let heading = '';
   for (let index = 0; index < width; index++) {
     const [a, b] = [(top[index] ?? '').trim(), (below?.[index] ?? '').trim()];
+    heading = a || (b ? heading : '');
     // Heading and sub-heading together (保险期限 over 起), the sub-heading, or the heading alone.
-    const header = [a + b, b, a].find((h) => h && fieldOf(kind, h));
+    const header = [heading + b, b, a].find((h) => h && fieldOf(kind, h));
     const field = header && fieldOf(kind, header);
     // 万元 in a money column's header: the figures are in units of ten thousand yuan.
     if (field && !columns.has(field))
@@ -138,31 +169,66 @@ function headerColumns(kind: LedgerKind, top: string[], below?: string[]): Map<s
   return columns;
 }
 
-/**
- * The sheet and header row to read (the first within a sheet's top rows that names every required
- * column, possibly over two rows), the last header row, and where each field is. Sheets before it
- * (a cover, instructions) are passed over.
- */
-function findColumns(
-  kind: LedgerKind,
-  sheets: Sheet[],
-  t: Translate,
-): { sheet: Sheet; headerRow: number; columns: Map<string, Column> } {
+/** Where the data starts: the last header row, each field's column, and the rows after the top ones. */
+interface Found {
+  name?: string | undefined;
+  headerRow: number;
+  columns: Map<string, Column>;
+  /** The sheet's rows from the header's on: the top rows already read, then the rest as they stream in. */
+  rows: AsyncIterable<SheetRow>;
+  /** How many sheets the file had before the one read, and after it once every row is read. */
+  sheets: () => number;
+}
+
+/** The header row among a sheet's top rows (possibly over two rows), or the fields still missing. */
+function headerIn(kind: LedgerKind, top: SheetRow[]): { headerRow: number; columns: Map<string, Column> } | string[][] {
   const missingOf = (columns: Map<string, Column>) => REQUIRED[kind].filter((any) => !any.some((f) => columns.has(f)));
+  let best: string[][] = REQUIRED[kind];
+  for (const [i, { row, cells }] of top.slice(0, HEADER_SEARCH).entries()) {
+    const one = headerColumns(kind, cells);
+    const next = top[i + 1];
+    // A second header row: sub-headings under merged ones, or units; never a row of figures.
+    const two = next && !next.cells.some((c) => /\d/.test(c)) ? headerColumns(kind, cells, next.cells) : null;
+    if (two && !missingOf(two).length && (missingOf(one).length || two.size >= one.size))
+      return { headerRow: next!.row, columns: two };
+    const missing = missingOf(one);
+    if (!missing.length) return { headerRow: row, columns: one };
+    if (missing.length < best.length) best = missing;
+  }
+  return best;
+}
+
+/**
+ * The sheet and header row to read: the first sheet whose top rows name every required column.
+ * Sheets before it (a cover, instructions) are passed over, those after it read past once its rows are.
+ */
+async function findColumns(kind: LedgerKind, sheets: Sheets, t: Translate): Promise<Found> {
+  const it = (Symbol.asyncIterator in sheets ? sheets[Symbol.asyncIterator]() : sheets[Symbol.iterator]()) as
+    | AsyncIterator<{ name?: string; rows: Iterable<SheetRow> | AsyncIterable<SheetRow> }>
+    | Iterator<{ name?: string; rows: Iterable<SheetRow> | AsyncIterable<SheetRow> }>;
   let best: string[][] | null = null;
-  for (const sheet of sheets) {
-    const top = sheet.rows.slice(0, HEADER_SEARCH + 1);
-    for (const [i, { row, cells }] of top.slice(0, HEADER_SEARCH).entries()) {
-      const one = headerColumns(kind, cells);
-      const next = top[i + 1];
-      // A second header row: sub-headings under merged ones, or units; never a row of figures.
-      const two = next && !next.cells.some((c) => /\d/.test(c)) ? headerColumns(kind, cells, next.cells) : null;
-      if (two && !missingOf(two).length && (missingOf(one).length || two.size >= one.size))
-        return { sheet, headerRow: next!.row, columns: two };
-      const missing = missingOf(one);
-      if (!missing.length) return { sheet, headerRow: row, columns: one };
-      if (!best || missing.length < best.length) best = missing;
+  let count = 0;
+  for (let s = await it.next(); !s.done; s = await it.next()) {
+    count++;
+    const source = s.value.rows;
+    const rows = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()) as
+      AsyncIterator<SheetRow> | Iterator<SheetRow>;
+    const top: SheetRow[] = [];
+    for (let r = await rows.next(); !r.done; r = await rows.next()) {
+      top.push(r.value);
+      if (top.length > HEADER_SEARCH) break;
     }
+    const found = headerIn(kind, top);
+    if (!Array.isArray(found)) {
+      const rest = async function* () {
+        yield* top;
+        for (let r = await rows.next(); !r.done; r = await rows.next()) yield r.value;
+        // The sheets after it, passed over.
+        for (let n = await it.next(); !n.done; n = await it.next()) count++;
+      };
+      return { name: s.value.name, ...found, rows: rest(), sheets: () => count };
+    }
+    if (!best || found.length < best.length) best = found;
   }
   const names = (best ?? REQUIRED[kind]).map((any) => any.map((f) => usualName(kind, f)).join(t('import.or')));
   throw new ImportFileError(t('import.missing_columns', { columns: names.join('、') }));
@@ -191,21 +257,43 @@ export interface ImportOptions {
   /** For the audit trail: the file and who ran it. */
   source: string;
   actor?: string;
-  /** Called every `every` rows (500 by default) with the rows done and the total. */
-  progress?: (done: number, total: number) => void;
+  /** The campaign's timezone, for times told to the operator. */
+  timeZone: string;
+  /** The roster run's heartbeats (src/domain/import-run.ts); `now` throughout when not given. */
+  clock?: Clock;
+  /** Stops the import between rows (Ctrl-C): it is rolled back and says so. */
+  signal?: AbortSignal;
+  /** Called every `every` rows (500 by default) with the rows read so far. */
+  progress?: (rows: number) => void;
   every?: number;
 }
 
 /** A row's values by field, and how to name a field's column in a reason. */
-interface Row {
-  row: number;
+class Row {
+  constructor(
+    readonly row: number,
+    private readonly cells: string[],
+    private readonly columns: Map<string, Column>,
+    private readonly kind: LedgerKind,
+  ) {}
   /** Whether the file has the column at all; a missing optional column leaves the ledger's value. */
-  column(field: string): boolean;
+  column(field: string): boolean {
+    return this.columns.has(field);
+  }
   /** Whether this row has a value there. */
-  has(field: string): boolean;
-  get(field: string): string;
-  header(field: string): string;
-  scale(field: string): number;
+  has(field: string): boolean {
+    return this.get(field) !== '';
+  }
+  get(field: string): string {
+    const c = this.columns.get(field);
+    return c ? (this.cells[c.index] ?? '').trim() : '';
+  }
+  header(field: string): string {
+    return this.columns.get(field)?.header ?? usualName(this.kind, field);
+  }
+  scale(field: string): number {
+    return this.columns.get(field)?.scale ?? 1;
+  }
 }
 type Outcome = 'added' | 'updated' | 'unchanged';
 /** A reason a row was rejected: a locale key and its parameters. */
@@ -219,76 +307,152 @@ class RowError extends Error {
 }
 
 /** Imports a roster or a policy sheet; see the comment at the top of this file. */
-export async function importLedger(db: Db, kind: LedgerKind, sheets: Sheet[], o: ImportOptions): Promise<ImportReport> {
-  const { sheet, headerRow, columns } = findColumns(kind, sheets, o.t);
-  const data: Sheet['rows'] = [];
-  const skipped: ImportReport['skipped'] = [];
-  for (const r of sheet.rows.filter((r) => r.row > headerRow && r.cells.some((c) => c.trim() !== ''))) {
-    const why = passedOver(r.cells, skipped.at(-1)?.why === 'note');
-    if (why) skipped.push({ row: r.row, why });
-    else data.push(r);
-  }
+export async function importLedger(db: Db, kind: LedgerKind, sheets: Sheets, o: ImportOptions): Promise<ImportReport> {
+  const found = await findColumns(kind, sheets, o.t);
   const report: ImportReport = {
     kind,
-    ...(sheets.length > 1 && sheet.name ? { sheet: sheet.name } : {}),
-    rows: data.length,
+    rows: 0,
     added: 0,
     updated: 0,
     unchanged: 0,
     rejected: [],
     warnings: [],
-    skipped,
+    skipped: [],
   };
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: o.campaignId } });
+  const rows = dataRows(kind, found, report, o);
+  if (kind === 'roster') await importRoster(db, campaign, rows, report, o);
+  else await importPolicies(db, campaign, rows, report, o);
+  if (found.sheets() > 1 && found.name) report.sheet = found.name;
+  report.rejected.sort((x, y) => x.row - y.row);
+  return report;
+}
+
+/** The data rows below the header, totals and notes passed over (and listed), progress told every `every` rows. */
+async function* dataRows(kind: LedgerKind, found: Found, report: ImportReport, o: ImportOptions): AsyncIterable<Row> {
+  const { columns } = found;
   const every = o.every ?? 500;
+  for await (const { row, cells } of found.rows) {
+    if (o.signal?.aborted) throw new ImportFileError(o.t('import.interrupted'));
+    if (row <= found.headerRow || !cells.some((c) => c.trim() !== '')) continue;
+    const why = passedOver(cells, report.skipped.at(-1)?.why === 'note');
+    if (why) {
+      report.skipped.push({ row, why });
+      continue;
+    }
+    yield new Row(row, cells, columns, kind);
+    if (++report.rows % every === 0) o.progress?.(report.rows);
+  }
+}
+
+/** Runs a row's checks; a refused row (its rule named: the row's own checks, and the policy checks shared with /投保) is reported. */
+async function checked<T>(
+  report: ImportReport,
+  o: ImportOptions,
+  r: Row,
+  seen: Map<string, number>,
+  check: (r: Row, seen: Map<string, number>) => Promise<T>,
+): Promise<T | null> {
+  const row = r.row;
+  try {
+    return await check(r, seen);
+  } catch (e) {
+    if (!(e instanceof RowError || e instanceof UserError)) throw e;
+    report.rejected.push({ row, reason: o.t(e.key, e.params) });
+    return null;
+  }
+}
+
+const auditCounts = (report: ImportReport) => {
+  const { rejected, warnings, skipped, kind: _kind, sheet: _sheet, ...counts } = report;
+  return { ...counts, rejected: rejected.length, warnings: warnings.length, skipped: skipped.length };
+};
+
+/**
+ * The roster as one recorded run (src/domain/import-run.ts): rows are checked as they stream in,
+ * compared a batch at a time with the enterprises they name (one query per batch), and those that
+ * change something are staged; the run is applied at the end in one set-based transaction, or
+ * rolled back on any failure.
+ */
+async function importRoster(
+  db: Db,
+  campaign: CampaignRow,
+  rows: AsyncIterable<Row>,
+  report: ImportReport,
+  o: ImportOptions,
+): Promise<void> {
+  const clock = o.clock ?? { now: () => o.now };
+  let runId: number;
+  try {
+    runId = await startRun(
+      db,
+      { campaignId: campaign.id, countyCode: campaign.countyCode, day: o.day, source: o.source, actor: o.actor },
+      clock,
+    );
+  } catch (e) {
+    if (e instanceof ImportBusy)
+      throw new ImportFileError(o.t('import.busy', { since: minuteIn(e.since, o.timeZone) }));
+    throw e;
+  }
+  try {
+    const check = rosterCheck(db, campaign);
+    const seen = new Map<string, number>();
+    let batch: CheckedEnterprise[] = [];
+    const flush = async () => {
+      const staged = await compareRoster(db, campaign, o.day, batch, report, o);
+      if (staged.length) await stageRows(db, runId, staged, clock);
+      else await heartbeat(db, runId, clock);
+      batch = [];
+      // On SQLite every step above settles without returning to the event loop: let signals in (Ctrl-C).
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    for await (const r of rows) {
+      const e = await checked(report, o, r, seen, check);
+      if (e) batch.push(e);
+      if (batch.length >= STAGE_BATCH) await flush();
+    }
+    await flush();
+    await markStaged(db, runId, auditCounts(report), clock);
+    await applyRun(db, runId, clock);
+  } catch (e) {
+    await rollBackRun(db, runId, clock);
+    throw e;
+  }
+}
+
+/** Policies, applied in one transaction (each row checked against the ledger as /投保 checks it). */
+async function importPolicies(
+  db: Db,
+  campaign: CampaignRow,
+  rows: AsyncIterable<Row>,
+  report: ImportReport,
+  o: ImportOptions,
+): Promise<void> {
+  const all: Row[] = [];
+  for await (const r of rows) all.push(r);
   await db.$transaction(
     async (tx) => {
       const warn = (row: number, w: PolicyWarning) => report.warnings.push({ row, warning: o.t(w.key, w.params) });
-      const apply =
-        kind === 'roster'
-          ? rosterRow(tx, campaign, o.day)
-          : policyRow(tx, campaign, o.day, warn, { by: o.actor ?? o.source, at: o.now, t: o.t });
+      const apply = policyRow(tx, campaign, o.day, warn, { by: o.actor ?? o.source, at: o.now, t: o.t });
       const seen = new Map<string, number>();
-      for (const [i, { row, cells }] of data.entries()) {
-        const r: Row = {
-          row,
-          column: (f) => columns.has(f),
-          has: (f) => columns.has(f) && (cells[columns.get(f)!.index] ?? '').trim() !== '',
-          get: (f) => (columns.has(f) ? (cells[columns.get(f)!.index] ?? '').trim() : ''),
-          header: (f) => columns.get(f)?.header ?? usualName(kind, f),
-          scale: (f) => columns.get(f)?.scale ?? 1,
-        };
-        try {
-          report[await apply(r, seen)]++;
-        } catch (e) {
-          // A refused row, its rule named: the row's own checks, and the policy checks shared with /投保.
-          if (!(e instanceof RowError || e instanceof UserError)) throw e;
-          report.rejected.push({ row, reason: o.t(e.key, e.params) });
-        }
-        if ((i + 1) % every === 0) o.progress?.(i + 1, data.length);
+      for (const r of all) {
+        const outcome = await checked(report, o, r, seen, apply);
+        if (outcome) report[outcome]++;
       }
-      const { rejected, warnings, skipped: passed, ...counts } = report;
       await tx.auditEvent.create({
         data: {
           at: o.now,
           actorUserId: o.actor ?? null,
           channel: 'cli',
           command: 'import',
-          action: `import_${kind}`,
+          action: 'import_policies',
           outcome: 'ok',
-          detail: JSON.stringify({
-            source: o.source,
-            ...counts,
-            rejected: rejected.length,
-            warnings: warnings.length,
-            skipped: passed.length,
-          }),
+          detail: JSON.stringify({ source: o.source, ...auditCounts(report) }),
         },
       });
     },
     { timeout: 30 * 60_000, maxWait: 30_000 },
   );
-  return report;
 }
 
 type Apply = (r: Row, seen: Map<string, number>) => Promise<Outcome>;
@@ -381,7 +545,21 @@ function once(seen: Map<string, number>, key: string, r: Row, shown: string): vo
   seen.set(key, r.row);
 }
 
-function rosterRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
+/** A roster row as checked: the enterprise it names, as the file has it. */
+interface CheckedEnterprise {
+  row: number;
+  creditCode: string;
+  name: string;
+  sectorId: number;
+  townshipId: number;
+  employees: number;
+  /** Null when the file has no such column: the enterprise keeps its value. */
+  aboveScale: boolean | null;
+  status: string | null;
+}
+
+/** A roster row's own checks (known sector and township, credit code, figures), each distinct word looked up once. */
+function rosterCheck(tx: Tx, campaign: CampaignRow): (r: Row, seen: Map<string, number>) => Promise<CheckedEnterprise> {
   // As written, else as the plan and offices also write it: 交通运输（含水上交通）, 东坪镇人民政府.
   const sector = cached(
     async (w) => (await findSector(tx, campaign.id, w)) ?? orElse(w, (p) => findSector(tx, campaign.id, p)),
@@ -407,32 +585,105 @@ function rosterRow(tx: Tx, campaign: CampaignRow, today: string): Apply {
     const status = r.has('status') ? STATUS[r.get('status').toLowerCase()] : 'operating';
     if (!status) throw new RowError('import.bad_status', { column: r.header('status'), value: r.get('status') });
     once(seen, code, r, code);
-
-    const data = {
+    return {
+      row: r.row,
+      creditCode: code,
       name,
       sectorId: s.id,
       townshipId: u.id,
       employees,
-      ...(r.column('aboveScale') ? { aboveScale: YES.includes(flag) } : {}),
-      ...(r.column('status') ? { status } : {}),
+      aboveScale: r.column('aboveScale') ? YES.includes(flag) : null,
+      status: r.column('status') ? status : null,
     };
-    const existing = await tx.enterprise.findUnique({ where: { creditCode: code } });
-    // Every enterprise the file lists keeps its state from the import's day (src/domain/roster.ts).
-    if (!existing) {
-      const added = await tx.enterprise.create({
-        data: { creditCode: code, countyCode: campaign.countyCode, ...data },
-      });
-      await keepState(tx, added, today, true);
-      return 'added';
-    }
-    if (existing.countyCode !== campaign.countyCode) throw new RowError('import.other_county', { value: code });
-    if (Object.entries(data).every(([k, v]) => existing[k as keyof typeof existing] === v)) {
-      await keepState(tx, existing, today);
-      return 'unchanged';
-    }
-    await keepState(tx, await tx.enterprise.update({ where: { id: existing.id }, data }), today);
-    return 'updated';
   };
+}
+
+/** An enterprise as stored, with its latest history row on or before the import's day. */
+interface Stored extends RosterState {
+  id: number;
+  creditCode: string;
+  countyCode: string;
+  name: string;
+  last: RosterState | null;
+}
+
+/**
+ * Compares a batch of checked rows with the enterprises they name (one query for the batch) and
+ * counts each as added, updated or unchanged, or rejected when the code is another county's. Returns
+ * the rows that change something: the enterprise, or its history (every enterprise the file lists
+ * keeps its state from the import's day, src/domain/roster.ts).
+ */
+async function compareRoster(
+  db: Db,
+  campaign: CampaignRow,
+  day: string,
+  batch: CheckedEnterprise[],
+  report: ImportReport,
+  o: ImportOptions,
+): Promise<StagedEnterprise[]> {
+  if (!batch.length) return [];
+  const codes = jsonRows(
+    db,
+    batch.map((b) => [b.creditCode]),
+  );
+  const rows = await db.$queryRaw<Record<string, unknown>[]>`
+    SELECT e.id, e."creditCode", e."countyCode", e.name, e.status, e."sectorId", e."townshipId", e."aboveScale", e.employees,
+      st.status AS "lastStatus", st."sectorId" AS "lastSectorId", st."townshipId" AS "lastTownshipId",
+      st."aboveScale" AS "lastAboveScale", st.employees AS "lastEmployees"
+    FROM "Enterprise" e LEFT JOIN "EnterpriseState" st ON st.id = (SELECT x.id FROM "EnterpriseState" x
+      WHERE x."enterpriseId" = e.id AND x."validFrom" <= ${day} ORDER BY x."validFrom" DESC LIMIT 1)
+    WHERE e."creditCode" IN (SELECT ${codes.at(0, 'text')} FROM ${codes.rows})`;
+  const stored = new Map<string, Stored>(
+    rows.map((r) => [
+      String(r.creditCode),
+      {
+        id: Number(r.id),
+        creditCode: String(r.creditCode),
+        countyCode: String(r.countyCode),
+        name: String(r.name),
+        status: String(r.status),
+        sectorId: Number(r.sectorId),
+        townshipId: Number(r.townshipId),
+        aboveScale: Boolean(r.aboveScale),
+        employees: Number(r.employees),
+        last:
+          r.lastStatus === null
+            ? null
+            : {
+                status: String(r.lastStatus),
+                sectorId: Number(r.lastSectorId),
+                townshipId: Number(r.lastTownshipId),
+                aboveScale: Boolean(r.lastAboveScale),
+                employees: Number(r.lastEmployees),
+              },
+      },
+    ]),
+  );
+  const staged: StagedEnterprise[] = [];
+  for (const b of batch) {
+    const e = stored.get(b.creditCode);
+    if (!e) {
+      report.added++;
+      staged.push({ ...b, op: 'added', keepState: true });
+      continue;
+    }
+    if (e.countyCode !== campaign.countyCode) {
+      report.rejected.push({ row: b.row, reason: o.t('import.other_county', { value: b.creditCode }) });
+      continue;
+    }
+    const next: RosterState = {
+      status: b.status ?? e.status,
+      sectorId: b.sectorId,
+      townshipId: b.townshipId,
+      aboveScale: b.aboveScale ?? e.aboveScale,
+      employees: b.employees,
+    };
+    const op = b.name === e.name && sameState(e, next) ? 'unchanged' : 'updated';
+    report[op]++;
+    const keepState = !(e.last && sameState(e.last, next));
+    if (op === 'updated' || keepState) staged.push({ ...b, op, keepState });
+  }
+  return staged;
 }
 
 function policyRow(

@@ -16,7 +16,8 @@ export interface RosterState {
   employees: number;
 }
 
-const same = (a: RosterState, b: RosterState) =>
+/** Whether two states of an enterprise are the same. */
+export const sameState = (a: RosterState, b: RosterState) =>
   a.status === b.status &&
   a.sectorId === b.sectorId &&
   a.townshipId === b.townshipId &&
@@ -46,7 +47,7 @@ export async function keepState(
     where: { enterpriseId: e.id, validFrom: { lte: day } },
     orderBy: { validFrom: 'desc' },
   });
-  if (last && same(last, state) && (!added || last.added)) return;
+  if (last && sameState(last, state) && (!added || last.added)) return;
   await db.enterpriseState.upsert({
     where: { enterpriseId_validFrom: { enterpriseId: e.id, validFrom: day } },
     create: { enterpriseId: e.id, countyCode: e.countyCode, validFrom: day, added, ...state },

@@ -267,6 +267,7 @@ describe('rectification (整改)', () => {
     const report = await importLedger(t.db, 'policies', await readLedgerFile(file, zh), {
       campaignId: t.campaignId,
       day: '2026-11-29',
+      timeZone: 'Asia/Shanghai',
       now: t.clock.now(),
       t: zh,
       source: file,

@@ -162,6 +162,7 @@ describe('the memo of the ledger’s figures', () => {
       const report = await importLedger(t.db, 'roster', await readLedgerFile(file, translator('zh-CN')), {
         campaignId: t.campaignId,
         day: TODAY,
+        timeZone: TZ,
         now: t.clock.now(),
         t: translator('zh-CN'),
         source: file,

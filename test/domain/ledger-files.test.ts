@@ -29,6 +29,7 @@ async function load(kind: LedgerKind, file: string) {
     now: t.clock.now(),
     t: zh,
     source: file,
+    timeZone: 'Asia/Shanghai',
   });
 }
 async function workbook(name: string, build: (wb: ExcelJS.Workbook) => void): Promise<string> {

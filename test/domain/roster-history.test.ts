@@ -30,6 +30,7 @@ async function importRoster(day: string, lines: string[]): Promise<void> {
     now: t.clock.now(),
     t: translator('zh-CN'),
     source: file,
+    timeZone: 'Asia/Shanghai',
   });
   expect(report.rejected).toEqual([]);
 }
