@@ -5,12 +5,14 @@ import { defineCommand, specNamed, type CommandSpec } from '../src/bot/spec.ts';
 /** /帮助's sections, in README's order: each role's commands, as the manuals in docs/ teach them. */
 export const HELP_SECTIONS: readonly { role: string; commands: readonly string[] }[] = [
   { role: 'everyone', commands: ['help', 'whoami', 'undo', 'yes', 'cancel'] },
-  { role: 'leader', commands: ['coverage', 'rank', 'export', 'overdue', 'approve', 'reject', 'assign'] },
+  { role: 'leader', commands: ['coverage', 'rank', 'lookup', 'export', 'overdue', 'approve', 'reject', 'assign'] },
   {
     role: 'liaison',
     commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm'],
   },
   { role: 'insurer', commands: ['visit', 'visits', 'plan'] },
+  { role: 'claims', commands: ['claim', 'pay', 'dispute', 'settle'] },
+  { role: 'agency', commands: ['finding'] },
   { role: 'admin', commands: ['bind', 'unbind', 'group', 'audit'] },
 ];
 

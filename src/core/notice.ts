@@ -3,9 +3,11 @@
 
 /**
  * Who is told: a unit (its groups, else its liaisons through the app), the county's leaders' or
- * admins' groups, one member, the member who asked (in the chat they asked in), or one group chat.
+ * admins' groups, the county office (县安委办: its unit's groups or liaisons, else the leaders), one member,
+ * the member who asked (in the chat they asked in), or one group chat.
  */
-export type Audience = { unit: number } | 'leaders' | 'admins' | { member: string } | 'asker' | { group: string };
+export type Audience =
+  { unit: number } | 'leaders' | 'admins' | 'office' | { member: string } | 'asker' | { group: string };
 
 /**
  * A button under a message, where the channel has template cards. Pressing it runs `command`

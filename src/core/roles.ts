@@ -2,7 +2,8 @@ import type { Locale } from './translate.ts';
 
 // Who is who: the roles a member may hold, and the one reader of role words and stored roles.
 
-export const ROLES = ['admin', 'leader', 'liaison', 'insurer', 'enterprise', 'viewer'] as const;
+/** `agency`: a third-party agency (第三方机构) that reads coverage, visits and claims and records findings on insurers. */
+export const ROLES = ['admin', 'leader', 'liaison', 'insurer', 'agency', 'enterprise', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Member {
@@ -25,6 +26,8 @@ const ROLE_WORDS: Record<string, Role> = {
   联络员: 'liaison',
   保险机构: 'insurer',
   保险: 'insurer',
+  第三方机构: 'agency',
+  第三方: 'agency',
   企业: 'enterprise',
   查看: 'viewer',
   查看者: 'viewer',

@@ -9,6 +9,7 @@ import type { Tx } from '../db/client.ts';
 /** The unit kinds a role needs: an insurer contact sits in an insurer, a liaison in a department or township. */
 const ROLE_UNIT_KINDS: Partial<Record<Role, string[]>> = {
   insurer: ['insurer'],
+  agency: ['third_party'],
   liaison: ['department', 'township', 'commission_office'],
 };
 
