@@ -21,7 +21,7 @@ export default defineCommand({
   summary: 'finding.summary',
   usage: 'finding.usage',
   examples: ['/发现 平安 未走访 东坪众诚化工 投保半年未见事故预防走访记录', '/发现 平安 理赔 #1 报案后逾期未赔付'],
-  params: ['insurer', 'kind', 'subject', '...text'],
+  params: ['insurer', 'kind', 'subject', '...detail'],
   args: z.object({
     insurer: z.string(),
     kind: z
@@ -29,7 +29,7 @@ export default defineCommand({
       .refine((s) => parseFindingKind(s) !== null, 'finding.bad_kind')
       .transform((s) => parseFindingKind(s)!),
     subject: z.string(),
-    text: z.string().max(500, 'finding.text_too_long'),
+    detail: z.string().max(500, 'finding.text_too_long'),
   }),
   roles: ['agency'],
   writes: true,
@@ -74,7 +74,7 @@ export default defineCommand({
       kind: a.kind,
       enterpriseId: enterprise.id,
       claimId,
-      text: a.text,
+      text: a.detail,
       by: ctx.userId,
       at: clock.now(),
     });
@@ -87,7 +87,7 @@ export default defineCommand({
           kind: ctx.groupT(`finding.kind.${a.kind}`),
           subject: trusted(subject),
         }),
-        ctx.groupT('finding.text', { text: a.text }),
+        ctx.groupT('finding.text', { text: a.detail }),
       ].join('\n'),
     };
     const told = merged([await ctx.tell({ unit: insurer.id }, notice), await ctx.tell('office', notice)]);
@@ -99,7 +99,7 @@ export default defineCommand({
           kind: t(`finding.kind.${a.kind}`),
           subject: trusted(subject),
         }),
-        t('finding.text', { text: a.text }),
+        t('finding.text', { text: a.detail }),
         t('finding.counted'),
         ...toldLines(t, told),
       ].join('\n'),

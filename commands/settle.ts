@@ -12,7 +12,7 @@ export default defineCommand({
   aliases: ['协调'],
   summary: 'settle.summary',
   usage: 'settle.usage',
-  examples: ['/协调 1 达成一致 按八级伤残补足赔款', '/协调 1 转仲裁或诉讼'],
+  examples: ['/协调 1 达成一致 按八级伤残补足赔款'],
   params: ['claim', 'outcome', '...note'],
   args: z.object({
     claim: recordId('claim.bad_id'),
