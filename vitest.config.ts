@@ -15,6 +15,7 @@ const POSTGRES_SUITES = [
   'test/commands/report.test.ts',
   'test/commands/obligations.test.ts',
   'test/http/callbacks.test.ts',
+  'test/http/claims-callbacks.test.ts',
 ];
 
 export default defineConfig({

@@ -113,7 +113,7 @@ describe('a claim through WeCom: recorded, reminded when overdue, paid', () => {
     clock.set('2026-11-30T09:00:00+08:00');
     const before = api.delivered.length;
     const runs = await service.scheduler.runAt(clock.now());
-    await drainFor(5);
+    await drainFor(15);
     expect(runs[0]!.reminders.map((r) => r.rule)).toContain('claim-overdue');
     expect(deliveredTo('demo-webhook-yjj', before).join()).toContain(`#${claimId} ${insured.name}`);
     expect(deliveredTo('demo-webhook-yjj', before).join()).toContain('已逾期 10 天');
