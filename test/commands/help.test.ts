@@ -114,7 +114,7 @@ const WORKFLOW = [
 ];
 
 describe('the manuals in docs/', () => {
-  const MANUALS = ['县领导', '联络员', '保险机构', '管理员'].map((role) => `用户手册-${role}.md`);
+  const MANUALS = ['县领导', '联络员', '保险机构', '第三方机构', '管理员'].map((role) => `用户手册-${role}.md`);
   const manual = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
 
   it('are one per role, linked from README and /帮助, and teach only examples of /帮助 (all run below)', async () => {
