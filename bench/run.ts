@@ -9,12 +9,13 @@ import { buildCounty, buildDemo } from './county.ts';
 import { coverageBench } from './coverage.ts';
 import { exportBench } from './export.ts';
 import { inboundBench } from './inbound.ts';
+import { lookupBench } from './lookup.ts';
 import { fmt, machine, ROOT, type Row, table, timed } from './lib.ts';
 import { outboxBench } from './outbox.ts';
 import { startupBench } from './startup.ts';
 import { sweepBench } from './sweep.ts';
 
-const only = process.argv.slice(2).filter((a) => /^[1-6]$/.test(a));
+const only = process.argv.slice(2).filter((a) => /^[1-7]$/.test(a));
 const wanted = (n: number) => !only.length || only.includes(String(n));
 const dir = mkdtempSync(join(tmpdir(), 'anze-bench-'));
 const rows: Row[] = [];
@@ -29,7 +30,7 @@ try {
     say('1 inbound callbacks: bare Koa, crypto only, the service (50 connections, 10 s each)');
     rows.push(...(await inboundBench(demo, dir, { seconds: Number(process.env.BENCH_SECONDS ?? 10) })).rows);
   }
-  if (wanted(2) || wanted(3) || wanted(6)) {
+  if (wanted(2) || wanted(3) || wanted(6) || wanted(7)) {
     say('building the county ten times Anhua (one bulk insert)');
     const { result: county, wallMs } = await timed(() => buildCounty({ dir }));
     rows.push({
@@ -48,6 +49,10 @@ try {
     if (wanted(6)) {
       say('6 the 台账 export of the county');
       rows.push(...(await exportBench(county.url, dir)));
+    }
+    if (wanted(7)) {
+      say('7 /查询 as each kind of member');
+      rows.push(...(await lookupBench(county)));
     }
   }
   if (wanted(4)) {

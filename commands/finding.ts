@@ -5,9 +5,8 @@ import { toldLines } from '../src/core/format.ts';
 import { merged } from '../src/core/notice.ts';
 import { parseCount } from '../src/core/words.ts';
 import { claimLabel, findClaim } from '../src/domain/claims.ts';
-import { findInsurer } from '../src/domain/directory.ts';
 import { hasInsured, parseFindingKind, recordFinding } from '../src/domain/findings.ts';
-import { resolveEnterprise } from '../src/domain/policies.ts';
+import { resolveEnterprise, resolveInsurer } from '../src/domain/policies.ts';
 import { neutral, trusted } from '../src/core/neutral.ts';
 
 /**
@@ -37,17 +36,7 @@ export default defineCommand({
     const { db, t, member, campaign, clock } = ctx;
     const agency = member!.unit;
     if (agency?.kind !== 'third_party') throw new UserError('finding.not_agency', { unit: agency?.name ?? '—' });
-    const insurer = await findInsurer(db, campaign.countyCode, a.insurer);
-    if (!insurer) {
-      const known = await db.unit.findMany({
-        where: { countyCode: campaign.countyCode, kind: 'insurer' },
-        orderBy: { sortOrder: 'asc' },
-      });
-      throw new UserError('finding.no_insurer', {
-        word: a.insurer,
-        insurers: known.map((u) => u.name).join('、') || '—',
-      });
-    }
+    const insurer = await resolveInsurer(db, campaign.countyCode, a.insurer, 'finding.no_insurer');
     // A subject written as #id is one of the insurer's claims; otherwise an enterprise it insures or insured.
     let enterprise: { id: number; name: string };
     let claimId: number | null = null;

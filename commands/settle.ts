@@ -51,11 +51,12 @@ export default defineCommand({
         }),
         ...(a.note ? [tr('settle.note', { note: a.note })] : []),
       ].join('\n');
-    // The insurer and whoever opened the dispute hear how it ended.
+    // The insurer and whoever opened the dispute hear how it ended (an insurer's staff once, as the insurer).
     const told: Told[] = [];
-    if (member!.unit?.id !== claim.insurerId)
-      told.push(await ctx.tell({ unit: claim.insurerId }, { markdown: notice(ctx.groupT) }));
-    if (dispute.openedBy !== ctx.userId)
+    const insurerTold = member!.unit?.id !== claim.insurerId;
+    if (insurerTold) told.push(await ctx.tell({ unit: claim.insurerId }, { markdown: notice(ctx.groupT) }));
+    const opener = await db.member.findUnique({ where: { userId: dispute.openedBy }, select: { unitId: true } });
+    if (dispute.openedBy !== ctx.userId && !(insurerTold && opener?.unitId === claim.insurerId))
       told.push(await ctx.tell({ member: dispute.openedBy }, { markdown: notice(ctx.groupT) }));
     return {
       text: [
