@@ -307,3 +307,48 @@ describe('/查询 by each kind of member, within their scope', () => {
     expect(addDays('2026-11-29', 1)).toBe('2026-11-30');
   });
 });
+
+describe('undo, and the agency role', () => {
+  it('/撤销 withdraws a claim (kept, out of figures); refused once another party disputed it', async () => {
+    w.clock.set(new Date('2026-12-09T10:00:00+08:00'));
+    const rank = async () =>
+      (await say('demo-leader', '/排名')).text
+        .split('\n')
+        .find((l) => l.includes('中国平安财险安化支公司') && l.includes('理赔'))!;
+    const before = await rank();
+    expect((await say('demo-insurer-pingan', `/理赔 ${insured.creditCode} 12月1日 12月2日 3000`)).outcome).toBe('ok');
+    const claim = await w.db.claim.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    expect(await rank()).toContain('理赔 2 件');
+    const undone = await say('demo-insurer-pingan', '/撤销');
+    expect(undone.text).toContain(`已撤回理赔 #${claim.id}`);
+    expect((await w.db.claim.findUniqueOrThrow({ where: { id: claim.id } })).withdrawnBy).toBe('demo-insurer-pingan');
+    expect(await rank()).toBe(before);
+    expect((await say('demo-insurer-pingan', `/赔付 ${claim.id} 3000 今天`)).text).toContain('或已撤回');
+
+    expect((await say('demo-insurer-pingan', `/理赔 ${insured.creditCode} 12月1日 12月2日 3000`)).outcome).toBe('ok');
+    const second = await w.db.claim.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    expect((await say('demo-liaison-dongping', `/争议 ${second.id} 东坪 金额不对`)).outcome).toBe('ok');
+    const refused = await say('demo-insurer-pingan', '/撤销');
+    expect(refused.text).toContain('演示·东坪镇联络员');
+    expect((await w.db.claim.findUniqueOrThrow({ where: { id: second.id } })).withdrawnAt).toBeNull();
+  });
+
+  it('/撤销 withdraws a finding: it no longer counts', async () => {
+    const count = () => w.db.agencyFinding.count({ where: { withdrawnAt: null } });
+    const n = await count();
+    expect((await say('demo-agency', `/发现 平安 其他 ${insured.creditCode} 回访电话无人接听`)).outcome).toBe('ok');
+    expect(await count()).toBe(n + 1);
+    expect((await say('demo-agency', '/撤销')).text).toContain('对中国平安财险安化支公司的发现');
+    expect(await count()).toBe(n);
+  });
+
+  it('an agency is bound to a third-party unit only, and says who it is', async () => {
+    expect((await say('demo-admin', '/绑定 agency-two 第三方机构 应急局')).outcome).not.toBe('ok');
+    expect(await w.db.member.findUnique({ where: { userId: 'agency-two' } })).toBeNull();
+    expect((await say('demo-admin', '/绑定 agency-two 第三方机构 演示·安全生产第三方服务机构')).outcome).toBe('ok');
+    expect((await say('agency-two', '/我是谁')).text).toContain('第三方机构');
+    // An agency reads figures but records no claim.
+    expect((await say('agency-two', '/覆盖率')).outcome).toBe('ok');
+    expect((await say('agency-two', `/理赔 ${insured.creditCode} 昨天 今天 3000`)).outcome).toBe('denied');
+  });
+});
