@@ -52,7 +52,7 @@ export async function lookupBench(county: County, runs = 7): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     const obvious: number[] = [];
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 2; i++)
       obvious.push(
         (
           await timed(() =>

@@ -15,26 +15,28 @@ import { daysBetween } from './obligations.ts';
 /** At most this many candidates in a pick list, and rows of each kind in a profile. */
 export const LOOKUP_LIMIT = 5;
 
-/** The enterprises a member may look up: a filter on Enterprise, or 'all' of the county. */
-export type LookupScope = 'all' | { OR: object[] };
+/**
+ * The enterprises a member may look up: 'all' of the county, or those matching any of `where` (a
+ * township, sectors, their own) or, for an insurer, holding a policy of `insurerId` (withdrawn ones
+ * aside). The insurer's part is asked of the policies per page of candidates: a relation filter
+ * (`policies: { some }`) under a name search makes SQLite re-run a join for every enterprise.
+ */
+export type LookupScope = 'all' | { where: object[]; insurerId: number | null };
 
 export async function lookupScope(db: Tx, member: Member): Promise<LookupScope> {
   const unit = member.unit;
   if (member.roles.some((r) => r === 'admin' || r === 'leader' || r === 'viewer' || r === 'agency')) return 'all';
   if (member.roles.includes('liaison') && unit?.kind === 'commission_office') return 'all';
-  const any: object[] = [];
-  if (member.roles.includes('liaison') && unit?.kind === 'township') any.push({ townshipId: unit.id });
+  const where: object[] = [];
+  if (member.roles.includes('liaison') && unit?.kind === 'township') where.push({ townshipId: unit.id });
   if (member.roles.includes('liaison') && unit?.kind === 'department') {
     const sectors = await db.sectorResponsibility.findMany({ where: { unitId: unit.id }, select: { sectorId: true } });
-    any.push({ sectorId: { in: sectors.map((s) => s.sectorId) } });
+    where.push({ sectorId: { in: sectors.map((s) => s.sectorId) } });
   }
-  if (member.roles.includes('insurer') && unit?.kind === 'insurer')
-    any.push({ policies: { some: { insurerId: unit.id, status: { not: 'withdrawn' } } } });
-  if (member.roles.includes('enterprise') && member.enterpriseId) any.push({ id: member.enterpriseId });
-  return { OR: any.length ? any : [{ id: -1 }] };
+  if (member.roles.includes('enterprise') && member.enterpriseId) where.push({ id: member.enterpriseId });
+  const insurerId = member.roles.includes('insurer') && unit?.kind === 'insurer' ? unit.id : null;
+  return { where, insurerId };
 }
-
-const inScope = (scope: LookupScope) => (scope === 'all' ? {} : scope);
 
 export interface Candidate {
   id: number;
@@ -49,10 +51,59 @@ export type LookupResult =
   | { outside: { name: string; count: number } }
   | { none: true };
 
+const select = { id: true, name: true, creditCode: true } as const;
+/** Candidates read per page when an insurer's part of a scope is asked of its policies. */
+const PAGE = 500;
+
+/** Of some enterprises, those the insurer insures or has insured: one query on the policies. */
+async function insuredBy(db: Tx, insurerId: number, ids: number[]): Promise<Set<number>> {
+  const rows = await db.policy.findMany({
+    where: { insurerId, enterpriseId: { in: ids }, status: { not: 'withdrawn' } },
+    select: { enterpriseId: true },
+  });
+  return new Set(rows.map((r) => r.enterpriseId));
+}
+
+/** Up to `limit` enterprises matching `where` within the scope, by name: bounded reads only. */
+async function inScope(db: Tx, where: object, scope: Exclude<LookupScope, 'all'>, limit: number): Promise<Candidate[]> {
+  const found = scope.where.length
+    ? await db.enterprise.findMany({
+        where: { ...where, OR: scope.where },
+        select,
+        take: limit,
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      })
+    : [];
+  if (scope.insurerId === null) return found;
+  // The insurer's part: pages of candidates in name order, kept where it holds a policy, until enough.
+  const mine: Candidate[] = [];
+  for (let after: Candidate | null = null; mine.length < limit;) {
+    const page: Candidate[] = await db.enterprise.findMany({
+      where: {
+        ...where,
+        ...(after && { OR: [{ name: { gt: after.name } }, { name: after.name, id: { gt: after.id } }] }),
+      },
+      select,
+      take: PAGE,
+      orderBy: [{ name: 'asc' }, { id: 'asc' }],
+    });
+    if (!page.length) break;
+    const held = await insuredBy(
+      db,
+      scope.insurerId,
+      page.map((e) => e.id),
+    );
+    mine.push(...page.filter((e) => held.has(e.id)));
+    after = page.at(-1)!;
+  }
+  const byId = new Map([...found, ...mine].map((e) => [e.id, e]));
+  return [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id)).slice(0, limit);
+}
+
 /**
  * The enterprise a word names within the scope: by credit code, by exact name, or by part of the
- * name (one match shown, several a short pick list, bounded). Each step is one indexed or bounded
- * query: the credit code is unique, the name indexed; a part of a name scans at most once.
+ * name (one match shown, several a short pick list, bounded). The credit code is unique and the
+ * name indexed; a part of a name reads in name order and stops once the pick list is full.
  */
 export async function lookupEnterprise(
   db: Tx,
@@ -60,23 +111,25 @@ export async function lookupEnterprise(
   word: string,
   scope: LookupScope,
 ): Promise<LookupResult> {
-  const select = { id: true, name: true, creditCode: true } as const;
   const code = normaliseCreditCode(word);
   const exact = isCreditCode(code)
     ? await db.enterprise.findFirst({ where: { countyCode, creditCode: code }, select })
     : await db.enterprise.findFirst({ where: { countyCode, name: word }, select });
   if (exact) {
-    const mine = scope === 'all' || (await db.enterprise.count({ where: { id: exact.id, ...inScope(scope) } })) > 0;
+    const mine = scope === 'all' || (await inScope(db, { id: exact.id }, scope, 1)).length > 0;
     return mine ? { found: exact } : { outside: { name: exact.name, count: 1 } };
   }
   if (isCreditCode(code)) return { none: true };
   const where = { countyCode, name: textContains(db, word) };
-  const mine = await db.enterprise.findMany({
-    where: { ...where, ...inScope(scope) },
-    select,
-    take: LOOKUP_LIMIT + 1,
-    orderBy: { name: 'asc' },
-  });
+  const mine =
+    scope === 'all'
+      ? await db.enterprise.findMany({
+          where,
+          select,
+          take: LOOKUP_LIMIT + 1,
+          orderBy: [{ name: 'asc' }, { id: 'asc' }],
+        })
+      : await inScope(db, where, scope, LOOKUP_LIMIT + 1);
   if (mine.length === 1) return { found: mine[0]! };
   if (mine.length > 1) return { pick: mine.slice(0, LOOKUP_LIMIT), more: mine.length > LOOKUP_LIMIT };
   if (scope === 'all') return { none: true };
