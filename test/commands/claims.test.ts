@@ -283,6 +283,18 @@ describe('/查询 by each kind of member, within their scope', () => {
     expect((await say('demo-leader', out.buttons![0]!.command)).text).toContain('🏭 ');
   });
 
+  it('an insurer’s pick list holds only the enterprises it insures or has insured', async () => {
+    const out = await say('demo-insurer-pingan', '/查询 东坪');
+    expect(out.buttons?.length).toBeGreaterThan(1);
+    for (const b of out.buttons!) {
+      const code = b.command.split(' ')[1]!;
+      const held = await w.db.policy.count({
+        where: { insurer: { code: 'pingan-pc' }, enterprise: { creditCode: code }, status: { not: 'withdrawn' } },
+      });
+      expect(held, code).toBeGreaterThan(0);
+    }
+  });
+
   it('a township sees its own; another township, a department of other sectors and an insurer that never insured it are refused', async () => {
     expect((await say('demo-liaison-dongping', `/查询 ${insured.creditCode}`)).text).toContain('🏭 ');
     expect((await say('demo-insurer-pingan', `/查询 ${insured.creditCode}`)).text).toContain('🏭 ');
