@@ -60,7 +60,7 @@ export default defineCommand({
           claim: claimLabel(tr, claim),
           insurer: claim.insurer.name,
           claimed: fenYuan(claim.claimedFen),
-          paid: claim.paidFen === null ? tr('dispute.unpaid') : fenYuan(claim.paidFen),
+          paid: claim.paidFen === null ? tr('dispute.unpaid') : tr('dispute.paid', { amount: fenYuan(claim.paidFen) }),
           by: member!.name,
           unit: coordinator.name,
         }),
