@@ -11,7 +11,7 @@ export const HELP_SECTIONS: readonly { role: string; commands: readonly string[]
     commands: ['report', 'insure', 'tasks', 'ack', 'feedback', 'done', 'extend', 'snooze', 'confirm'],
   },
   { role: 'insurer', commands: ['visit', 'visits', 'plan'] },
-  { role: 'claims', commands: ['claim', 'pay', 'dispute', 'settle'] },
+  { role: 'claims', commands: ['claim', 'pay', 'claims', 'dispute', 'settle'] },
   { role: 'agency', commands: ['finding'] },
   { role: 'admin', commands: ['bind', 'unbind', 'group', 'audit'] },
 ];

@@ -12,6 +12,7 @@ const MAY: Record<string, string[]> = {
     'ack',
     'approve',
     'assign',
+    'claims',
     'coverage',
     'dispute',
     'done',
@@ -29,6 +30,7 @@ const MAY: Record<string, string[]> = {
   liaison: [
     'snooze',
     'ack',
+    'claims',
     'confirm',
     'coverage',
     'dispute',
@@ -47,6 +49,7 @@ const MAY: Record<string, string[]> = {
     'snooze',
     'ack',
     'claim',
+    'claims',
     'confirm',
     'dispute',
     'done',
@@ -60,8 +63,8 @@ const MAY: Record<string, string[]> = {
     'visit',
     'visits',
   ],
-  agency: ['coverage', 'finding', 'lookup', 'rank', 'visits'],
-  viewer: ['coverage', 'lookup', 'overdue', 'rank', 'visits'],
+  agency: ['claims', 'coverage', 'finding', 'lookup', 'rank', 'visits'],
+  viewer: ['claims', 'coverage', 'lookup', 'overdue', 'rank', 'visits'],
   enterprise: ['confirm', 'dispute', 'lookup', 'visits'],
 };
 const EVERY_MEMBER = ['cancel', 'undo', 'yes'];

@@ -364,3 +364,26 @@ describe('undo, and the agency role', () => {
     expect((await say('agency-two', `/理赔 ${insured.creditCode} 昨天 今天 3000`)).outcome).toBe('denied');
   });
 });
+
+describe('/理赔记录', () => {
+  it('lists the claims within scope, newest first, filtered by overdue, dispute or insurer', async () => {
+    const claims = await w.db.claim.findMany({ orderBy: { id: 'asc' } });
+    const [paid, withdrawn, disputed] = claims;
+    const all = (await say('demo-agency', '/理赔记录')).text;
+    expect(all).toContain(`#${paid!.id} `);
+    expect(all).toContain(`#${disputed!.id} `);
+    expect(all).not.toContain(`#${withdrawn!.id} `);
+    expect(all.indexOf(`#${disputed!.id} `)).toBeLessThan(all.indexOf(`#${paid!.id} `));
+    const inDispute = (await say('demo-leader', '/理赔记录 争议')).text;
+    expect(inDispute).toContain(`#${disputed!.id} `);
+    expect(inDispute).toContain('争议协调中（东坪镇）');
+    expect(inDispute).not.toContain(`#${paid!.id} `);
+    expect((await say('demo-leader', '/理赔记录 逾期')).text).toBe(
+      '没有符合条件的理赔记录。\n⚠️ 含演示数据，仅供试用。',
+    );
+    expect((await say('demo-leader', '/理赔记录 平安')).text).toContain(`#${paid!.id} `);
+    // Another insurer sees only its own: none.
+    expect((await say('other-insurer', '/理赔记录')).text).toContain('没有符合条件的理赔记录');
+    expect((await say('demo-leader', '/理赔记录 太保')).text).toContain('“太保”不是保险公司');
+  });
+});

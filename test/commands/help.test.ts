@@ -69,6 +69,7 @@ const TYPIST: Record<string, string> = {
   plan: 'demo-insurer-pingan',
   claim: 'demo-insurer-pingan',
   pay: 'demo-insurer-pingan',
+  claims: 'demo-agency',
   dispute: 'demo-insurer-pingan',
   settle: 'demo-liaison-yjj',
   // /执行 and /撤销 follow the leader's /交办 preview; /取消 the admin's /解绑 preview.
@@ -103,6 +104,7 @@ const WORKFLOW = [
   'plan',
   'claim',
   'pay',
+  'claims',
   'dispute',
   'settle',
   'finding',
