@@ -485,8 +485,11 @@ export async function overdueClaims(env: RuleEnv): Promise<Reminder[]> {
   const out: Reminder[] = [];
   const byUnit = new Map<number, string[]>();
   const add = (unitId: number, line: string) => byUnit.set(unitId, [...(byUnit.get(unitId) ?? []), line]);
+  // The limit in force on each report day, asked once per day rather than once per claim.
+  const limits = new Map<string, Awaited<ReturnType<typeof paymentLimit>>>();
   for (const c of claims) {
-    const limit = await paymentLimit(db, c.reportedOn);
+    if (!limits.has(c.reportedOn)) limits.set(c.reportedOn, await paymentLimit(db, c.reportedOn));
+    const limit = limits.get(c.reportedOn);
     if (!limit) continue;
     const due = payBy(c.reportedOn, limit);
     if (due >= day) continue;
