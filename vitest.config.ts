@@ -22,6 +22,7 @@ const POSTGRES_SUITES = [
   // Their counts are raw SQL (src/domain/inspections.ts, assessment.ts).
   'test/commands/inspect.test.ts',
   'test/commands/assess.test.ts',
+  'test/http/claims-callbacks.test.ts',
 ];
 
 export default defineConfig({

@@ -12,6 +12,7 @@ import { exportBench } from './export.ts';
 import { importBench } from './import.ts';
 import { cryptoOnly, inboundBench, type InboundFigures } from './inbound.ts';
 import { millionBench, millionSkipped } from './million.ts';
+import { lookupBench } from './lookup.ts';
 import { fmt, machine, ROOT, type Row, table, timed } from './lib.ts';
 import { mixedBench } from './mixed.ts';
 import { outboxBench } from './outbox.ts';
@@ -38,7 +39,7 @@ try {
     crypto = inbound.figures.find((f) => f.variant === 'crypto');
   }
   const noPostgres = wanted(8) ? millionSkipped() : null;
-  if (wanted(2) || wanted(3) || wanted(6) || wanted(7) || (wanted(8) && !noPostgres)) {
+  if (wanted(2) || wanted(3) || wanted(6) || wanted(7) || wanted(10) || (wanted(8) && !noPostgres)) {
     say('building the county ten times Anhua (one bulk insert)');
     const { result: county, wallMs } = await timed(() => buildCounty({ dir }));
     rows.push({
@@ -74,6 +75,10 @@ try {
     if (wanted(8) && !noPostgres) {
       say('8 ten such counties on PostgreSQL: loading, /覆盖率, the sweep of all ten');
       rows.push(...(await millionBench(county)));
+    }
+    if (wanted(10)) {
+      say('10 /查询 as each kind of member');
+      rows.push(...(await lookupBench(county)));
     }
   }
   if (noPostgres) rows.push(...noPostgres);

@@ -43,7 +43,7 @@ export default defineCommand({
   examples: ['/覆盖率', '/覆盖率 乡镇', '/覆盖率 危化', '/覆盖率 东坪', '/覆盖率 东坪 危化', '/覆盖率 图'],
   params: ['scope', 'cell'],
   args: z.object({ scope: z.string().optional(), cell: z.string().optional() }),
-  roles: ['leader', 'liaison', 'viewer'],
+  roles: ['leader', 'liaison', 'viewer', 'agency'],
   figures: true,
   writes: false,
   /** /覆盖率 图: the chart (a second or more), to the chat's robot as an image, else to the member through the app. */

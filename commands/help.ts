@@ -7,7 +7,7 @@ export const HELP_SECTIONS: readonly { role: string; commands: readonly string[]
   { role: 'everyone', commands: ['help', 'whoami', 'undo', 'yes', 'cancel'] },
   {
     role: 'leader',
-    commands: ['coverage', 'rank', 'assess', 'export', 'overdue', 'approve', 'reject', 'assign', 'blacklist'],
+    commands: ['coverage', 'rank', 'assess', 'lookup', 'export', 'overdue', 'approve', 'reject', 'assign', 'blacklist'],
   },
   {
     role: 'liaison',
@@ -27,6 +27,8 @@ export const HELP_SECTIONS: readonly { role: string; commands: readonly string[]
     ],
   },
   { role: 'insurer', commands: ['visit', 'visits', 'plan'] },
+  { role: 'claims', commands: ['claim', 'pay', 'claims', 'dispute', 'settle'] },
+  { role: 'agency', commands: ['finding'] },
   { role: 'admin', commands: ['bind', 'unbind', 'strangers', 'group', 'audit'] },
 ];
 

@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import { defineCommand, type ParseEnv } from '../src/bot/spec.ts';
-import { UserError } from '../src/core/errors.ts';
 import { parseCount } from '../src/core/words.ts';
 import { dayArg, readDay } from '../src/core/args.ts';
-import { findInsurer } from '../src/domain/directory.ts';
 import {
   assertMayRecordPolicy,
   insuredUntil,
   parseYuanToFen,
   recordPolicy,
   resolveEnterprise,
+  resolveInsurer,
   yuan,
 } from '../src/domain/policies.ts';
 
@@ -57,17 +56,7 @@ export default defineCommand({
   async run(ctx, a) {
     const { db, campaign, t, today } = ctx;
     const enterprise = await resolveEnterprise(db, campaign.countyCode, a.enterprise);
-    const insurer = await findInsurer(db, campaign.countyCode, a.insurer);
-    if (!insurer) {
-      const known = await db.unit.findMany({
-        where: { countyCode: campaign.countyCode, kind: 'insurer' },
-        orderBy: { sortOrder: 'asc' },
-      });
-      throw new UserError('insure.no_insurer', {
-        word: a.insurer,
-        insurers: known.map((u) => u.name).join('、') || '—',
-      });
-    }
+    const insurer = await resolveInsurer(db, campaign.countyCode, a.insurer, 'insure.no_insurer');
     await assertMayRecordPolicy(db, ctx.member!, enterprise, insurer);
     const full = await db.enterprise.findUniqueOrThrow({
       where: { id: enterprise.id },

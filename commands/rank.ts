@@ -7,6 +7,7 @@ import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } fr
 import { neutral } from '../src/core/neutral.ts';
 import { inspectionProgress, progressText, rankInspections } from '../src/domain/inspections.ts';
 import { assess, rankingLine } from '../src/domain/assessment.ts';
+import { findingTotal, insurerService, paymentLimit, type InsurerService } from '../src/domain/claims.ts';
 
 /**
  * /排名: the 通报 — townships and lead departments on coverage, units on timely reporting. A 通报
@@ -19,16 +20,17 @@ export default defineCommand({
   examples: ['/排名'],
   params: [],
   args: z.object({}),
-  roles: ['leader', 'viewer'],
+  roles: ['leader', 'viewer', 'agency'],
   figures: true,
   writes: false,
   async run(ctx) {
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
-    const [coverage, timeliness, progress] = await Promise.all([
+    const [coverage, timeliness, progress, service] = await Promise.all([
       rankCoverage(db, campaign.id, today, now),
       rankTimeliness(db, campaign.id, today, timeZone),
       inspectionProgress(db, campaign.id, today.slice(0, 4)),
+      insurerService(db, campaign.countyCode, today),
     ]);
     const inspections = await rankInspections(db, campaign.id, today, progress);
     const assessment = await assess(db, campaign.id, today.slice(0, 4), today, now, timeZone, {
@@ -79,11 +81,34 @@ export default defineCommand({
           ]
         : []),
       '',
+      t('rank.insurers'),
+      ...service.map((r) => serviceLine(ctx, r)),
+      await claimRule(ctx),
+      '',
       t('rank.legend'),
     ];
     return { text: lines.join('\n') };
   },
 });
+
+/** Where the claims' limit comes from: the campaign's rule in force today. */
+async function claimRule({ db, t, today }: CommandContext): Promise<string> {
+  const limit = await paymentLimit(db, today);
+  return limit ? t('rank.claim_rule', { days: limit.value, source: limit.source }) : t('claim.no_limit');
+}
+
+/** An insurer's service: claims, payments, the median days from report to payment, disputes, findings. */
+function serviceLine({ t }: CommandContext, { rank, item: s }: Ranked<InsurerService>): string {
+  const mark = s.overdue ? '🔴' : findingTotal(s) || s.openDisputes ? '🟡' : '🟢';
+  return `${mark} ${rank}. ${neutral(s.insurer.name)}  ${t('rank.service', {
+    claims: s.claims,
+    paid: s.paid,
+    overdue: s.overdue,
+    median: s.medianDays === null ? '—' : String(s.medianDays),
+    disputes: s.openDisputes,
+    findings: findingTotal(s),
+  })}`;
+}
 
 /** "仙溪镇 100.0%", or "仙溪镇等 4 个 100.0%" when several share the rank. */
 function names({ t }: CommandContext, tied: CoverageRow[]): string {

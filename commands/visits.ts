@@ -18,7 +18,7 @@ export default defineCommand({
   examples: ['/走访记录', '/走访记录 2026-11', '/走访记录 鑫达化工'],
   params: ['filter'],
   args: z.object({ filter: z.string().optional() }),
-  roles: ['insurer', 'leader', 'liaison', 'viewer', 'enterprise'],
+  roles: ['insurer', 'leader', 'liaison', 'viewer', 'agency', 'enterprise'],
   figures: true,
   writes: false,
   async run({ db, t, member, campaign, today }, { filter }) {

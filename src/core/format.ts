@@ -57,7 +57,10 @@ export function toldLines(t: Translate, told: Told): string[] {
   if (!told.reached.length && !told.missed.length) lines.push(t('notice.reached_none'));
   const byWhy = new Map<Missed['why'], string[]>();
   for (const m of told.missed) {
-    const who = m.who === 'leaders' || m.who === 'admins' || m.who === 'asker' ? t(`notice.who_${m.who}`) : m.who;
+    const who =
+      m.who === 'leaders' || m.who === 'admins' || m.who === 'asker' || m.who === 'office'
+        ? t(`notice.who_${m.who}`)
+        : m.who;
     const names = byWhy.get(m.why) ?? [];
     if (!names.includes(who)) byWhy.set(m.why, [...names, who]);
   }

@@ -3,7 +3,8 @@
 
 /**
  * Who is told: a unit (its groups, else its liaisons through the app), the unit's 责任人 or 分管领导
- * (each through the app), the county's leaders' or admins' groups, one member, the member who asked
+ * (each through the app), the county's leaders' or admins' groups, the county office (县安委办: its
+ * unit's groups or liaisons, else the leaders), one member, the member who asked
  * (in the chat they asked in), or one group chat.
  */
 export type Audience =
@@ -11,6 +12,7 @@ export type Audience =
   | { unit: number; people: 'responsible' | 'in_charge' }
   | 'leaders'
   | 'admins'
+  | 'office'
   | { member: string }
   | 'asker'
   | { group: string };

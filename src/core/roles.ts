@@ -2,6 +2,7 @@ import type { Locale } from './translate.ts';
 
 // Who is who: the roles a member may hold, and the one reader of role words and stored roles.
 
+/** `agency`: a third-party agency (第三方机构) that reads coverage, visits and claims and records findings on insurers. */
 export const ROLES = [
   'admin',
   'leader',
@@ -9,6 +10,7 @@ export const ROLES = [
   'responsible',
   'in_charge',
   'insurer',
+  'agency',
   'enterprise',
   'viewer',
 ] as const;
@@ -46,6 +48,8 @@ const ROLE_WORDS: Record<string, Role> = {
   分管领导: 'in_charge',
   保险机构: 'insurer',
   保险: 'insurer',
+  第三方机构: 'agency',
+  第三方: 'agency',
   企业: 'enterprise',
   查看: 'viewer',
   查看者: 'viewer',

@@ -17,6 +17,9 @@ export const UNDO_MODELS = [
   'servicePlan',
   'member',
   'groupChat',
+  'claim',
+  'claimDispute',
+  'agencyFinding',
 ] as const;
 export type UndoModel = (typeof UNDO_MODELS)[number];
 

@@ -17,8 +17,9 @@ import type { Clock } from '../clock.ts';
 
 // The audience router: the one place that decides where a notice goes. A unit is told in its group
 // chats (by robot, or by chatid over the long connection where the deployment holds one), else its
-// liaisons (an insurer's staff) through the app; its 责任人 or 分管领导 through the app; the leaders and the admins in their groups, else
-// the members holding that role; a member through the app; the asker in the chat they asked in.
+// liaisons (an insurer's staff) through the app; its 责任人 or 分管领导 through the app; the leaders
+// and the admins in their groups, else the members holding that role; the county office (县安委办) as
+// its unit, else as the leaders; a member through the app; the asker in the chat they asked in.
 // Every call answers who was reached, and who was not and why, so a notice never goes unheard
 // without a word.
 
@@ -103,6 +104,15 @@ async function destinations(r: Routing, to: Audience, notice: Notice): Promise<D
     if (groups.length) return { groups, people: [], mentions: [], missed: [] };
     const people = await holders(db, countyCode ? { unit: { countyCode } } : {}, [role]);
     return people.length ? { groups: [], people, mentions: [], missed: [] } : none(to, 'no_destination');
+  }
+  if (to === 'office') {
+    // The county's commission office (县安委办) hears as a unit; a county without one, or one nobody
+    // hears, is the leaders' to hear.
+    const office = countyCode
+      ? await db.unit.findFirst({ where: { countyCode, kind: 'commission_office' }, select: { id: true } })
+      : null;
+    const asUnit = office ? await destinations(r, { unit: office.id }, notice) : null;
+    return asUnit && !asUnit.missed.length ? asUnit : destinations(r, 'leaders', notice);
   }
   if (to === 'asker') {
     if (!r.asker) return none('asker', 'unknown_member');

@@ -4,6 +4,7 @@ import type { WorkCalendar } from './calendar.ts';
 import { aggregate, coverageCells, coverageView, totalOf, weakest, type Figures } from './coverage.ts';
 import { splitRoles } from '../core/roles.ts';
 import { daysBetween, openObligations, policyGaps, urgency } from './obligations.ts';
+import { findingTotal, insurerService, paymentLimit } from './claims.ts';
 
 // What the leaders' dashboard shows, from the functions the chat commands use, so a figure on the
 // page is always the figure /覆盖率, /逾期 and /走访记录 give: coverage per sector and per sector ×
@@ -182,5 +183,18 @@ export async function unconfirmedVisits(db: Tx, campaignId: number, today: strin
         demo: v.enterprise.isDemo,
       };
     }),
+  };
+}
+
+/**
+ * The insurers' service as /排名 ranks it (src/domain/claims.ts): claims, payments, the median days
+ * from report to payment, open disputes and agencies' findings, with the claims limit and its source.
+ */
+export async function insurerBoard(db: Tx, campaignId: number, today: string) {
+  const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
+  const [ranked, limit] = await Promise.all([insurerService(db, campaign.countyCode, today), paymentLimit(db, today)]);
+  return {
+    limit,
+    insurers: ranked.map(({ rank, item }) => ({ rank, ...item, findingTotal: findingTotal(item) })),
   };
 }

@@ -11,6 +11,9 @@ import { ensureObligation } from './seed.ts';
 // second run finds the same enterprises and policies (by credit code and policy number) and only
 // moves their dates relative to the day it runs. Names end in （演示） so demo data shows as such.
 
+/** A third-party agency (第三方机构) for the demo: the campaign file names none. */
+export const DEMO_AGENCY = { code: 'demo-agency', name: '演示·安全生产第三方服务机构', kind: 'third_party' } as const;
+
 export const DEMO_MEMBERS = [
   { userId: 'demo-admin', name: '演示·管理员', roles: 'admin', unit: 'aqw' },
   { userId: 'demo-leader', name: '演示·县领导', roles: 'leader', unit: 'aqw' },
@@ -25,6 +28,7 @@ export const DEMO_MEMBERS = [
   { userId: 'demo-responsible-dongping', name: '演示·东坪镇责任人', roles: 'responsible', unit: '430923121' },
   { userId: 'demo-incharge-dongping', name: '演示·东坪镇分管领导', roles: 'in_charge', unit: '430923121' },
   { userId: 'demo-insurer-pingan', name: '演示·平安财险', roles: 'insurer', unit: 'pingan-pc' },
+  { userId: 'demo-agency', name: '演示·第三方机构', roles: 'agency', unit: DEMO_AGENCY.code },
 ] as const;
 
 export const DEMO_CHATS = [
@@ -116,6 +120,11 @@ export async function seedDemo(db: Db, campaignId: number, clock: Clock, timeZon
   const campaign = await db.campaign.findUniqueOrThrow({
     where: { id: campaignId },
     include: { sectors: true, duties: true },
+  });
+  await db.unit.upsert({
+    where: { countyCode_code: { countyCode: campaign.countyCode, code: DEMO_AGENCY.code } },
+    create: { countyCode: campaign.countyCode, ...DEMO_AGENCY, sortOrder: 1000 },
+    update: { name: DEMO_AGENCY.name, kind: DEMO_AGENCY.kind },
   });
   const units = await db.unit.findMany({ where: { countyCode: campaign.countyCode } });
   const unit = (code: string) => {

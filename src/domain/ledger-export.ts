@@ -5,7 +5,7 @@ import type ExcelJS from 'exceljs';
 import { addDays, dayIn, minuteIn } from '../clock.ts';
 import { shownRate } from '../core/format.ts';
 import type { Tx } from '../db/client.ts';
-import type { ObligationEvent } from '../generated/prisma/client.ts';
+import type { ClaimDispute, ObligationEvent } from '../generated/prisma/client.ts';
 import type { Locale, Translate } from '../i18n.ts';
 import {
   aggregate,
@@ -24,6 +24,8 @@ import { daysBetween, daysLate } from './obligations.ts';
 import { runChild } from './child.ts';
 import { SEED_NOTE } from './seed.ts';
 import { streamSheet } from './workbook.ts';
+import { findingTotal, insurerService, paymentLimit } from './claims.ts';
+import { FINDING_KINDS } from './findings.ts';
 import { isArchived, SERVICE_PLAN_NOTE } from './visits.ts';
 import { findingsText } from './inspections.ts';
 import { assess } from './assessment.ts';
@@ -106,6 +108,7 @@ export interface ExportCounts {
   expiring: number;
   visits: number;
   obligations: number;
+  claims: number;
 }
 
 type Campaign = { id: number; countyCode: string; countyName: string };
@@ -549,8 +552,97 @@ export async function writeLedgerExport(
     );
   }
 
+  // 8. Per insurer, the figures /排名 and the dashboard show (src/domain/claims.ts), with the limit and its source.
+  const service = await insurerService(db, campaign.countyCode, day);
+  const limit = await paymentLimit(db, day);
+  await streamSheet(
+    wb,
+    t('export.sheet_insurers'),
+    cols('export.cols_insurers'),
+    [
+      service.map(({ rank, item: s }) => [
+        rank,
+        s.insurer.name,
+        s.claims,
+        s.paid,
+        s.overdue,
+        s.claimedFen / 100,
+        s.paidFen / 100,
+        s.medianDays ?? '',
+        s.openDisputes,
+        findingTotal(s),
+        ...FINDING_KINDS.map((k) => s.findings[k]),
+      ]),
+    ],
+    {
+      tail: [
+        [],
+        [
+          limit
+            ? t('export.claims_rule', { days: limit.value, source: limit.source, since: limit.effectiveOn })
+            : t('claim.no_limit'),
+        ],
+        [t('export.as_of', { time: minute(now), county: campaign.countyName })],
+      ],
+    },
+  );
+
+  // 9. Every claim (keyset on id), with its payment and its latest dispute; money in yuan from whole fen.
+  const claimCount = await streamSheet(
+    wb,
+    t('export.sheet_claims'),
+    cols('export.cols_claims'),
+    mapped(
+      pages((after: { id: number } | null) =>
+        db.claim.findMany({
+          where: { countyCode: campaign.countyCode, id: { gt: after?.id ?? 0 } },
+          orderBy: { id: 'asc' },
+          take,
+        }),
+      ),
+      async (batch) => {
+        const enterprises = await enterprisesOf(batch.map((c) => c.enterpriseId));
+        const disputes = new Map<number, ClaimDispute>();
+        for (const d of await db.claimDispute.findMany({
+          where: { claimId: { in: batch.map((c) => c.id) }, withdrawnAt: null },
+          orderBy: { id: 'asc' },
+        }))
+          disputes.set(d.claimId, d);
+        return batch.map((c) => {
+          const e = enterprises.get(c.enterpriseId)!;
+          const d = disputes.get(c.id);
+          return [
+            c.id,
+            e.name,
+            e.creditCode,
+            sectorName(e.sectorId),
+            unitName(e.townshipId),
+            unitName(c.insurerId),
+            c.accidentOn,
+            c.reportedOn,
+            c.claimedFen / 100,
+            c.paidFen === null ? '' : c.paidFen / 100,
+            c.paidOn ?? '',
+            c.paidOn ? daysBetween(c.reportedOn, c.paidOn) : '',
+            c.withdrawnAt ? t('export.withdrawn') : c.paidOn ? t('export.claim_paid') : t('export.claim_unpaid'),
+            d ? unitName(d.coordinatorId) : '',
+            d ? d.reason : '',
+            d ? (d.outcome ? t(`dispute.outcome.${d.outcome}`) : t('export.dispute_open')) : '',
+            d?.outcomeNote ?? '',
+          ];
+        });
+      },
+    ),
+  );
+
   await wb.commit();
-  return { uninsured: uninsuredCount, expiring: expiringCount, visits: visitCount, obligations: obligationCount };
+  return {
+    uninsured: uninsuredCount,
+    expiring: expiringCount,
+    visits: visitCount,
+    obligations: obligationCount,
+    claims: claimCount,
+  };
 }
 
 export interface ChildRequest {

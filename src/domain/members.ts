@@ -8,11 +8,13 @@ import type { Translate } from '../i18n.ts';
 // /群. Every change returns the undo op that restores the row as it was.
 
 /**
- * Whether a role fits a unit: an insurer contact sits in an insurer; a unit's people (联络员, 责任人,
+ * Whether a role fits a unit: an insurer contact sits in an insurer, an agency's in a
+ * third-party agency; a unit's people (联络员, 责任人,
  * 分管领导) in a department, a township or the commission office; the other roles anywhere.
  */
 export function roleFitsUnit(role: Role, unit: { kind: string } | null): boolean {
   if (role === 'insurer') return unit?.kind === 'insurer';
+  if (role === 'agency') return unit?.kind === 'third_party';
   if (isUnitRole(role)) return !!unit && ['department', 'township', 'commission_office'].includes(unit.kind);
   return true;
 }

@@ -5,7 +5,7 @@ import { MAX_COUNT, parseCount } from '../core/words.ts';
 import type { Tx } from '../db/client.ts';
 import { refreshCover } from './cover.ts';
 import { rectifyInsurance, type Rectifier } from './inspections.ts';
-import { findEnterprise, type EnterpriseRef, type UnitRef } from './directory.ts';
+import { findEnterprise, findInsurer, type EnterpriseRef, type UnitRef } from './directory.ts';
 import { neutral, trusted } from '../core/neutral.ts';
 
 // The policy ledger (台账): recording a 安责险 policy, who may record it, renewals, and the rules
@@ -37,6 +37,14 @@ export async function resolveEnterprise(db: Tx, countyCode: string, word: string
   const list = candidates.slice(0, limit).map((e, i) => `${i + 1}. ${neutral(e.name)}（${neutral(e.creditCode)}）`);
   if (candidates.length > limit) list.push('…');
   throw new UserError('insure.pick', { word, list: trusted(list.join('\n')) });
+}
+
+/** The insurer a word names (平安); none is a refusal under `key` that lists the county's insurers. */
+export async function resolveInsurer(db: Tx, countyCode: string, word: string, key: string): Promise<UnitRef> {
+  const insurer = await findInsurer(db, countyCode, word);
+  if (insurer) return insurer;
+  const known = await db.unit.findMany({ where: { countyCode, kind: 'insurer' }, orderBy: { sortOrder: 'asc' } });
+  throw new UserError(key, { word, insurers: known.map((u) => u.name).join('、') || '—' });
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Tx } from '../db/client.ts';
 import type { Actor } from './context.ts';
 import { refreshCover } from './cover.ts';
 import { isArchived, visitLabel } from './visits.ts';
+import { claimLabel } from './claims.ts';
 
 // /撤销: a member takes back their own last write, within ten minutes, while it is still their own.
 // Once someone else acted on the record (a unit signed for an assignment), it is archived (a visit
@@ -146,6 +147,23 @@ async function describe({ db, t }: Actor, op: UndoOp): Promise<string | null> {
       const g = await db.groupChat.findUnique({ where: { id } });
       return g && t('undo.what_group', { group: g.name });
     }
+    case 'claim': {
+      const c = await db.claim.findUnique({ where: { id }, include: { enterprise: true } });
+      return c && t(op.action === 'withdraw' ? 'undo.what_claim' : 'undo.what_payment', { claim: claimLabel(t, c) });
+    }
+    case 'claimDispute': {
+      const d = await db.claimDispute.findUnique({
+        where: { id },
+        include: { claim: { include: { enterprise: true } } },
+      });
+      return (
+        d && t(op.action === 'withdraw' ? 'undo.what_dispute' : 'undo.what_outcome', { claim: claimLabel(t, d.claim) })
+      );
+    }
+    case 'agencyFinding': {
+      const f = await db.agencyFinding.findUnique({ where: { id }, include: { insurer: true } });
+      return f && t('undo.what_finding', { id, insurer: f.insurer.name });
+    }
   }
 }
 
@@ -202,6 +220,30 @@ async function assertStillOwn(ctx: Actor, op: UndoOp, what: Trusted, since: Date
         who: await nameOf(db, p.decidedBy),
         step: trusted(ctx.t(`undo.step_proposal_${p.state}`)),
       });
+  }
+  // A claim someone else paid or disputed, and a dispute someone else ended, are theirs too now.
+  const step = async (who: string | null, key: string, at: Date | null) => {
+    if (at && who && who !== userId)
+      throw new UserError('undo.acted', {
+        what,
+        who: await nameOf(db, who),
+        step: trusted(ctx.t(key)),
+        time: minuteIn(at, timeZone).slice(5),
+      });
+  };
+  if (op.model === 'claim' && op.action === 'withdraw') {
+    const c = await db.claim.findUnique({ where: { id } });
+    await step(c?.paidBy ?? null, 'undo.step_paid', c?.paidAt ?? null);
+    const d = await db.claimDispute.findFirst({ where: { claimId: id, withdrawnAt: null, openedBy: { not: userId } } });
+    await step(d?.openedBy ?? null, 'undo.step_disputed', d?.openedAt ?? null);
+  }
+  if (op.model === 'claim' && op.action === 'update') {
+    const d = await db.claimDispute.findFirst({ where: { claimId: id, withdrawnAt: null, openedBy: { not: userId } } });
+    await step(d?.openedBy ?? null, 'undo.step_disputed', d?.openedAt ?? null);
+  }
+  if (op.model === 'claimDispute' && op.action === 'withdraw') {
+    const d = await db.claimDispute.findUnique({ where: { id } });
+    await step(d?.closedBy ?? null, 'undo.step_settled', d?.closedAt ?? null);
   }
   if (op.model === 'preventionVisit') {
     const v = await db.preventionVisit.findUnique({ where: { id } });

@@ -124,7 +124,7 @@ export async function visibleVisits(
   member: { roles: string[]; unit: { id: number; kind: string } | null; enterpriseId: number | null },
 ) {
   const inCounty = { enterprise: { countyCode } };
-  if (['admin', 'leader', 'viewer'].some((r) => member.roles.includes(r))) return inCounty;
+  if (['admin', 'leader', 'viewer', 'agency'].some((r) => member.roles.includes(r))) return inCounty;
   const any: object[] = [];
   const unit = member.unit;
   if (member.roles.includes('insurer') && unit?.kind === 'insurer') any.push({ insurerId: unit.id });

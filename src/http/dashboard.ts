@@ -9,7 +9,7 @@ import { dayIn, minuteIn } from '../clock.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
 import { percent, percentFigure } from '../core/format.ts';
 import { colour, type CoverageRow, type Figures } from '../domain/coverage.ts';
-import { overdueBoard, sectorBoard, townshipMatrix, unconfirmedVisits } from '../domain/dashboard.ts';
+import { insurerBoard, overdueBoard, sectorBoard, townshipMatrix, unconfirmedVisits } from '../domain/dashboard.ts';
 import { rankInspections } from '../domain/inspections.ts';
 import { catalog, translator, type Locale } from '../i18n.ts';
 import { besideSources } from '../paths.ts';
@@ -249,6 +249,11 @@ export function dashboardRoutes(o: DashboardOptions): Router {
         visits: v.visits.map((x) => ({ ...x, service: t(`visit.type.${x.serviceType}`) })),
       };
     }),
+  );
+
+  router.get(
+    '/api/insurers',
+    data(async (_ctx, _m, { campaignId, today }) => insurerBoard(o.db, campaignId, today)),
   );
 
   // Before sign-in the page needs this to register the JS-SDK; it signs only our own pages, so it is no signing service for others.

@@ -67,6 +67,11 @@ const TYPIST: Record<string, string> = {
   visit: 'demo-insurer-pingan',
   inspect: 'demo-liaison-yjj',
   propose: 'demo-liaison-yjj',
+  claim: 'demo-insurer-pingan',
+  pay: 'demo-insurer-pingan',
+  claims: 'demo-agency',
+  dispute: 'demo-insurer-pingan',
+  settle: 'demo-liaison-yjj',
   visits: 'demo-insurer-pingan',
   plan: 'demo-insurer-pingan',
   handover: 'demo-liaison-dongping',
@@ -77,6 +82,7 @@ const TYPIST: Record<string, string> = {
 /** The steps in the order work happens: a request for more time before its decision, a visit before its confirmation. */
 const WORKFLOW = [
   'help',
+  'lookup',
   'whoami',
   // An inspection opens the demo's rectification items #17 and #18 before anything else is assigned.
   'inspect',
@@ -105,6 +111,12 @@ const WORKFLOW = [
   'confirm',
   'handover',
   'plan',
+  'claim',
+  'pay',
+  'claims',
+  'dispute',
+  'settle',
+  'finding',
   'bind',
   'strangers',
   'group',
@@ -114,7 +126,7 @@ const WORKFLOW = [
 ];
 
 describe('the manuals in docs/', () => {
-  const MANUALS = ['县领导', '联络员', '保险机构', '管理员'].map((role) => `用户手册-${role}.md`);
+  const MANUALS = ['县领导', '联络员', '保险机构', '第三方机构', '管理员'].map((role) => `用户手册-${role}.md`);
   const manual = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
 
   it('are one per role, linked from README and /帮助, and teach only examples of /帮助 (all run below)', async () => {

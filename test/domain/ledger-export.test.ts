@@ -9,7 +9,7 @@ import { coverageBySector, coverageCells } from '../../src/domain/coverage.ts';
 import { shownRate } from '../../src/core/format.ts';
 import { writeLedgerExport } from '../../src/domain/ledger-export.ts';
 import { translator } from '../../src/i18n.ts';
-import { ANHUA_SECTORS, runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
+import { ANHUA_SECTORS, pinganDongping, runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -85,7 +85,7 @@ describe('/导出', () => {
       },
     });
     expect(reply).toMatch(
-      /^📎 安化县安责险台账已导出（截至 2026-11-29 08:00）：.*未参保企业 \d+ 家；60 天内到期保单 \d+ 份；走访 2 条；督办事项 \d+ 项。\n已发到本群。\n文件：.*\.xlsx\n⚠️ 含演示数据，仅供试用。$/,
+      /^📎 安化县安责险台账已导出（截至 2026-11-29 08:00）：.*未参保企业 \d+ 家；60 天内到期保单 \d+ 份；走访 2 条；督办事项 \d+ 项；理赔 0 件。\n已发到本群。\n文件：.*\.xlsx\n⚠️ 含演示数据，仅供试用。$/,
     );
     expect(workbook.worksheets.map((w) => w.name)).toEqual([
       '按行业',
@@ -95,6 +95,8 @@ describe('/导出', () => {
       '预防服务走访',
       '督办事项',
       '督办记录',
+      '保险机构服务',
+      '理赔与争议',
       '执法检查',
       '2026年度考核',
     ]);
@@ -213,6 +215,45 @@ describe('/导出', () => {
     const step = values(again.getWorksheet('督办记录')!).find((r) => r[0] === item[0] && r[5] === '已办结')!;
     expect(step.slice(6, 8)).toEqual(['演示·平安财险', '保险机构登记年度服务计划']);
     await say('/撤销', 'demo-insurer-pingan');
+  });
+
+  it('has the insurers’ figures of /排名 and every claim with its payment and dispute, money exact in yuan', async () => {
+    const insured = await pinganDongping(t.db, '2026-11-01');
+    expect((await say(`/理赔 ${insured.creditCode} 11月10日 11月12日 12345.67`, 'demo-insurer-pingan')).outcome).toBe(
+      'ok',
+    );
+    const claim = await t.db.claim.findFirstOrThrow({ where: { enterpriseId: insured.id }, orderBy: { id: 'desc' } });
+    expect((await say(`/赔付 ${claim.id} 10000.05 11月20日`, 'demo-insurer-pingan')).outcome).toBe('ok');
+    expect((await say(`/争议 ${claim.id} 应急局 赔付不足`, 'demo-insurer-pingan')).outcome).toBe('ok');
+    await say('/导出');
+    await runJobs(t);
+    const again = new ExcelJS.Workbook();
+    await again.xlsx.readFile((JSON.parse((await lastFile()).payload) as { file: { path: string } }).file.path);
+    const insurers = values(again.getWorksheet('保险机构服务')!);
+    const pingan = insurers.find((r) => r[1] === '中国平安财险安化支公司')!;
+    expect(pingan.slice(2, 10)).toEqual([1, 1, 0, 12345.67, 10000.05, 8, 1, 0]);
+    expect(JSON.stringify(insurers)).toContain('理赔期限：报案后 30 日（县安委办设定');
+    const claims = values(again.getWorksheet('理赔与争议')!);
+    expect(claims).toEqual([
+      [
+        claim.id,
+        insured.name,
+        insured.creditCode,
+        expect.any(String),
+        '东坪镇',
+        '中国平安财险安化支公司',
+        '2026-11-10',
+        '2026-11-12',
+        12345.67,
+        10000.05,
+        '2026-11-20',
+        8,
+        '已赔付',
+        '县应急管理局',
+        '赔付不足',
+        '协调中',
+      ],
+    ]);
   });
 
   it('reads in pages: two rows a page gives the same workbook as a thousand', async () => {

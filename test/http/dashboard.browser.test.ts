@@ -166,6 +166,16 @@ describe.skipIf(!present && !ci)(
       };
       expect(await page.locator('[data-visit]').count()).toBe(visits.visits.length);
       expect(visits.visits.length).toBe(2);
+      // The insurers' service, one row each, as /api/insurers ranks them.
+      const insurers = (await page.evaluate(() => fetch('api/insurers').then((r) => r.json()))) as {
+        insurers: { insurer: { id: number } }[];
+      };
+      const shownInsurers = await page
+        .locator('[data-insurer]')
+        .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-insurer'))));
+      expect(shownInsurers).toEqual(insurers.insurers.map((x) => x.insurer.id));
+      expect(shownInsurers.length).toBe(2);
+      expect(await page.locator('#insurers h2').textContent()).toContain('保险机构服务');
       await page.evaluate('window.scrollTo(0, 0)');
       const file = join(shots, 'dashboard-390.png');
       await page.screenshot({ path: file, fullPage: true });

@@ -16,7 +16,7 @@ import { catalog } from '../../src/i18n.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { AppApi } from '../../src/wecom/api.ts';
 import { jsapiSignature, JsapiTickets } from '../../src/wecom/jssdk.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { pinganDongping, testDb, TZ, type TestDb } from '../support/db.ts';
 import { changeWord, coverageReply, say, seedVisits, totalLine } from '../support/dashboard.ts';
 import { FakeWeComApi } from '../support/fake-wecom.ts';
 
@@ -31,6 +31,7 @@ const DATA = [
   '/api/overdue',
   '/api/inspections',
   '/api/visits/unconfirmed',
+  '/api/insurers',
 ];
 
 let t: TestDb;
@@ -573,6 +574,32 @@ describe('the figures', () => {
     expect(second).toMatchObject({ visitedOn: '2026-11-27', waitedWorkingDays: 0, late: false });
     // 东坪镇's liaison confirms on the enterprise's behalf.
     expect(first!.contacts).toEqual([{ userId: 'demo-liaison-dongping', name: '演示·东坪镇联络员' }]);
+  });
+});
+
+describe('the insurers', () => {
+  it('are those of /排名: claims, the median days to payment, open disputes, findings, and the limit with its source', async () => {
+    const insured = await pinganDongping(t.db, '2026-11-01');
+    expect(await say(bus, 'demo-insurer-pingan', `/理赔 ${insured.creditCode} 11月10日 11月12日 20000`)).toContain(
+      '✅',
+    );
+    const claim = await t.db.claim.findFirstOrThrow({ where: { enterpriseId: insured.id }, orderBy: { id: 'desc' } });
+    expect(await say(bus, 'demo-insurer-pingan', `/赔付 ${claim.id} 20000 11月17日`)).toContain('✅');
+    const cookie = (await signInAs('demo-leader')).session!.pair;
+    const res = await get('/api/insurers', cookie);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      limit: { value: number; source: string };
+      insurers: { rank: number; insurer: { name: string }; claims: number; paid: number; medianDays: number | null }[];
+    };
+    expect(body.limit).toMatchObject({ value: 30 });
+    expect(body.limit.source).toContain('县安委办设定');
+    const pingan = body.insurers.find((x) => x.insurer.name === '中国平安财险安化支公司');
+    expect(pingan).toMatchObject({ claims: 1, paid: 1, medianDays: 5 });
+    const rank = await say(bus, 'demo-leader', '/排名');
+    expect(rank.split('\n').find((l) => l.includes('中国平安财险安化支公司') && l.includes('理赔'))).toContain(
+      `${pingan!.rank}. 中国平安财险安化支公司  理赔 1 件 · 已赔 1 · 逾期未赔 0 · 报案至赔付中位 5 天`,
+    );
   });
 });
 

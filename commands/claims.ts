@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { defineCommand } from '../src/bot/spec.ts';
+import { UserError } from '../src/core/errors.ts';
+import { neutral } from '../src/core/neutral.ts';
+import { claimLabel, fenYuan, paymentLimit, payBy } from '../src/domain/claims.ts';
+import { findInsurer } from '../src/domain/directory.ts';
+import { lookupScope } from '../src/domain/lookup.ts';
+
+/** At most this many claims in a reply; the count says how many there are. */
+const SHOWN = 20;
+
+/** /理赔记录: claims within the asker's scope, newest first: all, one insurer's, the overdue ones, or those in dispute. */
+export default defineCommand({
+  name: 'claims',
+  aliases: ['理赔记录'],
+  summary: 'claims.summary',
+  usage: 'claims.usage',
+  examples: ['/理赔记录', '/理赔记录 逾期', '/理赔记录 争议', '/理赔记录 平安'],
+  params: ['filter'],
+  args: z.object({ filter: z.string().optional() }),
+  roles: ['leader', 'viewer', 'agency', 'insurer', 'liaison'],
+  figures: true,
+  writes: false,
+  async run({ db, t, member, campaign, today }, { filter }) {
+    const scope = await lookupScope(db, member!);
+    const within =
+      scope === 'all'
+        ? []
+        : [
+            ...(scope.where.length ? [{ enterprise: { OR: scope.where } }] : []),
+            ...(scope.insurerId !== null ? [{ insurerId: scope.insurerId }] : []),
+          ];
+    const where: Record<string, unknown> = {
+      countyCode: campaign.countyCode,
+      withdrawnAt: null,
+      ...(scope === 'all' ? {} : { OR: within.length ? within : [{ id: -1 }] }),
+    };
+    const overdueOnly = filter === '逾期';
+    if (filter === '争议') where.disputes = { some: { closedAt: null, withdrawnAt: null } };
+    else if (overdueOnly) where.paidOn = null;
+    else if (filter) {
+      const insurer = await findInsurer(db, campaign.countyCode, filter);
+      if (!insurer) throw new UserError('claims.bad_filter', { value: filter });
+      where.insurerId = insurer.id;
+    }
+    const claims = await db.claim.findMany({
+      where,
+      include: {
+        enterprise: { select: { name: true } },
+        insurer: { select: { name: true } },
+        disputes: { where: { withdrawnAt: null }, include: { coordinator: true }, orderBy: { id: 'desc' }, take: 1 },
+      },
+      orderBy: [{ reportedOn: 'desc' }, { id: 'desc' }],
+      // Overdue is judged against the limit of each report day: unpaid ones are read (bounded) and judged here.
+      take: overdueOnly ? 500 : SHOWN + 1,
+    });
+    const lines: string[] = [];
+    for (const c of claims) {
+      const limit = c.paidOn ? null : await paymentLimit(db, c.reportedOn);
+      const due = limit ? payBy(c.reportedOn, limit) : null;
+      const overdue = due !== null && due < today;
+      if (overdueOnly && !overdue) continue;
+      const state = c.paidOn
+        ? t('lookup.claim_paid', { amount: fenYuan(c.paidFen!), date: c.paidOn })
+        : overdue
+          ? t('lookup.claim_overdue', { due: due! })
+          : t('lookup.claim_unpaid');
+      const d = c.disputes[0];
+      lines.push(
+        `${claimLabel(t, c).text} · ${neutral(c.insurer.name)} · ${t('lookup.claimed', { amount: fenYuan(c.claimedFen) })} · ${state}` +
+          (d
+            ? ` · ${t(d.closedAt ? 'lookup.dispute_closed' : 'lookup.dispute_open', {
+                unit: d.coordinator.name,
+                outcome: d.outcome ? t(`dispute.outcome.${d.outcome}`) : '',
+              })}`
+            : ''),
+      );
+    }
+    if (!lines.length) return { text: t('claims.none') };
+    const shown = lines.slice(0, SHOWN);
+    return {
+      text: [
+        t('claims.title', { count: shown.length }),
+        ...shown,
+        ...(lines.length > SHOWN ? [t('claims.more', { shown: SHOWN })] : []),
+      ].join('\n'),
+    };
+  },
+});

@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import { addDays } from '../clock.ts';
+import { UserError } from '../core/errors.ts';
+import { neutral, trusted, type Trusted } from '../core/neutral.ts';
+import type { Tx } from '../db/client.ts';
+import type { Translate } from '../i18n.ts';
+import { daysBetween } from './obligations.ts';
+import { parseYuanToFen, ruleInForce, yuan, type RuleInForce } from './policies.ts';
+import { rankSorted, type Ranked } from './ranking.ts';
+import { insurersOn, policyOn } from './visits.ts';
+import { FINDING_KINDS, type FindingKind } from './findings.ts';
+
+// Claims and disputes (及时赔付、争议协调, the plan's §三(二)): an insurer records a claim of an
+// enterprise it insured on the accident day, then its payment; a claim unpaid past the campaign's
+// limit (the rule `claim_payment_days`, days from the report) is overdue. A dispute names the unit
+// that coordinates it and ends with an outcome. Per insurer, the figures /排名, the dashboard and
+// the export show: claims, the median days from report to payment, open disputes, and the
+// third-party agencies' findings on its service. Money is whole fen, never a float.
+
+/** The campaign file's rule: days from a claim's report by which it should be paid. */
+export const CLAIM_PAYMENT_RULE = 'claim_payment_days';
+
+/** Fen as shown: ¥12,000 or ¥12,000.5 (exact: fen are whole, so at most two decimals). */
+export const fenYuan = (fen: number): string => yuan(fen / 100);
+
+/** An amount of money as typed (12000, 1.2万, 12000.50 元) in whole fen, more than zero; else refused with `message`. */
+export const moneyArg = (message: string) =>
+  z.string().transform((v, ctx) => {
+    const fen = parseYuanToFen(v);
+    return fen !== null && fen > 0 ? fen : (ctx.addIssue({ code: 'custom', message }), z.NEVER);
+  });
+
+/** The payment limit in force for a claim reported on a day, or null when the campaign sets none. */
+export const paymentLimit = (db: Tx, reportedOn: string): Promise<RuleInForce | null> =>
+  ruleInForce(db, CLAIM_PAYMENT_RULE, reportedOn);
+
+/** The last day a claim reported on `reportedOn` may be paid on time. */
+export const payBy = (reportedOn: string, limit: RuleInForce): string => addDays(reportedOn, limit.value);
+
+/** '#7 某某化工有限公司 · 2026-11-20 事故': how a claim is named in replies and notices. */
+export function claimLabel(t: Translate, c: { id: number; accidentOn: string; enterprise: { name: string } }): Trusted {
+  return trusted(t('claim.label', { id: c.id, enterprise: neutral(c.enterprise.name), accident: c.accidentOn }));
+}
+
+export interface ClaimInput {
+  countyCode: string;
+  enterpriseId: number;
+  enterpriseName: string;
+  insurer: { id: number; name: string };
+  accidentOn: string;
+  reportedOn: string;
+  claimedFen: number;
+  note: string | null;
+  isDemo: boolean;
+  by: string;
+  at: Date;
+  today: string;
+}
+
+/**
+ * Records a claim: the accident and the report happened (not after today), the report not before
+ * the accident, and the insurer held a valid policy on the enterprise on the accident day.
+ * Refuses naming what is wrong; writes nothing then.
+ */
+export async function recordClaim(db: Tx, c: ClaimInput) {
+  if (c.accidentOn > c.today || c.reportedOn > c.today)
+    throw new UserError('claim.future', { date: c.accidentOn > c.today ? c.accidentOn : c.reportedOn, today: c.today });
+  if (c.reportedOn < c.accidentOn)
+    throw new UserError('claim.report_before_accident', { reported: c.reportedOn, accident: c.accidentOn });
+  if (!(await policyOn(db, c.insurer.id, c.enterpriseId, c.accidentOn))) {
+    const others = await insurersOn(db, c.enterpriseId, c.accidentOn);
+    throw new UserError('claim.not_insured', {
+      enterprise: c.enterpriseName,
+      date: c.accidentOn,
+      insurer: c.insurer.name,
+      insurers: others.join('、') || '—',
+    });
+  }
+  return db.claim.create({
+    data: {
+      countyCode: c.countyCode,
+      enterpriseId: c.enterpriseId,
+      insurerId: c.insurer.id,
+      accidentOn: c.accidentOn,
+      reportedOn: c.reportedOn,
+      claimedFen: c.claimedFen,
+      note: c.note,
+      recordedBy: c.by,
+      recordedAt: c.at,
+      isDemo: c.isDemo,
+    },
+  });
+}
+
+/** A claim of the county that is not withdrawn, with its enterprise and insurer; refuses when there is none. */
+export async function findClaim(db: Tx, countyCode: string, id: number) {
+  const claim = await db.claim.findFirst({
+    where: { id, countyCode, withdrawnAt: null },
+    include: { enterprise: { include: { sector: true } }, insurer: true },
+  });
+  if (!claim) throw new UserError('claim.no_claim', { id });
+  return claim;
+}
+export type FoundClaim = Awaited<ReturnType<typeof findClaim>>;
+
+/** Refuses unless the member is the claim's insurer (or an admin). */
+export function assertClaimInsurer(
+  member: { roles: string[]; unit: { id: number } | null },
+  claim: { id: number; insurerId: number; insurer: { name: string } },
+): void {
+  if (member.roles.includes('admin')) return;
+  if (member.roles.includes('insurer') && member.unit?.id === claim.insurerId) return;
+  throw new UserError('claim.not_its_insurer', { id: claim.id, insurer: claim.insurer.name });
+}
+
+/**
+ * Records a claim's payment: not before the accident, not after today, once. Answers the update
+ * and the days from report to payment.
+ */
+export async function recordPayment(
+  db: Tx,
+  claim: FoundClaim,
+  p: { paidFen: number; paidOn: string; by: string; at: Date; today: string },
+) {
+  if (claim.paidOn)
+    throw new UserError('pay.already', { id: claim.id, date: claim.paidOn, amount: fenYuan(claim.paidFen!) });
+  if (p.paidOn > p.today) throw new UserError('pay.future', { date: p.paidOn, today: p.today });
+  if (p.paidOn < claim.accidentOn)
+    throw new UserError('pay.before_accident', { date: p.paidOn, accident: claim.accidentOn });
+  const updated = await db.claim.update({
+    where: { id: claim.id },
+    data: { paidFen: p.paidFen, paidOn: p.paidOn, paidBy: p.by, paidAt: p.at },
+  });
+  return { claim: updated, days: Math.max(0, daysBetween(claim.reportedOn, p.paidOn)) };
+}
+
+/** How a dispute ends, with the words people type for each. */
+export const DISPUTE_OUTCOMES = [
+  { code: 'agreed', aliases: ['达成一致', '一致', '和解', '调解成功', '协商一致', 'agreed'] },
+  { code: 'upheld', aliases: ['维持', '维持原处理', '维持原赔付', 'upheld'] },
+  { code: 'referred', aliases: ['转仲裁或诉讼', '仲裁', '诉讼', '转仲裁', '转诉讼', 'referred'] },
+] as const;
+export type DisputeOutcome = (typeof DISPUTE_OUTCOMES)[number]['code'];
+
+export function parseOutcome(word: string): DisputeOutcome | null {
+  const w = word.trim().toLowerCase();
+  return DISPUTE_OUTCOMES.find((o) => (o.aliases as readonly string[]).includes(w))?.code ?? null;
+}
+
+/** The claim's open dispute, if any. */
+export const openDispute = (db: Tx, claimId: number) =>
+  db.claimDispute.findFirst({
+    where: { claimId, closedAt: null, withdrawnAt: null },
+    include: { coordinator: true },
+    orderBy: { id: 'desc' },
+  });
+
+/**
+ * Who may take part in a claim's dispute: the insurer, the enterprise's township and the units
+ * answering for its sector (lead or co), its own contact, the leaders, and admins.
+ */
+export async function assertMayDispute(
+  db: Tx,
+  member: { roles: string[]; unit: { id: number; kind: string } | null; enterpriseId: number | null },
+  claim: FoundClaim,
+): Promise<void> {
+  if (member.roles.some((r) => r === 'admin' || r === 'leader')) return;
+  if (member.roles.includes('insurer') && member.unit?.id === claim.insurerId) return;
+  if (member.roles.includes('enterprise') && member.enterpriseId === claim.enterpriseId) return;
+  const units = await db.sectorResponsibility.findMany({
+    where: { sectorId: claim.enterprise.sectorId },
+    select: { unitId: true },
+  });
+  const unitId = member.unit?.id;
+  if (
+    member.roles.includes('liaison') &&
+    unitId !== undefined &&
+    (member.unit?.kind === 'commission_office' ||
+      unitId === claim.enterprise.townshipId ||
+      units.some((u) => u.unitId === unitId))
+  )
+    return;
+  throw new UserError('dispute.not_party', { id: claim.id, enterprise: claim.enterprise.name });
+}
+
+/** The units leading the claim's sector: they hear of its overdue payment and its disputes. */
+export async function leadUnits(db: Tx, sectorId: number) {
+  const leads = await db.sectorResponsibility.findMany({
+    where: { sectorId, role: 'lead' },
+    include: { unit: true },
+    orderBy: { id: 'asc' },
+  });
+  return leads.map((l) => l.unit);
+}
+
+/** The median of whole numbers; null for none. */
+export function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** One insurer's service, as /排名, the dashboard and the export show it. */
+export interface InsurerService {
+  insurer: { id: number; code: string; name: string };
+  claims: number;
+  paid: number;
+  /** Unpaid past the limit in force when they were reported. */
+  overdue: number;
+  claimedFen: number;
+  paidFen: number;
+  /** Median days from report to payment of the paid claims; null when none is paid. */
+  medianDays: number | null;
+  openDisputes: number;
+  /** Third-party agencies' findings on its service, by kind. */
+  findings: Record<FindingKind, number>;
+}
+
+export const findingTotal = (s: InsurerService): number => FINDING_KINDS.reduce((n, k) => n + s.findings[k], 0);
+
+/**
+ * Every insurer of the county with its claims (not withdrawn), payments, open disputes and
+ * findings, ranked best first: fewest overdue claims, then fewest findings, then fewest open
+ * disputes, then the shorter median; insurers that tie share a rank.
+ */
+export async function insurerService(db: Tx, countyCode: string, today: string): Promise<Ranked<InsurerService>[]> {
+  const [insurers, claims, disputes, findings] = await Promise.all([
+    db.unit.findMany({ where: { countyCode, kind: 'insurer' }, orderBy: { sortOrder: 'asc' } }),
+    db.claim.findMany({
+      where: { countyCode, withdrawnAt: null },
+      select: { insurerId: true, reportedOn: true, paidOn: true, claimedFen: true, paidFen: true },
+    }),
+    db.claimDispute.findMany({
+      where: { closedAt: null, withdrawnAt: null, claim: { countyCode, withdrawnAt: null } },
+      select: { claim: { select: { insurerId: true } } },
+    }),
+    db.agencyFinding.groupBy({
+      by: ['insurerId', 'kind'],
+      where: { countyCode, withdrawnAt: null },
+      _count: { _all: true },
+    }),
+  ]);
+  // The limit in force for each report day (a handful of distinct days per county and year).
+  const limits = new Map<string, RuleInForce | null>();
+  for (const day of new Set(claims.map((c) => c.reportedOn))) limits.set(day, await paymentLimit(db, day));
+  const rows = insurers.map((u): InsurerService => {
+    const mine = claims.filter((c) => c.insurerId === u.id);
+    const paid = mine.filter((c) => c.paidOn !== null);
+    const findingsOf = Object.fromEntries(
+      FINDING_KINDS.map((k) => [k, findings.find((f) => f.insurerId === u.id && f.kind === k)?._count._all ?? 0]),
+    ) as Record<FindingKind, number>;
+    return {
+      insurer: { id: u.id, code: u.code, name: u.name },
+      claims: mine.length,
+      paid: paid.length,
+      overdue: mine.filter((c) => {
+        const limit = limits.get(c.reportedOn);
+        return c.paidOn === null && limit && payBy(c.reportedOn, limit) < today;
+      }).length,
+      claimedFen: mine.reduce((n, c) => n + c.claimedFen, 0),
+      paidFen: paid.reduce((n, c) => n + (c.paidFen ?? 0), 0),
+      medianDays: median(paid.map((c) => Math.max(0, daysBetween(c.reportedOn, c.paidOn!)))),
+      openDisputes: disputes.filter((d) => d.claim.insurerId === u.id).length,
+      findings: findingsOf,
+    };
+  });
+  const key = (s: InsurerService) => [s.overdue, findingTotal(s), s.openDisputes, s.medianDays ?? 0];
+  const compare = (a: InsurerService, b: InsurerService) => {
+    const [x, y] = [key(a), key(b)];
+    const i = x.findIndex((v, j) => v !== y[j]);
+    return i < 0 ? 0 : x[i]! - y[i]!;
+  };
+  // A stable sort: insurers that tie keep the campaign's order.
+  const sorted = [...rows].sort(compare);
+  return rankSorted(sorted, (a, b) => compare(a, b) === 0);
+}
