@@ -552,7 +552,7 @@ export async function writeLedgerExport(
     );
   }
 
-  // 8. Per insurer, the figures /排名 and the dashboard show (src/domain/claims.ts), with the limit and its source.
+  // 10. Per insurer, the figures /排名 and the dashboard show (src/domain/claims.ts), with the limit and its source.
   const service = await insurerService(db, campaign.countyCode, day);
   const limit = await paymentLimit(db, day);
   await streamSheet(
@@ -587,7 +587,7 @@ export async function writeLedgerExport(
     },
   );
 
-  // 9. Every claim (keyset on id), with its payment and its latest dispute; money in yuan from whole fen.
+  // 11. Every claim (keyset on id), with its payment and its latest dispute; money in yuan from whole fen.
   const claimCount = await streamSheet(
     wb,
     t('export.sheet_claims'),

@@ -10,6 +10,7 @@ import { Registry } from '../../src/bot/registry.ts';
 import { BackupError, backupDatabase } from '../../src/db/backup.ts';
 import { connectDatabase, sqlitePath, type Db } from '../../src/db/client.ts';
 import { readCampaignFile } from '../../src/domain/campaign-file.ts';
+import { DEMO_MEMBERS } from '../../src/domain/demo.ts';
 import { testDb, TZ, type TestDb } from '../support/db.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -119,7 +120,7 @@ describe('npm run backup', () => {
       expect(campaign.id).toBe(t.campaignId);
       expect(await copy.enterprise.count()).toBe(await t.db.enterprise.count());
       expect(await copy.policy.count()).toBe(await t.db.policy.count());
-      expect(await copy.member.count({ where: { userId: { startsWith: 'demo-' } } })).toBe(6);
+      expect(await copy.member.count({ where: { userId: { startsWith: 'demo-' } } })).toBe(DEMO_MEMBERS.length);
     } finally {
       await copy.$disconnect();
     }

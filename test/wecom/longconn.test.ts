@@ -273,7 +273,12 @@ describe('reminders in websocket mode', () => {
   });
 
   it('reminds a unit whose group has no robot in that group, by chatid through the connection; without the connection, its liaisons through the app', async () => {
-    expect(byApp.map((m) => `${m.channel} ${m.target}`)).toEqual(['app demo-liaison-jtj']);
+    // The unit's liaisons, then (the item being overdue) the ladder's rungs: its 责任人 and 分管领导.
+    expect(byApp.map((m) => `${m.channel} ${m.target}`)).toEqual([
+      'app demo-liaison-jtj',
+      'app demo-responsible-jtj',
+      'app demo-incharge-jtj',
+    ]);
     own.clock.advance(10 * 60_000); // past the spread the scheduler gives the morning's sends
     // The service queued the morning's reminders as it started; once its connection is up, the
     // test sends them rather than wait for the dispatcher's next tick (twice: a tick's drain
