@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import { connectDatabase, type Db } from './db/client.ts';
 import { Lease, type Duties } from './db/lease.ts';
 import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
-import type { OutboxChannel } from './delivery/outbox.ts';
+import type { OutboxChannel } from './core/outbound.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
 import { drawCharts } from './delivery/charts.ts';
 import { readCalendarFile, WorkCalendar } from './domain/calendar.ts';
@@ -27,6 +27,7 @@ import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 import type { LongConnection } from './wecom/longconn.ts';
 import { botLongConnection, longconnSender, type LongConnTuning } from './channels/longconn-bot.ts';
 import { useProxy, wsAgent } from './wecom/proxy.ts';
+import { wecomWire } from './wecom/messages.ts';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -86,6 +87,7 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
 export const groupReach = (config: Config): GroupReach => ({
   longconn: config.sandbox || !!config.botLongConn,
   sandbox: config.sandbox,
+  wire: wecomWire,
 });
 
 /** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
@@ -210,6 +212,7 @@ export async function startService(
     log: text('jobs'),
   });
   const dispatcher = new Dispatcher({
+    wire: wecomWire,
     db,
     clock,
     locale: config.locale,
@@ -222,7 +225,7 @@ export async function startService(
       ]),
     ),
     paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
-    prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone }),
+    prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone, wire: wecomWire }),
   });
   const startedAt = clock.now().getTime();
   const app = createHttpApp({

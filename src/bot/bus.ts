@@ -21,6 +21,7 @@ import { UserError } from '../core/errors.ts';
 import type { Campaign } from '../domain/context.ts';
 import { holdsDemoData } from '../domain/demo.ts';
 import { trusted } from '../core/neutral.ts';
+import { robotsOnly } from '../wecom/messages.ts';
 
 export interface Incoming {
   channel: Channel;
@@ -209,12 +210,12 @@ export class Bus {
       commands: registry.specs.filter((s) => mayRun(s, member)),
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
-      reach: this.o.reach ?? { longconn: false },
+      reach: this.o.reach ?? robotsOnly,
       tell: async (to, notice) => {
         const { told, outbox } = await tellQueued(
           {
             db: tx,
-            reach: this.o.reach ?? { longconn: false },
+            reach: this.o.reach ?? robotsOnly,
             countyCode: campaign.countyCode,
             asker: { userId: msg.userId, chatId: msg.chatId },
           },

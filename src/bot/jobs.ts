@@ -11,6 +11,7 @@ import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { sendToAsker, type Attachment } from './attachments.ts';
 import type { Registry } from './registry.ts';
 import type { Channel, CommandContext } from './spec.ts';
+import { robotsOnly } from '../wecom/messages.ts';
 
 // Slow work off the message lane. A command whose work takes long at a county's real size (the
 // /导出 workbook, the /覆盖率 图 chart) stores it as a job and answers at once; the runner makes
@@ -206,7 +207,7 @@ export class JobRunner {
           tell(
             {
               db: tx,
-              reach: this.o.reach ?? { longconn: false },
+              reach: this.o.reach ?? robotsOnly,
               countyCode: campaign.countyCode,
               asker: { userId: job.userId, chatId: job.chatId },
             },

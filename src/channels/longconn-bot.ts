@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Inbox } from '../bot/inbox.ts';
 import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
-import { fitBytes } from '../delivery/outbox.ts';
+import { fitBytes } from '../wecom/messages.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
 import { botReply, commandOfKey, readBotMessage, type BotInbound } from '../wecom/envelope.ts';
 import { stripMentions } from '../core/mention.ts';

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
-import { fitBytes } from '../delivery/outbox.ts';
+import { fitBytes } from '../wecom/messages.ts';
 import {
   botReply,
   commandOfKey,

@@ -3,7 +3,7 @@ import { percent, targetPercent } from '../core/format.ts';
 import type { Tx } from '../db/client.ts';
 import type { Audience, Missed, Notice } from '../core/notice.ts';
 import { route } from '../delivery/audience.ts';
-import type { Outbound } from '../delivery/outbox.ts';
+import type { Outbound } from '../core/outbound.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
 import { findCjkFont } from '../domain/chart.ts';
 import type { GroupReach } from '../delivery/groups.ts';

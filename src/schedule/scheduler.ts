@@ -10,6 +10,7 @@ import { translator, type Locale } from '../i18n.ts';
 import { RULES, type Reminder, type RuleEnv } from './rules.ts';
 import type { Missed } from '../core/notice.ts';
 import { reminderSettings, type ReminderSettings } from '../domain/reminder-settings.ts';
+import { robotsOnly } from '../wecom/messages.ts';
 
 export interface Queued extends Reminder {
   state: 'queued' | 'late' | 'would';
@@ -172,7 +173,7 @@ export class Scheduler {
       settings,
       t,
       clock: { now: () => due },
-      reach: this.o.reach ?? { longconn: false },
+      reach: this.o.reach ?? robotsOnly,
       timeZone,
     };
     // Each rule with its own list of whom it could not reach, gathered under the rule's name.

@@ -9,6 +9,7 @@ import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { appApi, senders, startService, type Service } from '../../src/service.ts';
 import type { TestDb } from './db.ts';
 import { FakeWeComApi, WeComSender } from './fake-wecom.ts';
+import { wecomWire } from '../../src/wecom/messages.ts';
 
 // The service as WeCom sees it, for the tests that go through real HTTP callbacks.
 
@@ -65,6 +66,7 @@ export async function fakeWeComDispatcher(
     api,
     base,
     dispatcher: new Dispatcher({
+      wire: wecomWire,
       db: t.db,
       clock: t.clock,
       senders: senders(config, () => {}, appApi(config, t.clock)),

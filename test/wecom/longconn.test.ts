@@ -4,7 +4,9 @@ import { Inbox } from '../../src/bot/inbox.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { enqueue, longconnMarkdown, type Outbound } from '../../src/delivery/outbox.ts';
+import { enqueue } from '../../src/delivery/outbox.ts';
+import { type Outbound } from '../../src/core/outbound.ts';
+import { longconnMarkdown, wecomWire } from '../../src/wecom/messages.ts';
 import { readCalendarFile, WorkCalendar } from '../../src/domain/calendar.ts';
 import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
 import { startService, type Service } from '../../src/service.ts';
@@ -302,6 +304,7 @@ describe('the wire', () => {
   it('sends nothing while the connection is down, then the reminder once; an errcode in the ack is read', async () => {
     const conn = client();
     const dispatcher = new Dispatcher({
+      wire: wecomWire,
       db: t.db,
       clock: t.clock,
       senders: { longconn: longconnSender(conn) },
