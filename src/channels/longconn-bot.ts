@@ -6,8 +6,8 @@ import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
 import { fitBytes } from '../wecom/messages.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
-import { botReply, commandOfKey, readBotMessage, type BotInbound } from '../wecom/envelope.ts';
-import { stripMentions } from '../core/mention.ts';
+import { botReply, readBotMessage, type BotInbound } from '../wecom/envelope.ts';
+import { botTurn } from './ai-bot.ts';
 import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '../wecom/longconn.ts';
 
 /** A stream reply holds 20480 bytes; a welcome text, like other text messages, 2048. */
@@ -68,26 +68,15 @@ async function answer(
     log(`long connection: ${frame.cmd} refused: ${e.message}`);
     return;
   }
-  const from = { dedupeKey: msg.dedupeKey, channel: 'bot' as const, userId: msg.fromUser, chatId: msg.chatId ?? null };
-  const welcome = frame.cmd === CMD.event && msg.event === 'enter_chat';
-  const text = welcome
-    ? '/帮助'
-    : frame.cmd === CMD.message && msg.msgType !== 'stream' && msg.text !== undefined
-      ? stripMentions(msg.text)
-      : undefined;
+  const turn = botTurn(msg);
   try {
-    if (text === undefined) {
-      const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
-      if (command && msg.responseUrl)
-        await inbox.receive({ ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl });
-      else if (msg.event === 'template_card_event')
-        log(
-          `long connection: card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`,
-        );
+    if (turn.kind !== 'ask') {
+      if (turn.kind === 'press') await inbox.receive(turn.message);
+      else if (turn.why) log(`long connection: ${turn.why}`);
       return;
     }
-    const { reply, buttons } = await inbox.receive({ ...from, text, replyVia: 'passive' });
-    if (welcome)
+    const { reply, buttons } = await inbox.receive(turn.message);
+    if (turn.welcome)
       await conn.respond(
         frame.reqId,
         { msgtype: 'text', text: { content: fitBytes(reply, WELCOME_BYTES) } },

@@ -14,7 +14,7 @@ import {
   readBotMessage,
   sealBotReply,
 } from '../wecom/envelope.ts';
-import { stripMentions } from '../core/mention.ts';
+import { botTurn } from '../channels/ai-bot.ts';
 import { BodyTooLarge, readBody } from './body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
@@ -92,36 +92,18 @@ export function wecomCallbacks(o: CallbackOptions): Router {
         const { encrypt } = openBotEnvelope(await readBody(ctx.req, BODY_LIMIT));
         cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
         const msg = readBotMessage(cipher.decrypt(encrypt));
-        const from = {
-          dedupeKey: msg.dedupeKey,
-          channel: 'bot' as const,
-          userId: msg.fromUser,
-          chatId: msg.chatId ?? null,
-        };
-        let answer: Awaited<ReturnType<Inbox['receive']>>;
-        if (msg.msgType === 'event' && msg.event === 'enter_chat') {
-          answer = await o.inbox.receive({ ...from, text: '/帮助', replyVia: 'passive' });
-        } else if (msg.text !== undefined && msg.msgType !== 'event' && msg.msgType !== 'stream') {
-          answer = await o.inbox.receive({ ...from, text: stripMentions(msg.text), replyVia: 'passive' });
-        } else {
-          // A button press runs its command as if the presser had typed it. Its passive reply could
-          // only update the card (doc 101031), so the answer goes to the event's response_url.
-          const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
-          if (command && msg.responseUrl) {
-            const { row } = await o.inbox.accept({
-              ...from,
-              text: command,
-              replyVia: 'response_url',
-              responseUrl: msg.responseUrl,
-            });
+        const turn = botTurn(msg);
+        if (turn.kind !== 'ask') {
+          if (turn.kind === 'press') {
+            const { row } = await o.inbox.accept(turn.message);
             // WeCom waits 5 s for this answer and does not retry: run the command after answering.
             void o.inbox.process(row).catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
-          } else if (msg.event === 'template_card_event')
-            o.log(`bot card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`);
+          } else if (turn.why) o.log(`bot ${turn.why}`);
           // Stream refreshes and feedback need no answer: every stream we send is finished.
           ctx.body = '';
           return;
         }
+        const answer = await o.inbox.receive(turn.message);
         const reply = JSON.stringify(
           botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons),
         );
