@@ -17,7 +17,7 @@ import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { dashboard } from './http/dashboard.ts';
 import { opsRoutes } from './http/ops.ts';
-import { wecomCallbacks } from './http/wecom-callbacks.ts';
+import { wecomCallbacks } from './channels/callbacks.ts';
 import { configSecrets, createLogger, functionLogger, textLog, type Logger } from './log.ts';
 import { readiness } from './ops/readiness.ts';
 import { ObservedBus, ObservedInbox, ObservedScheduler, Telemetry } from './ops/telemetry.ts';

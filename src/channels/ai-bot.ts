@@ -1,4 +1,4 @@
-// The AI bot's inbound handling, the same whether WeCom calls our URL (src/http/wecom-callbacks.ts)
+// The AI bot's inbound handling, the same whether WeCom calls our URL (src/channels/callbacks.ts)
 // or pushes over the long connection (src/channels/longconn-bot.ts): what a message or event asks
 // the inbox for, and how its answer goes back.
 import type { Accepted } from '../bot/inbox.ts';

@@ -14,8 +14,8 @@ import {
   readBotMessage,
   sealBotReply,
 } from '../wecom/envelope.ts';
-import { botTurn } from '../channels/ai-bot.ts';
-import { BodyTooLarge, readBody } from './body.ts';
+import { botTurn } from './ai-bot.ts';
+import { BodyTooLarge, readBody } from '../http/body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
 const BODY_LIMIT = 64 * 1024;
