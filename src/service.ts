@@ -7,7 +7,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Db } from './db/client.ts';
 import { Lease, type Duties } from './db/lease.ts';
-import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
+import { Dispatcher } from './delivery/dispatcher.ts';
 import type { OutboxChannel } from './core/outbound.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
 import { drawCharts } from './delivery/charts.ts';
@@ -17,16 +17,18 @@ import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { dashboard } from './http/dashboard.ts';
 import { opsRoutes } from './http/ops.ts';
-import { wecomCallbacks } from './channels/callbacks.ts';
 import { configSecrets, createLogger, functionLogger, textLog, type Logger } from './log.ts';
 import { readiness } from './ops/readiness.ts';
 import { ObservedBus, ObservedInbox, ObservedScheduler, Telemetry } from './ops/telemetry.ts';
 import type { Scheduler } from './schedule/scheduler.ts';
 import type { Inbox } from './bot/inbox.ts';
-import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 import type { LongConnection } from './wecom/longconn.ts';
-import { botLongConnection, longconnSender, type LongConnTuning } from './channels/longconn-bot.ts';
-import { useProxy, wsAgent } from './wecom/proxy.ts';
+import type { LongConnTuning } from './channels/longconn-bot.ts';
+import { appApi } from './channels/app.ts';
+import type { Channel } from './channels/channel.ts';
+import { perMinuteOf, sendersOf } from './channels/channel.ts';
+import { openChannels } from './channels/channels.ts';
+import { useProxy } from './wecom/proxy.ts';
 import { wecomWire } from './wecom/messages.ts';
 
 export const VERSION = (
@@ -90,49 +92,6 @@ export const groupReach = (config: Config): GroupReach => ({
   wire: wecomWire,
 });
 
-/** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
-export function senders(
-  config: Config,
-  print: (m: string) => void,
-  api = appApi(config),
-): Partial<Record<OutboxChannel, Sender>> {
-  if (config.sandbox) {
-    const printer: Sender = async (row) => {
-      // An image's base64 is shortened: the console is for people.
-      const payload = row.payload.replace(/("base64":")([^"]{40})[^"]*"/g, '$1$2…"');
-      // A robot's key is a secret even in the sandbox: only its first characters are shown.
-      const target = row.channel === 'webhook' ? `${row.target.slice(0, 4)}…` : row.target;
-      print(`[sandbox → ${row.channel} ${target}] ${payload}`);
-      return 'printed';
-    };
-    return { webhook: printer, app: printer, response_url: printer, longconn: printer };
-  }
-  const base = config.wecomApiBase;
-  const out: Partial<Record<OutboxChannel, Sender>> = {
-    webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent'),
-    response_url: async (row) => (await sendResponseUrl(row.target, JSON.parse(row.payload)), 'sent'),
-  };
-  if (api) out.app = async (row) => (await api.sendMessage(JSON.parse(row.payload)), 'sent');
-  return out;
-}
-
-/** The self-built app's API client, when configured: one per process, so its token and tickets are cached once. */
-export function appApi(config: Config, clock?: Clock): AppApi | undefined {
-  const now = clock ? () => clock.now().getTime() : Date.now;
-  return (
-    config.app &&
-    new AppApi(
-      {
-        apiBase: config.wecomApiBase,
-        corpId: config.app.corpId,
-        secret: config.app.secret,
-        agentId: config.app.agentId,
-      },
-      now,
-    )
-  );
-}
-
 /** The process's logger as the configuration asks (LOG_LEVEL, LOG_FORMAT), its secrets redacted. */
 export function serviceLogger(config: Config, clock: Clock): Logger {
   return createLogger({
@@ -173,20 +132,21 @@ export async function startService(
     log: text('scheduler'),
     reach: groupReach(config),
   });
-  const longConn =
-    config.botLongConn &&
-    botLongConnection({
-      channel: config.botLongConn,
-      inbox,
-      log: text('longconn'),
-      tuning: {
-        now: () => clock.now().getTime(),
-        ...(config.proxy ? { agent: wsAgent(config.botLongConn.url, config.proxy) } : {}),
-        ...options.longConn,
-      },
-    });
   const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log: text('lease') });
   const role = () => (lease.token() === null ? ('follower' as const) : ('leader' as const));
+  // Told of refused callbacks before the telemetry exists: the channels are built first, since the
+  // telemetry watches the long connection.
+  let refused = (_channel: 'bot' | 'app') => {};
+  const channels = openChannels({
+    config,
+    clock,
+    log: text,
+    inbox,
+    ...(api ? { api } : {}),
+    ...(options.longConn ? { tuning: options.longConn } : {}),
+    onRefused: (channel) => refused(channel),
+  });
+  const longConn = channels.find((c): c is Channel & { connection: LongConnection } => 'connection' in c)?.connection;
   const telemetry = new Telemetry({
     db,
     clock,
@@ -194,13 +154,10 @@ export async function startService(
     role,
     longConn,
   });
+  refused = (channel) => telemetry.refused(channel);
   bus.telemetry = telemetry;
   inbox.telemetry = telemetry;
   scheduler.telemetry = telemetry;
-  const sending = {
-    ...senders(config, text('sandbox'), api),
-    ...(longConn ? { longconn: longconnSender(longConn) } : {}),
-  };
   const log = text('service');
   const jobs = new JobRunner({
     db,
@@ -212,19 +169,19 @@ export async function startService(
     log: text('jobs'),
   });
   const dispatcher = new Dispatcher({
-    wire: wecomWire,
+    wire: { ...wecomWire, perMinute: perMinuteOf(channels) },
     db,
     clock,
     locale: config.locale,
     log: text('outbox'),
     lease,
     senders: Object.fromEntries(
-      Object.entries(sending).map(([channel, send]) => [
+      Object.entries(sendersOf(channels)).map(([channel, send]) => [
         channel,
         telemetry.countSender(channel as OutboxChannel, send),
       ]),
     ),
-    paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
+    paused: (channel) => channels.some((c) => c.senders[channel] && c.paused?.()),
     prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone, wire: wecomWire }),
   });
   const startedAt = clock.now().getTime();
@@ -245,8 +202,7 @@ export async function startService(
             role,
             startedAt,
             lastSweep: () => telemetry.lastSweep,
-            ...(longConn ? { longConn } : {}),
-            ...(api ? { app: api } : {}),
+            channels,
           }),
         ...(config.metrics?.enabled
           ? {
@@ -258,15 +214,7 @@ export async function startService(
           : {}),
         ...(config.verifyFile ? { verifyFile: config.verifyFile } : {}),
       }),
-      wecomCallbacks({
-        inbox,
-        clock,
-        maxSkewSeconds: config.callbackMaxSkewSeconds,
-        bot: config.bot,
-        app: config.app,
-        log: text('callbacks'),
-        onRefused: (channel) => telemetry.refused(channel),
-      }),
+      ...channels.flatMap((c) => (c.routes ? [c.routes] : [])),
       ...dashboard({
         db,
         clock,
@@ -290,9 +238,7 @@ export async function startService(
   // Messages this instance accepted before it was killed; another replica's are adopted by the leader below.
   const resumed = await inbox.resume();
   if (resumed) log(`resumed ${resumed} inbound messages left from the last run`);
-  await lease.watch(
-    leaderDuties({ dispatcher, scheduler, jobs, inbox, clock, log, ...(longConn ? { longConn } : {}) }),
-  );
+  await lease.watch(leaderDuties({ dispatcher, scheduler, jobs, inbox, clock, log, channels }));
   return {
     ...core,
     dispatcher,
@@ -306,7 +252,7 @@ export async function startService(
     telemetry,
     async close() {
       await lease.release();
-      await longConn?.stop();
+      for (const c of channels) await c.stop?.();
       await jobs.close();
       await new Promise<void>((r) => server.close(() => r()));
       await db.$disconnect();
@@ -333,9 +279,9 @@ function leaderDuties(o: {
   inbox: Inbox;
   clock: Clock;
   log: (m: string) => void;
-  longConn?: LongConnection;
+  channels: readonly Channel[];
 }): Duties {
-  const { dispatcher, scheduler, jobs, inbox, clock, log, longConn } = o;
+  const { dispatcher, scheduler, jobs, inbox, clock, log, channels } = o;
   let adopting: NodeJS.Timeout | null = null;
   const adopt = async () => {
     const n = await inbox.resume(new Date(clock.now().getTime() - ADOPT_EVERY_MS));
@@ -347,7 +293,7 @@ function leaderDuties(o: {
       const recovered = await dispatcher.recover();
       if (recovered) log(`resumed ${recovered} outbound messages left mid-send`);
       dispatcher.start();
-      longConn?.start();
+      for (const c of channels) c.start?.();
       await scheduler.rollCover(false);
       for (const r of await scheduler.catchUp())
         if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
@@ -360,7 +306,7 @@ function leaderDuties(o: {
       scheduler.stop();
       dispatcher.stop();
       await jobs.close();
-      await longConn?.stop();
+      for (const c of channels) await c.stop?.();
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   sealBotReply,
 } from '../wecom/envelope.ts';
 import { botTurn } from './ai-bot.ts';
+import type { ChannelDeps } from './channel.ts';
 import { BodyTooLarge, readBody } from '../http/body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
@@ -154,4 +155,20 @@ export function wecomCallbacks(o: CallbackOptions): Router {
     );
   }
   return router;
+}
+
+/** A channel's callback routes (`bot` or `app`), built from its deps; none without an inbox, for a channel that only sends. */
+export function callbackRoutes(deps: ChannelDeps, channel: Pick<CallbackOptions, 'bot' | 'app'>): { routes?: Router } {
+  const { inbox, config, clock, log, onRefused } = deps;
+  if (!inbox) return {};
+  return {
+    routes: wecomCallbacks({
+      inbox,
+      clock,
+      maxSkewSeconds: config.callbackMaxSkewSeconds,
+      ...channel,
+      log: log('callbacks'),
+      ...(onRefused ? { onRefused } : {}),
+    }),
+  };
 }

@@ -7,7 +7,11 @@ import type { Sender } from '../delivery/dispatcher.ts';
 import { fitBytes } from '../wecom/messages.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
 import { botReply, readBotMessage, type BotInbound } from '../wecom/envelope.ts';
+import { RATE_LIMITS } from '../wecom/messages.ts';
+import { wsAgent } from '../wecom/proxy.ts';
 import { botTurn } from './ai-bot.ts';
+import { responseUrlSender } from './bot-callback.ts';
+import type { Channel, ChannelDeps } from './channel.ts';
 import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '../wecom/longconn.ts';
 
 /** A stream reply holds 20480 bytes; a welcome text, like other text messages, 2048. */
@@ -97,5 +101,51 @@ export function longconnSender(conn: LongConnection): Sender {
   return async (row) => {
     await conn.request(CMD.send, JSON.parse(row.payload));
     return 'sent';
+  };
+}
+
+/**
+ * The AI bot in long-connection mode: a WebSocket the bot holds to WeCom (no public URL needed),
+ * held by the leader only (WeCom keeps one per bot and kicks the older). Its proactive sends wait
+ * while it is not subscribed.
+ */
+export function botLongConn(deps: ChannelDeps): (Channel & { connection: LongConnection }) | null {
+  const { config, clock, log, inbox } = deps;
+  if (!config.botLongConn || !inbox) return null;
+  const connection = botLongConnection({
+    channel: config.botLongConn,
+    inbox,
+    log: log('longconn'),
+    tuning: {
+      now: () => clock.now().getTime(),
+      ...(config.proxy ? { agent: wsAgent(config.botLongConn.url, config.proxy) } : {}),
+      ...deps.tuning,
+    },
+  });
+  return {
+    name: 'longconn',
+    connection,
+    senders: { longconn: longconnSender(connection), response_url: responseUrlSender },
+    perMinute: { longconn: RATE_LIMITS.longconn },
+    paused: () => connection.state !== 'subscribed',
+    start: () => connection.start(),
+    stop: () => connection.stop(),
+    health: ({ role, downFor, maxDownMs }) => {
+      const c = connection;
+      const base = {
+        state: c.state,
+        since: new Date(c.since).toISOString(),
+        reconnects: c.reconnects,
+        lastSubscribedAt: c.lastSubscribedAt === null ? null : new Date(c.lastSubscribedAt).toISOString(),
+      };
+      if (role === 'follower' && (c.state === 'idle' || c.state === 'stopped'))
+        return { state: { status: 'standby', ...base } };
+      if (c.state === 'subscribed') return { state: { status: 'up', ...base } };
+      const down = downFor(c.downSince ?? c.since);
+      const state = { status: 'down' as const, ...base, downSeconds: Math.round(down / 1000) };
+      return down >= maxDownMs
+        ? { state, problem: `long connection ${c.state} for ${Math.round(down / 1000)} s` }
+        : { state };
+    },
   };
 }

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { enqueue } from '../../src/delivery/outbox.ts';
 import { appText, webhookMarkdown, wecomWire } from '../../src/wecom/messages.ts';
-import { senders } from '../../src/service.ts';
+import { sendersOf } from '../../src/channels/channel.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import type { FakeWeComApi } from '../support/fake-wecom.ts';
-import { fakeWeComDispatcher, wecomConfig } from '../support/service.ts';
+import { fakeWeComDispatcher, sendingChannels, wecomConfig } from '../support/service.ts';
 
 let t: TestDb;
 let api: FakeWeComApi;
@@ -203,7 +203,7 @@ describe('rate limits and failure reports', () => {
       wire: wecomWire,
       db: t.db,
       clock: t.clock,
-      senders: { webhook: senders(wecomConfig(t, base), () => {}).webhook! },
+      senders: { webhook: sendersOf(sendingChannels(wecomConfig(t, base), t.clock)).webhook! },
     });
     const [m] = await enqueue(t.db, appText('demo-liaison-jtj', '请签收 #4'), t.clock);
     await withoutApp.drain();
@@ -225,7 +225,7 @@ describe('rate limits and failure reports', () => {
     await t.db.groupChat.create({
       data: { name: '已解散的群', purpose: 'unit', webhookKey: 'gone-key', chatId: 'gone-chat' },
     });
-    const webhook = senders(wecomConfig(t, base), () => {}).webhook!;
+    const webhook = sendersOf(sendingChannels(wecomConfig(t, base), t.clock)).webhook!;
     const report = () => t.db.outboxMessage.findMany({ where: { NOT: { target: 'gone-key' } } });
     // Robots only: the admins' group cannot be reached, so the failure is only logged.
     const [a] = await enqueue(t.db, webhookMarkdown('gone-key', '提醒'), t.clock);

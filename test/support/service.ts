@@ -6,7 +6,9 @@ import type { Clock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import type { Db } from '../../src/db/client.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { appApi, senders, startService, type Service } from '../../src/service.ts';
+import { sendersOf, type Channel } from '../../src/channels/channel.ts';
+import { openChannels } from '../../src/channels/channels.ts';
+import { startService, type Service } from '../../src/service.ts';
 import type { TestDb } from './db.ts';
 import { FakeWeComApi, WeComSender } from './fake-wecom.ts';
 import { wecomWire } from '../../src/wecom/messages.ts';
@@ -53,6 +55,10 @@ export async function startWecomService(
   };
 }
 
+/** The channels of a configuration as a dispatcher on its own has them: senders, no routes or connection. */
+export const sendingChannels = (config: Config, clock: Clock): Channel[] =>
+  openChannels({ config, clock, log: () => () => {} });
+
 /** A dispatcher as the service makes it (its real senders, the app's token on the test clock), against a fake WeCom on loopback. */
 export async function fakeWeComDispatcher(
   t: TestDb,
@@ -69,7 +75,7 @@ export async function fakeWeComDispatcher(
       wire: wecomWire,
       db: t.db,
       clock: t.clock,
-      senders: senders(config, () => {}, appApi(config, t.clock)),
+      senders: sendersOf(sendingChannels(config, t.clock)),
     }),
   };
 }
