@@ -3,8 +3,8 @@
 // the inbox for, and how its answer goes back.
 import type { Accepted } from '../bot/inbox.ts';
 import { stripMentions } from '../core/mention.ts';
-import type { BotInbound } from '../wecom/envelope.ts';
-import { commandOfKey } from '../wecom/envelope.ts';
+import type { BotInbound } from '../wecom/inbound.ts';
+import { commandOfKey } from '../wecom/cards.ts';
 
 /** The command a member's first visit to the single chat answers with. */
 const WELCOME = '/帮助';

@@ -5,15 +5,9 @@ import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
 import { fitBytes } from '../wecom/messages.ts';
-import {
-  botReply,
-  commandOfKey,
-  openAppEnvelope,
-  openBotEnvelope,
-  readAppMessage,
-  readBotMessage,
-  sealBotReply,
-} from '../wecom/envelope.ts';
+import { botReply, commandOfKey } from '../wecom/cards.ts';
+import { openAppEnvelope, openBotEnvelope, sealBotReply } from '../wecom/envelope.ts';
+import { readAppMessage, readBotMessage } from '../wecom/inbound.ts';
 import { botTurn } from './ai-bot.ts';
 import type { ChannelDeps } from './channel.ts';
 import { BodyTooLarge, readBody } from '../http/body.ts';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Button } from '../core/notice.ts';
 import type { GroupRoute, Outbound, Wire } from '../core/outbound.ts';
 import { PermanentError, WeComError } from './api.ts';
-import { buttonCard, cardTitle } from './envelope.ts';
+import { buttonCard, cardTitle } from './cards.ts';
 
 /** A text message to one member through the self-built app. */
 export function appText(userId: string, content: string): Outbound {
