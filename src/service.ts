@@ -68,18 +68,29 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
   }
   await ensureAdmins(db, config.admins);
   const registry = await Registry.load();
-  const calendar = new WorkCalendar(readCalendarFile(config.calendarFile));
-  const bus = new ObservedBus({
-    db,
-    clock,
+  const calendar = workCalendar(config);
+  const bus = commandBus(config, { db, clock, registry, calendar, log });
+  return { db, bus, registry, calendar, inbox: new ObservedInbox({ db, bus, clock, log }) };
+}
+
+/** The working days of the configuration's calendar file (holidays and make-up days). */
+export const workCalendar = (config: Config): WorkCalendar => new WorkCalendar(readCalendarFile(config.calendarFile));
+
+/** The command bus as the service runs it: the configuration's time zone, language, calendar and reach. */
+export function commandBus(
+  config: Config,
+  o: { db: Db; clock: Clock; registry: Registry; calendar?: WorkCalendar; log?: (m: string) => void },
+): ObservedBus {
+  return new ObservedBus({
+    db: o.db,
+    clock: o.clock,
     timeZone: config.timezone,
     locale: config.locale,
-    registry,
-    calendar,
-    log,
+    registry: o.registry,
+    calendar: o.calendar ?? workCalendar(config),
     reach: groupReach(config),
+    ...(o.log ? { log: o.log } : {}),
   });
-  return { db, bus, registry, calendar, inbox: new ObservedInbox({ db, bus, clock, log }) };
 }
 
 /**

@@ -9,7 +9,7 @@ import { Dispatcher } from '../../src/delivery/dispatcher.ts';
 import { sendersOf, type Channel } from '../../src/channels/channel.ts';
 import { openChannels } from '../../src/channels/channels.ts';
 import { startService, type Service } from '../../src/service.ts';
-import type { TestDb } from './db.ts';
+import { testConfig, type TestDb } from './db.ts';
 import { FakeWeComApi, WeComSender } from './fake-wecom.ts';
 import { wecomWire } from '../../src/wecom/messages.ts';
 
@@ -26,15 +26,7 @@ export const BOT = { token: 'botToken123', encodingAesKey: 'abcdefghijklmnopqrst
 /** Both channels on, against a WeCom API at `apiBase` (the fake server). */
 export function wecomConfig(t: TestDb, apiBase: string): Config {
   return {
-    port: 0,
-    databaseUrl: t.url,
-    timezone: 'Asia/Shanghai',
-    locale: 'zh-CN',
-    admins: [],
-    calendarFile: 'prisma/calendar.json',
-    callbackMaxSkewSeconds: 300,
-    wecomApiBase: apiBase,
-    sandbox: false,
+    ...testConfig(t, apiBase),
     bot: BOT,
     app: { ...APP, agentId: '1000002', secret: 'app-secret' },
   };
