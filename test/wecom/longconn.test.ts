@@ -12,7 +12,7 @@ import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
 import { botLongConnection, longconnSender, type LongConnTuning } from '../../src/channels/longconn-bot.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
 import { FakeLongConnServer } from '../support/fake-longconn.ts';
 import { botTextMessage } from '../support/fake-wecom.ts';
 
@@ -139,16 +139,8 @@ describe('the service in websocket mode', () => {
 
   beforeAll(async () => {
     const config: Config = {
-      port: 0,
-      databaseUrl: t.url,
-      timezone: TZ,
-      locale: 'zh-CN',
-      admins: [],
-      calendarFile: 'prisma/calendar.json',
-      callbackMaxSkewSeconds: 300,
       // Nothing here may reach a real WeCom host.
-      wecomApiBase: 'http://127.0.0.1:9',
-      sandbox: false,
+      ...testConfig(t, 'http://127.0.0.1:9'),
       botLongConn: { ...BOT, url },
     };
     service = await startService(config, t.clock, (m) => logs.push(m));
