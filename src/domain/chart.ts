@@ -10,8 +10,7 @@ import { translator, type Locale, type Translate } from '../i18n.ts';
 import { besideSources } from '../paths.ts';
 import { percent, shownRate, targetPercent } from '../core/format.ts';
 import { runChild } from './child.ts';
-import { colour } from './coverage.ts';
-import { coverageGrid, type CoverageGrid } from './ledger-export.ts';
+import { colour, coverageGrid, type CoverageGrid } from './coverage.ts';
 
 // The coverage chart: per sector against the target line, and a sector × township heat map, one
 // PNG. ECharts renders SVG on the server; resvg rasterises it with a CJK font file (resvg reads

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { chartText, coverageChartSvg, findCjkFont, rasterise, svgToPng } from '../../src/domain/chart.ts';
-import { coverageGrid } from '../../src/domain/ledger-export.ts';
+import { coverageGrid } from '../../src/domain/coverage.ts';
 import { translator } from '../../src/i18n.ts';
 import { runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
 
