@@ -5,7 +5,7 @@ import type { Audience, Missed, Notice } from '../core/notice.ts';
 import { route } from '../delivery/audience.ts';
 import type { Outbound } from '../core/outbound.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
-import { findCjkFont } from '../domain/chart.ts';
+import { findCjkFont } from '../domain/raster.ts';
 import type { GroupReach } from '../delivery/groups.ts';
 import { coverageBySector } from '../domain/coverage.ts';
 import { daysBetween, obligationLines, openObligations, urgency, type OpenObligation } from '../domain/obligations.ts';
