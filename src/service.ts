@@ -142,6 +142,7 @@ export async function startService(
     calendar,
     log: text('scheduler'),
     reach: groupReach(config),
+    cjkFont: config.cjkFont,
   });
   const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log: text('lease') });
   const role = () => (lease.token() === null ? ('follower' as const) : ('leader' as const));
@@ -177,6 +178,7 @@ export async function startService(
     timeZone: config.timezone,
     databaseUrl: config.databaseUrl,
     reach: groupReach(config),
+    cjkFont: config.cjkFont,
     log: text('jobs'),
   });
   const dispatcher = new Dispatcher({
@@ -193,7 +195,14 @@ export async function startService(
       ]),
     ),
     paused: (channel) => channels.some((c) => c.senders[channel] && c.paused?.()),
-    prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone, wire: wecomWire }),
+    prepare: drawCharts({
+      db,
+      clock,
+      locale: config.locale,
+      timeZone: config.timezone,
+      wire: wecomWire,
+      cjkFont: config.cjkFont,
+    }),
   });
   const startedAt = clock.now().getTime();
   const app = createHttpApp({

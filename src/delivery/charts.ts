@@ -15,6 +15,8 @@ export function drawCharts(o: {
   locale: Locale;
   timeZone: string;
   wire: Wire;
+  /** The configured CJK font file, if any. */
+  cjkFont?: string | undefined;
 }): (row: OutboxRow) => Promise<OutboxRow> {
   return async (row) => {
     if (!row.payload.includes('"chart"')) return row; // most rows: not parsed twice
@@ -26,6 +28,7 @@ export function drawCharts(o: {
       now: o.clock.now(),
       t: translator(o.locale),
       timeZone: o.timeZone,
+      cjkFont: o.cjkFont,
     });
     return { ...row, payload: JSON.stringify(o.wire.webhookImage(row.target, png).payload) };
   };

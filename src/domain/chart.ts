@@ -189,9 +189,9 @@ export function chartText(t: Translate, county: string, grid: CoverageGrid, now:
 export async function coverageChartPng(
   db: Tx,
   campaign: { id: number; countyCode: string; countyName: string },
-  o: { day: string; now: Date; t: Translate; timeZone: string },
+  o: { day: string; now: Date; t: Translate; timeZone: string; cjkFont?: string | undefined },
 ): Promise<Buffer> {
-  const font = findCjkFont();
+  const font = findCjkFont(o.cjkFont);
   if (!font) throw new UserError('chart.no_font');
   const grid = await coverageGrid(db, campaign, o.day, o.now);
   return svgToPng(coverageChartSvg(grid, chartText(o.t, campaign.countyName, grid, o.now, o.timeZone)), font);

@@ -22,9 +22,9 @@ export interface CjkFont {
   family?: string;
 }
 
-/** BOT_CJK_FONT when set (a TTF/OTF/TTC file), else the first installed of the usual ones; null when none. */
-export function findCjkFont(env: NodeJS.ProcessEnv = process.env): CjkFont | null {
-  if (env.BOT_CJK_FONT) return existsSync(env.BOT_CJK_FONT) ? { path: env.BOT_CJK_FONT } : null;
+/** The configured font file (BOT_CJK_FONT) when given, else the first installed of the usual ones; null when none. */
+export function findCjkFont(configured?: string): CjkFont | null {
+  if (configured) return existsSync(configured) ? { path: configured } : null;
   return FONTS.find((f) => existsSync(f.path)) ?? null;
 }
 

@@ -33,6 +33,8 @@ export interface RuleEnv {
   clock: Clock;
   reach: GroupReach;
   timeZone: string;
+  /** The configured CJK font file (BOT_CJK_FONT), if any. */
+  cjkFont?: string | undefined;
   /** Whom the rule's notices could not reach, and why: the run reports them rather than stay silent. */
   unheard: Missed[];
 }
@@ -475,7 +477,7 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   // CJK font can draw it; drawn when sent.
   const messages = [
     ...(await messagesFor(env, 'leaders', { markdown: lines.join('\n') })),
-    ...(findCjkFont() ? await messagesFor(env, 'leaders', { chart: { campaignId: campaign.id, day } }) : []),
+    ...(findCjkFont(env.cjkFont) ? await messagesFor(env, 'leaders', { chart: { campaignId: campaign.id, day } }) : []),
   ];
   if (!messages.length) return [];
   return [{ rule: 'digest', target: 'leaders', slot: monday, messages, summary: 'weekly digest' }];

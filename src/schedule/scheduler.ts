@@ -38,6 +38,8 @@ export interface SchedulerOptions {
   random?: () => number;
   /** How group chats are reached; by their robots only unless given. */
   reach?: GroupReach;
+  /** The configured CJK font file for the digest's chart; the usual places unless given. */
+  cjkFont?: string | undefined;
 }
 
 const ledgerKey = (r: { rule: string; target: string; slot: string }) => `${r.rule}\n${r.target}\n${r.slot}`;
@@ -175,6 +177,7 @@ export class Scheduler {
       clock: { now: () => due },
       reach: this.o.reach ?? robotsOnly,
       timeZone,
+      cjkFont: this.o.cjkFont,
     };
     // Each rule with its own list of whom it could not reach, gathered under the rule's name.
     const plan = async () =>

@@ -213,15 +213,19 @@ export async function testBot(opts: TestDbOptions = {}): Promise<{ t: TestDb; bu
   return { t, bus: commandBus(testConfig(t), { db: t.db, clock: t.clock, registry: await Registry.load() }) };
 }
 
-/** Runs the jobs slow commands stored (/导出, /覆盖率 图) to their end, as the service's runner does; the texts delivered. */
-export async function runJobs(t: TestDb, registry?: Registry): Promise<string[]> {
+/**
+ * Runs the jobs slow commands stored (/导出, /覆盖率 图) to their end, as the service's runner does
+ * (with the configuration's `cjkFont`, if given); the texts delivered.
+ */
+export async function runJobs(t: TestDb, o: { cjkFont?: string } = {}): Promise<string[]> {
   const delivered: string[] = [];
   const runner = new JobRunner({
     db: t.db,
-    registry: registry ?? (await Registry.load()),
+    registry: await Registry.load(),
     clock: t.clock,
     timeZone: TZ,
     databaseUrl: t.url,
+    cjkFont: o.cjkFont,
     delivered: (text) => delivered.push(text),
   });
   await runner.drain();
