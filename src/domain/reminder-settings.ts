@@ -16,7 +16,7 @@ export const reminderSettingsSchema = z.object({
   /** … or after this many reminders (steps of the ladder) without any reaction. */
   escalateAfterReminders: z.number().int().min(1).default(3),
   /**
-   * The steps in time every item climbs on each rung (audience, see RUNGS in src/schedule/rules.ts): the first notice,
+   * The steps in time every item climbs on each rung (audience, see RUNGS in src/schedule/rules/01-obligations.ts): the first notice,
    * again after `againAfterWorkingDays`, then every `thenEveryWorkingDays` (weekly), whatever runs late.
    */
   ladder: z

@@ -7,7 +7,7 @@ import type { WorkCalendar } from '../domain/calendar.ts';
 import { rebuildCover, refreshStaleCover } from '../domain/cover.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { translator, type Locale } from '../i18n.ts';
-import { RULES, type Reminder, type RuleEnv } from './rules.ts';
+import { loadRules, type Reminder, type RuleEnv, type RuleSpec } from './rule.ts';
 import type { Missed } from '../core/notice.ts';
 import { reminderSettings, type ReminderSettings } from '../domain/reminder-settings.ts';
 import { robotsOnly } from '../wecom/messages.ts';
@@ -76,8 +76,12 @@ export class Scheduler {
   private jobs: schedule.Job[] = [];
   private readonly random: () => number;
 
+  /** The rules of src/schedule/rules/, loaded once. */
+  private readonly rules: Promise<RuleSpec[]>;
+
   constructor(private readonly o: SchedulerOptions) {
     this.random = o.random ?? Math.random;
+    this.rules = loadRules();
   }
 
   /** Evaluates and queues (or, dry, only lists) what is due at `at` for every campaign. */
@@ -183,9 +187,9 @@ export class Scheduler {
     const plan = async () =>
       (
         await Promise.all(
-          RULES.map(async (rule) => {
+          (await this.rules).map(async (rule) => {
             const own: RuleEnv = { ...env, unheard: [] };
-            const reminders = await rule(own);
+            const reminders = await rule.remind(own);
             for (const m of own.unheard)
               if (!unheard.some((u) => u.rule === rule.name && u.who === m.who && u.why === m.why))
                 unheard.push({ rule: rule.name, ...m });
