@@ -15,7 +15,8 @@ import { openDatabase } from '../src/db/client.ts';
 import { readBody } from '../src/http/body.ts';
 import { startService } from '../src/service.ts';
 import { WeComCipher } from '../src/wecom/crypto.ts';
-import { openBotEnvelope, readBotMessage, sealBotReply } from '../src/wecom/envelope.ts';
+import { openBotEnvelope, sealBotReply } from '../src/wecom/envelope.ts';
+import { readBotMessage } from '../src/wecom/inbound.ts';
 import { fmt, type Row, spawnTsx, stop } from './lib.ts';
 
 const BOT = { token: 'benchToken', encodingAesKey: 'benchBENCHbenchBENCHbenchBENCHbenchBENCH012' };

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { fixedClock } from '../src/clock.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { Lease } from '../src/db/lease.ts';
-import { Dispatcher, RATE_LIMITS } from '../src/delivery/dispatcher.ts';
-import { enqueue, webhookMarkdown } from '../src/delivery/outbox.ts';
+import { Dispatcher } from '../src/delivery/dispatcher.ts';
+import { enqueue } from '../src/delivery/outbox.ts';
+import { RATE_LIMITS, webhookMarkdown, wecomWire } from '../src/wecom/messages.ts';
 import { sendWebhook } from '../src/wecom/api.ts';
 import { FakeWeComApi } from '../test/support/fake-wecom.ts';
 import { NOW } from './county.ts';
@@ -34,6 +35,7 @@ export async function outboxBench(demoDbFile: string, dir: string, robots = 30, 
     // As in the service: every claim fenced by the leader lease, renewed as the clock moves.
     const lease = new Lease({ db, clock });
     const dispatcher = new Dispatcher({
+      wire: wecomWire,
       db,
       clock,
       lease,
@@ -50,7 +52,7 @@ export async function outboxBench(demoDbFile: string, dir: string, robots = 30, 
     });
     const sends = api.calls.filter((c) => c.path === '/cgi-bin/webhook/send');
     const done = (Math.max(...sends.filter((c) => c.errcode === 0).map((c) => c.at)) - start) / 1000;
-    const limit = RATE_LIMITS.webhook!;
+    const limit = RATE_LIMITS.webhook;
     const allowed = (Math.ceil(each / limit) - 1) * 60;
     const rejected = sends.filter((c) => c.errcode === 45009).length;
     const delivered = new Set(api.delivered.map((d) => JSON.stringify(d.body))).size;

@@ -47,9 +47,9 @@ export default defineCommand({
   figures: true,
   writes: false,
   /** /覆盖率 图: the chart (a second or more), to the chat's robot as an image, else to the member through the app. */
-  async background({ db, campaign, today, clock, t, timeZone }) {
+  async background({ db, campaign, today, clock, t, timeZone, cjkFont }) {
     const now = clock.now();
-    const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone });
+    const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone, cjkFont });
     const name = `${stamped(t('chart.file_name'), minuteIn(now, timeZone))}.png`;
     const path = join(await outputDir(db), name);
     writeFileSync(path, png);

@@ -112,6 +112,8 @@ const schema = z.object({
     .transform((v) => v.split(/[,，\s]+/).filter(Boolean)),
   /** The deployment's corrections to China's holiday calendar: { "2027-02-06": "workday", … }. */
   BOT_CALENDAR_FILE: z.string().default('prisma/calendar.json'),
+  /** A TTF/OTF/TTC font with Chinese glyphs for the charts; else the usual places (src/domain/raster.ts). */
+  BOT_CJK_FONT: optional,
   /** How long the replicas' leader lease lasts unrenewed, in seconds: a dead leader's successor takes over within 1¼ of it. */
   BOT_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(20),
   /** How far a callback's timestamp may be from now, in seconds; 0 turns the check off. */
@@ -231,6 +233,8 @@ export interface Config {
   locale: 'zh-CN' | 'en';
   admins: string[];
   calendarFile: string;
+  /** The charts' CJK font file (BOT_CJK_FONT); the usual places when not given. */
+  cjkFont?: string;
   callbackMaxSkewSeconds: number;
   /** The leader lease's time (BOT_LEASE_SECONDS); 20 s when not given. */
   leaseSeconds?: number;
@@ -332,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     locale: e.BOT_LOCALE,
     admins: e.BOT_ADMINS,
     calendarFile: e.BOT_CALENDAR_FILE,
+    ...(e.BOT_CJK_FONT ? { cjkFont: e.BOT_CJK_FONT } : {}),
     callbackMaxSkewSeconds: e.CALLBACK_MAX_SKEW,
     leaseSeconds: e.BOT_LEASE_SECONDS,
     wecomApiBase: e.WECOM_API_BASE.replace(/\/+$/, ''),

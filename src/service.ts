@@ -7,8 +7,8 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Db } from './db/client.ts';
 import { Lease, type Duties } from './db/lease.ts';
-import { Dispatcher, type Sender } from './delivery/dispatcher.ts';
-import type { OutboxChannel } from './delivery/outbox.ts';
+import { Dispatcher } from './delivery/dispatcher.ts';
+import type { OutboxChannel } from './core/outbound.ts';
 import { readCampaignFile } from './domain/campaign-file.ts';
 import { recoverImports } from './domain/import-run.ts';
 import { drawCharts } from './delivery/charts.ts';
@@ -18,16 +18,19 @@ import { ensureAdmins, seedCampaign } from './domain/seed.ts';
 import { createHttpApp } from './http/app.ts';
 import { dashboard } from './http/dashboard.ts';
 import { opsRoutes } from './http/ops.ts';
-import { wecomCallbacks } from './http/wecom-callbacks.ts';
 import { configSecrets, createLogger, functionLogger, textLog, type Logger } from './log.ts';
 import { readiness } from './ops/readiness.ts';
 import { ObservedBus, ObservedInbox, ObservedScheduler, Telemetry } from './ops/telemetry.ts';
 import type { Scheduler } from './schedule/scheduler.ts';
 import type { Inbox } from './bot/inbox.ts';
-import { AppApi, sendResponseUrl, sendWebhook } from './wecom/api.ts';
 import type { LongConnection } from './wecom/longconn.ts';
-import { botLongConnection, longconnSender, type LongConnTuning } from './channels/longconn-bot.ts';
-import { useProxy, wsAgent } from './wecom/proxy.ts';
+import type { LongConnTuning } from './channels/longconn-bot.ts';
+import { appApi } from './channels/app.ts';
+import type { Channel } from './channels/channel.ts';
+import { perMinuteOf, sendersOf } from './channels/channel.ts';
+import { openChannels } from './channels/channels.ts';
+import { useProxy } from './wecom/proxy.ts';
+import { wecomWire } from './wecom/messages.ts';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -66,18 +69,29 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
   }
   await ensureAdmins(db, config.admins);
   const registry = await Registry.load();
-  const calendar = new WorkCalendar(readCalendarFile(config.calendarFile));
-  const bus = new ObservedBus({
-    db,
-    clock,
+  const calendar = workCalendar(config);
+  const bus = commandBus(config, { db, clock, registry, calendar, log });
+  return { db, bus, registry, calendar, inbox: new ObservedInbox({ db, bus, clock, log }) };
+}
+
+/** The working days of the configuration's calendar file (holidays and make-up days). */
+export const workCalendar = (config: Config): WorkCalendar => new WorkCalendar(readCalendarFile(config.calendarFile));
+
+/** The command bus as the service runs it: the configuration's time zone, language, calendar and reach. */
+export function commandBus(
+  config: Config,
+  o: { db: Db; clock: Clock; registry: Registry; calendar?: WorkCalendar; log?: (m: string) => void },
+): ObservedBus {
+  return new ObservedBus({
+    db: o.db,
+    clock: o.clock,
     timeZone: config.timezone,
     locale: config.locale,
-    registry,
-    calendar,
-    log,
+    registry: o.registry,
+    calendar: o.calendar ?? workCalendar(config),
     reach: groupReach(config),
+    ...(o.log ? { log: o.log } : {}),
   });
-  return { db, bus, registry, calendar, inbox: new ObservedInbox({ db, bus, clock, log }) };
 }
 
 /**
@@ -87,50 +101,8 @@ export async function openCore(config: Config, clock: Clock, log: (m: string) =>
 export const groupReach = (config: Config): GroupReach => ({
   longconn: config.sandbox || !!config.botLongConn,
   sandbox: config.sandbox,
+  wire: wecomWire,
 });
-
-/** Senders per outbox channel: the real WeCom ones, or, in sandbox mode, printing. */
-export function senders(
-  config: Config,
-  print: (m: string) => void,
-  api = appApi(config),
-): Partial<Record<OutboxChannel, Sender>> {
-  if (config.sandbox) {
-    const printer: Sender = async (row) => {
-      // An image's base64 is shortened: the console is for people.
-      const payload = row.payload.replace(/("base64":")([^"]{40})[^"]*"/g, '$1$2…"');
-      // A robot's key is a secret even in the sandbox: only its first characters are shown.
-      const target = row.channel === 'webhook' ? `${row.target.slice(0, 4)}…` : row.target;
-      print(`[sandbox → ${row.channel} ${target}] ${payload}`);
-      return 'printed';
-    };
-    return { webhook: printer, app: printer, response_url: printer, longconn: printer };
-  }
-  const base = config.wecomApiBase;
-  const out: Partial<Record<OutboxChannel, Sender>> = {
-    webhook: async (row) => (await sendWebhook(base, row.target, JSON.parse(row.payload)), 'sent'),
-    response_url: async (row) => (await sendResponseUrl(row.target, JSON.parse(row.payload)), 'sent'),
-  };
-  if (api) out.app = async (row) => (await api.sendMessage(JSON.parse(row.payload)), 'sent');
-  return out;
-}
-
-/** The self-built app's API client, when configured: one per process, so its token and tickets are cached once. */
-export function appApi(config: Config, clock?: Clock): AppApi | undefined {
-  const now = clock ? () => clock.now().getTime() : Date.now;
-  return (
-    config.app &&
-    new AppApi(
-      {
-        apiBase: config.wecomApiBase,
-        corpId: config.app.corpId,
-        secret: config.app.secret,
-        agentId: config.app.agentId,
-      },
-      now,
-    )
-  );
-}
 
 /** The process's logger as the configuration asks (LOG_LEVEL, LOG_FORMAT), its secrets redacted. */
 export function serviceLogger(config: Config, clock: Clock): Logger {
@@ -171,21 +143,23 @@ export async function startService(
     calendar,
     log: text('scheduler'),
     reach: groupReach(config),
+    cjkFont: config.cjkFont,
   });
-  const longConn =
-    config.botLongConn &&
-    botLongConnection({
-      channel: config.botLongConn,
-      inbox,
-      log: text('longconn'),
-      tuning: {
-        now: () => clock.now().getTime(),
-        ...(config.proxy ? { agent: wsAgent(config.botLongConn.url, config.proxy) } : {}),
-        ...options.longConn,
-      },
-    });
   const lease = new Lease({ db, clock, ttlMs: (config.leaseSeconds ?? 20) * 1000, log: text('lease') });
   const role = () => (lease.token() === null ? ('follower' as const) : ('leader' as const));
+  // Told of refused callbacks before the telemetry exists: the channels are built first, since the
+  // telemetry watches the long connection.
+  let refused = (_channel: 'bot' | 'app') => {};
+  const channels = openChannels({
+    config,
+    clock,
+    log: text,
+    inbox,
+    ...(api ? { api } : {}),
+    ...(options.longConn ? { tuning: options.longConn } : {}),
+    onRefused: (channel) => refused(channel),
+  });
+  const longConn = channels.find((c): c is Channel & { connection: LongConnection } => 'connection' in c)?.connection;
   const telemetry = new Telemetry({
     db,
     clock,
@@ -193,13 +167,10 @@ export async function startService(
     role,
     longConn,
   });
+  refused = (channel) => telemetry.refused(channel);
   bus.telemetry = telemetry;
   inbox.telemetry = telemetry;
   scheduler.telemetry = telemetry;
-  const sending = {
-    ...senders(config, text('sandbox'), api),
-    ...(longConn ? { longconn: longconnSender(longConn) } : {}),
-  };
   const log = text('service');
   const jobs = new JobRunner({
     db,
@@ -208,22 +179,31 @@ export async function startService(
     timeZone: config.timezone,
     databaseUrl: config.databaseUrl,
     reach: groupReach(config),
+    cjkFont: config.cjkFont,
     log: text('jobs'),
   });
   const dispatcher = new Dispatcher({
+    wire: { ...wecomWire, perMinute: perMinuteOf(channels) },
     db,
     clock,
     locale: config.locale,
     log: text('outbox'),
     lease,
     senders: Object.fromEntries(
-      Object.entries(sending).map(([channel, send]) => [
+      Object.entries(sendersOf(channels)).map(([channel, send]) => [
         channel,
         telemetry.countSender(channel as OutboxChannel, send),
       ]),
     ),
-    paused: (channel) => channel === 'longconn' && !!longConn && longConn.state !== 'subscribed',
-    prepare: drawCharts({ db, clock, locale: config.locale, timeZone: config.timezone }),
+    paused: (channel) => channels.some((c) => c.senders[channel] && c.paused?.()),
+    prepare: drawCharts({
+      db,
+      clock,
+      locale: config.locale,
+      timeZone: config.timezone,
+      wire: wecomWire,
+      cjkFont: config.cjkFont,
+    }),
   });
   const startedAt = clock.now().getTime();
   const app = createHttpApp({
@@ -243,8 +223,7 @@ export async function startService(
             role,
             startedAt,
             lastSweep: () => telemetry.lastSweep,
-            ...(longConn ? { longConn } : {}),
-            ...(api ? { app: api } : {}),
+            channels,
           }),
         ...(config.metrics?.enabled
           ? {
@@ -256,15 +235,7 @@ export async function startService(
           : {}),
         ...(config.verifyFile ? { verifyFile: config.verifyFile } : {}),
       }),
-      wecomCallbacks({
-        inbox,
-        clock,
-        maxSkewSeconds: config.callbackMaxSkewSeconds,
-        bot: config.bot,
-        app: config.app,
-        log: text('callbacks'),
-        onRefused: (channel) => telemetry.refused(channel),
-      }),
+      ...channels.flatMap((c) => (c.routes ? [c.routes] : [])),
       ...dashboard({
         db,
         clock,
@@ -288,9 +259,7 @@ export async function startService(
   // Messages this instance accepted before it was killed; another replica's are adopted by the leader below.
   const resumed = await inbox.resume();
   if (resumed) log(`resumed ${resumed} inbound messages left from the last run`);
-  await lease.watch(
-    leaderDuties({ db, dispatcher, scheduler, jobs, inbox, clock, log, ...(longConn ? { longConn } : {}) }),
-  );
+  await lease.watch(leaderDuties({ db, dispatcher, scheduler, jobs, inbox, clock, log, channels }));
   return {
     ...core,
     dispatcher,
@@ -304,7 +273,7 @@ export async function startService(
     telemetry,
     async close() {
       await lease.release();
-      await longConn?.stop();
+      for (const c of channels) await c.stop?.();
       await jobs.close();
       await new Promise<void>((r) => server.close(() => r()));
       await db.$disconnect();
@@ -332,9 +301,9 @@ function leaderDuties(o: {
   inbox: Inbox;
   clock: Clock;
   log: (m: string) => void;
-  longConn?: LongConnection;
+  channels: readonly Channel[];
 }): Duties {
-  const { db, dispatcher, scheduler, jobs, inbox, clock, log, longConn } = o;
+  const { db, dispatcher, scheduler, jobs, inbox, clock, log, channels } = o;
   let adopting: NodeJS.Timeout | null = null;
   const adopt = async () => {
     const n = await inbox.resume(new Date(clock.now().getTime() - ADOPT_EVERY_MS));
@@ -351,7 +320,7 @@ function leaderDuties(o: {
       for (const id of imports.rolledBack)
         log(`rolled back import run ${id}, left half-read by a process that stopped`);
       dispatcher.start();
-      longConn?.start();
+      for (const c of channels) c.start?.();
       await scheduler.rollCover(false);
       for (const r of await scheduler.catchUp())
         if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
@@ -364,7 +333,7 @@ function leaderDuties(o: {
       scheduler.stop();
       dispatcher.stop();
       await jobs.close();
-      await longConn?.stop();
+      for (const c of channels) await c.stop?.();
     },
   };
 }

@@ -18,6 +18,13 @@ describe('configuration', () => {
       sandbox: true,
       wecomApiBase: 'https://qyapi.weixin.qq.com',
     });
+    expect(c.cjkFont).toBeUndefined();
+  });
+
+  it('reads the charts’ font file from BOT_CJK_FONT', () => {
+    expect(loadConfig({ BOT_CJK_FONT: '/srv/fonts/NotoSansCJK-Regular.ttc' }).cjkFont).toBe(
+      '/srv/fonts/NotoSansCJK-Regular.ttc',
+    );
   });
 
   it('turns a channel on when its settings are complete', () => {

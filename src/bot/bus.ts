@@ -4,7 +4,7 @@ import type { Db, Tx } from '../db/client.ts';
 import { tellQueued } from '../delivery/audience.ts';
 import { WorkCalendar } from '../domain/calendar.ts';
 import type { GroupReach } from '../delivery/groups.ts';
-import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
+import { translator, type Locale, type Translate } from '../i18n.ts';
 import { parse, unglue, type Parsed } from './parse.ts';
 import type { Registry } from './registry.ts';
 import {
@@ -15,13 +15,14 @@ import {
   type ParseEnv,
   type ReplyButton,
 } from './spec.ts';
-import { splitRoles, type Member } from '../core/roles.ts';
+import type { Member } from '../core/roles.ts';
 import { UNDO_MINUTES, type UndoEntry, type UndoOp, type UndoTold } from '../core/undo.ts';
 import { UserError } from '../core/errors.ts';
-import type { Campaign } from '../domain/context.ts';
+import { campaignFor, loadMember, type Campaign } from '../domain/context.ts';
 import { holdsDemoData } from '../domain/demo.ts';
 import { recordStranger } from '../domain/strangers.ts';
 import { trusted } from '../core/neutral.ts';
+import { robotsOnly } from '../wecom/messages.ts';
 
 export interface Incoming {
   channel: Channel;
@@ -219,12 +220,12 @@ export class Bus {
       commands: registry.specs.filter((s) => mayRun(s, member)),
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
-      reach: this.o.reach ?? { longconn: false },
+      reach: this.o.reach ?? robotsOnly,
       tell: async (to, notice) => {
         const { told, outbox } = await tellQueued(
           {
             db: tx,
-            reach: this.o.reach ?? { longconn: false },
+            reach: this.o.reach ?? robotsOnly,
             countyCode: campaign.countyCode,
             asker: { userId: msg.userId, chatId: msg.chatId },
           },
@@ -355,64 +356,4 @@ export function usageLine(spec: CommandSpec, t: Translate): string {
 
 export function exampleLine(spec: CommandSpec, t: Translate): string {
   return spec.examples.length ? t('help.examples', { examples: spec.examples.join('  ') }) : '';
-}
-
-export async function loadMember(db: Tx, userId: string, fallback: Locale): Promise<Member | null> {
-  // The member and its unit in one plain statement: every message starts here, and Prisma's
-  // `include` would read the unit with a second one, each costing several times the SQL's own work.
-  const [m] = await db.$queryRaw<
-    {
-      id: number;
-      userId: string;
-      name: string;
-      roles: string;
-      enterpriseId: number | null;
-      locale: string | null;
-      active: boolean;
-      isDemo: boolean;
-      unitId: number | null;
-      unitCode: string;
-      unitName: string;
-      unitKind: string;
-      countyCode: string;
-    }[]
-  >`
-    SELECT m.id, m."userId" AS "userId", m.name, m.roles, m."enterpriseId" AS "enterpriseId", m.locale, m.active, m."isDemo" AS "isDemo",
-      u.id AS "unitId", u.code AS "unitCode", u.name AS "unitName", u.kind AS "unitKind", u."countyCode" AS "countyCode"
-    FROM "Member" m LEFT JOIN "Unit" u ON u.id = m."unitId"
-    WHERE m."userId" = ${userId}`;
-  if (!m || !m.active) return null;
-  return {
-    id: m.id,
-    userId: m.userId,
-    name: m.name,
-    roles: splitRoles(m.roles),
-    unit:
-      m.unitId === null
-        ? null
-        : { id: m.unitId, code: m.unitCode, name: m.unitName, kind: m.unitKind, countyCode: m.countyCode },
-    enterpriseId: m.enterpriseId,
-    locale: isLocale(m.locale) ? m.locale : fallback,
-    isDemo: m.isDemo,
-  };
-}
-
-/** The campaign of the member's county (the latest, if several); without a unit, the first one. */
-export async function campaignFor(db: Tx, member: Member | null): Promise<Campaign | null> {
-  const where = member?.unit ? { countyCode: member.unit.countyCode } : {};
-  const c = await db.campaign.findFirst({
-    where,
-    orderBy: [{ effectiveOn: 'desc' }, { id: 'asc' }],
-    select: { id: true, key: true, name: true, docNumber: true, countyCode: true, countyName: true },
-  });
-  return (
-    c && {
-      id: c.id,
-      key: c.key,
-      name: c.name,
-      docNumber: c.docNumber,
-      countyCode: c.countyCode,
-      countyName: c.countyName,
-    }
-  );
 }

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { providerOfClient } from '../db/dialect.ts';
-import { appCard, appText, enqueue, responseUrlMarkdown } from '../delivery/outbox.ts';
+import { enqueue } from '../delivery/outbox.ts';
+import { appCard, appText, responseUrlMarkdown } from '../wecom/messages.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { Superseded, type Bus } from './bus.ts';
 import type { Channel, Reply } from './spec.ts';

@@ -11,6 +11,7 @@ import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { sendToAsker, type Attachment } from './attachments.ts';
 import type { Registry } from './registry.ts';
 import type { Channel, CommandContext } from './spec.ts';
+import { robotsOnly } from '../wecom/messages.ts';
 
 // Slow work off the message lane. A command whose work takes long at a county's real size (the
 // /导出 workbook, the /覆盖率 图 chart) stores it as a job and answers at once; the runner makes
@@ -30,6 +31,8 @@ export interface JobContext {
   today: string;
   locale: Locale;
   t: Translate;
+  /** The configured CJK font file for charts (BOT_CJK_FONT), if any. */
+  cjkFont?: string | undefined;
 }
 
 /** What a job delivers: a text, and the file or picture it made. */
@@ -62,6 +65,8 @@ export interface JobRunnerOptions {
   timeZone: string;
   databaseUrl: string;
   reach?: GroupReach;
+  /** The configured CJK font file for charts, if any. */
+  cjkFont?: string | undefined;
   log?: (m: string) => void;
   /** Jobs run at once (default 2: the machine's other core serves the messages). */
   concurrency?: number;
@@ -163,7 +168,16 @@ export class JobRunner {
           where: { id: job.campaignId },
           select: { id: true, key: true, name: true, docNumber: true, countyCode: true, countyName: true },
         });
-        const context = { db, databaseUrl: this.o.databaseUrl, campaign, clock, timeZone, locale, t };
+        const context = {
+          db,
+          databaseUrl: this.o.databaseUrl,
+          campaign,
+          clock,
+          timeZone,
+          locale,
+          t,
+          cjkFont: this.o.cjkFont,
+        };
         result = await spec.background({ ...context, today: dayIn(clock.now(), timeZone) }, JSON.parse(job.args));
       } catch (e) {
         if (e instanceof UserError) result = { text: t(e.key, e.params) };
@@ -206,7 +220,7 @@ export class JobRunner {
           tell(
             {
               db: tx,
-              reach: this.o.reach ?? { longconn: false },
+              reach: this.o.reach ?? robotsOnly,
               countyCode: campaign.countyCode,
               asker: { userId: job.userId, chatId: job.chatId },
             },

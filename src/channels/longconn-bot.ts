@@ -4,10 +4,15 @@ import { randomUUID } from 'node:crypto';
 import type { Inbox } from '../bot/inbox.ts';
 import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
-import { fitBytes } from '../delivery/outbox.ts';
+import { fitBytes } from '../wecom/messages.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
-import { botReply, commandOfKey, readBotMessage, type BotInbound } from '../wecom/envelope.ts';
-import { stripMentions } from '../core/mention.ts';
+import { botReply } from '../wecom/cards.ts';
+import { readBotMessage, type BotInbound } from '../wecom/inbound.ts';
+import { RATE_LIMITS } from '../wecom/messages.ts';
+import { wsAgent } from '../wecom/proxy.ts';
+import { botTurn } from './ai-bot.ts';
+import { responseUrlSender } from './bot-callback.ts';
+import type { Channel, ChannelDeps } from './channel.ts';
 import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '../wecom/longconn.ts';
 
 /** A stream reply holds 20480 bytes; a welcome text, like other text messages, 2048. */
@@ -68,26 +73,15 @@ async function answer(
     log(`long connection: ${frame.cmd} refused: ${e.message}`);
     return;
   }
-  const from = { dedupeKey: msg.dedupeKey, channel: 'bot' as const, userId: msg.fromUser, chatId: msg.chatId ?? null };
-  const welcome = frame.cmd === CMD.event && msg.event === 'enter_chat';
-  const text = welcome
-    ? '/帮助'
-    : frame.cmd === CMD.message && msg.msgType !== 'stream' && msg.text !== undefined
-      ? stripMentions(msg.text)
-      : undefined;
+  const turn = botTurn(msg);
   try {
-    if (text === undefined) {
-      const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
-      if (command && msg.responseUrl)
-        await inbox.receive({ ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl });
-      else if (msg.event === 'template_card_event')
-        log(
-          `long connection: card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`,
-        );
+    if (turn.kind !== 'ask') {
+      if (turn.kind === 'press') await inbox.receive(turn.message);
+      else if (turn.why) log(`long connection: ${turn.why}`);
       return;
     }
-    const { reply, buttons } = await inbox.receive({ ...from, text, replyVia: 'passive' });
-    if (welcome)
+    const { reply, buttons } = await inbox.receive(turn.message);
+    if (turn.welcome)
       await conn.respond(
         frame.reqId,
         { msgtype: 'text', text: { content: fitBytes(reply, WELCOME_BYTES) } },
@@ -108,5 +102,51 @@ export function longconnSender(conn: LongConnection): Sender {
   return async (row) => {
     await conn.request(CMD.send, JSON.parse(row.payload));
     return 'sent';
+  };
+}
+
+/**
+ * The AI bot in long-connection mode: a WebSocket the bot holds to WeCom (no public URL needed),
+ * held by the leader only (WeCom keeps one per bot and kicks the older). Its proactive sends wait
+ * while it is not subscribed.
+ */
+export function botLongConn(deps: ChannelDeps): (Channel & { connection: LongConnection }) | null {
+  const { config, clock, log, inbox } = deps;
+  if (!config.botLongConn || !inbox) return null;
+  const connection = botLongConnection({
+    channel: config.botLongConn,
+    inbox,
+    log: log('longconn'),
+    tuning: {
+      now: () => clock.now().getTime(),
+      ...(config.proxy ? { agent: wsAgent(config.botLongConn.url, config.proxy) } : {}),
+      ...deps.tuning,
+    },
+  });
+  return {
+    name: 'longconn',
+    connection,
+    senders: { longconn: longconnSender(connection), response_url: responseUrlSender },
+    perMinute: { longconn: RATE_LIMITS.longconn },
+    paused: () => connection.state !== 'subscribed',
+    start: () => connection.start(),
+    stop: () => connection.stop(),
+    health: ({ role, downFor, maxDownMs }) => {
+      const c = connection;
+      const base = {
+        state: c.state,
+        since: new Date(c.since).toISOString(),
+        reconnects: c.reconnects,
+        lastSubscribedAt: c.lastSubscribedAt === null ? null : new Date(c.lastSubscribedAt).toISOString(),
+      };
+      if (role === 'follower' && (c.state === 'idle' || c.state === 'stopped'))
+        return { state: { status: 'standby', ...base } };
+      if (c.state === 'subscribed') return { state: { status: 'up', ...base } };
+      const down = downFor(c.downSince ?? c.since);
+      const state = { status: 'down' as const, ...base, downSeconds: Math.round(down / 1000) };
+      return down >= maxDownMs
+        ? { state, problem: `long connection ${c.state} for ${Math.round(down / 1000)} s` }
+        : { state };
+    },
   };
 }

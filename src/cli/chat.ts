@@ -34,6 +34,7 @@ try {
     timeZone: config.timezone,
     databaseUrl: config.databaseUrl,
     reach: groupReach(config),
+    cjkFont: config.cjkFont,
     delivered: (text) => console.log(text),
   });
   const say = async (text: string) => {

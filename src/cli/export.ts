@@ -1,6 +1,6 @@
 // npm run export -- <file.xlsx>
 // Writes the 台账 workbook (see src/domain/ledger-export.ts) as of now.
-import { campaignFor } from '../bot/bus.ts';
+import { campaignFor } from '../domain/context.ts';
 import { dayIn, minuteIn, systemClock } from '../clock.ts';
 import { ConfigError, configFromEnvironment } from '../config.ts';
 import { connectDatabase } from '../db/client.ts';

@@ -1,7 +1,7 @@
 // npm run import -- roster|policies <file.csv|file.xlsx>
 // Imports the enterprise roster or the policies of the 台账; see src/domain/ledger-import.ts.
 import { userInfo } from 'node:os';
-import { campaignFor } from '../bot/bus.ts';
+import { campaignFor } from '../domain/context.ts';
 import { dayIn, systemClock } from '../clock.ts';
 import { ConfigError, configFromEnvironment } from '../config.ts';
 import { connectDatabase } from '../db/client.ts';

@@ -34,6 +34,7 @@ try {
     locale: config.locale,
     calendar: core.calendar,
     reach: groupReach(config),
+    cjkFont: config.cjkFont,
   });
   for (const r of await scheduler.runAt(at, { dryRun: values['dry-run'] })) {
     console.log(

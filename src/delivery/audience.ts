@@ -1,18 +1,9 @@
 import type { Audience, Missed, Notice, Reached, Told } from '../core/notice.ts';
 import { splitRoles, type Role } from '../core/roles.ts';
 import type { Tx } from '../db/client.ts';
-import { groupMarkdown, purposeGroups, routeOf, unitGroups, type GroupReach, type NamedGroup } from './groups.ts';
-import {
-  appCard,
-  appMedia,
-  appText,
-  enqueue,
-  WEBHOOK_IMAGE_BYTES,
-  webhookChart,
-  webhookFile,
-  webhookImage,
-  type Outbound,
-} from './outbox.ts';
+import type { Outbound, Wire } from '../core/outbound.ts';
+import { purposeGroups, routeOf, unitGroups, type GroupReach, type NamedGroup } from './groups.ts';
+import { enqueue } from './outbox.ts';
 import type { Clock } from '../clock.ts';
 
 // The audience router: the one place that decides where a notice goes. A unit is told in its group
@@ -48,14 +39,14 @@ export async function route(r: Routing, to: Audience, notice: Notice): Promise<{
   const missed: Missed[] = [...dest.missed];
   const mentions = 'markdown' in notice && notice.mention ? dest.mentions : [];
   for (const g of dest.groups) {
-    const m = toGroup(g, notice, mentions);
+    const m = toGroup(r.reach.wire, g, notice, mentions);
     if (m) {
       messages.push(m);
       reached.push({ via: 'group', name: g.name });
     } else missed.push({ who: g.name, why: 'unreachable_chat' });
   }
   for (const p of dest.people) {
-    const m = toMember(p.userId, notice);
+    const m = toMember(r.reach.wire, p.userId, notice);
     if (m.length) {
       messages.push(...m);
       reached.push({ via: 'member', name: p.name || p.userId });
@@ -170,28 +161,28 @@ async function reachableChat(db: Tx, chatId: string, reach: GroupReach): Promise
 }
 
 /** A group's message for a notice; null when the group's channel cannot carry it (a picture over the long connection). */
-function toGroup(g: NamedGroup, notice: Notice, mentions: string[]): Outbound | null {
+function toGroup(wire: Wire, g: NamedGroup, notice: Notice, mentions: string[]): Outbound | null {
   if ('markdown' in notice) {
     const text = mentions.length ? `${notice.markdown}\n${mentions.map((u) => `<@${u}>`).join(' ')}` : notice.markdown;
-    return groupMarkdown(g, text);
+    return wire.groupMarkdown(g, text);
   }
   if (g.channel !== 'webhook') return null;
-  if ('chart' in notice) return webhookChart(g.target, notice.chart);
+  if ('chart' in notice) return wire.webhookChart(g.target, notice.chart);
   if ('image' in notice)
-    return notice.image.length <= WEBHOOK_IMAGE_BYTES
-      ? webhookImage(g.target, notice.image)
-      : webhookFile(g.target, notice.path, notice.name);
-  return webhookFile(g.target, notice.file, notice.name);
+    return notice.image.length <= wire.webhookImageBytes
+      ? wire.webhookImage(g.target, notice.image)
+      : wire.webhookFile(g.target, notice.path, notice.name);
+  return wire.webhookFile(g.target, notice.file, notice.name);
 }
 
 /** A member's messages through the app: markdown becomes text without mentions, its buttons a card. */
-function toMember(userId: string, notice: Notice): Outbound[] {
+function toMember(wire: Wire, userId: string, notice: Notice): Outbound[] {
   if ('markdown' in notice) {
     const text = notice.markdown.replace(/<@[^>]+>/g, '').trim();
-    const card = notice.buttons?.length ? appCard(userId, text, notice.buttons) : null;
-    return [appText(userId, text), ...(card ? [card] : [])];
+    const card = notice.buttons?.length ? wire.appCard(userId, text, notice.buttons) : null;
+    return [wire.appText(userId, text), ...(card ? [card] : [])];
   }
-  if ('image' in notice) return [appMedia(userId, 'image', notice.path, notice.name)];
-  if ('file' in notice) return [appMedia(userId, 'file', notice.file, notice.name)];
+  if ('image' in notice) return [wire.appMedia(userId, 'image', notice.path, notice.name)];
+  if ('file' in notice) return [wire.appMedia(userId, 'file', notice.file, notice.name)];
   return [];
 }

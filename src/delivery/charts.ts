@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
+import type { Wire } from '../core/outbound.ts';
 import { coverageChartPng } from '../domain/chart.ts';
 import { translator, type Locale } from '../i18n.ts';
 import type { OutboxRow } from './dispatcher.ts';
-import { webhookImage } from './outbox.ts';
 
 /**
  * The dispatcher's `prepare`: a webhookChart row becomes the image of its campaign's chart, with
@@ -14,6 +14,9 @@ export function drawCharts(o: {
   clock: Clock;
   locale: Locale;
   timeZone: string;
+  wire: Wire;
+  /** The configured CJK font file, if any. */
+  cjkFont?: string | undefined;
 }): (row: OutboxRow) => Promise<OutboxRow> {
   return async (row) => {
     if (!row.payload.includes('"chart"')) return row; // most rows: not parsed twice
@@ -25,7 +28,8 @@ export function drawCharts(o: {
       now: o.clock.now(),
       t: translator(o.locale),
       timeZone: o.timeZone,
+      cjkFont: o.cjkFont,
     });
-    return { ...row, payload: JSON.stringify(webhookImage(row.target, png).payload) };
+    return { ...row, payload: JSON.stringify(o.wire.webhookImage(row.target, png).payload) };
   };
 }

@@ -1,11 +1,11 @@
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Lease } from '../db/lease.ts';
+import { OUTBOX_CHANNELS, type OutboxChannel, type Wire } from '../core/outbound.ts';
 import { translator, type Locale } from '../i18n.ts';
-import { PermanentError, WeComError } from '../wecom/api.ts';
 import { route } from './audience.ts';
 import { groupName, recipientCounty } from './groups.ts';
-import { enqueue, OUTBOX_CHANNELS, type OutboxChannel } from './outbox.ts';
+import { enqueue } from './outbox.ts';
 
 export interface OutboxRow {
   id: number;
@@ -19,25 +19,22 @@ export interface OutboxRow {
 /** Sends one message; resolves with 'printed' when nothing went over the wire (sandbox). */
 export type Sender = (row: OutboxRow) => Promise<'sent' | 'printed'>;
 
-/** Errors that no retry will fix: a removed robot, a member not in the group, no valid recipient… */
-const PERMANENT = new Set([93000, 93004, 93008, 81013, 60020, 40003, 40008, 40058, 44004, 301002]);
 /**
- * Failures a retry may fix (45009, 5xx, timeouts, a dropped connection) are retried for a day —
- * a count of attempts would give up on a message during a WeCom outage of twenty minutes.
+ * Failures a retry may fix (the wire's non-permanent ones: 45009, 5xx, timeouts, a dropped
+ * connection) are retried for a day — a count of attempts would give up on a message during a
+ * WeCom outage of twenty minutes.
  */
 const GIVE_UP_MS = 24 * 3600_000;
 const BATCH = 50;
+/** The window of the wire's rate limits (`perMinute`). */
 const WINDOW_MS = 60_000;
-/**
- * WeCom's limits per destination and minute: 20 per webhook robot, 30 per member for app messages.
- * The AI bot's proactive sends (long connection) have no documented limit: 20 per chat, as for robots.
- */
-export const RATE_LIMITS: Partial<Record<OutboxChannel, number>> = { webhook: 20, app: 30, longconn: 20 };
 
 export interface DispatcherOptions {
   db: Db;
   clock: Clock;
   senders: Partial<Record<OutboxChannel, Sender>>;
+  /** How the senders' channels write messages (the failure reports), limit their rate and tell final failures. */
+  wire: Wire;
   /** Channels that cannot send now (the bot's long connection is down): their rows wait untouched, spending no attempt. */
   paused?: (channel: OutboxChannel) => boolean;
   /** The language of failure reports to the admins' group. */
@@ -147,7 +144,7 @@ export class Dispatcher {
   }
 
   private async withinLimit(row: OutboxRow): Promise<boolean> {
-    const limit = RATE_LIMITS[row.channel as OutboxChannel];
+    const limit = this.o.wire.perMinute[row.channel as OutboxChannel];
     if (!limit) return true;
     const now = this.o.clock.now().getTime();
     const recent = await this.o.db.outboxMessage.count({
@@ -218,7 +215,7 @@ export class Dispatcher {
     } catch (e) {
       const attempts = row.attempts + 1;
       const tooOld = clock.now().getTime() - (row.createdAt ?? clock.now()).getTime() >= GIVE_UP_MS;
-      const permanent = (e instanceof WeComError && PERMANENT.has(e.errcode)) || e instanceof PermanentError || tooOld;
+      const permanent = this.o.wire.permanent(e) || tooOld;
       // Exponential backoff with jitter: 10 s, 20 s, 40 s … up to an hour.
       const delay = Math.min(3_600_000, 10_000 * 2 ** (attempts - 1)) * (0.75 + this.random() / 2);
       const reason = String((e as Error).message).slice(0, 500);
@@ -247,7 +244,7 @@ export class Dispatcher {
     const county = await recipientCounty(tx, row.channel, row.target);
     const t = translator(this.o.locale ?? 'zh-CN');
     const where = (await groupName(tx, row)) ?? (row.channel === 'webhook' ? t('delivery.unknown_group') : row.target);
-    const reach = { longconn: !!this.o.senders.longconn };
+    const reach = { longconn: !!this.o.senders.longconn, wire: this.o.wire };
     const notice = { markdown: t('delivery.failed', { id: row.id, to: where, reason }) };
     const { messages } = await route({ db: tx, reach, countyCode: county }, 'admins', notice);
     for (const m of messages)

@@ -1,5 +1,5 @@
+import type { GroupRoute, Wire } from '../core/outbound.ts';
 import type { Tx } from '../db/client.ts';
-import { longconnMarkdown, webhookMarkdown, type Outbound } from './outbox.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 
 // Which group chats the bot can speak in, and how. Keys are returned only to be put into the outbox.
@@ -13,18 +13,12 @@ export interface GroupReach {
   longconn: boolean;
   /** Sandbox mode: nothing is sent, every channel is printed (and counts as reaching its group). */
   sandbox?: boolean;
+  /** How the channels write what the router sends (src/wecom/messages.ts). */
+  wire: Wire;
 }
 
-/** One group chat as the outbox addresses it. */
-export interface GroupRoute {
-  channel: 'webhook' | 'longconn';
-  target: string;
-}
+export type { GroupRoute };
 export type NamedGroup = GroupRoute & { name: string };
-
-/** A markdown message to a group by its route. */
-export const groupMarkdown = (route: GroupRoute, content: string): Outbound =>
-  route.channel === 'webhook' ? webhookMarkdown(route.target, content) : longconnMarkdown(route.target, content);
 
 const reachable = (reach: GroupReach): Prisma.GroupChatWhereInput =>
   reach.longconn ? { OR: [{ webhookKey: { not: null } }, { chatId: { not: null } }] } : { webhookKey: { not: null } };

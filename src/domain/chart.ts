@@ -1,73 +1,16 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type * as ECharts from 'echarts';
 import type { EChartsOption } from 'echarts';
-import { minuteIn, type Clock } from '../clock.ts';
+import { minuteIn } from '../clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Tx } from '../db/client.ts';
-import { translator, type Locale, type Translate } from '../i18n.ts';
-import { besideSources } from '../paths.ts';
+import type { Translate } from '../i18n.ts';
 import { percent, shownRate, targetPercent } from '../core/format.ts';
-import { runChild } from './child.ts';
-import { colour } from './coverage.ts';
-import { coverageGrid, type CoverageGrid } from './ledger-export.ts';
+import { findCjkFont, svgToPng } from './raster.ts';
+import { colour, coverageGrid, type CoverageGrid } from './coverage.ts';
 
 // The coverage chart: per sector against the target line, and a sector × township heat map, one
-// PNG. ECharts renders SVG on the server; resvg rasterises it with a CJK font file (resvg reads
-// TTF/OTF/TTC, not the woff2 most npm font packages ship), so Chinese never comes out as boxes.
-// resvg runs as WebAssembly with the font handed over as a buffer (the native build reads the
-// whole font file again for every run of text, which with a 20 MB CJK font costs seconds), in a
-// process of its own per picture, so the service does not keep the 150 MB that takes.
-
-/** CJK fonts resvg can read, where distributions install them, with the family to ask for. */
-const FONTS = [
-  { path: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', family: 'Noto Sans CJK SC' }, // Debian, Ubuntu: fonts-noto-cjk
-  { path: '/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc', family: 'Noto Sans CJK SC' }, // Arch
-  { path: '/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc', family: 'Noto Sans CJK SC' }, // Fedora
-  { path: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', family: 'WenQuanYi Micro Hei' },
-];
-
-export interface CjkFont {
-  path: string;
-  family?: string;
-}
-
-/** BOT_CJK_FONT when set (a TTF/OTF/TTC file), else the first installed of the usual ones; null when none. */
-export function findCjkFont(env: NodeJS.ProcessEnv = process.env): CjkFont | null {
-  if (env.BOT_CJK_FONT) return existsSync(env.BOT_CJK_FONT) ? { path: env.BOT_CJK_FONT } : null;
-  return FONTS.find((f) => existsSync(f.path)) ?? null;
-}
-
-export interface Raster {
-  png: Buffer;
-  width: number;
-  height: number;
-  /** RGBA, row by row (when asked for). */ pixels: Uint8Array;
-}
-
-const RASTERISER = besideSources(new URL('./raster-child.mjs', import.meta.url));
-/** Far more than a chart takes (about a second): a rasteriser that hangs is killed. */
-const RASTER_TIMEOUT_MS = 60_000;
-
-/** Rasterises an SVG with only the given font, in a child process (src/domain/raster-child.mjs). */
-export async function rasterise(
-  svg: string,
-  font: CjkFont | null = findCjkFont(),
-  o: { pixels?: boolean } = {},
-): Promise<Raster> {
-  if (!font) throw new UserError('chart.no_font');
-  const data = await runChild([RASTERISER], JSON.stringify({ svg, font, pixels: !!o.pixels }), {
-    what: 'chart rasteriser',
-    timeoutMs: RASTER_TIMEOUT_MS,
-  });
-  const [width, height, length] = [data.readUInt32BE(0), data.readUInt32BE(4), data.readUInt32BE(8)];
-  return { png: data.subarray(12, 12 + length), width, height, pixels: data.subarray(12 + length) };
-}
-
-export async function svgToPng(svg: string, font: CjkFont | null = findCjkFont()): Promise<Buffer> {
-  return (await rasterise(svg, font)).png;
-}
+// PNG. ECharts renders SVG on the server; src/domain/raster.ts makes it a picture.
 
 function renderSvg(option: EChartsOption, width: number, height: number): string {
   // Loaded on first use, as its one-file bundle (several times faster to load than its ES modules).
@@ -246,9 +189,9 @@ export function chartText(t: Translate, county: string, grid: CoverageGrid, now:
 export async function coverageChartPng(
   db: Tx,
   campaign: { id: number; countyCode: string; countyName: string },
-  o: { day: string; now: Date; t: Translate; timeZone: string },
+  o: { day: string; now: Date; t: Translate; timeZone: string; cjkFont?: string | undefined },
 ): Promise<Buffer> {
-  const font = findCjkFont();
+  const font = findCjkFont(o.cjkFont);
   if (!font) throw new UserError('chart.no_font');
   const grid = await coverageGrid(db, campaign, o.day, o.now);
   return svgToPng(coverageChartSvg(grid, chartText(o.t, campaign.countyName, grid, o.now, o.timeZone)), font);

@@ -1,13 +1,14 @@
 import type { Clock } from '../clock.ts';
-import type { Member } from '../core/roles.ts';
+import { splitRoles, type Member } from '../core/roles.ts';
 import type { UndoOp } from '../core/undo.ts';
 import type { Audience, Notice, Told } from '../core/notice.ts';
 import type { Tx } from '../db/client.ts';
-import type { Translate } from '../i18n.ts';
+import { isLocale, type Locale, type Translate } from '../i18n.ts';
 import type { WorkCalendar } from './calendar.ts';
 
 // What the domain needs of a request, whoever makes it (a command, a rule, an import): the
-// command context of the bus extends these, so the domain never depends on the bus.
+// command context of the bus extends these, so the domain never depends on the bus. Every request
+// starts from its member and campaign, read here for the bus, the dashboard and the tools alike.
 
 export interface Campaign {
   id: number;
@@ -42,4 +43,65 @@ export interface Actor {
    * request's transaction: the audience router picks the destinations and says who was reached.
    */
   tell(to: Audience, notice: Notice): Promise<Told>;
+}
+
+/** The member a WeCom user id names, with its unit; null for someone the bot does not know or who left. */
+export async function loadMember(db: Tx, userId: string, fallback: Locale): Promise<Member | null> {
+  // The member and its unit in one plain statement: every message starts here, and Prisma's
+  // `include` would read the unit with a second one, each costing several times the SQL's own work.
+  const [m] = await db.$queryRaw<
+    {
+      id: number;
+      userId: string;
+      name: string;
+      roles: string;
+      enterpriseId: number | null;
+      locale: string | null;
+      active: boolean;
+      isDemo: boolean;
+      unitId: number | null;
+      unitCode: string;
+      unitName: string;
+      unitKind: string;
+      countyCode: string;
+    }[]
+  >`
+    SELECT m.id, m."userId" AS "userId", m.name, m.roles, m."enterpriseId" AS "enterpriseId", m.locale, m.active, m."isDemo" AS "isDemo",
+      u.id AS "unitId", u.code AS "unitCode", u.name AS "unitName", u.kind AS "unitKind", u."countyCode" AS "countyCode"
+    FROM "Member" m LEFT JOIN "Unit" u ON u.id = m."unitId"
+    WHERE m."userId" = ${userId}`;
+  if (!m || !m.active) return null;
+  return {
+    id: m.id,
+    userId: m.userId,
+    name: m.name,
+    roles: splitRoles(m.roles),
+    unit:
+      m.unitId === null
+        ? null
+        : { id: m.unitId, code: m.unitCode, name: m.unitName, kind: m.unitKind, countyCode: m.countyCode },
+    enterpriseId: m.enterpriseId,
+    locale: isLocale(m.locale) ? m.locale : fallback,
+    isDemo: m.isDemo,
+  };
+}
+
+/** The campaign of the member's county (the latest, if several); without a unit, the first one. */
+export async function campaignFor(db: Tx, member: Member | null): Promise<Campaign | null> {
+  const where = member?.unit ? { countyCode: member.unit.countyCode } : {};
+  const c = await db.campaign.findFirst({
+    where,
+    orderBy: [{ effectiveOn: 'desc' }, { id: 'asc' }],
+    select: { id: true, key: true, name: true, docNumber: true, countyCode: true, countyName: true },
+  });
+  return (
+    c && {
+      id: c.id,
+      key: c.key,
+      name: c.name,
+      docNumber: c.docNumber,
+      countyCode: c.countyCode,
+      countyName: c.countyName,
+    }
+  );
 }

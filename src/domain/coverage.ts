@@ -762,3 +762,52 @@ export function colour(rate: number | null, target: TargetInForce | null): strin
   if (met(rate, target)) return '🟢';
   return target.passed ? '🔴' : '🟡';
 }
+
+export interface CoverageGrid {
+  /** Per sector, exactly as /覆盖率 shows them. */
+  sectors: SectorCoverage[];
+  /** The eight high-risk sectors together, against the shared target. */
+  highRisk: CoverageRow;
+  /** The target most rows share (the high-risk one). */
+  target: TargetInForce | null;
+  townships: { id: number; name: string }[];
+  /** Figures of a sector × township cell; township null for a sector's county-wide report. */
+  cell(sectorId: number, townshipId: number | null): Figures | undefined;
+  /** Per township over all sectors, as /覆盖率 乡镇 counts them. */
+  byTownship: Map<number, Figures>;
+  /** Whether some sector has only a county-wide report (a row of its own in the grid). */
+  countyWide: boolean;
+}
+
+/** Coverage by sector and by sector × township on a day, from the same cells /覆盖率 adds up. */
+export async function coverageGrid(
+  db: Tx,
+  campaign: { id: number; countyCode: string },
+  day: string,
+  now: Date,
+): Promise<CoverageGrid> {
+  const [sectors, cells, townships] = await Promise.all([
+    coverageBySector(db, campaign.id, day, now),
+    coverageCells(db, campaign.id, day, now),
+    db.unit.findMany({
+      where: { countyCode: campaign.countyCode, kind: 'township' },
+      orderBy: { sortOrder: 'asc' },
+      select: { id: true, name: true },
+    }),
+  ]);
+  const target = sectors.find((s) => s.sector.highRisk)?.target ?? null;
+  const grid = aggregate(cells, (c) => `${c.sectorId}:${c.townshipId}`);
+  return {
+    sectors,
+    target,
+    townships,
+    highRisk: totalOf(
+      sectors.filter((s) => s.sector.highRisk),
+      '',
+      target,
+    ),
+    cell: (sectorId, townshipId) => grid.get(`${sectorId}:${townshipId}`),
+    byTownship: aggregate(cells, (c) => c.townshipId ?? undefined),
+    countyWide: cells.some((c) => c.townshipId === null),
+  };
+}

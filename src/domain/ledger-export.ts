@@ -7,19 +7,7 @@ import { shownRate } from '../core/format.ts';
 import type { Tx } from '../db/client.ts';
 import type { ClaimDispute, ObligationEvent } from '../generated/prisma/client.ts';
 import type { Locale, Translate } from '../i18n.ts';
-import {
-  aggregate,
-  colour,
-  coverageBySector,
-  coverageCells,
-  combine,
-  sourcesText,
-  totalOf,
-  type CoverageRow,
-  type Figures,
-  type SectorCoverage,
-  type TargetInForce,
-} from './coverage.ts';
+import { colour, combine, coverageGrid, sourcesText, type CoverageRow } from './coverage.ts';
 import { daysBetween, daysLate } from './obligations.ts';
 import { runChild } from './child.ts';
 import { SEED_NOTE } from './seed.ts';
@@ -40,55 +28,6 @@ import { assess } from './assessment.ts';
 // as written. The service runs it in a process of its own (src/domain/ledger-export-child.ts).
 
 export const EXPIRING_WITHIN_DAYS = 60;
-
-export interface CoverageGrid {
-  /** Per sector, exactly as /覆盖率 shows them. */
-  sectors: SectorCoverage[];
-  /** The eight high-risk sectors together, against the shared target. */
-  highRisk: CoverageRow;
-  /** The target most rows share (the high-risk one). */
-  target: TargetInForce | null;
-  townships: { id: number; name: string }[];
-  /** Figures of a sector × township cell; township null for a sector's county-wide report. */
-  cell(sectorId: number, townshipId: number | null): Figures | undefined;
-  /** Per township over all sectors, as /覆盖率 乡镇 counts them. */
-  byTownship: Map<number, Figures>;
-  /** Whether some sector has only a county-wide report (a row of its own in the grid). */
-  countyWide: boolean;
-}
-
-/** Coverage by sector and by sector × township on a day, from the same cells /覆盖率 adds up. */
-export async function coverageGrid(
-  db: Tx,
-  campaign: { id: number; countyCode: string },
-  day: string,
-  now: Date,
-): Promise<CoverageGrid> {
-  const [sectors, cells, townships] = await Promise.all([
-    coverageBySector(db, campaign.id, day, now),
-    coverageCells(db, campaign.id, day, now),
-    db.unit.findMany({
-      where: { countyCode: campaign.countyCode, kind: 'township' },
-      orderBy: { sortOrder: 'asc' },
-      select: { id: true, name: true },
-    }),
-  ]);
-  const target = sectors.find((s) => s.sector.highRisk)?.target ?? null;
-  const grid = aggregate(cells, (c) => `${c.sectorId}:${c.townshipId}`);
-  return {
-    sectors,
-    target,
-    townships,
-    highRisk: totalOf(
-      sectors.filter((s) => s.sector.highRisk),
-      '',
-      target,
-    ),
-    cell: (sectorId, townshipId) => grid.get(`${sectorId}:${townshipId}`),
-    byTownship: aggregate(cells, (c) => c.townshipId ?? undefined),
-    countyWide: cells.some((c) => c.townshipId === null),
-  };
-}
 
 const FILLS: Record<string, string> = { '🟢': 'FFC6EFCE', '🟡': 'FFFFEB9C', '🔴': 'FFFFC7CE' };
 

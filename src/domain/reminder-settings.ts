@@ -12,7 +12,7 @@ export const reminderSettingsSchema = z.object({
   /** The weekly coverage digest to the leaders' group: the first working day of the week, at this time. */
   digestAt: clockTime.default('09:00'),
   /**
-   * Overdue items escalate, rung by rung (RUNGS in src/schedule/rules.ts): to the unit's 责任人 after
+   * Overdue items escalate, rung by rung (RUNGS in src/schedule/rules/01-obligations.ts): to the unit's 责任人 after
    * this many working days overdue, to its 分管领导 after these, to the leaders' group after
    * `escalateAfterWorkingDays` …
    */
@@ -22,7 +22,7 @@ export const reminderSettingsSchema = z.object({
   /** … or, each of them, after this many reminders to the unit (steps of the ladder) without any reaction. */
   escalateAfterReminders: z.number().int().min(1).default(3),
   /**
-   * The steps in time every item climbs on each rung (audience, see RUNGS in src/schedule/rules.ts): the first notice,
+   * The steps in time every item climbs on each rung (audience, see RUNGS in src/schedule/rules/01-obligations.ts): the first notice,
    * again after `againAfterWorkingDays`, then every `thenEveryWorkingDays` (weekly), whatever runs late.
    */
   ladder: z

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { loadMember } from '../bot/bus.ts';
+import { loadMember } from '../domain/context.ts';
 import type { Member, Role } from '../core/roles.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';

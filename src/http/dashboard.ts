@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { campaignFor } from '../bot/bus.ts';
+import { campaignFor } from '../domain/context.ts';
 import type { Member } from '../core/roles.ts';
 import { dayIn, minuteIn } from '../clock.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';

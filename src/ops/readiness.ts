@@ -7,29 +7,44 @@ import type { Db } from '../db/client.ts';
 import { providerOfClient } from '../db/dialect.ts';
 import { MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR } from '../db/migrate.ts';
 import { configSecrets, redactor } from '../log.ts';
-import type { AppApi } from '../wecom/api.ts';
-import type { LongConnection } from '../wecom/longconn.ts';
 import type { Sweep } from './telemetry.ts';
 
 export interface ReadinessSources {
   db: Db;
   clock: Clock;
-  config: Pick<Config, 'bot' | 'app' | 'botLongConn' | 'sandbox' | 'readyMaxDownSeconds'> & Partial<Config>;
+  config: Pick<Config, 'readyMaxDownSeconds'> & Partial<Config>;
   role: () => 'leader' | 'follower';
-  longConn?: LongConnection;
-  app?: AppApi;
+  /** The deployment's channels, each judging its own health. */
+  channels: readonly HealthOf[];
   lastSweep: () => Sweep | null;
   /** When this process started serving: a channel is not "down" for longer than the process has been up. */
   startedAt: number;
 }
 
+/** A channel's state in /readyz: up, down, or standby (a follower leaves the long connection to the leader). */
 export interface ChannelState {
-  /** up, down, or standby (a follower leaves the long connection to the leader). */
   status: 'up' | 'down' | 'standby' | 'unknown';
   state?: string;
   since?: string;
   downSeconds?: number;
   [k: string]: unknown;
+}
+
+/** What a channel's health is judged against. */
+export interface HealthCheck {
+  role: 'leader' | 'follower';
+  /** How long, in ms, something down since `fromMs` has been down for this process. */
+  downFor(fromMs: number): number;
+  /** How long a channel may be down before the instance is not ready. */
+  maxDownMs: number;
+  /** Takes secrets out of a text from elsewhere (WeCom's error messages). */
+  scrub(text: string): string;
+}
+
+/** A channel as /readyz sees it (src/channels/channel.ts): its name, and its health where it has one. */
+export interface HealthOf {
+  name: string;
+  health?(check: HealthCheck): { state: ChannelState; problem?: string };
 }
 
 export interface Readiness {
@@ -117,42 +132,17 @@ export async function readiness(s: ReadinessSources): Promise<Readiness> {
     };
   }
 
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const downFor = (fromMs: number) => Math.max(0, now - Math.max(fromMs, s.startedAt));
-
-  if (s.config.sandbox) out.channels.sandbox = { status: 'up', state: 'printing' };
-  if (s.config.bot) out.channels.bot = { status: 'up', state: 'callback' };
-  if (s.config.botLongConn && s.longConn) {
-    const c = s.longConn;
-    const base = {
-      state: c.state,
-      since: iso(c.since),
-      reconnects: c.reconnects,
-      lastSubscribedAt: c.lastSubscribedAt === null ? null : iso(c.lastSubscribedAt),
-    };
-    if (role === 'follower' && (c.state === 'idle' || c.state === 'stopped'))
-      out.channels.longconn = { status: 'standby', ...base };
-    else if (c.state === 'subscribed') out.channels.longconn = { status: 'up', ...base };
-    else {
-      const down = downFor(c.downSince ?? c.since);
-      out.channels.longconn = { status: 'down', ...base, downSeconds: Math.round(down / 1000) };
-      if (down >= maxDownMs) problems.push(`long connection ${c.state} for ${Math.round(down / 1000)} s`);
-    }
-  }
-  if (s.config.app) {
-    const f = s.app?.lastTokenFetch ?? null;
-    const lastTokenFetch = f && {
-      at: iso(f.at),
-      ok: f.ok,
-      ...(f.error ? { error: scrub(f.error).slice(0, 200) } : {}),
-    };
-    if (!f) out.channels.app = { status: 'unknown', lastTokenFetch: null };
-    else if (f.ok) out.channels.app = { status: 'up', lastTokenFetch };
-    else {
-      const down = downFor(f.failingSince ?? f.at);
-      out.channels.app = { status: 'down', lastTokenFetch, downSeconds: Math.round(down / 1000) };
-      if (down >= maxDownMs) problems.push(`self-built app: access token failing for ${Math.round(down / 1000)} s`);
-    }
+  const check: HealthCheck = {
+    role,
+    downFor: (fromMs) => Math.max(0, now - Math.max(fromMs, s.startedAt)),
+    maxDownMs,
+    scrub,
+  };
+  for (const c of s.channels) {
+    const health = c.health?.(check);
+    if (!health) continue;
+    out.channels[c.name] = health.state;
+    if (health.problem) problems.push(health.problem);
   }
 
   const sweep = s.lastSweep();

@@ -8,7 +8,7 @@ import { Inbox, type Accepted } from '../bot/inbox.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
-import type { OutboxChannel } from '../delivery/outbox.ts';
+import type { OutboxChannel } from '../core/outbound.ts';
 import type { Logger } from '../log.ts';
 import { since } from '../log.ts';
 import { Scheduler, type RunResult } from '../schedule/scheduler.ts';

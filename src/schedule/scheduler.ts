@@ -7,9 +7,10 @@ import type { WorkCalendar } from '../domain/calendar.ts';
 import { rebuildCover, refreshStaleCover } from '../domain/cover.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { translator, type Locale } from '../i18n.ts';
-import { RULES, type Reminder, type RuleEnv } from './rules.ts';
+import { loadRules, type Reminder, type RuleEnv, type RuleSpec } from './rule.ts';
 import type { Missed } from '../core/notice.ts';
 import { reminderSettings, type ReminderSettings } from '../domain/reminder-settings.ts';
+import { robotsOnly } from '../wecom/messages.ts';
 
 export interface Queued extends Reminder {
   state: 'queued' | 'late' | 'would';
@@ -37,6 +38,8 @@ export interface SchedulerOptions {
   random?: () => number;
   /** How group chats are reached; by their robots only unless given. */
   reach?: GroupReach;
+  /** The configured CJK font file for the digest's chart; the usual places unless given. */
+  cjkFont?: string | undefined;
 }
 
 const ledgerKey = (r: { rule: string; target: string; slot: string }) => `${r.rule}\n${r.target}\n${r.slot}`;
@@ -73,8 +76,12 @@ export class Scheduler {
   private jobs: schedule.Job[] = [];
   private readonly random: () => number;
 
+  /** The rules of src/schedule/rules/, loaded once. */
+  private readonly rules: Promise<RuleSpec[]>;
+
   constructor(private readonly o: SchedulerOptions) {
     this.random = o.random ?? Math.random;
+    this.rules = loadRules();
   }
 
   /** Evaluates and queues (or, dry, only lists) what is due at `at` for every campaign. */
@@ -172,16 +179,17 @@ export class Scheduler {
       settings,
       t,
       clock: { now: () => due },
-      reach: this.o.reach ?? { longconn: false },
+      reach: this.o.reach ?? robotsOnly,
       timeZone,
+      cjkFont: this.o.cjkFont,
     };
     // Each rule with its own list of whom it could not reach, gathered under the rule's name.
     const plan = async () =>
       (
         await Promise.all(
-          RULES.map(async (rule) => {
+          (await this.rules).map(async (rule) => {
             const own: RuleEnv = { ...env, unheard: [] };
-            const reminders = await rule(own);
+            const reminders = await rule.remind(own);
             for (const m of own.unheard)
               if (!unheard.some((u) => u.rule === rule.name && u.who === m.who && u.why === m.why))
                 unheard.push({ rule: rule.name, ...m });

@@ -6,7 +6,8 @@
 // most once more for the one in flight per robot at the kill.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
-import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
+import { enqueue } from '../../src/delivery/outbox.ts';
+import { webhookMarkdown } from '../../src/wecom/messages.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
 import { BOT, kill, startServiceProcess, until, type ServiceProcess } from '../support/service.ts';

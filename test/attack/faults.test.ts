@@ -4,7 +4,8 @@
 // the dispatcher neither spins nor gives up on a message that could still go.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { appText, enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
+import { enqueue } from '../../src/delivery/outbox.ts';
+import { appText, webhookMarkdown, wecomWire } from '../../src/wecom/messages.ts';
 import { AppApi, apiTimeout, sendWebhook } from '../../src/wecom/api.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { FakeWeComApi } from '../support/fake-wecom.ts';
@@ -60,6 +61,7 @@ describe('WeCom faults at a high rate', () => {
       t.clock.now().getTime(),
     );
     const dispatcher = new Dispatcher({
+      wire: wecomWire,
       db: t.db,
       clock: t.clock,
       random,

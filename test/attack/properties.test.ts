@@ -12,13 +12,9 @@ import { addDays, isDay } from '../../src/clock.ts';
 import { sqlitePath } from '../../src/db/client.ts';
 import { coverAround, FIRST_DAY, headcountOn, LAST_DAY } from '../../src/domain/cover.ts';
 import { CallbackRejected, WeComCipher } from '../../src/wecom/crypto.ts';
-import {
-  openAppEnvelope,
-  openBotEnvelope,
-  parseXml,
-  readAppMessage,
-  readBotMessage,
-} from '../../src/wecom/envelope.ts';
+import { openAppEnvelope, openBotEnvelope } from '../../src/wecom/envelope.ts';
+import { parseXml } from '../../src/wecom/xml.ts';
+import { readAppMessage, readBotMessage } from '../../src/wecom/inbound.ts';
 import { testBot, type TestDb } from '../support/db.ts';
 
 const RUNS = { numRuns: Number(process.env.FUZZ_RUNS ?? 300) };

@@ -3,6 +3,7 @@ import { Bus } from '../../src/bot/bus.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { parseWebhookKey } from '../../src/domain/members.ts';
 import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { wecomWire } from '../../src/wecom/messages.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -242,7 +243,7 @@ describe('/群', () => {
       timeZone: TZ,
       locale: 'zh-CN',
       registry: await Registry.load(),
-      reach: { longconn: true },
+      reach: { wire: wecomWire, longconn: true },
     });
     const via = await connected.handle({
       channel: 'bot',
@@ -259,7 +260,7 @@ describe('/群', () => {
       timeZone: TZ,
       locale: 'zh-CN',
       registry: await Registry.load(),
-      reach: { longconn: true, sandbox: true },
+      reach: { wire: wecomWire, longconn: true, sandbox: true },
     });
     const printed = await sandbox.handle({
       channel: 'sandbox',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { testBot, type TestDb } from '../support/db.ts';
+import { dialog } from '../support/dialog.ts';
 
 // Rule: a name that names nothing is a question with the nearest known names, never a guess; a
 // word after a report's numbers that looks like a place is a place.
@@ -17,16 +18,13 @@ afterAll(() => t.close());
 describe('an unknown place is a question, not a note', () => {
   it('asks about a word after the numbers that looks like a township, and stores nothing', async () => {
     const before = await snapshot();
-    for (const [text, says] of [
-      ['/上报 民爆 4/4 东平 已全部投保', '找不到乡镇“东平”，您是不是要写东坪？'],
-      ['/上报 危化 4/4 东平镇', '找不到乡镇“东平镇”，您是不是要写东坪镇？'],
-      ['/上报 危化 4/4 北京镇 已全部投保', '找不到乡镇“北京镇”，请写本县的乡镇名'],
-      ['/上报 危化 4/4 城东街道', '找不到乡镇“城东街道”'],
-    ] as const) {
-      const out = await say('demo-liaison-yjj', text);
-      expect(out.outcome, text).toBe('invalid');
-      expect(out.text, text).toContain(says);
-    }
+    const replies = await dialog(bus, [
+      ['demo-liaison-yjj', '/上报 民爆 4/4 东平 已全部投保', '找不到乡镇“东平”，您是不是要写东坪？'],
+      ['demo-liaison-yjj', '/上报 危化 4/4 东平镇', '找不到乡镇“东平镇”，您是不是要写东坪镇？'],
+      ['demo-liaison-yjj', '/上报 危化 4/4 北京镇 已全部投保', '找不到乡镇“北京镇”，请写本县的乡镇名'],
+      ['demo-liaison-yjj', '/上报 危化 4/4 城东街道', '找不到乡镇“城东街道”'],
+    ]);
+    expect(replies.map((r) => r.outcome)).toEqual(replies.map(() => 'invalid'));
     expect(await snapshot()).toBe(before);
   });
 
@@ -48,10 +46,11 @@ describe('an unknown place is a question, not a note', () => {
 describe('units, sectors and townships get the nearest known names', () => {
   it('/交办 to a misspelt unit suggests the nearest, writing nothing', async () => {
     const before = await snapshot();
-    const out = await say('demo-leader', '/交办 东平 报送台账 明天');
-    expect(out.outcome).toBe('invalid');
-    expect(out.text).toContain('没有找到“东平”。您是不是要写东坪？');
-    expect((await say('demo-leader', '/交办 建设局 报送台账 明天')).text).toContain('您是不是要写建筑、县住建局？');
+    const replies = await dialog(bus, [
+      ['demo-leader', '/交办 东平 报送台账 明天', '没有找到“东平”。您是不是要写东坪？'],
+      ['demo-leader', '/交办 建设局 报送台账 明天', '您是不是要写建筑、县住建局？'],
+    ]);
+    expect(replies.map((r) => r.outcome)).toEqual(['invalid', 'invalid']);
     expect(await snapshot()).toBe(before);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { addDays } from '../../src/clock.ts';
 import { NOW, testBot, type TestDb } from '../support/db.ts';
+import { dialog, type Turn } from '../support/dialog.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -160,7 +161,7 @@ describe('an obligation from assigned to done', () => {
     const yjjDone = await t.db.obligation.findFirstOrThrow({ where: { unitId: await unitId('yjj'), status: 'done' } });
     const before = await snapshot();
     const liveBefore = await snapshot(true);
-    const refusals: [string, string, string][] = [
+    const refusals: Turn[] = [
       ['demo-liaison-jtj', `/签收 ${zjj.id}`, `事项 #${zjj.id} 由 县住建局 负责`],
       ['demo-liaison-jtj', `/办结 ${zjj.id}`, '由 县住建局 负责'],
       ['demo-admin', `/反馈 ${zjj.id} 代为反馈`, '由 县住建局 负责'],
@@ -176,11 +177,7 @@ describe('an obligation from assigned to done', () => {
       ['demo-liaison-yjj', `/办结 ${yjjDone.id}`, `#${yjjDone.id} 已办结`],
       ['demo-liaison-jtj', '/任务 住建局', '只能查看本单位（县交通运输局）'],
     ];
-    for (const [user, text, says] of refusals) {
-      const out = await say(user, text);
-      expect(out.outcome, text).not.toBe('ok');
-      expect(out.text, text).toContain(says);
-    }
+    for (const out of await dialog(bus, refusals)) expect(out.outcome, out.text).not.toBe('ok');
     await say('demo-liaison-jtj', `/签收 ${jtj.id}`);
     const acked = await snapshot();
     expect((await say('demo-liaison-jtj', `/签收 ${jtj.id}`)).text).toContain('已签收过了');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { bindPoliceLiaison, testBot, type TestDb } from '../support/db.ts';
+import { dialog, type Turn } from '../support/dialog.ts';
 
 let t: TestDb;
 let bus: Bus;
@@ -76,7 +77,7 @@ describe('/上报', () => {
 
   it('refuses a scope outside the member’s responsibility, naming who is responsible, and writes nothing', async () => {
     const before = await reports();
-    const cases: [string, string, RegExp][] = [
+    const cases: Turn[] = [
       ['demo-liaison-jtj', '/上报 危化 1/2', /危险化学品由县应急管理局牵头负责/],
       ['demo-liaison-dongping', '/上报 危化 1/2 梅城', /东坪镇的联络员，只能上报本镇的数字；梅城镇由其联络员上报/],
       ['demo-liaison-dongping', '/上报 危化 5/2', /已投保不能多于应投保/],
@@ -85,7 +86,7 @@ describe('/上报', () => {
       ['demo-leader', '/上报 危化 1/2', /不能使用 \/上报/],
       ['demo-insurer-pingan', '/上报 危化 1/2', /不能使用 \/上报/],
     ];
-    for (const [who, text, answer] of cases) expect((await say(who, text)).text, text).toMatch(answer);
+    await dialog(bus, cases);
     expect(await reports()).toBe(before);
   });
 

@@ -7,7 +7,8 @@ import { fixedClock } from '../../src/clock.ts';
 import { connectDatabase, type Db } from '../../src/db/client.ts';
 import { Lease, LEASE_TTL_MS } from '../../src/db/lease.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
+import { enqueue } from '../../src/delivery/outbox.ts';
+import { webhookMarkdown, wecomWire } from '../../src/wecom/messages.ts';
 import { sendWebhook } from '../../src/wecom/api.ts';
 import { NOW, testDb, type TestDb } from '../support/db.ts';
 import { FakeWeComApi } from '../support/fake-wecom.ts';
@@ -163,7 +164,13 @@ describe('the dispatcher under the lease', () => {
     const aClock = at(0);
     const a = new Lease({ db: t.db, clock: aClock });
     await a.acquire();
-    const dispatcherA = new Dispatcher({ db: t.db, clock: aClock, senders: sender, lease: a });
+    const dispatcherA = new Dispatcher({
+      wire: wecomWire,
+      db: t.db,
+      clock: aClock,
+      senders: sender,
+      lease: a,
+    });
     await enqueue(t.db, webhookMarkdown('lease-hook', 'first'), aClock);
     expect(await dispatcherA.drain()).toBe(1);
     expect(await t.db.outboxMessage.findFirstOrThrow()).toMatchObject({ state: 'sent', fence: 1 });
@@ -182,7 +189,13 @@ describe('the dispatcher under the lease', () => {
       fence: null,
     });
 
-    const dispatcherB = new Dispatcher({ db: other, clock: bClock, senders: sender, lease: b });
+    const dispatcherB = new Dispatcher({
+      wire: wecomWire,
+      db: other,
+      clock: bClock,
+      senders: sender,
+      lease: b,
+    });
     expect(await dispatcherB.drain()).toBe(1);
     expect(await t.db.outboxMessage.findFirstOrThrow({ where: { payload: { contains: 'second' } } })).toMatchObject({
       state: 'sent',
@@ -198,7 +211,15 @@ describe('the dispatcher under the lease', () => {
     const notLeader = new Lease({ db: t.db, clock });
     await notLeader.acquire();
     await enqueue(t.db, webhookMarkdown('lease-hook', 'x'), clock);
-    expect(await new Dispatcher({ db: t.db, clock, senders: sender, lease: notLeader }).drain()).toBe(0);
+    expect(
+      await new Dispatcher({
+        wire: wecomWire,
+        db: t.db,
+        clock,
+        senders: sender,
+        lease: notLeader,
+      }).drain(),
+    ).toBe(0);
     expect(api.delivered).toEqual([]);
   });
 });

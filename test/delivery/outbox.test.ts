@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appText, enqueue, splitLines, webhookMarkdown } from '../../src/delivery/outbox.ts';
+import { enqueue, splitLines } from '../../src/delivery/outbox.ts';
+import { appText, webhookMarkdown } from '../../src/wecom/messages.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 
 let t: TestDb;

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { UserError } from '../../src/core/errors.ts';
-import { chartText, coverageChartSvg, findCjkFont, rasterise, svgToPng } from '../../src/domain/chart.ts';
-import { coverageGrid } from '../../src/domain/ledger-export.ts';
+import { chartText, coverageChartSvg } from '../../src/domain/chart.ts';
+import { findCjkFont, rasterise, svgToPng } from '../../src/domain/raster.ts';
+import { coverageGrid } from '../../src/domain/coverage.ts';
 import { translator } from '../../src/i18n.ts';
 import { runJobs, testBot, TZ, type TestDb } from '../support/db.ts';
 
@@ -106,15 +107,11 @@ describe('without a CJK font', () => {
     await expect(svgToPng(label('安化县'), null)).rejects.toThrow(UserError);
     const images = () => t.db.outboxMessage.count({ where: { payload: { contains: '"msgtype":"image"' } } });
     const before = await images();
-    process.env.BOT_CJK_FONT = '/nonexistent/font.ttc';
-    try {
-      await say('/覆盖率 图', 'demo-chat-leaders');
-      const [text] = await runJobs(t);
-      expect(text).toContain('sudo apt-get install fonts-noto-cjk');
-      expect(text).toContain('BOT_CJK_FONT');
-    } finally {
-      delete process.env.BOT_CJK_FONT;
-    }
+    await say('/覆盖率 图', 'demo-chat-leaders');
+    // A configured font file that is not there: no guess at another.
+    const [text] = await runJobs(t, { cjkFont: '/nonexistent/font.ttc' });
+    expect(text).toContain('sudo apt-get install fonts-noto-cjk');
+    expect(text).toContain('BOT_CJK_FONT');
     expect(await images()).toBe(before);
   });
 });

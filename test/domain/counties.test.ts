@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
+import { enqueue } from '../../src/delivery/outbox.ts';
+import { webhookMarkdown, wecomWire } from '../../src/wecom/messages.ts';
 import { readCampaignFile } from '../../src/domain/campaign-file.ts';
 import { seedCampaign } from '../../src/domain/seed.ts';
 import { PermanentError } from '../../src/wecom/api.ts';
@@ -194,6 +195,7 @@ describe('two counties in one database', () => {
     });
     const sent: string[] = [];
     const dispatcher = new Dispatcher({
+      wire: wecomWire,
       db: t.db,
       clock: t.clock,
       senders: {

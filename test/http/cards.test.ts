@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
-import { buttonCard, cardTitle, commandOfKey, readAppMessage, readBotMessage } from '../../src/wecom/envelope.ts';
+import { buttonCard, cardTitle, commandOfKey } from '../../src/wecom/cards.ts';
+import { readAppMessage, readBotMessage } from '../../src/wecom/inbound.ts';
 import { pinganDongping, testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
 import { APP, cardPress, responseUrls, startWecomService, until, type Answered } from '../support/service.ts';

@@ -8,7 +8,7 @@ import { Registry } from '../../src/bot/registry.ts';
 import { fixedClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import { startService, type Service } from '../../src/service.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
 import { coverageReply, say, seedVisits, totalLine } from '../support/dashboard.ts';
 
 // The dashboard as a leader sees it: Debian's Chromium, headless, on a phone-sized screen, against
@@ -37,17 +37,7 @@ describe.skipIf(!present && !ci)(
       t = await testDb({ demo: true });
       bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
       await seedVisits(t, bus);
-      const config: Config = {
-        port: 0,
-        databaseUrl: t.url,
-        timezone: TZ,
-        locale: 'zh-CN',
-        admins: [],
-        calendarFile: 'prisma/calendar.json',
-        callbackMaxSkewSeconds: 300,
-        wecomApiBase: 'http://127.0.0.1:9',
-        sandbox: true,
-      };
+      const config: Config = { ...testConfig(t), sandbox: true };
       service = await startService(config, fixedClock('2026-11-29T08:00:00+08:00'), () => {});
       profile = mkdtempSync(join(tmpdir(), 'anze-chromium-'));
       context = await chromium.launchPersistentContext(profile, {

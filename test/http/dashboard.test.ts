@@ -16,7 +16,7 @@ import { catalog } from '../../src/i18n.ts';
 import { startService, type Service } from '../../src/service.ts';
 import { AppApi } from '../../src/wecom/api.ts';
 import { jsapiSignature, JsapiTickets } from '../../src/wecom/jssdk.ts';
-import { pinganDongping, testDb, TZ, type TestDb } from '../support/db.ts';
+import { pinganDongping, testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
 import { changeWord, coverageReply, say, seedVisits, totalLine } from '../support/dashboard.ts';
 import { FakeWeComApi } from '../support/fake-wecom.ts';
 
@@ -73,15 +73,7 @@ beforeAll(async () => {
   api = new FakeWeComApi(CORP, SECRET);
   api.ticketDelayMs = 40; // long enough that 20 concurrent requests all find the first fetch in flight
   const config: Config = {
-    port: 0,
-    databaseUrl: t.url,
-    timezone: TZ,
-    locale: 'zh-CN',
-    admins: [],
-    calendarFile: 'prisma/calendar.json',
-    callbackMaxSkewSeconds: 300,
-    wecomApiBase: await api.start(),
-    sandbox: false,
+    ...testConfig(t, await api.start()),
     publicBaseUrl: BASE,
     sessionSecret: SESSION_SECRET,
     app: {

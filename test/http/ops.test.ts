@@ -4,9 +4,11 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
-import { enqueue, webhookMarkdown } from '../../src/delivery/outbox.ts';
+import { enqueue } from '../../src/delivery/outbox.ts';
+import { webhookMarkdown } from '../../src/wecom/messages.ts';
 import { readiness, type Readiness } from '../../src/ops/readiness.ts';
 import { startService, type Service } from '../../src/service.ts';
+import { openChannels } from '../../src/channels/channels.ts';
 import { LongConnection } from '../../src/wecom/longconn.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 import { FakeLongConnServer } from '../support/fake-longconn.ts';
@@ -375,20 +377,18 @@ describe('/metrics off, and a service bound to 127.0.0.1', () => {
   });
 
   it('/readyz: a follower leaves the long connection to the leader: standby, and ready', async () => {
-    const longConn = new LongConnection({
-      url: 'ws://127.0.0.1:9',
-      botId: 'b',
-      secret: 's',
-      onCallback: () => {},
-      log: () => {},
-      now: () => t.clock.now().getTime(),
-    });
+    const config: Config = {
+      ...wecomConfig(t, 'http://127.0.0.1:9'),
+      bot: undefined,
+      app: undefined,
+      botLongConn: { botId: 'b', secret: 's', url: 'ws://127.0.0.1:9' },
+    };
     const r = await readiness({
       db: t.db,
       clock: t.clock,
-      config: { sandbox: false, botLongConn: { botId: 'b', secret: 's', url: 'ws://127.0.0.1:9' } },
+      config,
       role: () => 'follower',
-      longConn,
+      channels: openChannels({ config, clock: t.clock, log: () => () => {}, inbox: service.inbox }),
       lastSweep: () => null,
       startedAt: 0,
     });

@@ -16,6 +16,7 @@ import {
   world,
   type World,
 } from '../support/reminders.ts';
+import { wecomWire } from '../../src/wecom/messages.ts';
 
 // A burst of reminders at 09:00 drains within WeCom's limits, and survives a restart mid-way.
 reminderWorlds();
@@ -86,10 +87,11 @@ describe('a burst of reminders to one group', () => {
     let died!: () => void;
     const death = new Promise<void>((r) => (died = r));
     const dying = new Dispatcher({
+      wire: wecomWire,
       db: w.db,
       clock: w.clock,
       random: seeded(11),
-      prepare: drawCharts({ db: w.db, clock: w.clock, locale: 'zh-CN', timeZone: TZ }),
+      prepare: drawCharts({ db: w.db, clock: w.clock, locale: 'zh-CN', timeZone: TZ, wire: wecomWire }),
       senders: w.senders(async (row) => {
         if (row.target !== KEYS.jtj || ++sends < 20) return;
         died();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { content, obligation, reminderWorlds, runDay, world, KEYS, type World } from '../support/reminders.ts';
 
-// The reminder ladder's rungs by audience (RUNGS in src/schedule/rules.ts): the unit's group with its
+// The reminder ladder's rungs by audience (RUNGS in src/schedule/rules/01-obligations.ts): the unit's group with its
 // liaisons, then its 责任人, then its 分管领导 (each through the app), then the county's leaders, on
 // an injected clock over working days. An item due Tuesday 2026-12-01 is overdue by 1 working day
 // on Wednesday, 2 on Thursday, 3 on Friday and 4 on Monday (the defaults escalate after 1, 2, 3).

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { addDays, dayIn } from '../../src/clock.ts';
-import { findCjkFont } from '../../src/domain/chart.ts';
+import { findCjkFont } from '../../src/domain/raster.ts';
 import { TZ } from '../support/db.ts';
 import {
   at,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { Bus } from '../../src/bot/bus.ts';
+import type { Bus } from '../../src/bot/bus.ts';
 import { JobRunner } from '../../src/bot/jobs.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { fixedClock } from '../../src/clock.ts';
@@ -11,6 +11,8 @@ import { connectDatabase, type Db, type Provider } from '../../src/db/client.ts'
 import { readCampaignFile } from '../../src/domain/campaign-file.ts';
 import { seedDemo } from '../../src/domain/demo.ts';
 import { seedCampaign } from '../../src/domain/seed.ts';
+import type { Config } from '../../src/config.ts';
+import { commandBus } from '../../src/service.ts';
 
 export const TZ = 'Asia/Shanghai';
 /** A Sunday morning in Anhua, for tests that need "today". */
@@ -190,24 +192,40 @@ export async function dropTemplates(names: { plain: string; demo: string }): Pro
   for (const name of Object.values(names)) await dropDatabase(name);
 }
 
-/** A test database with the command bus over it, as the sandbox chat and the callbacks use it. */
-export async function testBot(opts: TestDbOptions = {}): Promise<{ t: TestDb; bus: Bus }> {
-  const t = await testDb(opts);
+/** A deployment's configuration on the test database: WeCom's API at `apiBase`, no channel yet. */
+export function testConfig(t: TestDb, apiBase = 'http://127.0.0.1:9'): Config {
   return {
-    t,
-    bus: new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() }),
+    port: 0,
+    databaseUrl: t.url,
+    timezone: TZ,
+    locale: 'zh-CN',
+    admins: [],
+    calendarFile: 'prisma/calendar.json',
+    callbackMaxSkewSeconds: 300,
+    wecomApiBase: apiBase,
+    sandbox: false,
   };
 }
 
-/** Runs the jobs slow commands stored (/导出, /覆盖率 图) to their end, as the service's runner does; the texts delivered. */
-export async function runJobs(t: TestDb, registry?: Registry): Promise<string[]> {
+/** A test database with the command bus over it, assembled as the service assembles it (commandBus). */
+export async function testBot(opts: TestDbOptions = {}): Promise<{ t: TestDb; bus: Bus }> {
+  const t = await testDb(opts);
+  return { t, bus: commandBus(testConfig(t), { db: t.db, clock: t.clock, registry: await Registry.load() }) };
+}
+
+/**
+ * Runs the jobs slow commands stored (/导出, /覆盖率 图) to their end, as the service's runner does
+ * (with the configuration's `cjkFont`, if given); the texts delivered.
+ */
+export async function runJobs(t: TestDb, o: { cjkFont?: string } = {}): Promise<string[]> {
   const delivered: string[] = [];
   const runner = new JobRunner({
     db: t.db,
-    registry: registry ?? (await Registry.load()),
+    registry: await Registry.load(),
     clock: t.clock,
     timeZone: TZ,
     databaseUrl: t.url,
+    cjkFont: o.cjkFont,
     delivered: (text) => delivered.push(text),
   });
   await runner.drain();

@@ -11,6 +11,7 @@ import { Scheduler } from '../../src/schedule/scheduler.ts';
 import { AppApi, sendWebhook } from '../../src/wecom/api.ts';
 import { NOW, testDb, TZ, type TestDb } from './db.ts';
 import { FakeWeComApi } from './fake-wecom.ts';
+import { wecomWire } from '../../src/wecom/messages.ts';
 
 // The scheduler and the dispatcher together, on copies of one demo database, against the fake
 // WeCom on loopback. Time only moves when a test moves the clock: nothing here waits for real.
@@ -83,11 +84,12 @@ export async function world(): Promise<World> {
       db,
       scheduler: new Scheduler({ db, clock, timeZone: TZ, locale: 'zh-CN', calendar, random: seeded(7) }),
       dispatcher: new Dispatcher({
+        wire: wecomWire,
         db,
         clock,
         senders: senders(),
         random: seeded(11),
-        prepare: drawCharts({ db, clock, locale: 'zh-CN', timeZone: TZ }),
+        prepare: drawCharts({ db, clock, locale: 'zh-CN', timeZone: TZ, wire: wecomWire }),
       }),
     };
   };

@@ -7,9 +7,12 @@ import type { Clock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import type { Db } from '../../src/db/client.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { appApi, senders, startService, type Service } from '../../src/service.ts';
-import type { TestDb } from './db.ts';
+import { sendersOf, type Channel } from '../../src/channels/channel.ts';
+import { openChannels } from '../../src/channels/channels.ts';
+import { startService, type Service } from '../../src/service.ts';
+import { testConfig, type TestDb } from './db.ts';
 import { FakeWeComApi, WeComSender } from './fake-wecom.ts';
+import { wecomWire } from '../../src/wecom/messages.ts';
 
 // The service as WeCom sees it, for the tests that go through real HTTP callbacks.
 
@@ -24,15 +27,7 @@ export const BOT = { token: 'botToken123', encodingAesKey: 'abcdefghijklmnopqrst
 /** Both channels on, against a WeCom API at `apiBase` (the fake server). */
 export function wecomConfig(t: TestDb, apiBase: string): Config {
   return {
-    port: 0,
-    databaseUrl: t.url,
-    timezone: 'Asia/Shanghai',
-    locale: 'zh-CN',
-    admins: [],
-    calendarFile: 'prisma/calendar.json',
-    callbackMaxSkewSeconds: 300,
-    wecomApiBase: apiBase,
-    sandbox: false,
+    ...testConfig(t, apiBase),
     bot: BOT,
     app: { ...APP, agentId: '1000002', secret: 'app-secret' },
   };
@@ -53,6 +48,10 @@ export async function startWecomService(
   };
 }
 
+/** The channels of a configuration as a dispatcher on its own has them: senders, no routes or connection. */
+export const sendingChannels = (config: Config, clock: Clock): Channel[] =>
+  openChannels({ config, clock, log: () => () => {} });
+
 /** A dispatcher as the service makes it (its real senders, the app's token on the test clock), against a fake WeCom on loopback. */
 export async function fakeWeComDispatcher(
   t: TestDb,
@@ -66,9 +65,10 @@ export async function fakeWeComDispatcher(
     api,
     base,
     dispatcher: new Dispatcher({
+      wire: wecomWire,
       db: t.db,
       clock: t.clock,
-      senders: senders(config, () => {}, appApi(config, t.clock)),
+      senders: sendersOf(sendingChannels(config, t.clock)),
     }),
   };
 }

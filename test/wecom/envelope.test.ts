@@ -2,15 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { WeComCipher } from '../../src/wecom/crypto.ts';
 import { reasonOf } from '../support/fake-wecom.ts';
 import { stripMentions } from '../../src/core/mention.ts';
-import {
-  openAppEnvelope,
-  openBotEnvelope,
-  parseXml,
-  readAppMessage,
-  readBotMessage,
-  sealAppReply,
-  sealBotReply,
-} from '../../src/wecom/envelope.ts';
+import { openAppEnvelope, openBotEnvelope, sealAppReply, sealBotReply } from '../../src/wecom/envelope.ts';
+import { parseXml } from '../../src/wecom/xml.ts';
+import { readAppMessage, readBotMessage } from '../../src/wecom/inbound.ts';
 
 const TOKEN = 'hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo';
 const AES_KEY = '6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt';

@@ -4,13 +4,15 @@ import { Inbox } from '../../src/bot/inbox.ts';
 import { Registry } from '../../src/bot/registry.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { Dispatcher } from '../../src/delivery/dispatcher.ts';
-import { enqueue, longconnMarkdown, type Outbound } from '../../src/delivery/outbox.ts';
+import { enqueue } from '../../src/delivery/outbox.ts';
+import { type Outbound } from '../../src/core/outbound.ts';
+import { longconnMarkdown, wecomWire } from '../../src/wecom/messages.ts';
 import { readCalendarFile, WorkCalendar } from '../../src/domain/calendar.ts';
 import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
 import { botLongConnection, longconnSender, type LongConnTuning } from '../../src/channels/longconn-bot.ts';
-import { testDb, TZ, type TestDb } from '../support/db.ts';
+import { testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
 import { FakeLongConnServer } from '../support/fake-longconn.ts';
 import { botTextMessage } from '../support/fake-wecom.ts';
 
@@ -137,16 +139,8 @@ describe('the service in websocket mode', () => {
 
   beforeAll(async () => {
     const config: Config = {
-      port: 0,
-      databaseUrl: t.url,
-      timezone: TZ,
-      locale: 'zh-CN',
-      admins: [],
-      calendarFile: 'prisma/calendar.json',
-      callbackMaxSkewSeconds: 300,
       // Nothing here may reach a real WeCom host.
-      wecomApiBase: 'http://127.0.0.1:9',
-      sandbox: false,
+      ...testConfig(t, 'http://127.0.0.1:9'),
       botLongConn: { ...BOT, url },
     };
     service = await startService(config, t.clock, (m) => logs.push(m));
@@ -307,6 +301,7 @@ describe('the wire', () => {
   it('sends nothing while the connection is down, then the reminder once; an errcode in the ack is read', async () => {
     const conn = client();
     const dispatcher = new Dispatcher({
+      wire: wecomWire,
       db: t.db,
       clock: t.clock,
       senders: { longconn: longconnSender(conn) },

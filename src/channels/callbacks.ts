@@ -4,18 +4,13 @@ import type { Context } from 'koa';
 import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
-import { fitBytes } from '../delivery/outbox.ts';
-import {
-  botReply,
-  commandOfKey,
-  openAppEnvelope,
-  openBotEnvelope,
-  readAppMessage,
-  readBotMessage,
-  sealBotReply,
-} from '../wecom/envelope.ts';
-import { stripMentions } from '../core/mention.ts';
-import { BodyTooLarge, readBody } from './body.ts';
+import { fitBytes } from '../wecom/messages.ts';
+import { botReply, commandOfKey } from '../wecom/cards.ts';
+import { openAppEnvelope, openBotEnvelope, sealBotReply } from '../wecom/envelope.ts';
+import { readAppMessage, readBotMessage } from '../wecom/inbound.ts';
+import { botTurn } from './ai-bot.ts';
+import type { ChannelDeps } from './channel.ts';
+import { BodyTooLarge, readBody } from '../http/body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
 const BODY_LIMIT = 64 * 1024;
@@ -92,36 +87,18 @@ export function wecomCallbacks(o: CallbackOptions): Router {
         const { encrypt } = openBotEnvelope(await readBody(ctx.req, BODY_LIMIT));
         cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
         const msg = readBotMessage(cipher.decrypt(encrypt));
-        const from = {
-          dedupeKey: msg.dedupeKey,
-          channel: 'bot' as const,
-          userId: msg.fromUser,
-          chatId: msg.chatId ?? null,
-        };
-        let answer: Awaited<ReturnType<Inbox['receive']>>;
-        if (msg.msgType === 'event' && msg.event === 'enter_chat') {
-          answer = await o.inbox.receive({ ...from, text: '/帮助', replyVia: 'passive' });
-        } else if (msg.text !== undefined && msg.msgType !== 'event' && msg.msgType !== 'stream') {
-          answer = await o.inbox.receive({ ...from, text: stripMentions(msg.text), replyVia: 'passive' });
-        } else {
-          // A button press runs its command as if the presser had typed it. Its passive reply could
-          // only update the card (doc 101031), so the answer goes to the event's response_url.
-          const command = msg.event === 'template_card_event' ? commandOfKey(msg.eventKey) : null;
-          if (command && msg.responseUrl) {
-            const { row } = await o.inbox.accept({
-              ...from,
-              text: command,
-              replyVia: 'response_url',
-              responseUrl: msg.responseUrl,
-            });
+        const turn = botTurn(msg);
+        if (turn.kind !== 'ask') {
+          if (turn.kind === 'press') {
+            const { row } = await o.inbox.accept(turn.message);
             // WeCom waits 5 s for this answer and does not retry: run the command after answering.
             void o.inbox.process(row).catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
-          } else if (msg.event === 'template_card_event')
-            o.log(`bot card press ${msg.dedupeKey} ignored: ${command ? 'no response_url' : 'not a command key'}`);
+          } else if (turn.why) o.log(`bot ${turn.why}`);
           // Stream refreshes and feedback need no answer: every stream we send is finished.
           ctx.body = '';
           return;
         }
+        const answer = await o.inbox.receive(turn.message);
         const reply = JSON.stringify(
           botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons),
         );
@@ -172,4 +149,20 @@ export function wecomCallbacks(o: CallbackOptions): Router {
     );
   }
   return router;
+}
+
+/** A channel's callback routes (`bot` or `app`), built from its deps; none without an inbox, for a channel that only sends. */
+export function callbackRoutes(deps: ChannelDeps, channel: Pick<CallbackOptions, 'bot' | 'app'>): { routes?: Router } {
+  const { inbox, config, clock, log, onRefused } = deps;
+  if (!inbox) return {};
+  return {
+    routes: wecomCallbacks({
+      inbox,
+      clock,
+      maxSkewSeconds: config.callbackMaxSkewSeconds,
+      ...channel,
+      log: log('callbacks'),
+      ...(onRefused ? { onRefused } : {}),
+    }),
+  };
 }

@@ -1,0 +1,41 @@
+import type { Button } from './notice.ts';
+
+// A message on its way out, as the outbox stores it, and the wire that writes it. The router and the
+// dispatcher (src/delivery) decide where a message goes, when, and how often; the wire (src/wecom)
+// knows how WeCom writes it and which of its failures are final, and is handed to them.
+
+export const OUTBOX_CHANNELS = ['webhook', 'app', 'response_url', 'longconn'] as const;
+export type OutboxChannel = (typeof OUTBOX_CHANNELS)[number];
+
+/** A message on its way out: the channel, its target (webhook key, userid, URL) and the body the channel takes. */
+export interface Outbound {
+  channel: OutboxChannel;
+  target: string;
+  payload: Record<string, unknown>;
+}
+
+/** A group chat as the outbox addresses it: by its robot's key, or by its chatid over the long connection. */
+export interface GroupRoute {
+  channel: 'webhook' | 'longconn';
+  target: string;
+}
+
+/** How the deployment's channels write messages and count their failures (src/wecom/messages.ts). */
+export interface Wire {
+  /** Markdown for a group, by its robot or over the long connection. */
+  groupMarkdown(route: GroupRoute, content: string): Outbound;
+  /** The largest image a group's robot posts inline; a larger one goes as a file. */
+  webhookImageBytes: number;
+  webhookImage(webhookKey: string, png: Buffer): Outbound;
+  webhookFile(webhookKey: string, path: string, name: string): Outbound;
+  /** The coverage chart of a campaign's day, drawn when it is sent (the dispatcher's `prepare`). */
+  webhookChart(webhookKey: string, chart: { campaignId: number; day: string }): Outbound;
+  appText(userId: string, content: string): Outbound;
+  /** The buttons under a member's text, as a card of their own; null when none fits. */
+  appCard(userId: string, text: string, buttons: readonly Button[]): Outbound | null;
+  appMedia(userId: string, type: 'file' | 'image', path: string, name: string): Outbound;
+  /** A failure no retry will fix (a removed robot, a member not in the group, a missing file). */
+  permanent(error: unknown): boolean;
+  /** Messages per destination and minute, by channel; a channel not listed has no limit. */
+  perMinute: Partial<Record<OutboxChannel, number>>;
+}
