@@ -217,6 +217,9 @@ export function renumberUndo(text: string, shift: Shift): string {
   return JSON.stringify(Array.isArray(parsed) ? ops : { ...entry, ops, told });
 }
 
+/** Keys of an audit detail that hold a record's id, by the command audited: an import names its run. */
+const AUDIT_KEYS: Record<string, Record<string, string>> = { import: { run: 'ImportRun' } };
+
 /** An audit event's detail: its command's record argument (by the command audited), id keys, the line as typed. */
 export function renumberAuditDetail(text: string, command: string | null, shift: Shift): string {
   let parsed: unknown;
@@ -225,7 +228,10 @@ export function renumberAuditDetail(text: string, command: string | null, shift:
   } catch {
     return renumberText(text, shift);
   }
-  const detail = renumberJson(parsed, shift) as { args?: Record<string, unknown> };
+  const detail = renumberJson(parsed, shift) as Record<string, unknown> & { args?: Record<string, unknown> };
+  for (const [key, table] of Object.entries((command && AUDIT_KEYS[command]) ?? {}))
+    if (typeof (parsed as Record<string, unknown>)[key] === 'number')
+      detail[key] = shift(table, (parsed as Record<string, number>)[key]!);
   const original = (parsed as { args?: Record<string, unknown> }).args;
   // The record's argument (`id`, `visit`, `claim`), as src/domain/audit-log.ts reads it; /发现's "#12".
   const record = command ? COMMAND_RECORD.get(command) : undefined;

@@ -156,9 +156,10 @@ describe('renumbering the ids in text', () => {
       args: { visit: 2004, feedback: {} },
     });
     expect(JSON.parse(renumberAuditDetail('{"text":"/签收 9"}', null, shift))).toEqual({ text: '/签收 1009' });
-    // A command whose `id` is no record number (none is) and counts of an import stay as they are.
-    expect(JSON.parse(renumberAuditDetail('{"source":"a.csv","added":12}', 'import', shift))).toEqual({
+    // An import's run is renumbered; its counts stay as they are.
+    expect(JSON.parse(renumberAuditDetail('{"source":"a.csv","run":3,"added":12}', 'import', shift))).toEqual({
       source: 'a.csv',
+      run: 900_003,
       added: 12,
     });
     expect(renumberAuditDetail('not json: /办结 5', null, shift)).toBe('not json: /办结 1005');
