@@ -97,8 +97,10 @@ const NAMED_BEFORE: [RegExp, string][] = [
   [/整改事项|督办事项|交办事项|rectification|assignment|item/gi, 'Obligation'],
 ];
 const MESSAGE_BEFORE = /(消息|message)\s*$/i;
-/** A list line's "#12" with no word before it: a claim's label, a blacklist proposal's line (locales claim.label, blacklist.*_line). */
+/** A list line's "#12" with no word before it: a visit's line, a claim's label, a blacklist proposal's line (locales claim.label, blacklist.*_line). */
 const LINE_AFTER: [RegExp, string][] = [
+  // A visit's line in /查询: its day (or "—" when none) right after its number.
+  [/^\d+ (?:\d{4}-\d\d-\d\d|—) /, 'PreventionVisit'],
   [/^\d+ [^\n]*· (?:[^\n·]*事故|accident of )/, 'Claim'],
   [
     /^\d+ [^\n]*(?:(?:提请|proposed[^\n·]*) · (?:整改事项|rectification item) #|· [^\n·]+ · (?:[^\n·]+ (?:批准|驳回)(?: |$)|(?:approved|rejected) by ))/m,

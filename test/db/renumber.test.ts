@@ -97,6 +97,18 @@ describe('renumbering the ids in text', () => {
     );
     expect(renumberText('#4 某企业 · 2026-11-20 事故｜人保', shift)).toBe('#8004 某企业 · 2026-11-20 事故｜人保');
     expect(renumberText('📌 #12 安全培训（2026-12-31 截止）', shift)).toBe('📌 #1012 安全培训（2026-12-31 截止）');
+    // /查询: an enterprise's visits, then its claims.
+    const profile = [
+      '事故预防走访（共 2 次，最近的）：',
+      '#5 2026-11-29 隐患排查 · 人保 ✅已归档',
+      '#6 — 安全培训 · 人保 🟡待确认',
+      '',
+      '理赔（共 1 件，最近的）：',
+      '#4 某企业 · 2026-11-20 事故 · 人保 · 索赔 8000 元 · 未赔付',
+    ].join('\n');
+    expect(renumberText(profile, shift)).toBe(
+      profile.replace('#5', '#2005').replace('#6', '#2006').replace('#4', '#8004'),
+    );
   });
 
   it('renumbers an undo entry: its operations by model, the audiences and outbox rows it queued', () => {
