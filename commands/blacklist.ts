@@ -3,10 +3,7 @@ import { minuteIn } from '../src/clock.ts';
 import { defineCommand, type CommandContext, type ReplyButton } from '../src/bot/spec.ts';
 import { MAX_BUTTONS } from '../src/core/notice.ts';
 import { recordId } from '../src/core/args.ts';
-import { decide, proposals } from '../src/domain/blacklist.ts';
-
-const APPROVE = ['批准', '同意', 'approve'];
-const REJECT = ['驳回', '不同意', 'reject'];
+import { APPROVE, decide, proposals, REJECT } from '../src/domain/blacklist.ts';
 
 /**
  * /黑名单: the blacklist proposals for the county office — the open ones with their buttons and the

@@ -17,10 +17,19 @@ try {
   console.log(t('move.done', { path: file, url: redactUrl(url), tables: r.tables.length, rows: r.rows }));
   for (const tb of r.tables)
     console.log(t(tb.kept ? 'move.table_merged' : 'move.table', { table: tb.name, rows: tb.rows, kept: tb.kept }));
-  const obligations = r.offsets.Obligation ?? 0;
-  const visits = r.offsets.PreventionVisit ?? 0;
+  // The numbers people type: an assignment's, a visit's, a claim's, a blacklist proposal's.
+  const by = (table: string) => r.offsets[table] ?? 0;
+  const obligations = by('Obligation');
   if (Object.values(r.offsets).some(Boolean))
-    console.log(t('move.renumbered', { obligations, visits, example: 1 + obligations }));
+    console.log(
+      t('move.renumbered', {
+        obligations,
+        visits: by('PreventionVisit'),
+        claims: by('Claim'),
+        proposals: by('BlacklistProposal'),
+        example: 1 + obligations,
+      }),
+    );
   for (const c of r.campaigns)
     console.log(t('move.figures', { county: `${c.countyName}（${c.countyCode}）`, sectors: c.sectors, day: r.day }));
 } catch (e) {

@@ -3,6 +3,10 @@ import type { Tx } from '../db/client.ts';
 import type { Actor } from './context.ts';
 import { ownOpenObligation } from './obligations.ts';
 
+/** A leader's words for deciding a proposal (/黑名单 批准 3, /黑名单 驳回 3 …). */
+export const APPROVE = ['批准', '同意', 'approve'];
+export const REJECT = ['驳回', '不同意', 'reject'];
+
 // The blacklist proposal (plan §三(四)): an enterprise that refuses to rectify may be proposed for
 // the work-safety joint-punishment blacklist (联合惩戒“黑名单”) by the unit that owns its
 // rectification item; a leader approves or rejects. The bot records who proposed and who decided,

@@ -90,7 +90,12 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The source's tables (all but SQLite's own, the migration ledger and the write counts, which are each database's own), parents before children. */
+/**
+ * The source's tables (all but SQLite's own, the migration ledger and the write counts, which are
+ * each database's own), parents before children. Import runs are copied with their staged rows:
+ * a run is the record of an import (its file, who ran it, its counts), and a run left unfinished
+ * keeps its staged rows, so the target's recovery completes or rolls it back as the source's would.
+ */
 function sourceTables(source: Database.Database): Table[] {
   const names = source
     .prepare(

@@ -7,6 +7,8 @@
 // text: a new writer that stores an id in text adds its rule here (test/db/renumber.test.ts checks
 // every locale template that shows a record's number).
 
+import { APPROVE, REJECT } from './blacklist.ts';
+
 /** A table's new id for one of its old ids. */
 export type Shift = (table: string, id: number) => number;
 
@@ -16,49 +18,114 @@ export const SOFT_REFERENCES: Record<string, Record<string, string>> = {
   Job: { campaignId: 'Campaign' },
   ServicePlan: { insurerId: 'Unit' },
   ReminderLedger: { outboxId: 'OutboxMessage' },
+  ImportRun: { campaignId: 'Campaign' },
+  ImportRosterRow: { sectorId: 'Sector', townshipId: 'Unit' },
+  Inspection: { campaignId: 'Campaign', unitId: 'Unit', sectorId: 'Sector', townshipId: 'Unit' },
+  BlacklistProposal: { campaignId: 'Campaign', enterpriseId: 'Enterprise', obligationId: 'Obligation', unitId: 'Unit' },
 };
 
 /**
- * Commands whose first argument is a record's number, by the table it numbers: their names and
- * aliases, as typed after "/" (test/db/renumber.test.ts holds this to the command registry).
+ * Commands that take a record's number, by the table it numbers: the argument that holds it (as
+ * audited), the words a member may type between the command and the number (/黑名单 批准 3), and
+ * the commands' names and aliases, as typed after "/" (test/db/renumber.test.ts holds this to the
+ * command registry).
  */
-export const RECORD_COMMANDS: { table: string; commands: Record<string, string[]> }[] = [
-  {
-    table: 'Obligation',
-    commands: {
-      ack: ['签收'],
-      feedback: ['反馈'],
-      done: ['办结', '销号'],
-      extend: ['延期'],
-      approve: ['批准'],
-      reject: ['驳回'],
-      snooze: ['暂缓'],
+export const RECORD_COMMANDS: { table: string; arg: string; before?: string[]; commands: Record<string, string[]> }[] =
+  [
+    {
+      table: 'Obligation',
+      arg: 'id',
+      commands: {
+        ack: ['签收'],
+        feedback: ['反馈'],
+        done: ['办结', '销号'],
+        extend: ['延期'],
+        approve: ['批准'],
+        reject: ['驳回'],
+        snooze: ['暂缓'],
+        propose: ['提请黑名单', '黑名单提请'],
+      },
     },
-  },
-  { table: 'PreventionVisit', commands: { confirm: ['确认'] } },
+    { table: 'PreventionVisit', arg: 'visit', commands: { confirm: ['确认'] } },
+    { table: 'Claim', arg: 'claim', commands: { pay: ['赔付'], dispute: ['争议'], settle: ['协调'] } },
+    { table: 'BlacklistProposal', arg: 'id', before: [...APPROVE, ...REJECT], commands: { blacklist: ['黑名单'] } },
+  ];
+
+/** Commands that take a record's number written as "#12" in one argument: /发现 names a claim so. */
+export const HASH_COMMANDS: { table: string; arg: string; commands: Record<string, string[]> }[] = [
+  { table: 'Claim', arg: 'subject', commands: { finding: ['发现'] } },
 ];
 
-/** The table a command's `id` argument numbers, by the command's name (as audited). */
-const COMMAND_TABLE = new Map(
-  RECORD_COMMANDS.flatMap(({ table, commands }) => Object.keys(commands).map((name) => [name, table] as const)),
+const words = (list: { commands: Record<string, string[]> }[]) =>
+  list.flatMap(({ commands }) => Object.entries(commands).flatMap(([name, aliases]) => [name, ...aliases]));
+/** A command's record, by the command's name (as audited): its table and the argument that holds it. */
+const COMMAND_RECORD = new Map(
+  RECORD_COMMANDS.flatMap((c) => Object.keys(c.commands).map((name) => [name, c] as const)),
 );
-const WORD_TABLE = new Map(
-  RECORD_COMMANDS.flatMap(({ table, commands }) =>
-    Object.entries(commands).flatMap(([name, aliases]) => [name, ...aliases].map((w) => [w, table] as const)),
+const COMMAND_HASH = new Map(HASH_COMMANDS.flatMap((c) => Object.keys(c.commands).map((name) => [name, c] as const)));
+const WORD_RECORD = new Map(
+  RECORD_COMMANDS.flatMap((c) =>
+    Object.entries(c.commands).flatMap(([name, aliases]) =>
+      [name, ...aliases].map((w) => [w.toLowerCase(), c] as const),
+    ),
   ),
 );
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const COMMAND_NUMBER = new RegExp(
-  `([/／])(${[...WORD_TABLE.keys()]
+const alternation = (list: string[]) =>
+  [...new Set(list)]
     .sort((a, b) => b.length - a.length)
     .map(escape)
-    .join('|')})(\\s+)(\\d+)(?!\\d)`,
+    .join('|');
+const COMMAND_NUMBER = new RegExp(
+  `([/／])(${alternation(words(RECORD_COMMANDS))})(\\s+)((?:${alternation(RECORD_COMMANDS.flatMap((c) => c.before ?? []))})\\s+)?(\\d+)(?!\\d)`,
   'gi',
 );
-/** "#12": the words just before it say whose number it is (a visit's, a message's), else an obligation's. */
+/** A line of a command whose "#12" is its record's number. */
+const HASH_COMMAND = new RegExp(`[/／](${alternation(words(HASH_COMMANDS))})\\s[^\\n]*$`, 'i');
+const HASH_COMMAND_TABLE = new Map(
+  HASH_COMMANDS.flatMap((c) => words([c]).map((w) => [w.toLowerCase(), c.table] as const)),
+);
+
+/** "#12": whose number it is, by the nearest of these words just before it; an obligation's by default. */
 const HASH_NUMBER = /#(\d+)(?!\d)/g;
-const VISIT_BEFORE = /(走访|visit|确认|confirm)[^#]{0,24}$/i;
+const NAMED_BEFORE: [RegExp, string][] = [
+  [/走访|visit|确认|confirm/gi, 'PreventionVisit'],
+  [/理赔|claim/gi, 'Claim'],
+  [/提请|proposal/gi, 'BlacklistProposal'],
+  [/执法检查|inspection/gi, 'Inspection'],
+  [/发现|finding/gi, 'AgencyFinding'],
+  [/整改事项|督办事项|交办事项|rectification|assignment|item/gi, 'Obligation'],
+];
 const MESSAGE_BEFORE = /(消息|message)\s*$/i;
+/** A list line's "#12" with no word before it: a visit's line, a claim's label, a blacklist proposal's line (locales claim.label, blacklist.*_line). */
+const LINE_AFTER: [RegExp, string][] = [
+  // A visit's line in /查询: its day (or "—" when none) right after its number.
+  [/^\d+ (?:\d{4}-\d\d-\d\d|—) /, 'PreventionVisit'],
+  [/^\d+ [^\n]*· (?:[^\n·]*事故|accident of )/, 'Claim'],
+  [
+    /^\d+ [^\n]*(?:(?:提请|proposed[^\n·]*) · (?:整改事项|rectification item) #|· [^\n·]+ · (?:[^\n·]+ (?:批准|驳回)(?: |$)|(?:approved|rejected) by ))/m,
+    'BlacklistProposal',
+  ],
+];
+
+/** The table a "#N" at `at` in `text` numbers, by what is around it; undefined when nothing says. */
+function hashTable(text: string, at: number): string | undefined {
+  const line = text.slice(text.lastIndexOf('\n', at - 1) + 1, at);
+  const command = HASH_COMMAND.exec(line);
+  if (command) return HASH_COMMAND_TABLE.get(command[1]!.toLowerCase());
+  if (MESSAGE_BEFORE.test(line)) return 'OutboxMessage';
+  // The words may end the line before ("…走访，请核实：\n#7 …").
+  const before = text.slice(Math.max(0, at - 40), at);
+  const near = before.slice(before.lastIndexOf('#') + 1).slice(-24);
+  let best: { end: number; table: string } | undefined;
+  for (const [re, table] of NAMED_BEFORE)
+    for (const m of near.matchAll(re))
+      if (!best || m.index + m[0].length >= best.end) best = { end: m.index + m[0].length, table };
+  if (best) return best.table;
+  if (/[\p{L}\p{N}]/u.test(line)) return undefined;
+  const after = text.slice(at + 1);
+  return LINE_AFTER.find(([re]) => re.test(after))?.[1];
+}
 
 /** Keys of JSON objects that hold a table's id, wherever they appear (a notice's chart, a command's arguments). */
 const ID_KEYS: Record<string, string> = {
@@ -66,6 +133,8 @@ const ID_KEYS: Record<string, string> = {
   unitId: 'Unit',
   insurerId: 'Unit',
   townshipId: 'Unit',
+  coordinatorId: 'Unit',
+  agencyId: 'Unit',
   sectorId: 'Sector',
   enterpriseId: 'Enterprise',
   policyId: 'Policy',
@@ -75,26 +144,29 @@ const ID_KEYS: Record<string, string> = {
   visitId: 'PreventionVisit',
   outboxId: 'OutboxMessage',
   targetId: 'Target',
+  claimId: 'Claim',
+  inspectionId: 'Inspection',
+  runId: 'ImportRun',
 };
 
 /** Free text (a command line, a notice's markdown, a button's key) with its record numbers renumbered. */
 export function renumberText(text: string, shift: Shift): string {
   const named = new Map<string, string>();
-  const commands = text.replace(COMMAND_NUMBER, (_, slash: string, word: string, space: string, n: string) => {
-    const table = WORD_TABLE.get(word) ?? WORD_TABLE.get(word.toLowerCase())!;
-    const id = String(shift(table, Number(n)));
-    named.set(n, table);
-    return `${slash}${word}${space}${id}`;
-  });
-  return commands.replace(HASH_NUMBER, (_, n: string, at: number, whole: string) => {
-    const before = whole.slice(Math.max(0, at - 40), at);
-    const table = VISIT_BEFORE.test(before)
-      ? 'PreventionVisit'
-      : MESSAGE_BEFORE.test(before)
-        ? 'OutboxMessage'
-        : (named.get(n) ?? 'Obligation');
-    return `#${shift(table, Number(n))}`;
-  });
+  const commands = text.replace(
+    COMMAND_NUMBER,
+    (whole, slash: string, word: string, space: string, before: string | undefined, n: string) => {
+      const record = WORD_RECORD.get(word.toLowerCase())!;
+      // A number after a word the command does not take there (/签收 批准 3) is no record's.
+      if (!before !== !record.before) return whole;
+      named.set(n, record.table);
+      return `${slash}${word}${space}${before ?? ''}${shift(record.table, Number(n))}`;
+    },
+  );
+  return commands.replace(
+    HASH_NUMBER,
+    (_, n: string, at: number, whole: string) =>
+      `#${shift(hashTable(whole, at) ?? named.get(n) ?? 'Obligation', Number(n))}`,
+  );
 }
 
 /** A JSON value with its id keys and its strings renumbered. */
@@ -147,6 +219,9 @@ export function renumberUndo(text: string, shift: Shift): string {
   return JSON.stringify(Array.isArray(parsed) ? ops : { ...entry, ops, told });
 }
 
+/** Keys of an audit detail that hold a record's id, by the command audited: an import names its run. */
+const AUDIT_KEYS: Record<string, Record<string, string>> = { import: { run: 'ImportRun' } };
+
 /** An audit event's detail: its command's record argument (by the command audited), id keys, the line as typed. */
 export function renumberAuditDetail(text: string, command: string | null, shift: Shift): string {
   let parsed: unknown;
@@ -155,17 +230,23 @@ export function renumberAuditDetail(text: string, command: string | null, shift:
   } catch {
     return renumberText(text, shift);
   }
-  const detail = renumberJson(parsed, shift) as { args?: Record<string, unknown> };
-  const table = command ? COMMAND_TABLE.get(command) : undefined;
+  const detail = renumberJson(parsed, shift) as Record<string, unknown> & { args?: Record<string, unknown> };
+  for (const [key, table] of Object.entries((command && AUDIT_KEYS[command]) ?? {}))
+    if (typeof (parsed as Record<string, unknown>)[key] === 'number')
+      detail[key] = shift(table, (parsed as Record<string, number>)[key]!);
   const original = (parsed as { args?: Record<string, unknown> }).args;
-  // The record's argument is `id` (an obligation's commands) or `visit` (/确认), as src/domain/audit-log.ts reads it.
-  if (table && detail.args && original)
-    for (const key of ['id', 'visit'])
-      if (typeof original[key] === 'number') detail.args = { ...detail.args, [key]: shift(table, original[key]) };
+  // The record's argument (`id`, `visit`, `claim`), as src/domain/audit-log.ts reads it; /发现's "#12".
+  const record = command ? COMMAND_RECORD.get(command) : undefined;
+  const hash = command ? COMMAND_HASH.get(command) : undefined;
+  if (record && detail.args && original && typeof original[record.arg] === 'number')
+    detail.args = { ...detail.args, [record.arg]: shift(record.table, original[record.arg] as number) };
+  const written = hash && original?.[hash.arg];
+  if (hash && detail.args && typeof written === 'string' && /^#\d+$/.test(written))
+    detail.args = { ...detail.args, [hash.arg]: `#${shift(hash.table, Number(written.slice(1)))}` };
   return JSON.stringify(detail);
 }
 
-/** A reminder ledger target: `obligation:12`, `unit:3`, `campaign:1`…; audiences ('leaders') stay. */
+/** A reminder ledger target: `obligation:12`, `unit:3`, `campaign:1`, `claim:4`…; audiences ('leaders') stay. */
 const LEDGER_KINDS: Record<string, string> = {
   campaign: 'Campaign',
   unit: 'Unit',
@@ -173,6 +254,7 @@ const LEDGER_KINDS: Record<string, string> = {
   policy: 'Policy',
   visit: 'PreventionVisit',
   obligation: 'Obligation',
+  claim: 'Claim',
 };
 export function renumberLedgerTarget(target: string, shift: Shift): string {
   const m = /^([a-z]+):(\d+)$/.exec(target);
@@ -199,6 +281,7 @@ export const TEXT_REFERENCES: Record<
     text: (v, _, shift) => renumberText(v, shift),
     preview: (v, _, shift) => renumberText(v, shift),
   },
+  Stranger: { lastText: (v, _, shift) => renumberText(v, shift) },
   InboundMessage: {
     payload: (v, _, shift) => renumberJsonText(v, shift),
     reply: (v, _, shift) => renumberJsonText(v, shift),

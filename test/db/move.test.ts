@@ -215,6 +215,8 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
   let url: string;
   let drop: () => Promise<void>;
   let obligationId: number;
+  let claimId: number;
+  let inspectionId: number;
   const title = '摸排新化未参保企业';
   const now = () => new Date(NOW);
   /** Coverage as a leader reads it: sector names and figures, no ids. */
@@ -231,6 +233,66 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
   beforeAll(async () => {
     anhua = await testDb({ demo: true, provider: 'sqlite' });
     anhuaFigures = await figuresOf(anhua.db, anhua.campaignId);
+    // Anhua's own claim, dispute, inspection, proposal and import run: Xinhua's follow them.
+    {
+      const db = anhua.db;
+      const campaignId = anhua.campaignId;
+      const insurer = await db.unit.findFirstOrThrow({ where: { kind: 'insurer' } });
+      const enterprise = await db.enterprise.findFirstOrThrow({ orderBy: { id: 'asc' } });
+      const item = await db.obligation.findFirstOrThrow({ orderBy: { id: 'asc' } });
+      const claim = await db.claim.create({
+        data: {
+          countyCode: '430923',
+          enterpriseId: enterprise.id,
+          insurerId: insurer.id,
+          accidentOn: '2026-11-01',
+          reportedOn: '2026-11-02',
+          claimedFen: 100_000,
+          recordedBy: 'anhua-insurer',
+          recordedAt: now(),
+        },
+      });
+      await db.claimDispute.create({
+        data: { claimId: claim.id, coordinatorId: item.unitId, reason: '—', openedBy: 'anhua', openedAt: now() },
+      });
+      await db.inspection.create({
+        data: {
+          campaignId,
+          enterpriseId: enterprise.id,
+          unitId: item.unitId,
+          sectorId: enterprise.sectorId,
+          townshipId: enterprise.townshipId,
+          inspectedOn: '2026-11-28',
+          findings: 'compliant',
+          recordedBy: 'anhua',
+          recordedAt: now(),
+        },
+      });
+      await db.blacklistProposal.create({
+        data: {
+          campaignId,
+          enterpriseId: enterprise.id,
+          obligationId: item.id,
+          unitId: item.unitId,
+          reason: '—',
+          proposedBy: 'anhua',
+          proposedAt: now(),
+        },
+      });
+      await db.importRun.create({
+        data: {
+          kind: 'roster',
+          campaignId,
+          countyCode: '430923',
+          day: DAY,
+          source: 'a.xlsx',
+          state: 'applied',
+          startedAt: now(),
+          aliveAt: now(),
+          finishedAt: now(),
+        },
+      });
+    }
 
     const x = await emptyDatabase('sqlite');
     const db = await connectDatabase(x.url);
@@ -290,6 +352,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
       data: [
         { userId: 'xh-leader', name: '新化·县领导', roles: 'leader', unitId: aqw },
         { userId: 'xh-liaison', name: '新化·东坪镇联络员', roles: 'liaison', unitId: dongping },
+        { userId: 'xh-insurer', name: '新化·保险机构联系人', roles: 'insurer', unitId: insurer },
       ],
     });
     await db.groupChat.create({
@@ -311,6 +374,71 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
     obligationId = (await db.obligation.findFirstOrThrow({ where: { title } })).id;
     await db.reminderLedger.create({
       data: { rule: 'tasks-step', target: `obligation:${obligationId}`, slot: '1', createdAt: now() },
+    });
+    // The new records: a claim recorded by its insurer (its undo entry, its overdue reminder), a dispute
+    // over it, an inspection and a blacklist proposal on the assignment, a staged import run.
+    const claimed = await bus.handle({
+      channel: 'sandbox',
+      userId: 'xh-insurer',
+      chatId: null,
+      text: '/理赔 新化测试化工1 11月20日 11月21日 8000',
+    });
+    expect(claimed.outcome).toBe('ok');
+    claimId = (await db.claim.findFirstOrThrow()).id;
+    await db.reminderLedger.create({
+      data: { rule: 'claim-overdue-item', target: `claim:${claimId}`, slot: '2026-W48', createdAt: now() },
+    });
+    await db.claimDispute.create({
+      data: { claimId, coordinatorId: aqw, reason: '金额有争议', openedBy: 'xh-insurer', openedAt: now() },
+    });
+    const inspection = await db.inspection.create({
+      data: {
+        campaignId,
+        enterpriseId: enterprises[1]!,
+        unitId: aqw,
+        sectorId: chemicals,
+        townshipId: dongping,
+        inspectedOn: '2026-11-28',
+        findings: 'uninsured',
+        recordedBy: 'xh-leader',
+        recordedAt: now(),
+      },
+    });
+    await db.blacklistProposal.create({
+      data: {
+        campaignId,
+        enterpriseId: enterprises[1]!,
+        obligationId,
+        unitId: dongping,
+        reason: '拒不整改',
+        proposedBy: 'xh-liaison',
+        proposedAt: now(),
+      },
+    });
+    inspectionId = inspection.id;
+    await db.importRun.create({
+      data: {
+        kind: 'roster',
+        campaignId,
+        countyCode: '430922',
+        day: DAY,
+        source: 'roster.xlsx',
+        state: 'staged',
+        startedAt: now(),
+        aliveAt: now(),
+        rows: {
+          create: {
+            row: 2,
+            op: 'added',
+            creditCode: '91430922MOVE000009',
+            name: '新化测试化工9',
+            sectorId: chemicals,
+            townshipId: dongping,
+            employees: 5,
+            keepState: true,
+          },
+        },
+      },
     });
     xinhuaFigures = await figuresOf(db, campaignId);
     xinhua = { db, file: sqlitePath(x.url), campaignId, drop: x.drop };
@@ -395,6 +523,57 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving two counties into one PostgreSQL dat
       expect(
         await db.obligation.count({ where: { withdrawnAt: { not: null }, campaign: { countyCode: '430923' } } }),
       ).toBe(await anhua.db.obligation.count({ where: { withdrawnAt: { not: null } } }));
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it('renumbers the claims, disputes, inspections, proposals and import runs; /撤销 takes back the moved claim', async () => {
+    const db = await connectDatabase(url);
+    try {
+      const xh = await db.campaign.findFirstOrThrow({ where: { countyCode: '430922' } });
+      const unitOf = async (code: string) =>
+        (await db.unit.findUniqueOrThrow({ where: { countyCode_code: { countyCode: '430922', code } } })).id;
+      const [aqw, dongping, insurer] = [await unitOf('aqw'), await unitOf('430922121'), await unitOf('pingan-pc')];
+      const chemicals = (
+        await db.sector.findUniqueOrThrow({
+          where: { campaignId_code: { campaignId: xh.id, code: 'hazardous_chemicals' } },
+        })
+      ).id;
+      const item = await db.obligation.findFirstOrThrow({ where: { title } });
+
+      const claim = await db.claim.findFirstOrThrow({ where: { countyCode: '430922' }, include: { enterprise: true } });
+      expect(claim.id).not.toBe(claimId);
+      expect(claim).toMatchObject({ insurerId: insurer, enterprise: { name: '新化测试化工1' } });
+      expect(await db.claimDispute.findFirstOrThrow({ where: { claimId: claim.id } })).toMatchObject({
+        coordinatorId: aqw,
+      });
+      expect(await db.reminderLedger.count({ where: { target: `claim:${claim.id}` } })).toBe(1);
+
+      const inspection = await db.inspection.findFirstOrThrow({ where: { campaignId: xh.id } });
+      expect(inspection.id).not.toBe(inspectionId);
+      expect(inspection).toMatchObject({ unitId: aqw, sectorId: chemicals, townshipId: dongping });
+      expect((await db.enterprise.findUniqueOrThrow({ where: { id: inspection.enterpriseId } })).countyCode).toBe(
+        '430922',
+      );
+      expect(await db.blacklistProposal.findFirstOrThrow({ where: { campaignId: xh.id } })).toMatchObject({
+        obligationId: item.id,
+        enterpriseId: inspection.enterpriseId,
+        unitId: dongping,
+      });
+      const run = await db.importRun.findFirstOrThrow({ where: { countyCode: '430922' }, include: { rows: true } });
+      expect(run.campaignId).toBe(xh.id);
+      expect(run.rows).toMatchObject([{ sectorId: chemicals, townshipId: dongping }]);
+
+      // The insurer's /撤销 of the claim recorded before the move withdraws the moved claim.
+      const bus = new Bus({ db, clock: anhua.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+      const undo = await bus.handle({ channel: 'sandbox', userId: 'xh-insurer', chatId: null, text: '/撤销' });
+      expect(undo.outcome, undo.text).toBe('ok');
+      expect(undo.text).toContain(`#${claim.id}`);
+      expect(await db.claim.findUniqueOrThrow({ where: { id: claim.id } })).toMatchObject({
+        withdrawnBy: 'xh-insurer',
+      });
+      expect(await db.claim.count({ where: { withdrawnAt: { not: null } } })).toBe(1);
     } finally {
       await db.$disconnect();
     }
