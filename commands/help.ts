@@ -34,17 +34,31 @@ export const HELP_SECTIONS: readonly { role: string; commands: readonly string[]
 
 const word = (s: CommandSpec) => `/${s.aliases[0] ?? s.name}`;
 
+/** `/帮助 简要`: the command words only, as a member entering the bot's single chat is welcomed. */
+export const BRIEF = ['简要', 'brief'];
+
 export default defineCommand({
   name: 'help',
   aliases: ['帮助', '?'],
   summary: 'help.summary',
   usage: 'help.usage',
-  examples: ['/帮助', '/帮助 覆盖率'],
+  examples: ['/帮助', '/帮助 覆盖率', '/帮助 简要'],
   params: ['command'],
   args: z.object({ command: z.string().optional() }),
   roles: 'public',
   writes: false,
   async run({ t, commands, member }, { command }) {
+    const sections = HELP_SECTIONS.map((section) => ({
+      role: section.role,
+      specs: section.commands.flatMap((name) => commands.filter((s) => s.name === name)),
+    })).filter((section) => section.specs.length);
+    // The short form: each section's command words on one line, small enough for a welcome message.
+    if (command && BRIEF.includes(command)) {
+      const lines = [t('help.title')];
+      for (const { role, specs } of sections) lines.push(`${t(`help.section_${role}`)} ${specs.map(word).join(' ')}`);
+      lines.push('', t(member ? 'help.brief_more' : 'help.unregistered'));
+      return { text: lines.join('\n') };
+    }
     if (command) {
       const spec = specNamed(commands, command);
       if (!spec) return { text: t('help.no_such', { word: command.replace(/^[/／]/, '') }) };
@@ -57,10 +71,8 @@ export default defineCommand({
       };
     }
     const lines = [t('help.title')];
-    for (const section of HELP_SECTIONS) {
-      const specs = section.commands.flatMap((name) => commands.filter((s) => s.name === name));
-      if (!specs.length) continue;
-      lines.push('', t(`help.section_${section.role}`));
+    for (const { role, specs } of sections) {
+      lines.push('', t(`help.section_${role}`));
       for (const s of specs) lines.push(`${word(s)} (/${s.name}) — ${t(s.summary)}`);
     }
     lines.push('', t(member ? 'help.more' : 'help.unregistered'));

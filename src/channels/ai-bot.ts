@@ -6,8 +6,8 @@ import { stripMentions } from '../core/mention.ts';
 import type { BotInbound } from '../wecom/inbound.ts';
 import { commandOfKey } from '../wecom/cards.ts';
 
-/** The command a member's first visit to the single chat answers with. */
-const WELCOME = '/帮助';
+/** The command a member's first visit to the single chat answers with: its short form fits a welcome message (2,048 bytes). */
+const WELCOME = '/帮助 简要';
 
 /**
  * What one message or event of the AI bot asks for:

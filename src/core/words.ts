@@ -102,8 +102,8 @@ const daysBetween = (a: string, b: string) => (Date.parse(b) - Date.parse(a)) / 
 function place(month: number, day: number, today: string, field: DayField): string | null {
   const from = typeof field === 'object' ? field.after : today;
   const base = Number(from.slice(0, 4));
-  // Nine years around: 29 February is in at least two of them.
-  const days = [-4, -3, -2, -1, 0, 1, 2, 3, 4]
+  // Eight years either side: 29 February is in two of them even across 2100, a century year that is not a leap year.
+  const days = Array.from({ length: 17 }, (_, i) => i - 8)
     .map((k) => valid(base + k, month, day))
     .filter((d): d is string => d !== null);
   if (field === 'forward') return days.find((d) => d >= today) ?? null;

@@ -180,7 +180,7 @@ describe('the service in websocket mode', () => {
     expect(await service.db.inboundMessage.count({ where: { dedupeKey: 'bot:ws-msg-1' } })).toBe(1);
   });
 
-  it('welcomes a member entering the single chat with /帮助', async () => {
+  it('welcomes a member entering the single chat with /帮助 简要, whole within the welcome message’s 2,048 bytes', async () => {
     const reqId = fake.pushEvent(BOT.botId, {
       msgid: 'ws-enter-1',
       create_time: 1,
@@ -195,9 +195,11 @@ describe('the service in websocket mode', () => {
         channel: 'bot',
         userId: 'demo-liaison-jtj',
         chatId: null,
-        text: '/帮助',
+        text: '/帮助 简要',
       })
     ).text;
+    expect(help).toContain('/签收');
+    expect(Buffer.byteLength(help)).toBeLessThan(2048);
     expect(frame.body).toEqual({ msgtype: 'text', text: { content: help } });
   });
 
