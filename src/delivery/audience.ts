@@ -109,7 +109,7 @@ async function destinations(r: Routing, to: Audience, notice: Notice): Promise<D
     if (!r.asker) return none('asker', 'unknown_member');
     // In the chat asked in, where its channel carries the notice; else to the asker through the app.
     const chat = r.asker.chatId ? await reachableChat(db, r.asker.chatId, reach) : null;
-    if (chat && ('markdown' in notice || chat.channel === 'webhook'))
+    if (chat && (!('chart' in notice) || chat.channel === 'webhook'))
       return { groups: [chat], people: [], mentions: [], missed: [] };
     return { groups: [], people: [{ userId: r.asker.userId, name: r.asker.userId }], mentions: [], missed: [] };
   }
@@ -160,13 +160,27 @@ async function reachableChat(db: Tx, chatId: string, reach: GroupReach): Promise
   return reach.longconn ? routeOf(chat) : null;
 }
 
-/** A group's message for a notice; null when the group's channel cannot carry it (a picture over the long connection). */
+/**
+ * A group's message for a notice; null when the group's channel cannot carry it (a chart drawn at
+ * sending time, over the long connection). Over the long connection a picture or file is uploaded
+ * when sent; a picture too large for an image goes as a file.
+ */
 function toGroup(wire: Wire, g: NamedGroup, notice: Notice, mentions: string[]): Outbound | null {
   if ('markdown' in notice) {
     const text = mentions.length ? `${notice.markdown}\n${mentions.map((u) => `<@${u}>`).join(' ')}` : notice.markdown;
     return wire.groupMarkdown(g, text);
   }
-  if (g.channel !== 'webhook') return null;
+  if (g.channel === 'longconn') {
+    if ('chart' in notice) return null;
+    if ('image' in notice)
+      return wire.longconnMedia(
+        g.target,
+        notice.image.length <= wire.longconnImageBytes ? 'image' : 'file',
+        notice.path,
+        notice.name,
+      );
+    return wire.longconnMedia(g.target, 'file', notice.file, notice.name);
+  }
   if ('chart' in notice) return wire.webhookChart(g.target, notice.chart);
   if ('image' in notice)
     return notice.image.length <= wire.webhookImageBytes
