@@ -34,8 +34,6 @@ export interface Wire {
   longconnMedia(chatId: string, type: 'file' | 'image', path: string, name: string): Outbound;
   /** The largest image the long connection sends as an image; a larger one goes as a file. */
   longconnImageBytes: number;
-  /** The largest file any channel delivers. */
-  fileBytes: number;
   appText(userId: string, content: string): Outbound;
   /** The buttons under a member's text, as a card of their own; null when none fits. */
   appCard(userId: string, text: string, buttons: readonly Button[]): Outbound | null;

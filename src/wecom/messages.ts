@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Button } from '../core/notice.ts';
 import type { GroupRoute, Outbound, Wire } from '../core/outbound.ts';
-import { FILE_BYTES, MEDIA_IMAGE_BYTES, PermanentError, WeComError } from './api.ts';
+import { MEDIA_IMAGE_BYTES, PermanentError, WeComError } from './api.ts';
 import { buttonCard, cardTitle } from './cards.ts';
 
 /** A text message to one member through the self-built app. */
@@ -143,7 +143,6 @@ export const wecomWire: Wire = {
   webhookChart,
   longconnMedia,
   longconnImageBytes: MEDIA_IMAGE_BYTES,
-  fileBytes: FILE_BYTES,
   appText,
   appCard,
   appMedia,
