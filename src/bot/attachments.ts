@@ -22,7 +22,7 @@ export function tooLargeToSend(t: Translate, path: string): string | null {
  * it was written). A file over WeCom's limit is not queued: the line says so.
  */
 export async function sendToAsker(
-  ctx: Pick<CommandContext, 'tell' | 't' | 'channel'>,
+  ctx: Pick<CommandContext, 'tell' | 't' | 'channel' | 'chatId'>,
   a: Attachment,
 ): Promise<string[]> {
   const large = a.type === 'file' ? tooLargeToSend(ctx.t, a.path) : null;
@@ -33,7 +33,7 @@ export async function sendToAsker(
   );
   const inChat = told.reached.some((r) => r.via === 'group');
   return [
-    ctx.t(inChat ? 'export.sent_chat' : 'export.sent_member'),
+    ctx.t(inChat ? (ctx.chatId ? 'export.sent_chat' : 'export.sent_single') : 'export.sent_member'),
     ...(ctx.channel === 'sandbox' ? [ctx.t('export.written', { path: a.path })] : []),
   ];
 }

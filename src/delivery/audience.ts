@@ -10,7 +10,8 @@ import type { Clock } from '../clock.ts';
 // chats (by robot, or by chatid over the long connection where the deployment holds one), else its
 // liaisons (an insurer's staff) through the app; its 责任人 or 分管领导 through the app; the leaders
 // and the admins in their groups, else the members holding that role; the county office (县安委办) as
-// its unit, else as the leaders; a member through the app; the asker in the chat they asked in.
+// its unit, else as the leaders; a member through the app; the asker in the chat they asked in (one
+// to one with the AI bot: by their userid over its long connection, where the deployment holds it).
 // Every call answers who was reached, and who was not and why, so a notice never goes unheard
 // without a word.
 
@@ -20,7 +21,11 @@ export interface Routing {
   reach: GroupReach;
   /** The county whose groups and members hear it; null for the deployment's own (a message of unknown county). */
   countyCode: string | null;
-  asker?: { userId: string; chatId: string | null };
+  /**
+   * Who asked, in which chat (null: one to one), and whether over the AI bot: with its long
+   * connection held, a one-to-one chat with the bot is reached by the asker's userid.
+   */
+  asker?: { userId: string; chatId: string | null; overBot?: boolean };
 }
 
 /** The people who hear about a unit when it has no group: its liaisons, or an insurer's staff. */
@@ -111,6 +116,10 @@ async function destinations(r: Routing, to: Audience, notice: Notice): Promise<D
     const chat = r.asker.chatId ? await reachableChat(db, r.asker.chatId, reach) : null;
     if (chat && (!('chart' in notice) || chat.channel === 'webhook'))
       return { groups: [chat], people: [], mentions: [], missed: [] };
+    if (!r.asker.chatId && r.asker.overBot && reach.longconn && !reach.sandbox && !('chart' in notice)) {
+      const single = { channel: 'longconn' as const, target: r.asker.userId, name: r.asker.userId };
+      return { groups: [single], people: [], mentions: [], missed: [] };
+    }
     return { groups: [], people: [{ userId: r.asker.userId, name: r.asker.userId }], mentions: [], missed: [] };
   }
   if ('member' in to) {

@@ -188,24 +188,22 @@ describe('a deployment with only the long connection', () => {
     await t?.close();
   });
 
-  /** Asks in the leaders' group; the reply's text. */
-  async function ask(msgid: string, text: string): Promise<string> {
+  /** Asks in the leaders' group (or, with `single`, one to one); the reply's text. */
+  async function ask(msgid: string, text: string, single = false): Promise<string> {
     const reqId = fake.pushMessage(
       BOT.botId,
-      botTextMessage({ msgid, userid: 'demo-leader', text, chatid: 'demo-chat-leaders' }),
+      botTextMessage({ msgid, userid: 'demo-leader', text, ...(single ? {} : { chatid: 'demo-chat-leaders' }) }),
     );
     const frame = await fake.until(() => fake.frames('aibot_respond_msg', reqId)[0], `the reply to ${msgid}`);
     return (frame.body as { stream: { content: string } }).stream.content;
   }
 
-  /** The job's messages sent: waits until the outbox holds none pending for the group. */
+  /** The job's messages sent: waits until the outbox holds none pending. */
   async function delivered(): Promise<void> {
     await service.jobs.drain();
     for (let i = 0; i < 200; i++) {
       await service.dispatcher.drain();
-      const left = await t.db.outboxMessage.count({
-        where: { target: 'demo-chat-leaders', state: { in: ['pending', 'sending'] } },
-      });
+      const left = await t.db.outboxMessage.count({ where: { state: { in: ['pending', 'sending'] } } });
       if (!left) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -249,6 +247,19 @@ describe('a deployment with only the long connection', () => {
     expect(upload.file).toEqual(readFileSync(path));
   });
 
+  it('/导出 one to one with the bot: the workbook and its text by the asker’s userid, not through the absent app', async () => {
+    const before = fake.frames('aibot_send_msg').length;
+    expect(await ask('media-export-single', '@安责险助手 /导出', true)).toContain('正在生成');
+    await delivered();
+    const sends = fake.frames('aibot_send_msg').slice(before);
+    expect(sends.map((f) => `${f.body.chatid} ${f.body.msgtype}`)).toEqual([
+      'demo-leader file',
+      'demo-leader markdown',
+    ]);
+    expect((sends[1]!.body.markdown as { content: string }).content).toContain('已发到本会话');
+    expect(await t.db.outboxMessage.count({ where: { channel: 'app' } })).toBe(0);
+  });
+
   it("a file over WeCom's 20 MB is not queued; the reply says so", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anze-media-'));
     try {
@@ -261,6 +272,7 @@ describe('a deployment with only the long connection', () => {
         {
           t: t2,
           channel: 'bot',
+          chatId: 'demo-chat-leaders',
           tell: (to, notice) =>
             tell(
               {
