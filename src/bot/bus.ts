@@ -227,7 +227,7 @@ export class Bus {
             db: tx,
             reach: this.o.reach ?? robotsOnly,
             countyCode: campaign.countyCode,
-            asker: { userId: msg.userId, chatId: msg.chatId },
+            asker: { userId: msg.userId, chatId: msg.chatId, overBot: msg.channel === 'bot' },
           },
           clock,
           to,

@@ -216,13 +216,14 @@ export class JobRunner {
       const asker = {
         t,
         channel: job.channel as Channel,
+        chatId: job.chatId,
         tell: (to: 'asker', notice: Parameters<typeof tell>[3]) =>
           tell(
             {
               db: tx,
               reach: this.o.reach ?? robotsOnly,
               countyCode: campaign.countyCode,
-              asker: { userId: job.userId, chatId: job.chatId },
+              asker: { userId: job.userId, chatId: job.chatId, overBot: job.channel === 'bot' },
             },
             clock,
             to,

@@ -1,6 +1,8 @@
 // The AI bot over its long connection: callbacks into the same inbox and bus as the callback
 // route (/wecom/bot), replies as respond frames, and the outbox's 'longconn' sender.
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Inbox } from '../bot/inbox.ts';
 import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
@@ -9,6 +11,8 @@ import { CallbackRejected } from '../wecom/crypto.ts';
 import { botReply } from '../wecom/cards.ts';
 import { readBotMessage, type BotInbound } from '../wecom/inbound.ts';
 import { RATE_LIMITS } from '../wecom/messages.ts';
+import { PermanentError } from '../wecom/api.ts';
+import { MediaUploader } from '../wecom/longconn-media.ts';
 import { wsAgent } from '../wecom/proxy.ts';
 import { botTurn } from './ai-bot.ts';
 import { responseUrlSender } from './bot-callback.ts';
@@ -98,12 +102,32 @@ async function answer(
  * Proactive messages (aibot_send_msg) to a chatid or userid, acknowledged by WeCom; a non-zero
  * errcode is thrown as a WeComError, so the dispatcher retries or gives up as for the API.
  */
-export function longconnSender(conn: LongConnection): Sender {
+export function longconnSender(conn: LongConnection, media: MediaUploader): Sender {
   return async (row) => {
-    await conn.request(CMD.send, JSON.parse(row.payload));
+    await conn.request(CMD.send, await withMediaId(JSON.parse(row.payload) as Record<string, unknown>, media));
     return 'sent';
   };
 }
+
+/**
+ * An image or file message as the outbox stores it ({ path, name }) with the file uploaded over
+ * the connection (or its kept media id) in their place; other messages as they are. A file gone
+ * from disk is a failure no retry will fix.
+ */
+async function withMediaId(payload: Record<string, unknown>, media: MediaUploader): Promise<Record<string, unknown>> {
+  const type = payload.msgtype;
+  const file = (type === 'image' || type === 'file') && (payload[type] as { path?: string; name?: string });
+  if (!file || !file.path) return payload;
+  const name = file.name ?? basename(file.path);
+  const data = await readFile(file.path).catch((e: Error) => {
+    throw new PermanentError(`file ${name}: ${e.message}`);
+  });
+  return { ...payload, [type]: { media_id: await media.mediaId(type, data, name) } };
+}
+
+/** The uploader of a connection's media, on the service's clock. */
+export const mediaUploader = (conn: LongConnection, now: () => number, log?: (m: string) => void): MediaUploader =>
+  new MediaUploader({ request: (cmd, body, reqId) => conn.request(cmd, body, reqId), now, ...(log ? { log } : {}) });
 
 /**
  * The AI bot in long-connection mode: a WebSocket the bot holds to WeCom (no public URL needed),
@@ -126,7 +150,13 @@ export function botLongConn(deps: ChannelDeps): (Channel & { connection: LongCon
   return {
     name: 'longconn',
     connection,
-    senders: { longconn: longconnSender(connection), response_url: responseUrlSender },
+    senders: {
+      longconn: longconnSender(
+        connection,
+        mediaUploader(connection, () => clock.now().getTime(), log('longconn')),
+      ),
+      response_url: responseUrlSender,
+    },
     perMinute: { longconn: RATE_LIMITS.longconn },
     paused: () => connection.state !== 'subscribed',
     start: () => connection.start(),

@@ -10,7 +10,8 @@ import type { Clock } from '../clock.ts';
 // chats (by robot, or by chatid over the long connection where the deployment holds one), else its
 // liaisons (an insurer's staff) through the app; its 责任人 or 分管领导 through the app; the leaders
 // and the admins in their groups, else the members holding that role; the county office (县安委办) as
-// its unit, else as the leaders; a member through the app; the asker in the chat they asked in.
+// its unit, else as the leaders; a member through the app; the asker in the chat they asked in (one
+// to one with the AI bot: by their userid over its long connection, where the deployment holds it).
 // Every call answers who was reached, and who was not and why, so a notice never goes unheard
 // without a word.
 
@@ -20,7 +21,11 @@ export interface Routing {
   reach: GroupReach;
   /** The county whose groups and members hear it; null for the deployment's own (a message of unknown county). */
   countyCode: string | null;
-  asker?: { userId: string; chatId: string | null };
+  /**
+   * Who asked, in which chat (null: one to one), and whether over the AI bot: with its long
+   * connection held, a one-to-one chat with the bot is reached by the asker's userid.
+   */
+  asker?: { userId: string; chatId: string | null; overBot?: boolean };
 }
 
 /** The people who hear about a unit when it has no group: its liaisons, or an insurer's staff. */
@@ -109,8 +114,12 @@ async function destinations(r: Routing, to: Audience, notice: Notice): Promise<D
     if (!r.asker) return none('asker', 'unknown_member');
     // In the chat asked in, where its channel carries the notice; else to the asker through the app.
     const chat = r.asker.chatId ? await reachableChat(db, r.asker.chatId, reach) : null;
-    if (chat && ('markdown' in notice || chat.channel === 'webhook'))
+    if (chat && (!('chart' in notice) || chat.channel === 'webhook'))
       return { groups: [chat], people: [], mentions: [], missed: [] };
+    if (!r.asker.chatId && r.asker.overBot && reach.longconn && !reach.sandbox && !('chart' in notice)) {
+      const single = { channel: 'longconn' as const, target: r.asker.userId, name: r.asker.userId };
+      return { groups: [single], people: [], mentions: [], missed: [] };
+    }
     return { groups: [], people: [{ userId: r.asker.userId, name: r.asker.userId }], mentions: [], missed: [] };
   }
   if ('member' in to) {
@@ -160,13 +169,27 @@ async function reachableChat(db: Tx, chatId: string, reach: GroupReach): Promise
   return reach.longconn ? routeOf(chat) : null;
 }
 
-/** A group's message for a notice; null when the group's channel cannot carry it (a picture over the long connection). */
+/**
+ * A group's message for a notice; null when the group's channel cannot carry it (a chart drawn at
+ * sending time, over the long connection). Over the long connection a picture or file is uploaded
+ * when sent; a picture too large for an image goes as a file.
+ */
 function toGroup(wire: Wire, g: NamedGroup, notice: Notice, mentions: string[]): Outbound | null {
   if ('markdown' in notice) {
     const text = mentions.length ? `${notice.markdown}\n${mentions.map((u) => `<@${u}>`).join(' ')}` : notice.markdown;
     return wire.groupMarkdown(g, text);
   }
-  if (g.channel !== 'webhook') return null;
+  if (g.channel === 'longconn') {
+    if ('chart' in notice) return null;
+    if ('image' in notice)
+      return wire.longconnMedia(
+        g.target,
+        notice.image.length <= wire.longconnImageBytes ? 'image' : 'file',
+        notice.path,
+        notice.name,
+      );
+    return wire.longconnMedia(g.target, 'file', notice.file, notice.name);
+  }
   if ('chart' in notice) return wire.webhookChart(g.target, notice.chart);
   if ('image' in notice)
     return notice.image.length <= wire.webhookImageBytes

@@ -16,7 +16,13 @@ try {
   const counts = await writeLedgerExport(
     db,
     campaign,
-    { day: r.day, now: new Date(r.now), t: translator(r.locale), timeZone: r.timeZone },
+    {
+      day: r.day,
+      now: new Date(r.now),
+      t: translator(r.locale),
+      timeZone: r.timeZone,
+      ...(r.scope ? { scope: r.scope } : {}),
+    },
     r.file,
   );
   process.stdout.write(JSON.stringify(counts));

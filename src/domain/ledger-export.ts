@@ -41,7 +41,12 @@ export interface ExportOptions {
   timeZone: string;
   /** Rows per query (EXPORT_BATCH); smaller in tests. */
   batch?: number;
+  /** One sector's or one township's enterprises only, in the sheets that list enterprises (a smaller file). */
+  scope?: ExportScope;
 }
+
+/** A smaller export: the enterprise lists of one sector or one township (coverage and obligations stay whole). */
+export type ExportScope = { sectorId: number } | { townshipId: number };
 export interface ExportCounts {
   uninsured: number;
   expiring: number;
@@ -78,6 +83,8 @@ export async function writeLedgerExport(
   file: string,
 ): Promise<ExportCounts> {
   const { day, now, t, timeZone } = o;
+  /** The enterprises the lists hold: the scope's, else all of the county's. */
+  const scoped = o.scope ?? {};
   const take = o.batch ?? EXPORT_BATCH;
   // Loaded when a workbook is made, not with the service: exceljs alone takes half a second to load.
   const { default: Excel } = await import('exceljs');
@@ -192,6 +199,7 @@ export async function writeLedgerExport(
       where: {
         id: { gt: after?.id ?? 0 },
         countyCode: campaign.countyCode,
+        ...scoped,
         status: 'operating',
         sector: { campaignId: campaign.id },
         OR: [{ sector: { highRisk: true } }, { aboveScale: true }],
@@ -253,7 +261,7 @@ export async function writeLedgerExport(
         status: 'valid',
         startOn: { lte: day },
         endOn: { gte: day, lte: addDays(day, EXPIRING_WITHIN_DAYS) },
-        enterprise: { countyCode: campaign.countyCode },
+        enterprise: { countyCode: campaign.countyCode, ...scoped },
         ...(after && { OR: [{ endOn: { gt: after.endOn } }, { endOn: after.endOn, id: { gt: after.id } }] }),
       },
       select: { id: true, endOn: true, policyNo: true, insuredHeadcount: true, insurerId: true, enterpriseId: true },
@@ -303,7 +311,7 @@ export async function writeLedgerExport(
   const visits: { key: [string, number]; row: unknown[] }[] = [];
   for await (const batch of pages((after: { id: number } | null) =>
     db.preventionVisit.findMany({
-      where: { id: { gt: after?.id ?? 0 }, enterprise: { countyCode: campaign.countyCode } },
+      where: { id: { gt: after?.id ?? 0 }, enterprise: { countyCode: campaign.countyCode, ...scoped } },
       orderBy: { id: 'asc' },
       take,
     }),
@@ -422,7 +430,11 @@ export async function writeLedgerExport(
     mapped(
       pages((after: { id: number } | null) =>
         db.inspection.findMany({
-          where: { campaignId: campaign.id, ...(after && { id: { gt: after.id } }) },
+          where: {
+            campaignId: campaign.id,
+            ...(o.scope && { enterprise: o.scope }),
+            ...(after && { id: { gt: after.id } }),
+          },
           orderBy: { id: 'asc' },
           take,
         }),
@@ -534,7 +546,11 @@ export async function writeLedgerExport(
     mapped(
       pages((after: { id: number } | null) =>
         db.claim.findMany({
-          where: { countyCode: campaign.countyCode, id: { gt: after?.id ?? 0 } },
+          where: {
+            countyCode: campaign.countyCode,
+            ...(o.scope && { enterprise: o.scope }),
+            id: { gt: after?.id ?? 0 },
+          },
           orderBy: { id: 'asc' },
           take,
         }),
@@ -593,6 +609,7 @@ export interface ChildRequest {
   locale: Locale;
   timeZone: string;
   file: string;
+  scope?: ExportScope;
 }
 
 /** Far more than the 100,000 county takes (under 20 s): an export that hangs is killed. */

@@ -17,6 +17,12 @@ export class WeComError extends Error {
 /** A message no retry can deliver, found before WeCom is asked: a missing or oversized file. */
 export class PermanentError extends Error {}
 
+/** WeCom's limit on a file message, whichever channel uploads it (robot, app, long connection). */
+export const FILE_BYTES = 20 * 1024 * 1024;
+
+/** WeCom's limit on an image uploaded as temporary media (app, long connection); a larger one goes as a file. */
+export const MEDIA_IMAGE_BYTES = 10 * 1024 * 1024;
+
 const TOKEN_EXPIRED = new Set([40014, 42001]);
 /** How long one WeCom call may take before it counts as failed (and is retried); tests shorten it. */
 export const apiTimeout = { ms: 10_000 };
@@ -90,7 +96,7 @@ export async function uploadWebhookFile(
 ): Promise<string> {
   return upload(
     `${apiBase}/cgi-bin/webhook/upload_media?key=${encodeURIComponent(key)}&type=file`,
-    await multipartFile(path, name, 20 * 1024 * 1024),
+    await multipartFile(path, name, FILE_BYTES),
   );
 }
 
@@ -218,7 +224,7 @@ export class AppApi {
       const file = await multipartFile(
         media.path,
         media.name ?? basename(media.path),
-        (type === 'image' ? 10 : 20) * 1024 * 1024,
+        type === 'image' ? MEDIA_IMAGE_BYTES : FILE_BYTES,
       );
       const uploaded = await this.withToken(async (token) => ({
         media_id: await upload(

@@ -15,6 +15,9 @@ export const CMD = {
   respond: 'aibot_respond_msg',
   respondWelcome: 'aibot_respond_welcome_msg',
   send: 'aibot_send_msg',
+  uploadInit: 'aibot_upload_media_init',
+  uploadChunk: 'aibot_upload_media_chunk',
+  uploadFinish: 'aibot_upload_media_finish',
   message: 'aibot_msg_callback',
   event: 'aibot_event_callback',
 } as const;
@@ -26,7 +29,7 @@ export interface CallbackFrame {
   body: Record<string, unknown>;
 }
 
-interface Frame {
+export interface Frame {
   cmd?: string;
   headers?: { req_id?: string };
   body?: unknown;

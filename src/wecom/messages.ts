@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Button } from '../core/notice.ts';
 import type { GroupRoute, Outbound, Wire } from '../core/outbound.ts';
-import { PermanentError, WeComError } from './api.ts';
+import { MEDIA_IMAGE_BYTES, PermanentError, WeComError } from './api.ts';
 import { buttonCard, cardTitle } from './cards.ts';
 
 /** A text message to one member through the self-built app. */
@@ -61,6 +61,14 @@ export function longconnMarkdown(chatId: string, content: string): Outbound {
     target: chatId,
     payload: { chatid: chatId, msgtype: 'markdown', markdown: { content } },
   };
+}
+
+/**
+ * A file or image on disk for a group's chatid or a member's userid over the long connection
+ * (aibot_send_msg): the sender uploads it in pieces first and sends its media_id.
+ */
+export function longconnMedia(chatId: string, type: 'file' | 'image', path: string, name: string): Outbound {
+  return { channel: 'longconn', target: chatId, payload: { chatid: chatId, msgtype: type, [type]: { path, name } } };
 }
 
 /** A markdown message to a group by its route. */
@@ -133,6 +141,8 @@ export const wecomWire: Wire = {
   webhookImage,
   webhookFile,
   webhookChart,
+  longconnMedia,
+  longconnImageBytes: MEDIA_IMAGE_BYTES,
   appText,
   appCard,
   appMedia,

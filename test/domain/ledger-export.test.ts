@@ -293,6 +293,36 @@ describe('/导出', () => {
     expect(existsSync(payload.file.path)).toBe(true);
   });
 
+  it('/导出 危化 and /导出 东坪: only that sector’s or township’s enterprises in the lists, coverage county-wide', async () => {
+    const whole = values(workbook.getWorksheet('未参保企业')!);
+    for (const [word, column, name] of [
+      ['危化', 0, '危险化学品'],
+      ['东坪', 1, '东坪镇'],
+    ] as const) {
+      const r = await say(`/导出 ${word}`);
+      expect(r.text).toMatch(/^⏳ 正在生成/);
+      const [text] = await runJobs(t);
+      expect(text).toContain(`只含${name}的企业`);
+      const { file } = JSON.parse((await lastFile()).payload) as { file: { path: string; name: string } };
+      expect(file.name).toMatch(new RegExp(`^安责险台账-${name}-2026-11-29-0800\\.xlsx$`));
+      const part = new ExcelJS.Workbook();
+      await part.xlsx.readFile(file.path);
+      const uninsured = values(part.getWorksheet('未参保企业')!);
+      expect(uninsured.length).toBeGreaterThan(0);
+      expect(uninsured).toEqual(whole.filter((row) => row[column] === name));
+      expect(uninsured.length).toBeLessThan(whole.length);
+      expect(values(part.getWorksheet('按行业')!)).toEqual(values(workbook.getWorksheet('按行业')!));
+    }
+  });
+
+  it('/导出 with a word that names no sector or township answers how to ask, and starts nothing', async () => {
+    const jobs = await t.db.job.count();
+    const r = await say('/导出 火星');
+    expect(r.text).toContain('不认识“火星”');
+    expect(r.text).toContain('/导出 乡镇名');
+    expect(await t.db.job.count()).toBe(jobs);
+  });
+
   it('refuses liaisons, writing nothing', async () => {
     const [outbox, files] = [await t.db.outboxMessage.count(), readdirSync(join(t.dir, 'exports')).length];
     t.clock.set('2026-11-29T09:00:00+08:00');

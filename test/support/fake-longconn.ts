@@ -1,8 +1,9 @@
 // A stand-in for WeCom's AI bot long-connection server (wss://openws.work.weixin.qq.com) on
 // loopback, speaking the protocol as the official @wecom/aibot-node-sdk expects it: subscribe with
 // bot_id and secret, ping, message and event callbacks, respond and send frames acknowledged under
-// their req_id, and the kick of the older connection when a newer one subscribes as the same bot.
-import { randomUUID } from 'node:crypto';
+// their req_id, the kick of the older connection when a newer one subscribes as the same bot, and
+// the chunked media upload (init, chunks, finish) whose media ids image and file sends must carry.
+import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -19,6 +20,25 @@ export interface Seen {
   body: Record<string, unknown>;
   conn: number;
 }
+
+/** An upload as the fake checked it: its init, its pieces as they came, and the assembled file. */
+export interface Upload {
+  uploadId: string;
+  type: string;
+  filename: string;
+  totalSize: number;
+  totalChunks: number;
+  md5: string;
+  /** Chunk indexes in the order they arrived (retries included). */
+  order: number[];
+  pieces: Map<number, Buffer>;
+  /** Set by finish: the assembled file and the media id given for it. */
+  file?: Buffer;
+  mediaId?: string;
+}
+
+/** WeCom's piece limit before base64 (the SDK's CHUNK_SIZE). */
+const CHUNK_BYTES = 512 * 1024;
 
 interface Conn {
   id: number;
@@ -37,6 +57,10 @@ export class FakeLongConnServer {
   private server: WebSocketServer | null = null;
   private readonly holder = new Map<string, Conn>();
   private listeners: (() => void)[] = [];
+  /** Uploads by upload_id, in the order they were begun. */
+  readonly uploads = new Map<string, Upload>();
+  /** Chunk frames still to be refused (errcode 50001 'system error'), as WeCom does under load. */
+  failChunks = 0;
 
   constructor(private readonly bots: Record<string, string>) {}
 
@@ -180,13 +204,87 @@ export class FakeLongConnServer {
       case 'aibot_send_msg': {
         const b = f.body ?? {};
         if (typeof b.chatid !== 'string' || !b.chatid) return this.ack(conn, reqId, 40001, 'missing chatid');
-        // Proactive sends take markdown or template cards only (text is refused, 40008).
+        // Proactive sends take markdown, template cards, and media by an uploaded media id (text is refused, 40008).
+        if (b.msgtype === 'image' || b.msgtype === 'file') {
+          const mediaId = (b[b.msgtype] as { media_id?: unknown } | undefined)?.media_id;
+          const known = [...this.uploads.values()].some((u) => u.mediaId === mediaId && u.type === b.msgtype);
+          return known ? this.ack(conn, reqId) : this.ack(conn, reqId, 40007, 'invalid media_id');
+        }
         if (b.msgtype !== 'markdown' && b.msgtype !== 'template_card')
           return this.ack(conn, reqId, 40008, 'invalid message type');
         return this.ack(conn, reqId);
       }
+      case 'aibot_upload_media_init':
+        return this.uploadInit(conn, reqId, f.body ?? {});
+      case 'aibot_upload_media_chunk':
+        return this.uploadChunk(conn, reqId, f.body ?? {});
+      case 'aibot_upload_media_finish':
+        return this.uploadFinish(conn, reqId, f.body ?? {});
       default:
         return this.ack(conn, reqId, 40001, `unknown cmd ${cmd}`);
     }
+  }
+
+  private answer(conn: Conn, reqId: string, body: Record<string, unknown>): void {
+    conn.ws.send(JSON.stringify({ headers: { req_id: reqId }, errcode: 0, errmsg: 'ok', body }));
+  }
+
+  private uploadInit(conn: Conn, reqId: string, b: Record<string, unknown>): void {
+    const { type, filename, total_size: size, total_chunks: chunks, md5 } = b;
+    if (type !== 'image' && type !== 'file' && type !== 'voice' && type !== 'video')
+      return this.ack(conn, reqId, 40004, 'invalid media type');
+    if (typeof filename !== 'string' || !filename) return this.ack(conn, reqId, 40001, 'missing filename');
+    if (
+      typeof size !== 'number' ||
+      typeof chunks !== 'number' ||
+      typeof md5 !== 'string' ||
+      !/^[0-9a-f]{32}$/.test(md5)
+    )
+      return this.ack(conn, reqId, 40001, 'invalid size, chunks or md5');
+    if (chunks !== Math.ceil(size / CHUNK_BYTES) || chunks < 1 || chunks > 100)
+      return this.ack(conn, reqId, 40001, 'total_chunks does not fit total_size');
+    const uploadId = `upload-${this.uploads.size + 1}`;
+    this.uploads.set(uploadId, {
+      uploadId,
+      type,
+      filename,
+      totalSize: size,
+      totalChunks: chunks,
+      md5,
+      order: [],
+      pieces: new Map(),
+    });
+    this.answer(conn, reqId, { upload_id: uploadId });
+  }
+
+  private uploadChunk(conn: Conn, reqId: string, b: Record<string, unknown>): void {
+    const u = this.uploads.get(String(b.upload_id));
+    if (!u || u.mediaId) return this.ack(conn, reqId, 40001, 'invalid upload_id');
+    const index = b.chunk_index;
+    if (typeof index !== 'number' || index < 0 || index >= u.totalChunks)
+      return this.ack(conn, reqId, 40001, 'invalid chunk_index');
+    if (typeof b.base64_data !== 'string') return this.ack(conn, reqId, 40001, 'missing base64_data');
+    const piece = Buffer.from(b.base64_data, 'base64');
+    if (piece.toString('base64') !== b.base64_data || piece.length > CHUNK_BYTES || piece.length === 0)
+      return this.ack(conn, reqId, 40001, 'invalid base64_data');
+    u.order.push(index);
+    if (this.failChunks > 0) {
+      this.failChunks--;
+      return this.ack(conn, reqId, 50001, 'system error');
+    }
+    u.pieces.set(index, piece);
+    this.ack(conn, reqId);
+  }
+
+  private uploadFinish(conn: Conn, reqId: string, b: Record<string, unknown>): void {
+    const u = this.uploads.get(String(b.upload_id));
+    if (!u || u.mediaId) return this.ack(conn, reqId, 40001, 'invalid upload_id');
+    if (u.pieces.size !== u.totalChunks) return this.ack(conn, reqId, 40001, 'chunks missing');
+    const file = Buffer.concat([...Array(u.totalChunks).keys()].map((i) => u.pieces.get(i)!));
+    if (file.length !== u.totalSize || createHash('md5').update(file).digest('hex') !== u.md5)
+      return this.ack(conn, reqId, 40001, 'md5 or size mismatch');
+    u.file = file;
+    u.mediaId = `media-${u.uploadId}`;
+    this.answer(conn, reqId, { type: u.type, media_id: u.mediaId, created_at: '1764374400' });
   }
 }

@@ -11,7 +11,12 @@ import { readCalendarFile, WorkCalendar } from '../../src/domain/calendar.ts';
 import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
-import { botLongConnection, longconnSender, type LongConnTuning } from '../../src/channels/longconn-bot.ts';
+import {
+  botLongConnection,
+  longconnSender,
+  mediaUploader,
+  type LongConnTuning,
+} from '../../src/channels/longconn-bot.ts';
 import { testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
 import { FakeLongConnServer } from '../support/fake-longconn.ts';
 import { botTextMessage } from '../support/fake-wecom.ts';
@@ -306,7 +311,12 @@ describe('the wire', () => {
       wire: wecomWire,
       db: t.db,
       clock: t.clock,
-      senders: { longconn: longconnSender(conn) },
+      senders: {
+        longconn: longconnSender(
+          conn,
+          mediaUploader(conn, () => t.clock.now().getTime()),
+        ),
+      },
       paused: () => conn.state !== 'subscribed',
     });
     const id = (await enqueue(t.db, longconnMarkdown('demo-chat-yjj', '应急局：请今日内上报危化行业进度'), t.clock))[0]!

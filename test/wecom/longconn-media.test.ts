@@ -1,0 +1,298 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sendToAsker } from '../../src/bot/attachments.ts';
+import { Bus } from '../../src/bot/bus.ts';
+import { Inbox } from '../../src/bot/inbox.ts';
+import { Registry } from '../../src/bot/registry.ts';
+import { botLongConnection, mediaUploader } from '../../src/channels/longconn-bot.ts';
+import { tell } from '../../src/delivery/audience.ts';
+import { translator } from '../../src/i18n.ts';
+import { startService, type Service } from '../../src/service.ts';
+import type { LongConnection } from '../../src/wecom/longconn.ts';
+import { MediaUploader, MEDIA_CHUNK_BYTES } from '../../src/wecom/longconn-media.ts';
+import { wecomWire } from '../../src/wecom/messages.ts';
+import { testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
+import { FakeLongConnServer } from '../support/fake-longconn.ts';
+import { botTextMessage } from '../support/fake-wecom.ts';
+
+// Pictures and files over the AI bot's long connection: the chunked upload as the fake server
+// checks it, and a deployment with only the long connection delivering /覆盖率 图 and /导出 into
+// the group they were asked in.
+
+const BOT = { botId: 'aibot-media', secret: 'media-secret' };
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+let fake: FakeLongConnServer;
+let url: string;
+
+beforeAll(async () => {
+  fake = new FakeLongConnServer({ [BOT.botId]: BOT.secret });
+  url = await fake.start();
+});
+afterAll(() => fake?.stop());
+
+describe('the upload', () => {
+  let t: TestDb;
+  let conn: LongConnection;
+  let uploader: MediaUploader;
+
+  beforeAll(async () => {
+    t = await testDb({ demo: true });
+    const bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+    conn = botLongConnection({
+      channel: { ...BOT, url },
+      inbox: new Inbox({ db: t.db, bus, clock: t.clock }),
+      log: () => {},
+      tuning: { ackTimeoutMs: 3000, backoffBaseMs: 20, backoffMaxMs: 200 },
+    });
+    conn.start();
+    await fake.until(() => conn.state === 'subscribed', 'the client to subscribe');
+    uploader = new MediaUploader({
+      request: (cmd, body, reqId) => conn.request(cmd, body, reqId),
+      now: () => t.clock.now().getTime(),
+      retryDelayMs: 1,
+    });
+  });
+  afterEach(() => (fake.failChunks = 0));
+  afterAll(async () => {
+    await conn?.stop();
+    await t?.close();
+  });
+
+  it('sends init, the pieces of 512 KB in order, and finish, as the SDK frames them; the file arrives whole', async () => {
+    const data = randomBytes(2 * MEDIA_CHUNK_BYTES + 1234);
+    const before = fake.seen.length;
+    const mediaId = await uploader.mediaId('file', data, '台账.xlsx');
+    const frames = fake.seen.slice(before);
+    expect(frames.map((f) => f.cmd)).toEqual([
+      'aibot_upload_media_init',
+      'aibot_upload_media_chunk',
+      'aibot_upload_media_chunk',
+      'aibot_upload_media_chunk',
+      'aibot_upload_media_finish',
+    ]);
+    expect(frames[0]!.body).toEqual({
+      type: 'file',
+      filename: '台账.xlsx',
+      total_size: data.length,
+      total_chunks: 3,
+      md5: md5(data),
+    });
+    const upload = [...fake.uploads.values()].find((u) => u.mediaId === mediaId)!;
+    expect(frames.slice(1, 4).map((f) => f.body)).toEqual(
+      [0, 1, 2].map((i) => ({
+        upload_id: upload.uploadId,
+        chunk_index: i,
+        base64_data: data.subarray(i * MEDIA_CHUNK_BYTES, (i + 1) * MEDIA_CHUNK_BYTES).toString('base64'),
+      })),
+    );
+    expect(frames[4]!.body).toEqual({ upload_id: upload.uploadId });
+    expect(frames.every((f) => f.reqId.startsWith(`${f.cmd}_`))).toBe(true);
+    expect(upload.order).toEqual([0, 1, 2]);
+    expect([...upload.pieces.values()].map((p) => p.length)).toEqual([MEDIA_CHUNK_BYTES, MEDIA_CHUNK_BYTES, 1234]);
+    expect(md5(upload.file!)).toBe(md5(data));
+  });
+
+  it('keeps the media id of the same content for three days, then uploads again', async () => {
+    const data = randomBytes(1000);
+    const first = await uploader.mediaId('image', data, 'chart.png');
+    const uploads = fake.uploads.size;
+    t.clock.advance(47 * 3600_000);
+    expect(await uploader.mediaId('image', data, 'chart.png')).toBe(first);
+    expect(fake.uploads.size).toBe(uploads);
+    // Other bytes, or the same as a file, are another upload.
+    expect(await uploader.mediaId('file', data, 'chart.png')).not.toBe(first);
+    t.clock.advance(25 * 3600_000); // 72 h after the first: WeCom has dropped it
+    expect(await uploader.mediaId('image', data, 'chart.png')).not.toBe(first);
+    expect(fake.uploads.size).toBe(uploads + 2);
+  });
+
+  it('tries a refused piece again, and gives up on it after three tries without finishing', async () => {
+    const data = randomBytes(MEDIA_CHUNK_BYTES + 10);
+    fake.failChunks = 1;
+    const mediaId = await uploader.mediaId('file', data, 'a.bin');
+    const upload = [...fake.uploads.values()].find((u) => u.mediaId === mediaId)!;
+    expect(upload.order).toEqual([0, 0, 1]);
+    expect(md5(upload.file!)).toBe(md5(data));
+
+    fake.failChunks = 3;
+    const finishes = fake.frames('aibot_upload_media_finish').length;
+    await expect(uploader.mediaId('file', randomBytes(100), 'b.bin')).rejects.toThrow(
+      /piece 0 not taken after 3 tries/,
+    );
+    expect(fake.frames('aibot_upload_media_finish')).toHaveLength(finishes);
+  });
+
+  it('refuses an empty file or one over 100 pieces before any frame', async () => {
+    const before = fake.seen.length;
+    await expect(uploader.mediaId('file', Buffer.alloc(0), 'empty')).rejects.toThrow(/1 B to 100 pieces/);
+    await expect(uploader.mediaId('file', Buffer.alloc(100 * MEDIA_CHUNK_BYTES + 1), 'big')).rejects.toThrow(
+      /100 pieces/,
+    );
+    expect(fake.seen.length).toBe(before);
+  });
+
+  it('sends a queued file message with the media id of its upload; a file gone from disk fails for good', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anze-media-'));
+    try {
+      const path = join(dir, 'x.xlsx');
+      writeFileSync(path, randomBytes(3000));
+      const send = (await import('../../src/channels/longconn-bot.ts')).longconnSender(
+        conn,
+        mediaUploader(conn, () => t.clock.now().getTime()),
+      );
+      const m = wecomWire.longconnMedia('chat-x', 'file', path, '台账.xlsx');
+      expect(
+        await send({ id: 1, channel: m.channel, target: m.target, payload: JSON.stringify(m.payload), attempts: 0 }),
+      ).toBe('sent');
+      const frame = fake.frames('aibot_send_msg').at(-1)!;
+      const upload = [...fake.uploads.values()].at(-1)!;
+      expect(frame.body).toEqual({ chatid: 'chat-x', msgtype: 'file', file: { media_id: upload.mediaId } });
+      expect(upload.file).toEqual(readFileSync(path));
+      rmSync(path);
+      const gone = wecomWire.longconnMedia('chat-x', 'file', path, 'gone.xlsx');
+      const failure = await send({
+        id: 2,
+        channel: gone.channel,
+        target: gone.target,
+        payload: JSON.stringify(gone.payload),
+        attempts: 0,
+      }).catch((e: unknown) => e);
+      expect(wecomWire.permanent(failure)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a deployment with only the long connection', () => {
+  let t: TestDb;
+  let service: Service;
+
+  beforeAll(async () => {
+    t = await testDb({ demo: true });
+    // No group has a robot, and no self-built app is configured.
+    await t.db.groupChat.updateMany({ data: { webhookKey: null } });
+    service = await startService(
+      { ...testConfig(t, 'http://127.0.0.1:9'), botLongConn: { ...BOT, url }, leaseSeconds: 3600 },
+      t.clock,
+      () => {},
+    );
+    await fake.until(() => service.longConn?.state === 'subscribed', 'the service to subscribe', 20_000);
+  });
+  afterAll(async () => {
+    await service?.close();
+    await t?.close();
+  });
+
+  /** Asks in the leaders' group (or, with `single`, one to one); the reply's text. */
+  async function ask(msgid: string, text: string, single = false): Promise<string> {
+    const reqId = fake.pushMessage(
+      BOT.botId,
+      botTextMessage({ msgid, userid: 'demo-leader', text, ...(single ? {} : { chatid: 'demo-chat-leaders' }) }),
+    );
+    const frame = await fake.until(() => fake.frames('aibot_respond_msg', reqId)[0], `the reply to ${msgid}`);
+    return (frame.body as { stream: { content: string } }).stream.content;
+  }
+
+  /** The job's messages sent: waits until the outbox holds none pending. */
+  async function delivered(): Promise<void> {
+    await service.jobs.drain();
+    for (let i = 0; i < 200; i++) {
+      await service.dispatcher.drain();
+      const left = await t.db.outboxMessage.count({ where: { state: { in: ['pending', 'sending'] } } });
+      if (!left) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the outbox did not empty');
+  }
+
+  it('/覆盖率 图: the chart arrives in the group as an image uploaded over the connection', async () => {
+    expect(await ask('media-chart', '@安责险助手 /覆盖率 图')).toContain('正在生成');
+    await delivered();
+    const job = await t.db.job.findFirstOrThrow({ where: { kind: 'coverage' }, orderBy: { id: 'desc' } });
+    const path = (JSON.parse(job.result!) as { attachment: { path: string } }).attachment.path;
+    const sends = fake.frames('aibot_send_msg').filter((f) => f.body.chatid === 'demo-chat-leaders');
+    const image = sends.find((f) => f.body.msgtype === 'image')!;
+    expect(image, 'the picture in the group').toBeDefined();
+    const upload = [...fake.uploads.values()].find(
+      (u) => u.mediaId === (image.body.image as { media_id: string }).media_id,
+    )!;
+    expect(upload.type).toBe('image');
+    expect(upload.file!.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a'); // a PNG
+    expect(upload.file).toEqual(readFileSync(path));
+    const text = (sends.at(-1)!.body.markdown as { content: string }).content;
+    expect(text).toContain('已发到本群');
+    const rows = await t.db.outboxMessage.findMany({ where: { createdAt: { gte: job.createdAt } } });
+    expect(rows.every((r) => r.channel === 'longconn' && r.state === 'sent')).toBe(true);
+  });
+
+  it('/导出: the workbook arrives in the group as a file', async () => {
+    expect(await ask('media-export', '@安责险助手 /导出')).toContain('正在生成');
+    await delivered();
+    const job = await t.db.job.findFirstOrThrow({ where: { kind: 'export' }, orderBy: { id: 'desc' } });
+    const { path, name } = (JSON.parse(job.result!) as { attachment: { path: string; name: string } }).attachment;
+    const file = fake
+      .frames('aibot_send_msg')
+      .find((f) => f.body.chatid === 'demo-chat-leaders' && f.body.msgtype === 'file')!;
+    expect(file, 'the workbook in the group').toBeDefined();
+    const upload = [...fake.uploads.values()].find(
+      (u) => u.mediaId === (file.body.file as { media_id: string }).media_id,
+    )!;
+    expect(upload).toMatchObject({ type: 'file', filename: name });
+    expect(name).toMatch(/\.xlsx$/);
+    expect(upload.file).toEqual(readFileSync(path));
+  });
+
+  it('/导出 one to one with the bot: the workbook and its text by the asker’s userid, not through the absent app', async () => {
+    const before = fake.frames('aibot_send_msg').length;
+    expect(await ask('media-export-single', '@安责险助手 /导出', true)).toContain('正在生成');
+    await delivered();
+    const sends = fake.frames('aibot_send_msg').slice(before);
+    expect(sends.map((f) => `${f.body.chatid} ${f.body.msgtype}`)).toEqual([
+      'demo-leader file',
+      'demo-leader markdown',
+    ]);
+    expect((sends[1]!.body.markdown as { content: string }).content).toContain('已发到本会话');
+    expect(await t.db.outboxMessage.count({ where: { channel: 'app' } })).toBe(0);
+  });
+
+  it("a file over WeCom's 20 MB is not queued; the reply says so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anze-media-'));
+    try {
+      const path = join(dir, 'big.xlsx');
+      writeFileSync(path, '');
+      truncateSync(path, 20 * 1024 * 1024 + 1);
+      const before = await t.db.outboxMessage.count();
+      const t2 = translator('zh-CN');
+      const lines = await sendToAsker(
+        {
+          t: t2,
+          channel: 'bot',
+          chatId: 'demo-chat-leaders',
+          tell: (to, notice) =>
+            tell(
+              {
+                db: t.db,
+                reach: { longconn: true, wire: wecomWire },
+                countyCode: null,
+                asker: { userId: 'demo-leader', chatId: 'demo-chat-leaders' },
+              },
+              t.clock,
+              to,
+              notice,
+            ),
+        },
+        { type: 'file', path, name: 'big.xlsx' },
+      );
+      expect(lines).toEqual([t2('attachment.too_large', { size: '20.0', limit: 20 })]);
+      expect(lines[0]).toContain('超过企业微信单个文件 20 MB 的上限');
+      expect(await t.db.outboxMessage.count()).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
