@@ -14,6 +14,7 @@ export const CMD = {
   ping: 'ping',
   respond: 'aibot_respond_msg',
   respondWelcome: 'aibot_respond_welcome_msg',
+  respondUpdate: 'aibot_respond_update_msg',
   send: 'aibot_send_msg',
   message: 'aibot_msg_callback',
   event: 'aibot_event_callback',

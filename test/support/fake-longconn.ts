@@ -177,6 +177,14 @@ export class FakeLongConnServer {
       case 'aibot_respond_welcome_msg':
         // A reply must carry the req_id of a callback pushed on this connection.
         return conn.callbacks.delete(reqId) ? this.ack(conn, reqId) : this.ack(conn, reqId, 40001, 'invalid req_id');
+      case 'aibot_respond_update_msg': {
+        // A card event's req_id takes only a card update: the whole card, of the pressed card's task_id.
+        const b = f.body ?? {};
+        const card = b.template_card as { card_type?: string; task_id?: string } | undefined;
+        if (b.response_type !== 'update_template_card' || card?.card_type !== 'button_interaction' || !card.task_id)
+          return this.ack(conn, reqId, 40058, 'invalid template_card');
+        return conn.callbacks.delete(reqId) ? this.ack(conn, reqId) : this.ack(conn, reqId, 40001, 'invalid req_id');
+      }
       case 'aibot_send_msg': {
         const b = f.body ?? {};
         if (typeof b.chatid !== 'string' || !b.chatid) return this.ack(conn, reqId, 40001, 'missing chatid');
