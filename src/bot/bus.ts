@@ -163,7 +163,8 @@ export class Bus {
 
     if (msg.decided)
       return done(
-        { text: t('card.already', { ...msg.decided }), outcome: 'invalid' },
+        // The result is a line of our own reply, whose members' words were neutralised when it was written.
+        { text: t('card.already', { ...msg.decided, result: trusted(msg.decided.result) }), outcome: 'invalid' },
         { text: msg.text, decided: msg.decided },
       );
     if (msg.text.length > MAX_MESSAGE)
@@ -314,7 +315,7 @@ export class Bus {
       by,
       at,
       result,
-      line: groupT('card.closed_line', { by, at, result }),
+      line: groupT('card.closed_line', { by, at, result: trusted(result) }),
       done: groupT('card.closed', { by }),
     };
   }

@@ -28,12 +28,20 @@ export function commandOfKey(key: string | undefined): string | null {
 
 const cut = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
 
-/** The first line of a text, without markdown marks, at most `chars` characters. */
+/**
+ * The first line of a text, without markdown marks (tags, bold, code, a heading's or quote's
+ * leading marks; a '#' of a record number stays), at most `chars` characters.
+ */
 export function firstLineOf(text: string, chars: number): string {
   const first =
     text
       .split('\n')
-      .map((l) => l.replace(/<[^>]*>|[*#>`]/g, '').trim())
+      .map((l) =>
+        l
+          .replace(/<[^>]*>|[*`]/g, '')
+          .replace(/^[\s#>]+/, '')
+          .trim(),
+      )
       .find(Boolean) ?? '';
   return cut(first, chars);
 }

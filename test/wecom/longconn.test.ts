@@ -9,6 +9,7 @@ import { type Outbound } from '../../src/core/outbound.ts';
 import { longconnMarkdown, wecomWire } from '../../src/wecom/messages.ts';
 import { readCalendarFile, WorkCalendar } from '../../src/domain/calendar.ts';
 import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
+import { minuteIn } from '../../src/clock.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
 import { botLongConnection, longconnSender, type LongConnTuning } from '../../src/channels/longconn-bot.ts';
@@ -342,7 +343,7 @@ describe('the wire', () => {
     });
   });
 
-  it("carries a reply's buttons, and runs a pressed one as if the presser typed it, answering through response_url", async () => {
+  it("carries a reply's buttons, runs a pressed one as if the presser typed it, answers through response_url and closes the card", async () => {
     const conn = client();
     conn.start();
     await subscribed(conn);
@@ -351,12 +352,15 @@ describe('the wire', () => {
       'demo-leader',
       '@安责险助手 /交办 全部乡镇 排查危化企业隐患 2026-12-31',
       'demo-chat-leaders',
-    )) as unknown as { msgtype: string; template_card: { task_id: string; button_list: { key: string }[] } };
+    )) as unknown as {
+      msgtype: string;
+      template_card: { task_id: string; main_title: { title: string }; button_list: { key: string }[] };
+    };
     expect(preview.msgtype).toBe('stream_with_template_card');
     expect(preview.template_card.button_list.map((b) => b.key)).toEqual(['cmd:/执行', 'cmd:/取消']);
     const before = await t.db.obligation.count();
     const responseUrl = 'http://127.0.0.1:9/press-1';
-    fake.pushEvent(BOT.botId, {
+    const pressReq = fake.pushEvent(BOT.botId, {
       msgid: 'ws-press-1',
       create_time: 1,
       aibotid: BOT.botId,
@@ -382,6 +386,24 @@ describe('the wire', () => {
     const press = await t.db.inboundMessage.findUniqueOrThrow({ where: { dedupeKey: 'bot:ws-press-1' } });
     expect(JSON.parse(answered.payload).markdown.content).toBe(press.reply);
     expect(fake.frames('aibot_respond_msg').filter((f) => f.conn === holder()!.id)).toHaveLength(1); // the press itself gets no respond frame
+    // The pressed card is replaced under the event's req_id (the SDK's updateTemplateCard): same
+    // task_id, who pressed and when, the result, and 执行/取消 (one decision) greyed out.
+    const [update] = await fake.until(() => {
+      const f = fake.frames('aibot_respond_update_msg', pressReq);
+      return f.length ? f : undefined;
+    }, 'the card update');
+    expect(update!.body).toEqual({
+      response_type: 'update_template_card',
+      template_card: {
+        card_type: 'button_interaction',
+        main_title: { title: preview.template_card.main_title.title },
+        sub_title_text: `${press.reply!.split('\n')[0]}（演示·县领导，${minuteIn(t.clock.now(), TZ)}）`,
+        button_list: preview.template_card.button_list,
+        replace_text: '演示·县领导已处理',
+        task_id: preview.template_card.task_id,
+      },
+    });
+    expect(fake.seen.find((s) => s.reqId === pressReq && s.cmd === 'aibot_respond_msg')).toBeUndefined();
   });
 
   it('comes back by itself after the network drops the socket, and answers again', async () => {
