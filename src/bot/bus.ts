@@ -316,7 +316,7 @@ export class Bus {
       at,
       result,
       line: groupT('card.closed_line', { by, at, result: trusted(result) }),
-      done: groupT('card.closed', { by }),
+      done: groupT('card.closed'),
     };
   }
 

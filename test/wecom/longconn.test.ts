@@ -399,7 +399,7 @@ describe('the wire', () => {
         main_title: { title: preview.template_card.main_title.title },
         sub_title_text: `${press.reply!.split('\n')[0]}（演示·县领导，${minuteIn(t.clock.now(), TZ)}）`,
         button_list: preview.template_card.button_list,
-        replace_text: '演示·县领导已处理',
+        replace_text: '已处理',
         task_id: preview.template_card.task_id,
       },
     });
