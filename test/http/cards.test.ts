@@ -361,6 +361,15 @@ describe('cards that close', () => {
   const LIAISON = '演示·交通局联络员';
   const WHEN = '2026-11-29 08:00';
   type Closed = Card & { sub_title_text: string; replace_text?: string };
+  /** A /任务 card with one 签收, after it was pressed: the result, who and when; its one button greyed out. */
+  const signedFor = (card: Card, id: number) => ({
+    card_type: 'button_interaction',
+    main_title: card.main_title,
+    sub_title_text: expect.stringMatching(new RegExp(`^✅ 已签收 #${id}.*（${LIAISON}，${WHEN}）$`)),
+    button_list: card.button_list,
+    replace_text: '已处理',
+    task_id: card.task_id,
+  });
 
   it('on the AI bot: a pressed 签收 replaces the card in the passive reply with who, when and the result; a second press says who decided it', async () => {
     const id = await assign('卡片关闭测试');
@@ -380,15 +389,7 @@ describe('cards that close', () => {
     );
     const update = bot.openBotReply(await first.json()) as { response_type: string; template_card: Closed };
     expect(update.response_type).toBe('update_template_card');
-    expect(update.template_card).toEqual({
-      card_type: 'button_interaction',
-      main_title: card.main_title,
-      sub_title_text: expect.stringMatching(new RegExp(`^✅ 已签收 #${id}.*（${LIAISON}，${WHEN}）$`)),
-      // Its one decision taken: the button greyed out under who took it.
-      button_list: card.button_list,
-      replace_text: '已处理',
-      task_id: card.task_id,
-    });
+    expect(update.template_card).toEqual(signedFor(card, id));
     expect((await answerAt('rc-close-1')).body.markdown.content).toContain(`✅ 已签收 #${id}`);
     expect((await service.db.obligation.findUniqueOrThrow({ where: { id } })).status).toBe('acknowledged');
 
@@ -451,14 +452,7 @@ describe('cards that close', () => {
       userids: ['demo-liaison-jtj'],
       response_code: code1,
       agentid: 1000002,
-      template_card: {
-        card_type: 'button_interaction',
-        main_title: card.main_title,
-        sub_title_text: expect.stringMatching(new RegExp(`^✅ 已签收 #${id}.*（${LIAISON}，${WHEN}）$`)),
-        button_list: card.button_list,
-        replace_text: '已处理',
-        task_id: card.task_id,
-      },
+      template_card: signedFor(card, id),
     });
 
     const events = await service.db.obligationEvent.count();
