@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
-import { buttonCard, cardTitle, commandOfKey } from '../../src/wecom/cards.ts';
+import { buttonCard, cardTitle, closedCard, commandOfKey } from '../../src/wecom/cards.ts';
 import { readAppMessage, readBotMessage } from '../../src/wecom/inbound.ts';
 import { pinganDongping, testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
@@ -490,6 +490,35 @@ describe('the card wire format', () => {
     expect(cardTitle('**📋 县交通运输局 未办结督办事项 2 项，含很长很长很长的说明**\n第二行')).toBe(
       '📋 县交通运输局 未办结督办事项 2 项，含很长很…',
     );
+  });
+
+  it('closes a card decision by decision: the outcomes under the title (newest kept within 112 characters), the open buttons, then all greyed out', () => {
+    const all = [
+      { label: '批准提请 #1', command: '/黑名单 批准 1', decides: 'blacklist 1' },
+      { label: '驳回提请 #1', command: '/黑名单 驳回 1', decides: 'blacklist 1' },
+      { label: '签收 #2', command: '/签收 2' },
+    ];
+    const partly = closedCard({
+      taskId: 't1',
+      title: '标题',
+      lines: ['一'.repeat(60)],
+      open: all.slice(2),
+      all,
+      done: '已处理',
+    });
+    expect(partly).toEqual({
+      card_type: 'button_interaction',
+      main_title: { title: '标题' },
+      sub_title_text: '一'.repeat(60),
+      button_list: [{ text: '签收 #2', key: 'cmd:/签收 2' }],
+      task_id: 't1',
+    });
+    const lines = ['一'.repeat(60), '二'.repeat(60)];
+    expect(closedCard({ taskId: 't1', title: '标题', lines, open: [], all, done: '已处理' })).toMatchObject({
+      sub_title_text: '二'.repeat(60),
+      button_list: all.map((b) => ({ text: b.label, key: `cmd:${b.command}` })),
+      replace_text: '已处理',
+    });
   });
 
   it('reads only keys of ours as command lines', () => {

@@ -404,6 +404,40 @@ describe('the wire', () => {
       },
     });
     expect(fake.seen.find((s) => s.reqId === pressReq && s.cmd === 'aibot_respond_msg')).toBeUndefined();
+
+    // Pressed again on a view not yet replaced: nothing runs; who decided it, and the closed card again.
+    const againUrl = 'http://127.0.0.1:9/press-2';
+    const againReq = fake.pushEvent(BOT.botId, {
+      msgid: 'ws-press-2',
+      create_time: 2,
+      aibotid: BOT.botId,
+      chatid: 'demo-chat-leaders',
+      chattype: 'group',
+      from: { userid: 'demo-leader' },
+      response_url: againUrl,
+      msgtype: 'event',
+      event: {
+        eventtype: 'template_card_event',
+        template_card_event: {
+          card_type: 'button_interaction',
+          event_key: 'cmd:/取消',
+          task_id: preview.template_card.task_id,
+        },
+      },
+    });
+    const again = await until(
+      () => t.db.outboxMessage.findFirst({ where: { channel: 'response_url', target: againUrl } }),
+      'the answer to the second press',
+    );
+    expect(JSON.parse(again.payload).markdown.content).toBe(
+      `已由演示·县领导于 ${minuteIn(t.clock.now(), TZ)} 处理：${press.reply!.split('\n')[0]}`,
+    );
+    const [second] = await fake.until(() => {
+      const f = fake.frames('aibot_respond_update_msg', againReq);
+      return f.length ? f : undefined;
+    }, 'the card again');
+    expect(second!.body).toEqual(update!.body);
+    expect(await t.db.obligation.count()).toBe(before + 23);
   });
 
   it('comes back by itself after the network drops the socket, and answers again', async () => {
