@@ -344,7 +344,8 @@ describe('the wire', () => {
   });
 
   it("carries a reply's buttons, runs a pressed one as if the presser typed it, answers through response_url and closes the card", async () => {
-    const conn = client();
+    const logs: string[] = [];
+    const conn = client(logs);
     conn.start();
     await subscribed(conn);
     const preview = (await ask(
@@ -438,6 +439,9 @@ describe('the wire', () => {
     }, 'the card again');
     expect(second!.body).toEqual(update!.body);
     expect(await t.db.obligation.count()).toBe(before + 23);
+    // WeCom (the fake) took both updates: none was refused.
+    expect([fake.acks.get(pressReq), fake.acks.get(againReq)]).toEqual([0, 0]);
+    expect(logs.filter((l) => l.includes('not answered'))).toEqual([]);
   });
 
   it('comes back by itself after the network drops the socket, and answers again', async () => {
