@@ -1,8 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { providerOfClient } from '../db/dialect.ts';
 import { enqueue } from '../delivery/outbox.ts';
-import { randomBytes } from 'node:crypto';
 import { decisionOf, type Pressed } from '../core/notice.ts';
 import { appButtonsDone, appCard, appCardUpdate, appText, responseUrlMarkdown } from '../wecom/messages.ts';
 import { cardTitle, type ClosedCard } from '../wecom/cards.ts';
