@@ -58,8 +58,17 @@ async function list(ctx: CommandContext) {
       }),
     );
     buttons.push(
-      { label: t('card.blacklist_approve', { id: p.id }), command: `/黑名单 批准 ${p.id}`, style: 'danger' },
-      { label: t('card.blacklist_reject', { id: p.id }), command: `/黑名单 驳回 ${p.id}` },
+      {
+        label: t('card.blacklist_approve', { id: p.id }),
+        command: `/黑名单 批准 ${p.id}`,
+        style: 'danger',
+        decides: `blacklist ${p.id}`,
+      },
+      {
+        label: t('card.blacklist_reject', { id: p.id }),
+        command: `/黑名单 驳回 ${p.id}`,
+        decides: `blacklist ${p.id}`,
+      },
     );
   }
   if (openCount > open.length) lines.push(t('blacklist.more', { count: openCount - open.length }));

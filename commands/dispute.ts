@@ -71,6 +71,7 @@ export default defineCommand({
     const buttons = DISPUTE_OUTCOMES.map((o) => ({
       label: ctx.groupT(`dispute.outcome.${o.code}`),
       command: `/协调 ${claim.id} ${o.aliases[0]}`,
+      decides: `dispute ${claim.id}`,
       ...(o.code === 'agreed' ? { style: 'primary' as const } : {}),
     }));
     const told: Told[] = [await ctx.tell({ unit: coordinator.id }, { markdown: notice(ctx.groupT), buttons })];

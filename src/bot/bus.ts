@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { dayIn, type Clock } from '../clock.ts';
+import { dayIn, minuteIn, type Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { tellQueued } from '../delivery/audience.ts';
 import { WorkCalendar } from '../domain/calendar.ts';
@@ -16,6 +16,7 @@ import {
   type ReplyButton,
 } from './spec.ts';
 import type { Member } from '../core/roles.ts';
+import type { Pressed } from '../core/notice.ts';
 import { UNDO_MINUTES, type UndoEntry, type UndoOp, type UndoTold } from '../core/undo.ts';
 import { UserError } from '../core/errors.ts';
 import { campaignFor, loadMember, type Campaign } from '../domain/context.ts';
@@ -23,12 +24,18 @@ import { holdsDemoData } from '../domain/demo.ts';
 import { recordStranger } from '../domain/strangers.ts';
 import { trusted } from '../core/neutral.ts';
 import { robotsOnly } from '../wecom/messages.ts';
+import { firstLineOf } from '../wecom/cards.ts';
+
+/** How much of a pressed button's reply a card shows as its result. */
+const RESULT_CHARS = 60;
 
 export interface Incoming {
   channel: Channel;
   userId: string;
   chatId: string | null;
   text: string;
+  /** A card's button pressed after the same decision was taken on that card: answered with who took it, and not run. */
+  decided?: Pressed;
 }
 export type Outcome = 'ok' | 'pending' | 'denied' | 'invalid' | 'unknown' | 'error';
 export interface Outgoing {
@@ -39,6 +46,12 @@ export interface Outgoing {
   redacted?: string;
   /** Buttons for channels with template cards; each runs its command as if the presser typed it. */
   buttons?: ReplyButton[];
+  /**
+   * A write that went through (itself, or the preview it confirmed): pressed on a card, it closes
+   * the button's decision there. Who, when, the result's first line, and the card's words for it
+   * in the groups' language (a card is seen by the whole group).
+   */
+  closes?: Omit<Pressed, 'decides'> & { line: string; done: string };
 }
 
 export interface BusOptions {
@@ -99,6 +112,8 @@ export class Bus {
     // The messages this write queued, so /撤销 can cancel them or retract what was sent.
     const queued: UndoTold[] = [];
     let redactedLine: string | undefined;
+    // Set when /执行 ran the preview it confirms: a write, though /执行 itself writes nothing.
+    let ranConfirmed = false;
     const done = async (out: Outgoing, detail?: unknown, tx: Tx = db): Promise<Outgoing> => {
       // The audit event and `finish` (the inbox marking the message handled) commit together, or a
       // crash between them would have the message run, and audited, again at restart.
@@ -146,6 +161,12 @@ export class Bus {
       return out;
     };
 
+    if (msg.decided)
+      return done(
+        // The result is a line of our own reply, whose members' words were neutralised when it was written.
+        { text: t('card.already', { ...msg.decided, result: trusted(msg.decided.result) }), outcome: 'invalid' },
+        { text: msg.text, decided: msg.decided },
+      );
     if (msg.text.length > MAX_MESSAGE)
       return done(
         { text: t('bus.message_too_long', { limit: MAX_MESSAGE }), outcome: 'invalid' },
@@ -237,6 +258,7 @@ export class Bus {
         return told;
       },
       runConfirmed: async (text, pendingId) => {
+        ranConfirmed = true;
         const out = await this.execute({ ...msg, text }, { pendingId });
         return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
       },
@@ -246,8 +268,8 @@ export class Bus {
       const preview = spec.confirm && !ctx.confirmed ? await spec.confirm(ctx, args) : null;
       if (preview !== null) {
         const buttons: ReplyButton[] = [
-          { label: t('card.yes'), command: '/执行', style: 'primary' },
-          { label: t('card.cancel'), command: '/取消' },
+          { label: t('card.yes'), command: '/执行', style: 'primary', decides: 'preview' },
+          { label: t('card.cancel'), command: '/取消', decides: 'preview' },
         ];
         return done(
           { text: await this.askConfirmation(tx, msg, preview, t), outcome: 'pending', command, buttons },
@@ -260,7 +282,12 @@ export class Bus {
       const buttons = reply.buttons?.filter((b) => this.runsAsPressed(b.command, t, { today }));
       const text =
         spec.figures && (await holdsDemoData(tx, campaign)) ? `${reply.text}\n${t('demo.data')}` : reply.text;
-      return done({ text, outcome: 'ok', command, ...(buttons?.length ? { buttons } : {}) }, audited, tx);
+      const closes = spec.writes || ranConfirmed ? this.closing(member, text) : undefined;
+      return done(
+        { text, outcome: 'ok', command, ...(buttons?.length ? { buttons } : {}), ...(closes ? { closes } : {}) },
+        audited,
+        tx,
+      );
     };
     try {
       return spec.writes || spec.confirm ? await db.$transaction(attempt) : await attempt(db);
@@ -276,6 +303,21 @@ export class Bus {
         { ...audited, error: String((e as Error).message ?? e).slice(0, 500) },
       );
     }
+  }
+
+  /** A write's outcome as a pressed card shows it: the presser, the minute, the reply's first line. */
+  private closing(member: Member | null, text: string): Outgoing['closes'] {
+    const groupT = translator(this.o.locale);
+    const by = member?.name ?? '—';
+    const at = minuteIn(this.o.clock.now(), this.o.timeZone);
+    const result = firstLineOf(text, RESULT_CHARS);
+    return {
+      by,
+      at,
+      result,
+      line: groupT('card.closed_line', { by, at, result: trusted(result) }),
+      done: groupT('card.closed'),
+    };
   }
 
   /** Whether a button's command line parses into its command's arguments, as pressing it would. */

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { providerOfClient } from '../db/dialect.ts';
 import { enqueue } from '../delivery/outbox.ts';
-import { appCard, appText, responseUrlMarkdown } from '../wecom/messages.ts';
+import { decisionOf, type Pressed } from '../core/notice.ts';
+import { appButtonsDone, appCard, appCardUpdate, appText, responseUrlMarkdown } from '../wecom/messages.ts';
+import { cardTitle, type ClosedCard } from '../wecom/cards.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { Superseded, type Bus } from './bus.ts';
 import type { Channel, Reply } from './spec.ts';
@@ -20,10 +23,35 @@ export interface Accepted {
    */
   replyVia: 'passive' | 'app' | 'response_url';
   responseUrl?: string;
+  /** A button press: the card's task_id, and in the app the response_code that may update it once. */
+  card?: { taskId: string; responseCode?: string };
 }
 
-/** The stored payload: the message, and once handled, the buttons its reply carried. */
-type Stored = Accepted & { replyButtons?: Reply['buttons'] };
+/** A decision taken on a card, with the card's words for it (in the groups' language). */
+type CardDecision = Pressed & { line: string; done: string };
+
+/**
+ * The stored payload: the message, and once handled, the buttons its reply carried and the task_id
+ * of the card they went out on; for that card, the decisions pressed on it so far; for a press,
+ * the card that replaced the pressed one (given again to a retry).
+ */
+type Stored = Accepted & {
+  replyButtons?: Reply['buttons'];
+  cardTaskId?: string;
+  decisions?: CardDecision[];
+  closedCard?: ClosedCard;
+};
+
+/** A reply as the channels deliver it: its card's task_id, and for a press the card that replaces the pressed one. */
+export type Answer = Reply & { taskId?: string; closedCard?: ClosedCard };
+
+/**
+ * A card's task_id names the inbound message whose reply carried it, so a press finds the card
+ * (its title, buttons and decisions) there; the random tail keeps it unique for WeCom across
+ * databases (a restored backup numbers messages again).
+ */
+const cardTaskId = (rowId: number) => `c${rowId}_${randomBytes(6).toString('hex')}`;
+const rowOfTaskId = (taskId: string) => Number(/^c(\d+)_[0-9a-f]+$/.exec(taskId)?.[1] ?? NaN);
 
 type Row = { id: number; dedupeKey: string; payload: string; state: string; reply: string | null };
 
@@ -33,7 +61,7 @@ type Row = { id: number; dedupeKey: string; payload: string; state: string; repl
  * mid-way finishes the stored messages when it starts (`resume`).
  */
 export class Inbox {
-  private readonly inFlight = new Map<string, Promise<Reply>>();
+  private readonly inFlight = new Map<string, Promise<Answer>>();
   /**
    * Stored messages run through the bus in the order they came, each starting on a new turn of the
    * event loop. SQLite's queries are synchronous, so a run never lets the event loop turn: runs
@@ -70,11 +98,8 @@ export class Inbox {
   }
 
   /** Runs a stored message through the bus once; concurrent callers share the one run. */
-  process(row: Row): Promise<Reply> {
-    if (row.state === 'handled') {
-      const { replyButtons } = JSON.parse(row.payload) as Stored;
-      return Promise.resolve({ text: row.reply ?? '', ...(replyButtons ? { buttons: replyButtons } : {}) });
-    }
+  process(row: Row): Promise<Answer> {
+    if (row.state === 'handled') return Promise.resolve(answerOf(JSON.parse(row.payload) as Stored, row.reply ?? ''));
     let run = this.inFlight.get(row.dedupeKey);
     if (!run) {
       run = this.turn(() => this.run(row)).finally(() => this.inFlight.delete(row.dedupeKey));
@@ -89,10 +114,10 @@ export class Inbox {
   }
 
   /** Accepts and processes; the reply (and its buttons), whether this is the first delivery or a retry. */
-  async receive(m: Accepted): Promise<{ reply: string; buttons?: Reply['buttons']; duplicate: boolean }> {
+  async receive(m: Accepted): Promise<Omit<Answer, 'text'> & { reply: string; duplicate: boolean }> {
     const { row, fresh } = await this.accept(m);
-    const { text, buttons } = await this.process(row);
-    return { reply: text, ...(buttons ? { buttons } : {}), duplicate: !fresh };
+    const { text, ...rest } = await this.process(row);
+    return { reply: text, ...rest, duplicate: !fresh };
   }
 
   /** Finishes what was accepted but not handled before the last stop (or, with a time, before then: an instance that died). */
@@ -110,7 +135,7 @@ export class Inbox {
     return rows.length;
   }
 
-  private async run(row: Row): Promise<Reply> {
+  private async run(row: Row): Promise<Answer> {
     try {
       return await this.runOnce(row);
     } catch (e) {
@@ -120,16 +145,46 @@ export class Inbox {
     }
   }
 
-  private async runOnce(row: Row): Promise<Reply> {
+  private async runOnce(row: Row): Promise<Answer> {
     const m = JSON.parse(row.payload) as Accepted;
     const { clock } = this.o;
-    const out = await this.o.bus.handle(m, async (tx, out) => {
+    const card = m.card ? await this.pressedCard(m.card.taskId, m.text) : null;
+    // The same decision taken on this card before (by someone else, or by a stale view): say who, run nothing.
+    const decided = card?.decisions.find((d) => d.decides === card.decides);
+    let closedCard: ClosedCard | undefined;
+    let taskId: string | undefined;
+    const out = await this.o.bus.handle({ ...m, ...(decided ? { decided } : {}) }, async (tx, out) => {
+      if (card && (decided || out.closes)) {
+        // Read again in this transaction: another press of the card may have been recorded meanwhile.
+        const origin = await tx.inboundMessage.findUniqueOrThrow({ where: { id: card.originId } });
+        const stored = JSON.parse(origin.payload) as Stored;
+        const decisions = [...(stored.decisions ?? [])];
+        if (out.closes && !decisions.some((d) => d.decides === card.decides)) {
+          decisions.push({ decides: card.decides, ...out.closes });
+          await tx.inboundMessage.update({
+            where: { id: origin.id },
+            data: { payload: JSON.stringify({ ...stored, decisions } satisfies Stored) },
+          });
+        }
+        const all = stored.replyButtons ?? [];
+        closedCard = {
+          taskId: card.taskId,
+          title: cardTitle(origin.reply ?? ''),
+          lines: decisions.map((d) => d.line),
+          open: all.filter((b) => !decisions.some((d) => d.decides === decisionOf(b))),
+          all,
+          done: decisions.at(-1)!.done,
+        };
+      }
+      if (out.buttons?.length && m.replyVia !== 'response_url') taskId = cardTaskId(row.id);
       const stored: Stored | null =
-        out.redacted || out.buttons
+        out.redacted || out.buttons || closedCard
           ? {
               ...m,
               ...(out.redacted ? { text: out.redacted } : {}),
               ...(out.buttons ? { replyButtons: out.buttons } : {}),
+              ...(taskId ? { cardTaskId: taskId } : {}),
+              ...(closedCard ? { closedCard } : {}),
             }
           : null;
       const claimed = await tx.inboundMessage.updateMany({
@@ -145,15 +200,50 @@ export class Inbox {
       if (claimed.count === 0) throw new Superseded(`inbound ${row.dedupeKey} was handled elsewhere`);
       if (m.replyVia === 'app') {
         await enqueue(tx, appText(m.userId, out.text), clock);
-        const card = out.buttons?.length ? appCard(m.userId, out.text, out.buttons) : null;
-        if (card) await enqueue(tx, card, clock);
+        const cardOut = out.buttons?.length ? appCard(m.userId, out.text, out.buttons, taskId) : null;
+        if (cardOut) await enqueue(tx, cardOut, clock);
+        // The pressed card, replaced with its outcome through the press's response_code.
+        const code = m.card?.responseCode;
+        if (code && closedCard) await enqueue(tx, appCardUpdate(m.userId, code, closedCard), clock);
+        // A notice's card, not kept: its buttons greyed out under who decided.
+        else if (code && !card && out.closes) await enqueue(tx, appButtonsDone(m.userId, code, out.closes.done), clock);
       }
       // The answer to a card press: a card's passive reply may only update that card (doc 101031).
       if (m.replyVia === 'response_url' && m.responseUrl)
         await enqueue(tx, responseUrlMarkdown(m.responseUrl, out.text), clock);
     });
-    return { text: out.text, ...(out.buttons ? { buttons: out.buttons } : {}) };
+    return {
+      text: out.text,
+      ...(out.buttons ? { buttons: out.buttons } : {}),
+      ...(taskId ? { taskId } : {}),
+      ...(closedCard ? { closedCard } : {}),
+    };
   }
+
+  /**
+   * The card a press was made on, when its reply came through this inbox: the decision the pressed
+   * command takes there, and those taken before. Null for a card of ours not found (a notice's
+   * card, sent without a message of its own) or a command the card does not carry.
+   */
+  private async pressedCard(taskId: string, command: string) {
+    const originId = rowOfTaskId(taskId);
+    if (!Number.isSafeInteger(originId)) return null;
+    const origin = await this.o.db.inboundMessage.findUnique({ where: { id: originId } });
+    const stored = origin && (JSON.parse(origin.payload) as Stored);
+    const button = stored?.cardTaskId === taskId ? stored.replyButtons?.find((b) => b.command === command) : null;
+    if (!stored || !button) return null;
+    return { originId, taskId, decides: decisionOf(button), decisions: stored.decisions ?? [] };
+  }
+}
+
+/** A handled message's answer, as stored. */
+function answerOf(stored: Stored, text: string): Answer {
+  return {
+    text,
+    ...(stored.replyButtons ? { buttons: stored.replyButtons } : {}),
+    ...(stored.cardTaskId ? { taskId: stored.cardTaskId } : {}),
+    ...(stored.closedCard ? { closedCard: stored.closedCard } : {}),
+  };
 }
 
 /** Runs at most `n` jobs at once, first come first served, each started on a later turn of the event loop. */

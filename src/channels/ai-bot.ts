@@ -14,7 +14,8 @@ const WELCOME = '/帮助 简要';
  * - `ask`: a line for the bus, answered in the reply to this message (a stream, or the welcome
  *   text when the member entered the single chat);
  * - `press`: a button's command, run as if the presser had typed it; its answer goes to the
- *   event's response_url, since a passive reply could only update the card (doc 101031);
+ *   event's response_url, since a passive reply may only update the card (doc 101031): with the
+ *   outcome, once the press decided something;
  * - `none`: nothing to answer (stream refreshes, feedback, images), with why when it is worth a log line.
  */
 export type BotTurn =
@@ -37,6 +38,12 @@ export function botTurn(msg: BotInbound): BotTurn {
     };
   return {
     kind: 'press',
-    message: { ...from, text: command, replyVia: 'response_url', responseUrl: msg.responseUrl },
+    message: {
+      ...from,
+      text: command,
+      replyVia: 'response_url',
+      responseUrl: msg.responseUrl,
+      ...(msg.taskId ? { card: { taskId: msg.taskId } } : {}),
+    },
   };
 }

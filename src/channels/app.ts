@@ -32,7 +32,7 @@ export const selfBuiltApp: OpenChannel = (deps) => {
   return {
     name: 'app',
     ...callbackRoutes(deps, { app: config.app }),
-    senders: { app: async (row) => (await api.sendMessage(JSON.parse(row.payload)), 'sent') },
+    senders: { app: async (row) => (await api.deliver(JSON.parse(row.payload)), 'sent') },
     perMinute: { app: RATE_LIMITS.app },
     // Up while its access token can be had; down once fetching it fails.
     health: ({ downFor, maxDownMs, scrub }) => {

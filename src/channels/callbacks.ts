@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
 import { fitBytes } from '../wecom/messages.ts';
-import { botReply, commandOfKey } from '../wecom/cards.ts';
+import { botCardUpdate, botReply, commandOfKey } from '../wecom/cards.ts';
 import { openAppEnvelope, openBotEnvelope, sealBotReply } from '../wecom/envelope.ts';
 import { readAppMessage, readBotMessage } from '../wecom/inbound.ts';
 import { botTurn } from './ai-bot.ts';
@@ -14,6 +14,19 @@ import { BodyTooLarge, readBody } from '../http/body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
 const BODY_LIMIT = 64 * 1024;
+/**
+ * How long a card press's HTTP answer waits for its command, to carry the updated card: WeCom
+ * waits 5 s and does not retry; past this the card stays as it was and the answer still goes to
+ * the response_url.
+ */
+const PRESS_ANSWER_MS = 3000;
+
+/** The promise's value when it settles within `ms`, else undefined (its failure too: it is logged where it is made). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}
 
 export interface CallbackOptions {
   inbox: Inbox;
@@ -80,6 +93,8 @@ export function wecomCallbacks(o: CallbackOptions): Router {
 
   if (o.bot) {
     const cipher = new WeComCipher({ ...o.bot, receiveId: '' });
+    const seal = (reply: string) =>
+      sealBotReply(cipher, reply, String(Math.floor(o.clock.now().getTime() / 1000)), randomBytes(8).toString('hex'));
     router.get('/wecom/bot', (ctx) => guard(ctx, 'bot', () => verifyUrl(cipher)(ctx)));
     router.post('/wecom/bot', (ctx) =>
       guard(ctx, 'bot', async () => {
@@ -89,26 +104,28 @@ export function wecomCallbacks(o: CallbackOptions): Router {
         const msg = readBotMessage(cipher.decrypt(encrypt));
         const turn = botTurn(msg);
         if (turn.kind !== 'ask') {
+          ctx.body = '';
           if (turn.kind === 'press') {
             const { row } = await o.inbox.accept(turn.message);
-            // WeCom waits 5 s for this answer and does not retry: run the command after answering.
-            void o.inbox.process(row).catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
+            // WeCom waits 5 s for this answer and does not retry: the card is updated in it when the
+            // command is done in time; its answer goes to the response_url whenever it is done.
+            const run = o.inbox.process(row);
+            run.catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
+            const done = await within(run, PRESS_ANSWER_MS);
+            if (done?.closedCard) {
+              ctx.type = 'application/json';
+              ctx.body = seal(JSON.stringify(botCardUpdate(done.closedCard)));
+            }
           } else if (turn.why) o.log(`bot ${turn.why}`);
           // Stream refreshes and feedback need no answer: every stream we send is finished.
-          ctx.body = '';
           return;
         }
         const answer = await o.inbox.receive(turn.message);
         const reply = JSON.stringify(
-          botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons),
+          botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons, answer.taskId),
         );
         ctx.type = 'application/json';
-        ctx.body = sealBotReply(
-          cipher,
-          reply,
-          String(Math.floor(o.clock.now().getTime() / 1000)),
-          randomBytes(8).toString('hex'),
-        );
+        ctx.body = seal(reply);
       }),
     );
   }
@@ -143,6 +160,9 @@ export function wecomCallbacks(o: CallbackOptions): Router {
           chatId: null,
           text,
           replyVia: 'app',
+          ...(msg.event === 'template_card_event' && msg.taskId
+            ? { card: { taskId: msg.taskId, ...(msg.responseCode ? { responseCode: msg.responseCode } : {}) } }
+            : {}),
         });
         void o.inbox.process(row).catch((e) => o.log(`app message ${msg.dedupeKey}: ${(e as Error).message}`));
       }),

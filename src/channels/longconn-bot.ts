@@ -8,7 +8,7 @@ import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
 import { fitBytes } from '../wecom/messages.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
-import { botReply } from '../wecom/cards.ts';
+import { botCardUpdate, botReply } from '../wecom/cards.ts';
 import { readBotMessage, type BotInbound } from '../wecom/inbound.ts';
 import { RATE_LIMITS } from '../wecom/messages.ts';
 import { PermanentError } from '../wecom/api.ts';
@@ -59,7 +59,7 @@ export function botLongConnection(o: {
  * As the callback route: text (also mixed, voice, quote) goes to the bus without the leading
  * @mention, and its reply (with its buttons) back as a finished stream under the callback's
  * req_id; entering the single chat gets /帮助 as the welcome; a button press runs its command and
- * answers through the event's response_url. Each message is stored under its msgid first, so a
+ * answers through the event's response_url, updating the pressed card with its outcome. Each message is stored under its msgid first, so a
  * message WeCom pushes again (after a reconnect) gets the stored reply instead of running twice.
  * Images and feedback need no answer.
  */
@@ -80,11 +80,16 @@ async function answer(
   const turn = botTurn(msg);
   try {
     if (turn.kind !== 'ask') {
-      if (turn.kind === 'press') await inbox.receive(turn.message);
-      else if (turn.why) log(`long connection: ${turn.why}`);
+      if (turn.kind === 'press') {
+        // A card event's req_id takes only a card update (aibot_respond_update_msg, within 5 s): the
+        // pressed card with its outcome, once the press decided something. The answer goes to the
+        // response_url.
+        const { closedCard } = await inbox.receive(turn.message);
+        if (closedCard) await conn.respond(frame.reqId, botCardUpdate(closedCard), CMD.respondUpdate);
+      } else if (turn.why) log(`long connection: ${turn.why}`);
       return;
     }
-    const { reply, buttons } = await inbox.receive(turn.message);
+    const { reply, buttons, taskId } = await inbox.receive(turn.message);
     if (turn.welcome)
       await conn.respond(
         frame.reqId,
@@ -92,7 +97,10 @@ async function answer(
         CMD.respondWelcome,
       );
     else
-      await conn.respond(frame.reqId, botReply(msg.streamId ?? randomUUID(), fitBytes(reply, STREAM_BYTES), buttons));
+      await conn.respond(
+        frame.reqId,
+        botReply(msg.streamId ?? randomUUID(), fitBytes(reply, STREAM_BYTES), buttons, taskId),
+      );
   } catch (e) {
     log(`long connection: ${msg.dedupeKey} not answered: ${(e as Error).message}`);
   }

@@ -25,7 +25,24 @@ export interface Button {
   label: string;
   command: string;
   style?: 'primary' | 'danger';
+  /**
+   * What pressing it decides, when other buttons of the card decide the same (批准 and 驳回 of one
+   * proposal): once one of them went through, the card shows the outcome and closes them all.
+   * Without it a button decides its own command line.
+   */
+  decides?: string;
 }
+
+/** A decision taken by pressing a card's button: who, when (a minute in the campaign's zone), and the result's first line. */
+export interface Pressed {
+  decides: string;
+  by: string;
+  at: string;
+  result: string;
+}
+
+/** What a pressed button decides (src/core/notice.ts Button.decides). */
+export const decisionOf = (b: Button): string => b.decides ?? b.command;
 
 /** WeCom's button_interaction cards hold at most six buttons. */
 export const MAX_BUTTONS = 6;

@@ -241,4 +241,14 @@ export class AppApi {
       duplicate_check_interval: 1800,
     });
   }
+
+  /** message/update_template_card (doc 94888): replaces a pressed card, with the press's response_code. */
+  updateTemplateCard(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.call('/cgi-bin/message/update_template_card', { ...payload, agentid: Number(this.c.agentId) });
+  }
+
+  /** What the outbox's app channel holds: a card update (it carries a response_code) or a message. */
+  deliver(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return 'response_code' in payload ? this.updateTemplateCard(payload) : this.sendMessage(payload);
+  }
 }

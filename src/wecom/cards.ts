@@ -28,15 +28,26 @@ export function commandOfKey(key: string | undefined): string | null {
 
 const cut = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
 
-/** The first line of a reply, without markdown marks, as a card's title. */
-export function cardTitle(text: string): string {
+/**
+ * The first line of a text, without markdown marks (tags, bold, code, a heading's or quote's
+ * leading marks; a '#' of a record number stays), at most `chars` characters.
+ */
+export function firstLineOf(text: string, chars: number): string {
   const first =
     text
       .split('\n')
-      .map((l) => l.replace(/<[^>]*>|[*#>`]/g, '').trim())
+      .map((l) =>
+        l
+          .replace(/<[^>]*>|[*`]/g, '')
+          .replace(/^[\s#>]+/, '')
+          .trim(),
+      )
       .find(Boolean) ?? '';
-  return cut(first, MAX_TITLE_CHARS);
+  return cut(first, chars);
 }
+
+/** The first line of a reply, without markdown marks, as a card's title. */
+export const cardTitle = (text: string): string => firstLineOf(text, MAX_TITLE_CHARS);
 
 /**
  * A button_interaction card: a title, up to six buttons (keys over 1024 bytes and repeated
@@ -46,8 +57,17 @@ export function cardTitle(text: string): string {
 export function buttonCard(
   title: string,
   buttons: readonly CardButton[],
-  taskId: string = randomUUID().replace(/-/g, ''),
+  taskId: string = newTaskId(),
 ): Record<string, unknown> | null {
+  const list = buttonList(buttons);
+  if (!list.length) return null;
+  return { card_type: 'button_interaction', main_title: { title: title || '—' }, button_list: list, task_id: taskId };
+}
+
+/** A task_id WeCom accepts (letters and digits, unique per bot or app). */
+export const newTaskId = (): string => randomUUID().replace(/-/g, '');
+
+function buttonList(buttons: readonly CardButton[]) {
   const seen = new Set<string>();
   const list = [];
   for (const b of buttons) {
@@ -57,9 +77,57 @@ export function buttonCard(
     list.push({ text: cut(b.label, MAX_LABEL_CHARS), ...(b.style ? { style: STYLES[b.style] } : {}), key });
     if (list.length === MAX_BUTTONS) break;
   }
-  if (!list.length) return null;
-  return { card_type: 'button_interaction', main_title: { title: title || '—' }, button_list: list, task_id: taskId };
+  return list;
 }
+
+/** A button's label as WeCom shows it (about ten characters). */
+export const cutLabel = (label: string): string => cut(label, MAX_LABEL_CHARS);
+
+/** WeCom shows a card's sub_title_text up to 112 characters. */
+const MAX_SUBTITLE_CHARS = 112;
+
+/** A card after presses: its title, a line per decision taken, and the buttons still open. */
+export interface ClosedCard {
+  taskId: string;
+  title: string;
+  /** One per decision, oldest first ("✅ 已签收 #17（张三，2026-12-02 20:45）"). */
+  lines: string[];
+  /** The card's buttons whose decision is still open. */
+  open: CardButton[];
+  /** All its buttons, greyed out under `done` once none is open. */
+  all: CardButton[];
+  done: string;
+}
+
+/**
+ * The card that replaces a pressed one (same card_type and task_id, as WeCom requires): the
+ * decisions taken under the title, newest kept when they outgrow the line, and the open buttons;
+ * once none is open, the buttons greyed out with `replace_text` (doc 94888), so nobody presses a
+ * decided card again.
+ */
+export function closedCard(c: ClosedCard): Record<string, unknown> {
+  const lines = [...c.lines];
+  while (lines.length > 1 && [...lines.join('\n')].length > MAX_SUBTITLE_CHARS) lines.shift();
+  const open = buttonList(c.open);
+  return {
+    card_type: 'button_interaction',
+    main_title: { title: c.title || '—' },
+    sub_title_text: cut(lines.join('\n'), MAX_SUBTITLE_CHARS),
+    ...(open.length
+      ? { button_list: open }
+      : { button_list: buttonList(c.all), replace_text: cut(c.done, MAX_LABEL_CHARS) }),
+    task_id: c.taskId,
+  };
+}
+
+/**
+ * The AI bot's update of a pressed card: the passive reply to the template_card_event in callback
+ * mode (doc 101031), the body of aibot_respond_update_msg on the long connection, within 5 s.
+ */
+export const botCardUpdate = (card: ClosedCard): Record<string, unknown> => ({
+  response_type: 'update_template_card',
+  template_card: closedCard(card),
+});
 
 /**
  * The AI bot's passive reply to a message: a finished stream with the whole text (≤ 20480 bytes),
@@ -67,8 +135,13 @@ export function buttonCard(
  * reply to a message callback). The text stays in the stream, where its length and markdown are
  * kept; the card only carries the buttons under the reply's first line.
  */
-export function botReply(streamId: string, content: string, buttons?: readonly CardButton[]): Record<string, unknown> {
+export function botReply(
+  streamId: string,
+  content: string,
+  buttons?: readonly CardButton[],
+  taskId?: string,
+): Record<string, unknown> {
   const stream = { id: streamId, finish: true, content };
-  const card = buttons?.length ? buttonCard(cardTitle(content), buttons) : null;
+  const card = buttons?.length ? buttonCard(cardTitle(content), buttons, taskId) : null;
   return card ? { msgtype: 'stream_with_template_card', stream, template_card: card } : { msgtype: 'stream', stream };
 }

@@ -15,6 +15,8 @@ export interface AppInbound {
   /** template_card_event: the pressed button's key and the card's task_id. */
   eventKey?: string;
   taskId?: string;
+  /** template_card_event: the code that may update the pressed card once, within 72 hours (doc 94888). */
+  responseCode?: string;
   /**
    * 'app:'+MsgId, or for events 'app-event:'+FromUserName+':'+CreateTime+':'+Event, and for card
    * events also ':'+TaskId+':'+EventKey, so two buttons pressed within one second both count.
@@ -48,6 +50,7 @@ export function readAppMessage(xml: string): AppInbound {
   if (x['AgentID']) m.agentId = x['AgentID'];
   if (x['EventKey']) m.eventKey = x['EventKey'];
   if (x['TaskId']) m.taskId = x['TaskId'];
+  if (x['ResponseCode']) m.responseCode = x['ResponseCode'];
   return m;
 }
 

@@ -14,6 +14,7 @@ export const CMD = {
   ping: 'ping',
   respond: 'aibot_respond_msg',
   respondWelcome: 'aibot_respond_welcome_msg',
+  respondUpdate: 'aibot_respond_update_msg',
   send: 'aibot_send_msg',
   uploadInit: 'aibot_upload_media_init',
   uploadChunk: 'aibot_upload_media_chunk',

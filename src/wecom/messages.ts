@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Button } from '../core/notice.ts';
 import type { GroupRoute, Outbound, Wire } from '../core/outbound.ts';
 import { MEDIA_IMAGE_BYTES, PermanentError, WeComError } from './api.ts';
-import { buttonCard, cardTitle } from './cards.ts';
+import { buttonCard, cardTitle, closedCard, cutLabel, type ClosedCard } from './cards.ts';
 
 /** A text message to one member through the self-built app. */
 export function appText(userId: string, content: string): Outbound {
@@ -17,8 +17,8 @@ export function appText(userId: string, content: string): Outbound {
  * Buttons for a member through the self-built app: a button_interaction template card under the
  * reply's first line; null when no button fits. Its text goes separately (appText), whole.
  */
-export function appCard(userId: string, text: string, buttons: readonly Button[]): Outbound | null {
-  const card = buttonCard(cardTitle(text), buttons);
+export function appCard(userId: string, text: string, buttons: readonly Button[], taskId?: string): Outbound | null {
+  const card = buttonCard(cardTitle(text), buttons, taskId);
   return (
     card && {
       channel: 'app',
@@ -26,6 +26,30 @@ export function appCard(userId: string, text: string, buttons: readonly Button[]
       payload: { touser: userId, msgtype: 'template_card', template_card: card },
     }
   );
+}
+
+/**
+ * The update of a card a member pressed in the app (message/update_template_card, doc 94888), with
+ * the press's response_code: usable once, within 72 hours. The sender adds the agentid.
+ */
+export function appCardUpdate(userId: string, responseCode: string, card: ClosedCard): Outbound {
+  return {
+    channel: 'app',
+    target: userId,
+    payload: { userids: [userId], response_code: responseCode, template_card: closedCard(card) },
+  };
+}
+
+/**
+ * The buttons of a member's pressed app card greyed out under `replaceName` (doc 94888), for a card
+ * whose content the bot did not keep (a notice's).
+ */
+export function appButtonsDone(userId: string, responseCode: string, replaceName: string): Outbound {
+  return {
+    channel: 'app',
+    target: userId,
+    payload: { userids: [userId], response_code: responseCode, button: { replace_name: cutLabel(replaceName) } },
+  };
 }
 
 /** An AI bot answer through a callback's response_url (once, within an hour): markdown up to 20480 bytes. */

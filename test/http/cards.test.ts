@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/clock.ts';
 import type { Service } from '../../src/service.ts';
-import { buttonCard, cardTitle, commandOfKey } from '../../src/wecom/cards.ts';
+import { buttonCard, cardTitle, closedCard, commandOfKey } from '../../src/wecom/cards.ts';
 import { readAppMessage, readBotMessage } from '../../src/wecom/inbound.ts';
 import { pinganDongping, testDb, type TestDb } from '../support/db.ts';
 import { appTextXml, botTextMessage, FakeWeComApi, type WeComSender } from '../support/fake-wecom.ts';
@@ -24,13 +24,13 @@ let urls: Awaited<ReturnType<typeof responseUrls>>;
 let answered: Answered[] = [];
 const responseUrl = (code: string) => urls.url(code);
 
-const press = (o: { msgid: string; userid: string; chatid?: string; key: string; code?: string }) =>
+const press = (o: { msgid: string; userid: string; chatid?: string; key: string; code?: string; taskId?: string }) =>
   cardPress({ ...o, responseUrl: o.code ? responseUrl(o.code) : undefined });
 /** A self-built app's template_card_event as doc 90240 shows it (decrypted XML). */
-const appPress = (from: string, key: string, createTime: number) =>
+const appPress = (from: string, key: string, createTime: number, taskId = 'apptask1', responseCode = 'rc') =>
   `<xml><ToUserName><![CDATA[${APP.corpId}]]></ToUserName><FromUserName><![CDATA[${from}]]></FromUserName><CreateTime>${createTime}</CreateTime>` +
   `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[${key}]]></EventKey>` +
-  `<TaskId><![CDATA[apptask1]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[rc]]></ResponseCode><AgentID>1000002</AgentID></xml>`;
+  `<TaskId><![CDATA[${taskId}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[${responseCode}]]></ResponseCode><AgentID>1000002</AgentID></xml>`;
 
 type Card = {
   card_type: string;
@@ -346,6 +346,137 @@ describe('visits awaiting confirmation', () => {
   });
 });
 
+describe('cards that close', () => {
+  /** A new obligation of 交通局, assigned by the admin: its 签收 is on the liaison's /任务 card. */
+  const assign = async (what: string) => {
+    const out = await service.bus.handle({
+      channel: 'sandbox',
+      userId: 'demo-admin',
+      chatId: null,
+      text: `/交办 交通局 ${what} 本月底`,
+    });
+    expect(out.outcome).toBe('ok');
+    return (await service.db.obligation.findFirstOrThrow({ where: { title: what } })).id;
+  };
+  const LIAISON = '演示·交通局联络员';
+  const WHEN = '2026-11-29 08:00';
+  type Closed = Card & { sub_title_text: string; replace_text?: string };
+  /** A /任务 card with one 签收, after it was pressed: the result, who and when; its one button greyed out. */
+  const signedFor = (card: Card, id: number) => ({
+    card_type: 'button_interaction',
+    main_title: card.main_title,
+    sub_title_text: expect.stringMatching(new RegExp(`^✅ 已签收 #${id}.*（${LIAISON}，${WHEN}）$`)),
+    button_list: card.button_list,
+    replace_text: '已处理',
+    task_id: card.task_id,
+  });
+
+  it('on the AI bot: a pressed 签收 replaces the card in the passive reply with who, when and the result; a second press says who decided it', async () => {
+    const id = await assign('卡片关闭测试');
+    const reply = await say('demo-liaison-jtj', '@安责险助手 /任务', 'close-tasks', 'demo-chat-jtj');
+    const card = reply.template_card!;
+    expect(card.button_list).toEqual([{ text: `签收 #${id}`, style: 1, key: `cmd:/签收 ${id}` }]);
+
+    const first = await bot.postBot(
+      press({
+        msgid: 'close-press-1',
+        userid: 'demo-liaison-jtj',
+        chatid: 'demo-chat-jtj',
+        key: `cmd:/签收 ${id}`,
+        code: 'rc-close-1',
+        taskId: card.task_id,
+      }),
+    );
+    const update = bot.openBotReply(await first.json()) as { response_type: string; template_card: Closed };
+    expect(update.response_type).toBe('update_template_card');
+    expect(update.template_card).toEqual(signedFor(card, id));
+    expect((await answerAt('rc-close-1')).body.markdown.content).toContain(`✅ 已签收 #${id}`);
+    expect((await service.db.obligation.findUniqueOrThrow({ where: { id } })).status).toBe('acknowledged');
+
+    // The same button pressed again (a stale view, another member): who decided, and the card again; nothing runs.
+    const events = await service.db.obligationEvent.count();
+    const second = await bot.postBot(
+      press({
+        msgid: 'close-press-2',
+        userid: 'demo-responsible-jtj',
+        chatid: 'demo-chat-jtj',
+        key: `cmd:/签收 ${id}`,
+        code: 'rc-close-2',
+        taskId: card.task_id,
+      }),
+    );
+    expect(bot.openBotReply(await second.json())).toEqual(update);
+    const again = (await answerAt('rc-close-2')).body.markdown.content as string;
+    expect(again).toMatch(new RegExp(`^已由${LIAISON}于 ${WHEN} 处理：✅ 已签收 #${id}`));
+    expect(await service.db.obligationEvent.count()).toBe(events);
+  });
+
+  it('on the AI bot: a press that decides nothing (a lookup) leaves the card as it is', async () => {
+    const reply = await say('demo-leader', '/查询 演示', 'close-lookup');
+    const card = reply.template_card!;
+    expect(card.button_list.length).toBeGreaterThan(1);
+    const res = await bot.postBot(
+      press({
+        msgid: 'close-lookup-press',
+        userid: 'demo-leader',
+        key: card.button_list[0]!.key,
+        code: 'rc-close-lookup',
+        taskId: card.task_id,
+      }),
+    );
+    expect(await res.text()).toBe('');
+    expect((await answerAt('rc-close-lookup')).body.markdown.content).not.toContain('已由');
+  });
+
+  it('in the app: a pressed 签收 updates the card through update_template_card with the press’s response_code; a second press says who decided it', async () => {
+    const id = await assign('应用卡片关闭测试');
+    await app.postApp(
+      appTextXml({ corpId: APP.corpId, from: 'demo-liaison-jtj', text: '/任务', msgId: '7101', createTime: 2 }),
+    );
+    const cardRow = await until(async () => {
+      const rows = await service.db.outboxMessage.findMany({ where: { target: 'demo-liaison-jtj' } });
+      return rows.find((r) => r.payload.includes(`cmd:/签收 ${id}`));
+    }, 'the card in the outbox');
+    const card = (JSON.parse(cardRow.payload) as { template_card: Card }).template_card;
+    const updates = () => api.delivered.filter((d) => d.target === 'demo-liaison-jtj' && 'response_code' in d.body);
+    const before = updates().length;
+
+    const code1 = api.issueResponseCode('demo-liaison-jtj', card.task_id);
+    await app.postApp(appPress('demo-liaison-jtj', `cmd:/签收 ${id}`, 1764374600, card.task_id, code1));
+    const [update] = await until(async () => {
+      await service.dispatcher.drain();
+      const u = updates().slice(before);
+      return u.length ? u : undefined;
+    }, 'the card update');
+    expect(update!.body).toEqual({
+      userids: ['demo-liaison-jtj'],
+      response_code: code1,
+      agentid: 1000002,
+      template_card: signedFor(card, id),
+    });
+
+    const events = await service.db.obligationEvent.count();
+    const code2 = api.issueResponseCode('demo-liaison-jtj', card.task_id);
+    await app.postApp(appPress('demo-liaison-jtj', `cmd:/签收 ${id}`, 1764374601, card.task_id, code2));
+    const said = await until(
+      async () => (
+        await service.dispatcher.drain(),
+        api.delivered.find((d) => d.target === 'demo-liaison-jtj' && JSON.stringify(d.body).includes('已由'))
+      ),
+      'the answer to the second press',
+    );
+    expect((said.body.text as { content: string }).content).toMatch(
+      new RegExp(`^已由${LIAISON}于 ${WHEN} 处理：✅ 已签收 #${id}`),
+    );
+    const second = await until(async () => {
+      await service.dispatcher.drain();
+      return updates().find((u) => u.body.response_code === code2);
+    }, 'the card again');
+    expect(second.body.template_card).toEqual(update!.body.template_card);
+    expect(await service.db.obligationEvent.count()).toBe(events);
+  });
+});
+
 describe('the card wire format', () => {
   it('keeps at most six buttons, drops repeated commands and keys over 1024 bytes (never cuts a command)', () => {
     const many = Array.from({ length: 8 }, (_, i) => ({ label: `签收 #${i}`, command: `/签收 ${i}` }));
@@ -359,6 +490,35 @@ describe('the card wire format', () => {
     expect(cardTitle('**📋 县交通运输局 未办结督办事项 2 项，含很长很长很长的说明**\n第二行')).toBe(
       '📋 县交通运输局 未办结督办事项 2 项，含很长很…',
     );
+  });
+
+  it('closes a card decision by decision: the outcomes under the title (newest kept within 112 characters), the open buttons, then all greyed out', () => {
+    const all = [
+      { label: '批准提请 #1', command: '/黑名单 批准 1', decides: 'blacklist 1' },
+      { label: '驳回提请 #1', command: '/黑名单 驳回 1', decides: 'blacklist 1' },
+      { label: '签收 #2', command: '/签收 2' },
+    ];
+    const partly = closedCard({
+      taskId: 't1',
+      title: '标题',
+      lines: ['一'.repeat(60)],
+      open: all.slice(2),
+      all,
+      done: '已处理',
+    });
+    expect(partly).toEqual({
+      card_type: 'button_interaction',
+      main_title: { title: '标题' },
+      sub_title_text: '一'.repeat(60),
+      button_list: [{ text: '签收 #2', key: 'cmd:/签收 2' }],
+      task_id: 't1',
+    });
+    const lines = ['一'.repeat(60), '二'.repeat(60)];
+    expect(closedCard({ taskId: 't1', title: '标题', lines, open: [], all, done: '已处理' })).toMatchObject({
+      sub_title_text: '二'.repeat(60),
+      button_list: all.map((b) => ({ text: b.label, key: `cmd:${b.command}` })),
+      replace_text: '已处理',
+    });
   });
 
   it('reads only keys of ours as command lines', () => {

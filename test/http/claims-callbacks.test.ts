@@ -46,11 +46,12 @@ async function sayApp(from: string, text: string, says: string): Promise<string>
   return JSON.stringify(sent.body);
 }
 /** A press of a button on an app card (template_card_event, doc 90240). */
-const appPress = (from: string, key: string) =>
+const appPress = (from: string, key: string, card?: { taskId: string; responseCode: string }) =>
   app.postApp(
     `<xml><ToUserName><![CDATA[${APP.corpId}]]></ToUserName><FromUserName><![CDATA[${from}]]></FromUserName><CreateTime>${Math.floor(clock.now().getTime() / 1000) + ++serial}</CreateTime>` +
       `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[${key}]]></EventKey>` +
-      `<TaskId><![CDATA[apptask${serial}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[rc]]></ResponseCode><AgentID>1000002</AgentID></xml>`,
+      `<TaskId><![CDATA[${card?.taskId ?? `apptask${serial}`}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>` +
+      `<ResponseCode><![CDATA[${card?.responseCode ?? 'rc'}]]></ResponseCode><AgentID>1000002</AgentID></xml>`,
   );
 const settle = async () => {
   await service.inbox.idle();
@@ -144,13 +145,17 @@ describe('a dispute through WeCom: the coordinating liaison ends it with one pre
     const card = api.delivered
       .slice(before)
       .find((d) => d.target === 'liaison-zjj' && d.body.msgtype === 'template_card');
-    const buttons = (card!.body.template_card as { button_list: { text: string; key: string }[] }).button_list;
+    const { button_list: buttons, task_id: taskId } = card!.body.template_card as {
+      button_list: { text: string; key: string }[];
+      task_id: string;
+    };
     expect(buttons.map((b) => b.text)).toEqual(['达成一致', '维持原处理', '转仲裁或诉讼']);
     // Someone else pressing it is refused, and nothing changes.
     expect((await appPress('demo-liaison-jtj', buttons[0]!.key)).status).toBe(200);
     await settle();
     expect((await t.db.claimDispute.findFirstOrThrow()).closedAt).toBeNull();
-    expect((await appPress('liaison-zjj', buttons[0]!.key)).status).toBe(200);
+    const responseCode = api.issueResponseCode('liaison-zjj', taskId);
+    expect((await appPress('liaison-zjj', buttons[0]!.key, { taskId, responseCode })).status).toBe(200);
     await until(
       async () => (await t.db.claimDispute.findFirst({ where: { outcome: 'agreed' } })) ?? undefined,
       'the outcome to be recorded',
@@ -159,6 +164,17 @@ describe('a dispute through WeCom: the coordinating liaison ends it with one pre
     expect(d).toMatchObject({ closedBy: 'liaison-zjj', outcome: 'agreed' });
     await settle();
     expect(deliveredTo('demo-insurer-pingan', before).join()).toContain('理赔争议协调结束');
+    // The notice's card is closed with the press's response_code: its buttons greyed out (doc 94888).
+    const closed = await until(async () => {
+      await settle();
+      return api.delivered.find((d) => d.body.response_code === responseCode);
+    }, 'the card closed');
+    expect(closed.body).toEqual({
+      userids: ['liaison-zjj'],
+      response_code: responseCode,
+      button: { replace_name: '已处理' },
+      agentid: 1000002,
+    });
   });
 });
 

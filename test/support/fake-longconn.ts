@@ -45,10 +45,14 @@ interface Conn {
   ws: WebSocket;
   botId: string | null;
   callbacks: Set<string>;
+  /** The card events pushed, by req_id: the task_id of the card pressed, which only a card update may answer. */
+  presses: Map<string, string>;
   stalled: boolean;
 }
 
 export class FakeLongConnServer {
+  /** The errcode each of our frames was answered with, by req_id. */
+  readonly acks = new Map<string, number>();
   /** Every frame our side sent, in order (pings included). */
   readonly seen: Seen[] = [];
   /** Connections in the order they were opened, and subscriptions as [connection, bot] pairs. */
@@ -69,7 +73,14 @@ export class FakeLongConnServer {
     this.server = server;
     await new Promise<void>((r) => server.once('listening', () => r()));
     server.on('connection', (ws) => {
-      const conn: Conn = { id: this.connections.length + 1, ws, botId: null, callbacks: new Set(), stalled: false };
+      const conn: Conn = {
+        id: this.connections.length + 1,
+        ws,
+        botId: null,
+        callbacks: new Set(),
+        presses: new Map(),
+        stalled: false,
+      };
       this.connections.push(conn);
       ws.on('message', (data) => this.onFrame(conn, JSON.parse(data.toString()) as Frame));
       ws.on('close', () => {
@@ -138,6 +149,8 @@ export class FakeLongConnServer {
     const conn = this.need(botId);
     const reqId = randomUUID();
     conn.callbacks.add(reqId);
+    const event = body.event as { eventtype?: string; template_card_event?: { task_id?: string } } | undefined;
+    if (event?.eventtype === 'template_card_event') conn.presses.set(reqId, event.template_card_event?.task_id ?? '');
     conn.ws.send(JSON.stringify({ cmd, headers: { req_id: reqId }, body }));
     return reqId;
   }
@@ -155,6 +168,7 @@ export class FakeLongConnServer {
   }
 
   private ack(conn: Conn, reqId: string, errcode = 0, errmsg = 'ok'): void {
+    this.acks.set(reqId, errcode);
     conn.ws.send(JSON.stringify({ headers: { req_id: reqId }, errcode, errmsg }));
   }
 
@@ -199,8 +213,23 @@ export class FakeLongConnServer {
         return this.ack(conn, reqId);
       case 'aibot_respond_msg':
       case 'aibot_respond_welcome_msg':
-        // A reply must carry the req_id of a callback pushed on this connection.
+        // A reply must carry the req_id of a callback pushed on this connection; a card event's takes only a card update.
+        if (conn.presses.has(reqId)) return this.ack(conn, reqId, 846605, 'card event accepts only update');
         return conn.callbacks.delete(reqId) ? this.ack(conn, reqId) : this.ack(conn, reqId, 40001, 'invalid req_id');
+      case 'aibot_respond_update_msg': {
+        // The whole card, of the pressed card's type and task_id (the SDK's updateTemplateCard).
+        const b = f.body ?? {};
+        const card = b.template_card as { card_type?: string; task_id?: string } | undefined;
+        if (!conn.presses.has(reqId) || !conn.callbacks.delete(reqId))
+          return this.ack(conn, reqId, 40001, 'invalid req_id');
+        if (
+          b.response_type !== 'update_template_card' ||
+          card?.card_type !== 'button_interaction' ||
+          card.task_id !== conn.presses.get(reqId)
+        )
+          return this.ack(conn, reqId, 40058, 'invalid template_card');
+        return this.ack(conn, reqId);
+      }
       case 'aibot_send_msg': {
         const b = f.body ?? {};
         if (typeof b.chatid !== 'string' || !b.chatid) return this.ack(conn, reqId, 40001, 'missing chatid');

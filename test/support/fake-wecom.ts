@@ -160,6 +160,8 @@ export class FakeWeComApi {
   /** How long a ticket takes to come, so that concurrent callers overlap. */
   ticketDelayMs = 0;
   private readonly oauthCodes = new Map<string, { userId: string; member: boolean }>();
+  /** Response codes of card presses (doc 94888): the member and card each may update, once. */
+  private readonly responseCodes = new Map<string, { userId: string; taskId: string; used: boolean }>();
   private server: Server | null = null;
   private validToken = '';
   private readonly webhookCalls = new Map<string, number[]>();
@@ -189,6 +191,13 @@ export class FakeWeComApi {
   issueCode(userId: string, member = true): string {
     const code = randomBytes(16).toString('hex');
     this.oauthCodes.set(code, { userId, member });
+    return code;
+  }
+
+  /** The ResponseCode a template_card_event carries for a member's press on an app card (task_id): good for one update. */
+  issueResponseCode(userId: string, taskId: string): string {
+    const code = randomBytes(12).toString('hex');
+    this.responseCodes.set(code, { userId, taskId, used: false });
     return code;
   }
 
@@ -225,6 +234,32 @@ export class FakeWeComApi {
           return answer({ errcode: 42001, errmsg: 'access_token expired' });
         this.delivered.push({ kind: 'app', target: String(body.touser), body });
         return answer({ invaliduser: '', msgid: randomBytes(4).toString('hex') });
+      }
+      if (url.pathname === '/cgi-bin/message/update_template_card') {
+        // doc 94888: the app's agentid, a response_code used once, and a whole card of the pressed
+        // card's type and task_id (its buttons still open, or greyed out under replace_text).
+        if (url.searchParams.get('access_token') !== this.validToken)
+          return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        const code = this.responseCodes.get(String(body.response_code));
+        const card = body.template_card as
+          | { card_type?: string; task_id?: string; main_title?: { title?: string }; button_list?: unknown[] }
+          | undefined;
+        if (typeof body.agentid !== 'number') return answer({ errcode: 40056, errmsg: 'invalid agentid' });
+        if (!code || code.used) return answer({ errcode: 40001, errmsg: 'invalid response_code' });
+        const button = body.button as { replace_name?: unknown } | undefined;
+        if (button ? typeof button.replace_name !== 'string' || !button.replace_name : false)
+          return answer({ errcode: 40058, errmsg: 'invalid button.replace_name' });
+        if (
+          !button &&
+          (card?.card_type !== 'button_interaction' ||
+            card.task_id !== code.taskId ||
+            !card.main_title?.title ||
+            !card.button_list?.length)
+        )
+          return answer({ errcode: 40058, errmsg: 'invalid template_card' });
+        code.used = true;
+        this.delivered.push({ kind: 'app', target: code.userId, body });
+        return answer({ invaliduser: [] });
       }
       if (url.pathname === '/cgi-bin/media/upload') {
         // The app's temporary media: token-checked, images up to 10 MB, files up to 20 MB.

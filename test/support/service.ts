@@ -221,6 +221,7 @@ export const cardPress = (o: {
   chatid?: string | undefined;
   key: string;
   responseUrl?: string | undefined;
+  taskId?: string;
 }) => ({
   msgid: o.msgid,
   create_time: 1700000000,
@@ -232,6 +233,6 @@ export const cardPress = (o: {
   msgtype: 'event',
   event: {
     eventtype: 'template_card_event',
-    template_card_event: { card_type: 'button_interaction', event_key: o.key, task_id: 'cardtask1' },
+    template_card_event: { card_type: 'button_interaction', event_key: o.key, task_id: o.taskId ?? 'cardtask1' },
   },
 });

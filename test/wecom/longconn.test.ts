@@ -9,6 +9,7 @@ import { type Outbound } from '../../src/core/outbound.ts';
 import { longconnMarkdown, wecomWire } from '../../src/wecom/messages.ts';
 import { readCalendarFile, WorkCalendar } from '../../src/domain/calendar.ts';
 import { instantAt, Scheduler } from '../../src/schedule/scheduler.ts';
+import { minuteIn } from '../../src/clock.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
 import {
@@ -352,8 +353,9 @@ describe('the wire', () => {
     });
   });
 
-  it("carries a reply's buttons, and runs a pressed one as if the presser typed it, answering through response_url", async () => {
-    const conn = client();
+  it("carries a reply's buttons, runs a pressed one as if the presser typed it, answers through response_url and closes the card", async () => {
+    const logs: string[] = [];
+    const conn = client(logs);
     conn.start();
     await subscribed(conn);
     const preview = (await ask(
@@ -361,12 +363,15 @@ describe('the wire', () => {
       'demo-leader',
       '@安责险助手 /交办 全部乡镇 排查危化企业隐患 2026-12-31',
       'demo-chat-leaders',
-    )) as unknown as { msgtype: string; template_card: { task_id: string; button_list: { key: string }[] } };
+    )) as unknown as {
+      msgtype: string;
+      template_card: { task_id: string; main_title: { title: string }; button_list: { key: string }[] };
+    };
     expect(preview.msgtype).toBe('stream_with_template_card');
     expect(preview.template_card.button_list.map((b) => b.key)).toEqual(['cmd:/执行', 'cmd:/取消']);
     const before = await t.db.obligation.count();
     const responseUrl = 'http://127.0.0.1:9/press-1';
-    fake.pushEvent(BOT.botId, {
+    const pressReq = fake.pushEvent(BOT.botId, {
       msgid: 'ws-press-1',
       create_time: 1,
       aibotid: BOT.botId,
@@ -392,6 +397,61 @@ describe('the wire', () => {
     const press = await t.db.inboundMessage.findUniqueOrThrow({ where: { dedupeKey: 'bot:ws-press-1' } });
     expect(JSON.parse(answered.payload).markdown.content).toBe(press.reply);
     expect(fake.frames('aibot_respond_msg').filter((f) => f.conn === holder()!.id)).toHaveLength(1); // the press itself gets no respond frame
+    // The pressed card is replaced under the event's req_id (the SDK's updateTemplateCard): same
+    // task_id, who pressed and when, the result, and 执行/取消 (one decision) greyed out.
+    const [update] = await fake.until(() => {
+      const f = fake.frames('aibot_respond_update_msg', pressReq);
+      return f.length ? f : undefined;
+    }, 'the card update');
+    expect(update!.body).toEqual({
+      response_type: 'update_template_card',
+      template_card: {
+        card_type: 'button_interaction',
+        main_title: { title: preview.template_card.main_title.title },
+        sub_title_text: `${press.reply!.split('\n')[0]}（演示·县领导，${minuteIn(t.clock.now(), TZ)}）`,
+        button_list: preview.template_card.button_list,
+        replace_text: '已处理',
+        task_id: preview.template_card.task_id,
+      },
+    });
+    expect(fake.seen.find((s) => s.reqId === pressReq && s.cmd === 'aibot_respond_msg')).toBeUndefined();
+
+    // Pressed again on a view not yet replaced: nothing runs; who decided it, and the closed card again.
+    const againUrl = 'http://127.0.0.1:9/press-2';
+    const againReq = fake.pushEvent(BOT.botId, {
+      msgid: 'ws-press-2',
+      create_time: 2,
+      aibotid: BOT.botId,
+      chatid: 'demo-chat-leaders',
+      chattype: 'group',
+      from: { userid: 'demo-leader' },
+      response_url: againUrl,
+      msgtype: 'event',
+      event: {
+        eventtype: 'template_card_event',
+        template_card_event: {
+          card_type: 'button_interaction',
+          event_key: 'cmd:/取消',
+          task_id: preview.template_card.task_id,
+        },
+      },
+    });
+    const again = await until(
+      () => t.db.outboxMessage.findFirst({ where: { channel: 'response_url', target: againUrl } }),
+      'the answer to the second press',
+    );
+    expect(JSON.parse(again.payload).markdown.content).toBe(
+      `已由演示·县领导于 ${minuteIn(t.clock.now(), TZ)} 处理：${press.reply!.split('\n')[0]}`,
+    );
+    const [second] = await fake.until(() => {
+      const f = fake.frames('aibot_respond_update_msg', againReq);
+      return f.length ? f : undefined;
+    }, 'the card again');
+    expect(second!.body).toEqual(update!.body);
+    expect(await t.db.obligation.count()).toBe(before + 23);
+    // WeCom (the fake) took both updates: none was refused.
+    expect([fake.acks.get(pressReq), fake.acks.get(againReq)]).toEqual([0, 0]);
+    expect(logs.filter((l) => l.includes('not answered'))).toEqual([]);
   });
 
   it('comes back by itself after the network drops the socket, and answers again', async () => {
