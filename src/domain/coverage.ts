@@ -811,3 +811,62 @@ export async function coverageGrid(
     countyWide: cells.some((c) => c.townshipId === null),
   };
 }
+
+// ── The trend: coverage week by week since the campaign took effect, each week counted as /覆盖率
+// counts a day (the ledger and roster of that day, the reports made by then).
+
+/** Whose trend: the eight high-risk sectors together, one sector's county line, or one township. */
+export type TrendScope =
+  | { by: 'high_risk' }
+  | { by: 'sector'; sector: SectorRef }
+  | { by: 'township'; township: { id: number; name: string } };
+
+export interface TrendPoint extends Figures {
+  day: string;
+  /** Counted with the earliest roster known: the day is before the roster's history starts. */
+  earliestRoster: boolean;
+}
+
+export interface CoverageTrend {
+  points: TrendPoint[];
+  /** The target in force on the last day, against which the line is drawn. */
+  target: TargetInForce | null;
+}
+
+/** Days counted in one pass over the ledger: each is a column of currentCells' one query. */
+const TREND_BATCH = 8;
+
+/**
+ * Coverage of a scope on `day` and every 7 days back to `from` (the campaign's start, a point of
+ * its own), each day with the reports made by the same time of that day.
+ */
+export async function coverageTrend(
+  db: Tx,
+  campaign: { id: number; countyCode: string },
+  scope: TrendScope,
+  from: string,
+  day: string,
+  now: Date,
+): Promise<CoverageTrend> {
+  const { sectors, targets } = await viewReference(db, campaign.id, campaign.countyCode);
+  const back = (d: string) => Math.round((Date.parse(day) - Date.parse(d)) / 86_400_000);
+  const days: string[] = [];
+  for (let d = day; d >= from; d = addDays(d, -7)) days.unshift(d);
+  if (days[0] !== from && from < day) days.unshift(from);
+  if (!days.length) days.push(day);
+  const asked = days.map((d) => ({ day: d, now: new Date(now.getTime() - back(d) * 86_400_000) }));
+  const cells: Cell[][] = [];
+  for (let i = 0; i < asked.length; i += TREND_BATCH)
+    cells.push(...(await cellsOn(db, { ...campaign, sectors }, asked.slice(i, i + TREND_BATCH))));
+  const highRisk = new Set(sectors.filter((s) => s.highRisk).map((s) => s.id));
+  const counts = (c: Cell) =>
+    scope.by === 'township'
+      ? c.townshipId === scope.township.id
+      : !c.part && (scope.by === 'sector' ? c.sectorId === scope.sector.id : highRisk.has(c.sectorId));
+  const points = days.map((d, i) => {
+    const own = cells[i]!.filter(counts);
+    return { day: d, ...combine(own), earliestRoster: own.some((c) => c.earliestRoster === true) };
+  });
+  const scopes = scope.by === 'sector' ? scopesOf(scope.sector) : ['high_risk'];
+  return { points, target: targetInForce(targets, scopes, day) };
+}
