@@ -10,11 +10,8 @@ import {
   type SectorRef,
   type UnitRef,
 } from '../src/domain/directory.ts';
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { startJob } from '../src/bot/jobs.ts';
-import { outputDir, stamped } from '../src/domain/attachments.ts';
-import { coverageChartPng } from '../src/domain/chart.ts';
+import { asksForChart, chartFile, coverageChartPng, trendChartPng, trendScopeName } from '../src/domain/chart.ts';
 import {
   colour,
   coverageView,
@@ -24,6 +21,7 @@ import {
   type CoverageRow,
   type CoverageViewKind,
   type TargetInForce,
+  type TrendScope,
 } from '../src/domain/coverage.ts';
 import { changeText, didYouMean, percent, targetPercent } from '../src/core/format.ts';
 import { neutral } from '../src/core/neutral.ts';
@@ -32,32 +30,64 @@ import { neutral } from '../src/core/neutral.ts';
 const BY_TOWNSHIP = ['乡镇', '按乡镇', '分乡镇', 'township', 'townships'];
 const BY_DEPARTMENT = ['部门', '牵头部门', '按部门', 'department', 'departments'];
 const BY_SECTOR = ['行业', '按行业', 'sector', 'sectors'];
-/** The chart as a PNG instead of the text (see src/domain/chart.ts). */
-const CHART = ['图', '图表', 'chart'];
+/** Coverage week by week since the campaign took effect, as a chart: the high-risk sectors, or a sector or township. */
+const TREND = ['趋势', '走势', 'trend'];
 
 export default defineCommand({
   name: 'coverage',
   aliases: ['覆盖率', '参保率'],
   summary: 'coverage.summary',
   usage: 'coverage.usage',
-  examples: ['/覆盖率', '/覆盖率 乡镇', '/覆盖率 危化', '/覆盖率 东坪', '/覆盖率 东坪 危化', '/覆盖率 图'],
+  examples: [
+    '/覆盖率',
+    '/覆盖率 乡镇',
+    '/覆盖率 危化',
+    '/覆盖率 东坪',
+    '/覆盖率 东坪 危化',
+    '/覆盖率 图',
+    '/覆盖率 趋势',
+    '/覆盖率 趋势 东坪',
+  ],
   params: ['scope', 'cell'],
-  args: z.object({ scope: z.string().optional(), cell: z.string().optional() }),
+  // `trend`: what /覆盖率 趋势 named, resolved when asked and stored with the job (no parameter of its own).
+  args: z.object({
+    scope: z.string().optional(),
+    cell: z.string().optional(),
+    trend: z.custom<TrendScope>().optional(),
+  }),
   roles: ['leader', 'liaison', 'viewer', 'agency'],
   figures: true,
   writes: false,
-  /** /覆盖率 图: the chart (a second or more), to the chat's robot as an image, else to the member through the app. */
-  async background({ db, campaign, today, clock, t, timeZone, cjkFont }) {
+  /**
+   * /覆盖率 图 and /覆盖率 趋势: the chart (a second or more), to the chat's robot as an image, else
+   * to the member through the app.
+   */
+  async background(job, { trend }) {
+    const { db, campaign, today, clock, t, timeZone, cjkFont } = job;
     const now = clock.now();
-    const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone, cjkFont });
-    const name = `${stamped(t('chart.file_name'), minuteIn(now, timeZone))}.png`;
-    const path = join(await outputDir(db), name);
-    writeFileSync(path, png);
-    return { text: t('chart.done'), attachment: { type: 'image', path, name } };
+    if (!trend) {
+      const png = await coverageChartPng(db, campaign, { day: today, now, t, timeZone, cjkFont });
+      return {
+        text: t('chart.done'),
+        attachment: await chartFile(db, png, t('chart.file_name'), minuteIn(now, timeZone)),
+      };
+    }
+    const { effectiveOn: from } = await db.campaign.findUniqueOrThrow({
+      where: { id: campaign.id },
+      select: { effectiveOn: true },
+    });
+    const png = await trendChartPng(db, campaign, trend, { from, day: today, now, t, timeZone, cjkFont });
+    const scope = trendScopeName(t, trend);
+    return {
+      text: t('chart.trend_done', { scope, from: from < today ? from : today }),
+      attachment: await chartFile(db, png, `${t('chart.trend_file_name')}-${scope}`, minuteIn(now, timeZone)),
+    };
   },
   async run(ctx, { scope, cell }) {
-    if (scope && !cell && CHART.includes(scope.trim().toLowerCase()))
-      return { text: await startJob(ctx, 'coverage', {}) };
+    const word = scope?.trim().toLowerCase();
+    if (!cell && asksForChart(word)) return { text: await startJob(ctx, 'coverage', {}) };
+    if (word && TREND.includes(word))
+      return { text: await startJob(ctx, 'coverage', { trend: await trendOf(ctx, cell) }) };
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const view = await viewFor(ctx, scope, cell);
@@ -126,6 +156,15 @@ export default defineCommand({
     return { text: lines.join('\n') };
   },
 });
+
+/** Whose trend /覆盖率 趋势 asks for: no word, the high-risk sectors together; else a sector or a township. */
+async function trendOf(ctx: CommandContext, word?: string): Promise<TrendScope> {
+  if (!word) return { by: 'high_risk' };
+  const found = await named(ctx, word);
+  return 'highRisk' in found
+    ? { by: 'sector', sector: found }
+    : { by: 'township', township: { id: found.id, name: found.name } };
+}
 
 /**
  * No word: by sector; 乡镇 / 部门: by township or lead department; else a sector's or a township's

@@ -5,6 +5,9 @@ import { changeText, percent } from '../src/core/format.ts';
 import { colour, combine, type CoverageRow } from '../src/domain/coverage.ts';
 import { rankCoverage, rankTimeliness, tiedAt, type Ranked, type Timeliness } from '../src/domain/ranking.ts';
 import { neutral } from '../src/core/neutral.ts';
+import { UserError } from '../src/core/errors.ts';
+import { startJob } from '../src/bot/jobs.ts';
+import { asksForChart, chartFile, rankChartPng } from '../src/domain/chart.ts';
 import { inspectionProgress, progressText, rankInspections } from '../src/domain/inspections.ts';
 import { assess, rankingLine } from '../src/domain/assessment.ts';
 import { findingTotal, insurerService, paymentLimit, type InsurerService } from '../src/domain/claims.ts';
@@ -17,13 +20,27 @@ export default defineCommand({
   name: 'rank',
   aliases: ['排名'],
   summary: 'rank.summary',
-  examples: ['/排名'],
-  params: [],
-  args: z.object({}),
+  usage: 'rank.usage',
+  examples: ['/排名', '/排名 图'],
+  params: ['view'],
+  args: z.object({ view: z.string().optional() }),
   roles: ['leader', 'viewer', 'agency'],
   figures: true,
   writes: false,
-  async run(ctx) {
+  /** /排名 图: townships and lead departments ranked by coverage, as a chart (src/domain/chart.ts). */
+  async background({ db, campaign, today, clock, t, timeZone, cjkFont }) {
+    const now = clock.now();
+    const png = await rankChartPng(db, campaign, { day: today, now, t, timeZone, cjkFont });
+    return {
+      text: t('chart.rank_done'),
+      attachment: await chartFile(db, png, t('chart.rank_file_name'), minuteIn(now, timeZone)),
+    };
+  },
+  async run(ctx, { view }) {
+    if (view) {
+      if (!asksForChart(view)) throw new UserError('rank.unknown_view', { word: view });
+      return { text: await startJob(ctx, 'rank', {}) };
+    }
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const [coverage, timeliness, progress, service] = await Promise.all([

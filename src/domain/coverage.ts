@@ -267,43 +267,64 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
   const kept = tally(groups, inScope, highRisk);
 
   // Each enterprise the kept counts got wrong for one of the days — its kept stretch misses the
-  // day — with the largest headcount its valid policies insure on each day it misses ("a<i>").
+  // day — counted on each day it misses with the largest headcount its valid policies insure then.
   // A stretch misses one of the days from `first` to `last` when it starts after the first or ends
-  // before the last: one range on each of two indexes, one query for all the days; the county's
-  // only (a database shared by ten counties holds ten times as many), checked on each row found
-  // (`|| ''` keeps SQLite from trading the two ranges for a scan of the county's index: 40× slower).
+  // before the last: one range on each of two indexes; the county's only (a database shared by ten
+  // counties holds ten times as many), checked on each row found (`|| ''` keeps SQLite from trading
+  // the two ranges for a scan of the county's index: 40× slower). Their valid policies overlapping
+  // the days are read once, in a second statement, and placed on the days here: many days (the
+  // trend, week by week) cost one read, not one lookup per enterprise and day.
   const misses = (first: string, last = first) =>
     Prisma.sql`(e."coverFrom" IS NULL OR e."coverUntil" IS NULL OR e."coverFrom" > ${first} OR e."coverUntil" < ${last})`;
-  const actual = days.map(
-    (day, i) => Prisma.sql`CASE WHEN ${misses(day)} THEN (SELECT MAX(p."insuredHeadcount") FROM "Policy" p
-      WHERE p."enterpriseId" = e.id AND p.status = 'valid' AND p."startOn" <= ${day} AND p."endOn" >= ${day}) END AS ${Prisma.raw(`"a${i}"`)}`,
-  );
   const sorted = [...days].sort();
   const [first, last] = [sorted[0]!, sorted.at(-1)!];
-  const odd = await db.$queryRaw<
-    ({
-      sectorId: number;
-      townshipId: number;
-      status: string;
-      aboveScale: boolean | number;
-      employees: number;
-      kept: Num;
-      from: string | null;
-      until: string | null;
-    } & Record<`a${number}`, Num>)[]
-  >`
-    SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status,
-      e."aboveScale" AS "aboveScale", e.employees AS employees, e."coverHeadcount" AS kept, e."coverFrom" AS "from", e."coverUntil" AS "until",
-      ${Prisma.join(actual)}
+  const oddOnes = Prisma.sql`${misses(first, last)} AND e.status = 'operating' AND e."countyCode" || '' = ${countyCode}`;
+  const [odd, held] = await Promise.all([
+    db.$queryRaw<
+      {
+        id: number;
+        sectorId: number;
+        townshipId: number;
+        status: string;
+        aboveScale: boolean | number;
+        employees: number;
+        kept: Num;
+        from: string | null;
+        until: string | null;
+      }[]
+    >`
+    SELECT e.id AS id, e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status,
+      e."aboveScale" AS "aboveScale", e.employees AS employees, e."coverHeadcount" AS kept, e."coverFrom" AS "from", e."coverUntil" AS "until"
     FROM "Enterprise" e
-    WHERE ${misses(first, last)} AND e.status = 'operating' AND e."countyCode" || '' = ${countyCode}`;
-  return days.map((day, i) => {
+    WHERE ${oddOnes}`,
+    db.$queryRaw<{ enterpriseId: number; startOn: string; endOn: string; headcount: number }[]>`
+    SELECT p."enterpriseId" AS "enterpriseId", p."startOn" AS "startOn", p."endOn" AS "endOn", p."insuredHeadcount" AS headcount
+    FROM "Policy" p
+    WHERE p."enterpriseId" IN (SELECT e.id FROM "Enterprise" e WHERE ${oddOnes})
+      AND p.status = 'valid' AND p."endOn" >= ${first} AND p."startOn" <= ${last}`,
+  ]);
+  const policies = new Map<number, typeof held>();
+  for (const p of held) {
+    const id = Number(p.enterpriseId);
+    const list = policies.get(id);
+    if (list) list.push(p);
+    else policies.set(id, [p]);
+  }
+  /** The largest headcount an enterprise's valid policies insure on a day; null when none does. */
+  const insuredOn = (id: number, day: string): number | null => {
+    let most: number | null = null;
+    for (const p of policies.get(id) ?? [])
+      if (p.startOn <= day && p.endOn >= day && (most === null || Number(p.headcount) > most))
+        most = Number(p.headcount);
+    return most;
+  };
+  return days.map((day) => {
     const rows = new Map([...kept].map(([k, r]) => [k, { ...r }]));
     for (const e of odd) {
       const row = rows.get(`${e.sectorId}:${e.townshipId}`);
       const missed = e.from === null || e.until === null || e.from > day || e.until < day;
       if (!missed || !row || !inScope(e)) continue;
-      const [was, is] = [orNull(e.kept), orNull(e[`a${i}`])];
+      const [was, is] = [orNull(e.kept), insuredOn(Number(e.id), day)];
       row.insured += (is === null ? 0 : 1) - (was === null ? 0 : 1);
       row.insuredPersons += capped(is, e.employees) - capped(was, e.employees);
     }
@@ -810,4 +831,63 @@ export async function coverageGrid(
     byTownship: aggregate(cells, (c) => c.townshipId ?? undefined),
     countyWide: cells.some((c) => c.townshipId === null),
   };
+}
+
+// ── The trend: coverage week by week since the campaign took effect, each week counted as /覆盖率
+// counts a day (the ledger and roster of that day, the reports made by then).
+
+/** Whose trend: the eight high-risk sectors together, one sector's county line, or one township. */
+export type TrendScope =
+  | { by: 'high_risk' }
+  | { by: 'sector'; sector: SectorRef }
+  | { by: 'township'; township: { id: number; name: string } };
+
+export interface TrendPoint extends Figures {
+  day: string;
+  /** Counted with the earliest roster known: the day is before the roster's history starts. */
+  earliestRoster: boolean;
+}
+
+export interface CoverageTrend {
+  points: TrendPoint[];
+  /** The target in force on the last day, against which the line is drawn. */
+  target: TargetInForce | null;
+}
+
+/** Days counted in one pass over the ledger (half a year of weeks): the odd enterprises and their policies read once for them. */
+const TREND_BATCH = 26;
+
+/**
+ * Coverage of a scope on `day` and every 7 days back to `from` (the campaign's start, a point of
+ * its own), each day with the reports made by the same time of that day.
+ */
+export async function coverageTrend(
+  db: Tx,
+  campaign: { id: number; countyCode: string },
+  scope: TrendScope,
+  from: string,
+  day: string,
+  now: Date,
+): Promise<CoverageTrend> {
+  const { sectors, targets } = await viewReference(db, campaign.id, campaign.countyCode);
+  const back = (d: string) => Math.round((Date.parse(day) - Date.parse(d)) / 86_400_000);
+  const days: string[] = [];
+  for (let d = day; d >= from; d = addDays(d, -7)) days.unshift(d);
+  if (days[0] !== from && from < day) days.unshift(from);
+  if (!days.length) days.push(day);
+  const asked = days.map((d) => ({ day: d, now: new Date(now.getTime() - back(d) * 86_400_000) }));
+  const cells: Cell[][] = [];
+  for (let i = 0; i < asked.length; i += TREND_BATCH)
+    cells.push(...(await cellsOn(db, { ...campaign, sectors }, asked.slice(i, i + TREND_BATCH))));
+  const highRisk = new Set(sectors.filter((s) => s.highRisk).map((s) => s.id));
+  const counts = (c: Cell) =>
+    scope.by === 'township'
+      ? c.townshipId === scope.township.id
+      : !c.part && (scope.by === 'sector' ? c.sectorId === scope.sector.id : highRisk.has(c.sectorId));
+  const points = days.map((d, i) => {
+    const own = cells[i]!.filter(counts);
+    return { day: d, ...combine(own), earliestRoster: own.some((c) => c.earliestRoster === true) };
+  });
+  const scopes = scope.by === 'sector' ? scopesOf(scope.sector) : ['high_risk'];
+  return { points, target: targetInForce(targets, scopes, day) };
 }

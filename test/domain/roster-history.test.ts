@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../src/bot/bus.ts';
 import { refreshCover } from '../../src/domain/cover.ts';
-import { coverageCells, coverageView, type Cell } from '../../src/domain/coverage.ts';
+import { coverageCells, coverageTrend, coverageView, type Cell } from '../../src/domain/coverage.ts';
 import { creditCodeCheck } from '../../src/domain/credit-code.ts';
 import { readLedgerFile } from '../../src/domain/ledger-file.ts';
 import { importLedger } from '../../src/domain/ledger-import.ts';
@@ -147,6 +147,41 @@ describe('a roster with a history', () => {
     });
     expect(third.states.map((s) => [s.validFrom, s.employees, s.added])).toEqual([[TODAY, 12, true]]);
     expect(cell(await coverageCells(t.db, t.campaignId, '2026-11-26', t.clock.now()), ids.mines)).toEqual([1, 3]);
+  });
+
+  it('draws the trend week by week with the roster of each day, the earliest known before the history', async () => {
+    const campaign = { id: t.campaignId, countyCode: '430923' };
+    const dongping = { by: 'township' as const, township: { id: ids.dongping, name: '东坪镇' } };
+    const points = (from: string, day: string) =>
+      coverageTrend(t.db, campaign, dongping, from, day, t.clock.now()).then((trend) =>
+        trend.points.map((p) => [p.day, p.insured, p.enterprises, p.earliestRoster]),
+      );
+    // Every 7 days back from the day asked, and the campaign's first day as a point of its own.
+    expect(await points('2026-11-19', TODAY)).toEqual([
+      ['2026-11-19', 0, 1, true],
+      ['2026-11-22', 0, 1, true],
+      [TODAY, 1, 3, false],
+    ]);
+    // Within the history: the three mines of that day, the re-filed one insured.
+    expect(await points('2026-11-19', '2026-11-26')).toEqual([
+      ['2026-11-19', 0, 1, true],
+      ['2026-11-26', 1, 3, false],
+    ]);
+    // One sector's county line, against its own target.
+    const sector = await t.db.sector.findUniqueOrThrow({ where: { id: ids.transport } });
+    const transport = await coverageTrend(
+      t.db,
+      campaign,
+      { by: 'sector', sector: { id: sector.id, code: sector.code, name: sector.name, highRisk: sector.highRisk } },
+      '2026-11-22',
+      TODAY,
+      t.clock.now(),
+    );
+    expect(transport.points.map((p) => [p.day, p.insured, p.enterprises, p.rate])).toEqual([
+      ['2026-11-22', 0, 0, null],
+      [TODAY, 1, 1, 1],
+    ]);
+    expect(transport.target).toMatchObject({ rateBp: 10000, dueOn: '2021-12-31', passed: true });
   });
 });
 
