@@ -30,6 +30,7 @@ export interface Wire {
   webhookFile(webhookKey: string, path: string, name: string): Outbound;
   /** The coverage chart of a campaign's day, drawn when it is sent (the dispatcher's `prepare`). */
   webhookChart(webhookKey: string, chart: { campaignId: number; day: string }): Outbound;
+  longconnChart(chatId: string, chart: { campaignId: number; day: string }): Outbound;
   /** A file or image for a chatid or userid over the long connection, uploaded when it is sent. */
   longconnMedia(chatId: string, type: 'file' | 'image', path: string, name: string): Outbound;
   /** The largest image the long connection sends as an image; a larger one goes as a file. */

@@ -44,11 +44,8 @@ export async function route(r: Routing, to: Audience, notice: Notice): Promise<{
   const missed: Missed[] = [...dest.missed];
   const mentions = 'markdown' in notice && notice.mention ? dest.mentions : [];
   for (const g of dest.groups) {
-    const m = toGroup(r.reach.wire, g, notice, mentions);
-    if (m) {
-      messages.push(m);
-      reached.push({ via: 'group', name: g.name });
-    } else missed.push({ who: g.name, why: 'unreachable_chat' });
+    messages.push(toGroup(r.reach.wire, g, notice, mentions));
+    reached.push({ via: 'group', name: g.name });
   }
   for (const p of dest.people) {
     const m = toMember(r.reach.wire, p.userId, notice);
@@ -114,9 +111,8 @@ async function destinations(r: Routing, to: Audience, notice: Notice): Promise<D
     if (!r.asker) return none('asker', 'unknown_member');
     // In the chat asked in, where its channel carries the notice; else to the asker through the app.
     const chat = r.asker.chatId ? await reachableChat(db, r.asker.chatId, reach) : null;
-    if (chat && (!('chart' in notice) || chat.channel === 'webhook'))
-      return { groups: [chat], people: [], mentions: [], missed: [] };
-    if (!r.asker.chatId && r.asker.overBot && reach.longconn && !reach.sandbox && !('chart' in notice)) {
+    if (chat) return { groups: [chat], people: [], mentions: [], missed: [] };
+    if (!r.asker.chatId && r.asker.overBot && reach.longconn && !reach.sandbox) {
       const single = { channel: 'longconn' as const, target: r.asker.userId, name: r.asker.userId };
       return { groups: [single], people: [], mentions: [], missed: [] };
     }
@@ -170,17 +166,16 @@ async function reachableChat(db: Tx, chatId: string, reach: GroupReach): Promise
 }
 
 /**
- * A group's message for a notice; null when the group's channel cannot carry it (a chart drawn at
- * sending time, over the long connection). Over the long connection a picture or file is uploaded
- * when sent; a picture too large for an image goes as a file.
+ * A group's message for a notice. Over the long connection a picture or file (the weekly chart
+ * included, drawn when sent) is uploaded when sent; a picture too large for an image goes as a file.
  */
-function toGroup(wire: Wire, g: NamedGroup, notice: Notice, mentions: string[]): Outbound | null {
+function toGroup(wire: Wire, g: NamedGroup, notice: Notice, mentions: string[]): Outbound {
   if ('markdown' in notice) {
     const text = mentions.length ? `${notice.markdown}\n${mentions.map((u) => `<@${u}>`).join(' ')}` : notice.markdown;
     return wire.groupMarkdown(g, text);
   }
   if (g.channel === 'longconn') {
-    if ('chart' in notice) return null;
+    if ('chart' in notice) return wire.longconnChart(g.target, notice.chart);
     if ('image' in notice)
       return wire.longconnMedia(
         g.target,

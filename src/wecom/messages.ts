@@ -123,6 +123,11 @@ export function webhookChart(webhookKey: string, chart: { campaignId: number; da
   return { channel: 'webhook', target: webhookKey, payload: { msgtype: 'image', chart } };
 }
 
+/** The weekly chart for a group over the long connection: drawn, kept as a file and uploaded when sent (drawCharts). */
+export function longconnChart(chatId: string, chart: { campaignId: number; day: string }): Outbound {
+  return { channel: 'longconn', target: chatId, payload: { chatid: chatId, msgtype: 'image', chart } };
+}
+
 /** A file on disk for a group's robot: the sender uploads it (upload_media) and posts its media_id. */
 export function webhookFile(webhookKey: string, path: string, name: string): Outbound {
   return { channel: 'webhook', target: webhookKey, payload: { msgtype: 'file', file: { path, name } } };
@@ -165,6 +170,7 @@ export const wecomWire: Wire = {
   webhookImage,
   webhookFile,
   webhookChart,
+  longconnChart,
   longconnMedia,
   longconnImageBytes: MEDIA_IMAGE_BYTES,
   appText,

@@ -10,6 +10,7 @@ import { Registry } from '../../src/bot/registry.ts';
 import { botLongConnection, mediaUploader } from '../../src/channels/longconn-bot.ts';
 import { tell } from '../../src/delivery/audience.ts';
 import { translator } from '../../src/i18n.ts';
+import { instantAt } from '../../src/schedule/scheduler.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
 import { MediaUploader, MEDIA_CHUNK_BYTES } from '../../src/wecom/longconn-media.ts';
@@ -228,6 +229,37 @@ describe('a deployment with only the long connection', () => {
     expect(text).toContain('已发到本群');
     const rows = await t.db.outboxMessage.findMany({ where: { createdAt: { gte: job.createdAt } } });
     expect(rows.every((r) => r.channel === 'longconn' && r.state === 'sent')).toBe(true);
+  });
+
+  it('the weekly digest’s chart reaches the leaders’ group over the connection, drawn when sent', async () => {
+    // The Monday digest plans its text and its chart for the leaders' group, which has no robot.
+    const [run] = await service.scheduler.runAt(instantAt('2026-11-30', '09:00', TZ), { dryRun: true });
+    const digest = run!.reminders.find((r) => r.rule === 'digest')!;
+    expect(digest.messages.map((m) => `${m.channel} ${m.target}`)).toEqual([
+      'longconn demo-chat-leaders',
+      'longconn demo-chat-leaders',
+    ]);
+    const chart = digest.messages[1]!.payload.chart as { campaignId: number; day: string };
+    expect(chart).toEqual({ campaignId: t.campaignId, day: '2026-11-30' });
+    // Queued as the run queues it, it is drawn, kept as a file, uploaded and sent as an image.
+    const before = fake.frames('aibot_send_msg').length;
+    const told = await tell(
+      { db: t.db, reach: { longconn: true, wire: wecomWire }, countyCode: null },
+      t.clock,
+      'leaders',
+      { chart },
+    );
+    expect(told.missed).toEqual([]);
+    await delivered();
+    const image = fake
+      .frames('aibot_send_msg')
+      .slice(before)
+      .find((f) => f.body.chatid === 'demo-chat-leaders' && f.body.msgtype === 'image')!;
+    expect(image, 'the chart in the group').toBeDefined();
+    const mediaId = (image.body.image as { media_id: string }).media_id;
+    const upload = [...fake.uploads.values()].find((u) => u.mediaId === mediaId)!;
+    expect(upload.type).toBe('image');
+    expect(upload.file!.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a'); // a PNG
   });
 
   it('/导出: the workbook arrives in the group as a file', async () => {
