@@ -7,16 +7,24 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, Transaction } from '@pr
 // tests found it). So here a query outside a transaction waits until no transaction is open, and
 // transactions wait for each other, first come first served. SQLite has one writer anyway.
 
-/** A first-come-first-served lock: `acquire` resolves with the function that releases it. */
-function fifoLock(): () => Promise<() => void> {
+/** A first-come-first-served lock: `acquire` resolves with the function that releases it; `free` says whether no one holds or awaits it. */
+function fifoLock(): { acquire: () => Promise<() => void>; free: () => boolean } {
   let last: Promise<void> = Promise.resolve();
-  return () => {
+  let claims = 0;
+  const acquire = () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const ready = last;
     last = last.then(() => held);
-    return ready.then(() => release);
+    claims++;
+    let released = false;
+    return ready.then(() => () => {
+      if (!released) claims--;
+      released = true;
+      release();
+    });
   };
+  return { acquire, free: () => claims === 0 };
 }
 
 /** Calls `target`'s own methods on it (its private fields need it), with some replaced. */
@@ -30,8 +38,9 @@ function overriding<T extends object>(target: T, replaced: Partial<Record<keyof 
   });
 }
 
-function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
-  const acquire = fifoLock();
+function serialAdapter(inner: SqlDriverAdapter, idle?: (free: () => boolean) => void): SqlDriverAdapter {
+  const { acquire, free } = fifoLock();
+  idle?.(free);
   const alone = async <R>(work: () => Promise<R>): Promise<R> => {
     const release = await acquire();
     try {
@@ -64,9 +73,14 @@ function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
   });
 }
 
-/** The adapter factory whose connections keep queries outside a transaction out of an open one. */
-export function serialised<F extends SqlDriverAdapterFactory>(factory: F): F {
-  return overriding(factory, { connect: async () => serialAdapter(await factory.connect()) } as Partial<
+/**
+ * The adapter factory whose connections keep queries outside a transaction out of an open one.
+ * `idle` is given, for each connection, whether no query or transaction holds or awaits it: a
+ * synchronous read made then on the connection itself (src/db/versions.ts) sees only what is
+ * committed, as a query made through Prisma then would.
+ */
+export function serialised<F extends SqlDriverAdapterFactory>(factory: F, idle?: (free: () => boolean) => void): F {
+  return overriding(factory, { connect: async () => serialAdapter(await factory.connect(), idle) } as Partial<
     Record<keyof F, unknown>
   >);
 }

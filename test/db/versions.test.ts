@@ -111,6 +111,28 @@ describe('the memo of the ledger’s figures', () => {
     expect(await dataVersion(t.db, VERSIONED_TABLES)).toBe(before);
   });
 
+  it('outside a transaction, never reads another one still open: it waits, and sees the rollback', async () => {
+    // On SQLite the versions are read on the connection itself (src/db/versions.ts), which an open
+    // transaction shares: a read made then would count that transaction's writes before they are kept.
+    const e = await uninsured();
+    const before = await dataVersion(t.db, VERSIONED_TABLES);
+    let wrote!: () => void;
+    let end!: () => void;
+    const written = new Promise<void>((r) => (wrote = r));
+    const ending = new Promise<void>((r) => (end = r));
+    const open = t.db.$transaction(async (tx) => {
+      await tx.enterprise.update({ where: { id: e.id }, data: { employees: e.employees + 1 } });
+      wrote();
+      await ending;
+      throw new Error('rolled back');
+    });
+    await written;
+    const read = dataVersion(t.db, VERSIONED_TABLES);
+    end();
+    await expect(open).rejects.toThrow('rolled back');
+    expect(await read).toBe(before);
+  });
+
   it('keeps nothing read inside a transaction: rolled back, its version number is taken by another write', async () => {
     const [a, b] = await t.db.enterprise.findMany({
       where: { status: 'operating', sector: { highRisk: true } },
