@@ -24,6 +24,8 @@ export const VERSIONED_TABLES = [
   'Unit',
   'SectorResponsibility',
   'Target',
+  'Member',
+  'Campaign',
 ] as const;
 export type VersionedTable = (typeof VERSIONED_TABLES)[number];
 /** The counts' own table: of the database, not of a county (a move between databases leaves it). */
@@ -66,8 +68,8 @@ export async function dataVersion(db: Tx, tables: readonly VersionedTable[]): Pr
   return tables.map((t) => `${t}:${of.get(t) ?? '-'}`).join(' ');
 }
 
-/** How many results a client keeps; the oldest used goes first. */
-const KEPT = 64;
+/** How many results a client keeps; the oldest used goes first (each message's member is one). */
+const KEPT = 512;
 
 interface Kept {
   version: string;

@@ -163,6 +163,20 @@ describe('the memo of the ledger’s figures', () => {
     }
   });
 
+  it('keeps a member and its campaign, read by every message, only until another process writes them', async () => {
+    const coverage = () => say(bus, 'demo-leader', '/覆盖率');
+    const { countyName } = await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } });
+    expect((await coverage()).outcome).toBe('ok');
+    await elsewhere(`UPDATE "Member" SET active = false WHERE "userId" = 'demo-leader'`);
+    expect((await coverage()).outcome).toBe('denied');
+    await elsewhere(`UPDATE "Member" SET active = true WHERE "userId" = 'demo-leader'`);
+    expect((await coverage()).text).toContain(countyName);
+    await elsewhere(`UPDATE "Campaign" SET "countyName" = '测试县' WHERE id = ${t.campaignId}`);
+    expect((await coverage()).text).toContain('测试县');
+    await elsewhere(`UPDATE "Campaign" SET "countyName" = '${countyName}' WHERE id = ${t.campaignId}`);
+    expect((await coverage()).text).toContain(countyName);
+  });
+
   it('a command that writes (/投保 through the bus), then /撤销, each makes the next reply fresh', async () => {
     const e = await uninsured();
     await freshAfter(async () => {
