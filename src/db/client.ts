@@ -85,16 +85,16 @@ export function openDatabase(databaseUrl: string): Db {
   migrateSqlite(file);
   // busy_timeout lets a CLI (npm run chat, seed) write while the service holds the file.
   let connection: Database.Database | undefined;
-  let free: (() => boolean) | undefined;
+  let outside: (() => boolean) | undefined;
   const adapter = serialised(
     reusingStatements(new PrismaBetterSqlite3({ url: file, timeout: 5000 }), (c) => (connection = c)),
-    (f) => (free = f),
+    (none) => (outside = none),
   );
   return withMemo(
     new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }),
     directVersions(
       () => connection,
-      () => free,
+      () => outside,
     ),
   );
 }

@@ -7,24 +7,16 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, Transaction } from '@pr
 // tests found it). So here a query outside a transaction waits until no transaction is open, and
 // transactions wait for each other, first come first served. SQLite has one writer anyway.
 
-/** A first-come-first-served lock: `acquire` resolves with the function that releases it; `free` says whether no one holds or awaits it. */
-function fifoLock(): { acquire: () => Promise<() => void>; free: () => boolean } {
+/** A first-come-first-served lock: `acquire` resolves with the function that releases it. */
+function fifoLock(): () => Promise<() => void> {
   let last: Promise<void> = Promise.resolve();
-  let claims = 0;
-  const acquire = () => {
+  return () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const ready = last;
     last = last.then(() => held);
-    claims++;
-    let released = false;
-    return ready.then(() => () => {
-      if (!released) claims--;
-      released = true;
-      release();
-    });
+    return ready.then(() => release);
   };
-  return { acquire, free: () => claims === 0 };
 }
 
 /** Calls `target`'s own methods on it (its private fields need it), with some replaced. */
@@ -38,9 +30,11 @@ function overriding<T extends object>(target: T, replaced: Partial<Record<keyof 
   });
 }
 
-function serialAdapter(inner: SqlDriverAdapter, idle?: (free: () => boolean) => void): SqlDriverAdapter {
-  const { acquire, free } = fifoLock();
-  idle?.(free);
+function serialAdapter(inner: SqlDriverAdapter, outside?: (none: () => boolean) => void): SqlDriverAdapter {
+  const acquire = fifoLock();
+  // Whether a transaction is open on the connection (from before its BEGIN until its end).
+  let open = false;
+  outside?.(() => !open);
   const alone = async <R>(work: () => Promise<R>): Promise<R> => {
     const release = await acquire();
     try {
@@ -54,7 +48,12 @@ function serialAdapter(inner: SqlDriverAdapter, idle?: (free: () => boolean) => 
     executeRaw: (q: Parameters<SqlDriverAdapter['executeRaw']>[0]) => alone(() => inner.executeRaw(q)),
     executeScript: (script: string) => alone(() => inner.executeScript(script)),
     startTransaction: async (level?: Parameters<SqlDriverAdapter['startTransaction']>[0]): Promise<Transaction> => {
-      const release = await acquire();
+      const held = await acquire();
+      open = true;
+      const release = () => {
+        open = false;
+        held();
+      };
       try {
         const tx = await inner.startTransaction(level);
         const ending = (end: () => Promise<void>) => async () => {
@@ -75,12 +74,11 @@ function serialAdapter(inner: SqlDriverAdapter, idle?: (free: () => boolean) => 
 
 /**
  * The adapter factory whose connections keep queries outside a transaction out of an open one.
- * `idle` is given, for each connection, whether no query or transaction holds or awaits it: a
- * synchronous read made then on the connection itself (src/db/versions.ts) sees only what is
- * committed, as a query made through Prisma then would.
+ * `outside` is given, for each connection, whether no transaction is open on it: a synchronous read
+ * made then on the connection itself (src/db/versions.ts) sees only what is committed.
  */
-export function serialised<F extends SqlDriverAdapterFactory>(factory: F, idle?: (free: () => boolean) => void): F {
-  return overriding(factory, { connect: async () => serialAdapter(await factory.connect(), idle) } as Partial<
+export function serialised<F extends SqlDriverAdapterFactory>(factory: F, outside?: (none: () => boolean) => void): F {
+  return overriding(factory, { connect: async () => serialAdapter(await factory.connect(), outside) } as Partial<
     Record<keyof F, unknown>
   >);
 }

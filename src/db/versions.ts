@@ -37,21 +37,22 @@ const READ_VERSIONS = 'SELECT "table", "version" FROM "DataVersion"';
 /**
  * Reads the versions on the client's own SQLite connection, synchronously, when that is what a
  * query through Prisma would see: inside the caller's transaction (which holds the connection), or
- * outside any while no other request's transaction or query holds or awaits it. Null otherwise,
- * and on PostgreSQL: the caller asks through Prisma. A version read is then a few microseconds
- * instead of Prisma's 0.3–0.5 ms of JavaScript a statement, on every memoised read of every message.
+ * outside any while no other request's transaction is open on it (another's plain query, waiting
+ * or not, has no uncommitted writes). Null otherwise, and on PostgreSQL: the caller asks through
+ * Prisma. A version read is then a few microseconds instead of Prisma's 0.3–0.5 ms of JavaScript a
+ * statement, on every memoised read of every message.
  */
 export type DirectVersions = (inTransaction: boolean) => [table: string, version: number | bigint][] | null;
 
-/** The direct reader of a SQLite connection (see `DirectVersions`); `free` says whether no one holds or awaits the connection. */
+/** The direct reader of a SQLite connection (see `DirectVersions`); `outside` says whether no transaction is open on it. */
 export function directVersions(
   connection: () => { prepare(sql: string): { raw(): { all(): unknown[] } } } | undefined,
-  free: () => (() => boolean) | undefined,
+  outside: () => (() => boolean) | undefined,
 ): DirectVersions {
   return (inTransaction) => {
     const c = connection();
-    const idle = free();
-    if (!c || !idle || (!inTransaction && !idle())) return null;
+    const none = outside();
+    if (!c || !none || (!inTransaction && !none())) return null;
     return c.prepare(READ_VERSIONS).raw().all() as [string, number | bigint][];
   };
 }
