@@ -14,7 +14,7 @@ import {
   type MigrationResult,
 } from './migrate.ts';
 import { TRANSACTION_OPTIONS } from './transactions.ts';
-import { withMemo } from './versions.ts';
+import { directVersions, withMemo } from './versions.ts';
 
 // Prisma compiles each new query shape with its query compiler, a 3 MB WebAssembly module. V8's
 // default dynamic tiering recompiles its busy functions with TurboFan while the service starts
@@ -84,8 +84,19 @@ export function openDatabase(databaseUrl: string): Db {
   const file = sqlitePath(databaseUrl);
   migrateSqlite(file);
   // busy_timeout lets a CLI (npm run chat, seed) write while the service holds the file.
-  const adapter = serialised(reusingStatements(new PrismaBetterSqlite3({ url: file, timeout: 5000 })));
-  return withMemo(new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }));
+  let connection: Database.Database | undefined;
+  let outside: (() => boolean) | undefined;
+  const adapter = serialised(
+    reusingStatements(new PrismaBetterSqlite3({ url: file, timeout: 5000 }), (c) => (connection = c)),
+    (none) => (outside = none),
+  );
+  return withMemo(
+    new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }),
+    directVersions(
+      () => connection,
+      () => outside,
+    ),
+  );
 }
 
 /**

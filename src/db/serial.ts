@@ -30,8 +30,11 @@ function overriding<T extends object>(target: T, replaced: Partial<Record<keyof 
   });
 }
 
-function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
+function serialAdapter(inner: SqlDriverAdapter, outside?: (none: () => boolean) => void): SqlDriverAdapter {
   const acquire = fifoLock();
+  // Whether a transaction is open on the connection (from before its BEGIN until its end).
+  let open = false;
+  outside?.(() => !open);
   const alone = async <R>(work: () => Promise<R>): Promise<R> => {
     const release = await acquire();
     try {
@@ -45,7 +48,12 @@ function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
     executeRaw: (q: Parameters<SqlDriverAdapter['executeRaw']>[0]) => alone(() => inner.executeRaw(q)),
     executeScript: (script: string) => alone(() => inner.executeScript(script)),
     startTransaction: async (level?: Parameters<SqlDriverAdapter['startTransaction']>[0]): Promise<Transaction> => {
-      const release = await acquire();
+      const held = await acquire();
+      open = true;
+      const release = () => {
+        open = false;
+        held();
+      };
       try {
         const tx = await inner.startTransaction(level);
         const ending = (end: () => Promise<void>) => async () => {
@@ -64,9 +72,13 @@ function serialAdapter(inner: SqlDriverAdapter): SqlDriverAdapter {
   });
 }
 
-/** The adapter factory whose connections keep queries outside a transaction out of an open one. */
-export function serialised<F extends SqlDriverAdapterFactory>(factory: F): F {
-  return overriding(factory, { connect: async () => serialAdapter(await factory.connect()) } as Partial<
+/**
+ * The adapter factory whose connections keep queries outside a transaction out of an open one.
+ * `outside` is given, for each connection, whether no transaction is open on it: a synchronous read
+ * made then on the connection itself (src/db/versions.ts) sees only what is committed.
+ */
+export function serialised<F extends SqlDriverAdapterFactory>(factory: F, outside?: (none: () => boolean) => void): F {
+  return overriding(factory, { connect: async () => serialAdapter(await factory.connect(), outside) } as Partial<
     Record<keyof F, unknown>
   >);
 }

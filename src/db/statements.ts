@@ -59,14 +59,20 @@ function keepStatements(client: Database.Database): void {
   }) as unknown as Database.Database['prepare'];
 }
 
-/** The adapter factory, its connections made to reuse their prepared statements. */
-export function reusingStatements<F extends SqlDriverAdapterFactory>(factory: F): F {
+/** The adapter factory, its connections made to reuse their prepared statements; `opened` is given each connection. */
+export function reusingStatements<F extends SqlDriverAdapterFactory>(
+  factory: F,
+  opened?: (client: Database.Database) => void,
+): F {
   const connect = factory.connect.bind(factory);
   factory.connect = async () => {
     const adapter = await connect();
     // The adapter's better-sqlite3 connection; left alone if a future adapter has none.
     const client = (adapter as unknown as { client?: Database.Database }).client;
-    if (client && typeof client.prepare === 'function') keepStatements(client);
+    if (client && typeof client.prepare === 'function') {
+      keepStatements(client);
+      opened?.(client);
+    }
     return adapter;
   };
   return factory;

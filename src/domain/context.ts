@@ -3,6 +3,7 @@ import { splitRoles, type Member } from '../core/roles.ts';
 import type { UndoOp } from '../core/undo.ts';
 import type { Audience, Notice, Told } from '../core/notice.ts';
 import type { Tx } from '../db/client.ts';
+import { memoised } from '../db/versions.ts';
 import { isLocale, type Locale, type Translate } from '../i18n.ts';
 import type { WorkCalendar } from './calendar.ts';
 
@@ -47,8 +48,17 @@ export interface Actor {
 
 /** The member a WeCom user id names, with its unit; null for someone the bot does not know or who left. */
 export async function loadMember(db: Tx, userId: string, fallback: Locale): Promise<Member | null> {
-  // The member and its unit in one plain statement: every message starts here, and Prisma's
-  // `include` would read the unit with a second one, each costing several times the SQL's own work.
+  // Every message starts here: kept while neither table is written (src/db/versions.ts), and
+  // copied out, so that no caller can change what the next message gets.
+  const m = await memoised(db, `member ${userId} ${fallback}`, ['Member', 'Unit'], () =>
+    readMember(db, userId, fallback),
+  );
+  return m && { ...m, roles: [...m.roles], unit: m.unit && { ...m.unit } };
+}
+
+async function readMember(db: Tx, userId: string, fallback: Locale): Promise<Member | null> {
+  // The member and its unit in one plain statement: Prisma's `include` would read the unit with a
+  // second one, each costing several times the SQL's own work.
   const [m] = await db.$queryRaw<
     {
       id: number;
@@ -88,7 +98,14 @@ export async function loadMember(db: Tx, userId: string, fallback: Locale): Prom
 
 /** The campaign of the member's county (the latest, if several); without a unit, the first one. */
 export async function campaignFor(db: Tx, member: Member | null): Promise<Campaign | null> {
-  const where = member?.unit ? { countyCode: member.unit.countyCode } : {};
+  const county = member?.unit?.countyCode;
+  // Asked by every message: kept while no campaign is written (src/db/versions.ts), copied out.
+  const c = await memoised(db, `campaign ${county ?? '*'}`, ['Campaign'], () => readCampaign(db, county));
+  return c && { ...c };
+}
+
+async function readCampaign(db: Tx, county: string | undefined): Promise<Campaign | null> {
+  const where = county !== undefined ? { countyCode: county } : {};
   const c = await db.campaign.findFirst({
     where,
     orderBy: [{ effectiveOn: 'desc' }, { id: 'asc' }],

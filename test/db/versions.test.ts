@@ -111,6 +111,28 @@ describe('the memo of the ledger’s figures', () => {
     expect(await dataVersion(t.db, VERSIONED_TABLES)).toBe(before);
   });
 
+  it('outside a transaction, never reads another one still open: it waits, and sees the rollback', async () => {
+    // On SQLite the versions are read on the connection itself (src/db/versions.ts), which an open
+    // transaction shares: a read made then would count that transaction's writes before they are kept.
+    const e = await uninsured();
+    const before = await dataVersion(t.db, VERSIONED_TABLES);
+    let wrote!: () => void;
+    let end!: () => void;
+    const written = new Promise<void>((r) => (wrote = r));
+    const ending = new Promise<void>((r) => (end = r));
+    const open = t.db.$transaction(async (tx) => {
+      await tx.enterprise.update({ where: { id: e.id }, data: { employees: e.employees + 1 } });
+      wrote();
+      await ending;
+      throw new Error('rolled back');
+    });
+    await written;
+    const read = dataVersion(t.db, VERSIONED_TABLES);
+    end();
+    await expect(open).rejects.toThrow('rolled back');
+    expect(await read).toBe(before);
+  });
+
   it('keeps nothing read inside a transaction: rolled back, its version number is taken by another write', async () => {
     const [a, b] = await t.db.enterprise.findMany({
       where: { status: 'operating', sector: { highRisk: true } },
@@ -139,6 +161,20 @@ describe('the memo of the ledger’s figures', () => {
     } finally {
       await db.$disconnect();
     }
+  });
+
+  it('keeps a member and its campaign, read by every message, only until another process writes them', async () => {
+    const coverage = () => say(bus, 'demo-leader', '/覆盖率');
+    const { countyName } = await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } });
+    expect((await coverage()).outcome).toBe('ok');
+    await elsewhere(`UPDATE "Member" SET active = false WHERE "userId" = 'demo-leader'`);
+    expect((await coverage()).outcome).toBe('denied');
+    await elsewhere(`UPDATE "Member" SET active = true WHERE "userId" = 'demo-leader'`);
+    expect((await coverage()).text).toContain(countyName);
+    await elsewhere(`UPDATE "Campaign" SET "countyName" = '测试县' WHERE id = ${t.campaignId}`);
+    expect((await coverage()).text).toContain('测试县');
+    await elsewhere(`UPDATE "Campaign" SET "countyName" = '${countyName}' WHERE id = ${t.campaignId}`);
+    expect((await coverage()).text).toContain(countyName);
   });
 
   it('a command that writes (/投保 through the bus), then /撤销, each makes the next reply fresh', async () => {
