@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { neutral } from '../src/core/neutral.ts';
-import { claimLabel, fenYuan, paymentLimit, payBy } from '../src/domain/claims.ts';
+import { claimLabel, fenYuan, payByOf } from '../src/domain/claims.ts';
 import { findInsurer } from '../src/domain/directory.ts';
 import { lookupScope } from '../src/domain/lookup.ts';
 
@@ -55,9 +55,9 @@ export default defineCommand({
       take: overdueOnly ? 500 : SHOWN + 1,
     });
     const lines: string[] = [];
+    const dueOf = payByOf(db);
     for (const c of claims) {
-      const limit = c.paidOn ? null : await paymentLimit(db, c.reportedOn);
-      const due = limit ? payBy(c.reportedOn, limit) : null;
+      const due = c.paidOn ? null : await dueOf(c.reportedOn);
       const overdue = due !== null && due < today;
       if (overdueOnly && !overdue) continue;
       const state = c.paidOn

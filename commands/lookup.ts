@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { neutral, trusted } from '../src/core/neutral.ts';
-import { claimLabel, fenYuan, paymentLimit, payBy } from '../src/domain/claims.ts';
+import { claimLabel, fenYuan, payByOf } from '../src/domain/claims.ts';
 import { enterpriseProfile, lookupEnterprise, lookupScope, type EnterpriseProfile } from '../src/domain/lookup.ts';
 import { isArchived, serviceName } from '../src/domain/visits.ts';
 
@@ -120,12 +120,13 @@ async function profileLines(ctx: CommandContext, p: EnterpriseProfile): Promise<
     '',
     t('lookup.claims', { count: p.claimCount }),
   );
+  const dueOf = payByOf(db);
   for (const c of p.claims) {
-    const limit = c.paidOn ? null : await paymentLimit(db, c.reportedOn);
+    const due = c.paidOn ? null : await dueOf(c.reportedOn);
     const state = c.paidOn
       ? t('lookup.claim_paid', { amount: fenYuan(c.paidFen!), date: c.paidOn })
-      : limit && payBy(c.reportedOn, limit) < today
-        ? t('lookup.claim_overdue', { due: payBy(c.reportedOn, limit) })
+      : due !== null && due < today
+        ? t('lookup.claim_overdue', { due })
         : t('lookup.claim_unpaid');
     const dispute = c.disputes.at(-1);
     lines.push(

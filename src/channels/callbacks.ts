@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
-import { fitBytes } from '../wecom/messages.ts';
+import { fitBytes, STREAM_BYTES } from '../wecom/messages.ts';
 import { botCardUpdate, botReply, commandOfKey } from '../wecom/cards.ts';
 import { openAppEnvelope, openBotEnvelope, sealBotReply } from '../wecom/envelope.ts';
 import { readAppMessage, readBotMessage } from '../wecom/inbound.ts';
@@ -62,7 +62,7 @@ function signed(ctx: Context, o: CallbackOptions): Signed {
 }
 
 /** The AI bot (智能机器人, JSON) and self-built app (自建应用, XML) callbacks. */
-export function wecomCallbacks(o: CallbackOptions): Router {
+function wecomCallbacks(o: CallbackOptions): Router {
   const router = new Router();
   const guard = async (ctx: Context, channel: 'bot' | 'app', work: () => Promise<void>) => {
     try {
@@ -122,7 +122,7 @@ export function wecomCallbacks(o: CallbackOptions): Router {
         }
         const answer = await o.inbox.receive(turn.message);
         const reply = JSON.stringify(
-          botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, 20480), answer.buttons, answer.taskId),
+          botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, STREAM_BYTES), answer.buttons, answer.taskId),
         );
         ctx.type = 'application/json';
         ctx.body = seal(reply);

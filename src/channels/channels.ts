@@ -7,7 +7,7 @@ import { botLongConn } from './longconn-bot.ts';
 import { sandbox } from './sandbox.ts';
 import { webhookRobots } from './webhook.ts';
 
-export const CHANNELS: readonly OpenChannel[] = [sandbox, webhookRobots, botCallback, botLongConn, selfBuiltApp];
+const CHANNELS: readonly OpenChannel[] = [sandbox, webhookRobots, botCallback, botLongConn, selfBuiltApp];
 
 /** The channels the configuration asks for. */
 export const openChannels = (deps: ChannelDeps): Channel[] => CHANNELS.flatMap((open) => open(deps) ?? []);

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import type { Inbox } from '../bot/inbox.ts';
 import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
-import { fitBytes } from '../wecom/messages.ts';
+import { fitBytes, STREAM_BYTES } from '../wecom/messages.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
 import { botCardUpdate, botReply } from '../wecom/cards.ts';
 import { readBotMessage, type BotInbound } from '../wecom/inbound.ts';
@@ -19,8 +19,7 @@ import { responseUrlSender } from './bot-callback.ts';
 import type { Channel, ChannelDeps } from './channel.ts';
 import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '../wecom/longconn.ts';
 
-/** A stream reply holds 20480 bytes; a welcome text, like other text messages, 2048. */
-const STREAM_BYTES = 20480;
+/** A welcome text holds 2048 bytes, like other text messages (a stream reply: STREAM_BYTES). */
 const WELCOME_BYTES = 2048;
 
 export type LongConnTuning = Partial<

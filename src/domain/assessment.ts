@@ -14,7 +14,7 @@ import { rankCoverage, rankSorted, type CoverageRanking, type Ranked } from './r
 // that does not apply to a unit (a township leads no sector to inspect) is left out of its maximum,
 // so units are compared on the share of the points that apply to them.
 
-export const CRITERIA = ['coverage', 'reports', 'obligations', 'inspection', 'rectification'] as const;
+const CRITERIA = ['coverage', 'reports', 'obligations', 'inspection', 'rectification'] as const;
 export type Criterion = (typeof CRITERIA)[number];
 
 export const assessmentSchema = z.object({
@@ -27,7 +27,7 @@ export const assessmentSchema = z.object({
 export type AssessmentRules = z.output<typeof assessmentSchema>;
 
 /** The campaign's stored rules; null when its file has none. */
-export function assessmentRules(stored: string): AssessmentRules | null {
+function assessmentRules(stored: string): AssessmentRules | null {
   const parsed = assessmentSchema.safeParse(JSON.parse(stored || '{}'));
   return parsed.success ? parsed.data : null;
 }

@@ -14,8 +14,8 @@ export const REJECT = ['驳回', '不同意', 'reject'];
 // and putting an enterprise on the blacklist itself is the emergency-management department's act.
 
 /** How many proposals /黑名单 lists of each kind: the open ones, and the latest decided. */
-export const LIST_OPEN = 30;
-export const LIST_DECIDED = 10;
+const LIST_OPEN = 30;
+const LIST_DECIDED = 10;
 
 type Ctx = Pick<Actor, 'db' | 'campaign' | 'member' | 'clock' | 'userId' | 'undoable'>;
 

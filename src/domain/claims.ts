@@ -18,7 +18,7 @@ import { FINDING_KINDS, type FindingKind } from './findings.ts';
 // third-party agencies' findings on its service. Money is whole fen, never a float.
 
 /** The campaign file's rule: days from a claim's report by which it should be paid. */
-export const CLAIM_PAYMENT_RULE = 'claim_payment_days';
+const CLAIM_PAYMENT_RULE = 'claim_payment_days';
 
 /** Fen as shown: ¥12,000 or ¥12,000.5 (exact: fen are whole, so at most two decimals). */
 export const fenYuan = (fen: number): string => yuan(fen / 100);
@@ -36,6 +36,22 @@ export const paymentLimit = (db: Tx, reportedOn: string): Promise<RuleInForce | 
 
 /** The last day a claim reported on `reportedOn` may be paid on time. */
 export const payBy = (reportedOn: string, limit: RuleInForce): string => addDays(reportedOn, limit.value);
+
+/**
+ * The day each claim is to be paid by, under the limit in force on its report day (null: no limit),
+ * asked once per report day however many claims share it — for any list of claims.
+ */
+export function payByOf(db: Tx): (reportedOn: string) => Promise<string | null> {
+  const due = new Map<string, Promise<string | null>>();
+  return (reportedOn) => {
+    if (!due.has(reportedOn))
+      due.set(
+        reportedOn,
+        paymentLimit(db, reportedOn).then((limit) => (limit ? payBy(reportedOn, limit) : null)),
+      );
+    return due.get(reportedOn)!;
+  };
+}
 
 /** '#7 某某化工有限公司 · 2026-11-20 事故': how a claim is named in replies and notices. */
 export function claimLabel(t: Translate, c: { id: number; accidentOn: string; enterprise: { name: string } }): Trusted {
@@ -241,9 +257,9 @@ export async function insurerService(db: Tx, countyCode: string, today: string):
       _count: { _all: true },
     }),
   ]);
-  // The limit in force for each report day (a handful of distinct days per county and year).
-  const limits = new Map<string, RuleInForce | null>();
-  for (const day of new Set(claims.map((c) => c.reportedOn))) limits.set(day, await paymentLimit(db, day));
+  const dueOf = payByOf(db);
+  const due = new Map<string, string | null>();
+  for (const day of new Set(claims.map((c) => c.reportedOn))) due.set(day, await dueOf(day));
   const rows = insurers.map((u): InsurerService => {
     const mine = claims.filter((c) => c.insurerId === u.id);
     const paid = mine.filter((c) => c.paidOn !== null);
@@ -255,8 +271,8 @@ export async function insurerService(db: Tx, countyCode: string, today: string):
       claims: mine.length,
       paid: paid.length,
       overdue: mine.filter((c) => {
-        const limit = limits.get(c.reportedOn);
-        return c.paidOn === null && limit && payBy(c.reportedOn, limit) < today;
+        const by = due.get(c.reportedOn);
+        return c.paidOn === null && by != null && by < today;
       }).length,
       claimedFen: mine.reduce((n, c) => n + c.claimedFen, 0),
       paidFen: paid.reduce((n, c) => n + (c.paidFen ?? 0), 0),

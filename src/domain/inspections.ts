@@ -15,7 +15,7 @@ import { rankSorted, type Ranked } from './ranking.ts';
 // sectors inspected in the duty's year, against all of them.
 
 /** What an inspection can find, with the words people type; `compliant` stands alone. */
-export const FINDINGS = [
+const FINDINGS = [
   { code: 'compliant', aliases: ['合规', '正常', '已投保', '全员投保', '已全员投保'] },
   { code: 'uninsured', aliases: ['未投保', '没投保', '无保险'] },
   { code: 'lapsed', aliases: ['未续保', '断保', '脱保'] },
@@ -26,7 +26,7 @@ export const FINDINGS = [
 export type Finding = (typeof FINDINGS)[number]['code'];
 
 /** Findings about the policy itself: rectified when a valid policy covers the headcount. */
-export const INSURANCE_FINDINGS: readonly Finding[] = ['uninsured', 'lapsed', 'partial'];
+const INSURANCE_FINDINGS: readonly Finding[] = ['uninsured', 'lapsed', 'partial'];
 
 export const isInsuranceFinding = (finding: string | null): boolean =>
   (INSURANCE_FINDINGS as readonly (string | null)[]).includes(finding);
@@ -45,7 +45,7 @@ export function parseFindings(text: string): Finding[] | null {
 }
 
 /** The days of a duty's period (a year) in which its inspections count. */
-export const periodDays = (period: string) => ({ gte: `${period}-01-01`, lte: `${period}-12-31` });
+const periodDays = (period: string) => ({ gte: `${period}-01-01`, lte: `${period}-12-31` });
 
 /**
  * Who may inspect an enterprise: a liaison of its township, or of a department answering for its
@@ -201,7 +201,7 @@ export const DEFAULT_RECTIFY_DAYS = 30;
  * Who answers for an enterprise's rectification (整改): the department leading its sector (行业主管部门,
  * which the plan charges with demanding it), else its township.
  */
-export async function responsibleUnit(db: Tx, enterprise: { sectorId: number; townshipId: number }): Promise<UnitRef> {
+async function responsibleUnit(db: Tx, enterprise: { sectorId: number; townshipId: number }): Promise<UnitRef> {
   const lead = await db.sectorResponsibility.findFirst({
     where: { sectorId: enterprise.sectorId, role: 'lead' },
     include: { unit: true },

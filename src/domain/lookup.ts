@@ -2,7 +2,7 @@ import { addDays } from '../clock.ts';
 import type { Member } from '../core/roles.ts';
 import type { Tx } from '../db/client.ts';
 import { textContains } from '../db/dialect.ts';
-import { paymentLimit, payBy } from './claims.ts';
+import { payByOf } from './claims.ts';
 import { isCreditCode, normaliseCreditCode } from './credit-code.ts';
 import { daysBetween } from './obligations.ts';
 
@@ -195,15 +195,17 @@ export async function enterpriseProfile(db: Tx, enterpriseId: number, today: str
     }),
     db.agencyFinding.count({ where: live }),
   ]);
-  const unpaid = await db.claim.findMany({
+  // Unpaid claims counted per report day: one row a day, the limit asked once a day.
+  const unpaid = await db.claim.groupBy({
+    by: ['reportedOn'],
     where: { ...live, paidOn: null },
-    select: { id: true, reportedOn: true },
-    take: 100,
+    _count: { _all: true },
   });
+  const dueOf = payByOf(db);
   let overdueClaims = 0;
-  for (const c of unpaid) {
-    const limit = await paymentLimit(db, c.reportedOn);
-    if (limit && payBy(c.reportedOn, limit) < today) overdueClaims++;
+  for (const d of unpaid) {
+    const due = await dueOf(d.reportedOn);
+    if (due !== null && due < today) overdueClaims += d._count._all;
   }
   const openDisputes = await db.claimDispute.count({
     where: { closedAt: null, withdrawnAt: null, claim: { enterpriseId, withdrawnAt: null } },
@@ -218,7 +220,12 @@ export async function enterpriseProfile(db: Tx, enterpriseId: number, today: str
     lapses: lapses(valid, today).reverse().slice(0, LOOKUP_LIMIT),
     visits,
     visitCount,
-    open: { unconfirmedVisits: unconfirmed, unpaidClaims: unpaid.length, overdueClaims, openDisputes },
+    open: {
+      unconfirmedVisits: unconfirmed,
+      unpaidClaims: unpaid.reduce((n, d) => n + d._count._all, 0),
+      overdueClaims,
+      openDisputes,
+    },
     claims,
     claimCount,
     findings,

@@ -11,11 +11,14 @@ import { MAX_BUTTONS, type Button } from '../core/notice.ts';
 export type CardButton = Button;
 
 /** Marks a key as a command line. */
-export const BUTTON_KEY_PREFIX = 'cmd:';
+const BUTTON_KEY_PREFIX = 'cmd:';
 /** WeCom's limits: six buttons, keys up to 1024 bytes, titles ~26 characters, labels ~10. */
 const MAX_KEY_BYTES = 1024;
 const MAX_TITLE_CHARS = 26;
 const MAX_LABEL_CHARS = 10;
+
+export const cutLabel = (label: string): string => cut(label, MAX_LABEL_CHARS);
+
 /** Style 1 is the documented default; the doc shows the four styles (1–4) only as a picture. */
 const STYLES = { primary: 1, danger: 3 } as const;
 
@@ -65,7 +68,7 @@ export function buttonCard(
 }
 
 /** A task_id WeCom accepts (letters and digits, unique per bot or app). */
-export const newTaskId = (): string => randomUUID().replace(/-/g, '');
+const newTaskId = (): string => randomUUID().replace(/-/g, '');
 
 function buttonList(buttons: readonly CardButton[]) {
   const seen = new Set<string>();
@@ -74,14 +77,13 @@ function buttonList(buttons: readonly CardButton[]) {
     const key = `${BUTTON_KEY_PREFIX}${b.command}`;
     if (seen.has(key) || Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) continue;
     seen.add(key);
-    list.push({ text: cut(b.label, MAX_LABEL_CHARS), ...(b.style ? { style: STYLES[b.style] } : {}), key });
+    list.push({ text: cutLabel(b.label), ...(b.style ? { style: STYLES[b.style] } : {}), key });
     if (list.length === MAX_BUTTONS) break;
   }
   return list;
 }
 
 /** A button's label as WeCom shows it (about ten characters). */
-export const cutLabel = (label: string): string => cut(label, MAX_LABEL_CHARS);
 
 /** WeCom shows a card's sub_title_text up to 112 characters. */
 const MAX_SUBTITLE_CHARS = 112;
@@ -113,9 +115,7 @@ export function closedCard(c: ClosedCard): Record<string, unknown> {
     card_type: 'button_interaction',
     main_title: { title: c.title || '—' },
     sub_title_text: cut(lines.join('\n'), MAX_SUBTITLE_CHARS),
-    ...(open.length
-      ? { button_list: open }
-      : { button_list: buttonList(c.all), replace_text: cut(c.done, MAX_LABEL_CHARS) }),
+    ...(open.length ? { button_list: open } : { button_list: buttonList(c.all), replace_text: cutLabel(c.done) }),
     task_id: c.taskId,
   };
 }

@@ -10,7 +10,7 @@ import { CMD, type Frame } from './longconn.ts';
 /** A piece of the file, before base64: the SDK's CHUNK_SIZE. */
 export const MEDIA_CHUNK_BYTES = 512 * 1024;
 /** The most pieces one upload takes. */
-export const MEDIA_MAX_CHUNKS = 100;
+const MEDIA_MAX_CHUNKS = 100;
 /** How long WeCom keeps a temporary media id. */
 const MEDIA_LIFE_MS = 3 * 24 * 3600_000;
 /** A kept id is not used in its last hour: a message sent with it must still find it. */

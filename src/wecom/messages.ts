@@ -52,12 +52,15 @@ export function appButtonsDone(userId: string, responseCode: string, replaceName
   };
 }
 
-/** An AI bot answer through a callback's response_url (once, within an hour): markdown up to 20480 bytes. */
+/** What an AI bot's stream reply or response_url markdown holds. */
+export const STREAM_BYTES = 20480;
+
+/** An AI bot answer through a callback's response_url (once, within an hour): markdown up to STREAM_BYTES. */
 export function responseUrlMarkdown(url: string, content: string): Outbound {
   return {
     channel: 'response_url',
     target: url,
-    payload: { msgtype: 'markdown', markdown: { content: fitBytes(content, 20480) } },
+    payload: { msgtype: 'markdown', markdown: { content: fitBytes(content, STREAM_BYTES) } },
   };
 }
 
@@ -100,7 +103,7 @@ export const groupMarkdown = (route: GroupRoute, content: string): Outbound =>
   route.channel === 'webhook' ? webhookMarkdown(route.target, content) : longconnMarkdown(route.target, content);
 
 /** WeCom's webhook image limit, before base64. */
-export const WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024;
+const WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024;
 
 /** An image a group's robot posts inline: base64 with its MD5, at most 2 MB. */
 export function webhookImage(webhookKey: string, png: Buffer): Outbound {

@@ -1,4 +1,4 @@
-import { claimLabel, fenYuan, paymentLimit, payBy } from '../../domain/claims.ts';
+import { claimLabel, fenYuan, paymentLimit, payByOf } from '../../domain/claims.ts';
 import { daysBetween } from '../../domain/obligations.ts';
 import { messagesFor, toldOf, defineRule, type Reminder, type RuleEnv } from '../rule.ts';
 
@@ -36,14 +36,10 @@ export async function overdueClaims(env: RuleEnv): Promise<Reminder[]> {
   const out: Reminder[] = [];
   const byUnit = new Map<number, string[]>();
   const add = (unitId: number, line: string) => byUnit.set(unitId, [...(byUnit.get(unitId) ?? []), line]);
-  // The limit in force on each report day, asked once per day rather than once per claim.
-  const limits = new Map<string, Awaited<ReturnType<typeof paymentLimit>>>();
+  const dueOf = payByOf(db);
   for (const c of claims) {
-    if (!limits.has(c.reportedOn)) limits.set(c.reportedOn, await paymentLimit(db, c.reportedOn));
-    const limit = limits.get(c.reportedOn);
-    if (!limit) continue;
-    const due = payBy(c.reportedOn, limit);
-    if (due >= day) continue;
+    const due = await dueOf(c.reportedOn);
+    if (due === null || due >= day) continue;
     const late = daysBetween(due, day);
     const week = String(Math.floor((late - 1) / 7));
     if (told.has(`claim:${c.id} ${week}`)) continue;
