@@ -311,19 +311,32 @@ function leaderDuties(o: {
   };
   return {
     async gain() {
-      // What a previous leader left mid-send: sent again (the one-in-flight bound of the dispatcher).
-      const recovered = await dispatcher.recover();
-      if (recovered) log(`resumed ${recovered} outbound messages left mid-send`);
-      // Roster imports whose process died: completed when every row was staged, else rolled back.
-      const imports = await recoverImports(db, clock);
-      for (const id of imports.completed) log(`completed import run ${id}, left staged by a process that stopped`);
-      for (const id of imports.rolledBack)
-        log(`rolled back import run ${id}, left half-read by a process that stopped`);
+      // What a predecessor left (mid-send messages, half-done imports, missed reminder days) is
+      // recovered first, each step on its own: one that fails is logged and the leader's work
+      // still starts, or a single bad row would leave the outbox, the schedule and the jobs idle.
+      const attempt = async (what: string, step: () => Promise<unknown>) =>
+        step().catch((e: unknown) =>
+          log(`${what} failed (the leader's work starts anyway): ${(e as Error).stack ?? e}`),
+        );
+      await attempt('resuming the outbox', async () => {
+        // What a previous leader left mid-send: sent again (the one-in-flight bound of the dispatcher).
+        const recovered = await dispatcher.recover();
+        if (recovered) log(`resumed ${recovered} outbound messages left mid-send`);
+      });
+      await attempt('recovering imports', async () => {
+        // Roster imports whose process died: completed when every row was staged, else rolled back.
+        const imports = await recoverImports(db, clock);
+        for (const id of imports.completed) log(`completed import run ${id}, left staged by a process that stopped`);
+        for (const id of imports.rolledBack)
+          log(`rolled back import run ${id}, left half-read by a process that stopped`);
+      });
       dispatcher.start();
       for (const c of channels) c.start?.();
-      await scheduler.rollCover(false);
-      for (const r of await scheduler.catchUp())
-        if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
+      await attempt('rolling the kept cover', () => scheduler.rollCover(false));
+      await attempt('catching up on reminders', async () => {
+        for (const r of await scheduler.catchUp())
+          if (r.state === 'late' || r.state === 'skipped') log(`reminders of ${r.day} missed while down: ${r.state}`);
+      });
       scheduler.start();
       await jobs.start();
       adopting = setInterval(() => void adopt().catch((e) => log(`inbound: ${e}`)), ADOPT_EVERY_MS);

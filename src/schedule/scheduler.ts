@@ -132,7 +132,13 @@ export class Scheduler {
     );
     const times = new Set<string>();
     void this.o.db.campaign.findMany().then((cs) => {
-      for (const c of cs) times.add(reminderSettings(c.reminders).dailyAt);
+      for (const c of cs)
+        try {
+          times.add(reminderSettings(c.reminders).dailyAt);
+        } catch (e) {
+          // One campaign's unreadable settings must not keep the others' reminders from their times.
+          this.o.log?.(`reminders of ${c.key}: settings unreadable, not scheduled: ${(e as Error).message}`);
+        }
       for (const hhmm of times) {
         const [hour, minute] = hhmm.split(':').map(Number);
         this.jobs.push(
