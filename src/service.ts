@@ -154,6 +154,7 @@ export async function startService(
     config,
     clock,
     log: text,
+    db,
     inbox,
     ...(api ? { api } : {}),
     ...(options.longConn ? { tuning: options.longConn } : {}),

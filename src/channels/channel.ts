@@ -8,6 +8,7 @@ import type { Inbox } from '../bot/inbox.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { OutboxChannel } from '../core/outbound.ts';
+import type { Db } from '../db/client.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
 import type { ChannelState, HealthCheck } from '../ops/readiness.ts';
 import type { AppApi } from '../wecom/api.ts';
@@ -42,6 +43,8 @@ export interface ChannelDeps {
    * only sends: no routes, and no long connection, whose sender needs one.
    */
   inbox?: Inbox;
+  /** The service's database: where the long connection keeps its media ids across restarts (in memory without it). */
+  db?: Db;
   /** The self-built app's API client, one per process (the dashboard shares its tokens). */
   api?: AppApi;
   /** The long connection's timings (tests). */

@@ -1,7 +1,6 @@
 // The AI bot over its long connection: callbacks into the same inbox and bus as the callback
 // route (/wecom/bot), replies as respond frames, and the outbox's 'longconn' sender.
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Inbox } from '../bot/inbox.ts';
 import type { BotLongConnChannel } from '../config.ts';
@@ -11,8 +10,9 @@ import { CallbackRejected } from '../wecom/crypto.ts';
 import { botCardUpdate, botReply } from '../wecom/cards.ts';
 import { readBotMessage, type BotInbound } from '../wecom/inbound.ts';
 import { RATE_LIMITS } from '../wecom/messages.ts';
-import { PermanentError } from '../wecom/api.ts';
-import { MediaUploader } from '../wecom/longconn-media.ts';
+import type { Tx } from '../db/client.ts';
+import { longConnMediaIds } from '../domain/media-ids.ts';
+import { MediaUploader, type MediaIdStore } from '../wecom/longconn-media.ts';
 import { wsAgent } from '../wecom/proxy.ts';
 import { botTurn } from './ai-bot.ts';
 import { responseUrlSender } from './bot-callback.ts';
@@ -118,23 +118,36 @@ export function longconnSender(conn: LongConnection, media: MediaUploader): Send
 
 /**
  * An image or file message as the outbox stores it ({ path, name }) with the file uploaded over
- * the connection (or its kept media id) in their place; other messages as they are. A file gone
- * from disk is a failure no retry will fix.
+ * the connection (or its kept media id, found by the file's path, size and time without reading
+ * it) in their place; other messages as they are. A file gone from disk is a failure no retry will fix.
  */
 async function withMediaId(payload: Record<string, unknown>, media: MediaUploader): Promise<Record<string, unknown>> {
   const type = payload.msgtype;
   const file = (type === 'image' || type === 'file') && (payload[type] as { path?: string; name?: string });
   if (!file || !file.path) return payload;
-  const name = file.name ?? basename(file.path);
-  const data = await readFile(file.path).catch((e: Error) => {
-    throw new PermanentError(`file ${name}: ${e.message}`);
-  });
-  return { ...payload, [type]: { media_id: await media.mediaId(type, data, name) } };
+  return {
+    ...payload,
+    [type]: { media_id: await media.fileMediaId(type, file.path, file.name ?? basename(file.path)) },
+  };
 }
 
-/** The uploader of a connection's media, on the service's clock. */
-export const mediaUploader = (conn: LongConnection, now: () => number, log?: (m: string) => void): MediaUploader =>
-  new MediaUploader({ request: (cmd, body, reqId) => conn.request(cmd, body, reqId), now, ...(log ? { log } : {}) });
+/**
+ * The uploader of a connection's media, on the service's clock, keeping its media ids in the
+ * database when given one (so they outlive a restart), else in memory.
+ */
+export const mediaUploader = (
+  conn: LongConnection,
+  now: () => number,
+  o: { log?: (m: string) => void; db?: Tx; store?: MediaIdStore } = {},
+): MediaUploader => {
+  const store = o.store ?? (o.db ? longConnMediaIds(o.db) : undefined);
+  return new MediaUploader({
+    request: (cmd, body, reqId) => conn.request(cmd, body, reqId),
+    now,
+    ...(store ? { store } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  });
+};
 
 /**
  * The AI bot in long-connection mode: a WebSocket the bot holds to WeCom (no public URL needed),
@@ -160,7 +173,10 @@ export function botLongConn(deps: ChannelDeps): (Channel & { connection: LongCon
     senders: {
       longconn: longconnSender(
         connection,
-        mediaUploader(connection, () => clock.now().getTime(), log('longconn')),
+        mediaUploader(connection, () => clock.now().getTime(), {
+          log: log('longconn'),
+          ...(deps.db ? { db: deps.db } : {}),
+        }),
       ),
       response_url: responseUrlSender,
     },

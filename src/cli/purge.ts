@@ -27,6 +27,7 @@ try {
         auditBefore: day(r.cutoffs.audit),
         messages: r.inboundMessages + r.outboxMessages + r.strangers,
         messagesBefore: day(r.cutoffs.messages),
+        media: r.mediaIds,
       }),
     );
   } finally {

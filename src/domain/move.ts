@@ -91,15 +91,20 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * The source's tables (all but SQLite's own, the migration ledger and the write counts, which are
- * each database's own), parents before children. Import runs are copied with their staged rows:
+ * Each database's own tables, never copied: the migration ledger, the write counts, and the media
+ * ids the deployment's bot uploaded (valid for that bot only, and uploaded again when missing).
+ */
+const OWN_TABLES = ['_prisma_migrations', DATA_VERSION_TABLE, 'LongConnMedia'].map((n) => `'${n}'`).join(', ');
+
+/**
+ * The source's tables (all but SQLite's own and each database's own, OWN_TABLES), parents before children. Import runs are copied with their staged rows:
  * a run is the record of an import (its file, who ran it, its counts), and a run left unfinished
  * keeps its staged rows, so the target's recovery completes or rolls it back as the source's would.
  */
 function sourceTables(source: Database.Database): Table[] {
   const names = source
     .prepare(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN ('_prisma_migrations', '${DATA_VERSION_TABLE}') ORDER BY name`,
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (${OWN_TABLES}) ORDER BY name`,
     )
     .pluck()
     .all() as string[];
@@ -225,7 +230,7 @@ export async function moveToPostgres(sqliteFile: string, postgresUrl: string, op
       // The target's tables and columns must be the source's: no table copied halfway or left out.
       const columns = await tx.$queryRawUnsafe<{ table_name: string; column_name: string; data_type: string }[]>(
         `SELECT table_name, column_name, data_type FROM information_schema.columns
-          WHERE table_schema = current_schema() AND table_name NOT IN ('_prisma_migrations', '${DATA_VERSION_TABLE}')`,
+          WHERE table_schema = current_schema() AND table_name NOT IN (${OWN_TABLES})`,
       );
       const targetColumns = new Map<string, Map<string, string>>();
       for (const c of columns) {

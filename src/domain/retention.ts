@@ -9,10 +9,13 @@
 //   message not yet sent or given up on is never deleted; and who wrote without being registered
 //   (/待登记), by their last attempt.
 //
+// Besides: the long connection's media ids once expired (no period: WeCom has dropped them).
+//
 // A record younger than its period is never deleted: every condition is "older than the cutoff".
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { BULK_TRANSACTION } from '../db/transactions.ts';
+import { purgeMediaIds } from './media-ids.ts';
 
 /** Retention periods (BOT_RETAIN_* in src/config.ts): each at least its legal minimum. */
 export interface Retention {
@@ -38,6 +41,8 @@ export interface PurgeResult {
   inboundMessages: number;
   outboxMessages: number;
   strangers: number;
+  /** The long connection's media ids expired by now. */
+  mediaIds: number;
 }
 
 /** `months` calendar months before `at` (the same day and time, or the month's last day when it has no such day). */
@@ -92,13 +97,14 @@ export async function purge(
   const outbox = { createdAt: before(cutoffs.messages), state: { in: ['sent', 'failed'] } };
   const strangers = { lastAt: before(cutoffs.messages) };
   if (opts.dryRun) {
-    const [v, a, p, i, o, s] = await Promise.all([
+    const [v, a, p, i, o, s, m] = await Promise.all([
       db.preventionVisit.count({ where: visits }),
       db.auditEvent.count({ where: audit }),
       db.pendingAction.count({ where: pending }),
       db.inboundMessage.count({ where: inbound }),
       db.outboxMessage.count({ where: outbox }),
       db.stranger.count({ where: strangers }),
+      purgeMediaIds(db, clock.now(), { dryRun: true }),
     ]);
     return {
       cutoffs,
@@ -108,6 +114,7 @@ export async function purge(
       inboundMessages: i,
       outboxMessages: o,
       strangers: s,
+      mediaIds: m,
     };
   }
   // One transaction: the deletions and the audit event that records them, all or nothing.
@@ -120,6 +127,7 @@ export async function purge(
       inboundMessages: (await tx.inboundMessage.deleteMany({ where: inbound })).count,
       outboxMessages: (await tx.outboxMessage.deleteMany({ where: outbox })).count,
       strangers: (await tx.stranger.deleteMany({ where: strangers })).count,
+      mediaIds: await purgeMediaIds(tx, clock.now()),
     };
     const { cutoffs: _, ...counts } = result;
     await tx.auditEvent.create({

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { MAX_BUTTONS, type Button } from '../core/notice.ts';
 
 // Template cards with buttons (card_type button_interaction), for AI bot replies (doc 101031,
@@ -129,19 +129,49 @@ export const botCardUpdate = (card: ClosedCard): Record<string, unknown> => ({
   template_card: closedCard(card),
 });
 
+/** Images a finished stream reply carries (msg_item), and the most it takes (the SDK's ReplyMsgItem). */
+const MAX_STREAM_IMAGES = 10;
+const MAX_STREAM_IMAGE_BYTES = 10 * 1024 * 1024;
+
+/** What else a stream reply says: not finished yet (more frames follow under the same stream id), or images with the finished text. */
+export interface StreamMore {
+  /** False for a frame the stream refreshes later ("正在生成…"); the default is a finished stream. */
+  finish?: boolean;
+  /** JPG or PNG bytes shown with the finished text (at most ten, each ≤ 10 MB); only a finished frame takes them. */
+  images?: readonly Buffer[];
+}
+
 /**
- * The AI bot's passive reply to a message: a finished stream with the whole text (≤ 20480 bytes),
- * and, when there are buttons, the card beside it (msgtype stream_with_template_card, allowed in
- * reply to a message callback). The text stays in the stream, where its length and markdown are
- * kept; the card only carries the buttons under the reply's first line.
+ * The AI bot's passive reply to a message: a stream with the whole text (≤ 20480 bytes), finished
+ * unless `more.finish` is false, with `more.images` as msg_item (base64 and MD5, as the SDK's
+ * replyStream sends them) when finished; and, when there are buttons, the card beside it (msgtype
+ * stream_with_template_card, allowed in reply to a message callback). The text stays in the
+ * stream, where its length and markdown are kept; the card only carries the buttons under the
+ * reply's first line.
  */
 export function botReply(
   streamId: string,
   content: string,
   buttons?: readonly CardButton[],
   taskId?: string,
+  more: StreamMore = {},
 ): Record<string, unknown> {
-  const stream = { id: streamId, finish: true, content };
+  const finish = more.finish ?? true;
+  const images = more.images ?? [];
+  if (images.length && !finish) throw new RangeError('only a finished stream reply carries images');
+  if (images.length > MAX_STREAM_IMAGES || images.some((b) => b.length > MAX_STREAM_IMAGE_BYTES))
+    throw new RangeError(`a stream reply carries at most ${MAX_STREAM_IMAGES} images of 10 MB`);
+  const stream = {
+    id: streamId,
+    finish,
+    content,
+    ...(images.length ? { msg_item: images.map(streamImage) } : {}),
+  };
   const card = buttons?.length ? buttonCard(cardTitle(content), buttons, taskId) : null;
   return card ? { msgtype: 'stream_with_template_card', stream, template_card: card } : { msgtype: 'stream', stream };
 }
+
+const streamImage = (bytes: Buffer) => ({
+  msgtype: 'image',
+  image: { base64: bytes.toString('base64'), md5: createHash('md5').update(bytes).digest('hex') },
+});

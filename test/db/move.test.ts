@@ -79,11 +79,14 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving a county from SQLite to PostgreSQL',
     await source.db.lease.create({
       data: { name: 'leader', holder: 'a', token: 7, expiresAt: new Date(NOW), renewedAt: new Date(NOW) },
     });
+    await source.db.longConnMedia.create({
+      data: { key: 'image:content:x', mediaId: 'media-of-the-source-bot', expiresAt: new Date(NOW) },
+    });
     const raw = new Database(file, { readonly: true });
     const names = raw
       .prepare(
-        // The write counts are each database's own, never copied (src/db/versions.ts).
-        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT IN ('_prisma_migrations', '${DATA_VERSION_TABLE}')`,
+        // The write counts and the bot's media ids are each database's own, never copied (src/db/versions.ts, src/domain/move.ts).
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT IN ('_prisma_migrations', '${DATA_VERSION_TABLE}', 'LongConnMedia')`,
       )
       .pluck()
       .all() as string[];
@@ -113,13 +116,15 @@ describe.skipIf(!TEST_POSTGRES_URL)('moving a county from SQLite to PostgreSQL',
 
     expect(Object.keys(sourceRows).length).toBeGreaterThan(20);
     expect(Object.fromEntries(report.tables.map((t) => [t.name, t.rows]))).toEqual(sourceRows);
+    expect(report.tables.map((t) => t.name)).not.toContain('LongConnMedia');
     expect(report.rows).toBe(Object.values(sourceRows).reduce((a, b) => a + b, 0));
     expect(report.batches).toBeGreaterThan(report.tables.length + sourceRows.Policy! / 5);
     expect(report.day).toBe(DAY);
     expect(report.campaigns).toEqual([{ countyCode: '430923', countyName: '安化县', sectors: expect.any(Number) }]);
 
     const after = await snapshot(moved);
-    expect(after.rows).toEqual(sourceRows);
+    // The source bot's media id stays behind.
+    expect(after.rows).toEqual({ ...sourceRows, LongConnMedia: 0 });
 
     const db = await connectDatabase(moved);
     try {

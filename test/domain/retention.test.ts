@@ -16,6 +16,7 @@ const ids = async () => ({
   inbound: (await t.db.inboundMessage.findMany({ select: { dedupeKey: true } })).map((r) => r.dedupeKey).sort(),
   outbox: (await t.db.outboxMessage.findMany({ select: { target: true } })).map((r) => r.target).sort(),
   pending: (await t.db.pendingAction.findMany({ select: { text: true } })).map((r) => r.text).sort(),
+  media: (await t.db.longConnMedia.findMany({ select: { key: true } })).map((r) => r.key).sort(),
 });
 
 beforeAll(async () => {
@@ -91,6 +92,13 @@ beforeAll(async () => {
     await t.db.pendingAction.create({
       data: { userId: 'u', text: text!, preview: 'p', createdAt: at(when!), expiresAt: at(when!) },
     });
+  // The long connection's media ids: gone once expired, whatever the periods.
+  for (const [key, when] of [
+    ['media-expired', '2032-06-14T23:00:00Z'],
+    ['media-expiring-now', NOW],
+    ['media-valid', '2032-06-15T00:00:01Z'],
+  ])
+    await t.db.longConnMedia.create({ data: { key: key!, mediaId: `id-${key}`, expiresAt: at(when!) } });
 });
 afterAll(() => t.close());
 
@@ -124,6 +132,7 @@ describe('retention', () => {
       { dryRun: true },
     );
     expect([longer.visits, longer.auditEvents, longer.inboundMessages, longer.outboxMessages]).toEqual([0, 0, 0, 0]);
+    expect(longer.mediaIds).toBe(2);
     // A period below the minimum (past the configuration's check) counts as the minimum.
     const dry = await purge(t.db, clock, { visitsYears: 1, auditMonths: 1, messagesMonths: 1 }, { dryRun: true });
     expect(await ids()).toEqual(before);
@@ -146,6 +155,8 @@ describe('retention', () => {
     expect(after.pending).toEqual(['pending-young']);
     expect((await t.db.stranger.findMany()).map((x) => x.userId)).toEqual(['stranger-young']);
     expect(r.strangers).toBe(1);
+    expect(after.media).toEqual(['media-valid']);
+    expect(r.mediaIds).toBe(2);
     const record = await t.db.auditEvent.findFirstOrThrow({ where: { action: 'retention_purge' } });
     expect(JSON.parse(record.detail!)).toMatchObject({ visits: 1, inboundMessages: 1, outboxMessages: 2 });
   });

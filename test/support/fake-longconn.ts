@@ -19,6 +19,8 @@ export interface Seen {
   reqId: string;
   body: Record<string, unknown>;
   conn: number;
+  /** The frame exactly as it arrived (parsed JSON): what a comparison of frame shapes reads. */
+  frame: Record<string, unknown>;
 }
 
 /** An upload as the fake checked it: its init, its pieces as they came, and the assembled file. */
@@ -44,9 +46,16 @@ interface Conn {
   id: number;
   ws: WebSocket;
   botId: string | null;
-  callbacks: Set<string>;
+  /**
+   * The callbacks pushed and not yet answered for good, by req_id: a stream reply may be refreshed
+   * under the same req_id (and stream id) until one says finish; every other reply closes it.
+   * The value is the stream id of the first stream reply, once there is one.
+   */
+  callbacks: Map<string, string | null>;
   /** The card events pushed, by req_id: the task_id of the card pressed, which only a card update may answer. */
   presses: Map<string, string>;
+  /** The enter_chat events pushed, by req_id: only these take a welcome. */
+  enters: Set<string>;
   stalled: boolean;
 }
 
@@ -77,8 +86,9 @@ export class FakeLongConnServer {
         id: this.connections.length + 1,
         ws,
         botId: null,
-        callbacks: new Set(),
+        callbacks: new Map(),
         presses: new Map(),
+        enters: new Set(),
         stalled: false,
       };
       this.connections.push(conn);
@@ -148,9 +158,10 @@ export class FakeLongConnServer {
   private push(botId: string, cmd: string, body: Record<string, unknown>): string {
     const conn = this.need(botId);
     const reqId = randomUUID();
-    conn.callbacks.add(reqId);
+    conn.callbacks.set(reqId, null);
     const event = body.event as { eventtype?: string; template_card_event?: { task_id?: string } } | undefined;
     if (event?.eventtype === 'template_card_event') conn.presses.set(reqId, event.template_card_event?.task_id ?? '');
+    if (event?.eventtype === 'enter_chat') conn.enters.add(reqId);
     conn.ws.send(JSON.stringify({ cmd, headers: { req_id: reqId }, body }));
     return reqId;
   }
@@ -175,7 +186,7 @@ export class FakeLongConnServer {
   private onFrame(conn: Conn, f: Frame): void {
     const cmd = f.cmd ?? '';
     const reqId = f.headers?.req_id ?? '';
-    this.seen.push({ cmd, reqId, body: f.body ?? {}, conn: conn.id });
+    this.seen.push({ cmd, reqId, body: f.body ?? {}, conn: conn.id, frame: f as Record<string, unknown> });
     this.changed();
     if (conn.stalled) return;
     if (!reqId) return void conn.ws.close(4000, 'frame without req_id');
@@ -212,10 +223,12 @@ export class FakeLongConnServer {
       case 'ping':
         return this.ack(conn, reqId);
       case 'aibot_respond_msg':
+        return this.respond(conn, reqId, f.body ?? {});
       case 'aibot_respond_welcome_msg':
-        // A reply must carry the req_id of a callback pushed on this connection; a card event's takes only a card update.
-        if (conn.presses.has(reqId)) return this.ack(conn, reqId, 846605, 'card event accepts only update');
-        return conn.callbacks.delete(reqId) ? this.ack(conn, reqId) : this.ack(conn, reqId, 40001, 'invalid req_id');
+        // Only the req_id of an enter_chat event takes a welcome, once.
+        if (!conn.enters.has(reqId) || !conn.callbacks.delete(reqId))
+          return this.ack(conn, reqId, 40001, 'invalid req_id');
+        return this.ack(conn, reqId);
       case 'aibot_respond_update_msg': {
         // The whole card, of the pressed card's type and task_id (the SDK's updateTemplateCard).
         const b = f.body ?? {};
@@ -254,7 +267,45 @@ export class FakeLongConnServer {
     }
   }
 
+  /**
+   * A reply to a message callback (or an enter_chat event): a stream, refreshed under the same
+   * req_id and stream id until a frame says finish (only that one may carry msg_item images, at
+   * most ten, each base64 with the MD5 of its bytes), or any other reply, once.
+   */
+  private respond(conn: Conn, reqId: string, b: Record<string, unknown>): void {
+    // A reply must carry the req_id of a callback pushed on this connection; a card event's takes only a card update.
+    if (conn.presses.has(reqId)) return this.ack(conn, reqId, 846605, 'card event accepts only update');
+    if (!conn.callbacks.has(reqId)) return this.ack(conn, reqId, 40001, 'invalid req_id');
+    const stream = (b.msgtype === 'stream' || b.msgtype === 'stream_with_template_card') && b.stream;
+    if (!stream) {
+      conn.callbacks.delete(reqId);
+      return this.ack(conn, reqId);
+    }
+    const s = stream as { id?: unknown; finish?: unknown; content?: unknown; msg_item?: unknown };
+    const first = conn.callbacks.get(reqId);
+    if (typeof s.id !== 'string' || !s.id || (first !== null && first !== s.id))
+      return this.ack(conn, reqId, 40001, 'invalid stream id');
+    if (s.msg_item !== undefined) {
+      const items = s.msg_item as { msgtype?: unknown; image?: { base64?: unknown; md5?: unknown } }[];
+      const fine =
+        s.finish === true &&
+        Array.isArray(items) &&
+        items.length <= 10 &&
+        items.every(
+          (it) =>
+            it.msgtype === 'image' &&
+            typeof it.image?.base64 === 'string' &&
+            createHash('md5').update(Buffer.from(it.image.base64, 'base64')).digest('hex') === it.image.md5,
+        );
+      if (!fine) return this.ack(conn, reqId, 40001, 'invalid msg_item');
+    }
+    if (s.finish === true) conn.callbacks.delete(reqId);
+    else conn.callbacks.set(reqId, s.id);
+    return this.ack(conn, reqId);
+  }
+
   private answer(conn: Conn, reqId: string, body: Record<string, unknown>): void {
+    this.acks.set(reqId, 0);
     conn.ws.send(JSON.stringify({ headers: { req_id: reqId }, errcode: 0, errmsg: 'ok', body }));
   }
 

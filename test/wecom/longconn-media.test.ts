@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,9 @@ import { sendToAsker } from '../../src/bot/attachments.ts';
 import { Bus } from '../../src/bot/bus.ts';
 import { Inbox } from '../../src/bot/inbox.ts';
 import { Registry } from '../../src/bot/registry.ts';
-import { botLongConnection, mediaUploader } from '../../src/channels/longconn-bot.ts';
+import { botLongConnection, longconnSender, mediaUploader } from '../../src/channels/longconn-bot.ts';
+import { connectDatabase, type Db } from '../../src/db/client.ts';
+import { purge } from '../../src/domain/retention.ts';
 import { tell } from '../../src/delivery/audience.ts';
 import { translator } from '../../src/i18n.ts';
 import { instantAt } from '../../src/schedule/scheduler.ts';
@@ -166,6 +168,127 @@ describe('the upload', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('media ids kept in the database', () => {
+  let t: TestDb;
+  let conn: LongConnection;
+  let dir: string;
+
+  beforeAll(async () => {
+    t = await testDb({ demo: true });
+    const bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+    conn = botLongConnection({
+      channel: { ...BOT, url },
+      inbox: new Inbox({ db: t.db, bus, clock: t.clock }),
+      log: () => {},
+      tuning: { ackTimeoutMs: 3000, backoffBaseMs: 20, backoffMaxMs: 200 },
+    });
+    conn.start();
+    await fake.until(() => conn.state === 'subscribed', 'the client to subscribe');
+    dir = mkdtempSync(join(tmpdir(), 'anze-media-'));
+  });
+  afterAll(async () => {
+    await conn?.stop();
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The longconn sender of a process whose uploader keeps its ids in this database client. */
+  const senderOn = (db: Db) =>
+    longconnSender(
+      conn,
+      mediaUploader(conn, () => t.clock.now().getTime(), { db }),
+    );
+  let row = 0;
+  /** Sends the image at `path` to a group; the media id it went with, and whether it was uploaded for it. */
+  async function send(sender: ReturnType<typeof senderOn>, path: string) {
+    const m = wecomWire.longconnMedia('chat-kept', 'image', path, 'chart.png');
+    const uploads = fake.uploads.size;
+    expect(
+      await sender({
+        id: ++row,
+        channel: m.channel,
+        target: m.target,
+        payload: JSON.stringify(m.payload),
+        attempts: 0,
+      }),
+    ).toBe('sent');
+    const frame = fake.frames('aibot_send_msg').at(-1)!;
+    expect(frame.body.chatid).toBe('chat-kept');
+    return { mediaId: (frame.body.image as { media_id: string }).media_id, uploaded: fake.uploads.size > uploads };
+  }
+  /** A file of several pieces, dated a whole second (kept exactly when set again). */
+  const T = new Date('2026-12-01T08:00:00Z');
+  function write(path: string, data: Buffer, mtime = T) {
+    writeFileSync(path, data);
+    utimesSync(path, mtime, mtime);
+  }
+
+  it('outlive a restart: a new process on the same database sends an uploaded file without uploading it again', async () => {
+    const path = join(dir, 'chart.png');
+    const data = randomBytes(MEDIA_CHUNK_BYTES + 5000);
+    write(path, data);
+    const first = await send(senderOn(t.db), path);
+    expect(first.uploaded).toBe(true);
+    const upload = [...fake.uploads.values()].find((u) => u.mediaId === first.mediaId)!;
+    expect(md5(upload.file!)).toBe(md5(data));
+    // One row by content (type, name, MD5), one by the file on disk; both until three days less an hour.
+    const rows = await t.db.longConnMedia.findMany();
+    expect(rows.map((r) => [r.mediaId, r.expiresAt.getTime() - t.clock.now().getTime()])).toEqual([
+      [first.mediaId, 71 * 3600_000],
+      [first.mediaId, 71 * 3600_000],
+    ]);
+    // Restarted: another client of the database, an uploader with nothing in memory.
+    const again = await connectDatabase(t.url);
+    try {
+      expect(await send(senderOn(again), path)).toEqual({ mediaId: first.mediaId, uploaded: false });
+    } finally {
+      await again.$disconnect();
+    }
+  });
+
+  it('find a file by its path, size and time without reading it; a touched file is read, and the same content is not uploaded twice', async () => {
+    const path = join(dir, 'kept.png');
+    write(path, randomBytes(4000));
+    const sender = senderOn(t.db);
+    const first = await send(sender, path);
+    expect(first.uploaded).toBe(true);
+    // Other bytes under the same path, size and time: the kept id, so the file was not read.
+    const other = randomBytes(4000);
+    write(path, other);
+    expect(await send(sender, path)).toEqual({ mediaId: first.mediaId, uploaded: false });
+    // Touched: read again, and these bytes are uploaded.
+    write(path, other, new Date(T.getTime() + 1000));
+    const touched = await send(sender, path);
+    expect(touched.uploaded).toBe(true);
+    expect(md5([...fake.uploads.values()].find((u) => u.mediaId === touched.mediaId)!.file!)).toBe(md5(other));
+    // The same bytes in another file: found by content, not uploaded, and that file kept by its path from now on.
+    const copy = join(dir, 'copy.png');
+    write(copy, other);
+    const keys = await t.db.longConnMedia.count();
+    expect(await send(sender, copy)).toEqual({ mediaId: touched.mediaId, uploaded: false });
+    expect(await t.db.longConnMedia.count()).toBe(keys + 1);
+  });
+
+  it('are not used past their time: uploaded again, the row replaced, and expired rows purged', async () => {
+    const path = join(dir, 'old.png');
+    write(path, randomBytes(3000));
+    const sender = senderOn(t.db);
+    const first = await send(sender, path);
+    t.clock.advance(71 * 3600_000 - 1);
+    expect(await send(sender, path)).toEqual({ mediaId: first.mediaId, uploaded: false });
+    t.clock.advance(1);
+    const second = await send(sender, path);
+    expect(second.uploaded).toBe(true);
+    expect(second.mediaId).not.toBe(first.mediaId);
+    expect(await t.db.longConnMedia.count({ where: { mediaId: first.mediaId } })).toBe(0);
+    expect(await t.db.longConnMedia.count({ where: { mediaId: second.mediaId } })).toBe(2);
+    // The earlier tests' ids have expired by now too: purge deletes them and keeps the fresh ones.
+    const r = await purge(t.db, t.clock);
+    expect(r.mediaIds).toBeGreaterThan(0);
+    expect((await t.db.longConnMedia.findMany()).map((x) => x.mediaId)).toEqual([second.mediaId, second.mediaId]);
   });
 });
 
