@@ -130,6 +130,20 @@ export const botCardUpdate = (card: ClosedCard): Record<string, unknown> => ({
 });
 
 /**
+ * A stream reply (doc 101031; the SDK's replyStream): the content so far, and once finished the
+ * pictures it carries (`msg_item`, base64 and md5 of each, taken on the finishing frame only).
+ */
+export function botStream(
+  streamId: string,
+  content: string,
+  finish: boolean,
+  images: readonly { base64: string; md5: string }[] = [],
+): Record<string, unknown> {
+  const items = finish ? images.map((image) => ({ msgtype: 'image', image })) : [];
+  return { msgtype: 'stream', stream: { id: streamId, finish, content, ...(items.length ? { msg_item: items } : {}) } };
+}
+
+/**
  * The AI bot's passive reply to a message: a finished stream with the whole text (≤ 20480 bytes),
  * and, when there are buttons, the card beside it (msgtype stream_with_template_card, allowed in
  * reply to a message callback). The text stays in the stream, where its length and markdown are

@@ -47,6 +47,8 @@ interface Conn {
   callbacks: Set<string>;
   /** The card events pushed, by req_id: the task_id of the card pressed, which only a card update may answer. */
   presses: Map<string, string>;
+  /** Streams left unfinished, by req_id: their stream id, which later frames under that req_id must keep. */
+  streams: Map<string, string>;
   stalled: boolean;
 }
 
@@ -79,6 +81,7 @@ export class FakeLongConnServer {
         botId: null,
         callbacks: new Set(),
         presses: new Map(),
+        streams: new Map(),
         stalled: false,
       };
       this.connections.push(conn);
@@ -215,7 +218,20 @@ export class FakeLongConnServer {
       case 'aibot_respond_welcome_msg':
         // A reply must carry the req_id of a callback pushed on this connection; a card event's takes only a card update.
         if (conn.presses.has(reqId)) return this.ack(conn, reqId, 846605, 'card event accepts only update');
-        return conn.callbacks.delete(reqId) ? this.ack(conn, reqId) : this.ack(conn, reqId, 40001, 'invalid req_id');
+        if (!conn.callbacks.has(reqId)) return this.ack(conn, reqId, 40001, 'invalid req_id');
+        if (cmd === 'aibot_respond_msg') {
+          const wrong = streamFault(f.body ?? {}, conn.streams.get(reqId));
+          if (wrong) return this.ack(conn, reqId, 40001, wrong);
+          // An unfinished stream keeps the req_id for its later frames (the SDK's replyStream); a finished one ends it.
+          const stream = (f.body?.stream ?? null) as { id: string; finish?: boolean } | null;
+          if (stream && stream.finish !== true) {
+            conn.streams.set(reqId, stream.id);
+            return this.ack(conn, reqId);
+          }
+        }
+        conn.streams.delete(reqId);
+        conn.callbacks.delete(reqId);
+        return this.ack(conn, reqId);
       case 'aibot_respond_update_msg': {
         // The whole card, of the pressed card's type and task_id (the SDK's updateTemplateCard).
         const b = f.body ?? {};
@@ -316,4 +332,35 @@ export class FakeLongConnServer {
     u.mediaId = `media-${u.uploadId}`;
     this.answer(conn, reqId, { type: u.type, media_id: u.mediaId, created_at: '1764374400' });
   }
+}
+
+/** WeCom's largest picture in a stream (before base64), and how many a finished stream carries. */
+const STREAM_IMAGE_BYTES = 10 * 1024 * 1024;
+const STREAM_IMAGES = 10;
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const JPG = Buffer.from([0xff, 0xd8, 0xff]);
+
+/**
+ * What is wrong with a respond frame's stream, as WeCom would refuse it: a stream id other than the
+ * one its req_id's stream began with, msg_item on an unfinished frame, more than ten pictures, one
+ * not JPG or PNG, over 10 MB, or whose md5 is not that of its bytes. Null when it is right.
+ */
+function streamFault(body: Record<string, unknown>, began: string | undefined): string | null {
+  const stream = body.stream as { id?: unknown; finish?: unknown; msg_item?: unknown } | undefined;
+  if (body.msgtype !== 'stream' && body.msgtype !== 'stream_with_template_card') return 'invalid message type';
+  if (!stream || typeof stream.id !== 'string' || !stream.id) return 'missing stream.id';
+  if (began !== undefined && stream.id !== began) return 'stream.id differs from the stream begun under this req_id';
+  if (stream.msg_item === undefined) return null;
+  if (stream.finish !== true) return 'msg_item only on a finished stream';
+  const items = stream.msg_item as { msgtype?: unknown; image?: { base64?: unknown; md5?: unknown } }[];
+  if (!Array.isArray(items) || items.length < 1 || items.length > STREAM_IMAGES) return 'msg_item: 1 to 10 items';
+  for (const item of items) {
+    if (item.msgtype !== 'image' || typeof item.image?.base64 !== 'string') return 'msg_item: image with base64';
+    const bytes = Buffer.from(item.image.base64, 'base64');
+    if (bytes.toString('base64') !== item.image.base64) return 'msg_item: invalid base64';
+    if (bytes.length > STREAM_IMAGE_BYTES) return 'msg_item: image over 10 MB';
+    if (!bytes.subarray(0, 8).equals(PNG) && !bytes.subarray(0, 3).equals(JPG)) return 'msg_item: not JPG or PNG';
+    if (item.image.md5 !== createHash('md5').update(bytes).digest('hex')) return 'msg_item: md5 mismatch';
+  }
+  return null;
 }
