@@ -85,9 +85,8 @@ export default defineCommand({
   },
   async run(ctx, { scope, cell }) {
     const word = scope?.trim().toLowerCase();
-    if (!cell && asksForChart(word)) return { text: await startJob(ctx, 'coverage', {}) };
-    if (word && TREND.includes(word))
-      return { text: await startJob(ctx, 'coverage', { trend: await trendOf(ctx, cell) }) };
+    if (!cell && asksForChart(word)) return startJob(ctx, 'coverage', {});
+    if (word && TREND.includes(word)) return startJob(ctx, 'coverage', { trend: await trendOf(ctx, cell) });
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();
     const view = await viewFor(ctx, scope, cell);

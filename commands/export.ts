@@ -37,7 +37,7 @@ export default defineCommand({
     // A word asks for a smaller workbook; the job finds its sector or township again when it runs.
     if (scope && !(await scopeOf(ctx.db, ctx.campaign, scope)))
       throw new UserError('export.unknown_scope', { word: scope });
-    return { text: await startJob(ctx, 'export', scope ? { scope } : {}) };
+    return startJob(ctx, 'export', scope ? { scope } : {});
   },
   // The workbook of a large county takes seconds: written in a process of its own, sent when done.
   // One over WeCom's file limit is not sent: the reply says so and offers a sector's or a township's.

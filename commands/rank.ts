@@ -39,7 +39,7 @@ export default defineCommand({
   async run(ctx, { view }) {
     if (view) {
       if (!asksForChart(view)) throw new UserError('rank.unknown_view', { word: view });
-      return { text: await startJob(ctx, 'rank', {}) };
+      return startJob(ctx, 'rank', {});
     }
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();

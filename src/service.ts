@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { JobRunner } from './bot/jobs.ts';
+import { JobRunner, JobStreams } from './bot/jobs.ts';
 import { Registry } from './bot/registry.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -156,6 +156,7 @@ export async function startService(
     log: text,
     db,
     inbox,
+    streams: new JobStreams({ db, clock }),
     ...(api ? { api } : {}),
     ...(options.longConn ? { tuning: options.longConn } : {}),
     onRefused: (channel) => refused(channel),
@@ -182,6 +183,8 @@ export async function startService(
     reach: groupReach(config),
     cjkFont: config.cjkFont,
     log: text('jobs'),
+    // The long connection's finishing frames: a slow command's result in the reply that asked for it.
+    pushStream: channels.find((c) => c.pushStream)?.pushStream,
   });
   const dispatcher = new Dispatcher({
     wire: { ...wecomWire, perMinute: perMinuteOf(channels) },

@@ -14,6 +14,7 @@ import {
   type CommandSpec,
   type ParseEnv,
   type ReplyButton,
+  type ReplyStream,
 } from './spec.ts';
 import type { Member } from '../core/roles.ts';
 import type { Pressed } from '../core/notice.ts';
@@ -36,6 +37,8 @@ export interface Incoming {
   text: string;
   /** A card's button pressed after the same decision was taken on that card: answered with who took it, and not run. */
   decided?: Pressed;
+  /** The AI bot's stream reply it is answered in. */
+  stream?: ReplyStream;
 }
 export type Outcome = 'ok' | 'pending' | 'denied' | 'invalid' | 'unknown' | 'error';
 export interface Outgoing {
@@ -52,6 +55,8 @@ export interface Outgoing {
    * in the groups' language (a card is seen by the whole group).
    */
   closes?: Omit<Pressed, 'decides'> & { line: string; done: string };
+  /** The job the reply says is under way: a channel with stream replies leaves the stream open for its result. */
+  job?: number;
 }
 
 export interface BusOptions {
@@ -241,6 +246,7 @@ export class Bus {
       commands: registry.specs.filter((s) => mayRun(s, member)),
       confirmed: run.pendingId !== undefined,
       undoable: (op) => void undo.push(op),
+      ...(msg.stream ? { stream: msg.stream } : {}),
       reach: this.o.reach ?? robotsOnly,
       tell: async (to, notice) => {
         const { told, outbox } = await tellQueued(
@@ -284,7 +290,14 @@ export class Bus {
         spec.figures && (await holdsDemoData(tx, campaign)) ? `${reply.text}\n${t('demo.data')}` : reply.text;
       const closes = spec.writes || ranConfirmed ? this.closing(member, text) : undefined;
       return done(
-        { text, outcome: 'ok', command, ...(buttons?.length ? { buttons } : {}), ...(closes ? { closes } : {}) },
+        {
+          text,
+          outcome: 'ok',
+          command,
+          ...(buttons?.length ? { buttons } : {}),
+          ...(closes ? { closes } : {}),
+          ...(reply.job ? { job: reply.job } : {}),
+        },
         audited,
         tx,
       );

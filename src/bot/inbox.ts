@@ -8,7 +8,7 @@ import { appButtonsDone, appCard, appCardUpdate, appText, responseUrlMarkdown } 
 import { cardTitle, type ClosedCard } from '../wecom/cards.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { Superseded, type Bus } from './bus.ts';
-import type { Channel, Reply } from './spec.ts';
+import type { Channel, Reply, ReplyStream } from './spec.ts';
 
 /** A message accepted from WeCom (or the sandbox), as the bus needs it. */
 export interface Accepted {
@@ -25,6 +25,8 @@ export interface Accepted {
   responseUrl?: string;
   /** A button press: the card's task_id, and in the app the response_code that may update it once. */
   card?: { taskId: string; responseCode?: string };
+  /** The AI bot's stream reply it is answered in (a retry finds the first one's, stored). */
+  stream?: ReplyStream;
 }
 
 /** A decision taken on a card, with the card's words for it (in the groups' language). */
@@ -37,13 +39,17 @@ type CardDecision = Pressed & { line: string; done: string };
  */
 type Stored = Accepted & {
   replyButtons?: Reply['buttons'];
+  job?: number;
   cardTaskId?: string;
   decisions?: CardDecision[];
   closedCard?: ClosedCard;
 };
 
-/** A reply as the channels deliver it: its card's task_id, and for a press the card that replaces the pressed one. */
-export type Answer = Reply & { taskId?: string; closedCard?: ClosedCard };
+/**
+ * A reply as the channels deliver it: its card's task_id, for a press the card that replaces the
+ * pressed one, and the stream it is given in (with `job`: a job under way may finish it).
+ */
+export type Answer = Reply & { taskId?: string; closedCard?: ClosedCard; stream?: ReplyStream };
 
 /**
  * A card's task_id names the inbound message whose reply carried it, so a press finds the card
@@ -178,11 +184,12 @@ export class Inbox {
       }
       if (out.buttons?.length && m.replyVia !== 'response_url') taskId = cardTaskId(row.id);
       const stored: Stored | null =
-        out.redacted || out.buttons || closedCard
+        out.redacted || out.buttons || closedCard || out.job
           ? {
               ...m,
               ...(out.redacted ? { text: out.redacted } : {}),
               ...(out.buttons ? { replyButtons: out.buttons } : {}),
+              ...(out.job ? { job: out.job } : {}),
               ...(taskId ? { cardTaskId: taskId } : {}),
               ...(closedCard ? { closedCard } : {}),
             }
@@ -217,6 +224,8 @@ export class Inbox {
       ...(out.buttons ? { buttons: out.buttons } : {}),
       ...(taskId ? { taskId } : {}),
       ...(closedCard ? { closedCard } : {}),
+      ...(out.job ? { job: out.job } : {}),
+      ...(m.stream ? { stream: m.stream } : {}),
     };
   }
 
@@ -243,6 +252,8 @@ function answerOf(stored: Stored, text: string): Answer {
     ...(stored.replyButtons ? { buttons: stored.replyButtons } : {}),
     ...(stored.cardTaskId ? { taskId: stored.cardTaskId } : {}),
     ...(stored.closedCard ? { closedCard: stored.closedCard } : {}),
+    ...(stored.job ? { job: stored.job } : {}),
+    ...(stored.stream ? { stream: stored.stream } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Clock } from '../clock.ts';
 import { dayIn } from '../clock.ts';
 import { UserError } from '../core/errors.ts';
@@ -10,8 +11,9 @@ import { holdsDemoData } from '../domain/demo.ts';
 import { isLocale, translator, type Locale, type Translate } from '../i18n.ts';
 import { sendToAsker, type Attachment } from './attachments.ts';
 import type { Registry } from './registry.ts';
-import type { Channel, CommandContext } from './spec.ts';
+import type { Channel, CommandContext, Reply } from './spec.ts';
 import { robotsOnly } from '../wecom/messages.ts';
+import { STREAM_IMAGE_BYTES } from '../wecom/cards.ts';
 
 // Slow work off the message lane. A command whose work takes long at a county's real size (the
 // /导出 workbook, the /覆盖率 图 chart) stores it as a job and answers at once; the runner makes
@@ -19,6 +21,26 @@ import { robotsOnly } from '../wecom/messages.ts';
 // (table Job), so it survives a restart: one found running at start is run again, one found ready
 // is delivered. Delivery and the job's last state change commit together, so a result is
 // delivered exactly once, even if its work was done twice.
+//
+// Asked over the AI bot, the job may finish the stream reply that said it was under way: the
+// result (its text, a picture as the stream's msg_item) is given in the reply itself while WeCom
+// still takes it, else as the follow-up message through the outbox. In callback mode WeCom's
+// refresh callbacks ask for the stream (JobStreams.refresh, on any replica); over the long
+// connection the runner pushes the finishing frame under the callback's req_id (`pushStream`).
+// Which of the two happens is decided by a fenced state change on the Job row, so it is one.
+
+/** How long after a member's message its stream may still be finished: WeCom asks for at most 6 minutes from the message; half a minute is kept in hand. */
+export const STREAM_WINDOW_MS = 330_000;
+/** A stream reply as WeCom is to show it: under way, or finished with the result (and its picture). */
+export interface StreamAnswer {
+  finish: boolean;
+  text: string;
+  /** The picture (PNG bytes) the finished stream shows. */
+  image?: Buffer;
+}
+
+/** Pushes a finished stream under a long connection's callback req_id; resolves once WeCom acknowledged it, else throws. */
+export type StreamPusher = (stream: { id: string; reqId: string }, answer: StreamAnswer) => Promise<void>;
 
 /** What a command's background work sees. */
 export interface JobContext {
@@ -41,9 +63,13 @@ export interface JobResult {
   attachment?: { type: Attachment['type']; path: string; name: string };
 }
 
-/** Stores the command's slow work as a job; the reply that says it is under way. */
-export async function startJob(ctx: CommandContext, kind: string, args: Record<string, unknown>): Promise<string> {
-  await ctx.db.job.create({
+/**
+ * Stores the command's slow work as a job; the reply that says it is under way (naming the job,
+ * so a stream reply stays open for its result).
+ */
+export async function startJob(ctx: CommandContext, kind: string, args: Record<string, unknown>): Promise<Reply> {
+  const now = ctx.clock.now();
+  const job = await ctx.db.job.create({
     data: {
       kind,
       args: JSON.stringify(args),
@@ -52,10 +78,17 @@ export async function startJob(ctx: CommandContext, kind: string, args: Record<s
       chatId: ctx.chatId,
       channel: ctx.channel,
       locale: ctx.locale,
-      createdAt: ctx.clock.now(),
+      createdAt: now,
+      ...(ctx.stream
+        ? {
+            streamId: ctx.stream.id,
+            streamReqId: ctx.stream.reqId ?? null,
+            streamUntil: new Date(now.getTime() + STREAM_WINDOW_MS),
+          }
+        : {}),
     },
   });
-  return ctx.t('jobs.started');
+  return { text: ctx.t('jobs.started'), job: job.id };
 }
 
 export interface JobRunnerOptions {
@@ -74,15 +107,82 @@ export interface JobRunnerOptions {
   pollMs?: number;
   /** Told each delivered text (the sandbox chat prints it). */
   delivered?: (text: string) => void;
+  /** The long connection's finishing frame, when the deployment has one (this instance holds it while it leads). */
+  pushStream?: StreamPusher | undefined;
 }
 
 /** Tries of a job whose work fails unexpectedly, before the asker is told it failed. */
 export const JOB_ATTEMPTS = 3;
 
 type JobRow = NonNullable<Awaited<ReturnType<Db['job']['findFirst']>>>;
+type Stored = JobResult & { failed?: boolean };
 const localeOf = (job: JobRow): Locale => (isLocale(job.locale) ? job.locale : 'zh-CN');
+/** Whether the job's stream may still be finished at `now`. */
+const streamOpen = (job: JobRow, now: Date): boolean =>
+  job.streamId !== null && job.streamUntil !== null && job.streamUntil > now;
+
+/**
+ * The streams of jobs: what a refresh of one shows (on any instance: the state is the Job row's),
+ * and the finished answer a result makes.
+ */
+export class JobStreams {
+  constructor(private readonly o: { db: Db; clock: Clock }) {}
+
+  /**
+   * The answer to WeCom's refresh of a stream (callback mode): under way while the job is; its
+   * result once ready (taken for the stream here, fenced, so the runner does not also send it);
+   * the same again to a later refresh; a short "sent apart" once it went as a follow-up. Null for
+   * a stream no job has.
+   */
+  async refresh(streamId: string): Promise<StreamAnswer | null> {
+    const { db, clock } = this.o;
+    const job = await db.job.findFirst({ where: { streamId }, orderBy: { id: 'desc' } });
+    if (!job) return null;
+    const t = translator(localeOf(job));
+    if (job.state === 'done' || job.state === 'failed') {
+      if (job.deliveredVia !== 'stream') return { finish: true, text: t('jobs.sent_apart') };
+      return (await this.finished(job, { stored: true })) ?? { finish: true, text: t('jobs.sent_apart') };
+    }
+    const now = clock.now();
+    if (job.state === 'ready' && job.streamReqId === null && streamOpen(job, now)) {
+      const answer = await this.finished(job);
+      if (answer) {
+        const taken = await db.job.updateMany({
+          where: { id: job.id, state: 'ready', streamUntil: { gt: now } },
+          data: { state: failedOf(job) ? 'failed' : 'done', deliveredVia: 'stream', finishedAt: now },
+        });
+        return taken.count ? answer : this.refresh(streamId);
+      }
+    }
+    return { finish: false, text: t('jobs.started') };
+  }
+
+  /**
+   * The finished stream a job's result makes: its text (with the demo line, as the follow-up has
+   * it) and its picture. Null when a stream cannot carry it: a file, a picture over WeCom's limit
+   * or no longer on disk (`stored`: a stream given before keeps its text).
+   */
+  async finished(job: JobRow, o: { stored?: boolean } = {}): Promise<StreamAnswer | null> {
+    const result = JSON.parse(job.result ?? '{}') as Stored;
+    const a = result.attachment;
+    if (a && a.type !== 'image') return null;
+    const png = a ? await readFile(a.path).catch(() => null) : null;
+    if (a && (!png || png.length > STREAM_IMAGE_BYTES) && !o.stored) return null;
+    const t = translator(localeOf(job));
+    const campaign = await this.o.db.campaign.findUniqueOrThrow({ where: { id: job.campaignId } });
+    const demo = !result.failed && (await holdsDemoData(this.o.db, campaign)) ? [t('demo.data')] : [];
+    return {
+      finish: true,
+      text: [result.text, ...demo].join('\n'),
+      ...(png && png.length <= STREAM_IMAGE_BYTES ? { image: png } : {}),
+    };
+  }
+}
+
+const failedOf = (job: JobRow): boolean => (JSON.parse(job.result ?? '{}') as Stored).failed === true;
 
 export class JobRunner {
+  private readonly streams: JobStreams;
   private readonly active = new Set<Promise<void>>();
   /** The jobs those are running or delivering (never more than the limit). */
   private readonly inFlight = new Set<number>();
@@ -90,12 +190,25 @@ export class JobRunner {
   private pumping: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(private readonly o: JobRunnerOptions) {}
+  constructor(private readonly o: JobRunnerOptions) {
+    this.streams = new JobStreams(o);
+  }
 
-  /** Jobs a stopped process left running are run again; then the table is watched. */
+  /**
+   * Jobs a stopped process left running are run again; then the table is watched. A long
+   * connection's streams went with the connection that took their messages (a req_id holds on its
+   * connection only): their results go as follow-ups, and one a stopped process was pushing is
+   * delivered again that way.
+   */
   async start(): Promise<void> {
     this.stopped = false;
-    const { count } = await this.o.db.job.updateMany({ where: { state: 'running' }, data: { state: 'pending' } });
+    const { db } = this.o;
+    await db.job.updateMany({
+      where: { state: { in: ['pending', 'running', 'ready', 'streaming'] }, streamReqId: { not: null } },
+      data: { streamUntil: null },
+    });
+    await db.job.updateMany({ where: { state: 'streaming' }, data: { state: 'ready' } });
+    const { count } = await db.job.updateMany({ where: { state: 'running' }, data: { state: 'pending' } });
     if (count) this.o.log?.(`${count} job(s) left unfinished by a stop: run again`);
     this.timer = setInterval(() => void this.pump(), this.o.pollMs ?? 500);
     this.timer.unref();
@@ -138,12 +251,24 @@ export class JobRunner {
     }
   }
 
-  /** The oldest job waiting: a pending one taken (fenced on its state), or a ready one to deliver. */
+  /**
+   * The oldest job waiting: a pending one taken (fenced on its state), or a ready one to deliver
+   * (one whose stream WeCom's refreshes may still take is left to them until its window passes).
+   */
   private async claim(): Promise<JobRow | null> {
     const { db, clock } = this.o;
     for (;;) {
       const job = await db.job.findFirst({
-        where: { state: { in: ['pending', 'ready'] }, id: { notIn: [...this.inFlight] } },
+        where: {
+          OR: [
+            { state: 'pending' },
+            {
+              state: 'ready',
+              OR: [{ streamUntil: null }, { streamUntil: { lte: clock.now() } }, { streamReqId: { not: null } }],
+            },
+          ],
+          id: { notIn: [...this.inFlight] },
+        },
         orderBy: { id: 'asc' },
       });
       if (!job || job.state === 'ready') return job;
@@ -197,7 +322,49 @@ export class JobRunner {
       });
       if (!stored.count) return;
     }
-    await this.deliver(job.id);
+    await this.settle(job.id);
+  }
+
+  /**
+   * A ready result: given in its stream while WeCom takes it (callback mode: left for the next
+   * refresh; long connection: pushed under the req_id), else delivered as the follow-up.
+   */
+  private async settle(id: number): Promise<void> {
+    const { db, clock } = this.o;
+    const job = await db.job.findUniqueOrThrow({ where: { id } });
+    if (job.state !== 'ready') return;
+    const answer = streamOpen(job, clock.now()) ? await this.streams.finished(job) : null;
+    if (answer && job.streamReqId === null) return;
+    if (answer && job.streamReqId !== null && (await this.push(job, answer))) return;
+    await this.deliver(id);
+  }
+
+  /**
+   * The finishing frame under the long connection's req_id, the job taken for it first (fenced); a
+   * frame WeCom did not take (connection down or changed, window passed) leaves the result to the
+   * follow-up. False then.
+   */
+  private async push(job: JobRow, answer: StreamAnswer): Promise<boolean> {
+    const { db, clock, pushStream } = this.o;
+    if (!pushStream) return false;
+    const taken = await db.job.updateMany({ where: { id: job.id, state: 'ready' }, data: { state: 'streaming' } });
+    if (!taken.count) return true;
+    try {
+      await pushStream({ id: job.streamId!, reqId: job.streamReqId! }, answer);
+    } catch (e) {
+      this.o.log?.(`job ${job.id}: not given in its stream (${(e as Error).message}): sent as a follow-up`);
+      await db.job.updateMany({
+        where: { id: job.id, state: 'streaming' },
+        data: { state: 'ready', streamUntil: null },
+      });
+      return false;
+    }
+    await db.job.updateMany({
+      where: { id: job.id, state: 'streaming' },
+      data: { state: failedOf(job) ? 'failed' : 'done', deliveredVia: 'stream', finishedAt: clock.now() },
+    });
+    this.o.delivered?.(answer.text);
+    return true;
   }
 
   /** The result to the asker and the job done, in one transaction. */
@@ -208,7 +375,7 @@ export class JobRunner {
       const result = JSON.parse(job.result!) as JobResult & { failed?: boolean };
       const done = await tx.job.updateMany({
         where: { id, state: 'ready' },
-        data: { state: result.failed ? 'failed' : 'done', finishedAt: clock.now() },
+        data: { state: result.failed ? 'failed' : 'done', deliveredVia: 'outbox', finishedAt: clock.now() },
       });
       if (!done.count) return null;
       const t = translator(localeOf(job));

@@ -10,6 +10,15 @@ import type { JobContext, JobResult } from './jobs.ts';
 /** Where a message came from and where its reply goes. */
 export type Channel = 'bot' | 'app' | 'sandbox';
 
+/**
+ * The AI bot's stream reply a message is answered in: its stream id, and over the long connection
+ * the callback's req_id. A slow command's job may finish it (src/bot/jobs.ts).
+ */
+export interface ReplyStream {
+  id: string;
+  reqId?: string;
+}
+
 /** What a command sees: the domain's actor, plus the chat it was said in and the bus's own services. */
 export interface CommandContext extends Actor {
   chatId: string | null;
@@ -23,6 +32,8 @@ export interface CommandContext extends Actor {
   reach: GroupReach;
   /** Runs a command line again as confirmed by its member (for /执行). */
   runConfirmed(text: string, pendingId: number): Promise<Reply>;
+  /** The stream reply this message is answered in, when it came to the AI bot. */
+  stream?: ReplyStream;
 }
 
 /** What the arguments are checked against; relative dates need today. */
@@ -36,6 +47,8 @@ export type ReplyButton = Button;
 export interface Reply {
   text: string;
   buttons?: ReplyButton[];
+  /** The job this reply says is under way (startJob): its result may finish the reply's stream. */
+  job?: number;
 }
 
 /**

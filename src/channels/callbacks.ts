@@ -4,32 +4,21 @@ import type { Context } from 'koa';
 import type { Clock } from '../clock.ts';
 import type { Inbox } from '../bot/inbox.ts';
 import { CallbackRejected, WeComCipher } from '../wecom/crypto.ts';
-import { fitBytes, STREAM_BYTES } from '../wecom/messages.ts';
-import { botCardUpdate, botReply, commandOfKey } from '../wecom/cards.ts';
+import type { JobStreams } from '../bot/jobs.ts';
+import { botCardUpdate, commandOfKey } from '../wecom/cards.ts';
 import { openAppEnvelope, openBotEnvelope, sealBotReply } from '../wecom/envelope.ts';
 import { readAppMessage, readBotMessage } from '../wecom/inbound.ts';
-import { botTurn } from './ai-bot.ts';
+import { askReply, botTurn, pressAnswer, streamReply } from './ai-bot.ts';
 import type { ChannelDeps } from './channel.ts';
 import { BodyTooLarge, readBody } from '../http/body.ts';
 
 /** WeCom's callbacks are small; anything larger is refused before it is read. */
 const BODY_LIMIT = 64 * 1024;
-/**
- * How long a card press's HTTP answer waits for its command, to carry the updated card: WeCom
- * waits 5 s and does not retry; past this the card stays as it was and the answer still goes to
- * the response_url.
- */
-const PRESS_ANSWER_MS = 3000;
-
-/** The promise's value when it settles within `ms`, else undefined (its failure too: it is logged where it is made). */
-function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
-}
 
 export interface CallbackOptions {
   inbox: Inbox;
+  /** The jobs' streams, which WeCom's refresh callbacks ask for. */
+  streams?: Pick<JobStreams, 'refresh'> | undefined;
   clock: Clock;
   /** Seconds a callback's timestamp may differ from now; 0 turns the check off. */
   maxSkewSeconds: number;
@@ -102,30 +91,37 @@ function wecomCallbacks(o: CallbackOptions): Router {
         const { encrypt } = openBotEnvelope(await readBody(ctx.req, BODY_LIMIT));
         cipher.verify(s.signature, s.timestamp, s.nonce, encrypt);
         const msg = readBotMessage(cipher.decrypt(encrypt));
-        const turn = botTurn(msg);
+        const turn = botTurn(msg, { id: randomUUID() });
+        if (turn.kind === 'refresh') {
+          // A stream left open for a job: under way, or finished with its result (refreshes come for
+          // at most 6 minutes). One no job has is left unanswered.
+          const answer = await o.streams?.refresh(turn.streamId);
+          ctx.body = '';
+          if (answer) {
+            ctx.type = 'application/json';
+            ctx.body = seal(JSON.stringify(streamReply(turn.streamId, answer)));
+          }
+          return;
+        }
         if (turn.kind !== 'ask') {
           ctx.body = '';
           if (turn.kind === 'press') {
-            const { row } = await o.inbox.accept(turn.message);
             // WeCom waits 5 s for this answer and does not retry: the card is updated in it when the
             // command is done in time; its answer goes to the response_url whenever it is done.
-            const run = o.inbox.process(row);
-            run.catch((e) => o.log(`bot card press ${msg.dedupeKey}: ${(e as Error).message}`));
-            const done = await within(run, PRESS_ANSWER_MS);
-            if (done?.closedCard) {
+            const closed = await pressAnswer(o.inbox, turn.message, o.log);
+            if (closed) {
               ctx.type = 'application/json';
-              ctx.body = seal(JSON.stringify(botCardUpdate(done.closedCard)));
+              ctx.body = seal(JSON.stringify(botCardUpdate(closed)));
             }
           } else if (turn.why) o.log(`bot ${turn.why}`);
-          // Stream refreshes and feedback need no answer: every stream we send is finished.
+          // Feedback and the like need no answer.
           return;
         }
         const answer = await o.inbox.receive(turn.message);
-        const reply = JSON.stringify(
-          botReply(msg.streamId ?? randomUUID(), fitBytes(answer.reply, STREAM_BYTES), answer.buttons, answer.taskId),
-        );
+        // A retry of the message gets the first answer's stream, which the job may still finish.
+        const streamId = answer.stream?.id ?? turn.message.stream?.id ?? randomUUID();
         ctx.type = 'application/json';
-        ctx.body = seal(reply);
+        ctx.body = seal(JSON.stringify(askReply(answer, streamId, !!o.streams)));
       }),
     );
   }
@@ -173,11 +169,12 @@ function wecomCallbacks(o: CallbackOptions): Router {
 
 /** A channel's callback routes (`bot` or `app`), built from its deps; none without an inbox, for a channel that only sends. */
 export function callbackRoutes(deps: ChannelDeps, channel: Pick<CallbackOptions, 'bot' | 'app'>): { routes?: Router } {
-  const { inbox, config, clock, log, onRefused } = deps;
+  const { inbox, config, clock, log, onRefused, streams } = deps;
   if (!inbox) return {};
   return {
     routes: wecomCallbacks({
       inbox,
+      streams,
       clock,
       maxSkewSeconds: config.callbackMaxSkewSeconds,
       ...channel,

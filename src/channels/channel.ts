@@ -5,6 +5,7 @@
 // connections started and stopped with the lead, their health shown by /readyz.
 import type Router from '@koa/router';
 import type { Inbox } from '../bot/inbox.ts';
+import type { JobStreams, StreamPusher } from '../bot/jobs.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { OutboxChannel } from '../core/outbound.ts';
@@ -23,6 +24,8 @@ export interface Channel {
   senders: Partial<Record<OutboxChannel, Sender>>;
   /** Messages per destination and minute, for the outbox channels it sends that have a limit. */
   perMinute: Partial<Record<OutboxChannel, number>>;
+  /** Finishes a job's stream reply under its req_id (the long connection), for the job runner. */
+  pushStream?: StreamPusher;
   /** Whether its sends must wait now, spending no attempt (the long connection is down). */
   paused?(): boolean;
   /** What only the leader holds (the AI bot's long connection), started and stopped with the lead. */
@@ -45,6 +48,11 @@ export interface ChannelDeps {
   inbox?: Inbox;
   /** The service's database: where the long connection keeps its media ids across restarts (in memory without it). */
   db?: Db;
+  /**
+   * The jobs' streams: a slow command's reply is left open for its result and WeCom's refresh
+   * callbacks are answered from them. Without them every reply is finished at once.
+   */
+  streams?: Pick<JobStreams, 'refresh'>;
   /** The self-built app's API client, one per process (the dashboard shares its tokens). */
   api?: AppApi;
   /** The long connection's timings (tests). */

@@ -3,24 +3,47 @@
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Inbox } from '../bot/inbox.ts';
+import type { StreamPusher } from '../bot/jobs.ts';
 import type { BotLongConnChannel } from '../config.ts';
 import type { Sender } from '../delivery/dispatcher.ts';
-import { fitBytes, STREAM_BYTES } from '../wecom/messages.ts';
+import { fitBytes } from '../wecom/messages.ts';
 import { CallbackRejected } from '../wecom/crypto.ts';
-import { botCardUpdate, botReply } from '../wecom/cards.ts';
+import { botCardUpdate } from '../wecom/cards.ts';
 import { readBotMessage, type BotInbound } from '../wecom/inbound.ts';
 import { RATE_LIMITS } from '../wecom/messages.ts';
 import type { Tx } from '../db/client.ts';
 import { longConnMediaIds } from '../domain/media-ids.ts';
 import { MediaUploader, type MediaIdStore } from '../wecom/longconn-media.ts';
 import { wsAgent } from '../wecom/proxy.ts';
-import { botTurn } from './ai-bot.ts';
+import { askReply, botTurn, pressAnswer, streamReply } from './ai-bot.ts';
 import { responseUrlSender } from './bot-callback.ts';
 import type { Channel, ChannelDeps } from './channel.ts';
 import { CMD, LongConnection, type CallbackFrame, type LongConnOptions } from '../wecom/longconn.ts';
 
 /** A welcome text holds 2048 bytes, like other text messages (a stream reply: STREAM_BYTES). */
 const WELCOME_BYTES = 2048;
+
+/**
+ * The frames under one req_id, one at a time (as the SDK's reply queue sends them): a stream's
+ * finishing frame waits for the ack of the frame that opened it.
+ */
+const lanes = new WeakMap<LongConnection, Map<string, Promise<unknown>>>();
+function respondInTurn(conn: LongConnection, reqId: string, body: unknown, cmd?: string): Promise<unknown> {
+  let lane = lanes.get(conn);
+  if (!lane) lanes.set(conn, (lane = new Map()));
+  const before = lane.get(reqId) ?? Promise.resolve();
+  const sent = before.catch(() => undefined).then(() => conn.respond(reqId, body, cmd));
+  const tail = sent.catch(() => undefined);
+  lane.set(reqId, tail);
+  void tail.then(() => lane.get(reqId) === tail && lane.delete(reqId));
+  return sent;
+}
+
+/** A job's finished stream, pushed under the req_id of the message that asked for it. */
+export const streamPusher =
+  (conn: LongConnection): StreamPusher =>
+  async (stream, answer) =>
+    void (await respondInTurn(conn, stream.reqId, streamReply(stream.id, answer)));
 
 export type LongConnTuning = Partial<
   Pick<
@@ -42,6 +65,8 @@ export function botLongConnection(o: {
   inbox: Inbox;
   log: (m: string) => void;
   tuning?: LongConnTuning;
+  /** Whether a slow command's reply is left open for its job to finish (the runner has the pusher). */
+  streams?: boolean;
 }): LongConnection {
   const conn: LongConnection = new LongConnection({
     ...o.tuning,
@@ -49,7 +74,7 @@ export function botLongConnection(o: {
     botId: o.channel.botId,
     secret: o.channel.secret,
     log: o.log,
-    onCallback: (frame) => void answer(conn, o.inbox, frame, o.log),
+    onCallback: (frame) => void answer(conn, o.inbox, frame, o.log, o.streams ?? false),
   });
   return conn;
 }
@@ -57,7 +82,7 @@ export function botLongConnection(o: {
 /**
  * As the callback route: text (also mixed, voice, quote) goes to the bus without the leading
  * @mention, and its reply (with its buttons) back as a finished stream under the callback's
- * req_id; entering the single chat gets /帮助 as the welcome; a button press runs its command and
+ * req_id, or, for a slow command, an unfinished one its job finishes (streamPusher); entering the single chat gets /帮助 as the welcome; a button press runs its command and
  * answers through the event's response_url, updating the pressed card with its outcome. Each message is stored under its msgid first, so a
  * message WeCom pushes again (after a reconnect) gets the stored reply instead of running twice.
  * Images and feedback need no answer.
@@ -67,6 +92,7 @@ async function answer(
   inbox: Inbox,
   frame: CallbackFrame,
   log: (m: string) => void,
+  streams: boolean,
 ): Promise<void> {
   let msg: BotInbound;
   try {
@@ -76,30 +102,35 @@ async function answer(
     log(`long connection: ${frame.cmd} refused: ${e.message}`);
     return;
   }
-  const turn = botTurn(msg);
+  const turn = botTurn(msg, { id: randomUUID(), reqId: frame.reqId });
   try {
     if (turn.kind !== 'ask') {
       if (turn.kind === 'press') {
         // A card event's req_id takes only a card update (aibot_respond_update_msg, within 5 s): the
-        // pressed card with its outcome, once the press decided something. The answer goes to the
-        // response_url.
-        const { closedCard } = await inbox.receive(turn.message);
-        if (closedCard) await conn.respond(frame.reqId, botCardUpdate(closedCard), CMD.respondUpdate);
-      } else if (turn.why) log(`long connection: ${turn.why}`);
+        // pressed card with its outcome, once the press decided something in time. The answer goes
+        // to the response_url.
+        const closed = await pressAnswer(inbox, turn.message, log);
+        if (closed) await conn.respond(frame.reqId, botCardUpdate(closed), CMD.respondUpdate);
+      } else if (turn.kind === 'none' && turn.why) log(`long connection: ${turn.why}`);
       return;
     }
-    const { reply, buttons, taskId } = await inbox.receive(turn.message);
+    const answer = await inbox.receive(turn.message);
     if (turn.welcome)
       await conn.respond(
         frame.reqId,
-        { msgtype: 'text', text: { content: fitBytes(reply, WELCOME_BYTES) } },
+        { msgtype: 'text', text: { content: fitBytes(answer.reply, WELCOME_BYTES) } },
         CMD.respondWelcome,
       );
-    else
-      await conn.respond(
+    else {
+      // A message pushed again (after a reconnect) has a new req_id; its job's stream was the old
+      // one's, so this reply is finished and the result comes as the follow-up.
+      const stream = answer.stream;
+      await respondInTurn(
+        conn,
         frame.reqId,
-        botReply(msg.streamId ?? randomUUID(), fitBytes(reply, STREAM_BYTES), buttons, taskId),
+        askReply(answer, stream?.id ?? randomUUID(), streams && stream?.reqId === frame.reqId),
       );
+    }
   } catch (e) {
     log(`long connection: ${msg.dedupeKey} not answered: ${(e as Error).message}`);
   }
@@ -160,6 +191,7 @@ export function botLongConn(deps: ChannelDeps): (Channel & { connection: LongCon
   const connection = botLongConnection({
     channel: config.botLongConn,
     inbox,
+    streams: !!deps.streams,
     log: log('longconn'),
     tuning: {
       now: () => clock.now().getTime(),
@@ -170,6 +202,7 @@ export function botLongConn(deps: ChannelDeps): (Channel & { connection: LongCon
   return {
     name: 'longconn',
     connection,
+    pushStream: streamPusher(connection),
     senders: {
       longconn: longconnSender(
         connection,

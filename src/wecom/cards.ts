@@ -131,7 +131,7 @@ export const botCardUpdate = (card: ClosedCard): Record<string, unknown> => ({
 
 /** Images a finished stream reply carries (msg_item), and the most it takes (the SDK's ReplyMsgItem). */
 const MAX_STREAM_IMAGES = 10;
-const MAX_STREAM_IMAGE_BYTES = 10 * 1024 * 1024;
+export const STREAM_IMAGE_BYTES = 10 * 1024 * 1024;
 
 /** What else a stream reply says: not finished yet (more frames follow under the same stream id), or images with the finished text. */
 export interface StreamMore {
@@ -159,7 +159,7 @@ export function botReply(
   const finish = more.finish ?? true;
   const images = more.images ?? [];
   if (images.length && !finish) throw new RangeError('only a finished stream reply carries images');
-  if (images.length > MAX_STREAM_IMAGES || images.some((b) => b.length > MAX_STREAM_IMAGE_BYTES))
+  if (images.length > MAX_STREAM_IMAGES || images.some((b) => b.length > STREAM_IMAGE_BYTES))
     throw new RangeError(`a stream reply carries at most ${MAX_STREAM_IMAGES} images of 10 MB`);
   const stream = {
     id: streamId,

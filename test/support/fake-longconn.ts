@@ -281,24 +281,9 @@ export class FakeLongConnServer {
       conn.callbacks.delete(reqId);
       return this.ack(conn, reqId);
     }
-    const s = stream as { id?: unknown; finish?: unknown; content?: unknown; msg_item?: unknown };
-    const first = conn.callbacks.get(reqId);
-    if (typeof s.id !== 'string' || !s.id || (first !== null && first !== s.id))
-      return this.ack(conn, reqId, 40001, 'invalid stream id');
-    if (s.msg_item !== undefined) {
-      const items = s.msg_item as { msgtype?: unknown; image?: { base64?: unknown; md5?: unknown } }[];
-      const fine =
-        s.finish === true &&
-        Array.isArray(items) &&
-        items.length <= 10 &&
-        items.every(
-          (it) =>
-            it.msgtype === 'image' &&
-            typeof it.image?.base64 === 'string' &&
-            createHash('md5').update(Buffer.from(it.image.base64, 'base64')).digest('hex') === it.image.md5,
-        );
-      if (!fine) return this.ack(conn, reqId, 40001, 'invalid msg_item');
-    }
+    const s = stream as { id: string; finish?: unknown };
+    const wrong = streamFault(b, conn.callbacks.get(reqId) ?? undefined);
+    if (wrong) return this.ack(conn, reqId, 40001, wrong);
     if (s.finish === true) conn.callbacks.delete(reqId);
     else conn.callbacks.set(reqId, s.id);
     return this.ack(conn, reqId);
@@ -367,4 +352,35 @@ export class FakeLongConnServer {
     u.mediaId = `media-${u.uploadId}`;
     this.answer(conn, reqId, { type: u.type, media_id: u.mediaId, created_at: '1764374400' });
   }
+}
+
+/** WeCom's largest picture in a stream (before base64), and how many a finished stream carries. */
+const STREAM_IMAGE_BYTES = 10 * 1024 * 1024;
+const STREAM_IMAGES = 10;
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const JPG = Buffer.from([0xff, 0xd8, 0xff]);
+
+/**
+ * What is wrong with a respond frame's stream, as WeCom would refuse it: a stream id other than the
+ * one its req_id's stream began with, msg_item on an unfinished frame, more than ten pictures, one
+ * not JPG or PNG, over 10 MB, or whose md5 is not that of its bytes. Null when it is right.
+ */
+function streamFault(body: Record<string, unknown>, began: string | undefined): string | null {
+  const stream = body.stream as { id?: unknown; finish?: unknown; msg_item?: unknown } | undefined;
+  if (body.msgtype !== 'stream' && body.msgtype !== 'stream_with_template_card') return 'invalid message type';
+  if (!stream || typeof stream.id !== 'string' || !stream.id) return 'missing stream.id';
+  if (began !== undefined && stream.id !== began) return 'stream.id differs from the stream begun under this req_id';
+  if (stream.msg_item === undefined) return null;
+  if (stream.finish !== true) return 'msg_item only on a finished stream';
+  const items = stream.msg_item as { msgtype?: unknown; image?: { base64?: unknown; md5?: unknown } }[];
+  if (!Array.isArray(items) || items.length < 1 || items.length > STREAM_IMAGES) return 'msg_item: 1 to 10 items';
+  for (const item of items) {
+    if (item.msgtype !== 'image' || typeof item.image?.base64 !== 'string') return 'msg_item: image with base64';
+    const bytes = Buffer.from(item.image.base64, 'base64');
+    if (bytes.toString('base64') !== item.image.base64) return 'msg_item: invalid base64';
+    if (bytes.length > STREAM_IMAGE_BYTES) return 'msg_item: image over 10 MB';
+    if (!bytes.subarray(0, 8).equals(PNG) && !bytes.subarray(0, 3).equals(JPG)) return 'msg_item: not JPG or PNG';
+    if (item.image.md5 !== createHash('md5').update(bytes).digest('hex')) return 'msg_item: md5 mismatch';
+  }
+  return null;
 }

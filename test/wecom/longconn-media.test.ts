@@ -334,24 +334,31 @@ describe('a deployment with only the long connection', () => {
     throw new Error('the outbox did not empty');
   }
 
-  it('/覆盖率 图: the chart arrives in the group as an image uploaded over the connection', async () => {
-    expect(await ask('media-chart', '@安责险助手 /覆盖率 图')).toContain('正在生成');
+  it('/覆盖率 图: the chart arrives in the group in the reply itself, the stream finished with the picture', async () => {
+    const images = () => fake.frames('aibot_send_msg').filter((f) => f.body.msgtype === 'image').length;
+    const before = images();
+    const reqId = fake.pushMessage(
+      BOT.botId,
+      botTextMessage({
+        msgid: 'media-chart',
+        userid: 'demo-leader',
+        text: '@安责险助手 /覆盖率 图',
+        chatid: 'demo-chat-leaders',
+      }),
+    );
+    await fake.until(() => fake.frames('aibot_respond_msg', reqId)[0], 'the reply under way');
     await delivered();
+    await fake.until(() => fake.frames('aibot_respond_msg', reqId)[1], 'the finished reply');
     const job = await t.db.job.findFirstOrThrow({ where: { kind: 'coverage' }, orderBy: { id: 'desc' } });
     const path = (JSON.parse(job.result!) as { attachment: { path: string } }).attachment.path;
-    const sends = fake.frames('aibot_send_msg').filter((f) => f.body.chatid === 'demo-chat-leaders');
-    const image = sends.find((f) => f.body.msgtype === 'image')!;
-    expect(image, 'the picture in the group').toBeDefined();
-    const upload = [...fake.uploads.values()].find(
-      (u) => u.mediaId === (image.body.image as { media_id: string }).media_id,
-    )!;
-    expect(upload.type).toBe('image');
-    expect(upload.file!.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a'); // a PNG
-    expect(upload.file).toEqual(readFileSync(path));
-    const text = (sends.at(-1)!.body.markdown as { content: string }).content;
-    expect(text).toContain('已发到本群');
-    const rows = await t.db.outboxMessage.findMany({ where: { createdAt: { gte: job.createdAt } } });
-    expect(rows.every((r) => r.channel === 'longconn' && r.state === 'sent')).toBe(true);
+    const frames = fake.frames('aibot_respond_msg', reqId).map((f) => f.body.stream as Record<string, unknown>);
+    expect(frames.map((s) => s.finish)).toEqual([false, true]);
+    expect(frames[0]!.content).toContain('正在生成');
+    const [item] = frames[1]!.msg_item as { image: { base64: string } }[];
+    expect(Buffer.from(item!.image.base64, 'base64')).toEqual(readFileSync(path));
+    // Nothing beside it: no detour through a message of its own.
+    expect(images()).toBe(before);
+    expect(job.deliveredVia).toBe('stream');
   });
 
   it('the weekly digest’s chart reaches the leaders’ group over the connection, drawn when sent', async () => {

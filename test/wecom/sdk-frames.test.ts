@@ -315,11 +315,13 @@ describe('our client, the same', () => {
       stream: { id: 'stream-o6', finish, content: 'x', msg_item: msgItem },
     });
     await expect(wire.respond(ask.reqId, stream(true, [item(md5(Buffer.from('other')))]))).rejects.toThrow(
-      /invalid msg_item/,
+      /msg_item: md5 mismatch/,
     );
-    await expect(wire.respond(ask.reqId, stream(false, [item(md5(small))]))).rejects.toThrow(/invalid msg_item/);
+    await expect(wire.respond(ask.reqId, stream(false, [item(md5(small))]))).rejects.toThrow(
+      /msg_item only on a finished stream/,
+    );
     await wire.respond(ask.reqId, botReply('stream-o6', '正在生成…', undefined, undefined, { finish: false }));
-    await expect(wire.respond(ask.reqId, botReply('stream-other', 'x'))).rejects.toThrow(/invalid stream id/);
+    await expect(wire.respond(ask.reqId, botReply('stream-other', 'x'))).rejects.toThrow(/stream.id differs/);
     await wire.respond(ask.reqId, botReply('stream-o6', '完成'));
     await expect(wire.respond(ask.reqId, botReply('stream-o6', '再来'))).rejects.toThrow(/invalid req_id/);
     // Ours never builds the refused ones.
