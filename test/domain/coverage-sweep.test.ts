@@ -49,7 +49,7 @@ const weeks = (from: string, to: string) => {
   return days;
 };
 
-describe('the trend swept once against each day counted (the demo county)', () => {
+describe('the trend swept once against each day counted (the demo county)', { timeout: 120_000 }, () => {
   let t: TestDb;
   beforeAll(async () => {
     t = await testDb({ demo: true });
@@ -100,49 +100,54 @@ describe('the trend swept once against each day counted (the demo county)', () =
   });
 });
 
-describe('the trend swept once against each day counted (a generated county with a roster history)', () => {
-  let t: TestDb;
-  let edges: string[];
-  beforeAll(async () => {
-    t = await testDb();
-    ({ edges } = await generateCounty(t.db, t.campaignId, { n: 400, today: TODAY }));
-  }, 180_000);
-  afterAll(() => t.close());
+// Counting each of a few hundred days on its own takes a while on PostgreSQL.
+describe(
+  'the trend swept once against each day counted (a generated county with a roster history)',
+  { timeout: 180_000 },
+  () => {
+    let t: TestDb;
+    let edges: string[];
+    beforeAll(async () => {
+      t = await testDb();
+      ({ edges } = await generateCounty(t.db, t.campaignId, { n: 400, today: TODAY }));
+    }, 180_000);
+    afterAll(() => t.close());
 
-  it('has what it is meant to have: lapses, cancellations, closings, additions, moves', async () => {
-    const [cancelled, added, changed, lone] = await Promise.all([
-      t.db.policy.count({ where: { status: 'cancelled' } }),
-      t.db.enterpriseState.count({ where: { added: true } }),
-      t.db.enterpriseState.count({ where: { added: false, enterprise: { states: { some: { added: true } } } } }),
-      t.db.enterprise.count({ where: { states: { some: {} }, coverFrom: null } }),
-    ]);
-    expect([cancelled, added, changed, lone].every((n) => n > 5)).toBe(true);
-  });
+    it('has what it is meant to have: lapses, cancellations, closings, additions, moves', async () => {
+      const [cancelled, added, changed, lone] = await Promise.all([
+        t.db.policy.count({ where: { status: 'cancelled' } }),
+        t.db.enterpriseState.count({ where: { added: true } }),
+        t.db.enterpriseState.count({ where: { added: false, enterprise: { states: { some: { added: true } } } } }),
+        t.db.enterprise.count({ where: { states: { some: {} }, coverFrom: null } }),
+      ]);
+      expect([cancelled, added, changed, lone].every((n) => n > 5)).toBe(true);
+    });
 
-  it('gives the same cells every week over two years', async () => {
-    await expectSame(t, weeks(addDays(TODAY, -7 * 110), addDays(TODAY, 60)));
-  });
+    it('gives the same cells every week over two years', async () => {
+      await expectSame(t, weeks(addDays(TODAY, -7 * 110), addDays(TODAY, 60)));
+    });
 
-  it('gives the same cells on the days things change and the days before them', async () => {
-    // Every 9th edge (a few hundred days): history rows, policy starts and ends, kept stretches.
-    const days = edges.filter((_, i) => i % 9 === 0);
-    expect(days.length).toBeGreaterThan(100);
-    await expectSame(t, days);
-  });
+    it('gives the same cells on the days things change and the days before them', async () => {
+      // Every 9th edge (a few hundred days): history rows, policy starts and ends, kept stretches.
+      const days = edges.filter((_, i) => i % 9 === 0);
+      expect(days.length).toBeGreaterThan(100);
+      await expectSame(t, days);
+    });
 
-  it('reads the county in pages of ids and gives the same rows whatever their size', async () => {
-    const campaign = await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } });
-    const sectors = await t.db.sector.findMany({ where: { campaignId: t.campaignId } });
-    const days = weeks(addDays(TODAY, -7 * 60), TODAY);
-    const scope = { countyCode: campaign.countyCode, sectors };
-    const key = (r: { sectorId: number; townshipId: number }) => `${r.sectorId}:${r.townshipId}`;
-    const rows = (d: Awaited<ReturnType<typeof sweepLedger>>) =>
-      d.map((x) => [...x.rows].sort((a, b) => key(a).localeCompare(key(b))));
-    const whole = await sweepLedger(t.db, scope, days);
-    expect(rows(await sweepLedger(t.db, scope, days, 7))).toEqual(rows(whole));
-    expect(rows(await sweepLedger(t.db, scope, days, 400))).toEqual(rows(whole));
-    // Days asked out of order and twice are answered in the order asked.
-    const shuffled = [days[5]!, days[1]!, days[5]!];
-    expect(rows(await sweepLedger(t.db, scope, shuffled, 50))).toEqual([5, 1, 5].map((i) => rows(whole)[i]));
-  });
-});
+    it('reads the county in pages of ids and gives the same rows whatever their size', async () => {
+      const campaign = await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } });
+      const sectors = await t.db.sector.findMany({ where: { campaignId: t.campaignId } });
+      const days = weeks(addDays(TODAY, -7 * 60), TODAY);
+      const scope = { countyCode: campaign.countyCode, sectors };
+      const key = (r: { sectorId: number; townshipId: number }) => `${r.sectorId}:${r.townshipId}`;
+      const rows = (d: Awaited<ReturnType<typeof sweepLedger>>) =>
+        d.map((x) => [...x.rows].sort((a, b) => key(a).localeCompare(key(b))));
+      const whole = await sweepLedger(t.db, scope, days);
+      expect(rows(await sweepLedger(t.db, scope, days, 7))).toEqual(rows(whole));
+      expect(rows(await sweepLedger(t.db, scope, days, 400))).toEqual(rows(whole));
+      // Days asked out of order and twice are answered in the order asked.
+      const shuffled = [days[5]!, days[1]!, days[5]!];
+      expect(rows(await sweepLedger(t.db, scope, shuffled, 50))).toEqual([5, 1, 5].map((i) => rows(whole)[i]));
+    });
+  },
+);
