@@ -161,6 +161,9 @@ export async function sweepLedger(
     if (!page.length) break;
     const [lo, hi] = [Number(page[0]!.id), Number(page.at(-1)!.id)];
     lastId = hi;
+    // The page's history and valid policies, each on its enterprise-id index (`|| ''` keeps SQLite
+    // from the policies' (status, endOn) index, which would read every valid policy of the
+    // county for each page).
     const [states, policies] = await Promise.all([
       db.$queryRaw<StateRow[]>`
         SELECT s."enterpriseId" AS "enterpriseId", s."countyCode" AS "countyCode", s."validFrom" AS "validFrom",
@@ -173,7 +176,7 @@ export async function sweepLedger(
         SELECT p."enterpriseId" AS "enterpriseId", p."startOn" AS "startOn", p."endOn" AS "endOn", p."insuredHeadcount" AS headcount
         FROM "Policy" p
         WHERE p."enterpriseId" >= ${lo} AND p."enterpriseId" <= ${hi}
-          AND p.status = 'valid' AND p."endOn" >= ${first} AND p."startOn" <= ${last}`,
+          AND p.status || '' = 'valid' AND p."endOn" >= ${first} AND p."startOn" <= ${last}`,
     ]);
     const historyOf = new Map<number, History[]>();
     for (const s of states) {
