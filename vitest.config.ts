@@ -12,6 +12,8 @@ const POSTGRES_SUITES = [
   'test/domain/counties.test.ts',
   'test/commands/coverage.test.ts',
   'test/domain/roster-history.test.ts',
+  // The trend's sweep is raw SQL (src/domain/coverage-sweep.ts).
+  'test/domain/coverage-sweep.test.ts',
   'test/domain/ledger-import.test.ts',
   'test/domain/import-run.test.ts',
   'test/commands/report.test.ts',

@@ -131,7 +131,10 @@ ${result}
    9 scopes, policies lapsed, ending, renewed early, cancelled), against the obvious aggregate —
    every enterprise joined to its policies valid on the day — as one SQL query on better-sqlite3.
    The figures (enterprises, insured, employees, insured persons per sector × township cell) are
-   compared with that query's on seven days from 100 days back to 300 days ahead.
+   compared with that query's on seven days from 100 days back to 300 days ahead. \`/覆盖率 趋势\`'s
+   figures (every week since the campaign took effect, one sweep over the ledger), first asked,
+   against counting each week on its own as \`/覆盖率\` counts a day (timed on every 8th week); the
+   two give the same cells, every field, on those weeks.
 3. **Sweep.** \`Scheduler.runAt(…, { dryRun: true })\` on the same county on a Monday at 09:00 (every
    rule, the weekly digest too), in a fresh process; its peak RSS is that process's.
 4. **Outbox.** 3,000 webhook reminders queued at once for 30 robots, drained by the dispatcher

@@ -56,8 +56,19 @@ export type Notice =
   /** A picture; `path` is where it was written, for a channel that uploads files. */
   | { image: Buffer; path: string; name: string }
   | { file: string; name: string }
-  /** The campaign's coverage chart of a day, drawn when it is sent (robots only). */
-  | { chart: { campaignId: number; day: string } };
+  /** A chart of the campaign's figures on a day, drawn when it is sent (by robot inline, over the long connection uploaded). */
+  | { chart: ChartRef };
+
+/**
+ * Which chart a queued chart row draws: the coverage chart of the day (by sector and township;
+ * rows queued before `kind` existed say nothing and are this one), or the trend of the eight
+ * high-risk sectors every week since the campaign took effect up to the day.
+ */
+export interface ChartRef {
+  campaignId: number;
+  day: string;
+  kind?: 'coverage' | 'trend';
+}
 
 /** A destination reached: a group chat, or a member through the app. */
 export interface Reached {

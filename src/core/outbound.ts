@@ -1,4 +1,4 @@
-import type { Button } from './notice.ts';
+import type { Button, ChartRef } from './notice.ts';
 
 // A message on its way out, as the outbox stores it, and the wire that writes it. The router and the
 // dispatcher (src/delivery) decide where a message goes, when, and how often; the wire (src/wecom)
@@ -28,9 +28,9 @@ export interface Wire {
   webhookImageBytes: number;
   webhookImage(webhookKey: string, png: Buffer): Outbound;
   webhookFile(webhookKey: string, path: string, name: string): Outbound;
-  /** The coverage chart of a campaign's day, drawn when it is sent (the dispatcher's `prepare`). */
-  webhookChart(webhookKey: string, chart: { campaignId: number; day: string }): Outbound;
-  longconnChart(chatId: string, chart: { campaignId: number; day: string }): Outbound;
+  /** A chart of a campaign's day (which: `chart.kind`), drawn when it is sent (the dispatcher's `prepare`). */
+  webhookChart(webhookKey: string, chart: ChartRef): Outbound;
+  longconnChart(chatId: string, chart: ChartRef): Outbound;
   /** A file or image for a chatid or userid over the long connection, uploaded when it is sent. */
   longconnMedia(chatId: string, type: 'file' | 'image', path: string, name: string): Outbound;
   /** The largest image the long connection sends as an image; a larger one goes as a file. */

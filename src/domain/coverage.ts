@@ -5,6 +5,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { Translate } from '../i18n.ts';
 import type { SectorRef } from './directory.ts';
 import { historySpan } from './roster.ts';
+import { sweepLedger, type LedgerDay, type LedgerRow } from './coverage-sweep.ts';
 
 // Coverage (参保率) of a campaign's scopes on a day. The source rule, used everywhere: a
 // sector × township cell that has enterprises in the ledger (台账) is counted from the ledger; a
@@ -42,17 +43,6 @@ export interface TargetInForce {
   rateBp: number;
   dueOn: string;
   passed: boolean;
-}
-
-interface LedgerRow {
-  sectorId: number;
-  townshipId: number;
-  known: number;
-  enterprises: number;
-  insured: number;
-  employees: number;
-  insuredPersons: number;
-  demo: number;
 }
 
 type Num = number | bigint | null;
@@ -126,12 +116,6 @@ function tally(
     row.insuredPersons += add(g.persons);
   }
   return kept;
-}
-
-/** A day's ledger cells, and whether they were counted with the earliest roster known. */
-interface LedgerDay {
-  rows: LedgerRow[];
-  earliestRoster: boolean;
 }
 
 /**
@@ -362,10 +346,18 @@ function progressReports(db: Tx, campaignId: number): Promise<ReportRow[]> {
   );
 }
 
-/** All cells on several days (today and a week back), with one pass over the ledger. */
-async function cellsOn(db: Tx, scope: LedgerScope, asked: { day: string; now: Date }[]): Promise<Cell[][]> {
+/**
+ * All cells on several days (today and a week back), with one pass over the ledger: by default
+ * each day counted and kept on its own (ledgerCells); the trend's many days in one sweep.
+ */
+async function cellsOn(
+  db: Tx,
+  scope: LedgerScope,
+  asked: { day: string; now: Date }[],
+  ledger: (db: Tx, scope: LedgerScope, days: string[]) => Promise<LedgerDay[]> = ledgerCells,
+): Promise<Cell[][]> {
   const [ledgers, allReports] = await Promise.all([
-    ledgerCells(
+    ledger(
       db,
       scope,
       asked.map((a) => a.day),
@@ -854,8 +846,29 @@ export interface CoverageTrend {
   target: TargetInForce | null;
 }
 
-/** Days counted in one pass over the ledger (half a year of weeks): the odd enterprises and their policies read once for them. */
-const TREND_BATCH = 26;
+/**
+ * The ledger's cells on many days in one sweep over it (src/domain/coverage-sweep.ts), the same
+ * figures as counting each day; kept while the ledger's tables are not written, as each day is.
+ */
+function sweptCells(db: Tx, scope: LedgerScope, days: string[]): Promise<LedgerDay[]> {
+  const sectors = scope.sectors
+    .map((s) => `${s.id}${s.highRisk ? '*' : ''}`)
+    .sort()
+    .join(',');
+  return memoised(db, `sweep ${scope.countyCode} ${sectors} ${days.join(',')}`, LEDGER_TABLES, () =>
+    sweepLedger(db, scope, days),
+  );
+}
+
+/** All cells of a campaign on each day asked (each with the reports made by its `now`), the ledger swept once for all. */
+export async function coverageCellsOver(
+  db: Tx,
+  campaign: { id: number; countyCode: string },
+  asked: { day: string; now: Date }[],
+): Promise<Cell[][]> {
+  const { sectors } = await viewReference(db, campaign.id, campaign.countyCode);
+  return cellsOn(db, { ...campaign, sectors }, asked, sweptCells);
+}
 
 /**
  * Coverage of a scope on `day` and every 7 days back to `from` (the campaign's start, a point of
@@ -876,9 +889,7 @@ export async function coverageTrend(
   if (days[0] !== from && from < day) days.unshift(from);
   if (!days.length) days.push(day);
   const asked = days.map((d) => ({ day: d, now: new Date(now.getTime() - back(d) * 86_400_000) }));
-  const cells: Cell[][] = [];
-  for (let i = 0; i < asked.length; i += TREND_BATCH)
-    cells.push(...(await cellsOn(db, { ...campaign, sectors }, asked.slice(i, i + TREND_BATCH))));
+  const cells = await cellsOn(db, { ...campaign, sectors }, asked, sweptCells);
   const highRisk = new Set(sectors.filter((s) => s.highRisk).map((s) => s.id));
   const counts = (c: Cell) =>
     scope.by === 'township'

@@ -1,7 +1,7 @@
 import type { Tx } from '../db/client.ts';
 import { reminderSettings } from './reminder-settings.ts';
 import type { WorkCalendar } from './calendar.ts';
-import { aggregate, coverageCells, coverageView, totalOf, weakest, type Figures } from './coverage.ts';
+import { aggregate, coverageCells, coverageTrend, coverageView, totalOf, weakest, type Figures } from './coverage.ts';
 import { splitRoles } from '../core/roles.ts';
 import { daysBetween, openObligations, policyGaps, urgency } from './obligations.ts';
 import { findingTotal, insurerService, paymentLimit } from './claims.ts';
@@ -101,6 +101,19 @@ export async function townshipMatrix(db: Tx, campaignId: number, day: string, no
     total: totalOf(byTownship.rows, '', byTownship.target),
     countyWideOnly: byTownship.countyWideOnly,
   };
+}
+
+/**
+ * The trend of the eight high-risk sectors together, every week since the campaign took effect, as
+ * /覆盖率 趋势 draws it (the ledger swept once, kept by the data version: src/domain/coverage.ts).
+ */
+export async function trendBoard(db: Tx, campaignId: number, day: string, now: Date) {
+  const campaign = await db.campaign.findUniqueOrThrow({
+    where: { id: campaignId },
+    select: { id: true, countyCode: true, effectiveOn: true },
+  });
+  const trend = await coverageTrend(db, campaign, { by: 'high_risk' }, campaign.effectiveOn, day, now);
+  return { from: trend.points[0]!.day, ...trend };
 }
 
 /** /逾期 for the whole county: obligations overdue or due within 3 working days, soonest first, and the policy gaps per sector. */

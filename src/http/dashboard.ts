@@ -8,8 +8,15 @@ import type { Member } from '../core/roles.ts';
 import { dayIn, minuteIn } from '../clock.ts';
 import type { WorkCalendar } from '../domain/calendar.ts';
 import { percent, percentFigure } from '../core/format.ts';
-import { colour, type CoverageRow, type Figures } from '../domain/coverage.ts';
-import { insurerBoard, overdueBoard, sectorBoard, townshipMatrix, unconfirmedVisits } from '../domain/dashboard.ts';
+import { colour, sourcesText, type CoverageRow, type Figures } from '../domain/coverage.ts';
+import {
+  insurerBoard,
+  overdueBoard,
+  sectorBoard,
+  townshipMatrix,
+  trendBoard,
+  unconfirmedVisits,
+} from '../domain/dashboard.ts';
 import { rankInspections } from '../domain/inspections.ts';
 import { catalog, translator, type Locale } from '../i18n.ts';
 import { besideSources } from '../paths.ts';
@@ -221,6 +228,43 @@ export function dashboardRoutes(o: DashboardOptions): Router {
         })),
         total: figures(m.total),
         countyWideOnly: m.countyWideOnly,
+      };
+    }),
+  );
+
+  // The trend: the high-risk sectors every week since the campaign took effect, against the target
+  // line and its date, with the words under it (how each week is counted, its source and time).
+  router.get(
+    '/api/coverage/trend',
+    data(async (_ctx, { member }, { campaignId, today, now }) => {
+      const t = translator(member.locale);
+      const trend = await trendBoard(o.db, campaignId, today, now);
+      const last = trend.points.at(-1)!;
+      const earliest = trend.points.filter((p) => p.earliestRoster).at(-1);
+      const minute = (at: Date) => minuteIn(at, o.timeZone);
+      return {
+        from: trend.from,
+        target: target(trend.target),
+        points: trend.points.map((p) => ({
+          day: p.day,
+          insured: p.insured,
+          enterprises: p.enterprises,
+          rate: p.rate,
+          rateText: percent(p.rate),
+          rateFigure: percentFigure(p.rate),
+          earliestRoster: p.earliestRoster,
+        })),
+        /** Where the last week's figure comes from, and when: as /覆盖率 says it. */
+        source: t('dashboard.trend_source', {
+          sources: last.sources.length
+            ? sourcesText(t, last, minute(last.asOf ?? now).slice(5))
+            : t('dashboard.no_data'),
+          time: minute(now),
+        }),
+        asOf: now.toISOString(),
+        weekly: t('chart.trend_weekly', { from: trend.from }),
+        note: earliest ? t('chart.trend_earliest_roster', { day: earliest.day }) : null,
+        demo: trend.points.some((p) => p.demo),
       };
     }),
   );

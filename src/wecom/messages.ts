@@ -3,7 +3,7 @@
 // and a callback's response_url. With WeCom's limits and the failures no retry will fix, they make
 // the wire the router and the dispatcher are given (src/core/outbound.ts).
 import { createHash } from 'node:crypto';
-import type { Button } from '../core/notice.ts';
+import type { Button, ChartRef } from '../core/notice.ts';
 import type { GroupRoute, Outbound, Wire } from '../core/outbound.ts';
 import { MEDIA_IMAGE_BYTES, PermanentError, WeComError } from './api.ts';
 import { buttonCard, cardTitle, closedCard, cutLabel, type ClosedCard } from './cards.ts';
@@ -118,16 +118,16 @@ export function webhookImage(webhookKey: string, png: Buffer): Outbound {
 }
 
 /**
- * The coverage chart of a campaign's day for a group's robot, drawn when it is sent (the
+ * A chart of a campaign's day (the coverage chart, or the trend: `chart.kind`) for a group's robot, drawn when it is sent (the
  * dispatcher's `prepare`): drawing takes a second and 150 MB, which the morning's sweep should not
  * wait for, and the picture shows the figures of the moment it is posted.
  */
-export function webhookChart(webhookKey: string, chart: { campaignId: number; day: string }): Outbound {
+export function webhookChart(webhookKey: string, chart: ChartRef): Outbound {
   return { channel: 'webhook', target: webhookKey, payload: { msgtype: 'image', chart } };
 }
 
 /** The weekly chart for a group over the long connection: drawn, kept as a file and uploaded when sent (drawCharts). */
-export function longconnChart(chatId: string, chart: { campaignId: number; day: string }): Outbound {
+export function longconnChart(chatId: string, chart: ChartRef): Outbound {
   return { channel: 'longconn', target: chatId, payload: { chatid: chatId, msgtype: 'image', chart } };
 }
 

@@ -143,6 +143,37 @@ describe.skipIf(!present && !ci)(
       );
     });
 
+    it("draws the trend against the target line and its date, its last week /覆盖率's total, with its source", async () => {
+      await page.waitForSelector('body[data-trend="1"]', { timeout: 30_000 });
+      const trend = (await page.evaluate(() => fetch('api/coverage/trend').then((r) => r.json()))) as {
+        target: { rate: number; dueOn: string };
+        points: { day: string; rate: number | null; rateText: string }[];
+        source: string;
+        note: string | null;
+      };
+      const section = page.locator('#trend');
+      // One point per week with figures, the last labelled with /覆盖率's high-risk total.
+      expect(await section.locator('circle[data-day]').count()).toBe(
+        trend.points.filter((p) => p.rate !== null).length,
+      );
+      expect(await section.locator('polyline').count()).toBeGreaterThan(0);
+      const total = totalLine(await say(bus, 'demo-leader', '/覆盖率'), '八大高危行业')!;
+      expect(await section.locator('text[data-last]').textContent()).toBe(total.rate);
+      expect(await section.locator('text[data-last]').getAttribute('data-last')).toBe('2026-11-29');
+      // The target line at the target's rate, its words above; the source and time under the chart.
+      expect(await section.locator('line[data-target]').getAttribute('data-target')).toBe(String(trend.target.rate));
+      expect(await section.locator('[data-trend-target]').textContent()).toContain(`${trend.target.rate}%`);
+      expect(await section.locator('[data-trend-source]').textContent()).toBe(trend.source);
+      expect(trend.source).toContain('截至 2026-11-29 08:00');
+      expect(await section.locator('[data-trend-note]').textContent()).toBe(trend.note);
+      // The target's date, where it falls within the weeks drawn.
+      if (trend.target.dueOn >= trend.points[0]!.day)
+        expect(await section.locator('line[data-due]').getAttribute('data-due')).toBe(trend.target.dueOn);
+      await section.scrollIntoViewIfNeeded();
+      await section.screenshot({ path: join(shots, 'dashboard-390-trend.png') });
+      expect(problems).toEqual([]);
+    });
+
     it('lists the overdue obligations and the visits awaiting confirmation, and saves a screenshot', async () => {
       const overdue = (await page.evaluate(() => fetch('api/overdue').then((r) => r.json()))) as {
         obligations: { id: number }[];

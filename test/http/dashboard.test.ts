@@ -8,7 +8,7 @@ import { Registry } from '../../src/bot/registry.ts';
 import { dayIn, fixedClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { percent } from '../../src/core/format.ts';
-import { coverageBySector } from '../../src/domain/coverage.ts';
+import { coverageBySector, coverageTrend } from '../../src/domain/coverage.ts';
 import { policyGaps } from '../../src/domain/obligations.ts';
 import { createHttpApp } from '../../src/http/app.ts';
 import { dashboard, underBase } from '../../src/http/dashboard.ts';
@@ -28,6 +28,7 @@ const DATA = [
   '/api/me',
   '/api/coverage',
   '/api/coverage/townships',
+  '/api/coverage/trend',
   '/api/overdue',
   '/api/inspections',
   '/api/visits/unconfirmed',
@@ -489,6 +490,50 @@ describe('the figures', () => {
         s.name,
       ).toEqual([bySector.sectors[i]!.insured, bySector.sectors[i]!.enterprises]);
     });
+  });
+
+  it("the trend is /覆盖率 趋势's, every week since the campaign took effect, its last week /覆盖率's total", async () => {
+    const body = await json<{
+      from: string;
+      target: { rate: number; dueOn: string; passed: boolean } | null;
+      points: { day: string; insured: number; enterprises: number; rateText: string; earliestRoster: boolean }[];
+      source: string;
+      asOf: string;
+      weekly: string;
+      note: string | null;
+    }>('/api/coverage/trend');
+    const campaign = await t.db.campaign.findUniqueOrThrow({ where: { id: t.campaignId } });
+    const now = clock.now();
+    const trend = await coverageTrend(t.db, campaign, { by: 'high_risk' }, campaign.effectiveOn, '2026-11-29', now);
+    expect(body.from).toBe(campaign.effectiveOn);
+    expect(body.points).toEqual(
+      trend.points.map((p) => ({
+        day: p.day,
+        insured: p.insured,
+        enterprises: p.enterprises,
+        rate: p.rate,
+        rateText: percent(p.rate),
+        rateFigure: p.rate === null ? null : percent(p.rate).replace('%', ''),
+        earliestRoster: p.earliestRoster,
+      })),
+    );
+    expect(body.points.length).toBeGreaterThan(100);
+    expect(body.target).toEqual({
+      rate: trend.target!.rateBp / 100,
+      dueOn: trend.target!.dueOn,
+      passed: trend.target!.passed,
+    });
+    const total = totalLine(await say(bus, 'demo-leader', '/覆盖率'), '八大高危行业')!;
+    expect(body.points.at(-1)).toMatchObject({
+      day: '2026-11-29',
+      insured: total.insured,
+      enterprises: total.enterprises,
+      rateText: total.rate,
+    });
+    // Its source and time, as /覆盖率 words them; the weeks before the demo roster's history say so.
+    expect(body.source).toBe('来源：台账 + 上报 11-24 08:00（最近一周） · 截至 2026-11-29 08:00');
+    expect(body.weekly).toBe(`自 ${campaign.effectiveOn} 起每周一点，按当日台账、名录和当时已有上报计算`);
+    expect(body.note).toBe('注：2026-11-22 及以前各周名录历史尚未开始，按已知最早名录计算。');
   });
 
   it('overdue obligations are those of /逾期, and the gaps those of policyGaps', async () => {

@@ -83,7 +83,7 @@ describe('a week across 国庆 and 中秋 2025, with two 调休 weekend working 
 describe('the weekly digest', () => {
   // Drawing needs a CJK font: skipped on a developer's machine without one, never in CI.
   it.skipIf(!findCjkFont() && process.env.CI !== 'true')(
-    'brings the coverage chart to the leaders’ robot as an image right after its text, drawn when sent',
+    'brings the trend chart to the leaders’ robot as an image right after its text, drawn when sent',
     async () => {
       const w = await world();
       expect((await runDay(w, '2026-11-30')).state).toBe('ran');
@@ -93,7 +93,7 @@ describe('the weekly digest', () => {
       // The sweep only names the chart: drawing it would hold up the morning's run.
       expect(JSON.parse(rows[digest + 1]!.payload)).toEqual({
         msgtype: 'image',
-        chart: { campaignId: campaignId(), day: '2026-11-30' },
+        chart: { campaignId: campaignId(), day: '2026-11-30', kind: 'trend' },
       });
       await drainFor(w, 12);
       // The fake WeCom checks base64 and md5 as WeCom does, and took both, the text first.

@@ -369,8 +369,8 @@ describe('a deployment with only the long connection', () => {
       'longconn demo-chat-leaders',
       'longconn demo-chat-leaders',
     ]);
-    const chart = digest.messages[1]!.payload.chart as { campaignId: number; day: string };
-    expect(chart).toEqual({ campaignId: t.campaignId, day: '2026-11-30' });
+    const chart = digest.messages[1]!.payload.chart as { campaignId: number; day: string; kind: 'trend' };
+    expect(chart).toEqual({ campaignId: t.campaignId, day: '2026-11-30', kind: 'trend' });
     // Queued as the run queues it, it is drawn, kept as a file, uploaded and sent as an image.
     const before = fake.frames('aibot_send_msg').length;
     const told = await tell(
@@ -390,6 +390,8 @@ describe('a deployment with only the long connection', () => {
     const upload = [...fake.uploads.values()].find((u) => u.mediaId === mediaId)!;
     expect(upload.type).toBe('image');
     expect(upload.file!.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a'); // a PNG
+    // The trend chart, kept under its own name.
+    expect(upload.filename).toMatch(/^安责险参保率趋势.*\.png$/);
   });
 
   it('/导出: the workbook arrives in the group as a file', async () => {

@@ -5,7 +5,7 @@ import { coverageBySector } from '../../domain/coverage.ts';
 import { overdueCount } from '../../domain/obligations.ts';
 import { messagesFor, defineRule, type Reminder, type RuleEnv } from '../rule.ts';
 
-/** 2: the weekly coverage digest, on the first working day of the week, to the leaders, with its chart. */
+/** 2: the weekly coverage digest, on the first working day of the week, to the leaders, with the trend chart. */
 export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   const { db, campaign, day, calendar, t, clock } = env;
   const monday = addDays(day, 1 - (new Date(`${day}T00:00:00Z`).getUTCDay() || 7));
@@ -26,10 +26,13 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
     t('remind.digest_overdue', { count: overdue }),
     t('remind.digest_hint'),
   ];
-  // The chart, where a CJK font can draw it; drawn when sent (by robot inline, over the long connection uploaded).
+  // The trend chart (the eight high-risk sectors every week since the campaign took effect, against
+  // the target line and its date), where a CJK font can draw it; drawn when sent (by robot inline,
+  // over the long connection uploaded: src/delivery/charts.ts).
+  const chart = { campaignId: campaign.id, day, kind: 'trend' as const };
   const messages = [
     ...(await messagesFor(env, 'leaders', { markdown: lines.join('\n') })),
-    ...(findCjkFont(env.cjkFont) ? await messagesFor(env, 'leaders', { chart: { campaignId: campaign.id, day } }) : []),
+    ...(findCjkFont(env.cjkFont) ? await messagesFor(env, 'leaders', { chart }) : []),
   ];
   if (!messages.length) return [];
   return [{ rule: 'digest', target: 'leaders', slot: monday, messages, summary: 'weekly digest' }];
