@@ -334,32 +334,39 @@ describe('a deployment with only the long connection', () => {
     throw new Error('the outbox did not empty');
   }
 
-  it('/覆盖率 图: the chart arrives in the group in the reply itself, the stream finished with the picture', async () => {
-    const images = () => fake.frames('aibot_send_msg').filter((f) => f.body.msgtype === 'image').length;
-    const before = images();
-    const reqId = fake.pushMessage(
-      BOT.botId,
-      botTextMessage({
-        msgid: 'media-chart',
-        userid: 'demo-leader',
-        text: '@安责险助手 /覆盖率 图',
-        chatid: 'demo-chat-leaders',
-      }),
-    );
-    await fake.until(() => fake.frames('aibot_respond_msg', reqId)[0], 'the reply under way');
-    await delivered();
-    await fake.until(() => fake.frames('aibot_respond_msg', reqId)[1], 'the finished reply');
-    const job = await t.db.job.findFirstOrThrow({ where: { kind: 'coverage' }, orderBy: { id: 'desc' } });
-    const path = (JSON.parse(job.result!) as { attachment: { path: string } }).attachment.path;
-    const frames = fake.frames('aibot_respond_msg', reqId).map((f) => f.body.stream as Record<string, unknown>);
-    expect(frames.map((s) => s.finish)).toEqual([false, true]);
-    expect(frames[0]!.content).toContain('正在生成');
-    const [item] = frames[1]!.msg_item as { image: { base64: string } }[];
-    expect(Buffer.from(item!.image.base64, 'base64')).toEqual(readFileSync(path));
-    // Nothing beside it: no detour through a message of its own.
-    expect(images()).toBe(before);
-    expect(job.deliveredVia).toBe('stream');
-  });
+  it.each([
+    ['/覆盖率 图', 'media-chart'],
+    ['/覆盖率 趋势', 'media-trend'],
+    ['/排名 图', 'media-rank'],
+  ])(
+    '%s: the chart arrives in the group in the reply itself, the stream finished with the picture',
+    async (command, msgid) => {
+      const images = () => fake.frames('aibot_send_msg').filter((f) => f.body.msgtype === 'image').length;
+      const before = images();
+      const reqId = fake.pushMessage(
+        BOT.botId,
+        botTextMessage({
+          msgid,
+          userid: 'demo-leader',
+          text: `@安责险助手 ${command}`,
+          chatid: 'demo-chat-leaders',
+        }),
+      );
+      await fake.until(() => fake.frames('aibot_respond_msg', reqId)[0], 'the reply under way');
+      await delivered();
+      await fake.until(() => fake.frames('aibot_respond_msg', reqId)[1], 'the finished reply');
+      const job = await t.db.job.findFirstOrThrow({ orderBy: { id: 'desc' } });
+      const path = (JSON.parse(job.result!) as { attachment: { path: string } }).attachment.path;
+      const frames = fake.frames('aibot_respond_msg', reqId).map((f) => f.body.stream as Record<string, unknown>);
+      expect(frames.map((s) => s.finish)).toEqual([false, true]);
+      expect(frames[0]!.content).toContain('正在生成');
+      const [item] = frames[1]!.msg_item as { image: { base64: string } }[];
+      expect(Buffer.from(item!.image.base64, 'base64')).toEqual(readFileSync(path));
+      // Nothing beside it: no detour through a message of its own.
+      expect(images()).toBe(before);
+      expect(job.deliveredVia).toBe('stream');
+    },
+  );
 
   it('the weekly digest’s chart reaches the leaders’ group over the connection, drawn when sent', async () => {
     // The Monday digest plans its text and its chart for the leaders' group, which has no robot.
