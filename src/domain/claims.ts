@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { addDays } from '../clock.ts';
 import { UserError } from '../core/errors.ts';
+import { wordTable } from '../core/words.ts';
 import { neutral, trusted, type Trusted } from '../core/neutral.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -151,17 +152,14 @@ export async function recordPayment(
 }
 
 /** How a dispute ends, with the words people type for each. */
-export const DISPUTE_OUTCOMES = [
-  { code: 'agreed', aliases: ['达成一致', '一致', '和解', '调解成功', '协商一致', 'agreed'] },
-  { code: 'upheld', aliases: ['维持', '维持原处理', '维持原赔付', 'upheld'] },
-  { code: 'referred', aliases: ['转仲裁或诉讼', '仲裁', '诉讼', '转仲裁', '转诉讼', 'referred'] },
-] as const;
-export type DisputeOutcome = (typeof DISPUTE_OUTCOMES)[number]['code'];
+export const DISPUTE_OUTCOMES = wordTable({
+  agreed: ['达成一致', '一致', '和解', '调解成功', '协商一致'],
+  upheld: ['维持', '维持原处理', '维持原赔付'],
+  referred: ['转仲裁或诉讼', '仲裁', '诉讼', '转仲裁', '转诉讼'],
+});
+export type DisputeOutcome = (typeof DISPUTE_OUTCOMES.codes)[number];
 
-export function parseOutcome(word: string): DisputeOutcome | null {
-  const w = word.trim().toLowerCase();
-  return DISPUTE_OUTCOMES.find((o) => (o.aliases as readonly string[]).includes(w))?.code ?? null;
-}
+export const parseOutcome = (word: string): DisputeOutcome | null => DISPUTE_OUTCOMES.code(word);
 
 /** The claim's open dispute, if any. */
 export const openDispute = (db: Tx, claimId: number) =>
