@@ -59,6 +59,47 @@ export function claimLabel(t: Translate, c: { id: number; accidentOn: string; en
   return trusted(t('claim.label', { id: c.id, enterprise: neutral(c.enterprise.name), accident: c.accidentOn }));
 }
 
+/** What a claim list reads of a claim's disputes: the latest not withdrawn (by id), as its line shows it. */
+export const LATEST_DISPUTE = {
+  where: { withdrawnAt: null },
+  include: { coordinator: true },
+  orderBy: { id: 'desc' },
+  take: 1,
+} as const;
+
+/** A claim as its line shows it, with its disputes read as LATEST_DISPUTE reads them. */
+export interface ListedClaim {
+  id: number;
+  accidentOn: string;
+  enterprise: { name: string };
+  insurer: { name: string };
+  claimedFen: number;
+  paidFen: number | null;
+  paidOn: string | null;
+  disputes: { closedAt: Date | null; outcome: string | null; coordinator: { name: string } }[];
+}
+
+/**
+ * A claim's line in /查询 and /理赔记录: '#7 某某化工有限公司 · 2026-11-20 事故 · 平安 · 报损 ¥85,000 ·
+ * 已赔付 …' — paid, overdue (unpaid past `due`, its pay-by day; null when the campaign sets no
+ * limit) or unpaid, then its latest dispute, open or closed with its outcome.
+ */
+export function claimLine(t: Translate, c: ListedClaim, due: string | null, today: string): string {
+  const state = c.paidOn
+    ? t('lookup.claim_paid', { amount: fenYuan(c.paidFen!), date: c.paidOn })
+    : due !== null && due < today
+      ? t('lookup.claim_overdue', { due })
+      : t('lookup.claim_unpaid');
+  const d = c.disputes[0];
+  const dispute = d
+    ? ` · ${t(d.closedAt ? 'lookup.dispute_closed' : 'lookup.dispute_open', {
+        unit: d.coordinator.name,
+        outcome: d.outcome ? t(`dispute.outcome.${d.outcome}`) : '',
+      })}`
+    : '';
+  return `${claimLabel(t, c).text} · ${neutral(c.insurer.name)} · ${t('lookup.claimed', { amount: fenYuan(c.claimedFen) })} · ${state}${dispute}`;
+}
+
 export interface ClaimInput {
   countyCode: string;
   enterpriseId: number;

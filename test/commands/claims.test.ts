@@ -386,4 +386,16 @@ describe('/理赔记录', () => {
     expect((await say('other-insurer', '/理赔记录')).text).toContain('没有符合条件的理赔记录');
     expect((await say('demo-leader', '/理赔记录 太保')).text).toContain('“太保”不是保险公司');
   });
+
+  it('shows a claim in the same line as /查询 does, with its latest dispute', async () => {
+    const paid = await w.db.claim.findFirstOrThrow({ where: { enterpriseId: insured.id }, orderBy: { id: 'asc' } });
+    // Its first dispute ended 维持; a second one is now open.
+    expect((await say('demo-liaison-dongping', `/争议 ${paid.id} 应急局 鉴定结论有新证据`)).outcome).toBe('ok');
+    const lineOf = (text: string) => text.split('\n').find((l) => l.startsWith(`#${paid.id} `));
+    const listed = lineOf((await say('demo-leader', '/理赔记录 平安')).text);
+    const looked = lineOf((await say('demo-leader', `/查询 ${insured.creditCode}`)).text);
+    expect(listed).toContain('争议协调中（县应急管理局）');
+    expect(listed).not.toContain('维持');
+    expect(looked).toBe(listed);
+  });
 });
