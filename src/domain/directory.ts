@@ -124,6 +124,8 @@ export interface EnterpriseRef {
   townshipId: number;
   employees: number;
   status: string;
+  /** Demo data: what is recorded about it (a claim, a policy, an inspection) is demo data too. */
+  isDemo: boolean;
 }
 
 /**
@@ -145,6 +147,7 @@ export async function findEnterprise(
     townshipId: true,
     employees: true,
     status: true,
+    isDemo: true,
   } as const;
   if (isCreditCode(code)) {
     const e = await db.enterprise.findFirst({ where: { countyCode, creditCode: code }, select });

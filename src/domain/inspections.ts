@@ -180,7 +180,7 @@ export const progressText = (t: Translate, p: InspectionProgress): string =>
 
 export interface NewInspection {
   campaignId: number;
-  enterprise: EnterpriseRef & { isDemo?: boolean };
+  enterprise: EnterpriseRef;
   unitId: number;
   inspectedOn: string;
   findings: Finding[];
@@ -240,18 +240,14 @@ export async function recordInspection(db: Tx, i: NewInspection, t: Translate) {
   return { inspection, owner, items };
 }
 
-async function createInspection(db: Tx, i: NewInspection) {
-  const e = await db.enterprise.findUniqueOrThrow({
-    where: { id: i.enterprise.id },
-    select: { sectorId: true, townshipId: true, isDemo: true },
-  });
+function createInspection(db: Tx, i: NewInspection) {
   return db.inspection.create({
     data: {
       campaignId: i.campaignId,
       enterpriseId: i.enterprise.id,
       unitId: i.unitId,
-      sectorId: e.sectorId,
-      townshipId: e.townshipId,
+      sectorId: i.enterprise.sectorId,
+      townshipId: i.enterprise.townshipId,
       inspectedOn: i.inspectedOn,
       findings: i.findings.join('|'),
       note: i.note,
@@ -260,7 +256,7 @@ async function createInspection(db: Tx, i: NewInspection) {
       penaltyFen: i.penalty?.fen ?? null,
       recordedBy: i.by,
       recordedAt: i.at,
-      isDemo: e.isDemo,
+      isDemo: i.enterprise.isDemo,
     },
   });
 }

@@ -95,6 +95,8 @@ describe('a claim: recorded, overdue and reminded, then paid', () => {
     id = claim.id;
     expect(claim).toMatchObject({ accidentOn: '2026-10-20', reportedOn: '2026-10-21', claimedFen: 8_500_000 });
     expect(claim.paidOn).toBeNull();
+    // The enterprise is demo data: so is its claim.
+    expect(claim.isDemo).toBe(true);
     expect(out.text).toContain(`✅ 已登记理赔 #${id} ${insured.name} · 2026-10-20 事故`);
     expect(out.text).toContain('索赔 ¥85,000');
     expect(out.text).toContain('应于 2026-11-20 前赔付（报案后 30 日，县安委办设定');
