@@ -238,16 +238,6 @@ export async function assertMayDispute(
   throw new UserError('dispute.not_party', { id: claim.id, enterprise: claim.enterprise.name });
 }
 
-/** The units leading the claim's sector: they hear of its overdue payment and its disputes. */
-export async function leadUnits(db: Tx, sectorId: number) {
-  const leads = await db.sectorResponsibility.findMany({
-    where: { sectorId, role: 'lead' },
-    include: { unit: true },
-    orderBy: { id: 'asc' },
-  });
-  return leads.map((l) => l.unit);
-}
-
 /** The median of whole numbers; null for none. */
 export function median(values: number[]): number | null {
   if (!values.length) return null;

@@ -3,7 +3,7 @@ import type { Tx } from '../db/client.ts';
 import { UserError } from '../core/errors.ts';
 import { wordTable } from '../core/words.ts';
 import type { Member } from '../core/roles.ts';
-import type { EnterpriseRef, UnitRef } from './directory.ts';
+import { leadUnits, type EnterpriseRef, type UnitRef } from './directory.ts';
 import { addDays } from '../clock.ts';
 import type { Translate } from '../i18n.ts';
 import { percent } from '../core/format.ts';
@@ -199,12 +199,9 @@ export const DEFAULT_RECTIFY_DAYS = 30;
  * which the plan charges with demanding it), else its township.
  */
 async function responsibleUnit(db: Tx, enterprise: { sectorId: number; townshipId: number }): Promise<UnitRef> {
-  const lead = await db.sectorResponsibility.findFirst({
-    where: { sectorId: enterprise.sectorId, role: 'lead' },
-    include: { unit: true },
-    orderBy: { unit: { sortOrder: 'asc' } },
-  });
-  const u = lead?.unit ?? (await db.unit.findUniqueOrThrow({ where: { id: enterprise.townshipId } }));
+  const [lead] = await leadUnits(db, enterprise.sectorId);
+  if (lead) return lead;
+  const u = await db.unit.findUniqueOrThrow({ where: { id: enterprise.townshipId } });
   return { id: u.id, code: u.code, name: u.name, kind: u.kind };
 }
 

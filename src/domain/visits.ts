@@ -4,6 +4,7 @@ import type { Translate } from '../i18n.ts';
 import { parseCount, wordTable } from '../core/words.ts';
 import { daysLate, transition } from './obligations.ts';
 import { neutral, trusted, type Trusted } from '../core/neutral.ts';
+import { leadUnits } from './directory.ts';
 
 // Accident-prevention services (事故预防服务) that insurers owe the enterprises they insure, as
 // AQ 9010-2019 lists them. A visit record is archived only when both sides confirmed it: the
@@ -79,11 +80,7 @@ export async function enterpriseSide(db: Tx, enterpriseId: number) {
     include: { township: true },
   });
   const contacts = await db.member.findMany({ where: { enterpriseId, active: true }, orderBy: { id: 'asc' } });
-  const leads = await db.sectorResponsibility.findMany({
-    where: { sectorId: enterprise.sectorId, role: 'lead' },
-    include: { unit: true },
-  });
-  return { enterprise, contacts, township: enterprise.township, leadUnits: leads.map((l) => l.unit) };
+  return { enterprise, contacts, township: enterprise.township, leadUnits: await leadUnits(db, enterprise.sectorId) };
 }
 
 export type ConfirmRefusal =
