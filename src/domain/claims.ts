@@ -238,12 +238,17 @@ export async function assertMayDispute(
   throw new UserError('dispute.not_party', { id: claim.id, enterprise: claim.enterprise.name });
 }
 
-/** The median of whole numbers; null for none. */
-export function median(values: number[]): number | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+/** The median of numbers, each given with how often it occurs; null for none. */
+export function median(values: readonly { value: number; count: number }[]): number | null {
+  const s = values.filter((v) => v.count > 0).sort((a, b) => a.value - b.value);
+  const n = s.reduce((k, v) => k + v.count, 0);
+  if (!n) return null;
+  /** The value at a 0-based position of the sorted list the counts stand for. */
+  const at = (i: number) => {
+    for (const v of s) if ((i -= v.count) < 0) return v.value;
+    return s.at(-1)!.value;
+  };
+  return n % 2 ? at((n - 1) / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
 }
 
 /** One insurer's service, as /排名, the dashboard and the export show it. */
@@ -270,15 +275,20 @@ export const findingTotal = (s: InsurerService): number => FINDING_KINDS.reduce(
  * disputes, then the shorter median; insurers that tie share a rank.
  */
 export async function insurerService(db: Tx, countyCode: string, today: string): Promise<Ranked<InsurerService>[]> {
-  const [insurers, claims, disputes, findings] = await Promise.all([
+  const open = { closedAt: null, withdrawnAt: null };
+  const [insurers, claims, disputed, findings] = await Promise.all([
     db.unit.findMany({ where: { countyCode, kind: 'insurer' }, orderBy: { sortOrder: 'asc' } }),
-    db.claim.findMany({
+    // Counted and summed per insurer, report day and payment day: what the figures need, however many claims.
+    db.claim.groupBy({
+      by: ['insurerId', 'reportedOn', 'paidOn'],
       where: { countyCode, withdrawnAt: null },
-      select: { insurerId: true, reportedOn: true, paidOn: true, claimedFen: true, paidFen: true },
+      _count: { _all: true },
+      _sum: { claimedFen: true, paidFen: true },
     }),
-    db.claimDispute.findMany({
-      where: { closedAt: null, withdrawnAt: null, claim: { countyCode, withdrawnAt: null } },
-      select: { claim: { select: { insurerId: true } } },
+    // Only the claims in dispute, each with its open disputes counted.
+    db.claim.findMany({
+      where: { countyCode, withdrawnAt: null, disputes: { some: open } },
+      select: { insurerId: true, _count: { select: { disputes: { where: open } } } },
     }),
     db.agencyFinding.groupBy({
       by: ['insurerId', 'kind'],
@@ -288,28 +298,51 @@ export async function insurerService(db: Tx, countyCode: string, today: string):
   ]);
   const dueOf = payByOf(db);
   const due = new Map<string, string | null>();
-  for (const day of new Set(claims.map((c) => c.reportedOn))) due.set(day, await dueOf(day));
-  const rows = insurers.map((u): InsurerService => {
-    const mine = claims.filter((c) => c.insurerId === u.id);
-    const paid = mine.filter((c) => c.paidOn !== null);
-    const findingsOf = Object.fromEntries(
-      FINDING_KINDS.map((k) => [k, findings.find((f) => f.insurerId === u.id && f.kind === k)?._count._all ?? 0]),
-    ) as Record<FindingKind, number>;
-    return {
-      insurer: { id: u.id, code: u.code, name: u.name },
-      claims: mine.length,
-      paid: paid.length,
-      overdue: mine.filter((c) => {
-        const by = due.get(c.reportedOn);
-        return c.paidOn === null && by != null && by < today;
-      }).length,
-      claimedFen: mine.reduce((n, c) => n + c.claimedFen, 0),
-      paidFen: paid.reduce((n, c) => n + (c.paidFen ?? 0), 0),
-      medianDays: median(paid.map((c) => Math.max(0, daysBetween(c.reportedOn, c.paidOn!)))),
-      openDisputes: disputes.filter((d) => d.claim.insurerId === u.id).length,
-      findings: findingsOf,
-    };
-  });
+  for (const day of new Set(claims.filter((c) => c.paidOn === null).map((c) => c.reportedOn)))
+    due.set(day, await dueOf(day));
+  const byInsurer = new Map<number, InsurerService>(
+    insurers.map((u) => [
+      u.id,
+      {
+        insurer: { id: u.id, code: u.code, name: u.name },
+        claims: 0,
+        paid: 0,
+        overdue: 0,
+        claimedFen: 0,
+        paidFen: 0,
+        medianDays: null,
+        openDisputes: 0,
+        findings: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>,
+      },
+    ]),
+  );
+  const days = new Map<number, { value: number; count: number }[]>();
+  for (const c of claims) {
+    const s = byInsurer.get(c.insurerId);
+    if (!s) continue;
+    const n = c._count._all;
+    s.claims += n;
+    s.claimedFen += c._sum.claimedFen ?? 0;
+    if (c.paidOn !== null) {
+      s.paid += n;
+      s.paidFen += c._sum.paidFen ?? 0;
+      const list = days.get(c.insurerId) ?? days.set(c.insurerId, []).get(c.insurerId)!;
+      list.push({ value: Math.max(0, daysBetween(c.reportedOn, c.paidOn)), count: n });
+    } else {
+      const by = due.get(c.reportedOn);
+      if (by != null && by < today) s.overdue += n;
+    }
+  }
+  for (const [id, list] of days) byInsurer.get(id)!.medianDays = median(list);
+  for (const c of disputed) {
+    const s = byInsurer.get(c.insurerId);
+    if (s) s.openDisputes += c._count.disputes;
+  }
+  for (const f of findings) {
+    const s = byInsurer.get(f.insurerId);
+    if (s && (FINDING_KINDS as readonly string[]).includes(f.kind)) s.findings[f.kind as FindingKind] += f._count._all;
+  }
+  const rows = [...byInsurer.values()];
   const key = (s: InsurerService) => [s.overdue, findingTotal(s), s.openDisputes, s.medianDays ?? 0];
   const compare = (a: InsurerService, b: InsurerService) => {
     const [x, y] = [key(a), key(b)];

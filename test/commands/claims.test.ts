@@ -51,7 +51,17 @@ describe('words', () => {
       'other',
       null,
     ]);
-    expect([median([]), median([5]), median([9, 1, 4]), median([1, 2, 3, 10])]).toEqual([null, 5, 4, 2.5]);
+    const once = (...values: number[]) => values.map((value) => ({ value, count: 1 }));
+    expect([median([]), median(once(5)), median(once(9, 1, 4)), median(once(1, 2, 3, 10))]).toEqual([null, 5, 4, 2.5]);
+    // Counted values: 3 × 2 days, 1 × 7, 2 × 30 is 2 2 2 7 30 30.
+    const counted = [
+      { value: 30, count: 2 },
+      { value: 2, count: 3 },
+      { value: 7, count: 1 },
+      { value: 99, count: 0 },
+    ];
+    expect(median(counted)).toBe(4.5);
+    expect(median(counted.slice(0, 2))).toBe(2);
     expect(
       lapses(
         [
