@@ -40,17 +40,18 @@ export const payBy = (reportedOn: string, limit: RuleInForce): string => addDays
 
 /**
  * The day each claim is to be paid by, under the limit in force on its report day (null: no limit),
- * asked once per report day however many claims share it — for any list of claims.
+ * for any list of claims: the limit's history (a few rows) is read once, on the first call.
  */
 export function payByOf(db: Tx): (reportedOn: string) => Promise<string | null> {
-  const due = new Map<string, Promise<string | null>>();
-  return (reportedOn) => {
-    if (!due.has(reportedOn))
-      due.set(
-        reportedOn,
-        paymentLimit(db, reportedOn).then((limit) => (limit ? payBy(reportedOn, limit) : null)),
-      );
-    return due.get(reportedOn)!;
+  let history: Promise<RuleInForce[]> | undefined;
+  return async (reportedOn) => {
+    history ??= db.ruleSetting.findMany({
+      where: { key: CLAIM_PAYMENT_RULE },
+      orderBy: { effectiveOn: 'desc' },
+      select: { value: true, effectiveOn: true, source: true },
+    });
+    const limit = (await history).find((r) => r.effectiveOn <= reportedOn);
+    return limit ? payBy(reportedOn, limit) : null;
   };
 }
 

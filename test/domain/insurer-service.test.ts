@@ -128,4 +128,20 @@ describe('insurers’ service', () => {
       },
     ]);
   });
+
+  it('judges each unpaid claim by the limit in force on its report day', async () => {
+    // From 1 November claims are to be paid within 5 days: 人保's claim of 20 November is now overdue, the October one still by 30 days.
+    await t.db.ruleSetting.create({
+      data: { key: 'claim_payment_days', value: 5, effectiveOn: '2026-11-01', source: '测试' },
+    });
+    const ranked = await insurerService(t.db, '430923', TODAY);
+    expect(ranked.map((r) => [r.item.insurer.code, r.item.overdue])).toEqual([
+      ['pingan-pc', 0],
+      ['chinalife-pc', 2],
+    ]);
+    expect(await insurerService(t.db, '430923', '2026-11-25')).toMatchObject([
+      { item: { insurer: { code: 'pingan-pc' }, overdue: 0 } },
+      { item: { insurer: { code: 'chinalife-pc' }, overdue: 1 } },
+    ]);
+  });
 });
