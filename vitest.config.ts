@@ -25,6 +25,9 @@ const POSTGRES_SUITES = [
   'test/commands/inspect.test.ts',
   'test/commands/assess.test.ts',
   'test/http/claims-callbacks.test.ts',
+  // Grouped sums and counts (src/domain/claims.ts insurerService); lead units ordered through a relation.
+  'test/domain/insurer-service.test.ts',
+  'test/domain/lead-units.test.ts',
 ];
 
 export default defineConfig({

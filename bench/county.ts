@@ -51,6 +51,12 @@ const SECTORS: Record<string, [share: number, aboveScale: number]> = {
 };
 const CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 
+/** A valid credit code of a 个体工商户 (92…) in the county: nine characters drawn from `random`, then the check character. */
+export function syntheticCreditCode(countyCode: string, random: () => number): string {
+  const first17 = `92${countyCode}${Array.from({ length: 9 }, () => CODE_CHARS[Math.floor(random() * 31)]).join('')}`;
+  return first17 + creditCodeCheck(first17);
+}
+
 /** The Anhua campaign and the demo roster, as `npm run seed -- --demo` loads them, in a new file. */
 export async function buildDemo(dir: string): Promise<string> {
   const url = `file:${join(dir, 'demo.db')}`;
@@ -99,7 +105,7 @@ export function* syntheticEnterprises(o: {
     let r = random();
     const sector = cumulative.find((s) => (r -= s.share) < 0) ?? cumulative.at(-1)!;
     const township = o.townships[Math.floor(random() * o.townships.length)]!;
-    const first17 = `92${o.countyCode}${Array.from({ length: 9 }, () => CODE_CHARS[Math.floor(random() * 31)]).join('')}`;
+    const creditCode = syntheticCreditCode(o.countyCode, random);
     const employees = int(3, 400);
     const s = random();
     const status = s < 0.03 ? 'stopped' : s < 0.05 ? 'closed' : 'operating';
@@ -135,7 +141,7 @@ export function* syntheticEnterprises(o: {
     );
     const aboveScale = random() < sector.above;
     yield {
-      creditCode: first17 + creditCodeCheck(first17),
+      creditCode,
       name: `${township.name}合成企业${i + 1}`,
       sectorId: sector.id,
       townshipId: township.id,

@@ -11,15 +11,13 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { fixedClock, systemClock } from '../src/clock.ts';
 import { openDatabase, sqlitePath } from '../src/db/client.ts';
-import { creditCodeCheck } from '../src/domain/credit-code.ts';
 import { openLedgerFile } from '../src/domain/ledger-file.ts';
 import { importLedger } from '../src/domain/ledger-import.ts';
 import { translator } from '../src/i18n.ts';
-import { NOW, prng, TODAY, TZ } from './county.ts';
+import { NOW, prng, syntheticCreditCode, TODAY, TZ } from './county.ts';
 import { fmt, type Row, spawnTsx, stop } from './lib.ts';
 
 const HEADER = ['企业名称', '统一社会信用代码', '行业', '乡镇', '是否规上', '从业人数', '经营状态'];
-const CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 
 /** 100,000 roster rows of the demo database's campaign, deterministic, as CSV and XLSX files. */
 export async function rosterFiles(demoFile: string, dir: string, n = 100_000): Promise<{ csv: string; xlsx: string }> {
@@ -35,11 +33,11 @@ export async function rosterFiles(demoFile: string, dir: string, n = 100_000): P
   const random = prng(20261202);
   const rows: string[][] = [];
   for (let i = 0; i < n; i++) {
-    const first17 = `92${county}${Array.from({ length: 9 }, () => CODE_CHARS[Math.floor(random() * 31)]).join('')}`;
+    const creditCode = syntheticCreditCode(county, random);
     const township = townships[Math.floor(random() * townships.length)]!;
     rows.push([
       `${township}导入测试企业${i + 1}有限公司`,
-      first17 + creditCodeCheck(first17),
+      creditCode,
       sectors[Math.floor(random() * sectors.length)]!,
       township,
       random() < 0.4 ? '是' : '否',

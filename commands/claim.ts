@@ -28,7 +28,6 @@ export default defineCommand({
     const insurer = member!.unit;
     if (insurer?.kind !== 'insurer') throw new UserError('claim.not_insurer', { unit: insurer?.name ?? '—' });
     const enterprise = await resolveEnterprise(db, campaign.countyCode, a.enterprise);
-    const full = await db.enterprise.findUniqueOrThrow({ where: { id: enterprise.id } });
     const claim = await recordClaim(db, {
       countyCode: campaign.countyCode,
       enterpriseId: enterprise.id,
@@ -38,7 +37,7 @@ export default defineCommand({
       reportedOn: a.reported,
       claimedFen: a.amount,
       note: a.note ?? null,
-      isDemo: full.isDemo,
+      isDemo: enterprise.isDemo,
       by: ctx.userId,
       at: clock.now(),
       today,

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
-import { neutral } from '../src/core/neutral.ts';
-import { claimLabel, fenYuan, payByOf } from '../src/domain/claims.ts';
+import { claimLine, LATEST_DISPUTE, payByOf } from '../src/domain/claims.ts';
 import { findInsurer } from '../src/domain/directory.ts';
 import { lookupScope } from '../src/domain/lookup.ts';
 
@@ -48,7 +47,7 @@ export default defineCommand({
       include: {
         enterprise: { select: { name: true } },
         insurer: { select: { name: true } },
-        disputes: { where: { withdrawnAt: null }, include: { coordinator: true }, orderBy: { id: 'desc' }, take: 1 },
+        disputes: LATEST_DISPUTE,
       },
       orderBy: [{ reportedOn: 'desc' }, { id: 'desc' }],
       // Overdue is judged against the limit of each report day: unpaid ones are read (bounded) and judged here.
@@ -58,23 +57,8 @@ export default defineCommand({
     const dueOf = payByOf(db);
     for (const c of claims) {
       const due = c.paidOn ? null : await dueOf(c.reportedOn);
-      const overdue = due !== null && due < today;
-      if (overdueOnly && !overdue) continue;
-      const state = c.paidOn
-        ? t('lookup.claim_paid', { amount: fenYuan(c.paidFen!), date: c.paidOn })
-        : overdue
-          ? t('lookup.claim_overdue', { due: due! })
-          : t('lookup.claim_unpaid');
-      const d = c.disputes[0];
-      lines.push(
-        `${claimLabel(t, c).text} · ${neutral(c.insurer.name)} · ${t('lookup.claimed', { amount: fenYuan(c.claimedFen) })} · ${state}` +
-          (d
-            ? ` · ${t(d.closedAt ? 'lookup.dispute_closed' : 'lookup.dispute_open', {
-                unit: d.coordinator.name,
-                outcome: d.outcome ? t(`dispute.outcome.${d.outcome}`) : '',
-              })}`
-            : ''),
-      );
+      if (overdueOnly && !(due !== null && due < today)) continue;
+      lines.push(claimLine(t, c, due, today));
     }
     if (!lines.length) return { text: t('claims.none') };
     const shown = lines.slice(0, SHOWN);

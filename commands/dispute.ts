@@ -68,11 +68,11 @@ export default defineCommand({
         tr('dispute.notice_how', { id: claim.id }),
       ].join('\n');
     // The coordinating unit decides: one press records the outcome (the note can follow with /协调).
-    const buttons = DISPUTE_OUTCOMES.map((o) => ({
-      label: ctx.groupT(`dispute.outcome.${o.code}`),
-      command: `/协调 ${claim.id} ${o.aliases[0]}`,
+    const buttons = DISPUTE_OUTCOMES.codes.map((o) => ({
+      label: ctx.groupT(`dispute.outcome.${o}`),
+      command: `/协调 ${claim.id} ${DISPUTE_OUTCOMES.word(o)}`,
       decides: `dispute ${claim.id}`,
-      ...(o.code === 'agreed' ? { style: 'primary' as const } : {}),
+      ...(o === 'agreed' ? { style: 'primary' as const } : {}),
     }));
     const told: Told[] = [await ctx.tell({ unit: coordinator.id }, { markdown: notice(ctx.groupT), buttons })];
     if (member!.unit?.id !== claim.insurerId)

@@ -71,7 +71,7 @@ export default defineCommand({
       endOn: a.end,
       headcount,
       premiumFen: a.premium ?? null,
-      isDemo: full.isDemo,
+      isDemo: enterprise.isDemo,
       today,
       rectifier: { by: ctx.userId, at: ctx.clock.now(), t: ctx.groupT },
     });

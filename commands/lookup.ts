@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/bot/spec.ts';
 import { UserError } from '../src/core/errors.ts';
 import { neutral, trusted } from '../src/core/neutral.ts';
-import { claimLabel, fenYuan, payByOf } from '../src/domain/claims.ts';
+import { claimLine, payByOf } from '../src/domain/claims.ts';
 import { enterpriseProfile, lookupEnterprise, lookupScope, type EnterpriseProfile } from '../src/domain/lookup.ts';
 import { isArchived, serviceName } from '../src/domain/visits.ts';
 
@@ -121,24 +121,8 @@ async function profileLines(ctx: CommandContext, p: EnterpriseProfile): Promise<
     t('lookup.claims', { count: p.claimCount }),
   );
   const dueOf = payByOf(db);
-  for (const c of p.claims) {
-    const due = c.paidOn ? null : await dueOf(c.reportedOn);
-    const state = c.paidOn
-      ? t('lookup.claim_paid', { amount: fenYuan(c.paidFen!), date: c.paidOn })
-      : due !== null && due < today
-        ? t('lookup.claim_overdue', { due })
-        : t('lookup.claim_unpaid');
-    const dispute = c.disputes.at(-1);
-    lines.push(
-      `${claimLabel(t, { ...c, enterprise: e }).text} · ${neutral(c.insurer.name)} · ${t('lookup.claimed', { amount: fenYuan(c.claimedFen) })} · ${state}` +
-        (dispute
-          ? ` · ${t(dispute.closedAt ? 'lookup.dispute_closed' : 'lookup.dispute_open', {
-              unit: dispute.coordinator.name,
-              outcome: dispute.outcome ? t(`dispute.outcome.${dispute.outcome}`) : '',
-            })}`
-          : ''),
-    );
-  }
+  for (const c of p.claims)
+    lines.push(claimLine(t, { ...c, enterprise: e }, c.paidOn ? null : await dueOf(c.reportedOn), today));
   if (p.findings) lines.push('', t('lookup.findings', { count: p.findings }));
   lines.push('', t('lookup.as_of', { day: today }));
   return lines;

@@ -3,12 +3,12 @@ import { defineCommand } from '../src/bot/spec.ts';
 import { dayArg, recordId } from '../src/core/args.ts';
 import { toldLines } from '../src/core/format.ts';
 import { merged } from '../src/core/notice.ts';
+import { leadUnits } from '../src/domain/directory.ts';
 import {
   assertClaimInsurer,
   claimLabel,
   fenYuan,
   findClaim,
-  leadUnits,
   moneyArg,
   paymentLimit,
   payBy,

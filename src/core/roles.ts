@@ -1,4 +1,5 @@
 import type { Locale } from './translate.ts';
+import { wordTable } from './words.ts';
 
 // Who is who: the roles a member may hold, and the one reader of role words and stored roles.
 
@@ -39,27 +40,21 @@ export interface Member {
 
 export const isRole = (word: string): word is Role => (ROLES as readonly string[]).includes(word);
 
-/** The words admins type for a role, English and Chinese. */
-const ROLE_WORDS: Record<string, Role> = {
-  管理员: 'admin',
-  领导: 'leader',
-  联络员: 'liaison',
-  责任人: 'responsible',
-  分管领导: 'in_charge',
-  保险机构: 'insurer',
-  保险: 'insurer',
-  第三方机构: 'agency',
-  第三方: 'agency',
-  企业: 'enterprise',
-  查看: 'viewer',
-  查看者: 'viewer',
-};
+/** The words admins type for a role, besides its code (admin). */
+const ROLE_WORDS = wordTable<Role>({
+  admin: ['管理员'],
+  leader: ['领导'],
+  liaison: ['联络员'],
+  responsible: ['责任人'],
+  in_charge: ['分管领导'],
+  insurer: ['保险机构', '保险'],
+  agency: ['第三方机构', '第三方'],
+  enterprise: ['企业'],
+  viewer: ['查看', '查看者'],
+});
 
 /** A role from what people type (管理员, admin); null when it is none. */
-export function parseRole(word: string): Role | null {
-  const w = word.trim().toLowerCase();
-  return isRole(w) ? w : (ROLE_WORDS[w] ?? null);
-}
+export const parseRole = (word: string): Role | null => ROLE_WORDS.code(word);
 
 /** Roles as the database stores them ('admin|liaison'); unknown words are dropped. */
 export const splitRoles = (stored: string): Role[] => stored.split('|').filter(isRole);

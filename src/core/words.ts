@@ -170,3 +170,37 @@ export function parseDay(text: string, today: string, field: DayField): string |
   }
   return null;
 }
+
+/** The words members type for a set of codes (statuses, kinds, roles, outcomes): one reader for each such table. */
+export interface WordTable<C extends string> {
+  /** The code a word names — one of its words or the code itself, case and surrounding space aside; null when none. */
+  code(word: string): C | null;
+  /** The first word listed for a code: how it is usually written (for a button's command, say). */
+  word(code: C): string;
+  /** Every code, in the table's order. */
+  readonly codes: readonly C[];
+  /** Every word and code, lower-cased, with its code; longest first, so a prefix reader takes 隐患排查 before 隐患. */
+  readonly words: readonly { word: string; code: C }[];
+}
+
+/**
+ * A word table from each code's words, usual word first: `wordTable({ stopped: ['停产', '停业'], … })`.
+ * Every code also answers to itself. A word listed under two codes is a mistake and throws.
+ */
+export function wordTable<const C extends string>(entries: Record<C, readonly string[]>): WordTable<C> {
+  const codes = Object.keys(entries) as C[];
+  const byWord = new Map<string, C>();
+  for (const code of codes)
+    for (const w of [code, ...entries[code]].map((x) => x.trim().toLowerCase())) {
+      const other = byWord.get(w);
+      if (other !== undefined && other !== code) throw new Error(`word table: “${w}” names both ${other} and ${code}`);
+      byWord.set(w, code);
+    }
+  const words = [...byWord].map(([word, code]) => ({ word, code })).sort((a, b) => b.word.length - a.word.length);
+  return {
+    code: (word) => byWord.get(word.trim().toLowerCase()) ?? null,
+    word: (code) => entries[code][0] ?? code,
+    codes,
+    words,
+  };
+}

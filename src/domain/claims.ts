@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { addDays } from '../clock.ts';
 import { UserError } from '../core/errors.ts';
+import { wordTable } from '../core/words.ts';
 import { neutral, trusted, type Trusted } from '../core/neutral.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -39,23 +40,65 @@ export const payBy = (reportedOn: string, limit: RuleInForce): string => addDays
 
 /**
  * The day each claim is to be paid by, under the limit in force on its report day (null: no limit),
- * asked once per report day however many claims share it — for any list of claims.
+ * for any list of claims: the limit's history (a few rows) is read once, on the first call.
  */
 export function payByOf(db: Tx): (reportedOn: string) => Promise<string | null> {
-  const due = new Map<string, Promise<string | null>>();
-  return (reportedOn) => {
-    if (!due.has(reportedOn))
-      due.set(
-        reportedOn,
-        paymentLimit(db, reportedOn).then((limit) => (limit ? payBy(reportedOn, limit) : null)),
-      );
-    return due.get(reportedOn)!;
+  let history: Promise<RuleInForce[]> | undefined;
+  return async (reportedOn) => {
+    history ??= db.ruleSetting.findMany({
+      where: { key: CLAIM_PAYMENT_RULE },
+      orderBy: { effectiveOn: 'desc' },
+      select: { value: true, effectiveOn: true, source: true },
+    });
+    const limit = (await history).find((r) => r.effectiveOn <= reportedOn);
+    return limit ? payBy(reportedOn, limit) : null;
   };
 }
 
 /** '#7 某某化工有限公司 · 2026-11-20 事故': how a claim is named in replies and notices. */
 export function claimLabel(t: Translate, c: { id: number; accidentOn: string; enterprise: { name: string } }): Trusted {
   return trusted(t('claim.label', { id: c.id, enterprise: neutral(c.enterprise.name), accident: c.accidentOn }));
+}
+
+/** What a claim list reads of a claim's disputes: the latest not withdrawn (by id), as its line shows it. */
+export const LATEST_DISPUTE = {
+  where: { withdrawnAt: null },
+  include: { coordinator: true },
+  orderBy: { id: 'desc' },
+  take: 1,
+} as const;
+
+/** A claim as its line shows it, with its disputes read as LATEST_DISPUTE reads them. */
+export interface ListedClaim {
+  id: number;
+  accidentOn: string;
+  enterprise: { name: string };
+  insurer: { name: string };
+  claimedFen: number;
+  paidFen: number | null;
+  paidOn: string | null;
+  disputes: { closedAt: Date | null; outcome: string | null; coordinator: { name: string } }[];
+}
+
+/**
+ * A claim's line in /查询 and /理赔记录: '#7 某某化工有限公司 · 2026-11-20 事故 · 平安 · 报损 ¥85,000 ·
+ * 已赔付 …' — paid, overdue (unpaid past `due`, its pay-by day; null when the campaign sets no
+ * limit) or unpaid, then its latest dispute, open or closed with its outcome.
+ */
+export function claimLine(t: Translate, c: ListedClaim, due: string | null, today: string): string {
+  const state = c.paidOn
+    ? t('lookup.claim_paid', { amount: fenYuan(c.paidFen!), date: c.paidOn })
+    : due !== null && due < today
+      ? t('lookup.claim_overdue', { due })
+      : t('lookup.claim_unpaid');
+  const d = c.disputes[0];
+  const dispute = d
+    ? ` · ${t(d.closedAt ? 'lookup.dispute_closed' : 'lookup.dispute_open', {
+        unit: d.coordinator.name,
+        outcome: d.outcome ? t(`dispute.outcome.${d.outcome}`) : '',
+      })}`
+    : '';
+  return `${claimLabel(t, c).text} · ${neutral(c.insurer.name)} · ${t('lookup.claimed', { amount: fenYuan(c.claimedFen) })} · ${state}${dispute}`;
 }
 
 export interface ClaimInput {
@@ -151,17 +194,14 @@ export async function recordPayment(
 }
 
 /** How a dispute ends, with the words people type for each. */
-export const DISPUTE_OUTCOMES = [
-  { code: 'agreed', aliases: ['达成一致', '一致', '和解', '调解成功', '协商一致', 'agreed'] },
-  { code: 'upheld', aliases: ['维持', '维持原处理', '维持原赔付', 'upheld'] },
-  { code: 'referred', aliases: ['转仲裁或诉讼', '仲裁', '诉讼', '转仲裁', '转诉讼', 'referred'] },
-] as const;
-export type DisputeOutcome = (typeof DISPUTE_OUTCOMES)[number]['code'];
+export const DISPUTE_OUTCOMES = wordTable({
+  agreed: ['达成一致', '一致', '和解', '调解成功', '协商一致'],
+  upheld: ['维持', '维持原处理', '维持原赔付'],
+  referred: ['转仲裁或诉讼', '仲裁', '诉讼', '转仲裁', '转诉讼'],
+});
+export type DisputeOutcome = (typeof DISPUTE_OUTCOMES.codes)[number];
 
-export function parseOutcome(word: string): DisputeOutcome | null {
-  const w = word.trim().toLowerCase();
-  return DISPUTE_OUTCOMES.find((o) => (o.aliases as readonly string[]).includes(w))?.code ?? null;
-}
+export const parseOutcome = (word: string): DisputeOutcome | null => DISPUTE_OUTCOMES.code(word);
 
 /** The claim's open dispute, if any. */
 export const openDispute = (db: Tx, claimId: number) =>
@@ -199,22 +239,17 @@ export async function assertMayDispute(
   throw new UserError('dispute.not_party', { id: claim.id, enterprise: claim.enterprise.name });
 }
 
-/** The units leading the claim's sector: they hear of its overdue payment and its disputes. */
-export async function leadUnits(db: Tx, sectorId: number) {
-  const leads = await db.sectorResponsibility.findMany({
-    where: { sectorId, role: 'lead' },
-    include: { unit: true },
-    orderBy: { id: 'asc' },
-  });
-  return leads.map((l) => l.unit);
-}
-
-/** The median of whole numbers; null for none. */
-export function median(values: number[]): number | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+/** The median of numbers, each given with how often it occurs; null for none. */
+export function median(values: readonly { value: number; count: number }[]): number | null {
+  const s = values.filter((v) => v.count > 0).sort((a, b) => a.value - b.value);
+  const n = s.reduce((k, v) => k + v.count, 0);
+  if (!n) return null;
+  /** The value at a 0-based position of the sorted list the counts stand for. */
+  const at = (i: number) => {
+    for (const v of s) if ((i -= v.count) < 0) return v.value;
+    return s.at(-1)!.value;
+  };
+  return n % 2 ? at((n - 1) / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
 }
 
 /** One insurer's service, as /排名, the dashboard and the export show it. */
@@ -241,15 +276,20 @@ export const findingTotal = (s: InsurerService): number => FINDING_KINDS.reduce(
  * disputes, then the shorter median; insurers that tie share a rank.
  */
 export async function insurerService(db: Tx, countyCode: string, today: string): Promise<Ranked<InsurerService>[]> {
-  const [insurers, claims, disputes, findings] = await Promise.all([
+  const open = { closedAt: null, withdrawnAt: null };
+  const [insurers, claims, disputed, findings] = await Promise.all([
     db.unit.findMany({ where: { countyCode, kind: 'insurer' }, orderBy: { sortOrder: 'asc' } }),
-    db.claim.findMany({
+    // Counted and summed per insurer, report day and payment day: what the figures need, however many claims.
+    db.claim.groupBy({
+      by: ['insurerId', 'reportedOn', 'paidOn'],
       where: { countyCode, withdrawnAt: null },
-      select: { insurerId: true, reportedOn: true, paidOn: true, claimedFen: true, paidFen: true },
+      _count: { _all: true },
+      _sum: { claimedFen: true, paidFen: true },
     }),
-    db.claimDispute.findMany({
-      where: { closedAt: null, withdrawnAt: null, claim: { countyCode, withdrawnAt: null } },
-      select: { claim: { select: { insurerId: true } } },
+    // Only the claims in dispute, each with its open disputes counted.
+    db.claim.findMany({
+      where: { countyCode, withdrawnAt: null, disputes: { some: open } },
+      select: { insurerId: true, _count: { select: { disputes: { where: open } } } },
     }),
     db.agencyFinding.groupBy({
       by: ['insurerId', 'kind'],
@@ -259,28 +299,51 @@ export async function insurerService(db: Tx, countyCode: string, today: string):
   ]);
   const dueOf = payByOf(db);
   const due = new Map<string, string | null>();
-  for (const day of new Set(claims.map((c) => c.reportedOn))) due.set(day, await dueOf(day));
-  const rows = insurers.map((u): InsurerService => {
-    const mine = claims.filter((c) => c.insurerId === u.id);
-    const paid = mine.filter((c) => c.paidOn !== null);
-    const findingsOf = Object.fromEntries(
-      FINDING_KINDS.map((k) => [k, findings.find((f) => f.insurerId === u.id && f.kind === k)?._count._all ?? 0]),
-    ) as Record<FindingKind, number>;
-    return {
-      insurer: { id: u.id, code: u.code, name: u.name },
-      claims: mine.length,
-      paid: paid.length,
-      overdue: mine.filter((c) => {
-        const by = due.get(c.reportedOn);
-        return c.paidOn === null && by != null && by < today;
-      }).length,
-      claimedFen: mine.reduce((n, c) => n + c.claimedFen, 0),
-      paidFen: paid.reduce((n, c) => n + (c.paidFen ?? 0), 0),
-      medianDays: median(paid.map((c) => Math.max(0, daysBetween(c.reportedOn, c.paidOn!)))),
-      openDisputes: disputes.filter((d) => d.claim.insurerId === u.id).length,
-      findings: findingsOf,
-    };
-  });
+  for (const day of new Set(claims.filter((c) => c.paidOn === null).map((c) => c.reportedOn)))
+    due.set(day, await dueOf(day));
+  const byInsurer = new Map<number, InsurerService>(
+    insurers.map((u) => [
+      u.id,
+      {
+        insurer: { id: u.id, code: u.code, name: u.name },
+        claims: 0,
+        paid: 0,
+        overdue: 0,
+        claimedFen: 0,
+        paidFen: 0,
+        medianDays: null,
+        openDisputes: 0,
+        findings: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>,
+      },
+    ]),
+  );
+  const days = new Map<number, { value: number; count: number }[]>();
+  for (const c of claims) {
+    const s = byInsurer.get(c.insurerId);
+    if (!s) continue;
+    const n = c._count._all;
+    s.claims += n;
+    s.claimedFen += c._sum.claimedFen ?? 0;
+    if (c.paidOn !== null) {
+      s.paid += n;
+      s.paidFen += c._sum.paidFen ?? 0;
+      const list = days.get(c.insurerId) ?? days.set(c.insurerId, []).get(c.insurerId)!;
+      list.push({ value: Math.max(0, daysBetween(c.reportedOn, c.paidOn)), count: n });
+    } else {
+      const by = due.get(c.reportedOn);
+      if (by != null && by < today) s.overdue += n;
+    }
+  }
+  for (const [id, list] of days) byInsurer.get(id)!.medianDays = median(list);
+  for (const c of disputed) {
+    const s = byInsurer.get(c.insurerId);
+    if (s) s.openDisputes += c._count.disputes;
+  }
+  for (const f of findings) {
+    const s = byInsurer.get(f.insurerId);
+    if (s && (FINDING_KINDS as readonly string[]).includes(f.kind)) s.findings[f.kind as FindingKind] += f._count._all;
+  }
+  const rows = [...byInsurer.values()];
   const key = (s: InsurerService) => [s.overdue, findingTotal(s), s.openDisputes, s.medianDays ?? 0];
   const compare = (a: InsurerService, b: InsurerService) => {
     const [x, y] = [key(a), key(b)];

@@ -116,6 +116,20 @@ export function findInsurer(db: Tx, countyCode: string, word: string): Promise<U
   return findUnit(db, countyCode, word, ['insurer']);
 }
 
+/**
+ * The units leading a sector (its 行业主管部门): they are told of its claims paid late and answer for
+ * its rectifications, report on it, and confirm visits for its enterprises. In the campaign's order
+ * of units; a campaign file gives one lead a sector, or none (规上 others).
+ */
+export async function leadUnits(db: Tx, sectorId: number): Promise<UnitRef[]> {
+  const leads = await db.sectorResponsibility.findMany({
+    where: { sectorId, role: 'lead' },
+    select: { unit: { select: { id: true, code: true, name: true, kind: true } } },
+    orderBy: [{ unit: { sortOrder: 'asc' } }, { unitId: 'asc' }],
+  });
+  return leads.map((l) => l.unit);
+}
+
 export interface EnterpriseRef {
   id: number;
   name: string;
@@ -124,6 +138,8 @@ export interface EnterpriseRef {
   townshipId: number;
   employees: number;
   status: string;
+  /** Demo data: what is recorded about it (a claim, a policy, an inspection) is demo data too. */
+  isDemo: boolean;
 }
 
 /**
@@ -145,6 +161,7 @@ export async function findEnterprise(
     townshipId: true,
     employees: true,
     status: true,
+    isDemo: true,
   } as const;
   if (isCreditCode(code)) {
     const e = await db.enterprise.findFirst({ where: { countyCode, creditCode: code }, select });

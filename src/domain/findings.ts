@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.ts';
+import { wordTable } from '../core/words.ts';
 
 // Third-party agencies' findings (第三方机构, the plan's §二(三)) on insurers' service: a prevention
 // visit late or missing, the handling of a claim, or other. A finding is about one enterprise the
@@ -9,17 +10,14 @@ export const FINDING_KINDS = ['visit_late', 'visit_missing', 'claim', 'other'] a
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /** The words people type for each kind. */
-const KIND_WORDS: Record<FindingKind, string[]> = {
-  visit_late: ['走访迟', '走访不及时', '走访延迟', '迟到走访', 'visit_late'],
-  visit_missing: ['走访缺', '未走访', '缺少走访', '走访缺失', 'visit_missing'],
-  claim: ['理赔', '赔付', '理赔服务', 'claim'],
-  other: ['其他', '其它', 'other'],
-};
+const KIND_WORDS = wordTable<FindingKind>({
+  visit_late: ['走访迟', '走访不及时', '走访延迟', '迟到走访'],
+  visit_missing: ['走访缺', '未走访', '缺少走访', '走访缺失'],
+  claim: ['理赔', '赔付', '理赔服务'],
+  other: ['其他', '其它'],
+});
 
-export function parseFindingKind(word: string): FindingKind | null {
-  const w = word.trim().toLowerCase();
-  return FINDING_KINDS.find((k) => KIND_WORDS[k].includes(w)) ?? null;
-}
+export const parseFindingKind = (word: string): FindingKind | null => KIND_WORDS.code(word);
 
 /** Whether the insurer has ever held a policy on the enterprise (withdrawn ones aside). */
 export async function hasInsured(db: Tx, insurerId: number, enterpriseId: number): Promise<boolean> {

@@ -1,8 +1,9 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Tx } from '../db/client.ts';
 import { UserError } from '../core/errors.ts';
+import { wordTable } from '../core/words.ts';
 import type { Member } from '../core/roles.ts';
-import type { EnterpriseRef, UnitRef } from './directory.ts';
+import { leadUnits, type EnterpriseRef, type UnitRef } from './directory.ts';
 import { addDays } from '../clock.ts';
 import type { Translate } from '../i18n.ts';
 import { percent } from '../core/format.ts';
@@ -15,15 +16,15 @@ import { rankSorted, type Ranked } from './ranking.ts';
 // sectors inspected in the duty's year, against all of them.
 
 /** What an inspection can find, with the words people type; `compliant` stands alone. */
-const FINDINGS = [
-  { code: 'compliant', aliases: ['合规', '正常', '已投保', '全员投保', '已全员投保'] },
-  { code: 'uninsured', aliases: ['未投保', '没投保', '无保险'] },
-  { code: 'lapsed', aliases: ['未续保', '断保', '脱保'] },
-  { code: 'partial', aliases: ['未全员', '未全员投保', '部分投保', '未覆盖全员'] },
-  { code: 'charged', aliases: ['摊派', '摊派保费', '员工承担'] },
-  { code: 'other', aliases: ['其他', '其它'] },
-] as const;
-export type Finding = (typeof FINDINGS)[number]['code'];
+const FINDINGS = wordTable({
+  compliant: ['合规', '正常', '已投保', '全员投保', '已全员投保'],
+  uninsured: ['未投保', '没投保', '无保险'],
+  lapsed: ['未续保', '断保', '脱保'],
+  partial: ['未全员', '未全员投保', '部分投保', '未覆盖全员'],
+  charged: ['摊派', '摊派保费', '员工承担'],
+  other: ['其他', '其它'],
+});
+export type Finding = (typeof FINDINGS.codes)[number];
 
 /** Findings about the policy itself: rectified when a valid policy covers the headcount. */
 const INSURANCE_FINDINGS: readonly Finding[] = ['uninsured', 'lapsed', 'partial'];
@@ -31,15 +32,11 @@ const INSURANCE_FINDINGS: readonly Finding[] = ['uninsured', 'lapsed', 'partial'
 export const isInsuranceFinding = (finding: string | null): boolean =>
   (INSURANCE_FINDINGS as readonly (string | null)[]).includes(finding);
 
-const FINDING_WORDS = new Map<string, Finding>(
-  FINDINGS.flatMap((f) => [f.code, ...f.aliases].map((w) => [w.toLowerCase(), f.code as Finding])),
-);
-
 /** Findings as typed (未投保、摊派 or 未投保,摊派), each once; null when a word is none or 合规 comes with others. */
 export function parseFindings(text: string): Finding[] | null {
   const words = text.split(/[、,，;；+＋/]+/).filter(Boolean);
-  const codes = words.map((w) => FINDING_WORDS.get(w.trim().toLowerCase()));
-  if (!codes.length || codes.some((c) => c === undefined)) return null;
+  const codes = words.map((w) => FINDINGS.code(w));
+  if (!codes.length || codes.some((c) => c === null)) return null;
   const unique = [...new Set(codes as Finding[])];
   return unique.includes('compliant') && unique.length > 1 ? null : unique;
 }
@@ -183,7 +180,7 @@ export const progressText = (t: Translate, p: InspectionProgress): string =>
 
 export interface NewInspection {
   campaignId: number;
-  enterprise: EnterpriseRef & { isDemo?: boolean };
+  enterprise: EnterpriseRef;
   unitId: number;
   inspectedOn: string;
   findings: Finding[];
@@ -202,12 +199,9 @@ export const DEFAULT_RECTIFY_DAYS = 30;
  * which the plan charges with demanding it), else its township.
  */
 async function responsibleUnit(db: Tx, enterprise: { sectorId: number; townshipId: number }): Promise<UnitRef> {
-  const lead = await db.sectorResponsibility.findFirst({
-    where: { sectorId: enterprise.sectorId, role: 'lead' },
-    include: { unit: true },
-    orderBy: { unit: { sortOrder: 'asc' } },
-  });
-  const u = lead?.unit ?? (await db.unit.findUniqueOrThrow({ where: { id: enterprise.townshipId } }));
+  const [lead] = await leadUnits(db, enterprise.sectorId);
+  if (lead) return lead;
+  const u = await db.unit.findUniqueOrThrow({ where: { id: enterprise.townshipId } });
   return { id: u.id, code: u.code, name: u.name, kind: u.kind };
 }
 
@@ -243,18 +237,14 @@ export async function recordInspection(db: Tx, i: NewInspection, t: Translate) {
   return { inspection, owner, items };
 }
 
-async function createInspection(db: Tx, i: NewInspection) {
-  const e = await db.enterprise.findUniqueOrThrow({
-    where: { id: i.enterprise.id },
-    select: { sectorId: true, townshipId: true, isDemo: true },
-  });
+function createInspection(db: Tx, i: NewInspection) {
   return db.inspection.create({
     data: {
       campaignId: i.campaignId,
       enterpriseId: i.enterprise.id,
       unitId: i.unitId,
-      sectorId: e.sectorId,
-      townshipId: e.townshipId,
+      sectorId: i.enterprise.sectorId,
+      townshipId: i.enterprise.townshipId,
       inspectedOn: i.inspectedOn,
       findings: i.findings.join('|'),
       note: i.note,
@@ -263,7 +253,7 @@ async function createInspection(db: Tx, i: NewInspection) {
       penaltyFen: i.penalty?.fen ?? null,
       recordedBy: i.by,
       recordedAt: i.at,
-      isDemo: e.isDemo,
+      isDemo: i.enterprise.isDemo,
     },
   });
 }

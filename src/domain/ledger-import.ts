@@ -1,4 +1,4 @@
-import { parseCount, parseDay, type DayField } from '../core/words.ts';
+import { parseCount, parseDay, wordTable, type DayField } from '../core/words.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
 import { creditCodeCheck, isCreditCode, normaliseCreditCode } from './credit-code.ts';
@@ -108,26 +108,11 @@ const HEADER_SEARCH = 10;
 
 const YES = ['是', 'y', 'yes', '1', 'true', '√', '✓', '规上', '规模以上'];
 const NO = ['否', 'n', 'no', '0', 'false', '×', '', '规下'];
-const STATUS: Record<string, string> = {
-  在营: 'operating',
-  营业: 'operating',
-  正常: 'operating',
-  存续: 'operating',
-  开业: 'operating',
-  生产: 'operating',
-  operating: 'operating',
-  停产: 'stopped',
-  停业: 'stopped',
-  歇业: 'stopped',
-  停工: 'stopped',
-  停产整顿: 'stopped',
-  stopped: 'stopped',
-  关闭: 'closed',
-  关停: 'closed',
-  注销: 'closed',
-  吊销: 'closed',
-  closed: 'closed',
-};
+const STATUS = wordTable({
+  operating: ['在营', '营业', '正常', '存续', '开业', '生产'],
+  stopped: ['停产', '停业', '歇业', '停工', '停产整顿'],
+  closed: ['关闭', '关停', '注销', '吊销'],
+});
 
 /** The usual name of a field's column, for messages. */
 const usualName = (kind: LedgerKind, field: string): string =>
@@ -582,7 +567,7 @@ function rosterCheck(tx: Tx, campaign: CampaignRow): (r: Row, seen: Map<string, 
     const flag = r.get('aboveScale').toLowerCase();
     if (!YES.includes(flag) && !NO.includes(flag))
       throw new RowError('import.bad_flag', { column: r.header('aboveScale'), value: r.get('aboveScale') });
-    const status = r.has('status') ? STATUS[r.get('status').toLowerCase()] : 'operating';
+    const status = r.has('status') ? STATUS.code(r.get('status')) : 'operating';
     if (!status) throw new RowError('import.bad_status', { column: r.header('status'), value: r.get('status') });
     once(seen, code, r, code);
     return {

@@ -2,7 +2,7 @@ import { addDays } from '../clock.ts';
 import type { Member } from '../core/roles.ts';
 import type { Tx } from '../db/client.ts';
 import { textContains } from '../db/dialect.ts';
-import { payByOf } from './claims.ts';
+import { LATEST_DISPUTE, payByOf } from './claims.ts';
 import { isCreditCode, normaliseCreditCode } from './credit-code.ts';
 import { daysBetween } from './obligations.ts';
 
@@ -189,7 +189,7 @@ export async function enterpriseProfile(db: Tx, enterpriseId: number, today: str
     db.claim.count({ where: live }),
     db.claim.findMany({
       where: live,
-      include: { insurer: true, disputes: { where: { withdrawnAt: null }, include: { coordinator: true } } },
+      include: { insurer: true, disputes: LATEST_DISPUTE },
       orderBy: [{ accidentOn: 'desc' }, { id: 'desc' }],
       take: LOOKUP_LIMIT,
     }),

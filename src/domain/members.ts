@@ -1,5 +1,6 @@
 import { isUnitRole, joinRoles, ROLES, splitRoles, type Role, type UnitRole } from '../core/roles.ts';
 import { UserError } from '../core/errors.ts';
+import { wordTable } from '../core/words.ts';
 import type { UndoOp } from '../core/undo.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
@@ -173,19 +174,13 @@ export interface ChatBinding {
   webhookKey?: string;
 }
 
-const PURPOSE_WORDS: Record<string, ChatPurpose> = {
-  领导: 'leaders',
-  领导群: 'leaders',
-  县领导: 'leaders',
-  县领导群: 'leaders',
-  leaders: 'leaders',
-  管理员: 'admins',
-  管理员群: 'admins',
-  admins: 'admins',
-};
+const PURPOSE_WORDS = wordTable<'leaders' | 'admins'>({
+  leaders: ['领导', '领导群', '县领导', '县领导群'],
+  admins: ['管理员', '管理员群'],
+});
 
 /** 'leaders' or 'admins' for the words naming those groups; null for anything else (a unit). */
-export const chatPurpose = (word: string): ChatPurpose | null => PURPOSE_WORDS[word.trim().toLowerCase()] ?? null;
+export const chatPurpose = (word: string): ChatPurpose | null => PURPOSE_WORDS.code(word);
 
 /**
  * Binds a chat to a unit or a purpose and, when given, sets its webhook key (one key serves one

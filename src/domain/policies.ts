@@ -5,7 +5,7 @@ import { MAX_COUNT, parseCount } from '../core/words.ts';
 import type { Tx } from '../db/client.ts';
 import { refreshCover } from './cover.ts';
 import { rectifyInsurance, type Rectifier } from './inspections.ts';
-import { findEnterprise, findInsurer, type EnterpriseRef, type UnitRef } from './directory.ts';
+import { findEnterprise, findInsurer, leadUnits, type EnterpriseRef, type UnitRef } from './directory.ts';
 import { neutral, trusted } from '../core/neutral.ts';
 
 // The policy ledger (台账): recording a 安责险 policy, who may record it, renewals, and the rules
@@ -57,24 +57,21 @@ export async function assertMayRecordPolicy(
   enterprise: EnterpriseRef,
   insurer: UnitRef,
 ): Promise<void> {
-  const leads = await db.sectorResponsibility.findMany({
-    where: { sectorId: enterprise.sectorId, role: 'lead' },
-    include: { unit: true },
-  });
+  const leads = await leadUnits(db, enterprise.sectorId);
   const unitId = member.unit?.id;
   const allowed =
     member.roles.includes('admin') ||
     (member.roles.includes('insurer') && unitId === insurer.id) ||
     (member.roles.includes('liaison') &&
       unitId !== undefined &&
-      (unitId === enterprise.townshipId || leads.some((l) => l.unitId === unitId)));
+      (unitId === enterprise.townshipId || leads.some((l) => l.id === unitId)));
   if (allowed) return;
   const township = await db.unit.findUniqueOrThrow({ where: { id: enterprise.townshipId } });
   throw new UserError('insure.not_allowed', {
     enterprise: enterprise.name,
     insurer: insurer.name,
     township: township.name,
-    departments: leads.map((l) => l.unit.name).join('、') || '—',
+    departments: leads.map((l) => l.name).join('、') || '—',
   });
 }
 

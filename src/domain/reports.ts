@@ -1,6 +1,6 @@
 import type { Tx } from '../db/client.ts';
 import { coverageCells, gapTo, scopesOf, targetInForce, type TargetInForce } from './coverage.ts';
-import type { SectorRef, UnitRef } from './directory.ts';
+import { leadUnits, type SectorRef, type UnitRef } from './directory.ts';
 
 /** Why a member may not report a scope, and who may. */
 export type ReportRefusal =
@@ -21,11 +21,8 @@ export async function reportScope(
     if (township && township.id !== unit.id) return { reason: 'other_township', own: unit.name };
     return { township: unit };
   }
-  const lead = await db.sectorResponsibility.findFirst({
-    where: { sectorId: sector.id, role: 'lead' },
-    include: { unit: true },
-  });
-  if (lead?.unitId !== unit.id) return { reason: 'not_lead', lead: lead?.unit.name ?? null };
+  const [lead] = await leadUnits(db, sector.id);
+  if (lead?.id !== unit.id) return { reason: 'not_lead', lead: lead?.name ?? null };
   return { township };
 }
 

@@ -1,34 +1,27 @@
 import type { Actor } from './context.ts';
 import type { Tx } from '../db/client.ts';
 import type { Translate } from '../i18n.ts';
-import { parseCount } from '../core/words.ts';
+import { parseCount, wordTable } from '../core/words.ts';
 import { daysLate, transition } from './obligations.ts';
 import { neutral, trusted, type Trusted } from '../core/neutral.ts';
+import { leadUnits } from './directory.ts';
 
 // Accident-prevention services (事故预防服务) that insurers owe the enterprises they insure, as
 // AQ 9010-2019 lists them. A visit record is archived only when both sides confirmed it: the
 // insurer (by recording it) and the enterprise (its contact, or a liaison on its behalf).
 
-export const SERVICE_TYPES = [
-  { code: 'training', aliases: ['培训', '宣传培训', '教育培训', '宣传教育培训', '宣传'] },
-  { code: 'risk_assessment', aliases: ['评估', '风险评估', '风险辨识', '安全评价', '评价'] },
-  { code: 'standardisation', aliases: ['标准化', '标准化建设'] },
-  { code: 'hazard_inspection', aliases: ['隐患排查', '排查', '隐患'] },
-  { code: 'emergency_drill', aliases: ['应急演练', '演练', '应急预案', '预案'] },
-  { code: 'technology', aliases: ['科技推广', '科技', '推广'] },
-  { code: 'other', aliases: ['其他', '其它'] },
-] as const;
-export type ServiceType = (typeof SERVICE_TYPES)[number]['code'];
+const SERVICE_TYPES = wordTable({
+  training: ['培训', '宣传培训', '教育培训', '宣传教育培训', '宣传'],
+  risk_assessment: ['评估', '风险评估', '风险辨识', '安全评价', '评价'],
+  standardisation: ['标准化', '标准化建设'],
+  hazard_inspection: ['隐患排查', '排查', '隐患'],
+  emergency_drill: ['应急演练', '演练', '应急预案', '预案'],
+  technology: ['科技推广', '科技', '推广'],
+  other: ['其他', '其它'],
+});
+export type ServiceType = (typeof SERVICE_TYPES.codes)[number];
 
-/** Every alias with its code, longest first, so 隐患排查 wins over 隐患 as a prefix. */
-const ALIASES = SERVICE_TYPES.flatMap((s) =>
-  [s.code, ...s.aliases].map((word) => ({ word: word.toLowerCase(), code: s.code as ServiceType })),
-).sort((a, b) => b.word.length - a.word.length);
-
-export function parseServiceType(word: string): ServiceType | null {
-  const w = word.trim().toLowerCase();
-  return ALIASES.find((a) => a.word === w)?.code ?? null;
-}
+export const parseServiceType = (word: string): ServiceType | null => SERVICE_TYPES.code(word);
 
 /**
  * A plan given as counts per service type (培训4 排查6 演练一次); null when any word is not
@@ -40,7 +33,7 @@ export function parseServiceCounts(text: string): Partial<Record<ServiceType, nu
   const counts: Partial<Record<ServiceType, number>> = {};
   for (const w of words) {
     const lower = w.toLowerCase();
-    const alias = ALIASES.find((a) => lower.startsWith(a.word));
+    const alias = SERVICE_TYPES.words.find((a) => lower.startsWith(a.word));
     const n = alias
       ? parseCount(
           lower
@@ -87,11 +80,7 @@ export async function enterpriseSide(db: Tx, enterpriseId: number) {
     include: { township: true },
   });
   const contacts = await db.member.findMany({ where: { enterpriseId, active: true }, orderBy: { id: 'asc' } });
-  const leads = await db.sectorResponsibility.findMany({
-    where: { sectorId: enterprise.sectorId, role: 'lead' },
-    include: { unit: true },
-  });
-  return { enterprise, contacts, township: enterprise.township, leadUnits: leads.map((l) => l.unit) };
+  return { enterprise, contacts, township: enterprise.township, leadUnits: await leadUnits(db, enterprise.sectorId) };
 }
 
 export type ConfirmRefusal =

@@ -51,7 +51,17 @@ describe('words', () => {
       'other',
       null,
     ]);
-    expect([median([]), median([5]), median([9, 1, 4]), median([1, 2, 3, 10])]).toEqual([null, 5, 4, 2.5]);
+    const once = (...values: number[]) => values.map((value) => ({ value, count: 1 }));
+    expect([median([]), median(once(5)), median(once(9, 1, 4)), median(once(1, 2, 3, 10))]).toEqual([null, 5, 4, 2.5]);
+    // Counted values: 3 × 2 days, 1 × 7, 2 × 30 is 2 2 2 7 30 30.
+    const counted = [
+      { value: 30, count: 2 },
+      { value: 2, count: 3 },
+      { value: 7, count: 1 },
+      { value: 99, count: 0 },
+    ];
+    expect(median(counted)).toBe(4.5);
+    expect(median(counted.slice(0, 2))).toBe(2);
     expect(
       lapses(
         [
@@ -95,6 +105,8 @@ describe('a claim: recorded, overdue and reminded, then paid', () => {
     id = claim.id;
     expect(claim).toMatchObject({ accidentOn: '2026-10-20', reportedOn: '2026-10-21', claimedFen: 8_500_000 });
     expect(claim.paidOn).toBeNull();
+    // The enterprise is demo data: so is its claim.
+    expect(claim.isDemo).toBe(true);
     expect(out.text).toContain(`✅ 已登记理赔 #${id} ${insured.name} · 2026-10-20 事故`);
     expect(out.text).toContain('索赔 ¥85,000');
     expect(out.text).toContain('应于 2026-11-20 前赔付（报案后 30 日，县安委办设定');
@@ -385,5 +397,17 @@ describe('/理赔记录', () => {
     // Another insurer sees only its own: none.
     expect((await say('other-insurer', '/理赔记录')).text).toContain('没有符合条件的理赔记录');
     expect((await say('demo-leader', '/理赔记录 太保')).text).toContain('“太保”不是保险公司');
+  });
+
+  it('shows a claim in the same line as /查询 does, with its latest dispute', async () => {
+    const paid = await w.db.claim.findFirstOrThrow({ where: { enterpriseId: insured.id }, orderBy: { id: 'asc' } });
+    // Its first dispute ended 维持; a second one is now open.
+    expect((await say('demo-liaison-dongping', `/争议 ${paid.id} 应急局 鉴定结论有新证据`)).outcome).toBe('ok');
+    const lineOf = (text: string) => text.split('\n').find((l) => l.startsWith(`#${paid.id} `));
+    const listed = lineOf((await say('demo-leader', '/理赔记录 平安')).text);
+    const looked = lineOf((await say('demo-leader', `/查询 ${insured.creditCode}`)).text);
+    expect(listed).toContain('争议协调中（县应急管理局）');
+    expect(listed).not.toContain('维持');
+    expect(looked).toBe(listed);
   });
 });

@@ -164,6 +164,8 @@ describe('rectification (整改)', () => {
     const [insurance, charged] = await itemsOf(inspection.id);
     expect(insurance).toMatchObject({ finding: 'uninsured', dueOn: '2026-12-20', status: 'assigned' });
     expect(charged).toMatchObject({ finding: 'charged', dueOn: '2026-12-20', status: 'assigned' });
+    // A demo enterprise's inspection and items are demo data too, as are its policies below.
+    expect([inspection.isDemo, insurance!.isDemo, charged!.isDemo]).toEqual([true, true, true]);
     // 交通运输 is led by 交通局: it answers for the rectification.
     expect(insurance!.unit.code).toBe('jtj');
     expect(out.text).toContain('整改事项由县交通运输局负责督促');
@@ -194,6 +196,7 @@ describe('rectification (整改)', () => {
       `/投保 ${uninsured.creditCode} 平安 RECT-2 2026-11-29 2027-11-28 ${uninsured.employees}`,
     );
     expect(full.text).toContain(`✅ 整改事项 #${insurance!.id} `);
+    expect((await t.db.policy.findFirstOrThrow({ where: { policyNo: 'RECT-2' } })).isDemo).toBe(true);
     const closed = await t.db.obligation.findUniqueOrThrow({
       where: { id: insurance!.id },
       include: { events: { orderBy: { id: 'asc' } } },

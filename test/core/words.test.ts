@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { dateShaped, parseCount, parseDay, parseRatio, type DayField } from '../../src/core/words.ts';
+import { dateShaped, parseCount, parseDay, parseRatio, wordTable, type DayField } from '../../src/core/words.ts';
+import { parseRole } from '../../src/core/roles.ts';
+import { chatPurpose } from '../../src/domain/members.ts';
+import { parseFindingKind } from '../../src/domain/findings.ts';
+import { parseOutcome } from '../../src/domain/claims.ts';
+import { parseServiceType } from '../../src/domain/visits.ts';
+import { parseFindings } from '../../src/domain/inspections.ts';
 
 describe('numbers as people type them', () => {
   it('reads digits and Chinese numerals', () => {
@@ -108,4 +114,58 @@ describe('a date without its year takes the year its field looks to', () => {
   ];
   for (const [today, text, field, day] of cases)
     it(`${today}: ${text} as ${JSON.stringify(field)} → ${day}`, () => expect(parseDay(text, today, field)).toBe(day));
+});
+
+describe('word tables', () => {
+  const status = wordTable({ operating: ['在营', '正常'], stopped: ['停产', '停产整顿'], closed: ['关闭'] });
+
+  it('reads a word or the code itself, case and surrounding space aside; anything else is null', () => {
+    expect(['在营', ' 正常 ', '停产整顿', 'Closed', 'operating', '关门', ''].map((w) => status.code(w))).toEqual([
+      'operating',
+      'operating',
+      'stopped',
+      'closed',
+      'operating',
+      null,
+      null,
+    ]);
+  });
+
+  it("gives the codes in order, each code's usual word, and every word longest first", () => {
+    expect(status.codes).toEqual(['operating', 'stopped', 'closed']);
+    expect(status.codes.map((c) => status.word(c))).toEqual(['在营', '停产', '关闭']);
+    expect(status.words[0]).toEqual({ word: 'operating', code: 'operating' });
+    expect(status.words.find((w) => '停产整顿三个月'.startsWith(w.word))?.word).toBe('停产整顿');
+    expect(status.words.map((w) => w.word.length)).toEqual(
+      [...status.words].map((w) => w.word.length).sort((a, b) => b - a),
+    );
+  });
+
+  it('refuses a word listed under two codes', () => {
+    expect(() => wordTable({ a: ['其他'], b: ['其它', '其他'] })).toThrow(/其他/);
+  });
+
+  it("never answers with an object's built-in names, which the plain-object tables used to", () => {
+    for (const word of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      expect(
+        [parseRole, chatPurpose, parseFindingKind, parseOutcome, parseServiceType, parseFindings, status.code].map(
+          (read) => read(word),
+        ),
+        word,
+      ).toEqual([null, null, null, null, null, null, null]);
+  });
+
+  it('every table of the commands reads its words and its codes', () => {
+    expect(['管理员', 'admin', '第三方', 'Viewer'].map(parseRole)).toEqual(['admin', 'admin', 'agency', 'viewer']);
+    expect(['县领导群', 'leaders', '管理员', '东坪镇'].map(chatPurpose)).toEqual([
+      'leaders',
+      'leaders',
+      'admins',
+      null,
+    ]);
+    expect(['走访缺失', 'visit_late'].map(parseFindingKind)).toEqual(['visit_missing', 'visit_late']);
+    expect(['和解', 'referred'].map(parseOutcome)).toEqual(['agreed', 'referred']);
+    expect(['隐患', 'technology'].map(parseServiceType)).toEqual(['hazard_inspection', 'technology']);
+    expect(parseFindings('摊派保费、uninsured')).toEqual(['charged', 'uninsured']);
+  });
 });

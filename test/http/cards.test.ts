@@ -557,3 +557,45 @@ describe('the card wire format', () => {
     expect(readAppMessage(appPress('u1', 'cmd:/签收 5', 1700000000)).dedupeKey).not.toBe(a.dedupeKey);
   });
 });
+
+// #24 item 2, through WeCom's callbacks: someone unregistered writes in a unit's group → an admin
+// sees them with /待登记 → presses the card's 登记 button → they work. (Hand-over, and /待登记 in the
+// sandbox: test/commands/people.test.ts.)
+describe('onboarding through WeCom', () => {
+  it('unknown user writes → admin sees them → presses 登记 → the user works', async () => {
+    const refused = await say('newcomer-dp', '@安责险助手 /任务', 'onb-1', 'demo-chat-dongping');
+    expect(refused.stream.content).toContain('您（newcomer-dp）还未登记');
+    await say('newcomer-dp', '@安责险助手 /我是谁', 'onb-2', 'demo-chat-dongping');
+    // One row, counting attempts, however often they write.
+    expect(await service.db.stranger.findMany({ where: { userId: 'newcomer-dp' } })).toMatchObject([
+      { attempts: 2, lastText: '/我是谁', chatId: 'demo-chat-dongping' },
+    ]);
+
+    const list = await say('demo-admin', '/待登记', 'onb-3', 'demo-chat-dongping');
+    expect(list.stream.content).toContain('• newcomer-dp · 2 次 · 最近 11-29 08:00 在 演示·东坪镇工作群：“/我是谁”');
+    const button = list.template_card!.button_list.find((b) => b.key.includes('newcomer-dp'))!;
+    // The label is the userid, cut as cards cut labels (10 characters).
+    expect(button).toEqual({ text: '登记 newcom…', style: 1, key: 'cmd:/绑定 newcomer-dp 联络员 430923121' });
+
+    const res = await bot.postBot(
+      press({
+        msgid: 'onb-press',
+        userid: 'demo-admin',
+        chatid: 'demo-chat-dongping',
+        key: button.key,
+        code: 'rc-onb',
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect((await answerAt('rc-onb')).body.markdown.content).toContain('✅ 已登记 newcomer-dp');
+    const audit = await service.db.auditEvent.findFirstOrThrow({ where: { command: 'bind' }, orderBy: { id: 'desc' } });
+    expect([audit.actorUserId, audit.outcome]).toEqual(['demo-admin', 'ok']);
+
+    const who = await say('newcomer-dp', '@安责险助手 /我是谁', 'onb-4', 'demo-chat-dongping');
+    expect(who.stream.content).toContain('单位：东坪镇');
+    expect((await say('newcomer-dp', '@安责险助手 /任务', 'onb-5', 'demo-chat-dongping')).stream.content).not.toContain(
+      '还未登记',
+    );
+    expect((await say('demo-admin', '/待登记', 'onb-6')).stream.content).not.toContain('newcomer-dp');
+  });
+});
