@@ -2,7 +2,6 @@ import { addDays } from '../../clock.ts';
 import { percent } from '../../core/format.ts';
 import { findCjkFont } from '../../domain/raster.ts';
 import { coverageBySector } from '../../domain/coverage.ts';
-import { openObligations } from '../../domain/obligations.ts';
 import { messagesFor, defineRule, type Reminder, type RuleEnv } from '../rule.ts';
 
 /** 2: the weekly coverage digest, on the first working day of the week, to the leaders, with its chart. */
@@ -11,7 +10,10 @@ export async function weeklyDigest(env: RuleEnv): Promise<Reminder[]> {
   const monday = addDays(day, 1 - (new Date(`${day}T00:00:00Z`).getUTCDay() || 7));
   for (let d = monday; d < day; d = addDays(d, 1)) if (calendar.isWorkingDay(d)) return [];
   const rows = await coverageBySector(db, campaign.id, day, clock.now());
-  const overdue = (await openObligations(db, campaign.id)).filter((o) => o.dueOn < day).length;
+  // Only the number is said: counted, not read (a large county has tens of thousands open).
+  const overdue = await db.obligation.count({
+    where: { campaignId: campaign.id, status: { not: 'done' }, withdrawnAt: null, dueOn: { lt: day } },
+  });
   const lines = [
     t('remind.digest_title', { county: campaign.countyName, day }),
     ...rows.map((r) =>
