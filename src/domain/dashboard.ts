@@ -1,3 +1,4 @@
+import { byIdPages } from '../db/batches.ts';
 import type { Tx } from '../db/client.ts';
 import { reminderSettings } from './reminder-settings.ts';
 import type { WorkCalendar } from './calendar.ts';
@@ -161,19 +162,26 @@ export async function overdueBoard(db: Tx, campaignId: number, today: string, ca
 export async function unconfirmedVisits(db: Tx, campaignId: number, today: string, calendar: WorkCalendar) {
   const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
   const dueAfter = reminderSettings(campaign.reminders).visitConfirmWorkingDays;
-  const visits = await db.preventionVisit.findMany({
-    where: {
-      enterpriseConfirmedAt: null,
-      visitedOn: { not: null },
-      withdrawnAt: null,
-      enterprise: { countyCode: campaign.countyCode },
-    },
-    include: {
-      enterprise: { include: { township: true, members: { where: { active: true }, orderBy: { id: 'asc' } } } },
-      insurer: true,
-    },
-    orderBy: [{ visitedOn: 'asc' }, { id: 'asc' }],
-  });
+  // A page at a time: the include's second queries bind each page's keys, not every visit's.
+  const visits = (
+    await byIdPages((after, take) =>
+      db.preventionVisit.findMany({
+        where: {
+          id: { gt: after },
+          enterpriseConfirmedAt: null,
+          visitedOn: { not: null },
+          withdrawnAt: null,
+          enterprise: { countyCode: campaign.countyCode },
+        },
+        include: {
+          enterprise: { include: { township: true, members: { where: { active: true }, orderBy: { id: 'asc' } } } },
+          insurer: true,
+        },
+        orderBy: { id: 'asc' },
+        take,
+      }),
+    )
+  ).sort((a, b) => a.visitedOn!.localeCompare(b.visitedOn!) || a.id - b.id);
   const liaisons = await liaisonsOf(
     db,
     visits.map((v) => v.enterprise.townshipId),

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../clock.ts';
+import { inBatches } from '../db/batches.ts';
 import type { Tx } from '../db/client.ts';
 import type { Audience, Missed, Notice } from '../core/notice.ts';
 import { route } from '../delivery/audience.ts';
@@ -64,24 +65,12 @@ export async function crossedThreshold(
   return told ? null : reached;
 }
 
-/** A query over many ids, a thousand at a time (bound parameters are limited). */
-export async function inChunks<T>(ids: number[], query: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < ids.length; i += 1000) out.push(...(await query(ids.slice(i, i + 1000))));
-  return out;
-}
-
 /** What the ledger holds of one rule for many targets, as `target slot` keys: one query per thousand targets, not one each. */
 export async function toldOf(db: Tx, rule: string, targets: string[]): Promise<Set<string>> {
-  const told = new Set<string>();
-  for (let i = 0; i < targets.length; i += 1000) {
-    const rows = await db.reminderLedger.findMany({
-      where: { rule, target: { in: targets.slice(i, i + 1000) } },
-      select: { target: true, slot: true },
-    });
-    for (const r of rows) told.add(`${r.target} ${r.slot}`);
-  }
-  return told;
+  const rows = await inBatches(targets, (batch) =>
+    db.reminderLedger.findMany({ where: { rule, target: { in: batch } }, select: { target: true, slot: true } }),
+  );
+  return new Set(rows.map((r) => `${r.target} ${r.slot}`));
 }
 
 /** A reminder rule: its name (in the ledger's reports of whom it could not reach) and what it has to say on a day. */

@@ -1,5 +1,6 @@
 import schedule from 'node-schedule';
 import { dayIn, minuteIn, type Clock } from '../clock.ts';
+import { inBatches } from '../db/batches.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import type { GroupReach } from '../delivery/groups.ts';
@@ -44,15 +45,17 @@ export interface SchedulerOptions {
 
 const ledgerKey = (r: { rule: string; target: string; slot: string }) => `${r.rule}\n${r.target}\n${r.slot}`;
 
-/** Which of these reminders the ledger already holds, in one query. */
+/** Which of these reminders the ledger already holds: one query per batch of targets (a county has tens of thousands). */
 async function ledgered(db: Tx, rs: Reminder[]): Promise<Set<string>> {
-  const set = <K extends 'rule' | 'target' | 'slot'>(k: K) => [...new Set(rs.map((r) => r[k]))];
-  const rows = rs.length
-    ? await db.reminderLedger.findMany({
-        where: { rule: { in: set('rule') }, target: { in: set('target') }, slot: { in: set('slot') } },
-        select: { rule: true, target: true, slot: true },
-      })
-    : [];
+  const set = <K extends 'rule' | 'target' | 'slot'>(k: K, of = rs) => [...new Set(of.map((r) => r[k]))];
+  const rows = await inBatches(set('target'), (targets) => {
+    const batch = new Set(targets);
+    const of = rs.filter((r) => batch.has(r.target));
+    return db.reminderLedger.findMany({
+      where: { rule: { in: set('rule', of) }, target: { in: targets }, slot: { in: set('slot', of) } },
+      select: { rule: true, target: true, slot: true },
+    });
+  });
   return new Set(rows.map(ledgerKey));
 }
 

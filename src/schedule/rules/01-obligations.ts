@@ -1,4 +1,5 @@
 import { dayIn } from '../../clock.ts';
+import { inBatches } from '../../db/batches.ts';
 import {
   daysBetween,
   obligationLines,
@@ -62,18 +63,18 @@ interface Climbed {
 /** What the ledger holds of the items' steps, per rung and item. */
 async function climbed(env: RuleEnv, targets: string[]): Promise<Map<string, Climbed>> {
   const out = new Map<string, Climbed>();
-  for (let i = 0; i < targets.length; i += 1000) {
-    const rows = await env.db.reminderLedger.findMany({
-      where: { rule: { in: RUNGS.map((r) => stepRule(r.rung)) }, target: { in: targets.slice(i, i + 1000) } },
+  const rows = await inBatches(targets, (batch) =>
+    env.db.reminderLedger.findMany({
+      where: { rule: { in: RUNGS.map((r) => stepRule(r.rung)) }, target: { in: batch } },
       select: { rule: true, target: true, slot: true, createdAt: true },
-    });
-    for (const r of rows) {
-      const key = `${r.rule} ${r.target}`;
-      const c = out.get(key) ?? { step: -1, day: '', told: [] };
-      c.told.push(r.createdAt);
-      if (Number(r.slot) > c.step) Object.assign(c, { step: Number(r.slot), day: dayIn(r.createdAt, env.timeZone) });
-      out.set(key, c);
-    }
+    }),
+  );
+  for (const r of rows) {
+    const key = `${r.rule} ${r.target}`;
+    const c = out.get(key) ?? { step: -1, day: '', told: [] };
+    c.told.push(r.createdAt);
+    if (Number(r.slot) > c.step) Object.assign(c, { step: Number(r.slot), day: dayIn(r.createdAt, env.timeZone) });
+    out.set(key, c);
   }
   return out;
 }
@@ -119,11 +120,15 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
   const red = urgent.filter((o) => o.dueOn < day);
   const lastEvent = new Map(
     (
-      await db.obligationEvent.groupBy({
-        by: ['obligationId'],
-        where: { obligationId: { in: red.map((o) => o.id) } },
-        _max: { at: true },
-      })
+      await inBatches(
+        red.map((o) => o.id),
+        (ids) =>
+          db.obligationEvent.groupBy({
+            by: ['obligationId'],
+            where: { obligationId: { in: ids } },
+            _max: { at: true },
+          }),
+      )
     ).map((g) => [g.obligationId, g._max.at ?? new Date(0)]),
   );
   for (const o of open) {
@@ -147,7 +152,11 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     const unitStep = u !== 'open' && !snoozed ? dueStep(env, last('unit', target)) : null;
     if (unitStep !== null)
       steps.push({ rule: stepRule('unit'), target, slot: String(unitStep), messages: [], summary: '' });
-    if (unitStep !== null || threshold !== null) byUnit.set(o.unitId, [...(byUnit.get(o.unitId) ?? []), o]);
+    if (unitStep !== null || threshold !== null) {
+      const items = byUnit.get(o.unitId);
+      if (items) items.push(o);
+      else byUnit.set(o.unitId, [o]);
+    }
     if (u !== 'overdue') continue;
     // Red items climb the rungs above the unit when long overdue, or when the unit let K reminders
     // pass without a reaction (any event since).
@@ -173,16 +182,13 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
     }
   }
   const out: Reminder[] = [...countdowns];
+  // Looked up by item: a unit of a large county has tens of thousands of them.
+  const counted = new Set(countdowns.map((c) => c.target));
+  const stepOf = new Map(steps.map((r) => [r.target, r]));
   for (const [unitId, items] of byUnit) {
     const text = [
       t('remind.tasks_title', { unit: items[0]!.unit.name }),
-      ...items.flatMap((o) =>
-        countdownLines(
-          env,
-          o,
-          countdowns.some((c) => c.target === `obligation:${o.id}`),
-        ),
-      ),
+      ...items.flatMap((o) => countdownLines(env, o, counted.has(`obligation:${o.id}`))),
       t('remind.tasks_hint'),
     ]
       .filter(Boolean)
@@ -197,7 +203,10 @@ export async function obligationReminders(env: RuleEnv): Promise<Reminder[]> {
       summary: `${items[0]!.unit.name}: ${items.length}`,
     });
     // The step each item took on the unit's rung, so the next waits its turn and "reminded K times" can be counted.
-    out.push(...steps.filter((r) => items.some((o) => r.target === `obligation:${o.id}`)));
+    for (const o of items) {
+      const step = stepOf.get(`obligation:${o.id}`);
+      if (step) out.push(step);
+    }
   }
   for (const { rung, to, items } of escalate.values()) {
     const unit = typeof to === 'object' && 'unit' in to ? to.unit : null;

@@ -1,6 +1,7 @@
 import { addDays } from '../../clock.ts';
 import { daysBetween } from '../../domain/obligations.ts';
-import { messagesFor, inChunks, toldOf, defineRule, type Reminder, type RuleEnv } from '../rule.ts';
+import { inBatches } from '../../db/batches.ts';
+import { messagesFor, toldOf, defineRule, type Reminder, type RuleEnv } from '../rule.ts';
 
 /**
  * 4: policies within 30 and within 7 days of their end, to the insurer and the township: each
@@ -21,10 +22,10 @@ export async function policyExpiries(env: RuleEnv): Promise<Reminder[]> {
   });
   const enterpriseIds = [...new Set(policies.map((p) => p.enterpriseId))];
   const [enterprises, later, insurers, told] = await Promise.all([
-    inChunks(enterpriseIds, (ids) =>
+    inBatches(enterpriseIds, (ids) =>
       db.enterprise.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, townshipId: true } }),
     ),
-    inChunks(enterpriseIds, (ids) =>
+    inBatches(enterpriseIds, (ids) =>
       db.policy.findMany({
         where: { status: 'valid', enterpriseId: { in: ids }, endOn: { gte: day } },
         select: { enterpriseId: true, startOn: true },

@@ -35,7 +35,12 @@ export async function overdueClaims(env: RuleEnv): Promise<Reminder[]> {
   ]);
   const out: Reminder[] = [];
   const byUnit = new Map<number, string[]>();
-  const add = (unitId: number, line: string) => byUnit.set(unitId, [...(byUnit.get(unitId) ?? []), line]);
+  // Appended in place: a unit of a large county has tens of thousands of lines.
+  const add = (unitId: number, line: string) => {
+    const lines = byUnit.get(unitId);
+    if (lines) lines.push(line);
+    else byUnit.set(unitId, [line]);
+  };
   const dueOf = payByOf(db);
   for (const c of claims) {
     const due = await dueOf(c.reportedOn);
