@@ -193,19 +193,23 @@ export class Scheduler {
       cjkFont: this.o.cjkFont,
     };
     // Each rule with its own list of whom it could not reach, gathered under the rule's name.
-    const plan = async () =>
-      (
-        await Promise.all(
-          (await this.rules).map(async (rule) => {
-            const own: RuleEnv = { ...env, unheard: [] };
-            const reminders = await rule.remind(own);
-            for (const m of own.unheard)
-              if (!unheard.some((u) => u.rule === rule.name && u.who === m.who && u.why === m.why))
-                unheard.push({ rule: rule.name, ...m });
-            return reminders;
-          }),
-        )
-      ).flat();
+    // Every rule is let finish before a failure is thrown: none is left running on the database
+    // after its run has ended.
+    const plan = async () => {
+      const settled = await Promise.allSettled(
+        (await this.rules).map(async (rule) => {
+          const own: RuleEnv = { ...env, unheard: [] };
+          const reminders = await rule.remind(own);
+          for (const m of own.unheard)
+            if (!unheard.some((u) => u.rule === rule.name && u.who === m.who && u.why === m.why))
+              unheard.push({ rule: rule.name, ...m });
+          return reminders;
+        }),
+      );
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
+    };
     if (dryRun) {
       const planned = await plan();
       const told = await ledgered(db, planned);
