@@ -1,15 +1,15 @@
-// npm run import -- roster|policies <file.csv|file.xlsx>
+// The import's work, started by src/cli/import.ts in a process with the import's heap limits.
 // Imports the enterprise roster or the policies of the 台账; see src/domain/ledger-import.ts.
 import { userInfo } from 'node:os';
-import { campaignFor } from '../domain/context.ts';
-import { dayIn, systemClock } from '../clock.ts';
-import { ConfigError, configFromEnvironment } from '../config.ts';
-import { connectDatabase } from '../db/client.ts';
-import { openLedgerFile } from '../domain/ledger-file.ts';
-import { ImportFileError, importLedger, type LedgerKind } from '../domain/ledger-import.ts';
-import { translator } from '../i18n.ts';
-import { describe, locale, usage } from './operator.ts';
-import { progress } from './progress.ts';
+import { campaignFor } from '../../domain/context.ts';
+import { dayIn, systemClock } from '../../clock.ts';
+import { ConfigError, configFromEnvironment } from '../../config.ts';
+import { connectDatabase } from '../../db/client.ts';
+import { openLedgerFile } from '../../domain/ledger-file.ts';
+import { ImportFileError, importLedger, type LedgerKind } from '../../domain/ledger-import.ts';
+import { translator } from '../../i18n.ts';
+import { describe, locale, usage } from '../operator.ts';
+import { progress } from '../progress.ts';
 
 const [kind, file] = process.argv.slice(2);
 if ((kind !== 'roster' && kind !== 'policies') || !file) {
@@ -28,9 +28,10 @@ try {
   if (!campaign) throw new ImportFileError(t('bus.no_campaign'));
   const now = systemClock.now();
   const bar = progress(process.stderr, t, systemClock);
-  // Ctrl-C stops the import between rows and rolls it back, rather than leaving a run to expire.
+  // Ctrl-C stops the import between rows and rolls it back, rather than leaving a run to expire
+  // (taken again, as it is from a terminal through src/cli/import.ts, it changes nothing more).
   const interrupt = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupt.abort());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => interrupt.abort());
   const r = await importLedger(db, kind as LedgerKind, source.sheets, {
     campaignId: campaign.id,
     day: dayIn(now, config.timezone),
