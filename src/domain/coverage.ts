@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.ts';
+import { providerOfClient } from '../db/dialect.ts';
 import { memoised, memoisedEach } from '../db/versions.ts';
 import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
@@ -271,14 +272,20 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
   // A stretch misses one of the days from `first` to `last` when it starts after the first or ends
   // before the last: one range on each of two indexes; the county's only (a database shared by ten
   // counties holds ten times as many), checked on each row found (`|| ''` keeps SQLite from trading
-  // the two ranges for a scan of the county's index: 40× slower). Their valid policies overlapping
+  // the two ranges for a scan of the county's index: 40× slower). PostgreSQL is given the county
+  // plainly: it ANDs the ranges' bitmaps with the county index's and visits the county's rows only,
+  // where the ranges alone visit every county's (10 counties: 20 ms instead of 50). Their valid policies overlapping
   // the days are read once, in a second statement, and placed on the days here: many days (the
   // trend, week by week) cost one read, not one lookup per enterprise and day.
   const misses = (first: string, last = first) =>
     Prisma.sql`(e."coverFrom" IS NULL OR e."coverUntil" IS NULL OR e."coverFrom" > ${first} OR e."coverUntil" < ${last})`;
   const sorted = [...days].sort();
   const [first, last] = [sorted[0]!, sorted.at(-1)!];
-  const oddOnes = Prisma.sql`${misses(first, last)} AND e.status = 'operating' AND e."countyCode" || '' = ${countyCode}`;
+  const county =
+    providerOfClient(db) === 'postgresql'
+      ? Prisma.sql`e."countyCode" = ${countyCode}`
+      : Prisma.sql`e."countyCode" || '' = ${countyCode}`;
+  const oddOnes = Prisma.sql`${misses(first, last)} AND e.status = 'operating' AND ${county}`;
   const [odd, held] = await Promise.all([
     db.$queryRaw<
       {
