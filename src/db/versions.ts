@@ -50,13 +50,14 @@ export type DirectVersions = (inTransaction: boolean) => VersionRows | Promise<V
 
 /** The direct reader of a SQLite connection (see `DirectVersions`); `outside` says whether no transaction is open on it. */
 export function directVersions(
-  connection: () => { prepare(sql: string): { raw(): { all(): unknown[] } } } | undefined,
+  connection: () => { open?: boolean; prepare(sql: string): { raw(): { all(): unknown[] } } } | undefined,
   outside: () => (() => boolean) | undefined,
 ): DirectVersions {
   return (inTransaction) => {
     const c = connection();
     const none = outside();
-    if (!c || !none || (!inTransaction && !none())) return null;
+    // A connection closed by $disconnect: Prisma opens another for its next query.
+    if (!c || c.open === false || !none || (!inTransaction && !none())) return null;
     return c.prepare(READ_VERSIONS).raw().all() as [string, number | bigint][];
   };
 }
