@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 // defaults, V8 lets garbage pile up far beyond what is alive before collecting it: importing 100,000
 // roster rows peaked at 480 MB resident (XLSX) with at most 67 MB of the heap alive (measured with a
 // full collection every second), over about 125 MB that Node, tsx and Prisma's query compiler take
-// whatever the work. Limits near what is alive keep it near what is needed, at 10–15 % more CPU.
+// whatever the work. Limits near what is alive keep it near what is needed, at 12–16 % more CPU.
 
 /**
  * The import's limits. Old space: 160 MB, over twice the most found alive importing 100,000 rows
