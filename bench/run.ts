@@ -203,8 +203,8 @@ ${result}
   XLSX, ran with 109 MB alive): 229–244 MB, at 12–16 % more CPU (CSV 6.1 → 6.8 s, XLSX 8.3 → 9.7 s, interleaved on the same busy
   machine). Start-up under tsx loaded undici
   (about a hundred modules through tsx's hooks), https-proxy-agent and pino-pretty, which only a
-  proxy or a pretty log needs; loaded on first use, start to \`/healthz\` took a quarter to a third
-  less in interleaved starts on the same busy machine.
+  proxy or a pretty log needs; loaded on first use, start to \`/healthz\` took 9 % less (median of nine
+  starts each, interleaved with the previous code's on the same busy machine: 1,857 → 1,689 ms).
 
 - **The figures and their versions on PostgreSQL** (#19; src/domain/coverage.ts, src/db/versions.ts,
   src/db/client.ts). \`EXPLAIN ANALYZE\` of the three statements that compute \`/覆盖率\` among ten
