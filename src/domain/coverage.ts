@@ -257,7 +257,9 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
     e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
 
   // Grouped by the index's own columns, so no expression is evaluated per enterprise.
-  const groups = await db.$queryRaw<LedgerGroup[]>`
+  // Not awaited here: on PostgreSQL the three statements run at once, each on a connection of the
+  // pool (the counts' and the two below); on SQLite, in turn, as before.
+  const grouped = db.$queryRaw<LedgerGroup[]>`
     SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
       COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
       COUNT(e."coverHeadcount") AS insured,
@@ -265,7 +267,6 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
     FROM "Enterprise" e
     WHERE e."countyCode" = ${countyCode}
     GROUP BY e."sectorId", e."townshipId", e.status, e."aboveScale"`;
-  const kept = tally(groups, inScope, highRisk);
 
   // Each enterprise the kept counts got wrong for one of the days — its kept stretch misses the
   // day — counted on each day it misses with the largest headcount its valid policies insure then.
@@ -286,7 +287,8 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
       ? Prisma.sql`e."countyCode" = ${countyCode}`
       : Prisma.sql`e."countyCode" || '' = ${countyCode}`;
   const oddOnes = Prisma.sql`${misses(first, last)} AND e.status = 'operating' AND ${county}`;
-  const [odd, held] = await Promise.all([
+  const [groups, odd, held] = await Promise.all([
+    grouped,
     db.$queryRaw<
       {
         id: number;
@@ -310,6 +312,7 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
     WHERE p."enterpriseId" IN (SELECT e.id FROM "Enterprise" e WHERE ${oddOnes})
       AND p.status = 'valid' AND p."endOn" >= ${first} AND p."startOn" <= ${last}`,
   ]);
+  const kept = tally(groups, inScope, highRisk);
   const policies = new Map<number, typeof held>();
   for (const p of held) {
     const id = Number(p.enterpriseId);
