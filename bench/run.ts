@@ -213,10 +213,15 @@ ${result}
   counties (17,225 rows on 11,571 heap pages, 50 ms warm, 190 ms cold) and only then kept to the
   county, because \`e."countyCode" || ''\` (there for SQLite's planner) hid the county from
   PostgreSQL's. Given the county plainly there, PostgreSQL ANDs the ranges' bitmaps with the county
-  index's and visits the county's 1,142 pages (18–27 ms); SQLite keeps the \`|| ''\`. The memo's hit
+  index's and visits the county's 1,142 pages (18–27 ms); SQLite keeps the \`|| ''\`. The grouped count
+  now runs beside the two (at once on PostgreSQL's pool; in turn on SQLite, as before). The memo's hit
   read the data versions through Prisma (its JavaScript and a round trip, four to six times a
   message); they are now read on the client's own \`pg\` pool, given to Prisma's adapter, as a named
   prepared statement outside transactions (inside one, through it, as before).
+  Runs of \`npm run bench -- 8\` alone on the shared machine (load 4–9): computed 1.26× before these
+  changes; after, 0.97×, 1.43× and, with the count beside the others, 1.18× (75 against 64 ms); the
+  hit 2.3–2.8× (5–6 ms against 2 ms at load 4): its remaining round trips are the version reads
+  (about five a message) and the audit event.
 
 - **Coverage among several counties** (src/domain/coverage.ts, #19 item 5): the corrections query
   (enterprises whose kept stretch misses today or a week back) read those of every county in the
