@@ -1,21 +1,23 @@
 // Benchmark 9: the roster import (src/domain/ledger-import.ts) of 100,000 enterprises, as CSV and as
 // XLSX, into the Anhua campaign, then the same CSV again (nothing changes); each in a process of its
-// own as `npm run import` runs it, its wall time and peak RSS. Beside it, the floor: the same CSV
+// own as `npm run import` runs it (with the import's heap limits, src/core/heap.ts), its wall time
+// and peak RSS. Beside it, the floor: the same CSV
 // loaded by `sqlite3 .import` into a table of its own. While each import runs, the parent writes a
 // small row every 50 ms (as a chat command would) and records the longest it waited for the lock.
-//   node --import tsx bench/import.ts import <database url> <file>   prints RESULT {…}
+//   node <IMPORT_HEAP_FLAGS> --import tsx bench/import.ts import <database url> <file>   prints RESULT {…}
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { fixedClock, systemClock } from '../src/clock.ts';
+import { IMPORT_HEAP_FLAGS } from '../src/core/heap.ts';
 import { openDatabase, sqlitePath } from '../src/db/client.ts';
 import { openLedgerFile } from '../src/domain/ledger-file.ts';
 import { importLedger } from '../src/domain/ledger-import.ts';
 import { translator } from '../src/i18n.ts';
 import { NOW, prng, syntheticCreditCode, TODAY, TZ } from './county.ts';
-import { fmt, type Row, spawnTsx, stop } from './lib.ts';
+import { fmt, type Row, spawnNode, stop } from './lib.ts';
 
 const HEADER = ['企业名称', '统一社会信用代码', '行业', '乡镇', '是否规上', '从业人数', '经营状态'];
 
@@ -107,7 +109,11 @@ async function measured(url: string, file: string): Promise<ImportFigures & { wr
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  const { proc, match } = await spawnTsx('bench/import.ts', ['import', url, file], {}, /^RESULT (.*)$/m);
+  const { proc, match } = await spawnNode(
+    [...IMPORT_HEAP_FLAGS, '--import', 'tsx', 'bench/import.ts', 'import', url, file],
+    {},
+    /^RESULT (.*)$/m,
+  );
   const figures = JSON.parse(match[1]!) as ImportFigures;
   await stop(proc);
   running = false;

@@ -51,13 +51,26 @@ export async function millionBench(county: County, runs = 7): Promise<Row[]> {
     const say = (b: Bus) => b.handle({ channel: 'sandbox', userId: 'demo-leader', chatId: null, text: '/覆盖率' });
     const [first, expected] = [await say(onPg), await say(onSqlite)];
     if (first.outcome !== 'ok') throw new Error(`/覆盖率 on PostgreSQL failed: ${first.text}`);
-    const pgMs: number[] = [];
-    const sqliteMs: number[] = [];
+    // Computed: after a write that bumps the ledger's data version (a policy rewritten as it was,
+    // as /投保 or an import would bump it), so the memo has nothing to reuse. Then the memo's hit:
+    // the same reply again, nothing written, its figures reused after the versions are read.
+    const touch = (d: Db) =>
+      d.$executeRawUnsafe(`UPDATE "Policy" SET "updatedAt" = "updatedAt" WHERE id = (SELECT min(id) FROM "Policy")`);
+    const cold = { pg: [] as number[], sqlite: [] as number[] };
+    const hit = { pg: [] as number[], sqlite: [] as number[] };
     for (let i = 0; i < runs; i++) {
-      sqliteMs.push((await timed(() => say(onSqlite))).wallMs);
-      pgMs.push((await timed(() => say(onPg))).wallMs);
+      for (const [d, b, into] of [
+        [sqlite, onSqlite, 'sqlite'],
+        [db, onPg, 'pg'],
+      ] as const) {
+        await touch(d);
+        cold[into].push((await timed(() => say(b))).wallMs);
+        hit[into].push((await timed(() => say(b))).wallMs);
+      }
     }
-    const [p, s] = [median(pgMs), median(sqliteMs)];
+    const [p, s] = [median(cold.pg), median(cold.sqlite)];
+    const [ph, sh] = [median(hit.pg), median(hit.sqlite)];
+    const again = await say(onPg);
     await db.$disconnect();
     db = undefined;
 
@@ -71,7 +84,7 @@ export async function millionBench(county: County, runs = 7): Promise<Row[]> {
       },
       {
         bench: '8 million',
-        measure: `/覆盖率 of one 100,000-enterprise county among ten on PostgreSQL vs the same county alone on SQLite (median of ${runs})`,
+        measure: `/覆盖率 of one 100,000-enterprise county among ten on PostgreSQL vs the same county alone on SQLite, computed (after a write that bumps the data version; median of ${runs})`,
         value: `${fmt(p, 0)} ms`,
         baseline: `${fmt(s, 0)} ms`,
         ratio: p / s,
@@ -80,10 +93,17 @@ export async function millionBench(county: County, runs = 7): Promise<Row[]> {
       },
       {
         bench: '8 million',
-        measure: 'the /覆盖率 reply on PostgreSQL is the one on SQLite',
-        value: first.text === expected.text ? 'identical' : 'differs',
+        measure: `the same, asked again with nothing written: the memo's hit (the data versions read, the figures reused; median of ${runs})`,
+        value: `${fmt(ph, 1)} ms`,
+        baseline: `${fmt(sh, 1)} ms`,
+        ratio: ph / sh,
+      },
+      {
+        bench: '8 million',
+        measure: 'the /覆盖率 reply on PostgreSQL is the one on SQLite (computed and reused)',
+        value: first.text === expected.text && again.text === expected.text ? 'identical' : 'differs',
         target: 'identical',
-        ok: first.text === expected.text,
+        ok: first.text === expected.text && again.text === expected.text,
       },
       ...sweepRows(sweep, { bench: '8 million', swept: ' of all ten counties', ms: 20_000, mb: 512 }),
     ];

@@ -2,8 +2,8 @@
 // a terminal, the same through pino-pretty. Every line passes one redaction, configured here and
 // nowhere else: secret fields by name, secret values of the configuration wherever they appear,
 // and the usual places of secrets in text (access_token= and key= in URLs, a URL's password).
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
 import type { Clock } from './clock.ts';
 import type { Config, LogFormat, LogLevel } from './config.ts';
 
@@ -12,6 +12,9 @@ export type { Logger } from 'pino';
 export { LOG_LEVELS, type LogFormat, type LogLevel } from './config.ts';
 
 export const REDACTED = '[REDACTED]';
+
+/** pino-pretty, loaded only for a pretty log: a service logging JSON lines never needs it. */
+const pinoPretty = () => (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')).PinoPretty;
 
 /** Field names whose values are never written, at the top of a log record or one level down. */
 const SECRET_FIELDS = [
@@ -94,7 +97,7 @@ export function createLogger(o: LogOptions): Logger {
   // pretty: pino-pretty formats each (redacted) line for a person, onto stdout or the destination given.
   const out: DestinationStream =
     o.format === 'pretty'
-      ? PinoPretty({
+      ? pinoPretty()({
           colorize: !o.destination && process.stdout.isTTY,
           translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
           ignore: 'pid,hostname,component',

@@ -14,7 +14,7 @@ import {
   type MigrationResult,
 } from './migrate.ts';
 import { TRANSACTION_OPTIONS } from './transactions.ts';
-import { directVersions, withMemo } from './versions.ts';
+import { directVersions, pooledVersions, withMemo } from './versions.ts';
 
 // Prisma compiles each new query shape with its query compiler, a 3 MB WebAssembly module. V8's
 // default dynamic tiering recompiles its busy functions with TurboFan while the service starts
@@ -107,18 +107,25 @@ export function openDatabase(databaseUrl: string): Db {
 export async function connectDatabase(databaseUrl: string): Promise<Db> {
   if (providerOf(databaseUrl) === 'sqlite') return openDatabase(databaseUrl);
   // Loaded only here, so a SQLite deployment never loads the PostgreSQL client.
-  const [{ PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([
+  const [{ PrismaPg }, { PrismaClient: PostgresClient }, { default: pg }] = await Promise.all([
     import('@prisma/adapter-pg'),
     import('../generated/prisma-pg/client.ts'),
+    import('pg'),
   ]);
   await migratePostgres(databaseUrl);
-  const config = postgresConfig(databaseUrl);
+  // The pool is made here, so the memo reads the data versions on it directly (src/db/versions.ts);
+  // Prisma ends it on $disconnect.
+  const pool = new pg.Pool(postgresConfig(databaseUrl));
+  // An idle connection that fails is dropped by the pool; the next query reports the trouble. Without
+  // a listener, such an error before Prisma's first query (which adds one) would end the process.
+  pool.on('error', () => undefined);
   // Generated from the same source schema, the two clients have the same models and queries; the
   // PostgreSQL one's types only add what SQLite lacks, which the code never uses.
   return withMemo(
     new PostgresClient({
-      adapter: new PrismaPg(config),
+      adapter: new PrismaPg(pool, { disposeExternalPool: true }),
       transactionOptions: TRANSACTION_OPTIONS,
     }) as unknown as Db,
+    pooledVersions(pool),
   );
 }

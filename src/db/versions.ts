@@ -34,34 +34,56 @@ export const DATA_VERSION_TABLE = 'DataVersion';
 /** All rows (one per versioned table): no list of names to bind. */
 const READ_VERSIONS = 'SELECT "table", "version" FROM "DataVersion"';
 
+type VersionRows = [table: string, version: number | bigint | string][];
+
 /**
- * Reads the versions on the client's own SQLite connection, synchronously, when that is what a
- * query through Prisma would see: inside the caller's transaction (which holds the connection), or
- * outside any while no other request's transaction is open on it (another's plain query, waiting
- * or not, has no uncommitted writes). Null otherwise, and on PostgreSQL: the caller asks through
- * Prisma. A version read is then a few microseconds instead of Prisma's 0.3–0.5 ms of JavaScript a
- * statement, on every memoised read of every message.
+ * Reads the versions beside Prisma when that is what a query through Prisma would see, else null
+ * (the caller asks through Prisma). On SQLite, on the client's own connection, synchronously:
+ * inside the caller's transaction (which holds the connection), or outside any while no other
+ * request's transaction is open on it (another's plain query, waiting or not, has no uncommitted
+ * writes). On PostgreSQL, outside a transaction only, on a connection of the client's own pool, as
+ * a prepared statement (`pooledVersions`). A version read is then a few microseconds on SQLite, and
+ * one short round trip on PostgreSQL, instead of Prisma's 0.3–0.5 ms of JavaScript a statement (and
+ * on PostgreSQL its round trip), on every memoised read of every message.
  */
-export type DirectVersions = (inTransaction: boolean) => [table: string, version: number | bigint][] | null;
+export type DirectVersions = (inTransaction: boolean) => VersionRows | Promise<VersionRows> | null;
 
 /** The direct reader of a SQLite connection (see `DirectVersions`); `outside` says whether no transaction is open on it. */
 export function directVersions(
-  connection: () => { prepare(sql: string): { raw(): { all(): unknown[] } } } | undefined,
+  connection: () => { open?: boolean; prepare(sql: string): { raw(): { all(): unknown[] } } } | undefined,
   outside: () => (() => boolean) | undefined,
 ): DirectVersions {
   return (inTransaction) => {
     const c = connection();
     const none = outside();
-    if (!c || !none || (!inTransaction && !none())) return null;
+    // A connection closed by $disconnect: Prisma opens another for its next query.
+    if (!c || c.open === false || !none || (!inTransaction && !none())) return null;
     return c.prepare(READ_VERSIONS).raw().all() as [string, number | bigint][];
   };
+}
+
+/**
+ * The direct reader of a PostgreSQL pool (see `DirectVersions`): outside a transaction, any of the
+ * pool's connections sees what Prisma's next statement would (both only committed writes). Null
+ * inside one, and once the pool is closed (Prisma, connecting again, makes a pool of its own).
+ */
+export function pooledVersions(pool: {
+  ending: boolean;
+  query(q: { name: string; text: string; rowMode: 'array' }): Promise<{ rows: unknown[] }>;
+}): DirectVersions {
+  return (inTransaction) =>
+    inTransaction || pool.ending
+      ? null
+      : pool
+          .query({ name: 'anze_data_versions', text: READ_VERSIONS, rowMode: 'array' })
+          .then((r) => r.rows as VersionRows);
 }
 
 /** The write counts of some versioned tables, as one key. */
 export async function dataVersion(db: Tx, tables: readonly VersionedTable[]): Promise<string> {
   const m = db as Memoising;
   const rows =
-    m[DIRECT]?.(m[ROOT] !== db) ??
+    (await m[DIRECT]?.(m[ROOT] !== db)) ??
     (await db.$queryRaw<{ table: string; version: bigint | number }[]>(Prisma.raw(READ_VERSIONS))).map(
       (r) => [r.table, r.version] as const,
     );

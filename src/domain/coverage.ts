@@ -1,4 +1,5 @@
 import type { Tx } from '../db/client.ts';
+import { providerOfClient } from '../db/dialect.ts';
 import { memoised, memoisedEach } from '../db/versions.ts';
 import { addDays } from '../clock.ts';
 import { Prisma } from '../generated/prisma/client.ts';
@@ -240,7 +241,9 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
     e.status === 'operating' && (highRisk.get(e.sectorId) === true || Boolean(e.aboveScale));
 
   // Grouped by the index's own columns, so no expression is evaluated per enterprise.
-  const groups = await db.$queryRaw<LedgerGroup[]>`
+  // Not awaited here: on PostgreSQL the three statements run at once, each on a connection of the
+  // pool (the counts' and the two below); on SQLite, in turn, as before.
+  const grouped = db.$queryRaw<LedgerGroup[]>`
     SELECT e."sectorId" AS "sectorId", e."townshipId" AS "townshipId", e.status AS status, e."aboveScale" AS "aboveScale",
       COUNT(*) AS n, SUM(e.employees) AS employees, SUM(CASE WHEN e."isDemo" THEN 1 ELSE 0 END) AS demo,
       COUNT(e."coverHeadcount") AS insured,
@@ -248,22 +251,28 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
     FROM "Enterprise" e
     WHERE e."countyCode" = ${countyCode}
     GROUP BY e."sectorId", e."townshipId", e.status, e."aboveScale"`;
-  const kept = tally(groups, inScope, highRisk);
 
   // Each enterprise the kept counts got wrong for one of the days — its kept stretch misses the
   // day — counted on each day it misses with the largest headcount its valid policies insure then.
   // A stretch misses one of the days from `first` to `last` when it starts after the first or ends
   // before the last: one range on each of two indexes; the county's only (a database shared by ten
   // counties holds ten times as many), checked on each row found (`|| ''` keeps SQLite from trading
-  // the two ranges for a scan of the county's index: 40× slower). Their valid policies overlapping
+  // the two ranges for a scan of the county's index: 40× slower). PostgreSQL is given the county
+  // plainly: it ANDs the ranges' bitmaps with the county index's and visits the county's rows only,
+  // where the ranges alone visit every county's (10 counties: 20 ms instead of 50). Their valid policies overlapping
   // the days are read once, in a second statement, and placed on the days here: many days (the
   // trend, week by week) cost one read, not one lookup per enterprise and day.
   const misses = (first: string, last = first) =>
     Prisma.sql`(e."coverFrom" IS NULL OR e."coverUntil" IS NULL OR e."coverFrom" > ${first} OR e."coverUntil" < ${last})`;
   const sorted = [...days].sort();
   const [first, last] = [sorted[0]!, sorted.at(-1)!];
-  const oddOnes = Prisma.sql`${misses(first, last)} AND e.status = 'operating' AND e."countyCode" || '' = ${countyCode}`;
-  const [odd, held] = await Promise.all([
+  const county =
+    providerOfClient(db) === 'postgresql'
+      ? Prisma.sql`e."countyCode" = ${countyCode}`
+      : Prisma.sql`e."countyCode" || '' = ${countyCode}`;
+  const oddOnes = Prisma.sql`${misses(first, last)} AND e.status = 'operating' AND ${county}`;
+  const [groups, odd, held] = await Promise.all([
+    grouped,
     db.$queryRaw<
       {
         id: number;
@@ -287,6 +296,7 @@ async function currentCells(db: Tx, { countyCode, sectors }: LedgerScope, days: 
     WHERE p."enterpriseId" IN (SELECT e.id FROM "Enterprise" e WHERE ${oddOnes})
       AND p.status = 'valid' AND p."endOn" >= ${first} AND p."startOn" <= ${last}`,
   ]);
+  const kept = tally(groups, inScope, highRisk);
   const policies = new Map<number, typeof held>();
   for (const p of held) {
     const id = Number(p.enterpriseId);

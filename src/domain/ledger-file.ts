@@ -199,7 +199,21 @@ class WorkbookReader extends ExcelJS.stream.xlsx.WorkbookReader {
     const base = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as {
       _parseSharedStrings(this: WorkbookReader, e: Readable): AsyncIterable<unknown>;
     };
-    return base._parseSharedStrings.call(this, Readable.from(decoded(entry)));
+    return this.flatSharedStrings(base._parseSharedStrings.call(this, Readable.from(decoded(entry))));
+  }
+  /**
+   * The cached shared strings copied flat once read: each is a slice of the decoded XML text, and a
+   * slice keeps all of it alive (about twice the strings' own size, for as long as the sheet is read).
+   * A JSON round trip makes a fresh string, equal to the old one in every code unit.
+   */
+  private async *flatSharedStrings(parsed: AsyncIterable<unknown>) {
+    yield* parsed;
+    const cache = (this as unknown as { sharedStrings?: unknown[] }).sharedStrings;
+    if (cache)
+      for (let i = 0; i < cache.length; i++) {
+        const s = cache[i];
+        if (typeof s === 'string') cache[i] = JSON.parse(JSON.stringify(s)) as string;
+      }
   }
 }
 

@@ -1,10 +1,16 @@
 // Government networks often reach WeCom only through an HTTP proxy. HTTPS_PROXY, HTTP_PROXY and
 // NO_PROXY (as curl reads them) apply to every call to WeCom's API (undici's ProxyAgent) and to
 // the AI bot's long connection (https-proxy-agent for ws): both tunnel with CONNECT.
+// Both are loaded when a proxy first applies (most deployments have none): undici alone is about a
+// hundred modules, a tenth of what start-up under tsx loads.
 import type { Agent } from 'node:http';
-import { HttpsProxyAgent } from 'https-proxy-agent';
-import { fetch as undiciFetch, ProxyAgent } from 'undici';
+import { createRequire } from 'node:module';
+import type { ProxyAgent } from 'undici';
 import type { ProxyConfig } from '../config.ts';
+
+const load = createRequire(import.meta.url);
+const undici = () => load('undici') as typeof import('undici');
+const httpsProxyAgent = () => load('https-proxy-agent') as typeof import('https-proxy-agent');
 
 let configured: ProxyConfig | undefined;
 /** One agent per proxy, so connections to it are kept and reused. */
@@ -22,6 +28,7 @@ export function useProxy(proxy: ProxyConfig | undefined): void {
 export function wecomFetch(url: string, init: RequestInit = {}): Promise<Response> {
   const through = proxyFor(url, configured);
   if (!through) return fetch(url, init);
+  const { fetch: undiciFetch, ProxyAgent } = undici();
   let dispatcher = agents.get(through);
   if (!dispatcher) agents.set(through, (dispatcher = new ProxyAgent(through)));
   return undiciFetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
@@ -63,5 +70,5 @@ export function bypassed(u: URL, noProxy: string | undefined): boolean {
 /** The agent for the long connection's socket: a CONNECT tunnel through the proxy, when one applies. */
 export function wsAgent(url: string, proxy: ProxyConfig | undefined): Agent | undefined {
   const through = proxyFor(url, proxy);
-  return through ? new HttpsProxyAgent(through) : undefined;
+  return through ? new (httpsProxyAgent().HttpsProxyAgent)(through) : undefined;
 }

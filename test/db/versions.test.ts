@@ -212,6 +212,22 @@ describe('the memo of the ledger’s figures', () => {
     await freshAfter(() => elsewhere(`UPDATE "Enterprise" SET status = 'closed' WHERE id = ${e.id}`));
   });
 
+  it('a client used again after $disconnect reads the versions anew (on PostgreSQL its own pool is closed by then)', async () => {
+    const db = await connectDatabase(t.url);
+    try {
+      const again = new Bus({ db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry });
+      const before = await figures(again);
+      await db.$disconnect();
+      const e = await uninsured();
+      await elsewhere(`UPDATE "Enterprise" SET status = 'closed' WHERE id = ${e.id}`);
+      const after = await figures(again);
+      expect(after).not.toBe(before);
+      expect(after).toBe(await fresh());
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
   it('is what the replies read: a write that bypasses the counts is not seen until the scheduler’s nightly rebuild writes', async () => {
     if (t.provider !== 'sqlite') return; // the bypass drops SQLite's triggers for one transaction
     const e = await t.db.enterprise.findFirstOrThrow({
