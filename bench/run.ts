@@ -353,8 +353,8 @@ ${result}
 - **p99 at 50 connections** is about 50 ÷ the throughput now that callers are served in turn: under
   a second on a quiet machine (0.4–0.8 s), near a second when other work shares the two cores. A
   county's callbacks arrive far below this rate; WeCom retries after 5 s.
-- **Inbound under mixed load (benchmark 7): ≥ 0.15× the crypto-only server not reached (0.04× in
-  each of this session's quiet runs, 154–229 req/s); p99 < 1 s holds (347–506 ms).** With the memo a message no longer pays for the ledger, its member,
+- **Inbound under mixed load (benchmark 7): ≥ 0.15× the crypto-only server not reached (0.03–0.04×
+  in each of this session's quiet runs, 154–229 req/s); p99 < 1 s holds (347–506 ms).** With the memo a message no longer pays for the ledger, its member,
   its campaign nor Prisma's version reads; what remains is the inbox row, the audit event and the
   handled mark with their transaction, and for a write its own statements, through Prisma: about
   3.7–4.3 ms of CPU a message in the service's process against the crypto-only handler's 0.2–0.4 ms;
@@ -383,7 +383,7 @@ ${result}
 - **Loading the ten counties** is the product's seeding of each county, rows generated in JavaScript,
   and PostgreSQL keeping the migrated schema's indexes on every insert; loading into tables without
   indexes and building them after would be quicker but would not be the schema the service runs on.
-- **Start-up under tsx** now holds on a quiet machine (1.3 s, with undici, https-proxy-agent and
+- **Start-up under tsx** now holds on a quiet machine (1.3–1.45 s, with undici, https-proxy-agent and
   pino-pretty loaded on first use) and does not on a busy one (2–3 s): tsx's own start (about 0.3 s)
   and its loader handling each of several hundred modules. The compiled service meets the target with
   a margin: a deployment runs it (\`npm run build\` once, then \`npm run serve\`, README). \`npm start\`
