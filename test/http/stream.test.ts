@@ -4,13 +4,14 @@ import { fixedClock } from '../../src/clock.ts';
 import { JobRunner, STREAM_WINDOW_MS } from '../../src/bot/jobs.ts';
 import { chartText, coverageChartSvg } from '../../src/domain/chart.ts';
 import { coverageGrid } from '../../src/domain/coverage.ts';
-import { findCjkFont, rasterise, svgToPng } from '../../src/domain/raster.ts';
+import { findCjkFont, rasterise } from '../../src/domain/raster.ts';
 import { translator } from '../../src/i18n.ts';
 import type { Service } from '../../src/service.ts';
 import { testDb, TZ, type TestDb } from '../support/db.ts';
 import { botTextMessage, FakeWeComApi, WeComSender } from '../support/fake-wecom.ts';
 import { BOT, wecomConfig } from '../support/service.ts';
 import { startService } from '../../src/service.ts';
+import { expectCjkGlyphs } from '../support/glyphs.ts';
 
 // A slow command asked of the AI bot in callback mode (/wecom/bot), over real HTTP with the real
 // crypto: the reply is an unfinished stream, WeCom's refresh callbacks are answered from the job
@@ -138,15 +139,7 @@ describe.skipIf(skip)('a chart asked of the AI bot in callback mode', { timeout:
 
     // The picture is the chart with its Chinese labels drawn (the font has the glyphs: different
     // words make different pictures, and not a blank one).
-    const label = (text: string) =>
-      `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"><text x="10" y="42" font-size="32" font-family="sans-serif">${text}</text></svg>`;
-    const [blank, a, b] = await Promise.all([
-      svgToPng(label('')),
-      svgToPng(label('安化县')),
-      svgToPng(label('危险品')),
-    ]);
-    expect(a.equals(blank)).toBe(false);
-    expect(a.equals(b)).toBe(false);
+    await expectCjkGlyphs();
     const grid = await coverageGrid(service.db, { id: t.campaignId, countyCode: '430923' }, '2026-11-29', clock.now());
     const svg = coverageChartSvg(grid, chartText(translator('zh-CN'), '安化县', grid, clock.now(), TZ));
     expect(svg).toContain('安化县安责险参保率（按行业）');

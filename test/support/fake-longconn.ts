@@ -6,6 +6,22 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { LongConnTuning } from '../../src/channels/longconn-bot.ts';
+
+/** The AI bot the long-connection tests subscribe as. */
+export const TEST_BOT = { botId: 'aibot-anhua', secret: 'bot-secret' };
+/**
+ * Fast reconnects, so that loss and kicks play out in a fraction of a second. Heartbeats stay at a
+ * second (fast only where staleness is tested): the fake shares this process, and a busy event
+ * loop must not pass for a dead socket.
+ */
+export const FAST_TUNING: LongConnTuning = {
+  heartbeatMs: 1000,
+  maxMissedHeartbeats: 2,
+  ackTimeoutMs: 3000,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+};
 
 interface Frame {
   cmd?: string;

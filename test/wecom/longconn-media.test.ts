@@ -37,6 +37,20 @@ beforeAll(async () => {
 });
 afterAll(() => fake?.stop());
 
+/** The bot's long connection on a test database, subscribed to the fake. */
+async function subscribed(t: TestDb): Promise<LongConnection> {
+  const bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
+  const conn = botLongConnection({
+    channel: { ...BOT, url },
+    inbox: new Inbox({ db: t.db, bus, clock: t.clock }),
+    log: () => {},
+    tuning: { ackTimeoutMs: 3000, backoffBaseMs: 20, backoffMaxMs: 200 },
+  });
+  conn.start();
+  await fake.until(() => conn.state === 'subscribed', 'the client to subscribe');
+  return conn;
+}
+
 describe('the upload', () => {
   let t: TestDb;
   let conn: LongConnection;
@@ -44,15 +58,7 @@ describe('the upload', () => {
 
   beforeAll(async () => {
     t = await testDb({ demo: true });
-    const bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-    conn = botLongConnection({
-      channel: { ...BOT, url },
-      inbox: new Inbox({ db: t.db, bus, clock: t.clock }),
-      log: () => {},
-      tuning: { ackTimeoutMs: 3000, backoffBaseMs: 20, backoffMaxMs: 200 },
-    });
-    conn.start();
-    await fake.until(() => conn.state === 'subscribed', 'the client to subscribe');
+    conn = await subscribed(t);
     uploader = new MediaUploader({
       request: (cmd, body, reqId) => conn.request(cmd, body, reqId),
       now: () => t.clock.now().getTime(),
@@ -178,15 +184,7 @@ describe('media ids kept in the database', () => {
 
   beforeAll(async () => {
     t = await testDb({ demo: true });
-    const bus = new Bus({ db: t.db, clock: t.clock, timeZone: TZ, locale: 'zh-CN', registry: await Registry.load() });
-    conn = botLongConnection({
-      channel: { ...BOT, url },
-      inbox: new Inbox({ db: t.db, bus, clock: t.clock }),
-      log: () => {},
-      tuning: { ackTimeoutMs: 3000, backoffBaseMs: 20, backoffMaxMs: 200 },
-    });
-    conn.start();
-    await fake.until(() => conn.state === 'subscribed', 'the client to subscribe');
+    conn = await subscribed(t);
     dir = mkdtempSync(join(tmpdir(), 'anze-media-'));
   });
   afterAll(async () => {

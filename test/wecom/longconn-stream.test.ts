@@ -4,13 +4,14 @@ import { Bus } from '../../src/bot/bus.ts';
 import { Inbox } from '../../src/bot/inbox.ts';
 import { JobRunner, STREAM_WINDOW_MS } from '../../src/bot/jobs.ts';
 import { Registry } from '../../src/bot/registry.ts';
-import { botLongConnection, streamPusher, type LongConnTuning } from '../../src/channels/longconn-bot.ts';
-import { findCjkFont, svgToPng } from '../../src/domain/raster.ts';
+import { botLongConnection, streamPusher } from '../../src/channels/longconn-bot.ts';
+import { findCjkFont } from '../../src/domain/raster.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { LongConnection } from '../../src/wecom/longconn.ts';
 import { testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
-import { FakeLongConnServer, type Seen } from '../support/fake-longconn.ts';
+import { FAST_TUNING, FakeLongConnServer, TEST_BOT, type Seen } from '../support/fake-longconn.ts';
 import { botTextMessage } from '../support/fake-wecom.ts';
+import { expectCjkGlyphs } from '../support/glyphs.ts';
 
 // A slow command asked over the AI bot's long connection: the reply is an unfinished stream frame
 // under the message's req_id, and the job's result finishes it under the same req_id and stream
@@ -22,14 +23,8 @@ const font = findCjkFont();
 const skip = !font && process.env.CI !== 'true';
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const NOW = '2026-11-29T08:00:00+08:00';
-const BOT = { botId: 'aibot-anhua', secret: 'bot-secret' };
-const FAST: LongConnTuning = {
-  heartbeatMs: 1000,
-  maxMissedHeartbeats: 2,
-  ackTimeoutMs: 3000,
-  backoffBaseMs: 20,
-  backoffMaxMs: 200,
-};
+const BOT = TEST_BOT;
+const FAST = FAST_TUNING;
 
 let t: TestDb;
 let fake: FakeLongConnServer;
@@ -109,15 +104,7 @@ describe.skipIf(skip)('the service in websocket mode', { timeout: 120_000 }, () 
     expect(done.stream.content).toMatch(/^📊 参保率图.*\n⚠️ 含演示数据，仅供试用。$/);
     const png = pictureOf(done);
     // Drawn with the CJK font: different words make different pictures, and not a blank one.
-    const label = (text: string) =>
-      `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"><text x="10" y="42" font-size="32" font-family="sans-serif">${text}</text></svg>`;
-    const [blank, a, b] = await Promise.all([
-      svgToPng(label('')),
-      svgToPng(label('安化县')),
-      svgToPng(label('危险品')),
-    ]);
-    expect(a.equals(blank)).toBe(false);
-    expect(a.equals(b)).toBe(false);
+    await expectCjkGlyphs();
     expect(png.length).toBeGreaterThan(30_000);
     await fake.until(
       () => fake.acks.get(reqId) === 0 && fake.frames('aibot_respond_msg', reqId).length === 2,

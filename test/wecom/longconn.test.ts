@@ -19,22 +19,11 @@ import {
   type LongConnTuning,
 } from '../../src/channels/longconn-bot.ts';
 import { testConfig, testDb, TZ, type TestDb } from '../support/db.ts';
-import { FakeLongConnServer } from '../support/fake-longconn.ts';
+import { FAST_TUNING, FakeLongConnServer, TEST_BOT } from '../support/fake-longconn.ts';
 import { botTextMessage } from '../support/fake-wecom.ts';
 
-const BOT = { botId: 'aibot-anhua', secret: 'bot-secret' };
-/**
- * Fast reconnects, so that loss and kicks play out in a fraction of a second. Heartbeats stay at a
- * second (fast only where staleness is tested): the fake shares this process, and a busy event
- * loop must not pass for a dead socket.
- */
-const FAST: LongConnTuning = {
-  heartbeatMs: 1000,
-  maxMissedHeartbeats: 2,
-  ackTimeoutMs: 3000,
-  backoffBaseMs: 20,
-  backoffMaxMs: 200,
-};
+const BOT = TEST_BOT;
+const FAST = FAST_TUNING;
 
 let t: TestDb;
 let fake: FakeLongConnServer;
