@@ -285,7 +285,7 @@ export class JobRunner {
     const locale = localeOf(job);
     const t = translator(locale);
     if (job.state === 'running') {
-      let result: JobResult & { failed?: boolean };
+      let result: Stored;
       try {
         const spec = this.o.registry.find(job.kind);
         if (!spec?.background) throw new Error(`no background work for ${job.kind}`);
@@ -372,7 +372,7 @@ export class JobRunner {
     const { db, clock } = this.o;
     const text = await db.$transaction(async (tx) => {
       const job = await tx.job.findUniqueOrThrow({ where: { id } });
-      const result = JSON.parse(job.result!) as JobResult & { failed?: boolean };
+      const result = JSON.parse(job.result!) as Stored;
       const done = await tx.job.updateMany({
         where: { id, state: 'ready' },
         data: { state: result.failed ? 'failed' : 'done', deliveredVia: 'outbox', finishedAt: clock.now() },

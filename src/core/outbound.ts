@@ -44,3 +44,20 @@ export interface Wire {
   /** Messages per destination and minute, by channel; a channel not listed has no limit. */
   perMinute: Partial<Record<OutboxChannel, number>>;
 }
+
+/** A media id the long connection got for an upload, and when it stops being used (ms since the epoch). */
+export interface KeptMediaId {
+  mediaId: string;
+  expiresAt: number;
+}
+
+/**
+ * Where the long connection keeps its media ids until they expire, by key: the service's database
+ * (src/domain/media-ids.ts), so an id outlives a restart; in memory without one. `find` answers
+ * only an id still valid at `now`.
+ */
+export interface MediaIdStore {
+  find(key: string, now: number): Promise<KeptMediaId | null>;
+  /** Keeps the id under each key until `expiresAt` (replacing what a key held). */
+  keep(keys: readonly string[], mediaId: string, expiresAt: number): Promise<void>;
+}

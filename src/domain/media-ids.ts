@@ -1,3 +1,4 @@
+import type { MediaIdStore } from '../core/outbound.ts';
 import type { Tx } from '../db/client.ts';
 
 // The media ids the AI bot's long connection got for its uploads (src/wecom/longconn-media.ts),
@@ -5,19 +6,8 @@ import type { Tx } from '../db/client.ts';
 // workbook it already uploaded without uploading it again. The wire is handed this store by its
 // channel (src/channels/longconn-bot.ts); expired rows go with `anze purge` (retention.ts).
 
-/** A kept media id and when it stops being used (ms since the epoch). */
-export interface KeptMediaId {
-  mediaId: string;
-  expiresAt: number;
-}
-
-export interface LongConnMediaIds {
-  find(key: string, now: number): Promise<KeptMediaId | null>;
-  keep(keys: readonly string[], mediaId: string, expiresAt: number): Promise<void>;
-}
-
 /** The LongConnMedia table as the uploader's store: one row per key, an expired one never answered. */
-export function longConnMediaIds(db: Tx): LongConnMediaIds {
+export function longConnMediaIds(db: Tx): MediaIdStore {
   return {
     find: async (key, now) => {
       const row = await db.longConnMedia.findUnique({ where: { key } });

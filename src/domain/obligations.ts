@@ -6,7 +6,8 @@ import { recordId } from '../core/args.ts';
 import type { WorkCalendar } from './calendar.ts';
 import { findSector, findUnit, nearestKnown, type UnitRef } from './directory.ts';
 import { didYouMean } from '../core/format.ts';
-import type { Obligation, ObligationEvent, Unit } from '../generated/prisma/client.ts';
+import type { Obligation, ObligationEvent } from '../generated/prisma/client.ts';
+import { byIdPages, inBatches } from '../db/batches.ts';
 import { neutral } from '../core/neutral.ts';
 
 // Obligations (督办事项): dated duties of one unit, with the lifecycle of government supervision
@@ -122,14 +123,11 @@ export async function wasAcknowledged(db: Tx, obligationId: number): Promise<boo
   return (await db.obligationEvent.count({ where: { obligationId, toStatus: 'acknowledged', withdrawnAt: null } })) > 0;
 }
 
-/** Obligations read per query (keyset on id). */
-export const OBLIGATION_BATCH = 2000;
-
 /**
  * Open obligations (not done, not withdrawn), soonest first; of some units, or of the whole campaign;
- * each with its unit and its latest extension. Read in keyset batches of flat rows joined here
- * (never Prisma's `include`, which binds every parent's id — and more with a nested order: P2029
- * at 2,000 parents of 33,000), so any number of them reads within SQLite's 32,766 bound values.
+ * each with its unit and its latest extension. Read a page at a time and joined here (never Prisma's
+ * `include`, which binds every parent's id — and more with a nested order: P2029 from 999 parents on
+ * SQLite), so any number of them reads within the bound values (src/db/batches.ts).
  */
 export async function openObligations(db: Tx, campaignId: number, unitIds?: number[]) {
   const where = {
@@ -138,32 +136,33 @@ export async function openObligations(db: Tx, campaignId: number, unitIds?: numb
     withdrawnAt: null,
     ...(unitIds ? { unitId: { in: unitIds } } : {}),
   };
-  const units = new Map<number, Unit>();
-  const open: (Obligation & { unit: Unit; events: ObligationEvent[] })[] = [];
-  for (let after = 0; ;) {
-    const batch = await db.obligation.findMany({
-      where: { ...where, id: { gt: after } },
-      orderBy: { id: 'asc' },
-      take: OBLIGATION_BATCH,
-    });
-    if (!batch.length) break;
-    after = batch.at(-1)!.id;
-    const missing = [...new Set(batch.map((o) => o.unitId))].filter((id) => !units.has(id));
-    if (missing.length) for (const u of await db.unit.findMany({ where: { id: { in: missing } } })) units.set(u.id, u);
-    // The batch's extensions by id range (no list), latest first: the first seen is the latest.
-    const latest = new Map<number, ObligationEvent>();
-    for (const e of await db.obligationEvent.findMany({
-      where: { obligationId: { gte: batch[0]!.id, lte: after }, toStatus: 'extended', withdrawnAt: null },
-      orderBy: [{ at: 'desc' }, { id: 'desc' }],
-    }))
-      if (!latest.has(e.obligationId)) latest.set(e.obligationId, e);
-    for (const o of batch) {
+  const rows = await byIdPages((after, take) =>
+    db.obligation.findMany({ where: { ...where, id: { gt: after } }, orderBy: { id: 'asc' }, take }),
+  );
+  const units = new Map(
+    (
+      await inBatches([...new Set(rows.map((o) => o.unitId))], (ids) =>
+        db.unit.findMany({ where: { id: { in: ids } } }),
+      )
+    ).map((u) => [u.id, u]),
+  );
+  // Each batch holds every extension of its obligations, latest first: the first seen is the latest.
+  const latest = new Map<number, ObligationEvent>();
+  for (const e of await inBatches(
+    rows.map((o) => o.id),
+    (ids) =>
+      db.obligationEvent.findMany({
+        where: { obligationId: { in: ids }, toStatus: 'extended', withdrawnAt: null },
+        orderBy: [{ at: 'desc' }, { id: 'desc' }],
+      }),
+  ))
+    if (!latest.has(e.obligationId)) latest.set(e.obligationId, e);
+  return rows
+    .map((o) => {
       const extension = latest.get(o.id);
-      open.push({ ...o, unit: units.get(o.unitId)!, events: extension ? [extension] : [] });
-    }
-    if (batch.length < OBLIGATION_BATCH) break;
-  }
-  return open.sort((a, b) => (a.dueOn < b.dueOn ? -1 : a.dueOn > b.dueOn ? 1 : a.id - b.id));
+      return { ...o, unit: units.get(o.unitId)!, events: extension ? [extension] : [] };
+    })
+    .sort((a, b) => (a.dueOn < b.dueOn ? -1 : a.dueOn > b.dueOn ? 1 : a.id - b.id));
 }
 
 /** How many open obligations of a campaign were due before `day` (overdue), counted without reading them. */

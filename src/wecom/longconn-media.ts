@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { PermanentError } from './api.ts';
 import { CMD, type Frame } from './longconn.ts';
+import type { KeptMediaId, MediaIdStore } from '../core/outbound.ts';
 
 /** A piece of the file, before base64: the SDK's CHUNK_SIZE. */
 export const MEDIA_CHUNK_BYTES = 512 * 1024;
@@ -20,22 +21,6 @@ const MEDIA_LIFE_MS = 3 * 24 * 3600_000;
 const MEDIA_MARGIN_MS = 3600_000;
 
 export type LongConnMediaType = 'image' | 'file';
-
-/** A media id kept, and when it stops being used (ms since the epoch). */
-export interface KeptMediaId {
-  mediaId: string;
-  expiresAt: number;
-}
-
-/**
- * Where media ids are kept until they expire, by key: the service's database (src/channels), so
- * an id outlives a restart; in memory without one. `find` answers only an id still valid at `now`.
- */
-export interface MediaIdStore {
-  find(key: string, now: number): Promise<KeptMediaId | null>;
-  /** Keeps the id under each key until `expiresAt` (replacing what a key held). */
-  keep(keys: readonly string[], mediaId: string, expiresAt: number): Promise<void>;
-}
 
 /** Media ids in this process only (tests, tools): gone with it. */
 export function memoryMediaIds(): MediaIdStore {

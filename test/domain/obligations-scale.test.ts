@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../src/clock.ts';
-import { OBLIGATION_BATCH, openObligations, overdueCount } from '../../src/domain/obligations.ts';
+import { BATCH } from '../../src/db/batches.ts';
+import { openObligations, overdueCount } from '../../src/domain/obligations.ts';
 import { testDb, type TestDb } from '../support/db.ts';
 
 // More open obligations than SQLite binds values (32,766): Prisma binds every parent's id for an
@@ -19,9 +20,9 @@ beforeAll(async () => {
   });
   const units = await t.db.unit.findMany({ where: { kind: 'township' }, take: 3, orderBy: { id: 'asc' } });
   const at = t.clock.now();
-  for (let i = 0; i < OPEN + 100; i += OBLIGATION_BATCH)
+  for (let i = 0; i < OPEN + 100; i += BATCH)
     await t.db.obligation.createMany({
-      data: Array.from({ length: Math.min(OBLIGATION_BATCH, OPEN + 100 - i) }, (_, k) => {
+      data: Array.from({ length: Math.min(BATCH, OPEN + 100 - i) }, (_, k) => {
         const n = i + k;
         return {
           campaignId: t.campaignId,
