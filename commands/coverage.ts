@@ -85,7 +85,11 @@ export default defineCommand({
   },
   async run(ctx, { scope, cell }) {
     const word = scope?.trim().toLowerCase();
-    if (!cell && asksForChart(word)) return startJob(ctx, 'coverage', {});
+    if (asksForChart(word)) {
+      // /覆盖率 图 takes nothing after it: say so, rather than take 图 for a sector or township.
+      if (cell) throw new UserError('bus.too_many_args', { extra: cell });
+      return startJob(ctx, 'coverage', {});
+    }
     if (word && TREND.includes(word)) return startJob(ctx, 'coverage', { trend: await trendOf(ctx, cell) });
     const { db, campaign, today, clock, t, timeZone } = ctx;
     const now = clock.now();

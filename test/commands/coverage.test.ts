@@ -263,7 +263,13 @@ describe('/覆盖率 views', () => {
     const out = await say('/覆盖率 火星');
     expect(out.outcome).toBe('invalid');
     expect(out.text).toContain('不认识“火星”');
-    for (const form of ['/覆盖率 乡镇', '/覆盖率 部门', '危化', '东坪']) expect(out.text).toContain(form);
+    for (const form of ['/覆盖率 乡镇', '/覆盖率 部门', '危化', '东坪', '/覆盖率 图', '/覆盖率 趋势'])
+      expect(out.text).toContain(form);
+    // A word too many after 图 is named as such, not 图 taken for a place; no chart is started.
+    const extra = await say('/覆盖率 图 多余');
+    expect(extra.outcome).toBe('invalid');
+    expect(extra.text).toContain('多了参数：多余');
+    expect(await t.db.job.count()).toBe(0);
     expect(
       await Promise.all([
         t.db.progressReport.count(),
